@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EventRow, withBatchId } from "./index";
+
+describe("Event", () => {
+  it("accepts every event type of the wire contract", () => {
+    const base = { anonymousId: "a1", messageId: "m1", timestamp: "2026-11-22T10:00:00.000Z" };
+    const samples = [
+      { ...base, type: "track", event: "Order Completed", properties: { total: 30 } },
+      { ...base, type: "page", name: "Pricing", context: { page: { path: "/pricing" } } },
+      { ...base, type: "screen", name: "Checkout" },
+      { ...base, type: "identify", userId: "u1", traits: { plan: "pro" } },
+      { ...base, type: "alias", userId: "u1", previousId: "a1" },
+      { ...base, type: "group", groupId: "acme" },
+      { ...base, type: "crash", error: { type: "TypeError", message: "x is undefined", fatal: true, frames: [{ function: "f", file: "a.js", line: 1, inApp: true }] } },
+      { ...base, type: "perf", metric: { name: "LCP", value: 1840, unit: "ms" } },
+      { ...base, type: "network", request: { method: "GET", url: "https://api.example.com/x", status: 200, duration: 87 } },
+    ];
+    for (const s of samples) expect(Event.safeParse(s).success, s.type).toBe(true);
+  });
+
+  it("turns numeric ids into strings as Segment clients expect", () => {
+    const parsed = Event.parse({ type: "identify", userId: 12345 });
+    expect(parsed.userId).toBe("12345");
+  });
+
+  it("fills crash and perf defaults", () => {
+    const crash = Event.parse({ type: "crash", anonymousId: "a", error: { type: "Error" } });
+    expect(crash.type === "crash" && crash.error).toMatchObject({ message: "", fatal: false, frames: [] });
+    const perf = Event.parse({ type: "perf", anonymousId: "a", metric: { name: "app_start", value: 420 } });
+    expect(perf.type === "perf" && perf.metric.unit).toBe("ms");
+  });
+
+  it("refuses events without identity, with a wrong type or with wrongly typed fields", () => {
+    expect(Event.safeParse({ type: "track", event: "x" }).success).toBe(false);
+    expect(Event.safeParse({ type: "teleport", anonymousId: "a" }).success).toBe(false);
+    expect(Event.safeParse({ type: "track", anonymousId: "a", event: 5 }).success).toBe(false);
+    expect(Event.safeParse({ type: "track", anonymousId: "a", event: "" }).success).toBe(false);
+    expect(Event.safeParse({ type: "alias", userId: "u1" }).success).toBe(false);
+    expect(Event.safeParse({ type: "perf", anonymousId: "a", metric: { name: "LCP", value: "fast" } }).success).toBe(false);
+    expect(Event.safeParse({ type: "network", anonymousId: "a", request: { method: "GET", url: "x", status: 1e6 } }).success).toBe(false);
+    expect(Event.safeParse({ type: "track", anonymousId: "x".repeat(300), event: "e" }).success).toBe(false);
+  });
+
+  it("keeps unknown context fields and custom properties", () => {
+    const parsed = Event.parse({ type: "track", anonymousId: "a", event: "e", context: { custom: { deep: 1 } }, properties: { any: [1, "two"] } });
+    expect(parsed.context).toMatchObject({ custom: { deep: 1 } });
+    expect(parsed.properties).toEqual({ any: [1, "two"] });
+  });
+});
+
+describe("batch and answers", () => {
+  it("parses a Segment batch without validating its events yet", () => {
+    const parsed = BatchRequest.parse({ batch: [{ anything: true }], sentAt: "2026-11-22T10:00:00Z", writeKey: "k" });
+    expect(parsed.batch).toHaveLength(1);
+    expect(BatchRequest.safeParse({ batch: {} }).success).toBe(false);
+  });
+
+  it("describes answers and errors", () => {
+    expect(BatchResponse.parse({ accepted: 1, duplicates: 0, rejected: [{ index: 0, messageId: null, code: "too_deep", message: "m" }] }).accepted).toBe(1);
+    expect(ApiError.safeParse({ error: { code: "rate_limited", message: "slow down" } }).success).toBe(true);
+    expect(ApiError.safeParse({ error: { code: "nope", message: "x" } }).success).toBe(false);
+  });
+});
+
+describe("sink messages", () => {
+  it("round-trips rows and fills the batch id without re-serializing", () => {
+    const row = JSON.stringify({ app_id: "a", message_id: "m", batch_id: "" });
+    const text = encodeSinkMessage("a:0:1", "a", [row, row]);
+    const decoded = decodeSinkMessage(text);
+    expect(decoded).toEqual({ batchId: "a:0:1", appId: "a", rows: [row, row] });
+    expect(JSON.parse(withBatchId(row, "a:0:1"))).toEqual({ app_id: "a", message_id: "m", batch_id: "a:0:1" });
+    expect(decodeSinkMessage("garbage")).toBeNull();
+    expect(decodeSinkMessage({ not: "text" })).toBeNull();
+  });
+
+  it("declares a ClickHouse row with every typed dimension", () => {
+    const keys = Object.keys(EventRow.shape);
+    for (const k of ["app_id", "type", "event", "user_id", "anonymous_id", "session_id", "timestamp", "platform", "os_name", "app_version", "device_model", "country", "city", "browser", "crash_fingerprint", "perf_metric", "net_host", "path", "net_status", "duration_ms"]) {
+      expect(keys).toContain(k);
+    }
+    expect(keys.at(-1)).toBe("batch_id");
+  });
+});

@@ -1,0 +1,6 @@
+export * from "./errors";
+export * from "./limits";
+export * from "./events";
+export * from "./batch";
+export * from "./rows";
+export * from "./config";

@@ -1,0 +1,34 @@
+/** Wire-contract limits shared by the edge and the SDK, e.g. `LIMITS.maxEventBytes === 32768`. */
+export const LIMITS = {
+  /** One event, serialized. Segment's own limit. */
+  maxEventBytes: 32 * 1024,
+  /** One request body after decompression. */
+  maxBodyBytes: 1024 * 1024,
+  /** Events in one batch. */
+  maxBatchEvents: 2500,
+  /** Nesting depth of any event value (objects and arrays). */
+  maxDepth: 24,
+  /** Longest accepted id (messageId, userId, anonymousId, groupId). */
+  maxIdLength: 256,
+  /** Skew below this is treated as noise and left alone. */
+  skewDeadbandMs: 150_000,
+  /** Timestamps further than this in the future are clamped to the receive time. */
+  maxFutureMs: 23 * 60 * 60 * 1000,
+  /** Queue messages stay under the 128 KB Cloudflare Queues limit with room for the envelope. */
+  maxQueueMessageBytes: 120 * 1024,
+} as const;
+
+/** The UTF-8 size of a string without encoding it: `utf8Length("é") === 2`. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

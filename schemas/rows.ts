@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { EVENT_TYPES } from "./events";
+
+/** ClickHouse `DateTime64(3, 'UTC')` as written with JSONEachRow: `"2026-11-22 10:00:00.123"`. */
+const ChDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
+
+/**
+ * One row of the ClickHouse `events` table, as the edge builds it and the queue consumer
+ * inserts it. Dimensions dashboards filter on are typed columns; the rest of properties,
+ * traits and context stays queryable as JSON text (`JSONExtractString(properties, 'plan')`).
+ */
+export const EventRow = z.object({
+  app_id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  event: z.string(),
+  message_id: z.string(),
+  user_id: z.string(),
+  anonymous_id: z.string(),
+  session_id: z.string(),
+  timestamp: ChDateTime,
+  original_timestamp: ChDateTime,
+  sent_at: ChDateTime,
+  received_at: ChDateTime,
+  platform: z.string(),
+  os_name: z.string(),
+  os_version: z.string(),
+  app_version: z.string(),
+  app_build: z.string(),
+  device_type: z.string(),
+  device_model: z.string(),
+  device_manufacturer: z.string(),
+  browser: z.string(),
+  browser_version: z.string(),
+  library_name: z.string(),
+  library_version: z.string(),
+  locale: z.string(),
+  timezone: z.string(),
+  country: z.string(),
+  region: z.string(),
+  city: z.string(),
+  ip: z.string(),
+  path: z.string(),
+  url: z.string(),
+  referrer: z.string(),
+  utm_source: z.string(),
+  utm_medium: z.string(),
+  utm_campaign: z.string(),
+  crash_type: z.string(),
+  crash_message: z.string(),
+  crash_fingerprint: z.string(),
+  crash_fatal: z.number().int().min(0).max(1),
+  perf_metric: z.string(),
+  perf_value: z.number(),
+  perf_unit: z.string(),
+  net_method: z.string(),
+  net_host: z.string(),
+  net_path: z.string(),
+  net_status: z.number().int(),
+  duration_ms: z.number(),
+  properties: z.string(),
+  traits: z.string(),
+  context: z.string(),
+  redactions: z.number().int().nonnegative(),
+  batch_id: z.string(),
+});
+/** One row of the ClickHouse `events` table. */
+export type EventRow = z.infer<typeof EventRow>;
+
+/** A Queue message from an AppBatcher to the ClickHouse sink: `{batchId, appId, rows}`. */
+export const SinkMessage = z.object({
+  batchId: z.string().min(1),
+  appId: z.string().min(1),
+  rows: z.array(z.string()),
+});
+/** A Queue message from an AppBatcher to the ClickHouse sink; each row is one JSON-encoded `EventRow`. */
+export type SinkMessage = z.infer<typeof SinkMessage>;
+
+/** Encodes a sink message as text: a JSON header line, then one JSON row per line. */
+export function encodeSinkMessage(batchId: string, appId: string, rows: readonly string[]): string {
+  return `${JSON.stringify({ batchId, appId })}\n${rows.join("\n")}`;
+}
+
+/** Decodes `encodeSinkMessage` output; `null` when the text is not a sink message. */
+export function decodeSinkMessage(text: unknown): SinkMessage | null {
+  if (typeof text !== "string") return null;
+  const cut = text.indexOf("\n");
+  try {
+    const head: unknown = JSON.parse(cut < 0 ? text : text.slice(0, cut));
+    const rows = cut < 0 ? [] : text.slice(cut + 1).split("\n").filter((r) => r.length > 0);
+    const parsed = SinkMessage.safeParse({ ...(head as object), rows });
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+// JSON.stringify(row) ends with the batch_id field, left empty at the edge: the batch id is
+// only known when the AppBatcher packs rows, so the sink fills it without parsing the row.
+const EMPTY_BATCH_ID = '"batch_id":""}';
+
+/** Sets `batch_id` on a row serialized from an `EventRow` (whose last field it is). */
+export function withBatchId(row: string, batchId: string): string {
+  return row.endsWith(EMPTY_BATCH_ID) ? `${row.slice(0, -EMPTY_BATCH_ID.length)}"batch_id":${JSON.stringify(batchId)}}` : row;
+}
