@@ -1,0 +1,166 @@
+// Turns one HTTP request (query text, data, parameters, settings) into chDB calls, following
+// the rules of ClickHouse's HTTP interface.
+import { isUtf8 } from "node:buffer";
+import type { RawInsertFormat, Session } from "chdb";
+import { ClickHouseHttpError } from "./errors";
+import { bindParams } from "./params";
+import { PoisonedSession, type SessionPool } from "./pool";
+import type { RequestParams } from "./request";
+import { analyze, checkSettingName, formatSettings, parseInsert, type InsertStatement } from "./sql";
+
+export interface Outcome {
+  body: Uint8Array;
+  format: string;
+  readRows: number;
+  readBytes: number;
+  writtenRows: number;
+  writtenBytes: number;
+  elapsedSeconds: number;
+}
+
+// Formats chDB's raw insert takes as bytes, parsed by the engine's parallel parser.
+const RAW_INSERT_FORMATS = new Set<string>([
+  "JSONEachRow",
+  "JSONCompactEachRow",
+  "CSV",
+  "CSVWithNames",
+  "TSV",
+  "TabSeparated",
+  "TSVWithNames",
+  "TabSeparatedWithNames",
+]);
+
+function isRawInsertFormat(format: string): format is RawInsertFormat {
+  return RAW_INSERT_FORMATS.has(format);
+}
+
+const DEFAULT_FORMAT = "TabSeparated";
+
+function empty(format: string): Outcome {
+  return { body: new Uint8Array(0), format, readRows: 0, readBytes: 0, writtenRows: 0, writtenBytes: 0, elapsedSeconds: 0 };
+}
+
+function readonly(): ClickHouseHttpError {
+  return new ClickHouseHttpError(164, "Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries", "READONLY");
+}
+
+// Statements GET may not run (ClickHouse makes GET requests readonly); anything else goes to
+// the engine, which gives unknown or malformed statements their proper syntax error.
+const WRITES = new Set(
+  "CREATE ALTER DROP TRUNCATE RENAME OPTIMIZE DELETE UPDATE ATTACH DETACH EXCHANGE UNDROP GRANT REVOKE SYSTEM KILL BACKUP RESTORE MOVE".split(" "),
+);
+
+export interface ExecuteRequest {
+  method: string;
+  params: RequestParams;
+  body: Buffer;
+}
+
+/** Runs the request's statement on a pooled Session; the result is buffered whole. */
+export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<Outcome> {
+  const { params, body } = req;
+  const format = params.defaultFormat ?? DEFAULT_FORMAT;
+  const work = plan(req, format);
+  const database = params.database;
+  if (database === undefined || database === "" || database === "default") return pool.use(work);
+  return pool.use(async (session) => {
+    await session.queryAsync(`USE ${quoteIdentifier(database)}`);
+    try {
+      return await work(session);
+    } finally {
+      await session.queryAsync("USE default").catch((err: unknown) => {
+        throw new PoisonedSession(err);
+      });
+    }
+  });
+
+  // Decided before a Session is taken, so bad requests never wait for one.
+  function plan({ method, params: p }: ExecuteRequest, fmt: string): (session: Session) => Promise<Outcome> {
+    // The usual client INSERT: statement in the URL, rows in the body, which stays bytes.
+    if (p.query !== undefined) {
+      const ins = parseInsert(p.query);
+      const format = ins?.format;
+      if (ins !== undefined && format !== undefined && ins.restStart >= p.query.trimEnd().length) {
+        if (method === "GET") throw readonly();
+        return (s) => insertData(s, ins, format, body, p);
+      }
+    }
+    // ClickHouse reads the statement from the `query` parameter, a line break, then the body.
+    const text = p.query === undefined ? body.toString("utf8") : body.length > 0 ? `${p.query}\n${body.toString("utf8")}` : p.query;
+    const stmt = analyze(text);
+    if (stmt.kind === "empty") throw new ClickHouseHttpError(62, "Empty query", "SYNTAX_ERROR");
+    if (stmt.kind === "insert") {
+      if (method === "GET") throw readonly();
+      const ins = parseInsert(text);
+      const format = ins?.format;
+      if (ins !== undefined && format !== undefined) return (s) => insertData(s, ins, format, Buffer.from(text.slice(ins.restStart), "utf8"), p);
+      if (ins !== undefined) {
+        const settings = insertSettingsClause(p, ins);
+        const sql = `INSERT INTO ${ins.target}${settings === "" ? "" : ` SETTINGS ${settings}`} ${text.slice(ins.restStart)}`;
+        const bound = bindParams(sql, p.params);
+        return (s) => run(s, bound, fmt);
+      }
+      const bound = bindParams(text, p.params);
+      return (s) => run(s, bound, fmt);
+    }
+    // Over HTTP without a session a SET or USE lasts for its own request only, i.e. does
+    // nothing; here it would leak into whichever request borrows the Session next.
+    if (stmt.kind === "set" || stmt.kind === "use") return () => Promise.resolve(empty(fmt));
+    if (stmt.kind === "read") {
+      const sql = bindParams(p.settings.length === 0 ? stmt.text : `${stmt.text}\nSETTINGS ${formatSettings(p.settings)}`, p.params);
+      return (s) => run(s, sql, stmt.format ?? fmt);
+    }
+    if (method === "GET" && WRITES.has(stmt.head)) throw readonly();
+    // DDL takes no per-request settings: a trailing SETTINGS on CREATE TABLE would become
+    // table settings, and the client sends its query settings with every command.
+    const sql = bindParams(stmt.text, p.params);
+    return (s) => run(s, sql, fmt);
+  }
+}
+
+async function run(session: Session, sql: string, format: string): Promise<Outcome> {
+  const r = await session.queryAsync(sql, { format });
+  return {
+    body: r.bytes(),
+    format,
+    readRows: r.rowsRead,
+    readBytes: r.bytesRead,
+    writtenRows: 0,
+    writtenBytes: 0,
+    elapsedSeconds: r.elapsed,
+  };
+}
+
+// The statement's own SETTINGS win over the URL's, as in ClickHouse: later ones in a clause override.
+function insertSettingsClause(p: RequestParams, ins: InsertStatement): string {
+  const url = p.settings.length > 0 ? formatSettings(p.settings) : "";
+  return [url, ins.settingsText ?? ""].filter((s) => s !== "").join(", ");
+}
+
+async function insertData(session: Session, ins: InsertStatement, format: string, data: Buffer, p: RequestParams): Promise<Outcome> {
+  const ownSettings = ins.settingsText === undefined ? {} : ins.settings;
+  if (ins.plain && ownSettings && isRawInsertFormat(format)) {
+    const settings: Record<string, string> = {};
+    for (const [k, v] of [...p.settings, ...Object.entries(ownSettings)]) settings[checkSettingName(k)] = v;
+    const r = await session.insert({
+      table: ins.plain.table,
+      values: data,
+      format,
+      settings,
+      ...(ins.plain.columns ? { columns: ins.plain.columns } : {}),
+    });
+    return { ...empty(DEFAULT_FORMAT), writtenRows: r.rowsWritten, writtenBytes: r.bytesWritten, elapsedSeconds: r.elapsed };
+  }
+  // Other formats and targets go through the SQL text, which has to be UTF-8.
+  if (data.length === 0) return empty(DEFAULT_FORMAT);
+  if (!isUtf8(data)) throw new ClickHouseHttpError(48, `Binary input format ${format} is not supported by the local server`, "NOT_IMPLEMENTED");
+  const rows = data.toString("utf8");
+  const settings = insertSettingsClause(p, ins);
+  const sql = `INSERT INTO ${ins.target}${settings === "" ? "" : ` SETTINGS ${settings}`} FORMAT ${format}\n${rows}`;
+  const r = await session.queryAsync(sql, { format: DEFAULT_FORMAT });
+  return { ...empty(DEFAULT_FORMAT), elapsedSeconds: r.elapsed };
+}
+
+function quoteIdentifier(name: string): string {
+  return `\`${name.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``;
+}

@@ -1,0 +1,223 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { ClickHouseError, createClient, type ClickHouseClient } from "@clickhouse/client-web";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateClickHouse } from "../migrate-clickhouse";
+import { startClickHouseServer, type ClickHouseServer } from "./server";
+
+// chDB opens one data directory per process, so every server in this file shares one.
+let dataDir: string;
+let server: ClickHouseServer;
+let client: ClickHouseClient;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "ch-server-test-"));
+  server = await startClickHouseServer({ dataDir, port: 0 });
+  // The settings the Worker's client sends with every request, DDL included.
+  client = createClient({
+    url: server.url,
+    clickhouse_settings: { async_insert: 0, output_format_json_quote_64bit_integers: 1, date_time_input_format: "best_effort" },
+  });
+});
+
+afterAll(async () => {
+  await client.close();
+  await server.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => new Error("expected a failure"),
+    (err: unknown) => err,
+  );
+}
+
+async function count(table: string): Promise<number> {
+  const rs = await client.query({ query: `SELECT count() AS n FROM ${table}`, format: "JSONEachRow" });
+  const rows = await rs.json<{ n: string }>();
+  return Number(rows[0]?.n);
+}
+
+describe("local ClickHouse over HTTP", () => {
+  it("answers ping", async () => {
+    expect(await client.ping()).toEqual({ success: true });
+    expect(await (await fetch(`${server.url}/ping`)).text()).toBe("Ok.\n");
+  });
+
+  it("binds query parameters as values, never as SQL", async () => {
+    const rs = await client.query({
+      query: "SELECT {ids:Array(String)} AS ids, {s:String} AS s, {n:Nullable(UInt8)} AS n",
+      query_params: { ids: ["a", "it's", "tab\there"], s: "x' OR '1'='1", n: null },
+      format: "JSONEachRow",
+    });
+    expect(await rs.json()).toEqual([{ ids: ["a", "it's", "tab\there"], s: "x' OR '1'='1", n: null }]);
+
+    const injected = await client.query({
+      query: "SELECT count() AS c FROM numbers(5) WHERE toString(number) = {s:String}",
+      query_params: { s: "0' OR '1'='1" },
+      format: "JSONEachRow",
+    });
+    expect(await injected.json()).toEqual([{ c: "0" }]);
+
+    // Long parameters travel as multipart/form-data instead of the URL.
+    const multipart = createClient({ url: server.url, use_multipart_params: true });
+    const long = "x".repeat(10_000);
+    const rs2 = await multipart.query({ query: "SELECT length({s:String}) AS n, {m:Map(String, UInt8)} AS m", query_params: { s: long, m: { "k'": 1 } }, format: "JSONEachRow" });
+    expect(await rs2.json()).toEqual([{ n: "10000", m: { "k'": 1 } }]);
+    await multipart.close();
+  });
+
+  it("returns FORMAT JSONEachRow output and quotes UInt64 in JSON", async () => {
+    const plain = createClient({ url: server.url });
+    const rs = await plain.exec({ query: "SELECT 1 AS a, toUInt64(18446744073709551615) AS big FORMAT JSONEachRow" });
+    expect(rs.response_headers["x-clickhouse-format"]).toBe("JSONEachRow");
+    expect(await new Response(rs.stream).text()).toBe('{"a":1,"big":"18446744073709551615"}\n');
+    const compact = await plain.query({ query: "SELECT 1 AS a, 'x' AS b", format: "JSONCompactEachRow" });
+    expect(await compact.json()).toEqual([[1, "x"]]);
+    await plain.close();
+  });
+
+  it("inserts JSONEachRow, reads it back, deduplicates by token and applies deletes at once", async () => {
+    await client.command({
+      query: `CREATE TABLE t_rows (id String, n UInt64, ts DateTime64(3, 'UTC'))
+              ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`,
+    });
+    const values = [
+      { id: "a", n: 1, ts: "2024-05-01T10:00:00.123Z" },
+      { id: "b", n: 2, ts: "2024-05-01T10:00:01Z" },
+    ];
+    const insert = () => client.insert({ table: "t_rows", values, format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: "batch-1" } });
+    const first = await insert();
+    expect(JSON.parse(first.response_headers["x-clickhouse-summary"] as string)).toMatchObject({ written_rows: "2" });
+    await insert();
+    expect(await count("t_rows")).toBe(2);
+
+    const rs = await client.query({ query: "SELECT id, n, ts FROM t_rows ORDER BY id", format: "JSON" });
+    const body = await rs.json<{ id: string; n: string; ts: string }>();
+    expect(body.data).toEqual([
+      { id: "a", n: "1", ts: "2024-05-01 10:00:00.123" },
+      { id: "b", n: "2", ts: "2024-05-01 10:00:01.000" },
+    ]);
+
+    await client.command({ query: "ALTER TABLE t_rows DELETE WHERE id = 'a'" });
+    expect(await count("t_rows")).toBe(1);
+  });
+
+  it("accepts a gzip-compressed insert body", async () => {
+    await client.command({ query: "CREATE TABLE t_gzip (id UInt32) ENGINE = MergeTree ORDER BY id" });
+    const rows = Array.from({ length: 1000 }, (_, id) => JSON.stringify({ id })).join("\n");
+    const res = await fetch(`${server.url}/?query=${encodeURIComponent("INSERT INTO t_gzip FORMAT JSONEachRow")}`, {
+      method: "POST",
+      headers: { "Content-Encoding": "gzip" },
+      body: gzipSync(rows),
+    });
+    expect(res.status).toBe(200);
+    expect(await count("t_gzip")).toBe(1000);
+  });
+
+  it("reports errors the way ClickHouse does", async () => {
+    const syntax = await failure(client.query({ query: "SELEC 1" }));
+    expect(syntax).toBeInstanceOf(ClickHouseError);
+    expect(syntax).toMatchObject({ code: "62", type: "SYNTAX_ERROR" });
+
+    const missing = await failure(client.query({ query: "SELECT * FROM no_such_table" }));
+    expect(missing).toMatchObject({ code: "60", type: "UNKNOWN_TABLE" });
+
+    const multi = await failure(client.command({ query: "SELECT 1; SELECT 2" }));
+    expect(multi).toMatchObject({ code: "62", type: "SYNTAX_ERROR" });
+
+    const res = await fetch(`${server.url}/?query=SELECT%20*%20FROM%20no_such_table`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("x-clickhouse-exception-code")).toBe("60");
+    expect(await res.text()).toMatch(/^Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\) \(version \d+\./);
+
+    const garbled = await fetch(`${server.url}/?query=${encodeURIComponent("INSERT INTO t_gzip FORMAT JSONEachRow")}`, {
+      method: "POST",
+      headers: { "Content-Encoding": "gzip" },
+      body: "not gzip at all",
+    });
+    expect(garbled.status).toBe(500);
+    expect(garbled.headers.get("x-clickhouse-exception-code")).toBe("271");
+  });
+
+  it("runs queries side by side and queues beyond the pool", async () => {
+    // Ordering, not timing: on a serialized server the quick query could only finish after the slow one.
+    const finished: string[] = [];
+    const slow = client.query({ query: "SELECT sleep(1)" }).then(() => finished.push("slow"));
+    await new Promise((r) => setTimeout(r, 50));
+    const quick = client.query({ query: "SELECT 1" }).then(() => finished.push("quick"));
+    await Promise.all([slow, quick]);
+    expect(finished).toEqual(["quick", "slow"]);
+
+    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => client.query({ query: `SELECT ${i} AS i`, format: "JSONEachRow" }).then((r) => r.json())));
+    expect(many.map((rows) => rows[0])).toEqual(Array.from({ length: 10 }, (_, i) => ({ i })));
+  });
+
+  it("requires credentials when configured and bounds request bodies", async () => {
+    const guarded = await startClickHouseServer({ dataDir, port: 0, sessions: 1, user: "app", password: "s3cret", maxBodyBytes: 1024 });
+    try {
+      const anonymous = createClient({ url: guarded.url });
+      expect(await failure(anonymous.query({ query: "SELECT 1" }))).toMatchObject({ code: "516", type: "AUTHENTICATION_FAILED" });
+      const wrong = createClient({ url: guarded.url, username: "app", password: "nope" });
+      expect(await failure(wrong.query({ query: "SELECT 1" }))).toMatchObject({ code: "516" });
+      const right = createClient({ url: guarded.url, username: "app", password: "s3cret" });
+      expect(await (await right.query({ query: "SELECT 7 AS x", format: "JSONEachRow" })).json()).toEqual([{ x: 7 }]);
+
+      const big = await fetch(`${guarded.url}/`, { method: "POST", headers: { Authorization: `Basic ${btoa("app:s3cret")}` }, body: "x".repeat(4096) });
+      expect(big.status).toBe(413);
+      expect(await big.text()).toMatch(/QUERY_IS_TOO_LARGE/);
+      expect(await (await right.query({ query: "SELECT 8 AS x", format: "JSONEachRow" })).json()).toEqual([{ x: 8 }]);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+describe("ClickHouse migrations", () => {
+  it("applies the repository's migrations, and the materialized view fills ingest_batches", async () => {
+    expect(await migrateClickHouse({ url: server.url })).toEqual(["0001_events.sql", "0002_ingest_batches.sql"]);
+    expect(await migrateClickHouse({ url: server.url })).toEqual([]);
+    await client.insert({
+      table: "events",
+      values: [{ app_id: "app1", batch_id: "b1", message_id: "m1", timestamp: new Date().toISOString() }],
+      format: "JSONEachRow",
+    });
+    const rs = await client.query({ query: "SELECT app_id, batch_id, rows FROM ingest_batches", format: "JSONEachRow" });
+    expect(await rs.json()).toEqual([{ app_id: "app1", batch_id: "b1", rows: "1" }]);
+  });
+
+  it("records applied files, skips them next time and refuses a changed one", async () => {
+    const dir = join(dataDir, "..", `${dataDir.split("/").pop() ?? "x"}-migrations`);
+    await mkdir(dir, { recursive: true });
+    try {
+      await client.command({ query: "CREATE DATABASE IF NOT EXISTS mig" });
+      await writeFile(
+        join(dir, "0001_first.sql"),
+        "-- two statements; the ; inside the string must not split\nCREATE TABLE a (s String) ENGINE = MergeTree ORDER BY s;\n" +
+          "INSERT INTO a VALUES ('semi;colon -- not a comment');\n",
+      );
+      await writeFile(join(dir, "0002_second.sql"), "CREATE TABLE b (n UInt8) ENGINE = MergeTree ORDER BY n; -- trailing comment\n");
+      const lines: string[] = [];
+      const opts = { url: server.url, database: "mig", dir, log: (l: string) => lines.push(l) };
+
+      expect(await migrateClickHouse(opts)).toEqual(["0001_first.sql", "0002_second.sql"]);
+      expect(lines).toHaveLength(2);
+      const recorded = await client.query({ query: "SELECT name FROM mig.schema_migrations ORDER BY name", format: "JSONEachRow" });
+      expect(await recorded.json()).toEqual([{ name: "0001_first.sql" }, { name: "0002_second.sql" }]);
+      const a = await client.query({ query: "SELECT s FROM mig.a", format: "JSONEachRow" });
+      expect(await a.json()).toEqual([{ s: "semi;colon -- not a comment" }]);
+
+      expect(await migrateClickHouse(opts)).toEqual([]);
+
+      await writeFile(join(dir, "0002_second.sql"), "CREATE TABLE b (n UInt16) ENGINE = MergeTree ORDER BY n;\n");
+      await writeFile(join(dir, "0003_third.sql"), "CREATE TABLE c (n UInt8) ENGINE = MergeTree ORDER BY n;\n");
+      await expect(migrateClickHouse(opts)).rejects.toThrow(/0002_second\.sql was changed/);
+      expect(await count("mig.schema_migrations")).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
