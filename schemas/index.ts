@@ -4,3 +4,4 @@ export * from "./events";
 export * from "./batch";
 export * from "./rows";
 export * from "./config";
+export * from "./redaction";

@@ -1,0 +1,203 @@
+import { DEFAULT_POLICY, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
+import { DETECTOR_SPECS, shapeOf, type DetectorSpec } from "./detectors";
+import { hmacSha256, keyBytes, toHex } from "./sha256";
+
+export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
+
+/** What a redactor removed, by reason: a detector's name, or `key` for a sensitive key. */
+export type RedactionKind = Detector | "key";
+
+/** Redacts values for one request, counting what it removed. It never throws. */
+export interface Redactor {
+  /** Redactions so far: read it before and after a value to count that value's. */
+  readonly total: number;
+  /** Redactions so far by kind. */
+  readonly counts: Readonly<Partial<Record<RedactionKind, number>>>;
+  /** A redacted copy of any JSON value; sensitive keys are gone, detected values masked, hashed or dropped. */
+  value(v: unknown): unknown;
+  /** Redacted free text (a crash message, a URL); a value the policy drops becomes "". */
+  text(s: string): string;
+  /** Like `value` for a Segment `context`, leaving the fields that describe the client (user agent, library, OS…) as sent. */
+  context(ctx: Record<string, unknown>): Record<string, unknown>;
+}
+
+// Keys whose value is a secret whatever it looks like, compared lowercased without separators.
+const SENSITIVE_KEYS = new Set([
+  "password", "passwd", "pwd", "pass", "passcode", "passphrase", "token", "secret", "authorization", "auth", "ssn",
+  "socialsecuritynumber", "card", "cardnumber", "creditcard", "ccnumber", "cc", "cvv", "cvc", "cvv2", "pin", "apikey",
+  "privatekey", "clientsecret", "accesstoken", "refreshtoken", "idtoken", "authtoken", "sessiontoken", "csrftoken",
+  "xsrftoken", "cookie", "setcookie", "xapikey", "secretkey", "accesskey", "bearer",
+]);
+// Parts that make any key sensitive (`user_password`, `stripeSecretKey`, `github_token`).
+const SENSITIVE_PARTS = ["password", "passwd", "secret", "apikey", "privatekey", "accesstoken", "refreshtoken", "authtoken", "creditcard", "cardnumber"];
+
+// Context fields that describe the client, not the person: detectors would only mangle them
+// (a browser version such as 120.0.0.0 reads as an IPv4 address).
+const CONTEXT_AS_SENT = new Set(["userAgent", "library", "os", "app", "device", "screen", "locale", "timezone", "network", "sessionId"]);
+
+const KEY_CACHE_LIMIT = 5000;
+const MIN_DETECTABLE_LENGTH = 6;
+const DROPPED = Symbol("dropped");
+
+const normalizeKey = (k: string): string => k.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** Parses an app's stored policy; text that is not a valid policy falls back to the strict defaults. */
+export function parsePolicy(text: string | null | undefined): RedactionPolicy {
+  if (!text) return DEFAULT_POLICY;
+  try {
+    const parsed = RedactionPolicy.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through
+  }
+  console.error("redaction: the app's stored policy is invalid; using the defaults");
+  return DEFAULT_POLICY;
+}
+
+/**
+ * Applies the app's IP rule to a client address: `truncate` zeroes the last IPv4 octet or keeps
+ * an IPv6 /48 (`2001:db8:85a3::`); anything that is not an address is dropped.
+ */
+export function redactIp(ip: string, mode: IpMode): string {
+  const s = ip.trim();
+  if (mode === "drop" || s === "") return "";
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (v4) {
+    const octets = v4.slice(1).map(Number);
+    if (octets.some((o) => o > 255)) return "";
+    return mode === "keep" ? octets.join(".") : `${octets.slice(0, 3).join(".")}.0`;
+  }
+  if (!/^[0-9a-f:.]+$/i.test(s) || !s.includes(":") || s.length > 45) return "";
+  if (mode === "keep") return s.toLowerCase();
+  const groups = expandIpv6(s);
+  return groups ? `${groups.slice(0, 3).join(":")}::` : "";
+}
+
+function expandIpv6(s: string): string[] | null {
+  const halves = s.toLowerCase().split("::");
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
+  const last = tail.length > 0 ? tail : head;
+  if (last.length > 0 && (last[last.length - 1] ?? "").includes(".")) last.splice(last.length - 1, 1, "0", "0");
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
+}
+
+/** A redactor for one app's policy; `salt` (hex) keys the `hash` action's HMAC-SHA256. */
+export function createRedactor(policy: RedactionPolicy, salt: string): Redactor {
+  const enabled = new Set(policy.detectors);
+  const specs: readonly DetectorSpec[] = DETECTOR_SPECS.filter((d) => enabled.has(d.name));
+  const extraKeys = new Set(policy.extraKeys.map(normalizeKey));
+  const keyVerdicts = new Map<string, boolean>();
+  const counts: Partial<Record<RedactionKind, number>> = {};
+  let total = 0;
+  let hmac: ((m: string) => Uint8Array) | null = null;
+
+  const count = (kind: RedactionKind): void => {
+    counts[kind] = (counts[kind] ?? 0) + 1;
+    total++;
+  };
+
+  const replacement = (kind: Detector, found: string): string => {
+    if (policy.action !== "hash") return `[${kind}]`;
+    hmac ??= hmacSha256(keyBytes(salt));
+    return `[${kind}:${toHex(hmac(found)).slice(0, 16)}]`;
+  };
+
+  const sensitiveKey = (key: string): boolean => {
+    const hit = keyVerdicts.get(key);
+    if (hit !== undefined) return hit;
+    const k = normalizeKey(key);
+    const verdict = SENSITIVE_KEYS.has(k) || extraKeys.has(k) || SENSITIVE_PARTS.some((p) => k.includes(p)) || (k.endsWith("token") && k.length > 5);
+    if (keyVerdicts.size >= KEY_CACHE_LIMIT) keyVerdicts.clear();
+    keyVerdicts.set(key, verdict);
+    return verdict;
+  };
+
+  // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
+  const scan = (s: string): string | typeof DROPPED => {
+    if (s.length < MIN_DETECTABLE_LENGTH || specs.length === 0) return s;
+    const shape = shapeOf(s);
+    let out = s;
+    let found = false;
+    for (const spec of specs) {
+      if (!spec.applies(shape)) continue;
+      spec.pattern.lastIndex = 0;
+      if (!spec.pattern.test(out)) continue;
+      spec.pattern.lastIndex = 0;
+      out = out.replace(spec.pattern, (match: string, ...groups: unknown[]) => {
+        const part = spec.group ? String(groups[spec.group - 1] ?? "") : match;
+        if (spec.valid && !spec.valid(part)) return match;
+        found = true;
+        count(spec.name);
+        const masked = replacement(spec.name, part);
+        return spec.group ? match.slice(0, match.length - part.length) + masked : masked;
+      });
+    }
+    return found && policy.action === "drop" ? DROPPED : out;
+  };
+
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return scan(v);
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) {
+      return v.map((item) => {
+        const r = walk(item);
+        return r === DROPPED ? null : r;
+      });
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) {
+      if (sensitiveKey(k)) {
+        count("key");
+        continue;
+      }
+      const r = walk(item);
+      if (r !== DROPPED) out[k] = r;
+    }
+    return out;
+  };
+
+  const safely = <T>(fn: () => T, fallback: T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      // Unreachable for JSON input; if it ever happens, keep nothing rather than raw PII.
+      console.error("redaction failed", err);
+      return fallback;
+    }
+  };
+
+  return {
+    get total() {
+      return total;
+    },
+    counts,
+    value: (v) => safely(() => {
+      const r = walk(v);
+      return r === DROPPED ? null : r;
+    }, null),
+    text: (s) => safely(() => {
+      const r = scan(s);
+      return r === DROPPED ? "" : r;
+    }, ""),
+    context: (ctx) =>
+      safely(() => {
+        const out: Record<string, unknown> = {};
+        for (const [k, item] of Object.entries(ctx)) {
+          if (CONTEXT_AS_SENT.has(k)) out[k] = item;
+          else if (sensitiveKey(k)) count("key");
+          else {
+            const r = walk(item);
+            if (r !== DROPPED) out[k] = r;
+          }
+        }
+        return out;
+      }, {}),
+  };
+}
