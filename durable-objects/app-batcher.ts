@@ -1,0 +1,240 @@
+import { DurableObject } from "cloudflare:workers";
+import { config, encodeSinkMessage, LIMITS, type Config } from "../schemas";
+import { planMessages, groupForSend, type PlannedMessage } from "./packing";
+import { TokenBucket } from "./token-bucket";
+
+/** One accepted event as the edge hands it over: its id and its serialized ClickHouse row. */
+export interface BufferedEvent {
+  messageId: string;
+  row: string;
+  /** UTF-8 size of `row`. */
+  bytes: number;
+}
+
+/** Who is writing: the app, its shard, and the app's rate limit across all shards. */
+export interface IngestTarget {
+  appId: string;
+  shard: number;
+  shardCount: number;
+  /** Events per second for the whole app; 0 means unlimited. */
+  rateLimit: number;
+}
+
+/** The answer to `ingest`: accepted (durably stored) or refused as a whole, with a wait. */
+export type IngestResult =
+  | { status: "ok"; accepted: number; duplicates: number }
+  | { status: "rate_limited"; retryAfter: number }
+  | { status: "full"; retryAfter: number };
+
+/** Counters and backlog of one AppBatcher, for health views and tests. */
+export interface BatcherStats {
+  bufferedRows: number;
+  bufferedBytes: number;
+  pendingMessages: number;
+  counters: Record<string, number>;
+}
+
+const DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
+// One alarm sends at most this much, so a large backlog drains in steps that each finish well
+// within an invocation's limits; the next step is scheduled at once.
+const MAX_SENDS_PER_ALARM = 50;
+const MAX_PLAN_ROWS = 20_000;
+const SEEN_PRUNE_INTERVAL_MS = 60_000;
+const FULL_RETRY_AFTER_S = 5;
+
+/**
+ * The per-app (per `app:shard`) batcher. Accepted events are written to SQLite before the
+ * Worker answers; duplicates by messageId within 24 h are dropped; rows flush to the queue by
+ * count, bytes or age. Messages are planned into the outbox with stable batch ids before they
+ * are sent and rows are deleted only after the send succeeded, so a failed or repeated flush
+ * resends the very same batches and the sink can drop what it already stored.
+ */
+export class AppBatcher extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly cfg: Config;
+  private bufferedRows = 0;
+  private bufferedBytes = 0;
+  private bucket: TokenBucket | null = null;
+  private failures = 0;
+  private lastPrune = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.cfg = config(env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.migrate();
+      const row = this.sql.exec<{ n: number; b: number }>("SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM buffer").one();
+      this.bufferedRows = row.n;
+      this.bufferedBytes = row.b;
+    }).catch((err: unknown) => console.error("AppBatcher init failed", err));
+  }
+
+  private migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS buffer (seq INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS seen (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
+      CREATE TABLE IF NOT EXISTS outbox (batch_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+  }
+
+  private bump(name: string, by: number): void {
+    if (by === 0) return;
+    this.sql.exec("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", name, by);
+  }
+
+  /** Stores events durably (minus duplicates) or refuses the whole call with a wait time. */
+  async ingest(events: readonly BufferedEvent[], target: IngestTarget): Promise<IngestResult> {
+    const now = Date.now();
+    const perShard = target.rateLimit > 0 ? target.rateLimit / Math.max(1, target.shardCount) : 0;
+    if (perShard > 0) {
+      if (!this.bucket || this.bucket.rate !== perShard) this.bucket = new TokenBucket(perShard, Math.max(perShard * 2, LIMITS.maxBatchEvents));
+      const wait = this.bucket.take(events.length, now);
+      if (wait > 0) {
+        this.bump("rate_limited", events.length);
+        return { status: "rate_limited", retryAfter: Math.max(1, Math.ceil(wait / 1000)) };
+      }
+    }
+    let incomingBytes = 0;
+    for (const e of events) incomingBytes += e.bytes;
+    if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes) {
+      this.bump("buffer_full", events.length);
+      await this.ctx.storage.setAlarm(now);
+      return { status: "full", retryAfter: FULL_RETRY_AFTER_S };
+    }
+
+    const cutoff = now - DEDUP_WINDOW_MS;
+    let accepted = 0;
+    let bytes = 0;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('app', ?), ('shard', ?)", target.appId, String(target.shard));
+      for (const e of events) {
+        const fresh = this.sql.exec(
+          "INSERT INTO seen(message_id, at) VALUES (?, ?) ON CONFLICT(message_id) DO UPDATE SET at = excluded.at WHERE seen.at < ?",
+          e.messageId,
+          now,
+          cutoff,
+        ).rowsWritten;
+        if (fresh === 0) continue;
+        this.sql.exec("INSERT INTO buffer(bytes, row) VALUES (?, ?)", e.bytes, e.row);
+        accepted++;
+        bytes += e.bytes;
+      }
+      this.bump("accepted", accepted);
+      this.bump("duplicates", events.length - accepted);
+    });
+    this.bufferedRows += accepted;
+    this.bufferedBytes += bytes;
+
+    if (this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes) {
+      await this.ctx.storage.setAlarm(now);
+    } else if (accepted > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(now + this.cfg.flush.maxAgeMs);
+    }
+    return { status: "ok", accepted: events.length, duplicates: events.length - accepted };
+  }
+
+  /** Backlog and counters of this shard. */
+  async stats(): Promise<BatcherStats> {
+    const counters: Record<string, number> = {};
+    for (const r of this.sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters")) counters[r.name] = r.value;
+    const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    return { bufferedRows: this.bufferedRows, bufferedBytes: this.bufferedBytes, pendingMessages: pending, counters };
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.flush();
+      this.failures = 0;
+    } catch (err) {
+      // Our own backoff instead of the runtime's alarm retries, which give up after six.
+      this.failures++;
+      const delay = Math.min(60_000, 500 * 2 ** Math.min(this.failures, 7));
+      console.error(`AppBatcher flush failed (attempt ${this.failures}), retrying in ${delay} ms`, err);
+      this.bump("flush_failures", 1);
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+      return;
+    }
+    this.pruneSeen();
+    if (this.bufferedRows > 0) {
+      const full = this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes;
+      await this.ctx.storage.setAlarm(Date.now() + (full ? 0 : this.cfg.flush.maxAgeMs));
+    }
+  }
+
+  /** Sends buffered rows to the queue; throws if a send fails, keeping what was not sent. */
+  async flush(): Promise<number> {
+    let sends = 0;
+    let sentRows = 0;
+    while (sends < MAX_SENDS_PER_ALARM) {
+      let pending = this.outbox();
+      if (pending.length === 0) {
+        this.plan();
+        pending = this.outbox();
+        if (pending.length === 0) break;
+      }
+      for (const group of groupForSend(pending)) {
+        const bodies = group.map((m) => ({ body: this.encode(m), contentType: "text" as const }));
+        await this.env.EVENTS_QUEUE.sendBatch(bodies);
+        sends++;
+        let rows = 0;
+        let bytes = 0;
+        this.ctx.storage.transactionSync(() => {
+          for (const m of group) {
+            this.sql.exec("DELETE FROM buffer WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
+            this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
+            rows += m.rows;
+            bytes += m.bytes;
+          }
+          this.bump("flushed", rows);
+          this.bump("messages", group.length);
+        });
+        this.bufferedRows -= rows;
+        this.bufferedBytes -= bytes;
+        sentRows += rows;
+        if (sends >= MAX_SENDS_PER_ALARM) break;
+      }
+    }
+    return sentRows;
+  }
+
+  private outbox(): PlannedMessage[] {
+    return this.sql
+      .exec<{ batch_id: string; first_seq: number; last_seq: number; rows: number; bytes: number }>(
+        "SELECT batch_id, first_seq, last_seq, rows, bytes FROM outbox ORDER BY first_seq LIMIT 200",
+      )
+      .toArray()
+      .map((r) => ({ batchId: r.batch_id, firstSeq: r.first_seq, lastSeq: r.last_seq, rows: r.rows, bytes: r.bytes }));
+  }
+
+  private plan(): void {
+    const rows = this.sql.exec<{ seq: number; bytes: number }>("SELECT seq, bytes FROM buffer ORDER BY seq LIMIT ?", MAX_PLAN_ROWS).toArray();
+    const { appId, shard } = this.identity();
+    const planned = planMessages(rows, `${appId}:${shard}`, LIMITS.maxQueueMessageBytes);
+    this.ctx.storage.transactionSync(() => {
+      for (const m of planned) {
+        this.sql.exec("INSERT INTO outbox(batch_id, first_seq, last_seq, rows, bytes) VALUES (?, ?, ?, ?, ?)", m.batchId, m.firstSeq, m.lastSeq, m.rows, m.bytes);
+      }
+    });
+  }
+
+  private encode(m: PlannedMessage): string {
+    const rows = this.sql.exec<{ row: string }>("SELECT row FROM buffer WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq).toArray().map((r) => r.row);
+    return encodeSinkMessage(m.batchId, this.identity().appId, rows);
+  }
+
+  private identity(): { appId: string; shard: string } {
+    const meta = new Map(this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
+    return { appId: meta.get("app") ?? this.ctx.id.toString(), shard: meta.get("shard") ?? "0" };
+  }
+
+  private pruneSeen(): void {
+    const now = Date.now();
+    if (now - this.lastPrune < SEEN_PRUNE_INTERVAL_MS) return;
+    this.lastPrune = now;
+    this.sql.exec("DELETE FROM seen WHERE message_id IN (SELECT message_id FROM seen WHERE at < ? LIMIT 50000)", now - DEDUP_WINDOW_MS);
+  }
+}

@@ -1,0 +1,118 @@
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { decodeSinkMessage } from "../schemas";
+import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
+
+function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const row = JSON.stringify({ message_id: `${prefix}-${i}`, pad: "x".repeat(400), batch_id: "" });
+    return { messageId: `${prefix}-${i}`, row, bytes: row.length };
+  });
+}
+
+function batcher(name = crypto.randomUUID()): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget } {
+  return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
+}
+
+// The object's own bindings, to watch what it sends to the queue.
+function queueOf(instance: AppBatcher): Queue {
+  return (instance as unknown as { env: Env }).env.EVENTS_QUEUE;
+}
+
+describe("AppBatcher", () => {
+  it("stores events and drops a messageId it saw in the last 24 hours", async () => {
+    const { stub, target } = batcher();
+    const batch = events(10);
+    expect(await stub.ingest(batch, target)).toEqual({ status: "ok", accepted: 10, duplicates: 0 });
+    expect(await stub.ingest([...batch.slice(0, 4), ...events(2)], target)).toEqual({ status: "ok", accepted: 6, duplicates: 4 });
+    // A messageId seen more than 24 hours ago is new again.
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      state.storage.sql.exec("UPDATE seen SET at = at - 25 * 3600 * 1000 WHERE message_id = ?", batch[0]?.messageId ?? "");
+    });
+    expect(await stub.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 1 });
+    const stats = await stub.stats();
+    expect(stats.bufferedRows).toBe(13);
+    expect(stats.counters).toMatchObject({ accepted: 13, duplicates: 5 });
+  });
+
+  it("flushes on its alarm into queue messages under 128 KB that carry every row once", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(events(700), target);
+    const sent: string[] = [];
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      const queue = queueOf(instance);
+      const original = queue.sendBatch.bind(queue);
+      vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+        for (const m of msgs) sent.push(String(m.body));
+        return original(msgs);
+      });
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const stats = await stub.stats();
+    expect(stats.bufferedRows).toBe(0);
+    expect(stats.counters.flushed).toBe(700);
+    expect(sent.length).toBeGreaterThan(1);
+    for (const body of sent) expect(new TextEncoder().encode(body).byteLength).toBeLessThan(128 * 1024);
+    const rows = sent.flatMap((b) => decodeSinkMessage(b)?.rows ?? []);
+    expect(rows).toHaveLength(700);
+    expect(new Set(rows).size).toBe(700);
+    await runInDurableObject(stub, () => vi.restoreAllMocks());
+  });
+
+  it("keeps rows when a send fails and resends them later under the same batch ids", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(events(50), target);
+    const attempts: string[][] = [];
+    await runInDurableObject(stub, async (instance: AppBatcher) => {
+      const queue = queueOf(instance);
+      const original = queue.sendBatch.bind(queue);
+      const spy = vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+        attempts.push([...msgs].map((m) => decodeSinkMessage(m.body)?.batchId ?? ""));
+        throw new Error("queue unavailable");
+      });
+      await expect(instance.flush()).rejects.toThrow("queue unavailable");
+      expect((await instance.stats()).bufferedRows).toBe(50);
+      // New events after the failure must not change the batch that is resent.
+      await instance.ingest(events(5), target);
+      spy.mockImplementation(async (msgs) => {
+        attempts.push([...msgs].map((m) => decodeSinkMessage(m.body)?.batchId ?? ""));
+        return original(msgs);
+      });
+      await instance.flush();
+      vi.restoreAllMocks();
+    });
+    expect(attempts[0]).toEqual(attempts[1]);
+    expect((await stub.stats()).bufferedRows).toBe(0);
+  });
+
+  it("keeps buffered events across a restart and flushes them afterwards", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(events(25), target);
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect((await again.stats()).bufferedRows).toBe(25);
+    expect(await runDurableObjectAlarm(again)).toBe(true);
+    expect((await again.stats()).bufferedRows).toBe(0);
+  });
+
+  it("answers full with a wait once its backlog passes the cap, and keeps what it holds", async () => {
+    const { stub, target } = batcher();
+    // The test project caps a shard at 3,000 rows.
+    expect(await stub.ingest(events(2500), target)).toMatchObject({ status: "ok", accepted: 2500 });
+    const full = await stub.ingest(events(600), target);
+    expect(full).toEqual({ status: "full", retryAfter: expect.any(Number) });
+    // Being full also starts a flush at once, so what it holds is buffered or already sent.
+    const stats = await stub.stats();
+    expect(stats.bufferedRows + (stats.counters.flushed ?? 0)).toBe(2500);
+    expect(stats.counters).toMatchObject({ accepted: 2500, buffer_full: 600 });
+  });
+
+  it("rate-limits per app across its shards", async () => {
+    const { stub, target } = batcher();
+    const limited = { ...target, rateLimit: 400, shardCount: 2 };
+    expect((await stub.ingest(events(2500), limited)).status).toBe("ok");
+    const over = await stub.ingest(events(10), limited);
+    expect(over.status).toBe("rate_limited");
+    if (over.status === "rate_limited") expect(over.retryAfter).toBeGreaterThanOrEqual(1);
+  });
+});

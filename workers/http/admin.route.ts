@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { config } from "../../schemas";
+import { HttpError } from "../lib/errors";
+import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
+
+function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Operator routes under `/admin`, behind `Authorization: Bearer $ADMIN_TOKEN`. */
+export const adminRoutes = new Hono<{ Bindings: Env }>()
+  .use(async (c, next) => {
+    const token = config(c.env).adminToken;
+    if (!token) throw new HttpError(403, "forbidden", "admin routes are off: set the ADMIN_TOKEN secret");
+    const given = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
+    if (!timingSafeEqual(given, token)) throw new HttpError(401, "unauthorized", "a valid admin token is required");
+    await next();
+  })
+  .get("/dead-letters", async (c) => {
+    const listing = await c.env.ARCHIVE.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 });
+    return c.json({
+      deadLetters: listing.objects.map((o) => ({ key: o.key, bytes: o.size, uploaded: o.uploaded.toISOString() })),
+      truncated: listing.truncated,
+    });
+  })
+  .post("/dead-letters/replay", async (c) => {
+    const prefix = c.req.query("prefix") ?? "";
+    const limit = Number(c.req.query("limit") ?? "100");
+    if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, "invalid_body", "limit must be a positive whole number");
+    return c.json(await replayDeadLetters(c.env, { prefix, limit }));
+  });

@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../lib/errors";
+import { adminRoutes } from "./admin.route";
+import { healthRoutes } from "./health.route";
+import { ingestRoutes } from "./ingest.route";
+
+/** The edge Worker's HTTP API. Every error, expected or not, answers `{error: {code, message}}`. */
+export const app = new Hono<{ Bindings: Env }>()
+  .use(
+    "/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["POST", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "X-Write-Key"],
+      maxAge: 86_400,
+    }),
+  )
+  .route("/", healthRoutes)
+  .route("/v1", ingestRoutes)
+  .route("/admin", adminRoutes)
+  .notFound(() => {
+    throw new HttpError(404, "not_found", "no such route");
+  })
+  .onError((err, c) => {
+    if (err instanceof HttpError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(err.body(), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      return c.json({ error: { code: status === 405 ? "method_not_allowed" : "invalid_body", message: err.message || "bad request" } }, status);
+    }
+    console.error("unhandled error", err);
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  });

@@ -1,0 +1,85 @@
+import { Hono } from "hono";
+import { BatchRequest, EVENT_TYPES, LIMITS, type BatchResponse, type EventType } from "../../schemas";
+import { createRedactor } from "../lib/redact";
+import { HttpError } from "../lib/errors";
+import { readBody } from "../ingest/body";
+import { prepareBatch } from "../ingest/pipeline";
+import { dispatch } from "../ingest/dispatch";
+import { parseTime } from "../ingest/skew";
+import type { RequestFacts } from "../ingest/normalize";
+import { authenticate, writeKeyFromHeaders } from "./write-key";
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "") throw new HttpError(400, "empty_batch", "the body is empty");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const first = issues[0];
+  if (!first) return "invalid body";
+  return first.path.length > 0 ? `${first.path.map(String).join(".")}: ${first.message}` : first.message;
+}
+
+async function ingest(request: Request, env: Env, routeType: EventType | null): Promise<BatchResponse> {
+  const receivedAt = Date.now();
+  const headerKey = writeKeyFromHeaders(request.headers);
+  // A wrong key in a header is refused before the body is read.
+  const early = headerKey ? await authenticate(env.DB, headerKey) : null;
+  const body = parseJson(await readBody(request));
+  if (!isObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object");
+
+  let events: unknown[];
+  let envelope: { sentAt?: string | number; context?: BatchRequest["context"]; writeKey?: string };
+  if (routeType === null) {
+    const parsed = BatchRequest.safeParse(body);
+    if (!parsed.success) throw new HttpError(400, "invalid_body", zodMessage(parsed.error.issues));
+    events = parsed.data.batch;
+    envelope = parsed.data;
+  } else {
+    events = [{ ...body, type: routeType }];
+    envelope = { writeKey: typeof body.writeKey === "string" ? body.writeKey : undefined };
+  }
+  const app = early ?? (await authenticate(env.DB, envelope.writeKey));
+  if (events.length === 0) throw new HttpError(400, "empty_batch", "the batch holds no events");
+  if (events.length > LIMITS.maxBatchEvents) {
+    throw new HttpError(413, "batch_too_large", `a batch holds at most ${LIMITS.maxBatchEvents} events`);
+  }
+
+  const cf = (request as { cf?: IncomingRequestCfProperties }).cf;
+  const facts: RequestFacts = {
+    appId: app.appId,
+    receivedAt,
+    sentAt: parseTime(envelope.sentAt),
+    context: envelope.context,
+    ip: request.headers.get("cf-connecting-ip") ?? "",
+    userAgent: request.headers.get("user-agent") ?? "",
+    geo: { country: cf?.country ?? "", region: cf?.region ?? "", city: cf?.city ?? "" },
+    ipMode: app.policy.ip,
+    redactor: createRedactor(app.policy, app.salt),
+  };
+  const prepared = prepareBatch(events, facts);
+  const { duplicates } = prepared.events.length > 0 ? await dispatch(env.APP_BATCHER, app, prepared.events) : { duplicates: 0 };
+  if (routeType !== null && prepared.rejected[0]) {
+    const r = prepared.rejected[0];
+    throw new HttpError(400, "invalid_body", r.message, {}, { rejected: prepared.rejected });
+  }
+  return { accepted: prepared.events.length, duplicates, rejected: prepared.rejected };
+}
+
+/** `POST /v1/batch` and the single-event routes `POST /v1/{track,page,screen,…}`. */
+export const ingestRoutes = new Hono<{ Bindings: Env }>()
+  .post("/batch", async (c) => c.json(await ingest(c.req.raw, c.env, null)))
+  .post("/:type", async (c) => {
+    const type = c.req.param("type");
+    const known = (EVENT_TYPES as readonly string[]).includes(type);
+    if (!known) throw new HttpError(404, "not_found", `no route POST /v1/${type}`);
+    return c.json(await ingest(c.req.raw, c.env, type as EventType));
+  });

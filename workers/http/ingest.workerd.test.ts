@@ -1,0 +1,201 @@
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { AppBatcher } from "../../durable-objects/app-batcher";
+import { basicAuth, createTestApp, post, trackEvent, type TestApp } from "../../test/seed";
+import { clearWriteKeyCache } from "./write-key";
+
+async function buffered(app: TestApp): Promise<number> {
+  const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:0`));
+  return runInDurableObject(stub, async (instance: AppBatcher) => {
+    const s = await instance.stats();
+    return s.counters.accepted ?? 0;
+  });
+}
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+}
+
+async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  const body = await res.json<{ error: { code: string; message: string } }>();
+  expect(typeof body.error.message).toBe("string");
+  return body.error;
+}
+
+describe("authentication", () => {
+  it("accepts the write key as Basic user, X-Write-Key or writeKey in the body", async () => {
+    const app = await createTestApp();
+    expect((await post("/v1/batch", { batch: [trackEvent()] }, { authorization: basicAuth(app.key) })).status).toBe(200);
+    expect((await post("/v1/batch", { batch: [trackEvent()] }, { "x-write-key": app.key })).status).toBe(200);
+    expect((await post("/v1/batch", { batch: [trackEvent()], writeKey: app.key })).status).toBe(200);
+    expect(await buffered(app)).toBe(3);
+  });
+
+  it("refuses a missing, unknown or revoked key with 401", async () => {
+    const app = await createTestApp();
+    const missing = await post("/v1/batch", { batch: [trackEvent()] });
+    expect(missing.status).toBe(401);
+    expect((await errorOf(missing)).code).toBe("unauthorized");
+    expect((await post("/v1/batch", { batch: [trackEvent()] }, { "x-write-key": "wk_nope" })).status).toBe(401);
+    expect((await post("/v1/batch", { batch: [trackEvent()] }, { authorization: "Basic %%%" })).status).toBe(401);
+
+    await env.DB.prepare("UPDATE write_keys SET revoked_at = ? WHERE app_id = ?").bind(Date.now(), app.appId).run();
+    clearWriteKeyCache();
+    expect((await post("/v1/batch", { batch: [trackEvent()] }, { "x-write-key": app.key })).status).toBe(401);
+    expect(await buffered(app)).toBe(0);
+  });
+});
+
+describe("the wire contract", () => {
+  it("accepts each single-event route and answers per-event results", async () => {
+    const app = await createTestApp();
+    const h = { "x-write-key": app.key };
+    for (const [path, body] of [
+      ["/v1/track", { event: "Signed Up", userId: "u1" }],
+      ["/v1/page", { name: "Home", anonymousId: "a1" }],
+      ["/v1/screen", { name: "Checkout", anonymousId: "a1" }],
+      ["/v1/identify", { userId: "u1", traits: { plan: "pro" } }],
+      ["/v1/alias", { userId: "u1", previousId: "a1" }],
+      ["/v1/group", { userId: "u1", groupId: "acme" }],
+    ] as const) {
+      const res = await post(path, body, h);
+      expect(res.status, path).toBe(200);
+      expect(await res.json(), path).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    }
+    const bad = await post("/v1/track", { userId: "u1" }, h);
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message).toContain("event");
+    expect(await buffered(app)).toBe(6);
+  });
+
+  it("rejects bad events alone and keeps the rest of the batch", async () => {
+    const app = await createTestApp();
+    let deep: unknown = "bottom";
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const batch = [
+      trackEvent(),
+      { type: "track", anonymousId: "a", event: 42 },
+      { type: "teleport", anonymousId: "a" },
+      trackEvent({ properties: { blob: "x".repeat(40_000) } }),
+      trackEvent({ properties: { deep } }),
+      trackEvent({ timestamp: "yesterday-ish" }),
+      "not an object",
+      trackEvent({ unknownTopLevelKey: { fine: true } }),
+      { type: "track", event: "No identity" },
+    ];
+    const res = await post("/v1/batch", { batch }, { "x-write-key": app.key });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ accepted: number; rejected: Array<{ index: number; code: string }> }>();
+    expect(body.accepted).toBe(2);
+    expect(body.rejected.map((r) => [r.index, r.code])).toEqual([
+      [1, "invalid_event"],
+      [2, "invalid_event"],
+      [3, "event_too_large"],
+      [4, "too_deep"],
+      [5, "invalid_timestamp"],
+      [6, "invalid_event"],
+      [8, "invalid_event"],
+    ]);
+    expect(await buffered(app)).toBe(2);
+  });
+
+  it("answers bad bodies with the right 4xx and the error shape, never a 500", async () => {
+    const app = await createTestApp();
+    const h = { "x-write-key": app.key };
+    const cases: Array<[string, Response, number, string]> = [
+      ["bad json", await post("/v1/batch", "{nope", h), 400, "invalid_json"],
+      ["empty body", await post("/v1/batch", "", h), 400, "empty_batch"],
+      ["empty batch", await post("/v1/batch", { batch: [] }, h), 400, "empty_batch"],
+      ["batch not array", await post("/v1/batch", { batch: "x" }, h), 400, "invalid_body"],
+      ["array body", await post("/v1/batch", [1, 2], h), 400, "invalid_body"],
+      ["too many events", await post("/v1/batch", { batch: Array.from({ length: 2501 }, () => ({})) }, h), 413, "batch_too_large"],
+      ["body over 1 MB", await post("/v1/batch", { batch: [trackEvent({ properties: { x: "y".repeat(1_100_000) } })] }, h), 413, "payload_too_large"],
+      ["wrong content type", await post("/v1/batch", "<xml/>", { ...h, "content-type": "application/xml" }), 415, "unsupported_media_type"],
+      ["unknown encoding", await post("/v1/batch", "{}", { ...h, "content-encoding": "br" }), 415, "unsupported_encoding"],
+      ["not gzip", await post("/v1/batch", "{}", { ...h, "content-encoding": "gzip" }), 400, "invalid_body"],
+    ];
+    for (const [name, res, status, code] of cases) {
+      expect(res.status, name).toBe(status);
+      expect((await errorOf(res)).code, name).toBe(code);
+    }
+    expect(await buffered(app)).toBe(0);
+  });
+
+  it("reads gzip bodies and stops a gzip bomb at the decompressed limit", async () => {
+    const app = await createTestApp();
+    const ok = await SELF.fetch("https://edge.test/v1/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip", "x-write-key": app.key },
+      body: await gzip(JSON.stringify({ batch: [trackEvent(), trackEvent()] })),
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ accepted: 2 });
+
+    const bombText = JSON.stringify({ batch: [trackEvent({ properties: { pad: " ".repeat(50_000_000) } })] });
+    const bomb = await gzip(bombText);
+    expect(bomb.byteLength).toBeLessThan(1_000_000);
+    const res = await SELF.fetch("https://edge.test/v1/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip", "x-write-key": app.key },
+      body: bomb,
+    });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).code).toBe("payload_too_large");
+  });
+
+  it("accepts text/plain bodies as navigator.sendBeacon sends them", async () => {
+    const app = await createTestApp();
+    const res = await post("/v1/batch", JSON.stringify({ batch: [trackEvent()], writeKey: app.key }), { "content-type": "text/plain;charset=UTF-8" });
+    expect(res.status).toBe(200);
+  });
+
+  it("answers CORS preflights for browser SDKs", async () => {
+    const res = await SELF.fetch("https://edge.test/v1/batch", {
+      method: "OPTIONS",
+      headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+  });
+
+  it("answers unknown routes and methods in the error shape", async () => {
+    const notFound = await SELF.fetch("https://edge.test/nope");
+    expect(notFound.status).toBe(404);
+    expect((await errorOf(notFound)).code).toBe("not_found");
+    const unknownType = await post("/v1/teleport", {});
+    expect(unknownType.status).toBe(404);
+    const health = await SELF.fetch("https://edge.test/health");
+    expect(await health.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("rate limits and back-pressure", () => {
+  it("answers 429 with Retry-After when an app is over its rate, and accepts nothing of that request", async () => {
+    const app = await createTestApp({ rateLimit: 5 });
+    const h = { "x-write-key": app.key };
+    const first = await post("/v1/batch", { batch: Array.from({ length: 2500 }, () => trackEvent()) }, h);
+    expect(first.status).toBe(200);
+    const over = await post("/v1/batch", { batch: Array.from({ length: 100 }, () => trackEvent()) }, h);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await errorOf(over)).code).toBe("rate_limited");
+    expect(await buffered(app)).toBe(2500);
+  });
+
+  it("spreads an app over its shards by messageId", async () => {
+    const app = await createTestApp({ shardCount: 4 });
+    const batch = Array.from({ length: 200 }, () => trackEvent());
+    expect((await post("/v1/batch", { batch }, { "x-write-key": app.key })).status).toBe(200);
+    let total = 0;
+    let used = 0;
+    for (let shard = 0; shard < 4; shard++) {
+      const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`));
+      const n = await runInDurableObject(stub, async (instance: AppBatcher) => (await instance.stats()).counters.accepted ?? 0);
+      total += n;
+      if (n > 0) used++;
+    }
+    expect(total).toBe(200);
+    expect(used).toBe(4);
+  });
+});

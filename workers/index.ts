@@ -1,0 +1,20 @@
+import { app } from "./http/app";
+import { handleScheduled } from "./cron";
+import { handleDeadLetterBatch } from "./queue/dead-letters";
+import { handleSinkBatch } from "./queue/sink";
+
+export { AppBatcher } from "../durable-objects/app-batcher";
+
+/** Queue names as in wrangler.toml: the dead-letter queue's consumer archives to R2. */
+const DEAD_LETTER_QUEUE = "telemetry-events-dlq";
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  async queue(batch, env) {
+    if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
+    else await handleSinkBatch(batch, env);
+  },
+  async scheduled(controller, env) {
+    await handleScheduled(controller, env);
+  },
+} satisfies ExportedHandler<Env, unknown>;

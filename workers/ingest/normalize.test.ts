@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { Event } from "../../schemas";
+import { createRedactor, DEFAULT_POLICY } from "../lib/redact";
+import { crashFingerprint } from "./fingerprint";
+import { normalizeEvent, type RequestFacts } from "./normalize";
+import { prepareBatch } from "./pipeline";
+
+const CHROME_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+const received = Date.parse("2026-11-22T12:00:00.000Z");
+
+function facts(over: Partial<RequestFacts> = {}): RequestFacts {
+  return {
+    appId: "app_1",
+    receivedAt: received,
+    sentAt: null,
+    context: undefined,
+    ip: "198.51.100.23",
+    userAgent: CHROME_MAC,
+    geo: { country: "DE", region: "Berlin", city: "Berlin" },
+    ipMode: "truncate",
+    redactor: createRedactor(DEFAULT_POLICY, "00".repeat(32)),
+    ...over,
+  };
+}
+
+const norm = (raw: unknown, f = facts()) => normalizeEvent(Event.parse(raw), f, "m-1").row;
+
+describe("enrichment", () => {
+  it("adds receive time, geo from the connection, and browser, OS and platform from the user agent", () => {
+    const row = norm({ type: "page", anonymousId: "a", name: "Home", context: { page: { path: "/", url: "https://x.example/" } } });
+    expect(row).toMatchObject({ received_at: "2026-11-22 12:00:00.000", country: "DE", city: "Berlin", browser: "Chrome", os_name: "macOS", platform: "web", path: "/", event: "Home" });
+    expect(row.ip).toBe("198.51.100.0");
+  });
+
+  it("prefers what the client says about itself over the request", () => {
+    const row = norm({
+      type: "screen",
+      anonymousId: "a",
+      name: "Checkout",
+      context: { os: { name: "iOS", version: "17.1" }, device: { model: "iPhone15,2", type: "mobile" }, app: { version: "2.4.0", build: "812" }, library: { name: "telemetry-react-native", version: "1.0.0" }, userAgent: "okhttp/4.9" },
+    });
+    expect(row).toMatchObject({ os_name: "iOS", os_version: "17.1", device_model: "iPhone15,2", app_version: "2.4.0", app_build: "812", platform: "react-native", path: "Checkout" });
+  });
+
+  it("does not claim the connection's location for an address a server forwarded", () => {
+    const row = norm({ type: "track", userId: "u", event: "e", context: { ip: "192.0.2.55" } });
+    expect(row.country).toBe("");
+    expect(row.ip).toBe("192.0.2.0");
+  });
+
+  it("merges the batch context under the event's own", () => {
+    const row = norm({ type: "track", userId: "u", event: "e", context: { locale: "de-DE" } }, facts({ context: { locale: "en-US", timezone: "Europe/Berlin" } }));
+    expect(row).toMatchObject({ locale: "de-DE", timezone: "Europe/Berlin" });
+  });
+
+  it("corrects device clock skew and keeps the claimed time", () => {
+    const row = norm(
+      { type: "track", userId: "u", event: "e", timestamp: "2026-11-22T12:55:00.000Z", sentAt: "2026-11-22T13:00:00.000Z" },
+    );
+    expect(row.timestamp).toBe("2026-11-22 11:55:00.000");
+    expect(row.original_timestamp).toBe("2026-11-22 12:55:00.000");
+  });
+
+  it("fills the telemetry columns of crash, perf and network events", () => {
+    const crash = norm({ type: "crash", anonymousId: "a", error: { type: "TypeError", message: "bad user jane@example.com", fatal: true, frames: [{ function: "f", file: "app.js", inApp: true }] } });
+    expect(crash).toMatchObject({ event: "TypeError", crash_type: "TypeError", crash_fatal: 1 });
+    expect(crash.crash_message).not.toContain("jane@example.com");
+    expect(crash.crash_fingerprint).toMatch(/^[0-9a-f]{14}$/);
+    const perf = norm({ type: "perf", anonymousId: "a", metric: { name: "TTFB", value: 0.25, unit: "s" } });
+    expect(perf).toMatchObject({ perf_metric: "TTFB", perf_value: 0.25, duration_ms: 250 });
+    const net = norm({ type: "network", anonymousId: "a", request: { method: "post", url: "https://api.example.com/v1/orders?token=abc", status: 503, duration: 120 } });
+    expect(net).toMatchObject({ net_method: "POST", net_host: "api.example.com", net_path: "/v1/orders", net_status: 503, duration_ms: 120 });
+    expect(net.properties).not.toContain("token=abc");
+  });
+
+  it("reads the session id from context or properties", () => {
+    expect(norm({ type: "track", userId: "u", event: "e", context: { sessionId: "s-1" } }).session_id).toBe("s-1");
+    expect(norm({ type: "track", userId: "u", event: "e", properties: { sessionId: 42 } }).session_id).toBe("42");
+  });
+
+  it("redacts properties, traits and context and counts what it removed", () => {
+    const row = norm({ type: "identify", userId: "u", traits: { email: "jane@example.com", password: "hunter2", plan: "pro" }, context: { page: { url: "https://x.example/?access_token=s3cr3t" } } });
+    expect(row.traits).not.toContain("jane@example.com");
+    expect(row.traits).not.toContain("hunter2");
+    expect(JSON.parse(row.traits)).toMatchObject({ plan: "pro" });
+    expect(row.context).not.toContain("s3cr3t");
+    expect(row.redactions).toBeGreaterThanOrEqual(3);
+  });
+
+  it("leaves the batch id empty and last, for the sink to fill", () => {
+    const text = JSON.stringify(norm({ type: "track", userId: "u", event: "e" }));
+    expect(text.endsWith('"batch_id":""}')).toBe(true);
+  });
+});
+
+describe("prepareBatch", () => {
+  it("gives a messageId to events without one and keeps the client's", () => {
+    const out = prepareBatch([{ type: "track", userId: "u", event: "e" }, { type: "track", userId: "u", event: "e", messageId: "mine" }], facts());
+    expect(out.rejected).toEqual([]);
+    expect(out.events[0]?.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.events[1]?.messageId).toBe("mine");
+  });
+});
+
+describe("crash fingerprints", () => {
+  const frames = [{ function: "render", file: "https://cdn.example/app.3f9a2b1c.js?v=2", line: 10, inApp: true }];
+  it("groups the same crash across builds, lines and hosts", () => {
+    const other = [{ function: "render", file: "https://cdn2.example/app.77aa00ff.js", line: 99, inApp: true }];
+    expect(crashFingerprint("TypeError", "a", frames)).toBe(crashFingerprint("TypeError", "b", other));
+  });
+  it("tells different crashes apart", () => {
+    expect(crashFingerprint("TypeError", "a", frames)).not.toBe(crashFingerprint("RangeError", "a", frames));
+    expect(crashFingerprint("E", "user 12 failed", [])).toBe(crashFingerprint("E", "user 97 failed", []));
+    expect(crashFingerprint("E", "disk full", [])).not.toBe(crashFingerprint("E", "net down", []));
+  });
+});

@@ -1,0 +1,214 @@
+import type { Context, Event, EventRow } from "../../schemas";
+import { redactIp, type IpMode, type Redactor } from "../lib/redact";
+import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
+import { crashFingerprint } from "./fingerprint";
+import { correctTime, parseTime, toClickHouseTime } from "./skew";
+
+/** What the edge knows about the request that carried a batch. */
+export interface RequestFacts {
+  appId: string;
+  receivedAt: number;
+  /** `sentAt` of the batch envelope, when the client set one. */
+  sentAt: number | null;
+  /** Batch-level `context`, merged under each event's own. */
+  context: Context | undefined;
+  /** The connecting client's address, from `CF-Connecting-IP`. */
+  ip: string;
+  userAgent: string;
+  geo: { country: string; region: string; city: string };
+  ipMode: IpMode;
+  redactor: Redactor;
+}
+
+/** A validated, redacted, enriched event ready to be buffered. */
+export interface NormalizedEvent {
+  messageId: string;
+  row: EventRow;
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : "");
+
+const uaCache = new Map<string, UserAgentInfo>();
+
+// Batches repeat one user agent hundreds of times; parse each once per isolate.
+function userAgent(ua: string): UserAgentInfo {
+  const hit = uaCache.get(ua);
+  if (hit) return hit;
+  const info = parseUserAgent(ua);
+  if (uaCache.size > 1000) uaCache.clear();
+  uaCache.set(ua, info);
+  return info;
+}
+
+function platformOf(ctx: Context, ua: UserAgentInfo): string {
+  const lib = (ctx.library?.name ?? "").toLowerCase();
+  if (lib.includes("react-native")) return "react-native";
+  const os = (ctx.os?.name ?? ua.os).toLowerCase();
+  if (lib.includes("ios") || os === "ios" || os === "ipados") return lib.includes("web") || ctx.page ? "web" : "ios";
+  if (lib.includes("android") || os === "android") return lib.includes("web") || ctx.page ? "web" : "android";
+  if (lib.includes("node") || lib.includes("server")) return "node";
+  if (ctx.page || (ua.browser !== "" && ua.deviceType !== "" && !ua.isBot)) return "web";
+  return "";
+}
+
+function eventName(e: Event): string {
+  switch (e.type) {
+    case "track":
+      return e.event;
+    case "page":
+    case "screen":
+      return e.name ?? "";
+    case "crash":
+      return e.error.type;
+    case "perf":
+      return e.metric.name;
+    case "network":
+      return e.request.method.toUpperCase();
+    default:
+      return "";
+  }
+}
+
+function splitUrl(raw: string): { host: string; path: string } {
+  try {
+    const u = new URL(raw);
+    return { host: u.host, path: u.pathname };
+  } catch {
+    return { host: "", path: raw.replace(/[?#].*$/, "").slice(0, 2048) };
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/**
+ * Turns one validated event into its ClickHouse row: corrects the clock, fills ids, merges the
+ * batch context, enriches (user agent, geo, platform), applies the app's IP rule and redacts
+ * properties, traits, context and free text (crash messages, network URLs) before anything is kept.
+ */
+export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string): NormalizedEvent {
+  const { redactor } = facts;
+  const before = redactor.total;
+
+  const rawCtx: Context = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
+  const claimedIp = str(rawCtx.ip);
+  delete rawCtx.ip;
+  const uaText = str(rawCtx.userAgent) || facts.userAgent;
+  const ua = userAgent(uaText);
+
+  const ctx = redactor.context(rawCtx) as Context;
+  const properties = asRecord(redactor.value(e.properties ?? {}));
+  const traits = asRecord(redactor.value(e.type === "identify" || e.type === "group" ? (e.traits ?? {}) : (e.traits ?? rawCtx.traits ?? {})));
+
+  const ip = redactIp(claimedIp || facts.ip, facts.ipMode);
+  // request.cf locates the connection; it says nothing about an address a server forwarded.
+  const geo = claimedIp && claimedIp !== facts.ip ? { country: "", region: "", city: "" } : facts.geo;
+
+  const time = correctTime(parseTime(e.timestamp ?? e.originalTimestamp), parseTime(e.sentAt) ?? facts.sentAt, facts.receivedAt);
+  const sent = parseTime(e.sentAt) ?? facts.sentAt ?? facts.receivedAt;
+  const page = ctx.page ?? {};
+
+  let crashType = "";
+  let crashMessage = "";
+  let crashFp = "";
+  let crashFatal = 0;
+  let perfMetric = "";
+  let perfValue = 0;
+  let perfUnit = "";
+  let netMethod = "";
+  let netHost = "";
+  let netPath = "";
+  let netStatus = 0;
+  let duration = 0;
+  let path = str(page.path);
+  let url = str(page.url);
+
+  if (e.type === "crash") {
+    crashType = e.error.type;
+    crashMessage = redactor.text(e.error.message);
+    crashFatal = e.error.fatal ? 1 : 0;
+    crashFp = crashFingerprint(e.error.type, crashMessage, e.error.frames);
+    properties.error = redactor.value({ ...e.error, message: crashMessage });
+  } else if (e.type === "perf") {
+    perfMetric = e.metric.name;
+    perfValue = e.metric.value;
+    perfUnit = e.metric.unit;
+    if (perfUnit === "ms") duration = perfValue;
+    else if (perfUnit === "s") duration = perfValue * 1000;
+  } else if (e.type === "network") {
+    const cleanUrl = redactor.text(e.request.url);
+    const parts = splitUrl(cleanUrl);
+    netMethod = e.request.method.toUpperCase();
+    netHost = parts.host;
+    netPath = parts.path;
+    netStatus = e.request.status ?? 0;
+    duration = e.request.duration ?? 0;
+    properties.request = { ...e.request, url: cleanUrl };
+  } else if (e.type === "screen") {
+    path = e.name ?? path;
+  } else if (e.type === "alias") {
+    properties.previousId = e.previousId;
+  } else if (e.type === "group") {
+    properties.groupId = e.groupId;
+  }
+
+  const sessionId = str(rawCtx.sessionId) || str(properties.sessionId) || str(properties.$session_id);
+  const campaign = ctx.campaign ?? {};
+
+  const row: EventRow = {
+    app_id: facts.appId,
+    type: e.type,
+    event: eventName(e),
+    message_id: messageId,
+    user_id: e.userId ?? "",
+    anonymous_id: e.anonymousId ?? "",
+    session_id: sessionId,
+    timestamp: toClickHouseTime(time.timestamp),
+    original_timestamp: toClickHouseTime(time.original),
+    sent_at: toClickHouseTime(sent),
+    received_at: toClickHouseTime(facts.receivedAt),
+    platform: platformOf(rawCtx, ua),
+    os_name: str(rawCtx.os?.name) || ua.os,
+    os_version: str(rawCtx.os?.version) || ua.osVersion,
+    app_version: str(rawCtx.app?.version),
+    app_build: str(rawCtx.app?.build),
+    device_type: str(rawCtx.device?.type) || ua.deviceType,
+    device_model: str(rawCtx.device?.model) || ua.deviceModel,
+    device_manufacturer: str(rawCtx.device?.manufacturer),
+    browser: ua.browser,
+    browser_version: ua.browserVersion,
+    library_name: str(rawCtx.library?.name),
+    library_version: str(rawCtx.library?.version),
+    locale: str(rawCtx.locale),
+    timezone: str(rawCtx.timezone),
+    country: geo.country,
+    region: geo.region,
+    city: geo.city,
+    ip,
+    path,
+    url,
+    referrer: str(page.referrer),
+    utm_source: str(campaign.source),
+    utm_medium: str(campaign.medium),
+    utm_campaign: str(campaign.name),
+    crash_type: crashType,
+    crash_message: crashMessage,
+    crash_fingerprint: crashFp,
+    crash_fatal: crashFatal,
+    perf_metric: perfMetric,
+    perf_value: perfValue,
+    perf_unit: perfUnit,
+    net_method: netMethod,
+    net_host: netHost,
+    net_path: netPath,
+    net_status: netStatus,
+    duration_ms: duration,
+    properties: JSON.stringify(properties),
+    traits: JSON.stringify(traits),
+    context: JSON.stringify(ctx),
+    redactions: Math.min(redactor.total - before, 65535),
+    batch_id: "",
+  };
+  return { messageId, row };
+}

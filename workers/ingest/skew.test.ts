@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { correctTime, parseTime, toClickHouseTime } from "./skew";
+
+const received = Date.parse("2026-11-22T12:00:00.000Z");
+const min = 60_000;
+
+describe("clock skew", () => {
+  it("leaves events alone when the device clock is within the 150 s deadband", () => {
+    const ts = received - 10 * min;
+    expect(correctTime(ts, received - 100_000, received).timestamp).toBe(ts);
+  });
+
+  it("shifts events by the device's offset when it is beyond the deadband", () => {
+    // The device clock runs one hour fast: it sent at 13:00 what happened at 12:55 device time.
+    const sentAt = received + 60 * min;
+    const ts = sentAt - 5 * min;
+    const t = correctTime(ts, sentAt, received);
+    expect(t.timestamp).toBe(received - 5 * min);
+    expect(t.original).toBe(ts);
+  });
+
+  it("clamps a time more than 23 h in the future to the receive time", () => {
+    expect(correctTime(received + 30 * 60 * min, null, received).timestamp).toBe(received);
+    expect(correctTime(received + 60 * min, null, received).timestamp).toBe(received + 60 * min);
+  });
+
+  it("uses the receive time when the event has none", () => {
+    expect(correctTime(null, received - 5 * min, received)).toEqual({ timestamp: received, original: received });
+  });
+
+  it("parses ISO text and epoch milliseconds, and refuses nonsense", () => {
+    expect(parseTime("2026-11-22T12:00:00Z")).toBe(received);
+    expect(parseTime(received)).toBe(received);
+    expect(parseTime("yesterday")).toBeNull();
+    expect(parseTime("1970-01-01T00:00:00Z")).toBeNull();
+    expect(parseTime(Number.NaN)).toBeNull();
+    expect(parseTime(undefined)).toBeNull();
+  });
+
+  it("formats ClickHouse DateTime64 text in UTC", () => {
+    expect(toClickHouseTime(received + 123)).toBe("2026-11-22 12:00:00.123");
+  });
+});

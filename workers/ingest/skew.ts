@@ -1,0 +1,40 @@
+import { LIMITS } from "../../schemas";
+
+// ClickHouse DateTime64 and monthly partitions make anything before this a client bug.
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+
+/** Parses ISO-8601 text or epoch milliseconds; `null` when it is not a usable time. */
+export function parseTime(value: string | number | undefined): number | null {
+  if (value === undefined) return null;
+  const ms = typeof value === "number" ? value : Date.parse(value);
+  if (!Number.isFinite(ms) || ms < EARLIEST_MS) return null;
+  return ms;
+}
+
+/** The event time after skew correction, and the time the client claimed. */
+export interface CorrectedTime {
+  timestamp: number;
+  original: number;
+}
+
+/**
+ * Corrects a client clock the way Segment and PostHog do: when the device's `sentAt` differs
+ * from our receive time by more than the deadband, shift the event by that difference
+ * (`timestamp = receivedAt − (sentAt − timestamp)`); a time still far in the future is clamped.
+ */
+export function correctTime(timestamp: number | null, sentAt: number | null, receivedAt: number): CorrectedTime {
+  const original = timestamp ?? receivedAt;
+  let corrected = original;
+  if (timestamp !== null && sentAt !== null && Math.abs(receivedAt - sentAt) > LIMITS.skewDeadbandMs) {
+    corrected = receivedAt - (sentAt - timestamp);
+  }
+  if (corrected - receivedAt > LIMITS.maxFutureMs) corrected = receivedAt;
+  if (corrected < EARLIEST_MS) corrected = original;
+  return { timestamp: corrected, original };
+}
+
+/** Formats epoch milliseconds as ClickHouse `DateTime64(3)` text in UTC: `2026-11-22 10:00:00.123`. */
+export function toClickHouseTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
