@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startClickHouseServer } from "../dev/clickhouse/server";
+import { migrateClickHouse } from "../dev/migrate-clickhouse";
+import { startFaultProxy } from "./fault-proxy";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** What the Worker under test uses: the local ClickHouse behind a fault proxy. */
+    clickhouseUrl: string;
+    /** The local ClickHouse itself, for assertions that must not see injected faults. */
+    clickhouseDirectUrl: string;
+  }
+}
+
+// A real ClickHouse engine for the workerd tests: a fresh data directory per run.
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dataDir = await mkdtemp(join(tmpdir(), "telemetry-ch-"));
+  const server = await startClickHouseServer({ dataDir, port: 0 });
+  await migrateClickHouse({ url: server.url });
+  const proxy = await startFaultProxy(server.url);
+  project.provide("clickhouseUrl", proxy.url);
+  project.provide("clickhouseDirectUrl", server.url);
+  return async () => {
+    await proxy.close();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}

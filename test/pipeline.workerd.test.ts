@@ -1,0 +1,118 @@
+// End to end inside workerd: the Worker, the AppBatcher, the real queue consumer and the real
+// local ClickHouse engine. Each test uses its own app, so rows never mix between tests.
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { basicAuth, chQuery, createTestApp, post, setClickHouse, trackEvent } from "./seed";
+
+interface StoredRow {
+  message_id: string;
+  type: string;
+  event: string;
+  properties: string;
+  context: string;
+  ip: string;
+  redactions: number;
+  batch_id: string;
+}
+
+async function rowsOf(appId: string): Promise<StoredRow[]> {
+  return chQuery<StoredRow>(
+    "SELECT message_id, type, event, properties, context, ip, redactions, batch_id FROM events WHERE app_id = {app:String} ORDER BY message_id",
+    { app: appId },
+  );
+}
+
+async function waitForRows(appId: string, n: number, timeout = 20_000): Promise<StoredRow[]> {
+  let rows: StoredRow[] = [];
+  await vi.waitUntil(
+    async () => {
+      rows = await rowsOf(appId);
+      return rows.length >= n;
+    },
+    { timeout, interval: 200 },
+  );
+  return rows;
+}
+
+afterEach(async () => {
+  await setClickHouse("up");
+});
+
+describe("ingest to ClickHouse", () => {
+  it("stores exactly the accepted events of a batch, redacted, once", async () => {
+    const app = await createTestApp();
+    const batch = [
+      trackEvent({ messageId: "m-1", properties: { email: "jane@example.com", plan: "pro" } }),
+      { type: "page", name: "Pricing", anonymousId: "anon-1", messageId: "m-2", context: { page: { path: "/pricing", url: "https://shop.example/pricing?token=abc123" } } },
+      { type: "crash", anonymousId: "anon-1", messageId: "m-3", error: { type: "TypeError", message: "x is undefined", fatal: true, frames: [{ function: "render", file: "app.js", line: 3, inApp: true }] } },
+      { type: "perf", anonymousId: "anon-1", messageId: "m-4", metric: { name: "LCP", value: 1840, unit: "ms" } },
+      { type: "network", anonymousId: "anon-1", messageId: "m-5", request: { method: "get", url: "https://api.example.com/v1/items?api_key=sk_live_abcdefghijklmnop", status: 200, duration: 87 } },
+      { type: "track", messageId: "m-bad" },
+    ];
+    const res = await post("/v1/batch", { batch }, { authorization: basicAuth(app.key), "cf-connecting-ip": "203.0.113.77" });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ accepted: number; rejected: Array<{ index: number; code: string }> }>();
+    expect(body.accepted).toBe(5);
+    expect(body.rejected).toEqual([expect.objectContaining({ index: 5, code: "invalid_event" })]);
+
+    const rows = await waitForRows(app.appId, 5);
+    expect(rows.map((r) => r.message_id)).toEqual(["m-1", "m-2", "m-3", "m-4", "m-5"]);
+    const byId = new Map(rows.map((r) => [r.message_id, r]));
+    expect(byId.get("m-1")?.properties).not.toContain("jane@example.com");
+    expect(JSON.parse(byId.get("m-1")?.properties ?? "{}")).toMatchObject({ plan: "pro" });
+    expect(byId.get("m-1")?.redactions).toBeGreaterThan(0);
+    expect(byId.get("m-2")?.context).not.toContain("abc123");
+    expect(byId.get("m-5")?.properties).not.toContain("sk_live_abcdefghijklmnop");
+    expect(byId.get("m-3")?.event).toBe("TypeError");
+    expect(byId.get("m-4")?.event).toBe("LCP");
+    // The default policy keeps a truncated address only.
+    expect(byId.get("m-1")?.ip).toBe("203.0.113.0");
+    expect(new Set(rows.map((r) => r.batch_id)).size).toBeGreaterThan(0);
+  });
+
+  it("drops a resent batch as duplicates instead of storing it twice", async () => {
+    const app = await createTestApp();
+    const batch = [trackEvent({ messageId: "dup-1" }), trackEvent({ messageId: "dup-2" })];
+    const first = await post("/v1/batch", { batch }, { "x-write-key": app.key });
+    expect(await first.json()).toMatchObject({ accepted: 2, duplicates: 0 });
+    await waitForRows(app.appId, 2);
+    const again = await post("/v1/batch", { batch }, { "x-write-key": app.key });
+    expect(await again.json()).toMatchObject({ accepted: 2, duplicates: 2 });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await rowsOf(app.appId)).toHaveLength(2);
+  });
+
+  it("loses and doubles nothing while ClickHouse is down, and stores everything when it is back", async () => {
+    const app = await createTestApp();
+    await setClickHouse("down");
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const batch = Array.from({ length: 20 }, (_, j) => trackEvent({ messageId: `out-${i}-${j}` }));
+      sent.push(...batch.map((e) => String(e.messageId)));
+      const res = await post("/v1/batch", { batch }, { "x-write-key": app.key });
+      expect(res.status).toBe(200);
+    }
+    // Give the queue time to try, fail and schedule retries against the dead server.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await rowsOf(app.appId)).toHaveLength(0);
+    await setClickHouse("up");
+    const rows = await waitForRows(app.appId, sent.length, 25_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const final = await rowsOf(app.appId);
+    expect(final).toHaveLength(sent.length);
+    expect(new Set(final.map((r) => r.message_id))).toEqual(new Set(sent));
+    expect(rows.length).toBe(sent.length);
+  });
+
+  it("answers readiness from D1, the queue and ClickHouse", async () => {
+    const ok = await env.DB.prepare("SELECT 1 AS one").first<{ one: number }>();
+    expect(ok?.one).toBe(1);
+    const { SELF } = await import("cloudflare:test");
+    const ready = await SELF.fetch("https://edge.test/ready");
+    expect(ready.status).toBe(200);
+    await setClickHouse("down");
+    const notReady = await SELF.fetch("https://edge.test/ready");
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ checks: { clickhouse: { ok: false }, d1: { ok: true } } });
+  });
+});

@@ -1,0 +1,62 @@
+import { env, SELF } from "cloudflare:test";
+import { hashWriteKey } from "../workers/http/write-key";
+
+/** An app and its write key, made directly in D1 for a test. */
+export interface TestApp {
+  appId: string;
+  key: string;
+}
+
+/** Creates an app with a fresh write key; `opts` sets the app's columns. */
+export async function createTestApp(opts: { rateLimit?: number; shardCount?: number; policy?: object } = {}): Promise<TestApp> {
+  const suffix = crypto.randomUUID().replace(/-/g, "").slice(0, 12);
+  const appId = `app_${suffix}`;
+  const key = `wk_test_${suffix}`;
+  await env.DB.prepare("INSERT INTO apps (id, name, created_at, rate_limit, shard_count, redaction_policy, hash_salt) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    .bind(appId, `test ${suffix}`, Date.now(), opts.rateLimit ?? 0, opts.shardCount ?? 1, opts.policy ? JSON.stringify(opts.policy) : null, "ab".repeat(32))
+    .run();
+  await env.DB.prepare("INSERT INTO write_keys (id, app_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)")
+    .bind(`key_${suffix}`, appId, await hashWriteKey(key), key.slice(0, 12), Date.now())
+    .run();
+  return { appId, key };
+}
+
+/** `Authorization: Basic` for a write key, as Segment clients send it. */
+export function basicAuth(key: string): string {
+  return `Basic ${btoa(`${key}:`)}`;
+}
+
+/** POSTs JSON to the Worker under test. */
+export function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`https://edge.test${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** A valid track event with a fresh messageId. */
+export function trackEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: "track", event: "Order Completed", anonymousId: "anon-1", messageId: crypto.randomUUID(), properties: { total: 30 }, ...overrides };
+}
+
+/** Runs a query against the local ClickHouse directly (not through the fault proxy). */
+export async function chQuery<T>(query: string, params: Record<string, string> = {}): Promise<T[]> {
+  const url = new URL(env.CLICKHOUSE_DIRECT_URL);
+  url.searchParams.set("query", `${query} FORMAT JSONEachRow`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
+  const res = await fetch(url, { method: "POST" });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+  return text
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** Switches the fault proxy in front of ClickHouse. */
+export async function setClickHouse(mode: "up" | "down" | "error"): Promise<void> {
+  const res = await fetch(`${env.CLICKHOUSE_URL}/__fault?mode=${mode}`, { method: "POST" });
+  if (!res.ok) throw new Error(`fault proxy: ${res.status}`);
+  await res.text();
+}

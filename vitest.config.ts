@@ -1,0 +1,53 @@
+import { defineConfig } from "vitest/config";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import type {} from "./test/global-setup";
+
+// Three projects: pure code in Node, the local ClickHouse server in Node, and everything
+// that runs on Cloudflare (Worker, Durable Objects, queues, end to end) inside workerd.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          environment: "node",
+          include: ["schemas/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts", "sdk/**/*.test.ts"],
+          exclude: ["**/*.workerd.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        test: {
+          name: "clickhouse",
+          environment: "node",
+          include: ["dev/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            main: "./workers/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                CLICKHOUSE_URL: inject("clickhouseUrl"),
+                CLICKHOUSE_DIRECT_URL: inject("clickhouseDirectUrl"),
+                ADMIN_TOKEN: "test-admin-token",
+                // Small enough that the back-pressure tests reach it.
+                BUFFER_MAX_ROWS: "3000",
+                TEST_MIGRATIONS: await readD1Migrations("./schemas/sql/d1"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd",
+          include: ["workers/**/*.workerd.test.ts", "durable-objects/**/*.workerd.test.ts", "test/**/*.workerd.test.ts"],
+          globalSetup: ["./test/global-setup.ts"],
+          setupFiles: ["./test/apply-migrations.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
