@@ -1,0 +1,21 @@
+// Local development defaults. They only ever exist on a developer's machine: production write
+// keys are created per app and stored hashed, and ADMIN_TOKEN is a `wrangler secret`.
+
+/** The demo app `npm start` seeds. */
+export const DEMO_APP_ID = "app_demo";
+/** The demo app's write key. Local use only. */
+export const DEMO_WRITE_KEY = "wk_local_demo_key_not_secret";
+/** The admin token `npm start` gives the local Worker. Local use only. */
+export const LOCAL_ADMIN_TOKEN = "local-admin-token";
+
+/** Environment for wrangler: no telemetry, no network look-ups, all state inside the repo. */
+export function wranglerEnv(root: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    XDG_CONFIG_HOME: `${root}/.wrangler/xdg`,
+    CI: "true",
+  };
+}

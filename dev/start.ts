@@ -1,0 +1,169 @@
+// `npm start`: the whole system on this machine. Local ClickHouse (unless CLICKHOUSE_URL points
+// elsewhere), ClickHouse and D1 migrations, a demo app with a local-only write key, and
+// `wrangler dev` serving the edge Worker with its Durable Objects, queues, D1, R2 and cron.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { startClickHouseServer } from "./clickhouse/server";
+import { migrateClickHouse } from "./migrate-clickhouse";
+import { DEMO_APP_ID, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, wranglerEnv } from "./local";
+
+const root = resolve(import.meta.dirname, "..");
+const stateDir = resolve(root, process.env.STATE_DIR ?? ".wrangler/state");
+const dataDir = resolve(root, process.env.CLICKHOUSE_DATA_DIR ?? ".data/clickhouse");
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const srv = createServer()
+      .once("error", () => done(false))
+      .once("listening", () => srv.close(() => done(true)))
+      .listen(port, "127.0.0.1");
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer()
+      .once("error", fail)
+      .listen(0, "127.0.0.1", () => {
+        const addr = srv.address();
+        const port = typeof addr === "object" && addr ? addr.port : 0;
+        srv.close(() => done(port));
+      });
+  });
+}
+
+/** The port from `name`, or its default; a taken default (this machine is shared) moves to a free one. */
+async function pickPort(name: string, fallback: number): Promise<number> {
+  const given = process.env[name];
+  if (given) return Number(given);
+  if (await portFree(fallback)) return fallback;
+  const port = await freePort();
+  console.log(`${name}: ${fallback} is taken, using ${port}`);
+  return port;
+}
+
+function run(args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn("npx", ["--no-install", "wrangler", ...args], { cwd: root, env: wranglerEnv(root), stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", fail);
+    child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`wrangler ${args.join(" ")} failed:\n${output}`))));
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error("wrangler dev exited before it was ready");
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`the edge Worker did not answer ${url}/health within ${timeoutMs / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(resolve(root, ".wrangler/xdg"), { recursive: true });
+  const edgePort = await pickPort("EDGE_PORT", 8787);
+  const stops: Array<() => Promise<void>> = [];
+
+  let clickhouseUrl = process.env.CLICKHOUSE_URL ?? "";
+  if (!clickhouseUrl) {
+    mkdirSync(dataDir, { recursive: true });
+    const chPort = await pickPort("CLICKHOUSE_PORT", 8123);
+    const server = await startClickHouseServer({ dataDir, port: chPort });
+    stops.push(() => server.close());
+    clickhouseUrl = server.url;
+  }
+  const applied = await migrateClickHouse({ url: clickhouseUrl, username: process.env.CLICKHOUSE_USER, password: process.env.CLICKHOUSE_PASSWORD });
+  if (applied.length > 0) console.log(`clickhouse migrations applied: ${applied.join(", ")}`);
+
+  const persist = ["--local", "--persist-to", stateDir];
+  await run(["d1", "migrations", "apply", "DB", ...persist]);
+  const keyHash = createHash("sha256").update(DEMO_WRITE_KEY).digest("hex");
+  const now = Date.now();
+  await run([
+    "d1",
+    "execute",
+    "DB",
+    ...persist,
+    "--command",
+    `INSERT OR IGNORE INTO apps (id, name, created_at, hash_salt) VALUES ('${DEMO_APP_ID}', 'Demo app', ${now}, '${randomBytes(32).toString("hex")}');` +
+      ` INSERT OR IGNORE INTO write_keys (id, app_id, key_hash, prefix, name, created_at) VALUES ('key_demo', '${DEMO_APP_ID}', '${keyHash}', '${DEMO_WRITE_KEY.slice(0, 12)}', 'local demo key', ${now});`,
+  ]);
+
+  const edge = spawn(
+    "npx",
+    [
+      "--no-install",
+      "wrangler",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(edgePort),
+      "--persist-to",
+      stateDir,
+      "--test-scheduled",
+      "--show-interactive-dev-session=false",
+      "--var",
+      `CLICKHOUSE_URL:${clickhouseUrl}`,
+      "--var",
+      `ADMIN_TOKEN:${process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN}`,
+      ...(process.env.CLICKHOUSE_USER ? ["--var", `CLICKHOUSE_USER:${process.env.CLICKHOUSE_USER}`] : []),
+      ...(process.env.CLICKHOUSE_PASSWORD ? ["--var", `CLICKHOUSE_PASSWORD:${process.env.CLICKHOUSE_PASSWORD}`] : []),
+    ],
+    { cwd: root, env: wranglerEnv(root), stdio: ["ignore", "inherit", "inherit"], detached: true },
+  );
+  stops.unshift(
+    () =>
+      new Promise<void>((done) => {
+        if (edge.exitCode !== null || edge.pid === undefined) return done();
+        edge.once("exit", () => done());
+        process.kill(-edge.pid, "SIGTERM");
+      }),
+  );
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const s of stops) await s().catch((err: unknown) => console.error(err));
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  edge.on("exit", (code) => void stop(code ?? 1));
+
+  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  try {
+    await waitForHealth(edgeUrl, edge, 90_000);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    await stop(1);
+    return;
+  }
+  console.log("");
+  console.log(`edge: ${edgeUrl}`);
+  console.log(`clickhouse: ${clickhouseUrl}`);
+  console.log("dashboard: not served yet (the dashboard is not part of this build)");
+  console.log(`app: ${DEMO_APP_ID}`);
+  console.log(`write key: ${DEMO_WRITE_KEY}`);
+  console.log(`admin token: ${process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN}`);
+  console.log("ready: press Ctrl-C to stop");
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
