@@ -2,7 +2,6 @@
 // elsewhere), ClickHouse and D1 migrations, a demo app with a local-only write key, and
 // `wrangler dev` serving the edge Worker with its Durable Objects, queues, D1, R2 and cron.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
@@ -71,11 +70,31 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
   throw new Error(`the edge Worker did not answer ${url}/health within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * Creates the demo app and its local key through the Worker's admin API, once: later starts
+ * find them there (409 and the same key) and leave the data as it was.
+ */
+async function seedDemoApp(edgeUrl: string, adminToken: string): Promise<void> {
+  const call = async (path: string, body: object): Promise<void> => {
+    const res = await fetch(`${edgeUrl}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok && res.status !== 409) throw new Error(`seeding the demo app: POST ${path} answered ${res.status} ${await res.text()}`);
+    await res.body?.cancel();
+  };
+  // No rate limit on the demo app, so local load tests measure the pipeline, not the limiter.
+  await call("/admin/apps", { id: DEMO_APP_ID, name: "Demo app", rateLimit: 0 });
+  await call(`/admin/apps/${DEMO_APP_ID}/keys`, { name: "local demo key", key: DEMO_WRITE_KEY });
+}
+
 async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   mkdirSync(resolve(root, ".wrangler/xdg"), { recursive: true });
   const edgePort = await pickPort("EDGE_PORT", 8787);
   const stops: Array<() => Promise<void>> = [];
+  const adminToken = process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN;
 
   let clickhouseUrl = process.env.CLICKHOUSE_URL ?? "";
   if (!clickhouseUrl) {
@@ -90,17 +109,6 @@ async function main(): Promise<void> {
 
   const persist = ["--local", "--persist-to", stateDir];
   await run(["d1", "migrations", "apply", "DB", ...persist]);
-  const keyHash = createHash("sha256").update(DEMO_WRITE_KEY).digest("hex");
-  const now = Date.now();
-  await run([
-    "d1",
-    "execute",
-    "DB",
-    ...persist,
-    "--command",
-    `INSERT OR IGNORE INTO apps (id, name, created_at, hash_salt) VALUES ('${DEMO_APP_ID}', 'Demo app', ${now}, '${randomBytes(32).toString("hex")}');` +
-      ` INSERT OR IGNORE INTO write_keys (id, app_id, key_hash, prefix, name, created_at) VALUES ('key_demo', '${DEMO_APP_ID}', '${keyHash}', '${DEMO_WRITE_KEY.slice(0, 12)}', 'local demo key', ${now});`,
-  ]);
 
   const edge = spawn(
     "npx",
@@ -119,7 +127,7 @@ async function main(): Promise<void> {
       "--var",
       `CLICKHOUSE_URL:${clickhouseUrl}`,
       "--var",
-      `ADMIN_TOKEN:${process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN}`,
+      `ADMIN_TOKEN:${adminToken}`,
       ...(process.env.CLICKHOUSE_USER ? ["--var", `CLICKHOUSE_USER:${process.env.CLICKHOUSE_USER}`] : []),
       ...(process.env.CLICKHOUSE_PASSWORD ? ["--var", `CLICKHOUSE_PASSWORD:${process.env.CLICKHOUSE_PASSWORD}`] : []),
     ],
@@ -148,6 +156,7 @@ async function main(): Promise<void> {
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
   try {
     await waitForHealth(edgeUrl, edge, 90_000);
+    await seedDemoApp(edgeUrl, adminToken);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     await stop(1);
@@ -159,7 +168,7 @@ async function main(): Promise<void> {
   console.log("dashboard: not served yet (the dashboard is not part of this build)");
   console.log(`app: ${DEMO_APP_ID}`);
   console.log(`write key: ${DEMO_WRITE_KEY}`);
-  console.log(`admin token: ${process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN}`);
+  console.log(`admin token: ${adminToken}`);
   console.log("ready: press Ctrl-C to stop");
 }
 

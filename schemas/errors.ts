@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "method_not_allowed",
+  "conflict",
   "rate_limited",
   "buffer_full",
   "unavailable",

@@ -5,3 +5,4 @@ export * from "./batch";
 export * from "./rows";
 export * from "./config";
 export * from "./redaction";
+export * from "./admin";

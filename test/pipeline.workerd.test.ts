@@ -70,6 +70,24 @@ describe("ingest to ClickHouse", () => {
     expect(new Set(rows.map((r) => r.batch_id)).size).toBeGreaterThan(0);
   });
 
+  it("applies the app's own policy: salted hashes, extra keys, no client address", async () => {
+    const app = await createTestApp({ policy: { action: "hash", extraKeys: ["plan"], ip: "drop", detectors: ["email"] } });
+    const batch = [
+      trackEvent({ messageId: "p-1", properties: { email: "jane@example.com", plan: "pro", phone: "+49 151 12345678" } }),
+      trackEvent({ messageId: "p-2", properties: { email: "jane@example.com" } }),
+    ];
+    expect((await post("/v1/batch", { batch }, { "x-write-key": app.key, "cf-connecting-ip": "203.0.113.77" })).status).toBe(200);
+    const rows = await waitForRows(app.appId, 2);
+    const [first, second] = rows.map((r) => JSON.parse(r.properties) as Record<string, string>);
+    expect(first?.email).toMatch(/^\[email:[0-9a-f]{16}\]$/);
+    // The same address hashes the same, so users can still be counted without being named.
+    expect(second?.email).toBe(first?.email);
+    expect(first).not.toHaveProperty("plan");
+    // Only the detectors the app chose run: the phone number stays.
+    expect(first?.phone).toBe("+49 151 12345678");
+    expect(rows.map((r) => r.ip)).toEqual(["", ""]);
+  });
+
   it("drops a resent batch as duplicates instead of storing it twice", async () => {
     const app = await createTestApp();
     const batch = [trackEvent({ messageId: "dup-1" }), trackEvent({ messageId: "dup-2" })];

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { hashWriteKey } from "../workers/http/write-key";
+import { hashWriteKey } from "../workers/lib/apps";
 
 /** An app and its write key, made directly in D1 for a test. */
 export interface TestApp {

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { config } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
+import { appRoutes } from "./apps.route";
 
 function timingSafeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);
@@ -20,6 +21,7 @@ export const adminRoutes = new Hono<{ Bindings: Env }>()
     if (!timingSafeEqual(given, token)) throw new HttpError(401, "unauthorized", "a valid admin token is required");
     await next();
   })
+  .route("/apps", appRoutes)
   .get("/dead-letters", async (c) => {
     const listing = await c.env.ARCHIVE.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 });
     return c.json({

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { BatchRequest, EVENT_TYPES, LIMITS, type BatchResponse, type EventType } from "../../schemas";
 import { createRedactor } from "../lib/redact";
 import { HttpError } from "../lib/errors";
+import { zodMessage } from "../lib/validate";
 import { readBody } from "../ingest/body";
 import { prepareBatch } from "../ingest/pipeline";
 import { dispatch } from "../ingest/dispatch";
@@ -20,12 +21,6 @@ function parseJson(text: string): unknown {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[]): string {
-  const first = issues[0];
-  if (!first) return "invalid body";
-  return first.path.length > 0 ? `${first.path.map(String).join(".")}: ${first.message}` : first.message;
 }
 
 async function ingest(request: Request, env: Env, routeType: EventType | null): Promise<BatchResponse> {

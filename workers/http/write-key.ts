@@ -1,5 +1,6 @@
 import { type RedactionPolicy, parsePolicy } from "../lib/redact";
 import { HttpError } from "../lib/errors";
+import { hashWriteKey } from "../lib/apps";
 
 /** What ingest needs to know about the app a write key belongs to. */
 export interface AppAuth {
@@ -22,12 +23,6 @@ const KNOWN_TTL_MS = 30_000;
 const UNKNOWN_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 const cache = new Map<string, CacheEntry>();
-
-/** SHA-256 of a write key as lowercase hex: what D1 stores. */
-export async function hashWriteKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** The write key from `Authorization: Basic base64(key:)` or `X-Write-Key`, if any. */
 export function writeKeyFromHeaders(headers: Headers): string | null {
