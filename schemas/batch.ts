@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Context, TimeInput } from "./events";
+import { JsonObject, TimeInput } from "./events";
 import { RejectCode } from "./errors";
 
 /**
@@ -9,7 +9,7 @@ import { RejectCode } from "./errors";
 export const BatchRequest = z.looseObject({
   batch: z.array(z.unknown()),
   sentAt: TimeInput.optional(),
-  context: Context.optional(),
+  context: JsonObject.optional(),
   writeKey: z.string().max(256).optional(),
 });
 /** The `POST /v1/batch` body. */

@@ -9,30 +9,39 @@ const Id = z
 /** A point in time: ISO-8601 text or epoch milliseconds; checked further by the edge. */
 export const TimeInput = z.union([z.string().max(64), z.number().finite()]);
 
-/** Free-form properties or traits: any JSON object. */
-export const Properties = z.record(z.string(), z.unknown());
+/**
+ * Any JSON object, checked as an object without copying its members: `{plan: "pro"}`. Used for
+ * properties, traits and context, which the edge reads defensively and passes on as sent.
+ */
+export const JsonObject = z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "expected an object" });
 
 const Str = (max: number) => z.string().max(max);
 
-/** The Segment `context` object with the fields we read typed; anything else is kept. */
-export const Context = z.looseObject({
-  app: z.looseObject({ name: Str(256).optional(), version: Str(128).optional(), build: Str(128).optional(), namespace: Str(256).optional() }).optional(),
-  device: z.looseObject({ id: Str(256).optional(), type: Str(64).optional(), model: Str(128).optional(), manufacturer: Str(128).optional(), name: Str(128).optional() }).optional(),
-  os: z.looseObject({ name: Str(64).optional(), version: Str(64).optional() }).optional(),
-  library: z.looseObject({ name: Str(128).optional(), version: Str(64).optional() }).optional(),
-  locale: Str(64).optional(),
-  timezone: Str(64).optional(),
-  userAgent: Str(1024).optional(),
-  ip: Str(64).optional(),
-  network: z.looseObject({}).optional(),
-  page: z.looseObject({ path: Str(2048).optional(), url: Str(4096).optional(), referrer: Str(4096).optional(), title: Str(1024).optional(), search: Str(4096).optional() }).optional(),
-  screen: z.looseObject({ width: z.number().optional(), height: z.number().optional(), density: z.number().optional() }).optional(),
-  campaign: z.looseObject({ name: Str(256).optional(), source: Str(256).optional(), medium: Str(256).optional(), term: Str(256).optional(), content: Str(256).optional() }).optional(),
-  traits: Properties.optional(),
-  sessionId: z.union([Str(LIMITS.maxIdLength), z.number().finite()]).optional(),
-});
-/** The Segment `context` object. */
-export type Context = z.infer<typeof Context>;
+/** Free-form properties or traits: any JSON object. */
+export const Properties = JsonObject;
+
+/**
+ * The Segment `context` fields the edge reads, e.g. `{os: {name: "iOS"}, page: {path: "/"}}`;
+ * anything else is kept as sent. A field of the wrong type is ignored, never fatal.
+ */
+export interface Context {
+  app?: { name?: string; version?: string; build?: string; namespace?: string };
+  device?: { id?: string; type?: string; model?: string; manufacturer?: string; name?: string };
+  os?: { name?: string; version?: string };
+  library?: { name?: string; version?: string };
+  locale?: string;
+  timezone?: string;
+  userAgent?: string;
+  /** The end user's address when a server sends on their behalf. */
+  ip?: string;
+  network?: Record<string, unknown>;
+  page?: { path?: string; url?: string; referrer?: string; title?: string; search?: string };
+  screen?: { width?: number; height?: number; density?: number };
+  campaign?: { name?: string; source?: string; medium?: string; term?: string; content?: string };
+  traits?: Record<string, unknown>;
+  sessionId?: string | number;
+  [key: string]: unknown;
+}
 
 const common = {
   messageId: Id.optional(),
@@ -42,8 +51,8 @@ const common = {
   originalTimestamp: TimeInput.optional(),
   sentAt: TimeInput.optional(),
   receivedAt: TimeInput.optional(),
-  context: Context.optional(),
-  integrations: z.record(z.string(), z.unknown()).optional(),
+  context: JsonObject.optional(),
+  integrations: JsonObject.optional(),
   properties: Properties.optional(),
   traits: Properties.optional(),
 };

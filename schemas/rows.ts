@@ -57,9 +57,11 @@ export const EventRow = z.object({
   net_path: z.string(),
   net_status: z.number().int(),
   duration_ms: z.number(),
-  properties: z.string(),
-  traits: z.string(),
-  context: z.string(),
+  // Sent as JSON objects and stored as their JSON text (input_format_json_read_objects_as_strings),
+  // so the edge serializes them once instead of escaping them again inside the row.
+  properties: z.record(z.string(), z.unknown()),
+  traits: z.record(z.string(), z.unknown()),
+  context: z.record(z.string(), z.unknown()),
   redactions: z.number().int().nonnegative(),
   batch_id: z.string(),
 });

@@ -11,7 +11,7 @@ function row(appId: string, messageId: string, overrides: Partial<Record<keyof E
     browser: "", browser_version: "", library_name: "", library_version: "", locale: "", timezone: "", country: "", region: "", city: "", ip: "",
     path: "", url: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", crash_type: "", crash_message: "", crash_fingerprint: "", crash_fatal: 0,
     perf_metric: "", perf_value: 0, perf_unit: "", net_method: "", net_host: "", net_path: "", net_status: 0, duration_ms: 0,
-    properties: "{}", traits: "{}", context: "{}", redactions: 0, batch_id: "",
+    properties: {}, traits: {}, context: {}, redactions: 0, batch_id: "",
   };
   return JSON.stringify({ ...base, ...overrides });
 }

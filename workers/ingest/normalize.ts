@@ -1,4 +1,4 @@
-import type { Context, Event, EventRow } from "../../schemas";
+import type { Event, EventRow } from "../../schemas";
 import { redactIp, type IpMode, type Redactor } from "../lib/redact";
 import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
 import { crashFingerprint } from "./fingerprint";
@@ -11,7 +11,7 @@ export interface RequestFacts {
   /** `sentAt` of the batch envelope, when the client set one. */
   sentAt: number | null;
   /** Batch-level `context`, merged under each event's own. */
-  context: Context | undefined;
+  context: Record<string, unknown> | undefined;
   /** The connecting client's address, from `CF-Connecting-IP`. */
   ip: string;
   userAgent: string;
@@ -26,7 +26,19 @@ export interface NormalizedEvent {
   row: EventRow;
 }
 
-const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : "");
+// Typed columns take at most this much of a value; the whole value stays in the JSON columns.
+const MAX_COLUMN_CHARS = 4096;
+
+const str = (v: unknown): string =>
+  typeof v === "string" ? (v.length > MAX_COLUMN_CHARS ? v.slice(0, MAX_COLUMN_CHARS) : v) : typeof v === "number" && Number.isFinite(v) ? String(v) : "";
+
+type Json = Record<string, unknown>;
+
+/** `obj[key]` when it is an object, else an empty one: context fields may hold anything. */
+const sub = (obj: Json, key: string): Json => {
+  const v = obj[key];
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
+};
 
 const uaCache = new Map<string, UserAgentInfo>();
 
@@ -40,14 +52,15 @@ function userAgent(ua: string): UserAgentInfo {
   return info;
 }
 
-function platformOf(ctx: Context, ua: UserAgentInfo): string {
-  const lib = (ctx.library?.name ?? "").toLowerCase();
+function platformOf(ctx: Json, ua: UserAgentInfo): string {
+  const lib = str(sub(ctx, "library").name).toLowerCase();
   if (lib.includes("react-native")) return "react-native";
-  const os = (ctx.os?.name ?? ua.os).toLowerCase();
-  if (lib.includes("ios") || os === "ios" || os === "ipados") return lib.includes("web") || ctx.page ? "web" : "ios";
-  if (lib.includes("android") || os === "android") return lib.includes("web") || ctx.page ? "web" : "android";
+  const os = (str(sub(ctx, "os").name) || ua.os).toLowerCase();
+  const page = ctx.page !== undefined && ctx.page !== null;
+  if (lib.includes("ios") || os === "ios" || os === "ipados") return lib.includes("web") || page ? "web" : "ios";
+  if (lib.includes("android") || os === "android") return lib.includes("web") || page ? "web" : "android";
   if (lib.includes("node") || lib.includes("server")) return "node";
-  if (ctx.page || (ua.browser !== "" && ua.deviceType !== "" && !ua.isBot)) return "web";
+  if (page || (ua.browser !== "" && ua.deviceType !== "" && !ua.isBot)) return "web";
   return "";
 }
 
@@ -91,15 +104,16 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   const { redactor } = facts;
   const before = redactor.total;
 
-  const rawCtx: Context = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
+  const rawCtx: Json = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
   const claimedIp = str(rawCtx.ip);
   delete rawCtx.ip;
   const uaText = str(rawCtx.userAgent) || facts.userAgent;
   const ua = userAgent(uaText);
 
-  const ctx = redactor.context(rawCtx) as Context;
-  const properties = asRecord(redactor.value(e.properties ?? {}));
-  const traits = asRecord(redactor.value(e.type === "identify" || e.type === "group" ? (e.traits ?? {}) : (e.traits ?? rawCtx.traits ?? {})));
+  const ctx = redactor.context(rawCtx);
+  // The redactor hands back the event's own object when nothing was redacted: copy before adding to it.
+  let properties = asRecord(redactor.value(e.properties ?? {}));
+  const traits = asRecord(redactor.value(e.type === "identify" || e.type === "group" ? (e.traits ?? {}) : (e.traits ?? sub(rawCtx, "traits"))));
 
   const ip = redactIp(claimedIp || facts.ip, facts.ipMode);
   // request.cf locates the connection; it says nothing about an address a server forwarded.
@@ -107,7 +121,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
 
   const time = correctTime(parseTime(e.timestamp ?? e.originalTimestamp), parseTime(e.sentAt) ?? facts.sentAt, facts.receivedAt);
   const sent = parseTime(e.sentAt) ?? facts.sentAt ?? facts.receivedAt;
-  const page = ctx.page ?? {};
+  const page = sub(ctx, "page");
 
   let crashType = "";
   let crashMessage = "";
@@ -129,7 +143,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     crashMessage = redactor.text(e.error.message);
     crashFatal = e.error.fatal ? 1 : 0;
     crashFp = crashFingerprint(e.error.type, crashMessage, e.error.frames);
-    properties.error = redactor.value({ ...e.error, message: crashMessage });
+    properties = { ...properties, error: redactor.value({ ...e.error, message: crashMessage }) };
   } else if (e.type === "perf") {
     perfMetric = e.metric.name;
     perfValue = e.metric.value;
@@ -144,17 +158,17 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     netPath = parts.path;
     netStatus = e.request.status ?? 0;
     duration = e.request.duration ?? 0;
-    properties.request = { ...e.request, url: cleanUrl };
+    properties = { ...properties, request: { ...e.request, url: cleanUrl } };
   } else if (e.type === "screen") {
     path = e.name ?? path;
   } else if (e.type === "alias") {
-    properties.previousId = e.previousId;
+    properties = { ...properties, previousId: e.previousId };
   } else if (e.type === "group") {
-    properties.groupId = e.groupId;
+    properties = { ...properties, groupId: e.groupId };
   }
 
   const sessionId = str(rawCtx.sessionId) || str(properties.sessionId) || str(properties.$session_id);
-  const campaign = ctx.campaign ?? {};
+  const campaign = sub(ctx, "campaign");
 
   const row: EventRow = {
     app_id: facts.appId,
@@ -169,17 +183,17 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     sent_at: toClickHouseTime(sent),
     received_at: toClickHouseTime(facts.receivedAt),
     platform: platformOf(rawCtx, ua),
-    os_name: str(rawCtx.os?.name) || ua.os,
-    os_version: str(rawCtx.os?.version) || ua.osVersion,
-    app_version: str(rawCtx.app?.version),
-    app_build: str(rawCtx.app?.build),
-    device_type: str(rawCtx.device?.type) || ua.deviceType,
-    device_model: str(rawCtx.device?.model) || ua.deviceModel,
-    device_manufacturer: str(rawCtx.device?.manufacturer),
+    os_name: str(sub(rawCtx, "os").name) || ua.os,
+    os_version: str(sub(rawCtx, "os").version) || ua.osVersion,
+    app_version: str(sub(rawCtx, "app").version),
+    app_build: str(sub(rawCtx, "app").build),
+    device_type: str(sub(rawCtx, "device").type) || ua.deviceType,
+    device_model: str(sub(rawCtx, "device").model) || ua.deviceModel,
+    device_manufacturer: str(sub(rawCtx, "device").manufacturer),
     browser: ua.browser,
     browser_version: ua.browserVersion,
-    library_name: str(rawCtx.library?.name),
-    library_version: str(rawCtx.library?.version),
+    library_name: str(sub(rawCtx, "library").name),
+    library_version: str(sub(rawCtx, "library").version),
     locale: str(rawCtx.locale),
     timezone: str(rawCtx.timezone),
     country: geo.country,
@@ -204,9 +218,9 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     net_path: netPath,
     net_status: netStatus,
     duration_ms: duration,
-    properties: JSON.stringify(properties),
-    traits: JSON.stringify(traits),
-    context: JSON.stringify(ctx),
+    properties,
+    traits,
+    context: ctx,
     redactions: Math.min(redactor.total - before, 65535),
     batch_id: "",
   };

@@ -8,14 +8,49 @@ export interface PreparedBatch {
   rejected: EventRejection[];
 }
 
-// Bounded by `limit`, so hostile nesting cannot exhaust the stack.
-function depthExceeds(value: unknown, limit: number): boolean {
-  if (value === null || typeof value !== "object") return false;
-  if (limit <= 0) return true;
-  if (Array.isArray(value)) return value.some((v) => depthExceeds(v, limit - 1));
-  for (const k in value) {
-    if (depthExceeds((value as Record<string, unknown>)[k], limit - 1)) return true;
+const TOO_DEEP = -1;
+
+/**
+ * The JSON size of a value in one walk that also enforces the depth limit (bounded by it, so
+ * hostile nesting cannot exhaust the stack). Strings count by UTF-16 length, which equals
+ * their UTF-8 size for ASCII; callers near the limit check the exact size.
+ */
+function measure(value: unknown, depthLeft: number): number {
+  switch (typeof value) {
+    case "string":
+      return value.length + 2;
+    case "number":
+      return 12;
+    case "boolean":
+      return 5;
+    case "object": {
+      if (value === null) return 4;
+      if (depthLeft <= 0) return TOO_DEEP;
+      let size = 2;
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          const n = measure(item, depthLeft - 1);
+          if (n === TOO_DEEP) return TOO_DEEP;
+          size += n + 1;
+        }
+        return size;
+      }
+      for (const k in value) {
+        const n = measure((value as Record<string, unknown>)[k], depthLeft - 1);
+        if (n === TOO_DEEP) return TOO_DEEP;
+        size += k.length + 4 + n;
+      }
+      return size;
+    }
+    default:
+      return 0;
   }
+}
+
+function tooLarge(raw: unknown, estimate: number): boolean {
+  if (estimate > LIMITS.maxEventBytes) return true;
+  // Multi-byte text or escapes could still push a large event over: measure it exactly.
+  if (estimate * 3 > LIMITS.maxEventBytes) return utf8Length(JSON.stringify(raw) ?? "") > LIMITS.maxEventBytes;
   return false;
 }
 
@@ -34,11 +69,9 @@ export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): Pr
   const rejected: EventRejection[] = [];
   batch.forEach((raw, index) => {
     const reject = (code: EventRejection["code"], message: string) => rejected.push({ index, messageId: messageIdOf(raw), code, message });
-    const text = JSON.stringify(raw) ?? "";
-    if (text.length > LIMITS.maxEventBytes || (text.length * 3 > LIMITS.maxEventBytes && utf8Length(text) > LIMITS.maxEventBytes)) {
-      return reject("event_too_large", `event is larger than ${LIMITS.maxEventBytes} bytes`);
-    }
-    if (depthExceeds(raw, LIMITS.maxDepth)) return reject("too_deep", `event nests deeper than ${LIMITS.maxDepth} levels`);
+    const estimate = measure(raw, LIMITS.maxDepth);
+    if (estimate === TOO_DEEP) return reject("too_deep", `event nests deeper than ${LIMITS.maxDepth} levels`);
+    if (tooLarge(raw, estimate)) return reject("event_too_large", `event is larger than ${LIMITS.maxEventBytes} bytes`);
     const parsed = Event.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -35,6 +35,16 @@ export function correctTime(timestamp: number | null, sentAt: number | null, rec
 
 /** Formats epoch milliseconds as ClickHouse `DateTime64(3)` text in UTC: `2026-11-22 10:00:00.123`. */
 export function toClickHouseTime(ms: number): string {
+  // A batch formats the same receive and send times for every event: remember the last few.
+  const slot = ms & (TIME_MEMO_SIZE - 1);
+  if (memoMs[slot] === ms) return memoText[slot] ?? "";
   const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  const text = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  memoMs[slot] = ms;
+  memoText[slot] = text;
+  return text;
 }
+
+const TIME_MEMO_SIZE = 16;
+const memoMs = new Float64Array(TIME_MEMO_SIZE).fill(-1);
+const memoText: string[] = new Array<string>(TIME_MEMO_SIZE).fill("");

@@ -21,6 +21,8 @@ export function clickhouseClient(cfg: Config["clickhouse"]): ClickHouseClient {
       async_insert: 0,
       output_format_json_quote_64bit_integers: 1,
       date_time_input_format: "best_effort",
+      // Rows carry properties, traits and context as JSON objects; String columns keep their text.
+      input_format_json_read_objects_as_strings: 1,
     },
   });
 }

@@ -9,6 +9,18 @@ export interface TextShape {
   upper: number;
   equals: boolean;
   length: number;
+  /** The text holds a marker of a known token format. */
+  tokenHint: boolean;
+}
+
+// Every detector needs one of these characters (a digit, @, =, :, _, -, a capital) or the word
+// "bearer": a single-class scan, far cheaper than any alternation, clears most prose.
+const ANY_HINT = /[\d@=:_A-Z-]/;
+const TOKEN_HINT = /[Bb]earer|eyJ|_live_|_test_|gh[pousr]_|github_pat_|AKIA|xox[abposr]-|AIza|glpat-/;
+
+/** True when no detector can match `s`, decided without looking at it character by character. */
+export function plainText(s: string): boolean {
+  return !ANY_HINT.test(s) && !s.includes("earer");
 }
 
 export function shapeOf(s: string): TextShape {
@@ -27,7 +39,7 @@ export function shapeOf(s: string): TextShape {
     else if (c === 64) at = true;
     else if (c === 61) equals = true;
   }
-  return { digits, at, dots, colons, upper, equals, length: s.length };
+  return { digits, at, dots, colons, upper, equals, length: s.length, tokenHint: s.length >= 20 && TOKEN_HINT.test(s) };
 }
 
 /** A detector: when it can apply, what it matches, and a check that a match is real. */
@@ -90,7 +102,7 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
   },
   {
     name: "token",
-    applies: (s) => s.length >= 20,
+    applies: (s) => s.tokenHint,
     pattern:
       /\b(?:[Bb]earer\s+[A-Za-z0-9._~+/-]{8,}=*|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|AKIA[0-9A-Z]{16}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,})/g,
   },

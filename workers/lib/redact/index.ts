@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
-import { DETECTOR_SPECS, shapeOf, type DetectorSpec } from "./detectors";
+import { DETECTOR_SPECS, plainText, shapeOf, type DetectorSpec } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
@@ -121,7 +121,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
 
   // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
   const scan = (s: string): string | typeof DROPPED => {
-    if (s.length < MIN_DETECTABLE_LENGTH || specs.length === 0) return s;
+    if (s.length < MIN_DETECTABLE_LENGTH || specs.length === 0 || plainText(s)) return s;
     const shape = shapeOf(s);
     let out = s;
     let found = false;
@@ -142,25 +142,40 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return found && policy.action === "drop" ? DROPPED : out;
   };
 
+  // Copy on write: a value with nothing to redact comes back as the very same object, so clean
+  // events cost no allocation and serialize from the objects JSON.parse made.
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return scan(v);
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) {
-      return v.map((item) => {
+      let out: unknown[] | null = null;
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
         const r = walk(item);
-        return r === DROPPED ? null : r;
-      });
-    }
-    const out: Record<string, unknown> = {};
-    for (const [k, item] of Object.entries(v)) {
-      if (sensitiveKey(k)) {
-        count("key");
-        continue;
+        if (r !== item && out === null) out = v.slice(0, i);
+        if (out !== null) out.push(r === DROPPED ? null : r);
       }
-      const r = walk(item);
-      if (r !== DROPPED) out[k] = r;
+      return out ?? v;
     }
-    return out;
+    const obj = v as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    let out: Record<string, unknown> | null = null;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] ?? "";
+      const item = obj[k];
+      let r: unknown = DROPPED;
+      if (sensitiveKey(k)) count("key");
+      else r = walk(item);
+      if (r !== item && out === null) {
+        out = {};
+        for (let j = 0; j < i; j++) {
+          const prev = keys[j] ?? "";
+          out[prev] = obj[prev];
+        }
+      }
+      if (out !== null && r !== DROPPED) out[k] = r;
+    }
+    return out ?? obj;
   };
 
   const safely = <T>(fn: () => T, fallback: T): T => {
