@@ -178,7 +178,7 @@ describe("local ClickHouse over HTTP", () => {
 
 describe("ClickHouse migrations", () => {
   it("applies the repository's migrations, and the materialized view fills ingest_batches", async () => {
-    expect(await migrateClickHouse({ url: server.url })).toEqual(["0001_events.sql", "0002_ingest_batches.sql"]);
+    expect(await migrateClickHouse({ url: server.url })).toEqual(["0001_events.sql", "0002_ingest_batches.sql", "0003_inserted_at.sql", "0004_rollups.sql"]);
     expect(await migrateClickHouse({ url: server.url })).toEqual([]);
     await client.insert({
       table: "events",
@@ -187,6 +187,34 @@ describe("ClickHouse migrations", () => {
     });
     const rs = await client.query({ query: "SELECT app_id, batch_id, rows FROM ingest_batches", format: "JSONEachRow" });
     expect(await rs.json()).toEqual([{ app_id: "app1", batch_id: "b1", rows: "1" }]);
+  });
+
+  it("fills the rollups once per event, even when an insert is retried, and merges uniques across days", async () => {
+    const day1 = "2026-11-01 10:15:00.000";
+    const day2 = "2026-11-02 11:45:00.000";
+    const row = (m: string, ts: string, user: string, extra: object = {}) => ({ app_id: "app_roll", batch_id: "r1", message_id: m, timestamp: ts, anonymous_id: user, session_id: `s-${user}`, type: "track", event: "Bought", ...extra });
+    const values = [
+      row("m1", day1, "u1"),
+      row("m2", day1, "u2"),
+      row("m3", day2, "u1"),
+      row("m4", day2, "u3", { type: "crash", event: "TypeError", crash_fatal: 1 }),
+      row("m5", day2, "u3", { type: "page", event: "Home", path: "/home" }),
+    ];
+    // The sink retries an insert with the same token after a timeout: the rollups must not double.
+    for (let i = 0; i < 2; i++) {
+      await client.insert({ table: "events", values, format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: "app_roll:0:1" } });
+    }
+    const q = async <T>(query: string): Promise<T[]> => (await client.query({ query, query_params: { app: "app_roll" }, format: "JSONEachRow" })).json<T>();
+    expect(await q("SELECT count() AS n FROM events WHERE app_id = {app:String}")).toEqual([{ n: "5" }]);
+    expect(await q("SELECT toDate(hour) AS day, sum(events) AS n FROM events_hourly WHERE app_id = {app:String} GROUP BY day ORDER BY day")).toEqual([
+      { day: "2026-11-01", n: "2" },
+      { day: "2026-11-02", n: "3" },
+    ]);
+    expect(await q("SELECT sum(events) AS n FROM events_minutely WHERE app_id = {app:String}")).toEqual([{ n: "5" }]);
+    expect(await q("SELECT path, sum(views) AS n FROM pages_hourly WHERE app_id = {app:String} GROUP BY path")).toEqual([{ path: "/home", n: "1" }]);
+    expect(
+      await q("SELECT uniqMerge(users) AS users, uniqMerge(sessions) AS sessions, uniqMerge(crashed_users) AS crashed FROM users_daily WHERE app_id = {app:String}"),
+    ).toEqual([{ users: "3", sessions: "3", crashed: "1" }]);
   });
 
   it("records applied files, skips them next time and refuses a changed one", async () => {

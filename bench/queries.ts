@@ -1,0 +1,155 @@
+// Benchmarks 3 and 4: query latency and storage. Loads synthetic events (default 10 million,
+// across 3 apps and 30 days) into a fresh local ClickHouse, times the overview and alert
+// queries (median of several runs) for the busiest app, and reports bytes on disk per event.
+// `npm run bench:queries -- [--rows 10000000] [--runs 5]`
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ClickHouseLogLevel, createClient } from "@clickhouse/client-web";
+import { startClickHouseServer } from "../dev/clickhouse/server";
+import { migrateClickHouse } from "../dev/migrate-clickhouse";
+import { OVERVIEW_QUERIES } from "./overview-queries";
+import { report } from "./report";
+
+const { values } = parseArgs({ options: { rows: { type: "string", default: "10000000" }, runs: { type: "string", default: "5" } } });
+const ROWS = Number(values.rows);
+const RUNS = Number(values.runs);
+const DAYS = 30;
+const CHUNK = 1_000_000;
+const TARGET_MS = 150;
+
+// Apps by share of traffic: one busy app and two smaller ones.
+const APPS = ["app_bench_busy", "app_bench_mid", "app_bench_small"];
+
+// Rows shaped like real traffic, generated inside ClickHouse from numbers(): 200k devices,
+// a mix of types, skewed event names and pages, sessions of about 40 events.
+function generateSql(): string {
+  const r = (salt: number) => `cityHash64(number, ${salt})`;
+  return `
+INSERT INTO events (app_id, type, event, message_id, user_id, anonymous_id, session_id, timestamp, original_timestamp, sent_at, received_at,
+  platform, os_name, os_version, app_version, device_type, device_model, browser, browser_version, library_name, library_version, locale, timezone,
+  country, region, city, ip, path, url, referrer, utm_source, utm_medium, utm_campaign, crash_type, crash_message, crash_fingerprint, crash_fatal,
+  perf_metric, perf_value, perf_unit, net_method, net_host, net_path, net_status, duration_ms, properties, traits, context, redactions, batch_id)
+SELECT
+  app, type, event, message_id, user_id, anonymous_id, session_id, ts, ts, ts + 0.2, ts + 0.25,
+  platform, os_name, os_version, app_version, device_type, device_model, browser, browser_version, 'telemetry-web', '1.4.2', 'en-US', 'Europe/Berlin',
+  country, '', '', '', path, concat('https://shop.example', path), 'https://www.google.com/', utm_source, utm_medium, utm_campaign,
+  if(type = 'crash', crash_type, ''), if(type = 'crash', 'Cannot read properties of undefined', ''), if(type = 'crash', hex(${r(11)} % 200), ''), if(type = 'crash', toUInt8(${r(12)} % 4 = 0), 0),
+  if(type = 'perf', perf_metric, ''), if(type = 'perf', (${r(13)} % 4000) / 1.0, 0), if(type = 'perf', 'ms', ''),
+  if(type = 'network', 'GET', ''), if(type = 'network', 'api.example.com', ''), if(type = 'network', concat('/v1/items/', toString(${r(14)} % 50)), ''),
+  if(type = 'network', [200, 200, 200, 404, 500][${r(15)} % 5 + 1], 0), if(type IN ('network', 'perf'), (${r(16)} % 900) / 1.0, 0),
+  concat('{"plan":"', ['free', 'pro', 'team'][${r(17)} % 3 + 1], '","value":', toString(${r(18)} % 10000), ',"sku":"sku-', toString(${r(19)} % 97), '"}'),
+  '{}',
+  '{"page":{"title":"Shop"},"screen":{"width":1440,"height":900}}',
+  0,
+  concat(app, ':0:', toString(intDiv(number, 2000)))
+FROM (
+  SELECT number,
+    [${APPS.map((a) => `'${a}'`).join(", ")}][multiIf(${r(1)} % 10 < 6, 1, ${r(1)} % 10 < 9, 2, 3)] AS app,
+    ${r(2)} % 200000 AS device,
+    multiIf(${r(3)} % 100 < 45, 'track', ${r(3)} % 100 < 65, 'page', ${r(3)} % 100 < 72, 'screen', ${r(3)} % 100 < 76, 'identify', ${r(3)} % 100 < 84, 'perf', ${r(3)} % 100 < 96, 'network', 'crash') AS type,
+    ['TypeError', 'RangeError', 'NetworkError'][${r(4)} % 3 + 1] AS crash_type,
+    ['LCP', 'INP', 'CLS', 'TTFB', 'app_start'][${r(4)} % 5 + 1] AS perf_metric,
+    multiIf(type = 'track', concat('Event ', toString(toUInt32(sqrt(${r(5)} % 900)))), type IN ('page', 'screen'), 'Shop', type = 'crash', crash_type, type = 'perf', perf_metric, type = 'network', 'GET', '') AS event,
+    concat('m-', toString(number)) AS message_id,
+    if(${r(6)} % 10 < 4, concat('user-', toString(device)), '') AS user_id,
+    concat('anon-', toString(device)) AS anonymous_id,
+    concat('s-', toString(device), '-', toString(intDiv(${r(7)} % 1000, 40))) AS session_id,
+    toDateTime64(now64(3) - toIntervalMillisecond(${r(8)} % (${DAYS} * 86400000)), 3, 'UTC') AS ts,
+    ['web', 'web', 'ios', 'android', 'react-native'][${r(9)} % 5 + 1] AS platform,
+    multiIf(platform = 'ios', 'iOS', platform = 'android', 'Android', ['macOS', 'Windows', 'Linux'][device % 3 + 1]) AS os_name,
+    ['17.1', '14', '10.15.7', '11'][device % 4 + 1] AS os_version,
+    ['2.4.0', '2.4.1', '2.5.0', '3.0.0'][${r(10)} % 4 + 1] AS app_version,
+    ['desktop', 'mobile', 'tablet'][device % 3 + 1] AS device_type,
+    ['', 'iPhone15,2', 'Pixel 8', 'SM-S918B'][device % 4 + 1] AS device_model,
+    ['Chrome', 'Safari', 'Firefox', 'Edge'][device % 4 + 1] AS browser,
+    ['120', '17', '121', '119'][device % 4 + 1] AS browser_version,
+    ['US', 'DE', 'GB', 'FR', 'IN', 'BR', 'JP', 'CA', 'NL', 'ES'][toUInt32(sqrt(device % 100)) + 1] AS country,
+    ['/', '/pricing', '/products/shoes', '/checkout', '/account/settings', '/blog/edge-analytics', '/docs', '/signup'][toUInt32(sqrt(${r(20)} % 64)) + 1] AS path,
+    ['newsletter', 'google', '', ''][device % 4 + 1] AS utm_source,
+    ['email', 'cpc', '', ''][device % 4 + 1] AS utm_medium,
+    ['winter-sale', 'brand', '', ''][device % 4 + 1] AS utm_campaign
+  FROM numbers({offset:UInt64}, {count:UInt64})
+)`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), "bench-queries-"));
+  const server = await startClickHouseServer({ dataDir, port: 0 });
+  const client = createClient({ url: server.url, request_timeout: 300_000, log: { level: ClickHouseLogLevel.ERROR }, clickhouse_settings: { async_insert: 0, date_time_input_format: "best_effort" } });
+  try {
+    await migrateClickHouse({ url: server.url });
+    const loadStart = performance.now();
+    for (let offset = 0; offset < ROWS; offset += CHUNK) {
+      await client.command({ query: generateSql(), query_params: { offset, count: Math.min(CHUNK, ROWS - offset) } });
+    }
+    const loadSeconds = (performance.now() - loadStart) / 1000;
+    // Merge the parts as a long-running table would be, so storage and reads are measured as they settle.
+    await client.command({ query: "OPTIMIZE TABLE events FINAL" });
+
+    const to = new Date();
+    const from = new Date(to.getTime() - DAYS * 86_400_000);
+    const params = { app: APPS[0] ?? "", from: from.toISOString().replace("T", " ").slice(0, 23), to: to.toISOString().replace("T", " ").slice(0, 23) };
+    const appRows = Number((await (await client.query({ query: "SELECT count() AS n FROM events WHERE app_id = {app:String}", query_params: params, format: "JSONEachRow" })).json<{ n: string }>())[0]?.n ?? 0);
+
+    const timings: Record<string, number> = {};
+    for (const q of OVERVIEW_QUERIES) {
+      const runs: number[] = [];
+      for (let i = 0; i <= RUNS; i++) {
+        const t0 = performance.now();
+        const rs = await client.query({ query: q.query, query_params: params, format: "JSONEachRow" });
+        await rs.json();
+        // The first run warms the caches; the median is of the rest.
+        if (i > 0) runs.push(performance.now() - t0);
+      }
+      timings[q.name] = Math.round(median(runs) * 10) / 10;
+    }
+
+    const parts = await client.query({
+      query: `SELECT sum(rows) AS rows, sum(bytes_on_disk) AS disk, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
+              FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`,
+      format: "JSONEachRow",
+    });
+    const p = (await parts.json<{ rows: string; disk: string; compressed: string; uncompressed: string }>())[0];
+    const cols = await client.query({
+      query: `SELECT name, compression_codec AS codec, data_compressed_bytes AS compressed FROM system.columns
+              WHERE database = currentDatabase() AND table = 'events' ORDER BY data_compressed_bytes DESC LIMIT 8`,
+      format: "JSONEachRow",
+    });
+    const biggest = (await cols.json<{ name: string; codec: string; compressed: string }>()).map((c) => `${c.name} ${c.codec || "LZ4"}: ${(Number(c.compressed) / Number(p?.rows ?? 1)).toFixed(1)} B/event`);
+    const rows = Number(p?.rows ?? 0);
+    const slowest = Math.max(...Object.values(timings));
+
+    report("queries", {
+      figures: {
+        rows,
+        apps: APPS.length,
+        days: DAYS,
+        loadSeconds: Number(loadSeconds.toFixed(1)),
+        loadRowsPerSecond: Math.round(ROWS / loadSeconds),
+        queriedAppRows: appRows,
+        medianMs: timings,
+        bytesOnDiskPerEvent: Number((Number(p?.disk ?? 0) / rows).toFixed(1)),
+        uncompressedBytesPerEvent: Number((Number(p?.uncompressed ?? 0) / rows).toFixed(1)),
+        compressionRatio: Number((Number(p?.uncompressed ?? 0) / Number(p?.compressed ?? 1)).toFixed(1)),
+        largestColumns: biggest,
+      },
+      targets: [{ name: "each overview query (median)", target: `<= ${TARGET_MS} ms`, met: slowest <= TARGET_MS }],
+    });
+  } finally {
+    await client.close();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
