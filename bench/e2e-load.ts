@@ -1,0 +1,211 @@
+// Benchmark 2: the whole pipeline under load. Starts the local stack (`npm start` with its own
+// ports and a fresh state), creates three apps (one hot, with 4 shards), then drives the edge
+// with Segment-shaped 100-event batches from many simulated devices at rising concurrency.
+// Reports accepted events/s and request latency per stage, the lag from acceptance to
+// visibility in ClickHouse, and accepted minus stored (which must be 0).
+// `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8]`
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { makeBatch, rng } from "./fixtures";
+import { report } from "./report";
+
+const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" } } });
+const STAGES = values.stages.split(",").map(Number);
+const STAGE_SECONDS = Number(values.seconds);
+const ADMIN_TOKEN = "bench-admin-token";
+const RUN = `b${Date.now().toString(36)}`;
+const APPS = [
+  { id: `app_hot_${RUN}`, share: 0.6, shardCount: 4 },
+  { id: `app_a_${RUN}`, share: 0.2, shardCount: 1 },
+  { id: `app_b_${RUN}`, share: 0.2, shardCount: 1 },
+];
+const TARGETS = { eventsPerSecond: 20_000, p99Ms: 50, lagP95Ms: 5_000 };
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer()
+      .once("error", fail)
+      .listen(0, "127.0.0.1", () => {
+        const addr = srv.address();
+        srv.close(() => done(typeof addr === "object" && addr ? addr.port : 0));
+      });
+  });
+}
+
+async function startStack(dir: string): Promise<{ edge: string; clickhouse: string; child: ChildProcess }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EDGE_PORT: String(await freePort()),
+    CLICKHOUSE_PORT: String(await freePort()),
+    STATE_DIR: join(dir, "state"),
+    CLICKHOUSE_DATA_DIR: join(dir, "clickhouse"),
+    ADMIN_TOKEN,
+    // Per-request log lines would cost the dev server CPU that the pipeline should get.
+    WRANGLER_LOG: "warn",
+  };
+  delete env.CLICKHOUSE_URL;
+  const child = spawn(process.execPath, ["--import", "tsx", "dev/start.ts"], { cwd: resolve(import.meta.dirname, ".."), env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stderr?.on("data", (d: Buffer) => process.stderr.write(d));
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the stack did not start in 120 s:\n${out}`)), 120_000);
+    child.once("exit", (code) => fail(new Error(`npm start exited with ${code}:\n${out}`)));
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const edge = /^edge: (\S+)/m.exec(out)?.[1];
+      const clickhouse = /^clickhouse: (\S+)/m.exec(out)?.[1];
+      if (/^ready:/m.test(out) && edge && clickhouse) {
+        clearTimeout(timer);
+        done({ edge, clickhouse, child });
+      }
+    });
+  });
+}
+
+async function admin(edge: string, path: string, body: object): Promise<Record<string, unknown>> {
+  const res = await fetch(`${edge}${path}`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function chQuery<T>(url: string, query: string, params: Record<string, string>): Promise<T[]> {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(`param_${k}`, v);
+  const res = await fetch(u, { method: "POST", body: `${query} FORMAT JSONEachRow` });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
+}
+
+function pct(sorted: readonly number[], p: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
+}
+
+interface Stage {
+  concurrency: number;
+  seconds: number;
+  requests: number;
+  accepted: number;
+  refused: Record<string, number>;
+  eventsPerSecond: number;
+  latencyMs: { p50: number; p99: number };
+  from: number;
+  to: number;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-e2e-"));
+  const stack = await startStack(dir);
+  try {
+    const keys: string[] = [];
+    for (const app of APPS) {
+      await admin(stack.edge, "/admin/apps", { id: app.id, name: app.id, rateLimit: 0, shardCount: app.shardCount });
+      const created = (await admin(stack.edge, `/admin/apps/${app.id}/keys`, { name: "bench" })).key as { key: string };
+      keys.push(created.key);
+    }
+    // Bodies are serialized once; "@@" in every messageId becomes a request counter, so each
+    // request carries new ids at the cost of one string replace.
+    const r = rng(7);
+    const templates = APPS.map(() => Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, 100, t * 100, { runId: `${RUN}-@@`, devices: 20_000 }))));
+    let counter = 0;
+    const pickApp = (): number => {
+      const x = Math.random();
+      return x < (APPS[0]?.share ?? 0) ? 0 : x < (APPS[0]?.share ?? 0) + (APPS[1]?.share ?? 0) ? 1 : 2;
+    };
+
+    const stages: Stage[] = [];
+    for (const concurrency of STAGES) {
+      const latencies: number[] = [];
+      const refused: Record<string, number> = {};
+      let accepted = 0;
+      let requests = 0;
+      const from = Date.now();
+      const stopAt = from + STAGE_SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (Date.now() < stopAt) {
+            const a = pickApp();
+            const list = templates[a] ?? [];
+            const body = (list[counter % list.length] ?? "").replaceAll("@@", String(counter++));
+            const t0 = performance.now();
+            const res = await fetch(`${stack.edge}/v1/batch`, { method: "POST", headers: { "x-write-key": keys[a] ?? "", "content-type": "application/json" }, body });
+            const answer = (await res.json()) as { accepted?: number; error?: { code: string } };
+            latencies.push(performance.now() - t0);
+            requests++;
+            if (res.ok) accepted += answer.accepted ?? 0;
+            else refused[answer.error?.code ?? String(res.status)] = (refused[answer.error?.code ?? String(res.status)] ?? 0) + 1;
+          }
+        }),
+      );
+      const to = Date.now();
+      latencies.sort((x, y) => x - y);
+      const stage: Stage = { concurrency, seconds: (to - from) / 1000, requests, accepted, refused, eventsPerSecond: Math.round(accepted / ((to - from) / 1000)), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, from, to };
+      stages.push(stage);
+      console.log(`concurrency ${concurrency}: ${stage.eventsPerSecond} events/s, p50 ${stage.latencyMs.p50} ms, p99 ${stage.latencyMs.p99} ms, refused ${JSON.stringify(refused)}`);
+    }
+
+    const accepted = stages.reduce((n, s) => n + s.accepted, 0);
+    const apps = APPS.map((a) => a.id);
+    const countQuery = "SELECT count() AS n FROM events WHERE app_id IN {apps:Array(String)} AND startsWith(message_id, {run:String})";
+    const params = { apps: `[${apps.map((a) => `'${a}'`).join(",")}]`, run: RUN };
+    const drainStart = Date.now();
+    let stored = 0;
+    while (Date.now() - drainStart < 300_000) {
+      stored = Number((await chQuery<{ n: string }>(stack.clickhouse, countQuery, params))[0]?.n ?? 0);
+      if (stored >= accepted) break;
+      await new Promise((done) => setTimeout(done, 500));
+    }
+    const drainSeconds = (Date.now() - drainStart) / 1000;
+    // A redelivered batch that doubled rows would show here as more rows than distinct ids.
+    const distinct = Number((await chQuery<{ n: string }>(stack.clickhouse, countQuery.replace("count()", "uniqExact(message_id)"), params))[0]?.n ?? 0);
+
+    const lagByStage: Record<string, { p50: number; p95: number }> = {};
+    for (const s of stages) {
+      const [q] = await chQuery<{ q: number[] }>(
+        stack.clickhouse,
+        `SELECT quantiles(0.5, 0.95)(dateDiff('millisecond', received_at, inserted_at)) AS q FROM events
+         WHERE app_id IN {apps:Array(String)} AND startsWith(message_id, {run:String})
+           AND received_at >= fromUnixTimestamp64Milli({from:Int64}) AND received_at < fromUnixTimestamp64Milli({to:Int64})`,
+        { ...params, from: String(s.from), to: String(s.to) },
+      );
+      lagByStage[`c${s.concurrency}`] = { p50: Math.round(q?.q[0] ?? 0), p95: Math.round(q?.q[1] ?? 0) };
+    }
+    const best = stages.reduce((b, s) => (s.eventsPerSecond > b.eventsPerSecond ? s : b), stages[0] ?? ({ eventsPerSecond: 0, latencyMs: { p50: 0, p99: 0 }, concurrency: 0 } as Stage));
+    const bestLag = lagByStage[`c${best.concurrency}`] ?? { p50: 0, p95: 0 };
+
+    report("e2e-load", {
+      figures: {
+        stages: stages.map(({ from: _f, to: _t, ...s }) => s),
+        lagMsByStage: lagByStage,
+        best: { concurrency: best.concurrency, eventsPerSecond: best.eventsPerSecond, latencyMs: best.latencyMs, lagMs: bestLag },
+        accepted,
+        stored,
+        distinctStored: distinct,
+        acceptedMinusStored: accepted - stored,
+        drainSecondsAfterLoad: Number(drainSeconds.toFixed(1)),
+      },
+      targets: [
+        { name: "sustained accepted events/s", target: `>= ${TARGETS.eventsPerSecond}`, met: best.eventsPerSecond >= TARGETS.eventsPerSecond },
+        { name: "ingest latency p99 at that load", target: `<= ${TARGETS.p99Ms} ms`, met: best.latencyMs.p99 <= TARGETS.p99Ms },
+        { name: "acceptance-to-ClickHouse lag p95", target: `<= ${TARGETS.lagP95Ms} ms`, met: bestLag.p95 <= TARGETS.lagP95Ms },
+        { name: "accepted minus stored", target: "= 0, no duplicates", met: accepted === stored && stored === distinct },
+      ],
+    });
+  } finally {
+    await new Promise<void>((done) => {
+      if (stack.child.exitCode !== null) return done();
+      stack.child.once("exit", () => done());
+      stack.child.kill("SIGINT");
+    });
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
