@@ -38,7 +38,10 @@ const DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
 // One alarm sends at most this much, so a large backlog drains in steps that each finish well
 // within an invocation's limits; the next step is scheduled at once.
 const MAX_SENDS_PER_ALARM = 50;
-const MAX_PLAN_ROWS = 20_000;
+const MAX_PLAN_CHUNKS = 2_000;
+// Rows are stored in chunks of at most this many bytes: a few SQLite rows per request instead
+// of one per event, and any chunk still fits a queue message on its own.
+const CHUNK_MAX_BYTES = 48 * 1024;
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
 const FULL_RETRY_AFTER_S = 5;
 
@@ -64,7 +67,7 @@ export class AppBatcher extends DurableObject<Env> {
     this.cfg = config(env);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
-      const row = this.sql.exec<{ n: number; b: number }>("SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM buffer").one();
+      const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
       this.bufferedRows = row.n;
       this.bufferedBytes = row.b;
     }).catch((err: unknown) => console.error("AppBatcher init failed", err));
@@ -72,13 +75,22 @@ export class AppBatcher extends DurableObject<Env> {
 
   private migrate(): void {
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS buffer (seq INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS seen (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
       CREATE TABLE IF NOT EXISTS outbox (batch_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    // Objects created before rows were chunked kept one row per event in \`buffer\`: each becomes
+    // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
+    const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
+    if (legacy > 0) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data) SELECT seq, 1, bytes, row FROM buffer");
+        this.sql.exec("DROP TABLE buffer");
+      });
+    }
   }
 
   private bump(name: string, by: number): void {
@@ -111,6 +123,14 @@ export class AppBatcher extends DurableObject<Env> {
     let bytes = 0;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('app', ?), ('shard', ?)", target.appId, String(target.shard));
+      let chunk: string[] = [];
+      let chunkBytes = 0;
+      const store = (): void => {
+        if (chunk.length === 0) return;
+        this.sql.exec("INSERT INTO chunks(rows, bytes, data) VALUES (?, ?, ?)", chunk.length, chunkBytes, chunk.join("\n"));
+        chunk = [];
+        chunkBytes = 0;
+      };
       for (const e of events) {
         const fresh = this.sql.exec(
           "INSERT INTO seen(message_id, at) VALUES (?, ?) ON CONFLICT(message_id) DO UPDATE SET at = excluded.at WHERE seen.at < ?",
@@ -119,10 +139,13 @@ export class AppBatcher extends DurableObject<Env> {
           cutoff,
         ).rowsWritten;
         if (fresh === 0) continue;
-        this.sql.exec("INSERT INTO buffer(bytes, row) VALUES (?, ?)", e.bytes, e.row);
+        if (chunkBytes + e.bytes + 1 > CHUNK_MAX_BYTES) store();
+        chunk.push(e.row);
+        chunkBytes += e.bytes + (chunk.length > 1 ? 1 : 0);
         accepted++;
         bytes += e.bytes;
       }
+      store();
       this.bump("accepted", accepted);
       this.bump("duplicates", events.length - accepted);
     });
@@ -184,7 +207,7 @@ export class AppBatcher extends DurableObject<Env> {
         let bytes = 0;
         this.ctx.storage.transactionSync(() => {
           for (const m of group) {
-            this.sql.exec("DELETE FROM buffer WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
+            this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
             this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
             rows += m.rows;
             bytes += m.bytes;
@@ -211,7 +234,7 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   private plan(): void {
-    const rows = this.sql.exec<{ seq: number; bytes: number }>("SELECT seq, bytes FROM buffer ORDER BY seq LIMIT ?", MAX_PLAN_ROWS).toArray();
+    const rows = this.sql.exec<{ seq: number; rows: number; bytes: number }>("SELECT seq, rows, bytes FROM chunks ORDER BY seq LIMIT ?", MAX_PLAN_CHUNKS).toArray();
     const { appId, shard } = this.identity();
     const planned = planMessages(rows, `${appId}:${shard}`, LIMITS.maxQueueMessageBytes);
     this.ctx.storage.transactionSync(() => {
@@ -222,7 +245,7 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   private encode(m: PlannedMessage): string {
-    const rows = this.sql.exec<{ row: string }>("SELECT row FROM buffer WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq).toArray().map((r) => r.row);
+    const rows = this.sql.exec<{ data: string }>("SELECT data FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq).toArray().map((r) => r.data);
     return encodeSinkMessage(m.batchId, this.identity().appId, rows);
   }
 

@@ -95,6 +95,21 @@ describe("AppBatcher", () => {
     expect((await again.stats()).bufferedRows).toBe(0);
   });
 
+  it("stores a request's rows in a few chunks, and takes over rows stored one per event by older versions", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(events(300), target);
+    const chunks = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks").one().n);
+    expect(chunks).toBeGreaterThan(1);
+    expect(chunks).toBeLessThan(10);
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      state.storage.sql.exec("CREATE TABLE buffer (seq INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL, row TEXT NOT NULL)");
+      state.storage.sql.exec("INSERT INTO buffer(seq, bytes, row) VALUES (1000, 5, '{\"a\"}'), (1001, 5, '{\"b\"}')");
+    });
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect((await again.stats()).bufferedRows).toBe(302);
+  });
+
   it("answers full with a wait once its backlog passes the cap, and keeps what it holds", async () => {
     const { stub, target } = batcher();
     // The test project caps a shard at 3,000 rows.

@@ -14,10 +14,11 @@ const SEND_MAX_MESSAGES = 100;
 const SEND_MAX_BYTES = 256 * 1024;
 
 /**
- * Packs buffered rows, in order, into messages of at most `maxBytes`. Batch ids are
- * `${name}:${firstSeq}`: sequence numbers are never reused, so an id names the same rows forever.
+ * Packs buffered chunks (of `rows` rows each, one when unset), in order, into messages of at most
+ * `maxBytes`. Batch ids are `${name}:${firstSeq}`: sequence numbers are never reused, so an id
+ * names the same rows forever.
  */
-export function planMessages(rows: readonly { seq: number; bytes: number }[], name: string, maxBytes: number): PlannedMessage[] {
+export function planMessages(rows: readonly { seq: number; bytes: number; rows?: number }[], name: string, maxBytes: number): PlannedMessage[] {
   const out: PlannedMessage[] = [];
   let current: PlannedMessage | null = null;
   for (const r of rows) {
@@ -28,7 +29,7 @@ export function planMessages(rows: readonly { seq: number; bytes: number }[], na
     }
     if (!current) current = { batchId: `${name}:${r.seq}`, firstSeq: r.seq, lastSeq: r.seq, rows: 0, bytes: 0 };
     current.lastSeq = r.seq;
-    current.rows++;
+    current.rows += r.rows ?? 1;
     current.bytes += size;
   }
   if (current) out.push(current);

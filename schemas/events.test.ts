@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EventRow, withBatchId } from "./index";
+import { utf8Length, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EventRow, withBatchId } from "./index";
 
 describe("Event", () => {
   it("accepts every event type of the wire contract", () => {
@@ -79,5 +79,13 @@ describe("sink messages", () => {
       expect(keys).toContain(k);
     }
     expect(keys.at(-1)).toBe("batch_id");
+  });
+});
+
+describe("utf8Length", () => {
+  it("counts UTF-8 bytes without encoding", () => {
+    for (const text of ["", "plain ascii", "é", "€uro", "👍 ok", "\u0000", "mixed é and 👍 and \ud800 lone"]) {
+      expect(utf8Length(text), text).toBe(new TextEncoder().encode(text).byteLength);
+    }
   });
 });

@@ -18,8 +18,12 @@ export const LIMITS = {
   maxQueueMessageBytes: 120 * 1024,
 } as const;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** The UTF-8 size of a string without encoding it: `utf8Length("é") === 2`. */
 export function utf8Length(text: string): number {
+  // One native scan settles the common all-ASCII case.
+  if (!NON_ASCII.test(text)) return text.length;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
