@@ -2,7 +2,7 @@
 // path (parse, batch schema, per-event limits and validation, skew, enrichment, redaction,
 // row serialization) and, in the same run, the baseline JSON.parse + JSON.stringify of the
 // same bytes. `npm run bench:cpu`
-import { BatchRequest, DEFAULT_POLICY } from "../schemas";
+import { BatchRequest, DEFAULT_POLICY, encodeEventRow } from "../schemas";
 import { createRedactor } from "../workers/lib/redact";
 import { prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
@@ -27,7 +27,7 @@ function ingestPath(text: string): number {
     redactor: createRedactor(DEFAULT_POLICY, "ab".repeat(32)),
   });
   let bytes = 0;
-  for (const e of prepared.events) bytes += JSON.stringify(e.row).length;
+  for (const e of prepared.events) bytes += encodeEventRow(e.row).length;
   return bytes + prepared.rejected.length;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { utf8Length, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EventRow, withBatchId } from "./index";
+import { utf8Length, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, toCompactRow, withBatchId } from "./index";
 
 describe("Event", () => {
   it("accepts every event type of the wire contract", () => {
@@ -64,13 +64,25 @@ describe("batch and answers", () => {
 
 describe("sink messages", () => {
   it("round-trips rows and fills the batch id without re-serializing", () => {
-    const row = JSON.stringify({ app_id: "a", message_id: "m", batch_id: "" });
+    const row = JSON.stringify(["a", "m", ""]);
     const text = encodeSinkMessage("a:0:1", "a", [row, row]);
     const decoded = decodeSinkMessage(text);
     expect(decoded).toEqual({ batchId: "a:0:1", appId: "a", rows: [row, row] });
-    expect(JSON.parse(withBatchId(row, "a:0:1"))).toEqual({ app_id: "a", message_id: "m", batch_id: "a:0:1" });
+    expect(JSON.parse(withBatchId(row, "a:0:1"))).toEqual(["a", "m", "a:0:1"]);
     expect(decodeSinkMessage("garbage")).toBeNull();
     expect(decodeSinkMessage({ not: "text" })).toBeNull();
+  });
+
+  it("writes rows as values in column order, and puts object rows in that order too", () => {
+    const legacy = JSON.stringify({ batch_id: "", message_id: "m-1", app_id: "app" });
+    const compact = JSON.parse(toCompactRow(legacy)) as unknown[];
+    expect(compact).toHaveLength(EVENT_COLUMNS.length);
+    expect(compact[EVENT_COLUMNS.indexOf("app_id")]).toBe("app");
+    expect(compact[EVENT_COLUMNS.indexOf("message_id")]).toBe("m-1");
+    expect(compact[EVENT_COLUMNS.indexOf("event")]).toBeNull();
+    expect(JSON.parse(withBatchId(toCompactRow(legacy), "app:0:7")).at(-1)).toBe("app:0:7");
+    expect(toCompactRow("[1]")).toBe("[1]");
+    expect(toCompactRow("{not json")).toBe("{not json");
   });
 
   it("declares a ClickHouse row with every typed dimension", () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EVENT_TYPES } from "./events";
 
-/** ClickHouse `DateTime64(3, 'UTC')` as written with JSONEachRow: `"2026-11-22 10:00:00.123"`. */
+/** ClickHouse `DateTime64(3, 'UTC')` as text: `"2026-11-22 10:00:00.123"`. */
 const ChDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
 
 /**
@@ -96,11 +96,45 @@ export function decodeSinkMessage(text: unknown): SinkMessage | null {
   }
 }
 
-// JSON.stringify(row) ends with the batch_id field, left empty at the edge: the batch id is
-// only known when the AppBatcher packs rows, so the sink fills it without parsing the row.
-const EMPTY_BATCH_ID = '"batch_id":""}';
+/** The `events` columns a row fills, in the order `encodeEventRow` writes them; `batch_id` is last. */
+export const EVENT_COLUMNS = Object.keys(EventRow.shape) as ReadonlyArray<keyof EventRow>;
 
-/** Sets `batch_id` on a row serialized from an `EventRow` (whose last field it is). */
+/**
+ * Serializes a row for ClickHouse's JSONCompactEachRow: its values as a JSON array in
+ * `EVENT_COLUMNS` order. Without the 55 key names a row is about a quarter smaller, and both
+ * the edge and ClickHouse spend far less time on it than on a JSON object.
+ */
+export function encodeEventRow(row: EventRow): string {
+  const values: unknown[] = new Array<unknown>(EVENT_COLUMNS.length);
+  for (let i = 0; i < EVENT_COLUMNS.length; i++) {
+    const column = EVENT_COLUMNS[i];
+    values[i] = column === undefined ? null : row[column];
+  }
+  return JSON.stringify(values);
+}
+
+/**
+ * A queued row in the compact form: rows serialized as JSON objects (by earlier versions, or
+ * by hand for a replay) are put in column order; a missing column becomes null, its default.
+ */
+export function toCompactRow(row: string): string {
+  if (!row.startsWith("{")) return row;
+  try {
+    const parsed: unknown = JSON.parse(row);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return row;
+    const record = parsed as Record<string, unknown>;
+    return JSON.stringify(EVENT_COLUMNS.map((c) => record[c] ?? null));
+  } catch {
+    // Left as it is: ClickHouse refuses it and the batch goes to the dead-letter queue.
+    return row;
+  }
+}
+
+// An encoded row ends with the batch_id, left empty at the edge: the batch id is only known
+// when the AppBatcher packs rows, so the sink fills it without parsing the row.
+const EMPTY_BATCH_ID = ',""]';
+
+/** Sets `batch_id` on a row from `encodeEventRow` or `toCompactRow` (whose last value it is). */
 export function withBatchId(row: string, batchId: string): string {
-  return row.endsWith(EMPTY_BATCH_ID) ? `${row.slice(0, -EMPTY_BATCH_ID.length)}"batch_id":${JSON.stringify(batchId)}}` : row;
+  return row.endsWith(EMPTY_BATCH_ID) ? `${row.slice(0, -EMPTY_BATCH_ID.length)},${JSON.stringify(batchId)}]` : row;
 }

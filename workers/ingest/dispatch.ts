@@ -1,5 +1,5 @@
 import type { AppBatcher, BufferedEvent, IngestResult } from "../../durable-objects/app-batcher";
-import { utf8Length } from "../../schemas";
+import { encodeEventRow, utf8Length } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import type { AppAuth } from "../http/write-key";
 import type { NormalizedEvent } from "./normalize";
@@ -49,7 +49,7 @@ export interface DispatchResult {
 export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, events: readonly NormalizedEvent[]): Promise<DispatchResult> {
   const byShard = new Map<number, BufferedEvent[]>();
   for (const e of events) {
-    const row = JSON.stringify(e.row);
+    const row = encodeEventRow(e.row);
     const shard = shardOf(e.messageId, app.shardCount);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));

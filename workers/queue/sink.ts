@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeSinkMessage, withBatchId, type SinkMessage } from "../../schemas";
+import { config, decodeSinkMessage, EVENT_COLUMNS, toCompactRow, withBatchId, type SinkMessage } from "../../schemas";
 import { clickhouseClient, describeClickHouseError, isDataError } from "../lib/clickhouse";
 
 const INSERT_ATTEMPTS = 3;
@@ -43,12 +43,13 @@ async function insert(client: ClickHouseClient, deliveries: readonly Delivery[])
   const ids = deliveries.map((d) => d.sink.batchId).sort();
   const token = deliveries.length === 1 ? ids[0] ?? "" : `set:${await sha256Hex(ids.join("\n"))}`;
   const values: string[] = [];
-  for (const d of deliveries) for (const row of d.sink.rows) values.push(withBatchId(row, d.sink.batchId));
+  for (const d of deliveries) for (const row of d.sink.rows) values.push(withBatchId(toCompactRow(row), d.sink.batchId));
   for (let attempt = 1; ; attempt++) {
     try {
       await client.insert({
         table: "events",
-        format: "JSONEachRow",
+        format: "JSONCompactEachRow",
+        columns: [...EVENT_COLUMNS] as [string, ...string[]],
         values,
         clickhouse_settings: { insert_deduplication_token: token, max_partitions_per_insert_block: "1000" },
       });
