@@ -131,14 +131,24 @@ export class AppBatcher extends DurableObject<Env> {
         chunk = [];
         chunkBytes = 0;
       };
+      // One statement for the whole request: RETURNING names the ids stored now, which are
+      // those not seen before and those last seen longer ago than the window.
+      const fresh = new Set(
+        this.sql
+          .exec<{ message_id: string }>(
+            `INSERT INTO seen(message_id, at) SELECT value, ? FROM json_each(?) WHERE true
+             ON CONFLICT(message_id) DO UPDATE SET at = excluded.at WHERE seen.at < ?
+             RETURNING message_id`,
+            now,
+            JSON.stringify(events.map((e) => e.messageId)),
+            cutoff,
+          )
+          .toArray()
+          .map((r) => r.message_id),
+      );
       for (const e of events) {
-        const fresh = this.sql.exec(
-          "INSERT INTO seen(message_id, at) VALUES (?, ?) ON CONFLICT(message_id) DO UPDATE SET at = excluded.at WHERE seen.at < ?",
-          e.messageId,
-          now,
-          cutoff,
-        ).rowsWritten;
-        if (fresh === 0) continue;
+        // Deleting the id keeps a second copy within the same request out as well.
+        if (!fresh.delete(e.messageId)) continue;
         if (chunkBytes + e.bytes + 1 > CHUNK_MAX_BYTES) store();
         chunk.push(e.row);
         chunkBytes += e.bytes + (chunk.length > 1 ? 1 : 0);
@@ -206,9 +216,12 @@ export class AppBatcher extends DurableObject<Env> {
         let rows = 0;
         let bytes = 0;
         this.ctx.storage.transactionSync(() => {
+          // A group is a contiguous run of the outbox, so two range deletes clear it.
+          const first = group[0]?.firstSeq ?? 0;
+          const last = group[group.length - 1]?.lastSeq ?? -1;
+          this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", first, last);
+          this.sql.exec("DELETE FROM outbox WHERE first_seq BETWEEN ? AND ?", first, last);
           for (const m of group) {
-            this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
-            this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
             rows += m.rows;
             bytes += m.bytes;
           }

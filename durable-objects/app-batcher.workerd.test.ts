@@ -30,9 +30,12 @@ describe("AppBatcher", () => {
       state.storage.sql.exec("UPDATE seen SET at = at - 25 * 3600 * 1000 WHERE message_id = ?", batch[0]?.messageId ?? "");
     });
     expect(await stub.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 1 });
+    // A messageId twice in one request is stored once.
+    const [twin] = events(1);
+    if (twin) expect(await stub.ingest([twin, twin], target)).toEqual({ status: "ok", accepted: 2, duplicates: 1 });
     const stats = await stub.stats();
-    expect(stats.bufferedRows).toBe(13);
-    expect(stats.counters).toMatchObject({ accepted: 13, duplicates: 5 });
+    expect(stats.bufferedRows).toBe(14);
+    expect(stats.counters).toMatchObject({ accepted: 14, duplicates: 6 });
   });
 
   it("flushes on its alarm into queue messages under 128 KB that carry every row once", async () => {
