@@ -5,6 +5,7 @@
 // visibility in ClickHouse, and accepted minus stored (which must be 0).
 // `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8]`
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -81,6 +82,50 @@ async function chQuery<T>(url: string, query: string, params: Record<string, str
   return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
 }
 
+// CPU seconds used so far by each part of the stack, from /proc (Linux): the workerd running
+// the Worker, Durable Objects and queues; the process serving ClickHouse (npm start's own); and
+// the rest (wrangler's CLI and its proxy).
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number): void => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+function cpuByPart(root: number | undefined): Record<string, number> {
+  const parts: Record<string, number> = { workerd: 0, clickhouse: 0, other: 0 };
+  if (root === undefined || !existsSync("/proc/self/stat")) return parts;
+  const tick = 100;
+  for (const pid of processTree(root)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      // The workerd with the most CPU is the one running the Worker; the entry proxy is small.
+      const part = pid === root ? "clickhouse" : cmd.includes("workerd") && cmd.includes("serve") ? "workerd" : "other";
+      parts[part] = (parts[part] ?? 0) + seconds;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return parts;
+}
+
 function pct(sorted: readonly number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
 }
@@ -95,6 +140,8 @@ interface Stage {
   latencyMs: { p50: number; p99: number };
   from: number;
   to: number;
+  /** CPU microseconds per accepted event, by part of the stack and for this load generator. */
+  cpuUsPerEvent: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -123,6 +170,8 @@ async function main(): Promise<void> {
       const refused: Record<string, number> = {};
       let accepted = 0;
       let requests = 0;
+      const cpuBefore = cpuByPart(stack.child.pid);
+      const ownBefore = process.cpuUsage();
       const from = Date.now();
       const stopAt = from + STAGE_SECONDS * 1000;
       await Promise.all(
@@ -142,10 +191,14 @@ async function main(): Promise<void> {
         }),
       );
       const to = Date.now();
+      const cpuAfter = cpuByPart(stack.child.pid);
+      const own = process.cpuUsage(ownBefore);
+      const cpuUsPerEvent: Record<string, number> = { loadGenerator: Math.round((own.user + own.system) / Math.max(1, accepted)) };
+      for (const [part, seconds] of Object.entries(cpuAfter)) cpuUsPerEvent[part] = Math.round(((seconds - (cpuBefore[part] ?? 0)) * 1e6) / Math.max(1, accepted));
       latencies.sort((x, y) => x - y);
-      const stage: Stage = { concurrency, seconds: (to - from) / 1000, requests, accepted, refused, eventsPerSecond: Math.round(accepted / ((to - from) / 1000)), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, from, to };
+      const stage: Stage = { concurrency, seconds: (to - from) / 1000, requests, accepted, refused, eventsPerSecond: Math.round(accepted / ((to - from) / 1000)), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, from, to, cpuUsPerEvent };
       stages.push(stage);
-      console.log(`concurrency ${concurrency}: ${stage.eventsPerSecond} events/s, p50 ${stage.latencyMs.p50} ms, p99 ${stage.latencyMs.p99} ms, refused ${JSON.stringify(refused)}`);
+      console.log(`concurrency ${concurrency}: ${stage.eventsPerSecond} events/s, p50 ${stage.latencyMs.p50} ms, p99 ${stage.latencyMs.p99} ms, refused ${JSON.stringify(refused)}, CPU µs/event ${JSON.stringify(cpuUsPerEvent)}`);
     }
 
     const accepted = stages.reduce((n, s) => n + s.accepted, 0);
