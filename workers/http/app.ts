@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { HttpError } from "../lib/errors";
 import { adminRoutes } from "./admin.route";
+import { configRoutes } from "./config.route";
 import { healthRoutes } from "./health.route";
 import { ingestRoutes } from "./ingest.route";
 
@@ -12,13 +13,14 @@ export const app = new Hono<{ Bindings: Env }>()
     "/v1/*",
     cors({
       origin: "*",
-      allowMethods: ["POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "X-Write-Key"],
       maxAge: 86_400,
     }),
   )
   .route("/", healthRoutes)
   .route("/v1", ingestRoutes)
+  .route("/v1", configRoutes)
   .route("/admin", adminRoutes)
   .notFound(() => {
     throw new HttpError(404, "not_found", "no such route");
