@@ -1,0 +1,47 @@
+import type { Context } from "../../../schemas";
+import type { Storage } from "../../core/types";
+import { memoryStorage } from "../../core/storage";
+import type { Win } from "./dom";
+
+const UTM: Array<[string, keyof NonNullable<Context["campaign"]>]> = [
+  ["utm_source", "source"],
+  ["utm_medium", "medium"],
+  ["utm_campaign", "name"],
+  ["utm_term", "term"],
+  ["utm_content", "content"],
+];
+
+/** The context of an event on a page, read at the moment of the event: `pageContext(window).page.path`. */
+export function pageContext(w: Win): Context {
+  const { location: l, document: d, navigator: n, screen: s } = w;
+  const ctx: Context = {
+    page: { path: l.pathname, url: l.href, search: l.search, title: d.title, referrer: d.referrer },
+    userAgent: n.userAgent,
+    locale: n.language,
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  };
+  if (s) ctx.screen = { width: s.width, height: s.height, density: w.devicePixelRatio ?? 1 };
+  if (l.search.includes("utm_")) {
+    const q = new URLSearchParams(l.search);
+    const campaign: Record<string, string> = {};
+    for (const [param, field] of UTM) {
+      const v = q.get(param);
+      if (v) campaign[field] = v;
+    }
+    ctx.campaign = campaign;
+  }
+  return ctx;
+}
+
+/** `localStorage`, or memory where it is missing or refused (private modes, sandboxed frames): `localStore(window)`. */
+export function localStore(w: Win): Storage {
+  try {
+    const ls = w.localStorage;
+    if (!ls) return memoryStorage();
+    ls.setItem("et:probe", "1");
+    ls.removeItem("et:probe");
+    return { get: (k) => ls.getItem(k), set: (k, v) => ls.setItem(k, v), remove: (k) => ls.removeItem(k) };
+  } catch {
+    return memoryStorage();
+  }
+}

@@ -1,0 +1,31 @@
+// The script-tag build: one global, `Telemetry`. Calls made before `Telemetry.init` wait for it,
+// and `<script src="telemetry.min.js" data-write-key="wk_…" data-endpoint="https://…">`
+// initialises it without any code.
+import type { Client } from "./core/client";
+import type { Options } from "./core/types";
+import { init } from "./platforms/browser";
+
+type Method = Exclude<keyof Client, "ready">;
+const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "ids", "shutdown"];
+
+let client: Client | undefined;
+const early: Array<[Method, unknown[]]> = [];
+const call = (m: Method, args: unknown[]): unknown => (client?.[m] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+
+/** The `Telemetry` global: `Telemetry.init({writeKey: "wk_…", endpoint: "https://edge.example.com"}); Telemetry.track("Signed Up")`. */
+const Telemetry: Record<string, unknown> & { init(options: Options): Client } = {
+  init(options) {
+    // A second init (a snippet included twice) keeps the first client rather than doubling capture.
+    client ??= init(options);
+    for (const [m, args] of early.splice(0)) call(m, args);
+    return client;
+  },
+};
+for (const m of METHODS) Telemetry[m] = (...args: unknown[]) => (client ? call(m, args) : void early.push([m, args]));
+
+const g = globalThis as unknown as { Telemetry?: typeof Telemetry; document?: { currentScript?: { getAttribute(n: string): string | null } | null } };
+g.Telemetry = Telemetry;
+const script = g.document?.currentScript;
+const writeKey = script?.getAttribute("data-write-key");
+const endpoint = script?.getAttribute("data-endpoint");
+if (writeKey && endpoint) Telemetry.init({ writeKey, endpoint });
