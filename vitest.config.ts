@@ -12,7 +12,7 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["schemas/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts", "sdk/**/*.test.ts"],
-          exclude: ["**/*.workerd.test.ts", "**/node_modules/**"],
+          exclude: ["**/*.workerd.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
       },
       {
@@ -46,6 +46,20 @@ export default defineConfig({
           globalSetup: ["./test/global-setup.ts"],
           setupFiles: ["./test/apply-migrations.ts"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          // The SDK's builds against the whole local stack (sdk/e2e/global-setup.ts), after the
+          // other projects: it needs both cores for wrangler, ClickHouse and Chromium.
+          name: "e2e",
+          environment: "node",
+          include: ["sdk/**/*.e2e.test.ts"],
+          globalSetup: ["./sdk/e2e/global-setup.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { startClickHouseServer } from "./clickhouse/server";
 import { migrateClickHouse } from "./migrate-clickhouse";
 import { DEMO_APP_ID, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, wranglerEnv } from "./local";
+import { freePort } from "./stack";
 
 const root = resolve(import.meta.dirname, "..");
 const stateDir = resolve(root, process.env.STATE_DIR ?? ".wrangler/state");
@@ -19,18 +20,6 @@ function portFree(port: number): Promise<boolean> {
       .once("error", () => done(false))
       .once("listening", () => srv.close(() => done(true)))
       .listen(port, "127.0.0.1");
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer()
-      .once("error", fail)
-      .listen(0, "127.0.0.1", () => {
-        const addr = srv.address();
-        const port = typeof addr === "object" && addr ? addr.port : 0;
-        srv.close(() => done(port));
-      });
   });
 }
 

@@ -1,0 +1,131 @@
+// The real script-tag build in Debian's Chromium, sending to the local edge: page views (one
+// by SPA navigation), an interaction, a crash, a network call and web vitals must all land in
+// ClickHouse. Leaves a screenshot in test-results/sdk-e2e-page.png.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { chQuery, waitForRows } from "./clickhouse";
+
+const stack = inject("sdkStack");
+const root = resolve(import.meta.dirname, "../..");
+let server: Server;
+let site = "";
+let browser: BrowserContext;
+let profile = "";
+
+beforeAll(async () => {
+  const html = readFileSync(resolve(import.meta.dirname, "fixtures/page.html"), "utf8").replace("__WRITE_KEY__", stack.writeKey).replace("__EDGE__", stack.edge);
+  const script = readFileSync(resolve(root, "sdk/dist/telemetry.min.js"));
+  server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/telemetry.min.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else if (path === "/api/items") res.writeHead(200, { "content-type": "application/json" }).end('{"items":[1,2,3]}');
+    else if (path === "/favicon.ico") res.writeHead(204).end();
+    else res.writeHead(200, { "content-type": "text/html" }).end(html);
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  site = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = mkdtempSync(join(tmpdir(), "sdk-chromium-"));
+  // A fresh profile directory: playwright passes it to Chromium as --user-data-dir.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((done) => server?.close(() => done()));
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+interface Row {
+  type: string;
+  event: string;
+  path: string;
+  session_id: string;
+  library_name: string;
+  crash_type: string;
+  crash_message: string;
+  frames: number;
+  perf_metric: string;
+  perf_value: number;
+  net_method: string;
+  net_path: string;
+  net_status: number;
+  request_url: string;
+  plan: string;
+}
+
+it("records page views, an interaction, a crash, a network call and web vitals from a real page", async () => {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on("console", (m) => m.type() === "warning" && m.text().includes("[telemetry]") && problems.push(m.text()));
+  const edgeCalls: string[] = [];
+  page.on("requestfinished", (req) => {
+    if (!req.url().startsWith(stack.edge) || req.method() === "OPTIONS") return;
+    void req.response().then((res) => edgeCalls.push(`${req.method()} ${new URL(req.url()).pathname} ${res?.status() ?? 0} ${req.headers()["content-encoding"] ?? "plain"}`));
+  });
+  await page.goto(`${site}/?utm_source=e2e`, { waitUntil: "load" });
+  const anonymousId = await page.evaluate(() => (globalThis as unknown as { Telemetry: { ids(): { anonymousId: string } } }).Telemetry.ids().anonymousId);
+  expect(anonymousId).toMatch(/^[0-9a-f-]{36}$/);
+
+  await page.waitForTimeout(500);
+  await page.click("#buy");
+  await page.evaluate(async () => {
+    await fetch("/api/items?token=secret-value&page=2");
+  });
+  await page.evaluate(() => {
+    setTimeout(() => {
+      throw new TypeError("e2e boom");
+    }, 0);
+  });
+  await page.waitForTimeout(300);
+  // What is queued so far goes by fetch (gzipped, across origins); the rest by beacon below.
+  await page.evaluate(() => (globalThis as unknown as { Telemetry: { flush(): Promise<void> } }).Telemetry.flush());
+  mkdirSync(resolve(root, "test-results"), { recursive: true });
+  await page.screenshot({ path: resolve(root, "test-results/sdk-e2e-page.png") });
+  // Leaving the page hides it: vitals are final and the queue goes out by sendBeacon.
+  await page.goto("about:blank");
+  await page.close();
+
+  const rows = await waitForRows(
+    () =>
+      chQuery<Row>(
+        stack.clickhouse,
+        `SELECT type, event, path, session_id, library_name, crash_type, crash_message,
+                toUInt32(length(JSONExtractArrayRaw(properties, 'error', 'frames'))) AS frames,
+                perf_metric, perf_value, net_method, net_path, net_status,
+                JSONExtractString(properties, 'request', 'url') AS request_url,
+                JSONExtractString(properties, 'plan') AS plan
+         FROM events WHERE app_id = {app:String} AND anonymous_id = {anon:String} ORDER BY timestamp`,
+        { app: stack.appId, anon: anonymousId },
+      ),
+    (r) => ["LCP", "CLS", "INP", "TTFB"].every((m) => r.some((e) => e.perf_metric === m)) && r.some((e) => e.type === "crash") && r.filter((e) => e.type === "page").length >= 2,
+    40_000,
+  );
+
+  const pages = rows.filter((r) => r.type === "page").map((r) => r.path);
+  expect(pages).toEqual(["/", "/pricing"]);
+  expect(rows.find((r) => r.type === "track")).toMatchObject({ event: "Buy Clicked", plan: "pro" });
+  const crash = rows.find((r) => r.type === "crash");
+  expect(crash).toMatchObject({ crash_type: "TypeError", crash_message: "e2e boom" });
+  expect(crash?.frames).toBeGreaterThan(0);
+  const network = rows.find((r) => r.type === "network" && r.net_path === "/api/items");
+  expect(network).toMatchObject({ net_method: "GET", net_status: 200 });
+  expect(network?.request_url).toBe(`${site}/api/items`);
+  // The SDK's own requests to the edge are never recorded.
+  expect(rows.filter((r) => r.type === "network" && r.net_path.startsWith("/v1/"))).toEqual([]);
+  for (const metric of ["LCP", "TTFB", "INP", "app_start"]) expect(rows.find((r) => r.perf_metric === metric)?.perf_value, metric).toBeGreaterThan(0);
+  expect(rows.find((r) => r.perf_metric === "INP")?.perf_value).toBeGreaterThanOrEqual(100);
+  expect(rows.find((r) => r.perf_metric === "CLS")?.perf_value).toBeGreaterThan(0);
+  expect(new Set(rows.map((r) => r.session_id)).size).toBe(1);
+  expect(new Set(rows.map((r) => r.library_name))).toEqual(new Set(["edge-telemetry-web"]));
+  expect(problems).toEqual([]);
+  expect(edgeCalls).toContain("GET /v1/config 200 plain");
+  expect(edgeCalls).toContain("POST /v1/batch 200 gzip");
+});

@@ -1,0 +1,27 @@
+// The SDK's end-to-end tests run against the whole local stack, started the way `npm start`
+// starts it but on free ports with a fresh state: the local ClickHouse, the edge Worker under
+// `wrangler dev`, and the demo app with its write key. The SDK is built first.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { buildSdk } from "../../dev/build-sdk";
+import { startLocalStack } from "../../dev/stack";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The local stack the SDK's end-to-end tests send to. */
+    sdkStack: { edge: string; clickhouse: string; writeKey: string; appId: string };
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildSdk();
+  const dir = await mkdtemp(join(tmpdir(), "sdk-e2e-"));
+  const stack = await startLocalStack(dir);
+  project.provide("sdkStack", { edge: stack.edge, clickhouse: stack.clickhouse, writeKey: stack.writeKey, appId: stack.appId });
+  return async () => {
+    await stack.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
