@@ -48,7 +48,7 @@ export interface Client {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
-/** What the platform layers use besides the public API. */
+/** What the platform layers use besides the public API: `if (core.allows("network")) core.network(request)`. */
 export interface Core extends Client {
   /** Whether auto-capture of `kind` is on (locally and in the remote config) and, for network and perf, sampled in. */
   allows(kind: keyof CaptureSwitches): boolean;

@@ -5,7 +5,7 @@ import type { CrashInfo } from "./types";
 const V8 = /^\s*at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/;
 const GECKO = /^\s*(.*?)@(.+?):(\d+):(\d+)$/;
 
-/** Files that belong to the platform or to dependencies rather than to the app. */
+/** Whether a file is the app's own rather than the platform's or a dependency's: `defaultInApp("node:internal/timers") === false`. */
 export function defaultInApp(file: string): boolean {
   return !/node_modules|^node:|^internal\/|^native$|<anonymous>/.test(file);
 }

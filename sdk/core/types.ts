@@ -108,7 +108,7 @@ export interface Options {
   prefix?: string;
 }
 
-/** What a platform gives the core: storage, transport, context and its library name. */
+/** What a platform gives the core: `{storage: memoryStorage(), transport: fetchTransport(), library: {name: "my-platform", version: "1.0.0"}, context: () => ({}), capture: {errors: true}}`. */
 export interface Platform {
   storage: Storage;
   transport: Transport;

@@ -5,7 +5,7 @@ import type { CaptureSwitches, Options, Storage } from "../../core/types";
 import { VERSION } from "../../core/version";
 import { captureNetwork, type NetworkGlobals } from "../shared/network";
 
-/** React Native's AsyncStorage, or anything shaped like it (MMKV wrappers…). */
+/** React Native's AsyncStorage, or anything shaped like it (MMKV wrappers…): `import AsyncStorage from "@react-native-async-storage/async-storage"`. */
 export interface AsyncStorageLike {
   getItem(key: string): Promise<string | null>;
   setItem(key: string, value: string): Promise<unknown>;
@@ -88,7 +88,7 @@ export function init(options: ReactNativeOptions): Client {
   return c;
 }
 
-/** A navigation container ref as react-navigation has it. */
+/** A navigation container ref as react-navigation has it: `const navigationRef = createNavigationContainerRef()`. */
 export interface NavigationRefLike {
   getCurrentRoute(): { name: string } | undefined;
   addListener(type: "state", fn: () => void): unknown;
