@@ -40,7 +40,10 @@ export function init(options: Options): Client {
   if (on("errors")) {
     const fatal = (event: "uncaughtException" | "unhandledRejection") => (error: unknown) => {
       if (c.allows("errors")) c.captureError(error, { fatal: true, handled: false });
-      if (process.listenerCount(event) > 1) return;
+      // Another listener means the app handles errors itself; without one on unhandledRejection,
+      // Node would hand the rejection to uncaughtException listeners.
+      const handled = process.listenerCount(event) > 1 || (event === "unhandledRejection" && process.listenerCount("uncaughtException") > 1);
+      if (handled) return;
       exiting = true;
       void c.shutdown(2000).finally(() => {
         console.error(error);
