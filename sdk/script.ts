@@ -5,7 +5,7 @@ import type { Client } from "./core/client";
 import type { Options } from "./core/types";
 import { init } from "./platforms/browser";
 
-type Method = Exclude<keyof Client, "ready">;
+type Method = Exclude<keyof Client, "ready" | "configured">;
 const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "ids", "shutdown"];
 
 let client: Client | undefined;

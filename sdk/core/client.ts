@@ -44,6 +44,8 @@ export interface Client {
   ids(): { anonymousId: string; userId?: string; sessionId?: string };
   /** Resolves once stored state is loaded: `await t.ready`. */
   ready: Promise<void>;
+  /** Resolves once the remote configuration is applied, or known to be absent: `await t.configured`. */
+  configured: Promise<void>;
   /** Sends what is queued (within `timeoutMs`) and stops timers: `await t.shutdown()`. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -165,13 +167,6 @@ export function createClient(platform: Platform, options: Options): Core {
     for (const fn of calls) fn();
     saveState();
     if (leftover) sender.schedule(0);
-    if (o.remoteConfig !== false) {
-      const fetched = await fetchRemoteConfig(transport, endpoint, o.writeKey);
-      if (fetched) {
-        remote = fetched;
-        await storage.set(`${prefix}c`, JSON.stringify(fetched));
-      }
-    }
   })().catch((err: unknown) => {
     warn(`could not load stored state: ${String(err)}`);
     const calls = pending ?? [];
@@ -179,10 +174,22 @@ export function createClient(platform: Platform, options: Options): Core {
     for (const fn of calls) fn();
   });
 
+  // Not part of `ready`: a slow config answer must not hold up sending.
+  const configured = (async () => {
+    if (o.remoteConfig === false) return;
+    await ready;
+    const fetched = await fetchRemoteConfig(transport, endpoint, o.writeKey);
+    if (!fetched) return;
+    remote = fetched;
+    // Applied for this run even if it cannot be stored; the next start fetches it again.
+    await storage.set(`${prefix}c`, JSON.stringify(fetched));
+  })().catch(() => undefined);
+
   const client: Core = {
     endpoint,
     transport,
     ready,
+    configured,
     track: (event, properties) => capture("track", { event }, properties),
     page: (name, properties) => capture("page", name ? { name } : {}, properties),
     screen: (name, properties) => capture("screen", { name }, properties),

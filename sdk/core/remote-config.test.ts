@@ -7,7 +7,7 @@ describe("remote configuration", () => {
     const edge = fakeEdge();
     edge.config = { status: 200, body: { sampling: { network: 1, perf: 0 }, capture: { errors: false } } };
     const t = fakeClient(edge, { remoteConfig: true });
-    await t.ready;
+    await t.configured;
     expect(t.allows("errors")).toBe(false);
     expect(t.allows("vitals")).toBe(false);
     expect(t.allows("network")).toBe(true);
@@ -18,7 +18,7 @@ describe("remote configuration", () => {
       const edge = fakeEdge();
       edge.config = answer;
       const t = fakeClient(edge, { remoteConfig: true, capture: { network: false } });
-      await t.ready;
+      await t.configured;
       expect(t.allows("errors")).toBe(true);
       expect(t.allows("network")).toBe(false);
     }
@@ -29,13 +29,13 @@ describe("remote configuration", () => {
     const storage = memoryStorage();
     edge.config = { status: 200, body: { capture: { network: true, vitals: false } } };
     const first = fakeClient(edge, { remoteConfig: true, capture: { network: false } }, storage);
-    await first.ready;
+    await first.configured;
     expect(first.allows("network")).toBe(false);
     expect(first.allows("vitals")).toBe(false);
 
     edge.config = { status: 0 };
     const second = fakeClient(edge, { remoteConfig: true }, storage);
-    await second.ready;
+    await second.configured;
     expect(second.allows("vitals")).toBe(false);
     expect(second.allows("errors")).toBe(true);
   });
@@ -44,7 +44,7 @@ describe("remote configuration", () => {
     const edge = fakeEdge();
     edge.config = { status: 200, body: { sampling: { network: 0.25 } } };
     const t = fakeClient(edge, { remoteConfig: true });
-    await t.ready;
+    await t.configured;
     let kept = 0;
     for (let i = 0; i < 4000; i++) if (t.allows("network")) kept++;
     expect(kept).toBeGreaterThan(700);

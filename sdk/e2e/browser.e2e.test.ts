@@ -1,7 +1,7 @@
 // The real script-tag build in Debian's Chromium, sending to the local edge: page views (one
 // by SPA navigation), an interaction, a crash, a network call and web vitals must all land in
 // ClickHouse. Leaves a screenshot in test-results/sdk-e2e-page.png.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ let browser: BrowserContext;
 let profile = "";
 
 beforeAll(async () => {
+  if (!existsSync("/usr/bin/chromium")) throw new Error("this test drives Debian's Chromium: apt-get install -y chromium (.ci/run does it)");
   const html = readFileSync(resolve(import.meta.dirname, "fixtures/page.html"), "utf8").replace("__WRITE_KEY__", stack.writeKey).replace("__EDGE__", stack.edge);
   const script = readFileSync(resolve(root, "sdk/dist/telemetry.min.js"));
   server = createServer((req, res) => {
