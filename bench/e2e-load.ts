@@ -4,13 +4,12 @@
 // Reports accepted events/s and request latency per stage, the lag from acceptance to
 // visibility in ClickHouse, and accepted minus stored (which must be 0).
 // `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8]`
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { startLocalStack } from "../dev/stack";
 import { makeBatch, rng } from "./fixtures";
 import { report } from "./report";
 
@@ -25,47 +24,6 @@ const APPS = [
   { id: `app_b_${RUN}`, share: 0.2, shardCount: 1 },
 ];
 const TARGETS = { eventsPerSecond: 20_000, p99Ms: 50, lagP95Ms: 5_000 };
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer()
-      .once("error", fail)
-      .listen(0, "127.0.0.1", () => {
-        const addr = srv.address();
-        srv.close(() => done(typeof addr === "object" && addr ? addr.port : 0));
-      });
-  });
-}
-
-async function startStack(dir: string): Promise<{ edge: string; clickhouse: string; child: ChildProcess }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    EDGE_PORT: String(await freePort()),
-    CLICKHOUSE_PORT: String(await freePort()),
-    STATE_DIR: join(dir, "state"),
-    CLICKHOUSE_DATA_DIR: join(dir, "clickhouse"),
-    ADMIN_TOKEN,
-    // Per-request log lines would cost the dev server CPU that the pipeline should get.
-    WRANGLER_LOG: "warn",
-  };
-  delete env.CLICKHOUSE_URL;
-  const child = spawn(process.execPath, ["--import", "tsx", "dev/start.ts"], { cwd: resolve(import.meta.dirname, ".."), env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr?.on("data", (d: Buffer) => process.stderr.write(d));
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the stack did not start in 120 s:\n${out}`)), 120_000);
-    child.once("exit", (code) => fail(new Error(`npm start exited with ${code}:\n${out}`)));
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const edge = /^edge: (\S+)/m.exec(out)?.[1];
-      const clickhouse = /^clickhouse: (\S+)/m.exec(out)?.[1];
-      if (/^ready:/m.test(out) && edge && clickhouse) {
-        clearTimeout(timer);
-        done({ edge, clickhouse, child });
-      }
-    });
-  });
-}
 
 async function admin(edge: string, path: string, body: object): Promise<Record<string, unknown>> {
   const res = await fetch(`${edge}${path}`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -146,7 +104,7 @@ interface Stage {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "bench-e2e-"));
-  const stack = await startStack(dir);
+  const stack = await startLocalStack(dir, { ADMIN_TOKEN });
   try {
     const keys: string[] = [];
     for (const app of APPS) {
@@ -249,11 +207,7 @@ async function main(): Promise<void> {
       ],
     });
   } finally {
-    await new Promise<void>((done) => {
-      if (stack.child.exitCode !== null) return done();
-      stack.child.once("exit", () => done());
-      stack.child.kill("SIGINT");
-    });
+    await stack.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
