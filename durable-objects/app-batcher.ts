@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, encodeSinkMessage, LIMITS, type Config } from "../schemas";
+import { config, encodeSinkMessage, LIMITS, toWellFormed, type Config } from "../schemas";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
 import { TokenBucket } from "./token-bucket";
 
@@ -131,6 +131,10 @@ export class AppBatcher extends DurableObject<Env> {
         chunk = [];
         chunkBytes = 0;
       };
+      // SQLite hands a lone UTF-16 surrogate back changed, and a new id that does not come back
+      // as sent would count as a duplicate and be dropped: ids are matched well-formed, as
+      // ClickHouse stores them.
+      const ids = events.map((e) => toWellFormed(e.messageId));
       // One statement for the whole request: RETURNING names the ids stored now, which are
       // those not seen before and those last seen longer ago than the window.
       const fresh = new Set(
@@ -140,15 +144,16 @@ export class AppBatcher extends DurableObject<Env> {
              ON CONFLICT(message_id) DO UPDATE SET at = excluded.at WHERE seen.at < ?
              RETURNING message_id`,
             now,
-            JSON.stringify(events.map((e) => e.messageId)),
+            JSON.stringify(ids),
             cutoff,
           )
           .toArray()
           .map((r) => r.message_id),
       );
+      let next = 0;
       for (const e of events) {
         // Deleting the id keeps a second copy within the same request out as well.
-        if (!fresh.delete(e.messageId)) continue;
+        if (!fresh.delete(ids[next++] ?? "")) continue;
         if (chunkBytes + e.bytes + 1 > CHUNK_MAX_BYTES) store();
         chunk.push(e.row);
         chunkBytes += e.bytes + (chunk.length > 1 ? 1 : 0);

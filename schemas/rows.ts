@@ -110,7 +110,22 @@ export function encodeEventRow(row: EventRow): string {
     const column = EVENT_COLUMNS[i];
     values[i] = column === undefined ? null : row[column];
   }
-  return JSON.stringify(values);
+  const text = JSON.stringify(values);
+  // A lone UTF-16 surrogate ("\ud800" is valid JSON from any client) is written as a \udXXX
+  // escape, which ClickHouse refuses for the whole insert (CANNOT_PARSE_ESCAPE_SEQUENCE): such
+  // text is stored with U+FFFD instead, as a UTF-8 decoder would. Only rows with the escape pay.
+  return text.includes("\\ud") ? JSON.stringify(values, wellFormed) : text;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` with every lone UTF-16 surrogate replaced by U+FFFD: `toWellFormed("a\ud800") === "a\ufffd"`. */
+export function toWellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\ufffd");
+}
+
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === "string" ? toWellFormed(value) : value;
 }
 
 /**

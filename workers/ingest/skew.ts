@@ -2,6 +2,8 @@ import { LIMITS } from "../../schemas";
 
 // ClickHouse DateTime64 and monthly partitions make anything before this a client bug.
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
+// The last moment every ClickHouse version stores in DateTime64 (its documented range).
+const LATEST_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
 
 /** Parses ISO-8601 text or epoch milliseconds; `null` when it is not a usable time. */
 export function parseTime(value: string | number | undefined): number | null {
@@ -34,7 +36,10 @@ export function correctTime(timestamp: number | null, sentAt: number | null, rec
 }
 
 /** Formats epoch milliseconds as ClickHouse `DateTime64(3)` text in UTC: `2026-11-22 10:00:00.123`. */
-export function toClickHouseTime(ms: number): string {
+export function toClickHouseTime(time: number): string {
+  // A client may claim any time: past the year 9999 the ISO text changes shape, and ClickHouse
+  // refuses the whole insert. The original and sent times keep the latest every version stores.
+  const ms = time > LATEST_MS ? LATEST_MS : time;
   // A batch formats the same receive and send times for every event: remember the last few.
   const slot = ms & (TIME_MEMO_SIZE - 1);
   if (memoMs[slot] === ms) return memoText[slot] ?? "";

@@ -28,7 +28,7 @@ export function clickhouseClient(cfg: Config["clickhouse"]): ClickHouseClient {
 }
 
 // Codes for input ClickHouse will never accept however often it is retried.
-const DATA_ERROR_CODES = new Set(["6", "26", "27", "38", "41", "53", "69", "70", "72", "117", "130", "131", "252"]);
+const DATA_ERROR_CODES = new Set(["6", "25", "26", "27", "38", "41", "53", "69", "70", "72", "117", "130", "131", "252"]);
 
 /** True when ClickHouse refused the data itself (retrying cannot help); false for outages. */
 export function isDataError(err: unknown): boolean {

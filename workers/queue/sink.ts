@@ -40,10 +40,13 @@ async function alreadyStored(client: ClickHouseClient, deliveries: readonly Deli
  * this set of batches, so a retry of the same set is dropped by ClickHouse itself.
  */
 async function insert(client: ClickHouseClient, deliveries: readonly Delivery[]): Promise<void> {
-  const ids = deliveries.map((d) => d.sink.batchId).sort();
-  const token = deliveries.length === 1 ? ids[0] ?? "" : `set:${await sha256Hex(ids.join("\n"))}`;
+  // A batch id names the same rows forever, and a resent flush can bring two copies of one
+  // batch in the same delivery: its rows go in once (every copy is acked with the outcome).
+  const batches = [...new Map(deliveries.map((d) => [d.sink.batchId, d.sink])).values()];
+  const ids = batches.map((b) => b.batchId).sort();
+  const token = batches.length === 1 ? ids[0] ?? "" : `set:${await sha256Hex(ids.join("\n"))}`;
   const values: string[] = [];
-  for (const d of deliveries) for (const row of d.sink.rows) values.push(withBatchId(toCompactRow(row), d.sink.batchId));
+  for (const b of batches) for (const row of b.rows) values.push(withBatchId(toCompactRow(row), b.batchId));
   for (let attempt = 1; ; attempt++) {
     try {
       await client.insert({
