@@ -45,6 +45,9 @@ export default defineConfig({
           include: ["workers/**/*.workerd.test.ts", "durable-objects/**/*.workerd.test.ts", "test/**/*.workerd.test.ts"],
           globalSetup: ["./test/global-setup.ts"],
           setupFiles: ["./test/apply-migrations.ts"],
+          // Every file shares one fault proxy in front of ClickHouse: one file's simulated
+          // outage must not land in another file's test.
+          fileParallelism: false,
           testTimeout: 30_000,
         },
       },

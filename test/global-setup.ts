@@ -12,6 +12,8 @@ declare module "vitest" {
     clickhouseUrl: string;
     /** The local ClickHouse itself, for assertions that must not see injected faults. */
     clickhouseDirectUrl: string;
+    /** Seed of test/fuzz.workerd.test.ts: `FUZZ_SEED=n npm test` replays or explores a run. */
+    fuzzSeed: number;
   }
 }
 
@@ -23,6 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const proxy = await startFaultProxy(server.url);
   project.provide("clickhouseUrl", proxy.url);
   project.provide("clickhouseDirectUrl", server.url);
+  // A fixed default keeps `npm test` reproducible; any other seed explores new inputs.
+  const seed = Number(process.env.FUZZ_SEED ?? "20261120");
+  project.provide("fuzzSeed", Number.isSafeInteger(seed) ? seed : 20261120);
   return async () => {
     await proxy.close();
     await server.close();
