@@ -14,6 +14,8 @@ export const LIMITS = {
   skewDeadbandMs: 150_000,
   /** Timestamps further than this in the future are clamped to the receive time. */
   maxFutureMs: 23 * 60 * 60 * 1000,
+  /** Raw events are kept this long (the ClickHouse TTL); older ones are refused, not silently dropped. */
+  maxAgeMs: 90 * 24 * 60 * 60 * 1000,
   /** Queue messages stay under the 128 KB Cloudflare Queues limit with room for the envelope. */
   maxQueueMessageBytes: 120 * 1024,
 } as const;

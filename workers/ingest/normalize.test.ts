@@ -117,6 +117,16 @@ describe("odd input", () => {
   });
 });
 
+describe("retention", () => {
+  it("refuses an event older than the retention of raw events instead of storing it to be deleted", () => {
+    const old = new Date(received - 91 * 86_400_000).toISOString();
+    const recent = new Date(received - 89 * 86_400_000).toISOString();
+    const out = prepareBatch([{ type: "track", userId: "u", event: "e", timestamp: old }, { type: "track", userId: "u", event: "e", timestamp: recent }], facts());
+    expect(out.rejected.map((r) => [r.index, r.code])).toEqual([[0, "invalid_timestamp"]]);
+    expect(out.events).toHaveLength(1);
+  });
+});
+
 describe("crash fingerprints", () => {
   const frames = [{ function: "render", file: "https://cdn.example/app.3f9a2b1c.js?v=2", line: 10, inApp: true }];
   it("groups the same crash across builds, lines and hosts", () => {

@@ -23,6 +23,8 @@ export interface RequestFacts {
 /** A validated, redacted, enriched event ready to be buffered. */
 export interface NormalizedEvent {
   messageId: string;
+  /** The event time after skew correction, in epoch milliseconds. */
+  timestampMs: number;
   row: EventRow;
 }
 
@@ -224,5 +226,5 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     redactions: Math.min(redactor.total - before, 65535),
     batch_id: "",
   };
-  return { messageId, row };
+  return { messageId, timestampMs: time.timestamp, row };
 }

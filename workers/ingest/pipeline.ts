@@ -83,7 +83,11 @@ export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): Pr
       return reject("invalid_timestamp", "timestamp is not an ISO-8601 time or epoch milliseconds after 2000");
     }
     try {
-      events.push(normalizeEvent(e, facts, e.messageId || crypto.randomUUID()));
+      const normalized = normalizeEvent(e, facts, e.messageId || crypto.randomUUID());
+      if (normalized.timestampMs < facts.receivedAt - LIMITS.maxAgeMs) {
+        return reject("invalid_timestamp", `timestamp is older than the ${LIMITS.maxAgeMs / 86_400_000}-day retention of raw events`);
+      }
+      events.push(normalized);
     } catch (err) {
       console.error("normalize failed", err);
       reject("invalid_event", "event could not be processed");
