@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { utf8Length, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, toCompactRow, withBatchId } from "./index";
+import { utf8Length, encodeEventRow, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, toCompactRow, withBatchId } from "./index";
 
 describe("Event", () => {
   it("accepts every event type of the wire contract", () => {
@@ -71,6 +71,11 @@ describe("sink messages", () => {
     expect(JSON.parse(withBatchId(row, "a:0:1"))).toEqual(["a", "m", "a:0:1"]);
     expect(decodeSinkMessage("garbage")).toBeNull();
     expect(decodeSinkMessage({ not: "text" })).toBeNull();
+  });
+
+  it("encodes every column of a row in EVENT_COLUMNS order", () => {
+    const row = Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, `v${i}`])) as unknown as EventRow;
+    expect(JSON.parse(encodeEventRow(row))).toEqual(EVENT_COLUMNS.map((_, i) => `v${i}`));
   });
 
   it("writes rows as values in column order, and puts object rows in that order too", () => {

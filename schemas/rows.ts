@@ -104,12 +104,18 @@ export const EVENT_COLUMNS = Object.keys(EventRow.shape) as ReadonlyArray<keyof 
  * `EVENT_COLUMNS` order. Without the 55 key names a row is about a quarter smaller, and both
  * the edge and ClickHouse spend far less time on it than on a JSON object.
  */
-export function encodeEventRow(row: EventRow): string {
-  const values: unknown[] = new Array<unknown>(EVENT_COLUMNS.length);
-  for (let i = 0; i < EVENT_COLUMNS.length; i++) {
-    const column = EVENT_COLUMNS[i];
-    values[i] = column === undefined ? null : row[column];
-  }
+export function encodeEventRow(r: EventRow): string {
+  // Written out rather than looped over EVENT_COLUMNS: fixed property reads are several times
+  // cheaper than keyed ones on the hot path. A unit test holds the order to EVENT_COLUMNS.
+  const values = [
+    r.app_id, r.type, r.event, r.message_id, r.user_id, r.anonymous_id, r.session_id, r.timestamp,
+    r.original_timestamp, r.sent_at, r.received_at, r.platform, r.os_name, r.os_version, r.app_version,
+    r.app_build, r.device_type, r.device_model, r.device_manufacturer, r.browser, r.browser_version,
+    r.library_name, r.library_version, r.locale, r.timezone, r.country, r.region, r.city, r.ip, r.path,
+    r.url, r.referrer, r.utm_source, r.utm_medium, r.utm_campaign, r.crash_type, r.crash_message,
+    r.crash_fingerprint, r.crash_fatal, r.perf_metric, r.perf_value, r.perf_unit, r.net_method, r.net_host,
+    r.net_path, r.net_status, r.duration_ms, r.properties, r.traits, r.context, r.redactions, r.batch_id
+  ];
   const text = JSON.stringify(values);
   // A lone UTF-16 surrogate ("\ud800" is valid JSON from any client) is written as a \udXXX
   // escape, which ClickHouse refuses for the whole insert (CANNOT_PARSE_ESCAPE_SEQUENCE): such
