@@ -4,10 +4,12 @@
 //   node.js             ESM for Node 20+
 //   react-native.js     ESM for Metro
 //   core.js             minified ESM of the platform-free core alone
+//   types/              TypeScript declarations (sdk/tsconfig.build.json), for `npm run build:sdk` only
 // Fails when a bundle would pull in anything outside sdk/ at run time.
+import { execFileSync } from "node:child_process";
 import { build, type BuildOptions, type Metafile } from "esbuild";
-import { mkdirSync, readFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -59,7 +61,27 @@ export async function buildSdk(outDir: string = SDK_DIST): Promise<BundleSize[]>
   return sizes;
 }
 
+/** Emits the declarations the package's `types` entries point at, into sdk/dist/types. */
+export function emitSdkTypes(): void {
+  const outDir = resolve(SDK_DIST, "types");
+  rmSync(outDir, { recursive: true, force: true });
+  execFileSync(process.execPath, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(sdk, "tsconfig.build.json")], { stdio: "inherit" });
+  // Node's ESM resolution (TypeScript's NodeNext) needs full specifiers: "./client" becomes
+  // "./client.js", and a folder import "../../schemas" becomes "../../schemas/index.js".
+  for (const file of readdirSync(outDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".d.ts"))) {
+    const path = resolve(outDir, file);
+    const text = readFileSync(path, "utf8").replace(/(from |import\()"(\.{1,2}\/[^"]*)"/g, (whole, lead: string, spec: string) => {
+      const target = resolve(dirname(path), spec);
+      if (existsSync(`${target}.d.ts`)) return `${lead}"${spec}.js"`;
+      if (existsSync(resolve(target, "index.d.ts"))) return `${lead}"${spec}/index.js"`;
+      return whole;
+    });
+    writeFileSync(path, text);
+  }
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const sizes = await buildSdk();
+  emitSdkTypes();
   for (const s of sizes) console.log(`${s.file.padEnd(32)} ${String(s.bytes).padStart(7)} B  ${String(s.gzip).padStart(6)} B gzipped`);
 }
