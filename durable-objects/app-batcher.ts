@@ -60,6 +60,7 @@ export class AppBatcher extends DurableObject<Env> {
   private bucket: TokenBucket | null = null;
   private failures = 0;
   private lastPrune = 0;
+  private known: { appId: string; shard: string } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -268,8 +269,13 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   private identity(): { appId: string; shard: string } {
+    if (this.known) return this.known;
     const meta = new Map(this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
-    return { appId: meta.get("app") ?? this.ctx.id.toString(), shard: meta.get("shard") ?? "0" };
+    const app = meta.get("app");
+    const found = { appId: app ?? this.ctx.id.toString(), shard: meta.get("shard") ?? "0" };
+    // Set once by the first ingest and never changed: remembered from then on.
+    if (app !== undefined) this.known = found;
+    return found;
   }
 
   private pruneSeen(): void {
