@@ -24,6 +24,17 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          // The dashboard's loaders and actions against a real local D1 (Miniflare) and ClickHouse.
+          name: "dashboard",
+          environment: "node",
+          include: ["dashboard/**/*.test.ts"],
+          exclude: ["dashboard/**/*.e2e.test.ts", "**/node_modules/**"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         plugins: [
           cloudflareTest(async ({ inject }) => ({
             main: "./workers/index.ts",
@@ -53,11 +64,12 @@ export default defineConfig({
       },
       {
         test: {
-          // The SDK's builds against the whole local stack (sdk/e2e/global-setup.ts), after the
+          // The SDK's builds and the dashboard in Chromium against the whole local stack
+          // (sdk/e2e/global-setup.ts), after the
           // other projects: it needs both cores for wrangler, ClickHouse and Chromium.
           name: "e2e",
           environment: "node",
-          include: ["sdk/**/*.e2e.test.ts"],
+          include: ["sdk/**/*.e2e.test.ts", "dashboard/**/*.e2e.test.ts"],
           globalSetup: ["./sdk/e2e/global-setup.ts"],
           fileParallelism: false,
           sequence: { groupOrder: 1 },

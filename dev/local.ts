@@ -19,3 +19,8 @@ export function wranglerEnv(root: string): NodeJS.ProcessEnv {
     CI: "true",
   };
 }
+
+/** The dashboard's first owner, seeded by `npm start` when the local D1 has no user. Local use only. */
+export const DEMO_OWNER = { email: "demo@example.com", password: "local-demo-password", name: "Demo Owner", orgName: "Demo organisation" } as const;
+/** The dashboard's JWT signing secret on this machine; production sets its own as a Pages secret. */
+export const LOCAL_SESSION_SECRET = "local-only-session-secret-do-not-deploy-0000";

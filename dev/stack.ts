@@ -22,6 +22,8 @@ export interface LocalStack {
   clickhouse: string;
   appId: string;
   writeKey: string;
+  /** The dashboard and its seeded owner's login, when the stack serves one. */
+  dashboard?: { url: string; email: string; password: string };
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -65,7 +67,9 @@ export async function startLocalStack(dir: string, extraEnv: NodeJS.ProcessEnv =
       const [edge, clickhouse, appId, writeKey] = [field("edge"), field("clickhouse"), field("app"), field("write key")];
       if (/^ready:/m.test(out) && edge && clickhouse && appId && writeKey) {
         clearTimeout(timer);
-        done({ edge, clickhouse, appId, writeKey, child, stop });
+        const [dashboard, login] = [field("dashboard"), /^login: (\S+) \/ (\S+)/m.exec(out)];
+        const dash = dashboard?.startsWith("http") && login?.[1] && login[2] ? { url: dashboard, email: login[1], password: login[2] } : undefined;
+        done({ edge, clickhouse, appId, writeKey, dashboard: dash, child, stop });
       }
     });
   });

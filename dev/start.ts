@@ -7,7 +7,9 @@ import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { startClickHouseServer } from "./clickhouse/server";
 import { migrateClickHouse } from "./migrate-clickhouse";
-import { DEMO_APP_ID, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, wranglerEnv } from "./local";
+import { sendDemoEvents } from "./demo-events";
+import { buildDashboard, seedDemoOwner, serveDashboard, waitForDashboard } from "./dashboard";
+import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, wranglerEnv } from "./local";
 import { freePort } from "./stack";
 
 const root = resolve(import.meta.dirname, "..");
@@ -82,6 +84,9 @@ async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   mkdirSync(resolve(root, ".wrangler/xdg"), { recursive: true });
   const edgePort = await pickPort("EDGE_PORT", 8787);
+  // DASHBOARD=off starts the edge alone (benchmarks that want every core for the pipeline).
+  const withDashboard = process.env.DASHBOARD !== "off";
+  const dashboardPort = withDashboard ? await pickPort("DASHBOARD_PORT", 8788) : 0;
   const stops: Array<() => Promise<void>> = [];
   const adminToken = process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN;
 
@@ -143,9 +148,22 @@ async function main(): Promise<void> {
   edge.on("exit", (code) => void stop(code ?? 1));
 
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  let dashboardUrl = "";
   try {
+    // The build runs while wrangler dev starts; a failure is reported once both are done.
+    const built = withDashboard ? buildDashboard().then(() => null, (err: unknown) => err) : Promise.resolve(null);
     await waitForHealth(edgeUrl, edge, 90_000);
     await seedDemoApp(edgeUrl, adminToken);
+    const buildError = await built;
+    if (buildError) throw buildError;
+    if (withDashboard) {
+      const dashboard = serveDashboard({ port: dashboardPort, stateDir, clickhouseUrl, sessionSecret: process.env.SESSION_SECRET ?? LOCAL_SESSION_SECRET });
+      stops.unshift(() => dashboard.stop());
+      dashboard.child.on("exit", (code) => void stop(code ?? 1));
+      await waitForDashboard(dashboard.url, dashboard.child, 90_000);
+      if (await seedDemoOwner(dashboard.url)) console.log(`demo events sent: ${await sendDemoEvents(edgeUrl, DEMO_WRITE_KEY)}`);
+      dashboardUrl = dashboard.url;
+    }
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     await stop(1);
@@ -154,7 +172,12 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`edge: ${edgeUrl}`);
   console.log(`clickhouse: ${clickhouseUrl}`);
-  console.log("dashboard: not served yet (the dashboard is not part of this build)");
+  if (dashboardUrl) {
+    console.log(`dashboard: ${dashboardUrl}`);
+    console.log(`login: ${DEMO_OWNER.email} / ${DEMO_OWNER.password}`);
+  } else {
+    console.log("dashboard: off (DASHBOARD=off)");
+  }
   console.log(`app: ${DEMO_APP_ID}`);
   console.log(`write key: ${DEMO_WRITE_KEY}`);
   console.log(`admin token: ${adminToken}`);

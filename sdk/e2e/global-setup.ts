@@ -12,6 +12,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** The local stack the SDK's end-to-end tests send to. */
     sdkStack: { edge: string; clickhouse: string; writeKey: string; appId: string };
+    /** The same stack's dashboard (dashboard/e2e): its URL and the seeded owner's login. */
+    dashboardStack: { edge: string; url: string; email: string; password: string };
   }
 }
 
@@ -20,6 +22,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), "sdk-e2e-"));
   const stack = await startLocalStack(dir);
   project.provide("sdkStack", { edge: stack.edge, clickhouse: stack.clickhouse, writeKey: stack.writeKey, appId: stack.appId });
+  if (!stack.dashboard) throw new Error("the local stack printed no dashboard URL and login");
+  project.provide("dashboardStack", { edge: stack.edge, ...stack.dashboard });
   return async () => {
     await stack.stop();
     await rm(dir, { recursive: true, force: true });

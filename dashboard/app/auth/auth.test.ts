@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { requireCsrf } from "./csrf.server";
+import { hashPassword, verifyPassword } from "./password.server";
+import { can, ROLES } from "./permissions";
+import { issueSessionToken, rotateSession, sessionCookie, verifySessionToken } from "./session.server";
+
+const SECRET = "a-test-secret-that-is-long-enough-000000";
+
+describe("passwords", () => {
+  it("verifies the right password only, with a fresh salt each time", async () => {
+    const a = await hashPassword("correct horse battery");
+    const b = await hashPassword("correct horse battery");
+    expect(a).toMatch(/^pbkdf2-sha256\$100000\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword("correct horse battery", a)).toBe(true);
+    expect(await verifyPassword("correct horse batterz", a)).toBe(false);
+    expect(await verifyPassword("x", "garbage")).toBe(false);
+    expect(await verifyPassword("x", "pbkdf2-sha256$9999999$00$00")).toBe(false);
+  });
+});
+
+describe("sessions", () => {
+  it("accepts its own tokens and refuses tampered, foreign or expired ones", async () => {
+    const token = await issueSessionToken(SECRET, "usr_1", 3);
+    expect(await verifySessionToken(SECRET, token)).toMatchObject({ userId: "usr_1", version: 3 });
+    expect(await verifySessionToken(`${SECRET}x`, token)).toBeNull();
+    expect(await verifySessionToken(SECRET, `${token.slice(0, -2)}xx`)).toBeNull();
+    const old = await issueSessionToken(SECRET, "usr_1", 3, Date.now() - 13 * 3600_000);
+    expect(await verifySessionToken(SECRET, old)).toBeNull();
+  });
+
+  it("sets HttpOnly SameSite cookies, Secure everywhere but local http", () => {
+    expect(sessionCookie(new Request("https://dash.example.com/"), "t")).toMatch(/HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/);
+    expect(sessionCookie(new Request("http://127.0.0.1:8788/"), "t")).not.toContain("Secure");
+  });
+
+  it("reissues a token older than an hour and leaves fresh ones alone", async () => {
+    const stale = await issueSessionToken(SECRET, "usr_1", 0, Date.now() - 2 * 3600_000);
+    const req = (t: string) => new Request("https://dash.example.com/apps", { headers: { cookie: `__session=${t}` } });
+    const rotated = await rotateSession(req(stale), new Response("ok"), SECRET);
+    const cookie = rotated.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^__session=/);
+    const fresh = decodeURIComponent(/^__session=([^;]+)/.exec(cookie)?.[1] ?? "");
+    expect((await verifySessionToken(SECRET, fresh))?.issuedAt).toBeGreaterThan(Date.now() / 1000 - 60);
+    const untouched = await rotateSession(req(fresh), new Response("ok"), SECRET);
+    expect(untouched.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+describe("CSRF", () => {
+  const post = (headers: Record<string, string>) => new Request("https://dash.example.com/apps", { method: "POST", headers });
+  const form = (token: string) => {
+    const f = new FormData();
+    f.set("csrf", token);
+    return f;
+  };
+  const token = "ab".repeat(24);
+  const refused = (fn: () => void): number => {
+    try {
+      fn();
+      return 200;
+    } catch (err) {
+      return err instanceof Response ? err.status : 500;
+    }
+  };
+
+  it("accepts a form echoing the cookie from our own origin", () => {
+    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}`, origin: "https://dash.example.com" }), form(token)))).toBe(200);
+  });
+
+  it("refuses a missing or different token, and other origins", () => {
+    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}` }), form("")))).toBe(403);
+    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}` }), form("cd".repeat(24))))).toBe(403);
+    expect(refused(() => requireCsrf(post({}), form(token)))).toBe(403);
+    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}`, origin: "https://evil.example" }), form(token)))).toBe(403);
+    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}`, "sec-fetch-site": "cross-site" }), form(token)))).toBe(403);
+  });
+});
+
+describe("roles", () => {
+  it("lets only owners change the organisation and viewers change nothing", () => {
+    expect(ROLES.filter((r) => can(r, "org:update"))).toEqual(["owner"]);
+    for (const p of ["app:create", "app:update", "app:delete", "key:create", "key:revoke", "member:invite", "data:export"] as const) expect(can("viewer", p)).toBe(false);
+    expect(ROLES.every((r) => can(r, "data:read"))).toBe(true);
+  });
+});

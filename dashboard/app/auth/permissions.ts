@@ -1,0 +1,40 @@
+// Roles and what each may do: the one place that decides. Loaders and actions ask for a
+// permission (requirePermission), never for a role, so a new role is one line here.
+
+export const ROLES = ["owner", "admin", "developer", "analyst", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  "data:read", // views: overview, events, users, sessions, pipeline
+  "data:export", // CSV export
+  "app:create",
+  "app:update", // rename, settings
+  "app:delete",
+  "key:read", // prefixes only
+  "key:create",
+  "key:revoke",
+  "member:read",
+  "member:invite",
+  "member:update", // change roles, remove members
+  "org:update",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const ALL: readonly Permission[] = PERMISSIONS;
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  owner: ALL,
+  admin: ALL.filter((p) => p !== "org:update"),
+  developer: ["data:read", "data:export", "app:create", "app:update", "key:read", "key:create", "key:revoke", "member:read"],
+  analyst: ["data:read", "data:export", "key:read", "member:read"],
+  viewer: ["data:read", "member:read"],
+};
+
+/** `can("viewer", "app:update") === false` */
+export function can(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}

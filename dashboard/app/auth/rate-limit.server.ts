@@ -1,0 +1,34 @@
+// Sign-in rate limiting in D1: failures are counted per e-mail address (guessing one account's
+// password) and per client IP (trying many accounts) over a sliding 15-minute window.
+
+export const LOGIN_WINDOW_MS = 15 * 60_000;
+export const MAX_FAILURES_PER_EMAIL = 5;
+export const MAX_FAILURES_PER_IP = 30;
+
+const emailKey = (email: string): string => `email:${email.trim().toLowerCase()}`;
+const ipKey = (ip: string): string => `ip:${ip}`;
+
+/** True when this e-mail or this IP has failed too often in the window. */
+export async function loginBlocked(db: D1Database, email: string, ip: string, now = Date.now()): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT sum(key = ?1) AS by_email, sum(key = ?2) AS by_ip FROM login_failures
+       WHERE key IN (?1, ?2) AND at > ?3`,
+    )
+    .bind(emailKey(email), ipKey(ip), now - LOGIN_WINDOW_MS)
+    .first<{ by_email: number | null; by_ip: number | null }>();
+  return (row?.by_email ?? 0) >= MAX_FAILURES_PER_EMAIL || (row?.by_ip ?? 0) >= MAX_FAILURES_PER_IP;
+}
+
+/** Records one failed sign-in and forgets failures older than the window. */
+export async function recordLoginFailure(db: D1Database, email: string, ip: string, now = Date.now()): Promise<void> {
+  await db.batch([
+    db.prepare("INSERT INTO login_failures (key, at) VALUES (?1, ?3), (?2, ?3)").bind(emailKey(email), ipKey(ip), now),
+    db.prepare("DELETE FROM login_failures WHERE at <= ?").bind(now - LOGIN_WINDOW_MS),
+  ]);
+}
+
+/** A successful sign-in clears the account's failures (not the IP's). */
+export async function clearLoginFailures(db: D1Database, email: string): Promise<void> {
+  await db.prepare("DELETE FROM login_failures WHERE key = ?").bind(emailKey(email)).run();
+}

@@ -1,0 +1,43 @@
+import { Form, Link, NavLink } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { CsrfField } from "./csrf";
+
+export interface ShellViewer {
+  email: string;
+  orgName: string;
+  role: string;
+}
+
+/** The frame of every signed-in page: organisation, app tabs, who is signed in, sign-out. */
+export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { id: string; name: string }; children: ReactNode }) {
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link to="/apps" className="brand">
+          edge-telemetry
+        </Link>
+        <span className="org">{viewer.orgName}</span>
+        {app ? (
+          <nav className="tabs" aria-label="App views">
+            <span className="app-name">{app.name}</span>
+            <NavLink to={`/apps/${app.id}`} end>
+              Overview
+            </NavLink>
+            <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
+          </nav>
+        ) : null}
+        <span className="spacer" />
+        <span className="who">
+          {viewer.email} <span className="role">{viewer.role}</span>
+        </span>
+        <Form method="post" action="/logout">
+          <CsrfField />
+          <button type="submit" className="link-button">
+            Sign out
+          </button>
+        </Form>
+      </header>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

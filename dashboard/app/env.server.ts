@@ -1,0 +1,40 @@
+// The dashboard's bindings, parsed once per isolate and failing loudly when one is missing.
+import { z } from "zod";
+
+const Vars = z.object({
+  SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters (wrangler pages secret put SESSION_SECRET)"),
+  CLICKHOUSE_URL: z.url(),
+  CLICKHOUSE_DATABASE: z.string().min(1).default("default"),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+});
+
+/** What loaders and actions use: the D1 database and the parsed variables. */
+export interface DashboardEnv {
+  db: D1Database;
+  sessionSecret: string;
+  clickhouse: { url: string; database: string; username?: string; password?: string };
+}
+
+/** The raw bindings as Pages passes them (see worker-configuration.d.ts). */
+export interface RawEnv {
+  DB: D1Database;
+  [name: string]: unknown;
+}
+
+const cache = new WeakMap<object, DashboardEnv>();
+
+export function dashboardEnv(raw: RawEnv): DashboardEnv {
+  const hit = cache.get(raw);
+  if (hit) return hit;
+  const parsed = Vars.safeParse(raw);
+  if (!parsed.success) throw new Error(`dashboard configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const v = parsed.data;
+  const env: DashboardEnv = {
+    db: raw.DB,
+    sessionSecret: v.SESSION_SECRET,
+    clickhouse: { url: v.CLICKHOUSE_URL, database: v.CLICKHOUSE_DATABASE, username: v.CLICKHOUSE_USER || undefined, password: v.CLICKHOUSE_PASSWORD || undefined },
+  };
+  cache.set(raw, env);
+  return env;
+}

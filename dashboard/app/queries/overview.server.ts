@@ -1,0 +1,94 @@
+// The overview's reads, all from the rollups of 0004_rollups.sql (never raw events), in one
+// round of parallel queries.
+import type { DashboardEnv } from "../env.server";
+import { queryApp } from "./clickhouse.server";
+import type { TimeRange } from "./range";
+
+export interface Point {
+  t: number;
+  n: number;
+}
+
+export interface TopRow {
+  key: string;
+  n: number;
+}
+
+export interface Overview {
+  totals: { events: number; users: number; sessions: number };
+  /** Events per chart bucket (range.step seconds). */
+  events: Point[];
+  /** Unique users and sessions per UTC day. */
+  users: Point[];
+  sessions: Point[];
+  /** Events per second over the last five minutes, whatever the range. */
+  liveRate: number;
+  topEvents: TopRow[];
+  topPages: TopRow[];
+  countries: TopRow[];
+  platforms: TopRow[];
+  versions: TopRow[];
+}
+
+const HOURS = "app_id = {app:String} AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})";
+const DAYS = "app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') AND day < toDate(toDateTime({to:UInt32}), 'UTC') + 1";
+
+const top = (column: string, table: "events_hourly" | "pages_hourly", extra = ""): string => {
+  const measure = table === "pages_hourly" ? "views" : "events";
+  return `SELECT toString(${column}) AS key, toUInt64(sum(${measure})) AS n FROM ${table} WHERE ${HOURS} ${extra} GROUP BY key ORDER BY n DESC, key LIMIT 10`;
+};
+
+function eventSeriesQuery(step: number): string {
+  if (step === 60) {
+    return `SELECT toUnixTimestamp(minute) AS t, toUInt64(sum(events)) AS n FROM events_minutely
+            WHERE app_id = {app:String} AND minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32}) GROUP BY t ORDER BY t`;
+  }
+  return `SELECT toUnixTimestamp(toStartOfInterval(hour, toIntervalSecond({step:UInt32}))) AS t, toUInt64(sum(events)) AS n FROM events_hourly
+          WHERE ${HOURS} GROUP BY t ORDER BY t`;
+}
+
+/** Everything the overview page shows for `app` over `range`. */
+export async function loadOverview(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, now = Date.now()): Promise<Overview> {
+  const p = { from: range.from, to: range.to, step: range.step };
+  const nowSec = Math.floor(now / 1000);
+  const [events, daily, totals, live, topEvents, topPages, countries, platforms, versions] = await Promise.all([
+    queryApp<Point>(cfg, app, eventSeriesQuery(range.step), p),
+    queryApp<{ t: number; users: number; sessions: number }>(
+      cfg,
+      app,
+      `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions
+       FROM users_daily WHERE ${DAYS} GROUP BY t ORDER BY t`,
+      p,
+    ),
+    queryApp<{ users: number; sessions: number }>(cfg, app, `SELECT toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions FROM users_daily WHERE ${DAYS}`, p),
+    queryApp<{ n: number }>(
+      cfg,
+      app,
+      `SELECT toUInt64(sum(events)) AS n FROM events_minutely WHERE app_id = {app:String} AND minute >= toDateTime({since:UInt32})`,
+      { since: nowSec - 300 },
+    ),
+    queryApp<TopRow>(cfg, app, top("event", "events_hourly", "AND type = 'track'"), p),
+    queryApp<TopRow>(cfg, app, top("path", "pages_hourly"), p),
+    queryApp<TopRow>(cfg, app, top("country", "events_hourly"), p),
+    queryApp<TopRow>(cfg, app, top("platform", "events_hourly"), p),
+    queryApp<TopRow>(cfg, app, top("app_version", "events_hourly"), p),
+  ]);
+  const t = totals[0];
+  const series = events.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
+  return {
+    // The total is the chart's sum, so it has the chart's precision (minutes for the last hour).
+    // Users and sessions come from daily states: short ranges count the whole days they touch.
+    totals: { events: series.reduce((sum, p) => sum + p.n, 0), users: Number(t?.users ?? 0), sessions: Number(t?.sessions ?? 0) },
+    events: series,
+    users: daily.map((r) => ({ t: Number(r.t), n: Number(r.users) })),
+    sessions: daily.map((r) => ({ t: Number(r.t), n: Number(r.sessions) })),
+    liveRate: Number(live[0]?.n ?? 0) / 300,
+    topEvents: topEvents.map(num),
+    topPages: topPages.map(num),
+    countries: countries.map(num),
+    platforms: platforms.map(num),
+    versions: versions.map(num),
+  };
+}
+
+const num = (r: TopRow): TopRow => ({ key: r.key, n: Number(r.n) });

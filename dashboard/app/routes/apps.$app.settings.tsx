@@ -1,0 +1,100 @@
+import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { requireCsrf } from "../auth/csrf.server";
+import { requireApp } from "../auth/guard.server";
+import { can, type Permission } from "../auth/permissions";
+import { AppSettingsForms } from "../components/app-settings";
+import { Shell } from "../components/shell";
+import { envOf, field } from "../context.server";
+import { AppSettings, createKey, deleteApp, listKeys, renameApp, revokeKey, updateSettings } from "../db/apps.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Settings` }];
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const env = envOf(context);
+  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
+  const may = (p: Permission) => can(viewer.role, p);
+  return json({
+    viewer,
+    app,
+    keys: may("key:read") ? await listKeys(env.db, app.id) : null,
+    allowed: { update: may("app:update"), delete: may("app:delete"), createKey: may("key:create"), revokeKey: may("key:revoke") },
+  });
+}
+
+/** What each form's `intent` needs. */
+export const INTENT_PERMISSIONS = {
+  rename: "app:update",
+  settings: "app:update",
+  "create-key": "key:create",
+  "revoke-key": "key:revoke",
+  delete: "app:delete",
+} as const satisfies Record<string, Permission>;
+
+const isIntent = (v: string): v is keyof typeof INTENT_PERMISSIONS => Object.hasOwn(INTENT_PERMISSIONS, v);
+
+export type SettingsResult = { ok: string; newKey?: string } | { error: string };
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const env = envOf(context);
+  const form = await request.formData();
+  const intent = field(form, "intent");
+  if (!isIntent(intent)) throw new Response("Unknown action", { status: 400 });
+  const { viewer, app } = await requireApp(request, env, params.app, INTENT_PERMISSIONS[intent]);
+  requireCsrf(request, form);
+  const reply = (body: SettingsResult, status = 200) => json(body, { status });
+  switch (intent) {
+    case "rename": {
+      const name = field(form, "name");
+      if (!name || name.length > 200) return reply({ error: "A name is 1 to 200 characters." }, 400);
+      await renameApp(env.db, viewer.orgId, app.id, name);
+      return reply({ ok: "Renamed." });
+    }
+    case "settings": {
+      const parsed = AppSettings.safeParse({
+        rateLimit: field(form, "rateLimit"),
+        shardCount: field(form, "shardCount"),
+        retentionDays: field(form, "retentionDays"),
+        redactionPolicy: field(form, "redactionPolicy"),
+      });
+      if (!parsed.success) return reply({ error: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join(" ") }, 400);
+      await updateSettings(env.db, viewer.orgId, app.id, parsed.data);
+      return reply({ ok: "Settings saved. The edge applies them within a minute." });
+    }
+    case "create-key": {
+      const created = await createKey(env.db, app.id, field(form, "name").slice(0, 200));
+      return reply({ ok: "Key created. Copy it now: it is not shown again.", newKey: created.key });
+    }
+    case "revoke-key": {
+      if (!(await revokeKey(env.db, app.id, field(form, "keyId")))) return reply({ error: "No such key." }, 404);
+      return reply({ ok: "Key revoked. The edge refuses it within a minute." });
+    }
+    case "delete": {
+      if (field(form, "confirm") !== app.id) return reply({ error: `Type ${app.id} to confirm.` }, 400);
+      await deleteApp(env.db, viewer.orgId, app.id);
+      return redirect("/apps");
+    }
+  }
+}
+
+export default function SettingsPage() {
+  const data = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  return (
+    <Shell viewer={data.viewer} app={data.app}>
+      <h1>Settings &amp; keys</h1>
+      {result && "error" in result ? (
+        <p className="card error" role="alert">
+          {result.error}
+        </p>
+      ) : null}
+      {result && "ok" in result ? (
+        <div className="card notice" role="status">
+          <p>{result.ok}</p>
+          {result.newKey ? <code className="new-key">{result.newKey}</code> : null}
+        </div>
+      ) : null}
+      <AppSettingsForms app={data.app} keys={data.keys} allowed={data.allowed} />
+    </Shell>
+  );
+}

@@ -1,0 +1,67 @@
+import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { Form, useActionData } from "@remix-run/react";
+import { z } from "zod";
+import { requireCsrf } from "../auth/csrf.server";
+import { issueSessionToken, sessionCookie } from "../auth/session.server";
+import { CsrfField } from "../components/csrf";
+import { FormError } from "../components/form-error";
+import { envOf, field } from "../context.server";
+import { createFirstOwner, hasAnyUser } from "../db/accounts.server";
+
+export const meta: MetaFunction = () => [{ title: "Create the first account · edge-telemetry" }];
+
+const SignUp = z.object({
+  email: z.email("Enter a valid e-mail address.").max(254),
+  name: z.string().trim().max(200),
+  password: z.string().min(12, "Use at least 12 characters for the password.").max(1024),
+  orgName: z.string().trim().min(1, "Name your organisation.").max(200),
+});
+
+/** Sign-up exists only until the first owner has an account; everyone else is invited. */
+export async function loader({ context }: LoaderFunctionArgs) {
+  if (await hasAnyUser(envOf(context).db)) throw redirect("/login");
+  return json({});
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const env = envOf(context);
+  const form = await request.formData();
+  requireCsrf(request, form);
+  const parsed = SignUp.safeParse({ email: field(form, "email").toLowerCase(), name: field(form, "name"), password: form.get("password"), orgName: field(form, "orgName") });
+  if (!parsed.success) return json({ error: parsed.error.issues.map((i) => i.message).join(" ") }, { status: 400 });
+  const user = await createFirstOwner(env.db, parsed.data);
+  if (!user) throw redirect("/login");
+  const token = await issueSessionToken(env.sessionSecret, user.id, user.sessionVersion);
+  return redirect("/apps", { headers: { "set-cookie": sessionCookie(request, token) } });
+}
+
+export default function Signup() {
+  const result = useActionData<typeof action>();
+  return (
+    <main className="centered">
+      <Form method="post" className="card auth-card">
+        <h1>Create the first account</h1>
+        <p className="muted">You become the owner of a new organisation, and of the apps already set up here.</p>
+        <CsrfField />
+        <label>
+          Organisation
+          <input name="orgName" required maxLength={200} />
+        </label>
+        <label>
+          Your name
+          <input name="name" autoComplete="name" maxLength={200} />
+        </label>
+        <label>
+          E-mail
+          <input name="email" type="email" autoComplete="username" required />
+        </label>
+        <label>
+          Password (12 characters or more)
+          <input name="password" type="password" autoComplete="new-password" required minLength={12} />
+        </label>
+        <FormError result={result} />
+        <button type="submit">Create account</button>
+      </Form>
+    </main>
+  );
+}

@@ -1,0 +1,102 @@
+// The dashboard as a person uses it, in Debian's Chromium against the local stack `npm start`
+// runs: sign in with the printed login, see the demo app's overview with its charts drawn,
+// create an app and a write key, send events with that key and see them arrive. Screenshots
+// of each view go to test-results/dashboard-*.png.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import type {} from "../../sdk/e2e/global-setup";
+
+const stack = inject("dashboardStack");
+const shots = resolve(import.meta.dirname, "../../test-results");
+let browser: BrowserContext;
+let profile = "";
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync("/usr/bin/chromium")) throw new Error("this test drives Debian's Chromium: apt-get install -y chromium (.ci/run does it)");
+  mkdirSync(shots, { recursive: true });
+  profile = mkdtempSync(join(tmpdir(), "dashboard-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    viewport: { width: 1280, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** Count of painted pixels in each uPlot canvas on the page: more than zero means it drew. */
+async function paintedCharts(p: Page): Promise<number[]> {
+  return p.$$eval("[data-chart] canvas", (canvases) =>
+    canvases.map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext("2d")?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) painted++;
+      return painted;
+    }),
+  );
+}
+
+async function overviewWithEvents(p: Page, url: string, minEvents: number): Promise<void> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    await p.goto(url);
+    const text = (await p.locator(".stat").first().textContent()) ?? "";
+    const events = Number(text.replace(/[^0-9]/g, ""));
+    if (events >= minEvents) return;
+    if (Date.now() > deadline) throw new Error(`the overview showed "${text}" after 40 s`);
+    await p.waitForTimeout(1000);
+  }
+}
+
+it("signs in with the printed login and shows the demo app's overview with drawn charts", async () => {
+  await page.goto(`${stack.url}/apps`);
+  expect(new URL(page.url()).pathname).toBe("/login");
+  await page.screenshot({ path: join(shots, "dashboard-login.png") });
+  await page.fill("input[name=email]", stack.email);
+  await page.fill("input[name=password]", "wrong password");
+  await page.click("button[type=submit]");
+  await expect.poll(() => page.locator("[role=alert]").textContent()).toContain("do not match");
+  await page.fill("input[name=password]", stack.password);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${stack.url}/apps`);
+  await page.screenshot({ path: join(shots, "dashboard-apps.png") });
+
+  await page.click("text=app_demo");
+  await page.waitForURL(/\/apps\/app_demo$/);
+  await overviewWithEvents(page, `${stack.url}/apps/app_demo?range=7d`, 100);
+  await page.waitForSelector("[data-chart][data-drawn=true] canvas");
+  await expect.poll(async () => (await paintedCharts(page)).length).toBe(2);
+  for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(500);
+  await expect(page.locator("section[aria-label='Top events'] tbody tr").count()).resolves.toBeGreaterThan(0);
+  await page.screenshot({ path: join(shots, "dashboard-overview.png"), fullPage: true });
+});
+
+it("creates an app and a write key, and the events sent with it appear", async () => {
+  await page.goto(`${stack.url}/apps`);
+  await page.fill("form[aria-label='Create an app'] input[name=name]", "Browser test");
+  await page.fill("form[aria-label='Create an app'] input[name=id]", "app_browser");
+  await page.click("form[aria-label='Create an app'] button");
+  await page.waitForURL(/\/apps\/app_browser\/settings$/);
+  await page.fill("form[aria-label='Create key'] input[name=name]", "e2e");
+  await page.click("form[aria-label='Create key'] button");
+  const key = (await page.locator(".new-key").textContent()) ?? "";
+  expect(key).toMatch(/^wk_[0-9a-f]{40}$/);
+  await expect(page.locator("table code").first().textContent()).resolves.toBe(`${key.slice(0, 12)}…`);
+  await page.screenshot({ path: join(shots, "dashboard-settings.png"), fullPage: true });
+
+  const batch = Array.from({ length: 25 }, (_, i) => ({ type: "track", event: i % 2 ? "Clicked" : "Viewed", anonymousId: `b-${i % 4}`, context: { sessionId: "s-b" } }));
+  const res = await fetch(`${stack.edge}/v1/batch`, { method: "POST", headers: { authorization: `Basic ${btoa(`${key}:`)}`, "content-type": "application/json" }, body: JSON.stringify({ batch }) });
+  expect(await res.json()).toMatchObject({ accepted: 25 });
+  await overviewWithEvents(page, `${stack.url}/apps/app_browser?range=1h`, 25);
+  await expect(page.locator(".stat").nth(1).textContent()).resolves.toContain("4");
+  await page.screenshot({ path: join(shots, "dashboard-new-app.png"), fullPage: true });
+});

@@ -1,0 +1,153 @@
+// Every route × every role, against a real D1 and ClickHouse: who may read and who may change
+// what, that apps of other organisations stay invisible, and what the overview shows.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROLES, type Role } from "../app/auth/permissions";
+import { issueSessionToken } from "../app/auth/session.server";
+import { addMember, createFirstOwner } from "../app/db/accounts.server";
+import { createApp, createKey, listKeys } from "../app/db/apps.server";
+import * as overview from "../app/routes/apps.$app._index";
+import * as settings from "../app/routes/apps.$app.settings";
+import * as apps from "../app/routes/apps._index";
+import * as logout from "../app/routes/logout";
+import { browserRequest, run, SECRET, startHarness, type Harness } from "./harness";
+
+let h: Harness;
+let orgId = "";
+const sessions = new Map<Role, string>();
+let outsider = "";
+let n = 0;
+const fresh = (): string => `app_t${++n}`;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const owner = await createFirstOwner(h.db, { email: "owner@example.com", name: "O", password: "owner-password-1", orgName: "Acme" });
+  if (!owner) throw new Error("no owner");
+  const org = await h.db.prepare("SELECT org_id FROM memberships WHERE user_id = ?").bind(owner.id).first<{ org_id: string }>();
+  orgId = org?.org_id ?? "";
+  sessions.set("owner", await issueSessionToken(SECRET, owner.id, 0));
+  for (const role of ROLES.filter((r) => r !== "owner")) {
+    const u = await addMember(h.db, orgId, { email: `${role}@example.com`, name: role, password: `${role}-password-1`, role });
+    sessions.set(role, await issueSessionToken(SECRET, u.id, 0));
+  }
+  await h.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES ('org_other', 'Other', 0)").run();
+  const other = await addMember(h.db, "org_other", { email: "other@example.com", name: "X", password: "other-password-1", role: "owner" });
+  outsider = await issueSessionToken(SECRET, other.id, 0);
+  await createApp(h.db, "org_other", { id: "app_other", name: "Other's app" });
+  await createApp(h.db, orgId, { id: "app_x", name: "X" });
+}, 120_000);
+
+afterAll(async () => h?.close());
+
+interface Case {
+  name: string;
+  allowed: readonly Role[];
+  okStatus: number;
+  call(session: string): Promise<Response>;
+}
+
+const ALL = ROLES;
+const WRITERS: readonly Role[] = ["owner", "admin", "developer"];
+
+async function settingsAction(session: string, form: Record<string, string>, app?: string): Promise<Response> {
+  const id = app ?? fresh();
+  if (!app) await createApp(h.db, orgId, { id, name: "Matrix" });
+  return run(() => settings.action({ request: browserRequest(`/apps/${id}/settings`, { session, form }), params: { app: id }, context: h.context }));
+}
+
+const CASES: Case[] = [
+  { name: "GET /apps", allowed: ALL, okStatus: 200, call: (s) => run(() => apps.loader({ request: browserRequest("/apps", { session: s }), params: {}, context: h.context })) },
+  {
+    name: "POST /apps (create app)",
+    allowed: WRITERS,
+    okStatus: 302,
+    call: (s) => run(() => apps.action({ request: browserRequest("/apps", { session: s, form: { id: fresh(), name: "New" } }), params: {}, context: h.context })),
+  },
+  {
+    name: "GET /apps/:app (overview)",
+    allowed: ALL,
+    okStatus: 200,
+    call: (s) => run(() => overview.loader({ request: browserRequest("/apps/app_x?range=24h", { session: s }), params: { app: "app_x" }, context: h.context })),
+  },
+  {
+    name: "GET /apps/:app/settings",
+    allowed: ALL,
+    okStatus: 200,
+    call: (s) => run(() => settings.loader({ request: browserRequest("/apps/app_x/settings", { session: s }), params: { app: "app_x" }, context: h.context })),
+  },
+  { name: "rename app", allowed: WRITERS, okStatus: 200, call: (s) => settingsAction(s, { intent: "rename", name: "Renamed" }) },
+  {
+    name: "save settings",
+    allowed: WRITERS,
+    okStatus: 200,
+    call: (s) => settingsAction(s, { intent: "settings", rateLimit: "100", shardCount: "2", retentionDays: "30", redactionPolicy: '{"action":"hash","ip":"drop"}' }),
+  },
+  { name: "create key", allowed: WRITERS, okStatus: 200, call: (s) => settingsAction(s, { intent: "create-key", name: "web" }) },
+  {
+    name: "revoke key",
+    allowed: WRITERS,
+    okStatus: 200,
+    call: async (s) => {
+      const key = await createKey(h.db, "app_x", "to revoke");
+      return settingsAction(s, { intent: "revoke-key", keyId: key.id }, "app_x");
+    },
+  },
+  {
+    name: "delete app",
+    allowed: ["owner", "admin"],
+    okStatus: 302,
+    call: async (s) => {
+      const id = fresh();
+      await createApp(h.db, orgId, { id, name: "Doomed" });
+      return settingsAction(s, { intent: "delete", confirm: id }, id);
+    },
+  },
+  // Last: signing out voids the role's session.
+  { name: "POST /logout", allowed: ALL, okStatus: 302, call: (s) => run(() => logout.action({ request: browserRequest("/logout", { session: s, form: {} }), params: {}, context: h.context })) },
+];
+
+describe("route × role matrix", () => {
+  for (const c of CASES) {
+    for (const role of ROLES) {
+      const allowed = c.allowed.includes(role);
+      it(`${c.name} as ${role}: ${allowed ? "allowed" : "refused"}`, async () => {
+        const session = sessions.get(role) ?? "";
+        const res = await c.call(session);
+        expect(res.status).toBe(allowed ? c.okStatus : 403);
+      });
+    }
+  }
+
+  it("signed-out sessions and strangers are sent to sign in", async () => {
+    for (const session of [sessions.get("viewer"), undefined]) {
+      const res = await run(() => apps.loader({ request: browserRequest("/apps", { session }), params: {}, context: h.context }));
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/login?next=%2Fapps");
+    }
+  });
+});
+
+describe("organisation boundaries", () => {
+  it("hides other organisations' apps: 404 on read and on write, absent from the list", async () => {
+    const read = await run(() => overview.loader({ request: browserRequest("/apps/app_x", { session: outsider }), params: { app: "app_x" }, context: h.context }));
+    expect(read.status).toBe(404);
+    const write = await run(() =>
+      settings.action({ request: browserRequest("/apps/app_x/settings", { session: outsider, form: { intent: "create-key", name: "steal" } }), params: { app: "app_x" }, context: h.context }),
+    );
+    expect(write.status).toBe(404);
+    const list = (await (await run(() => apps.loader({ request: browserRequest("/apps", { session: outsider }), params: {}, context: h.context }))).json()) as { apps: Array<{ id: string }> };
+    expect(list.apps.map((a) => a.id)).toEqual(["app_other"]);
+  });
+
+  it("refuses a write without the CSRF token even from an allowed role", async () => {
+    const admin = await addMember(h.db, orgId, { email: "csrf-admin@example.com", name: "A", password: "admin-password-2", role: "admin" });
+    const token = await issueSessionToken(SECRET, admin.id, 0);
+    const req = new Request("http://127.0.0.1:8788/apps/app_x/settings", {
+      method: "POST",
+      headers: { cookie: `__session=${token}`, origin: "http://127.0.0.1:8788" },
+      body: new URLSearchParams({ intent: "create-key", name: "csrf" }),
+    });
+    const before = (await listKeys(h.db, "app_x")).length;
+    expect((await run(() => settings.action({ request: req, params: { app: "app_x" }, context: h.context }))).status).toBe(403);
+    expect((await listKeys(h.db, "app_x")).length).toBe(before);
+  });
+});
