@@ -98,5 +98,9 @@ it("creates an app and a write key, and the events sent with it appear", async (
   expect(await res.json()).toMatchObject({ accepted: 25 });
   await overviewWithEvents(page, `${stack.url}/apps/app_browser?range=1h`, 25);
   await expect(page.locator(".stat").nth(1).textContent()).resolves.toContain("4");
+  // All 25 fall in one minute and one day: single-bucket charts must still draw.
+  await page.waitForSelector("[data-chart][data-drawn=true] canvas");
+  await expect.poll(async () => (await paintedCharts(page)).length).toBe(2);
+  for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(100);
   await page.screenshot({ path: join(shots, "dashboard-new-app.png"), fullPage: true });
 });

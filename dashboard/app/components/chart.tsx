@@ -19,7 +19,8 @@ export function alignSeries(series: readonly Series[]): [number[], ...number[][]
   return [ts, ...columns];
 }
 
-export function TimeChart({ title, series, height = 220 }: { title: string; series: readonly Series[]; height?: number }) {
+/** `span` fixes the x axis to the selected range (epoch seconds), so gaps and lone points show where they are. */
+export function TimeChart({ title, series, span, height = 220 }: { title: string; series: readonly Series[]; span: readonly [number, number]; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   const empty = series.every((s) => s.points.length === 0);
 
@@ -28,6 +29,7 @@ export function TimeChart({ title, series, height = 220 }: { title: string; seri
     if (!el || empty) return;
     let plot: uPlotType | null = null;
     let cancelled = false;
+    const [from, to] = span;
     const resize = () => plot?.setSize({ width: el.clientWidth, height });
     void import("uplot").then(({ default: uPlot }) => {
       if (cancelled) return;
@@ -35,7 +37,7 @@ export function TimeChart({ title, series, height = 220 }: { title: string; seri
         width: el.clientWidth,
         height,
         legend: { show: true },
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: (): [number, number] => [from, to] } },
         axes: [{ stroke: "#64748b", grid: { stroke: "#e2e8f0" } }, { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 }],
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}22`, points: { show: s.points.length < 40 } }))],
       };
@@ -48,7 +50,7 @@ export function TimeChart({ title, series, height = 220 }: { title: string; seri
       window.removeEventListener("resize", resize);
       plot?.destroy();
     };
-  }, [series, height, empty]);
+  }, [series, span, height, empty]);
 
   return (
     <section className="card chart" aria-label={title}>

@@ -44,6 +44,9 @@ export default function OverviewPage() {
     return () => clearInterval(id);
   }, [revalidator]);
   const eventSeries = useMemo(() => [{ label: "events", color: "#2563eb", points: overview?.events ?? [] }], [overview]);
+  const eventSpan = useMemo(() => [range.from, range.to] as const, [range.from, range.to]);
+  // Days start at midnight UTC, before a short range does.
+  const daySpan = useMemo(() => [Math.floor(range.from / 86_400) * 86_400, Math.max(range.to, Math.floor(range.from / 86_400) * 86_400 + 86_400)] as const, [range.from, range.to]);
   const userSeries = useMemo(
     () => [
       { label: "users", color: "#059669", points: overview?.users ?? [] },
@@ -80,8 +83,8 @@ export default function OverviewPage() {
             </div>
           ) : null}
           <div className="grid two">
-            <TimeChart title="Events" series={eventSeries} />
-            <TimeChart title="Users and sessions per day" series={userSeries} />
+            <TimeChart title="Events" series={eventSeries} span={eventSpan} />
+            <TimeChart title="Users and sessions per day" series={userSeries} span={daySpan} />
           </div>
           <div className="grid three">
             <TopTable title="Top events" label="event" rows={overview.topEvents} />
