@@ -122,7 +122,7 @@ interface Stage {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "bench-e2e-"));
-  const stack = await startLocalStack(dir, { ADMIN_TOKEN });
+  const stack = await startLocalStack(dir, { ADMIN_TOKEN, DASHBOARD: "off" });
   try {
     const keys: string[] = [];
     for (const app of APPS) {
