@@ -6,9 +6,9 @@ const PAGES = ["/", "/pricing", "/docs", "/blog", "/signup", "/checkout"];
 const SCREENS = ["Home", "Catalog", "Product", "Cart", "Settings"];
 const EVENTS = ["Product Viewed", "Added to Cart", "Checkout Started", "Order Completed", "Signed Up"];
 const PLATFORMS = [
-  { os: "iOS", library: "edge-telemetry-ios", version: "2.4.0" },
-  { os: "Android", library: "edge-telemetry-android", version: "2.3.1" },
-  { os: "Mac OS X", library: "edge-telemetry-web", version: "web" },
+  { os: "iOS", library: "edge-telemetry-ios", version: "2.4.0", web: false },
+  { os: "Android", library: "edge-telemetry-android", version: "2.3.1", web: false },
+  { os: "Mac OS X", library: "edge-telemetry-web", version: "5.12.0", web: true },
 ] as const;
 
 /** A small deterministic generator, so every fresh start shows the same demo week. */
@@ -27,7 +27,7 @@ export function demoEvents(now = Date.now(), sessions = 400): object[] {
   for (let s = 0; s < sessions; s++) {
     const user = `demo-user-${Math.floor(rand() * 120)}`;
     const platform = pick(PLATFORMS);
-    const web = platform.version === "web";
+    const web = platform.web;
     // More traffic lately, and by day than by night.
     let t = now - Math.floor(Math.pow(rand(), 1.4) * 7 * 86_400_000);
     // Web clients say which page they are on with every event, as the SDK does.
