@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@clickhouse/client-web";
+import { skipQuoted } from "./clickhouse/sql";
 
 export interface MigrateOptions {
   url: string;
@@ -105,7 +106,7 @@ export function splitStatements(sql: string): string[] {
       continue;
     }
     if (c === "'" || c === '"' || c === "`") {
-      const end = endOfQuoted(sql, i, c);
+      const end = skipQuoted(sql, i, c);
       current += sql.slice(i, end);
       i = end;
       continue;
@@ -120,18 +121,6 @@ export function splitStatements(sql: string): string[] {
   }
   flush();
   return out;
-}
-
-function endOfQuoted(sql: string, from: number, quote: string): number {
-  let i = from + 1;
-  while (i < sql.length) {
-    const c = sql.charAt(i);
-    if (c === "\\") i += 2;
-    else if (c === quote && sql.charAt(i + 1) === quote) i += 2;
-    else if (c === quote) return i + 1;
-    else i++;
-  }
-  return sql.length;
 }
 
 function restOfLineIsBlank(sql: string, from: number): boolean {

@@ -72,7 +72,8 @@ export function* tokens(sql: string): Generator<Token> {
   }
 }
 
-function skipQuoted(sql: string, from: number, quote: string): number {
+/** The index just past the quoted text that starts at `from` (a backslash or a doubled quote escapes). */
+export function skipQuoted(sql: string, from: number, quote: string): number {
   let i = from + 1;
   while (i < sql.length) {
     const c = sql.charAt(i);
