@@ -10,6 +10,9 @@ import type { AppLoadContext } from "@remix-run/cloudflare";
 import { Miniflare } from "miniflare";
 import { startClickHouseServer } from "../../dev/clickhouse/server";
 import { migrateClickHouse } from "../../dev/migrate-clickhouse";
+import { issueSessionToken } from "../app/auth/session.server";
+import { createFirstOwner } from "../app/db/accounts.server";
+import { createApp } from "../app/db/apps.server";
 import type { RawEnv } from "../app/env.server";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -50,6 +53,15 @@ export async function startHarness(): Promise<Harness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates the first owner (organisation "Acme") and `apps` in it; returns the owner's session. */
+export async function ownerWithApps(h: Harness, apps: ReadonlyArray<{ id: string; name: string }>): Promise<string> {
+  const owner = await createFirstOwner(h.db, { email: "o@example.com", name: "O", password: "owner-password-1", orgName: "Acme" });
+  if (!owner) throw new Error("no owner");
+  const org = await h.db.prepare("SELECT org_id FROM memberships WHERE user_id = ?").bind(owner.id).first<{ org_id: string }>();
+  for (const app of apps) await createApp(h.db, org?.org_id ?? "", app);
+  return issueSessionToken(SECRET, owner.id, 0);
 }
 
 /** A request as a signed-in browser sends it: session and CSRF cookies, same origin. */

@@ -1,11 +1,8 @@
 // The overview loader over fixture events in the real local ClickHouse: totals, series and
 // top lists come from the rollups, only for the app asked for, and failures are shown, not thrown.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { issueSessionToken } from "../app/auth/session.server";
-import { createFirstOwner } from "../app/db/accounts.server";
-import { createApp } from "../app/db/apps.server";
 import * as overview from "../app/routes/apps.$app._index";
-import { browserRequest, run, SECRET, startHarness, type Harness } from "./harness";
+import { browserRequest, ownerWithApps, run, startHarness, type Harness } from "./harness";
 
 let h: Harness;
 let session = "";
@@ -14,12 +11,10 @@ const at = (minutesAgo: number): string => new Date(Date.now() - minutesAgo * 60
 
 beforeAll(async () => {
   h = await startHarness();
-  const owner = await createFirstOwner(h.db, { email: "o@example.com", name: "O", password: "owner-password-1", orgName: "Acme" });
-  if (!owner) throw new Error("no owner");
-  session = await issueSessionToken(SECRET, owner.id, 0);
-  const org = await h.db.prepare("SELECT org_id FROM memberships WHERE user_id = ?").bind(owner.id).first<{ org_id: string }>();
-  await createApp(h.db, org?.org_id ?? "", { id: "app_shop", name: "Shop" });
-  await createApp(h.db, org?.org_id ?? "", { id: "app_empty", name: "Empty" });
+  session = await ownerWithApps(h, [
+    { id: "app_shop", name: "Shop" },
+    { id: "app_empty", name: "Empty" },
+  ]);
   const rows: Array<Record<string, string | number>> = [];
   for (let i = 0; i < 30; i++) {
     const user = `u${i % 3}`;

@@ -6,6 +6,9 @@ import { issueSessionToken } from "../app/auth/session.server";
 import { addMember, createFirstOwner } from "../app/db/accounts.server";
 import { createApp, createKey, listKeys } from "../app/db/apps.server";
 import * as overview from "../app/routes/apps.$app._index";
+import * as eventDetail from "../app/routes/apps.$app.events.$event";
+import * as events from "../app/routes/apps.$app.events._index";
+import * as eventsCsv from "../app/routes/apps.$app.events[.csv]";
 import * as settings from "../app/routes/apps.$app.settings";
 import * as apps from "../app/routes/apps._index";
 import * as logout from "../app/routes/logout";
@@ -34,6 +37,8 @@ beforeAll(async () => {
   outsider = await issueSessionToken(SECRET, other.id, 0);
   await createApp(h.db, "org_other", { id: "app_other", name: "Other's app" });
   await createApp(h.db, orgId, { id: "app_x", name: "X" });
+  const now = new Date().toISOString();
+  await h.insertEvents([{ app_id: "app_other", type: "track", event: "Secret", message_id: "m1", anonymous_id: "z", timestamp: now, received_at: now }]);
 }, 120_000);
 
 afterAll(async () => h?.close());
@@ -67,6 +72,25 @@ const CASES: Case[] = [
     allowed: ALL,
     okStatus: 200,
     call: (s) => run(() => overview.loader({ request: browserRequest("/apps/app_x?range=24h", { session: s }), params: { app: "app_x" }, context: h.context })),
+  },
+  {
+    name: "GET /apps/:app/events",
+    allowed: ALL,
+    okStatus: 200,
+    call: (s) => run(() => events.loader({ request: browserRequest("/apps/app_x/events?range=24h&prop=plan:pro", { session: s }), params: { app: "app_x" }, context: h.context })),
+  },
+  {
+    // The event exists only in another organisation's app: 404 for whoever may read.
+    name: "GET /apps/:app/events/:event (absent)",
+    allowed: ALL,
+    okStatus: 404,
+    call: (s) => run(() => eventDetail.loader({ request: browserRequest("/apps/app_x/events/m1", { session: s }), params: { app: "app_x", event: "m1" }, context: h.context })),
+  },
+  {
+    name: "GET /apps/:app/events.csv",
+    allowed: ["owner", "admin", "developer", "analyst"],
+    okStatus: 200,
+    call: (s) => run(() => eventsCsv.loader({ request: browserRequest("/apps/app_x/events.csv?range=24h", { session: s }), params: { app: "app_x" }, context: h.context })),
   },
   {
     name: "GET /apps/:app/settings",
@@ -130,6 +154,12 @@ describe("organisation boundaries", () => {
   it("hides other organisations' apps: 404 on read and on write, absent from the list", async () => {
     const read = await run(() => overview.loader({ request: browserRequest("/apps/app_x", { session: outsider }), params: { app: "app_x" }, context: h.context }));
     expect(read.status).toBe(404);
+    for (const call of [
+      () => events.loader({ request: browserRequest("/apps/app_x/events", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => eventsCsv.loader({ request: browserRequest("/apps/app_x/events.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+    ]) {
+      expect((await run(call)).status).toBe(404);
+    }
     const write = await run(() =>
       settings.action({ request: browserRequest("/apps/app_x/settings", { session: outsider, form: { intent: "create-key", name: "steal" } }), params: { app: "app_x" }, context: h.context }),
     );

@@ -23,6 +23,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
             <NavLink to={`/apps/${app.id}`} end>
               Overview
             </NavLink>
+            <NavLink to={`/apps/${app.id}/events`}>Events</NavLink>
             <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
           </nav>
         ) : null}

@@ -33,6 +33,9 @@ export class QueryError extends Error {
   }
 }
 
+/** What a view shows when a read failed; the cause goes to the logs, not to the page. */
+export const UNREACHABLE = "The analytics store did not answer. The data is safe; try again in a moment.";
+
 export type Params = Record<string, string | number | readonly string[]>;
 
 /** Runs one read for `app` and returns its rows typed as `T`. */

@@ -4,10 +4,11 @@ import { useEffect, useMemo } from "react";
 import { requireApp } from "../auth/guard.server";
 import { TimeChart } from "../components/chart";
 import { RangePicker } from "../components/range-picker";
+import { ErrorCard } from "../components/error-card";
 import { Shell } from "../components/shell";
 import { TopTable } from "../components/top-table";
 import { envOf } from "../context.server";
-import { QueryError } from "../queries/clickhouse.server";
+import { QueryError, UNREACHABLE } from "../queries/clickhouse.server";
 import { loadOverview, type Overview } from "../queries/overview.server";
 import { parseRange } from "../queries/range";
 
@@ -26,7 +27,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     // Shown in the page with the rest of the frame intact; the cause goes to the logs.
     if (!(err instanceof QueryError)) throw err;
     console.error(err.message);
-    error = "The analytics store did not answer. The data is safe; try again in a moment.";
+    error = UNREACHABLE;
   }
   return json({ viewer, app: { id: app.id, name: app.name }, range, overview, error, tookMs: Date.now() - started });
 }
@@ -61,10 +62,7 @@ export default function OverviewPage() {
         <RangePicker current={range.key} />
       </div>
       {error || !overview ? (
-        <div className="card error-card" role="alert">
-          <h2>Could not load the overview</h2>
-          <p>{error}</p>
-        </div>
+        <ErrorCard title="Could not load the overview" message={error} />
       ) : (
         <>
           <div className="stats">

@@ -1,0 +1,158 @@
+// Raw event reads for the explorer, the event detail and the CSV export. Filters come from the
+// URL and reach ClickHouse only as query parameters; every read is scoped to one app.
+import type { DashboardEnv } from "../env.server";
+import { queryApp, type Params } from "./clickhouse.server";
+import { parseRange, type TimeRange } from "./range";
+
+export const PAGE_SIZE = 50;
+export const EXPORT_CAP = 10_000;
+/** Live tail polls fetch at most this many newer rows per poll. */
+const TAIL_CAP = 200;
+
+export interface EventFilters {
+  range: TimeRange;
+  type: string;
+  event: string;
+  /** Matches either the user id or the anonymous id. */
+  user: string;
+  /** `key:value`, both parts non-empty, else "". */
+  prop: string;
+}
+
+export interface EventRow {
+  /** Epoch milliseconds. */
+  ts: number;
+  messageId: string;
+  type: string;
+  event: string;
+  userId: string;
+  anonymousId: string;
+  platform: string;
+  country: string;
+  path: string;
+}
+
+/** Position in the newest-first order: `<epoch ms>_<message id>`. */
+export interface Cursor {
+  ts: number;
+  id: string;
+}
+
+export const cursorOf = (r: Pick<EventRow, "ts" | "messageId">): string => `${r.ts}_${r.messageId}`;
+
+export function parseCursor(raw: string | null): Cursor | null {
+  const m = raw ? /^(\d{1,15})_(.*)$/s.exec(raw) : null;
+  return m?.[1] !== undefined && m[2] !== undefined ? { ts: Number(m[1]), id: m[2] } : null;
+}
+
+const param = (url: URL, name: string, max = 200): string => (url.searchParams.get(name) ?? "").trim().slice(0, max);
+
+export function parseEventFilters(url: URL, now = Date.now()): EventFilters {
+  const prop = param(url, "prop", 400);
+  const colon = prop.indexOf(":");
+  return {
+    range: parseRange(url, now),
+    type: param(url, "type"),
+    event: param(url, "event"),
+    user: param(url, "user"),
+    prop: colon > 0 && colon < prop.length - 1 ? prop : "",
+  };
+}
+
+/** The WHERE clause and its parameters for `f`; empty filters add nothing. */
+function where(f: EventFilters, openEnd = false): { sql: string; params: Params } {
+  const parts = ["app_id = {app:String}", "timestamp >= toDateTime64({from:UInt32}, 3, 'UTC')"];
+  if (!openEnd) parts.push("timestamp < toDateTime64({to:UInt32}, 3, 'UTC')");
+  const params: Params = { from: f.range.from, to: f.range.to };
+  if (f.type) {
+    parts.push("type = {type:String}");
+    params.type = f.type;
+  }
+  if (f.event) {
+    parts.push("event = {event:String}");
+    params.event = f.event;
+  }
+  if (f.user) {
+    parts.push("(user_id = {user:String} OR anonymous_id = {user:String})");
+    params.user = f.user;
+  }
+  if (f.prop) {
+    const colon = f.prop.indexOf(":");
+    parts.push("JSONExtractString(properties, {propKey:String}) = {propValue:String}");
+    params.propKey = f.prop.slice(0, colon);
+    params.propValue = f.prop.slice(colon + 1);
+  }
+  return { sql: parts.join(" AND "), params };
+}
+
+const ROW_COLUMNS = `toUnixTimestamp64Milli(timestamp) AS ts, message_id AS messageId, toString(type) AS type, toString(event) AS event,
+  user_id AS userId, anonymous_id AS anonymousId, toString(platform) AS platform, toString(country) AS country, path`;
+const AT = "fromUnixTimestamp64Milli({cursorTs:Int64}, 'UTC')";
+
+const asRow = (r: EventRow): EventRow => ({ ...r, ts: Number(r.ts) });
+
+export interface EventPage {
+  rows: EventRow[];
+  /** Cursor for the next (older) page, or null at the end. */
+  next: string | null;
+}
+
+/** One page newest first, starting after `before` (keyset on timestamp, message id). */
+export async function listEvents(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters, before: Cursor | null, limit = PAGE_SIZE): Promise<EventPage> {
+  const w = where(f);
+  const params: Params = { ...w.params, limit: limit + 1 };
+  let keyset = "";
+  if (before) {
+    keyset = `AND (timestamp, message_id) < (${AT}, {cursorId:String})`;
+    params.cursorTs = before.ts;
+    params.cursorId = before.id;
+  }
+  const rows = (
+    await queryApp<EventRow>(cfg, app, `SELECT ${ROW_COLUMNS} FROM events WHERE ${w.sql} ${keyset} ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`, params)
+  ).map(asRow);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { rows: page, next: rows.length > limit && last ? cursorOf(last) : null };
+}
+
+/** Events newer than `after` (the live tail), newest first. */
+export async function eventsAfter(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters, after: Cursor): Promise<EventRow[]> {
+  // A tail keeps going past the range's end, which was fixed when the page loaded.
+  const w = where(f, true);
+  const rows = await queryApp<EventRow>(
+    cfg,
+    app,
+    `SELECT ${ROW_COLUMNS} FROM events WHERE ${w.sql} AND (timestamp, message_id) > (${AT}, {cursorId:String})
+     ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`,
+    { ...w.params, cursorTs: after.ts, cursorId: after.id, limit: TAIL_CAP },
+  );
+  return rows.map(asRow);
+}
+
+export type EventDetail = Record<string, string | number>;
+
+/** Every column of one event of `app`, or null (also when the id belongs to another app). */
+export async function getEvent(cfg: DashboardEnv["clickhouse"], app: string, messageId: string): Promise<EventDetail | null> {
+  const rows = await queryApp<EventDetail>(
+    cfg,
+    app,
+    "SELECT * FROM events WHERE app_id = {app:String} AND message_id = {id:String} ORDER BY timestamp DESC LIMIT 1",
+    { id: messageId },
+  );
+  return rows[0] ?? null;
+}
+
+export const EXPORT_COLUMNS = ["timestamp", "type", "event", "message_id", "user_id", "anonymous_id", "session_id", "platform", "country", "path", "properties"] as const;
+export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string>;
+
+/** Up to EXPORT_CAP matching events for the CSV, newest first. */
+export async function exportEvents(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters): Promise<ExportRow[]> {
+  const w = where(f);
+  // Every column is text in JSON already (DateTime64 as "2026-04-20 10:00:00.000"); an alias
+  // would shadow the column the WHERE compares.
+  const columns = EXPORT_COLUMNS.join(", ");
+  return queryApp<ExportRow>(cfg, app, `SELECT ${columns} FROM events WHERE ${w.sql} ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`, {
+    ...w.params,
+    limit: EXPORT_CAP,
+  });
+}
