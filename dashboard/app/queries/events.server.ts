@@ -2,6 +2,7 @@
 // URL and reach ClickHouse only as query parameters; every read is scoped to one app.
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
+import { cursorOf, type Cursor } from "./cursor";
 import { parseRange, type TimeRange } from "./range";
 
 export const PAGE_SIZE = 50;
@@ -30,19 +31,6 @@ export interface EventRow {
   platform: string;
   country: string;
   path: string;
-}
-
-/** Position in the newest-first order: `<epoch ms>_<message id>`. */
-export interface Cursor {
-  ts: number;
-  id: string;
-}
-
-export const cursorOf = (r: Pick<EventRow, "ts" | "messageId">): string => `${r.ts}_${r.messageId}`;
-
-export function parseCursor(raw: string | null): Cursor | null {
-  const m = raw ? /^(\d{1,15})_(.*)$/s.exec(raw) : null;
-  return m?.[1] !== undefined && m[2] !== undefined ? { ts: Number(m[1]), id: m[2] } : null;
 }
 
 const param = (url: URL, name: string, max = 200): string => (url.searchParams.get(name) ?? "").trim().slice(0, max);

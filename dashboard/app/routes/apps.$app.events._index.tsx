@@ -8,7 +8,8 @@ import { ErrorCard } from "../components/error-card";
 import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
 import { QueryError, UNREACHABLE } from "../queries/clickhouse.server";
-import { cursorOf, eventsAfter, listEvents, parseCursor, parseEventFilters, type EventPage, type EventRow } from "../queries/events.server";
+import { cursorOf, parseCursor } from "../queries/cursor";
+import { eventsAfter, listEvents, parseEventFilters, type EventPage, type EventRow } from "../queries/events.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Events` }];
 
@@ -68,6 +69,8 @@ export default function EventsPage() {
       const q = new URLSearchParams(search);
       q.delete("before");
       q.set("after", newestCursor);
+      // Without `index` a fetcher targets the parent route, not this index route.
+      q.set("index", "");
       void tail.load(`/apps/${app.id}/events?${q.toString()}`);
     }, TAIL_MS);
     return () => clearInterval(id);
@@ -87,7 +90,7 @@ export default function EventsPage() {
         <h1>Events</h1>
         <RangePicker current={filters.range.key} />
       </div>
-      <Form method="get" className="card filters" aria-label="Filter events">
+      <Form method="get" action={`/apps/${app.id}/events`} className="card filters" aria-label="Filter events">
         <input type="hidden" name="range" value={filters.range.key} />
         <label>
           Type
