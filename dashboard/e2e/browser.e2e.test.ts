@@ -1,6 +1,7 @@
 // The dashboard as a person uses it, in Debian's Chromium against the local stack `npm start`
 // runs: sign in with the printed login, see the demo app's overview with its charts drawn,
-// create an app and a write key, send events with that key and see them arrive. Screenshots
+// create an app and a write key, send events with that key and see them arrive, explore the
+// events and one event's detail, and watch the live tail pick up a new one. Screenshots
 // of each view go to test-results/dashboard-*.png.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,8 @@ const shots = resolve(import.meta.dirname, "../../test-results");
 let browser: BrowserContext;
 let profile = "";
 let page: Page;
+/** The write key the second test creates, for the live tail test. */
+let writeKey = "";
 
 beforeAll(async () => {
   if (!existsSync("/usr/bin/chromium")) throw new Error("this test drives Debian's Chromium: apt-get install -y chromium (.ci/run does it)");
@@ -90,6 +93,7 @@ it("creates an app and a write key, and the events sent with it appear", async (
   await page.click("form[aria-label='Create key'] button");
   const key = (await page.locator(".new-key").textContent()) ?? "";
   expect(key).toMatch(/^wk_[0-9a-f]{40}$/);
+  writeKey = key;
   await expect(page.locator("table code").first().textContent()).resolves.toBe(`${key.slice(0, 12)}…`);
   await page.screenshot({ path: join(shots, "dashboard-settings.png"), fullPage: true });
 
@@ -103,4 +107,42 @@ it("creates an app and a write key, and the events sent with it appear", async (
   await expect.poll(async () => (await paintedCharts(page)).length).toBe(2);
   for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(100);
   await page.screenshot({ path: join(shots, "dashboard-new-app.png"), fullPage: true });
+});
+
+it("explores the demo app's events, opens one, and the live tail prepends a new event", async () => {
+  await page.goto(`${stack.url}/apps/app_demo`);
+  await page.click("nav[aria-label='App views'] >> text=Events");
+  await page.waitForURL(/\/apps\/app_demo\/events$/);
+  const rows = page.locator("section[aria-label=Events] tbody tr");
+  // The URL changes before the client-side navigation has rendered the new page.
+  await expect.poll(() => rows.count()).toBe(50);
+  await expect(page.locator("text=Older →").count()).resolves.toBe(1);
+  await page.selectOption("select[name=type]", "track");
+  await page.click("form[aria-label='Filter events'] button");
+  await page.waitForURL(/type=track/);
+  await expect.poll(() => page.locator("section[aria-label=Events] tbody tr td:nth-child(2)", { hasText: /^(?!track$)/ }).count()).toBe(0);
+  for (const type of await page.locator("section[aria-label=Events] tbody tr td:nth-child(2)").allTextContents()) expect(type).toBe("track");
+  await expect(page.locator("a[download]").getAttribute("href")).resolves.toMatch(/^\/apps\/app_demo\/events\.csv\?.*type=track/);
+  await page.screenshot({ path: join(shots, "dashboard-events.png"), fullPage: true });
+
+  await rows.nth(1).locator("td").nth(2).click();
+  await page.waitForURL(/\/apps\/app_demo\/events\/[^/?]+\?/);
+  await expect.poll(() => page.locator("table.kv th", { hasText: /^message_id$/ }).count()).toBe(1);
+  await expect(page.locator("section[aria-label=context] pre").textContent()).resolves.toMatch(/^\{\n {2}"/);
+  await page.screenshot({ path: join(shots, "dashboard-event.png"), fullPage: true });
+  await page.click("text=← Back to events");
+  await page.waitForURL(/\/apps\/app_demo\/events\?.*type=track/);
+
+  await page.goto(`${stack.url}/apps/app_browser/events?range=1h`);
+  await expect.poll(() => rows.count()).toBe(25);
+  await page.check("text=Live tail");
+  const res = await fetch(`${stack.edge}/v1/track`, {
+    method: "POST",
+    headers: { authorization: `Basic ${btoa(`${writeKey}:`)}`, "content-type": "application/json" },
+    body: JSON.stringify({ event: "Tail Arrived", anonymousId: "b-tail" }),
+  });
+  expect(res.status).toBeLessThan(300);
+  await expect.poll(() => page.locator("tr[data-fresh] td:nth-child(3)").first().textContent(), { timeout: 40_000 }).toBe("Tail Arrived");
+  expect(new URL(page.url()).pathname).toBe("/apps/app_browser/events");
+  await expect.poll(() => rows.count()).toBe(26);
 });
