@@ -41,7 +41,9 @@ export default function EventsPage() {
   const { viewer, app, filters, page, error, canExport, paged } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const navigate = useNavigate();
-  const [live, setLive] = useState(false);
+  const [liveWanted, setLive] = useState(false);
+  // Older pages do not tail: new rows belong on the newest page.
+  const live = liveWanted && !paged;
   const [fresh, setFresh] = useState<EventRow[]>([]);
   const tail = useFetcher<typeof loader>();
   const rows = [...fresh, ...(page?.rows ?? [])];
