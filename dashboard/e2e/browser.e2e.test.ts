@@ -3,36 +3,30 @@
 // create an app and a write key, send events with that key and see them arrive, explore the
 // events and one event's detail, and watch the live tail pick up a new one. Screenshots
 // of each view go to test-results/dashboard-*.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import type {} from "../../sdk/e2e/global-setup";
+import { launchChromium, type Chromium } from "../../test/chromium";
 
 const stack = inject("dashboardStack");
 const shots = resolve(import.meta.dirname, "../../test-results");
 let browser: BrowserContext;
-let profile = "";
+let chrome: Chromium | undefined;
 let page: Page;
 /** The write key the second test creates, for the live tail test. */
 let writeKey = "";
 
 beforeAll(async () => {
-  if (!existsSync("/usr/bin/chromium")) throw new Error("this test drives Debian's Chromium: apt-get install -y chromium (.ci/run does it)");
   mkdirSync(shots, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), "dashboard-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    viewport: { width: 1280, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  chrome = await launchChromium("dashboard", { width: 1280, height: 900 });
+  browser = chrome.context;
   page = await browser.newPage();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await chrome?.close();
 });
 
 /** Count of painted pixels in each uPlot canvas on the page: more than zero means it drew. */

@@ -1,13 +1,13 @@
 // The real script-tag build in Debian's Chromium, sending to the local edge: page views (one
 // by SPA navigation), an interaction, a crash, a network call and web vitals must all land in
 // ClickHouse. Leaves a screenshot in test-results/sdk-e2e-page.png.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { resolve } from "node:path";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { launchChromium, type Chromium } from "../../test/chromium";
 import { chQuery, waitForRows } from "./clickhouse";
 
 const stack = inject("sdkStack");
@@ -15,10 +15,9 @@ const root = resolve(import.meta.dirname, "../..");
 let server: Server;
 let site = "";
 let browser: BrowserContext;
-let profile = "";
+let chrome: Chromium | undefined;
 
 beforeAll(async () => {
-  if (!existsSync("/usr/bin/chromium")) throw new Error("this test drives Debian's Chromium: apt-get install -y chromium (.ci/run does it)");
   const html = readFileSync(resolve(import.meta.dirname, "fixtures/page.html"), "utf8").replace("__WRITE_KEY__", stack.writeKey).replace("__EDGE__", stack.edge);
   const script = readFileSync(resolve(root, "sdk/dist/telemetry.min.js"));
   server = createServer((req, res) => {
@@ -30,18 +29,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   site = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), "sdk-chromium-"));
-  // A fresh profile directory: playwright passes it to Chromium as --user-data-dir.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  chrome = await launchChromium("sdk");
+  browser = chrome.context;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await chrome?.close();
   await new Promise<void>((done) => server?.close(() => done()));
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 interface Row {
