@@ -3,6 +3,7 @@ export * from "./limits";
 export * from "./events";
 export * from "./batch";
 export * from "./rows";
+export * from "./pipeline";
 export * from "./config";
 export * from "./redaction";
 export * from "./admin";

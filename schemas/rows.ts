@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EVENT_TYPES } from "./events";
+import { TallyMessage } from "./pipeline";
 
 /** ClickHouse `DateTime64(3, 'UTC')` as text: `"2026-11-22 10:00:00.123"`. */
 const ChDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
@@ -82,14 +83,49 @@ export function encodeSinkMessage(batchId: string, appId: string, rows: readonly
   return `${JSON.stringify({ batchId, appId })}\n${rows.join("\n")}`;
 }
 
-/** Decodes `encodeSinkMessage` output; `null` when the text is not a sink message. */
-export function decodeSinkMessage(text: unknown): SinkMessage | null {
+// A message's header line, parsed, and the text after it.
+function splitMessage(text: unknown): { head: Record<string, unknown>; body: string } | null {
   if (typeof text !== "string") return null;
   const cut = text.indexOf("\n");
   try {
     const head: unknown = JSON.parse(cut < 0 ? text : text.slice(0, cut));
-    const rows = cut < 0 ? [] : text.slice(cut + 1).split("\n").filter((r) => r.length > 0);
-    const parsed = SinkMessage.safeParse({ ...(head as object), rows });
+    if (head === null || typeof head !== "object" || Array.isArray(head)) return null;
+    return { head: head as Record<string, unknown>, body: cut < 0 ? "" : text.slice(cut + 1) };
+  } catch {
+    return null;
+  }
+}
+
+const linesOf = (body: string): string[] => body.split("\n").filter((r) => r.length > 0);
+
+function sinkMessageOf(m: { head: Record<string, unknown>; body: string }): SinkMessage | null {
+  if (m.head.kind !== undefined && m.head.kind !== "events") return null;
+  const parsed = SinkMessage.safeParse({ ...m.head, rows: linesOf(m.body) });
+  return parsed.success ? parsed.data : null;
+}
+
+/** Decodes `encodeSinkMessage` output; `null` when the text is not a message of event rows. */
+export function decodeSinkMessage(text: unknown): SinkMessage | null {
+  const m = splitMessage(text);
+  return m ? sinkMessageOf(m) : null;
+}
+
+/** Any message on the events queue: rows for `events` (`kind: "events"`) or per-minute counters (`kind: "tallies"`). */
+export type QueueMessage = ({ kind: "events" } & SinkMessage) | TallyMessage;
+
+/**
+ * Decodes either kind of queue message: `decodeQueueMessage(encodeTallyMessage("a:0:t1", "a", []))?.kind === "tallies"`.
+ * A header without `kind` is a message of event rows, as every earlier version wrote them.
+ */
+export function decodeQueueMessage(text: unknown): QueueMessage | null {
+  const m = splitMessage(text);
+  if (!m) return null;
+  if (m.head.kind !== "tallies") {
+    const sink = sinkMessageOf(m);
+    return sink ? { kind: "events", ...sink } : null;
+  }
+  try {
+    const parsed = TallyMessage.safeParse({ ...m.head, tallies: linesOf(m.body).map((l) => JSON.parse(l) as unknown) });
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
