@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { config, encodeSinkMessage, LIMITS, toWellFormed, type Config } from "../schemas";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
+import { Tallies, type EdgeRefusals } from "./tallies";
 import { TokenBucket } from "./token-bucket";
+
+export type { EdgeRefusals } from "./tallies";
 
 /** One accepted event as the edge hands it over: its id and its serialized ClickHouse row. */
 export interface BufferedEvent {
@@ -44,6 +47,9 @@ const MAX_PLAN_CHUNKS = 2_000;
 const CHUNK_MAX_BYTES = 48 * 1024;
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
 const FULL_RETRY_AFTER_S = 5;
+// Per-minute counters leave at most this often: one small message per shard beside its event
+// messages, instead of one per flush.
+const TALLY_SHIP_INTERVAL_MS = 5_000;
 
 /**
  * The per-app (per `app:shard`) batcher. Accepted events are written to SQLite before the
@@ -55,17 +61,20 @@ const FULL_RETRY_AFTER_S = 5;
 export class AppBatcher extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly cfg: Config;
+  private readonly tallies: Tallies;
   private bufferedRows = 0;
   private bufferedBytes = 0;
   private bucket: TokenBucket | null = null;
   private failures = 0;
   private lastPrune = 0;
   private known: { appId: string; shard: string } | null = null;
+  private lastTallyShip = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.cfg = config(env);
+    this.tallies = new Tallies(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
@@ -83,6 +92,7 @@ export class AppBatcher extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    this.tallies.migrate();
     // Objects created before rows were chunked kept one row per event in \`buffer\`: each becomes
     // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
     const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
@@ -99,15 +109,47 @@ export class AppBatcher extends DurableObject<Env> {
     this.sql.exec("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", name, by);
   }
 
-  /** Stores events durably (minus duplicates) or refuses the whole call with a wait time. */
-  async ingest(events: readonly BufferedEvent[], target: IngestTarget): Promise<IngestResult> {
+  private remember(target: IngestTarget): void {
+    this.sql.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('app', ?), ('shard', ?)", target.appId, String(target.shard));
+  }
+
+  // Counters must leave even when nothing was accepted, so any call that records one makes
+  // sure an alarm is coming.
+  private async ensureAlarm(now: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + this.cfg.flush.maxAgeMs);
+  }
+
+  /** Records what the edge refused for this app when no event of the request reached a batcher. */
+  async refuse(target: IngestTarget, refusals: EdgeRefusals): Promise<void> {
     const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.remember(target);
+      this.tallies.addRefusals(refusals, now);
+    });
+    await this.ensureAlarm(now);
+  }
+
+  /**
+   * Stores events durably (minus duplicates) or refuses the whole call with a wait time.
+   * `refusals` are the request's events the edge rejected, counted with the accepted ones.
+   */
+  async ingest(events: readonly BufferedEvent[], target: IngestTarget, refusals?: EdgeRefusals): Promise<IngestResult> {
+    const now = Date.now();
+    if (refusals) {
+      this.ctx.storage.transactionSync(() => {
+        this.remember(target);
+        this.tallies.addRefusals(refusals, now);
+      });
+    }
     const perShard = target.rateLimit > 0 ? target.rateLimit / Math.max(1, target.shardCount) : 0;
     if (perShard > 0) {
       if (!this.bucket || this.bucket.rate !== perShard) this.bucket = new TokenBucket(perShard, Math.max(perShard * 2, LIMITS.maxBatchEvents));
       const wait = this.bucket.take(events.length, now);
       if (wait > 0) {
         this.bump("rate_limited", events.length);
+        this.remember(target);
+        this.tallies.add("rejected", "rate_limited", events.length, now);
+        await this.ensureAlarm(now);
         return { status: "rate_limited", retryAfter: Math.max(1, Math.ceil(wait / 1000)) };
       }
     }
@@ -115,6 +157,8 @@ export class AppBatcher extends DurableObject<Env> {
     for (const e of events) incomingBytes += e.bytes;
     if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes) {
       this.bump("buffer_full", events.length);
+      this.remember(target);
+      this.tallies.add("rejected", "buffer_full", events.length, now);
       await this.ctx.storage.setAlarm(now);
       return { status: "full", retryAfter: FULL_RETRY_AFTER_S };
     }
@@ -123,7 +167,7 @@ export class AppBatcher extends DurableObject<Env> {
     let accepted = 0;
     let bytes = 0;
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('app', ?), ('shard', ?)", target.appId, String(target.shard));
+      this.remember(target);
       let chunk: string[] = [];
       let chunkBytes = 0;
       const store = (): void => {
@@ -164,14 +208,16 @@ export class AppBatcher extends DurableObject<Env> {
       store();
       this.bump("accepted", accepted);
       this.bump("duplicates", events.length - accepted);
+      this.tallies.add("accepted", "", accepted, now);
+      this.tallies.add("deduplicated", "", events.length - accepted, now);
     });
     this.bufferedRows += accepted;
     this.bufferedBytes += bytes;
 
     if (this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes) {
       await this.ctx.storage.setAlarm(now);
-    } else if (accepted > 0 && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(now + this.cfg.flush.maxAgeMs);
+    } else {
+      await this.ensureAlarm(now);
     }
     return { status: "ok", accepted: events.length, duplicates: events.length - accepted };
   }
@@ -187,6 +233,7 @@ export class AppBatcher extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     try {
       await this.flush();
+      await this.shipTallies();
       this.failures = 0;
     } catch (err) {
       // Our own backoff instead of the runtime's alarm retries, which give up after six.
@@ -201,7 +248,28 @@ export class AppBatcher extends DurableObject<Env> {
     if (this.bufferedRows > 0) {
       const full = this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes;
       await this.ctx.storage.setAlarm(Date.now() + (full ? 0 : this.cfg.flush.maxAgeMs));
+    } else if (this.tallies.waiting()) {
+      await this.ctx.storage.setAlarm(Math.max(Date.now() + this.cfg.flush.maxAgeMs, this.lastTallyShip + TALLY_SHIP_INTERVAL_MS));
     }
+  }
+
+  /**
+   * Sends the per-minute counters to the queue as the outbox sends rows: planned into a message
+   * under a new stable batch id first, deleted only after the send succeeded, so a failed send
+   * resends the same counters under the same id and ClickHouse drops the copy. At most every
+   * few seconds; throws if the send fails.
+   */
+  async shipTallies(): Promise<number> {
+    const now = Date.now();
+    if (now - this.lastTallyShip < TALLY_SHIP_INTERVAL_MS) return 0;
+    const { appId, shard } = this.identity();
+    const pending = this.tallies.pending(appId, shard);
+    for (const m of pending) {
+      await this.env.EVENTS_QUEUE.send(m.body, { contentType: "text" });
+      this.tallies.sent(m.batchId);
+    }
+    if (pending.length > 0) this.lastTallyShip = now;
+    return pending.length;
   }
 
   /** Sends buffered rows to the queue; throws if a send fails, keeping what was not sent. */
@@ -232,6 +300,7 @@ export class AppBatcher extends DurableObject<Env> {
             bytes += m.bytes;
           }
           this.bump("flushed", rows);
+          this.tallies.add("flushed", "", rows, Date.now());
           this.bump("messages", group.length);
         });
         this.bufferedRows -= rows;

@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { decodeSinkMessage } from "../schemas";
+import { decodeQueueMessage, decodeSinkMessage, type TallyMessage } from "../schemas";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 
 function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
@@ -12,6 +12,11 @@ function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
 
 function batcher(name = crypto.randomUUID()): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget } {
   return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
+}
+
+function tallyOf(body: unknown): TallyMessage | null {
+  const m = decodeQueueMessage(body);
+  return m?.kind === "tallies" ? m : null;
 }
 
 // The object's own bindings, to watch what it sends to the queue.
@@ -123,6 +128,61 @@ describe("AppBatcher", () => {
     const stats = await stub.stats();
     expect(stats.bufferedRows + (stats.counters.flushed ?? 0)).toBe(2500);
     expect(stats.counters).toMatchObject({ accepted: 2500, buffer_full: 600 });
+  });
+
+  it("counts refusals when nothing was accepted and ships them on an alarm it sets itself", async () => {
+    const { stub, target } = batcher();
+    await stub.refuse(target, { rejected: { invalid_event: 3 }, refused: "invalid_json" });
+    expect(await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.getAlarm())).not.toBeNull();
+    const sent: TallyMessage[] = [];
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      const queue = queueOf(instance);
+      const original = queue.send.bind(queue);
+      vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+        const m = tallyOf(body);
+        if (m) sent.push(m);
+        return original(body, opts);
+      });
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.appId).toBe(target.appId);
+    expect(sent[0]?.tallies.map((t) => [t.stage, t.reason, t.n])).toEqual([
+      ["rejected", "invalid_event", 3],
+      ["refused", "invalid_json", 1],
+    ]);
+    await runInDurableObject(stub, () => vi.restoreAllMocks());
+  });
+
+  it("keeps its counters when their send fails and resends them under the same batch id", async () => {
+    const { stub, target } = batcher();
+    const batch = events(5);
+    await stub.ingest(batch, target);
+    await stub.ingest(batch.slice(0, 2), target);
+    const attempts: Array<TallyMessage | null> = [];
+    await runInDurableObject(stub, async (instance: AppBatcher) => {
+      const queue = queueOf(instance);
+      const original = queue.send.bind(queue);
+      const spy = vi.spyOn(queue, "send").mockImplementation(async (body) => {
+        attempts.push(tallyOf(body));
+        throw new Error("queue unavailable");
+      });
+      await expect(instance.shipTallies()).rejects.toThrow("queue unavailable");
+      // Counted after the failure: they wait for the next message instead of changing this one.
+      await instance.ingest(events(1), target);
+      spy.mockImplementation(async (body, opts) => {
+        attempts.push(tallyOf(body));
+        return original(body, opts);
+      });
+      expect(await instance.shipTallies()).toBe(1);
+      vi.restoreAllMocks();
+    });
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]).toEqual(attempts[0]);
+    expect(attempts[0]?.tallies.map((t) => [t.stage, t.n])).toEqual([
+      ["accepted", 5],
+      ["deduplicated", 2],
+    ]);
   });
 
   it("rate-limits per app across its shards", async () => {

@@ -1,0 +1,91 @@
+import { encodeTallyMessage, tallyMinute, type ErrorCode, type PipelineStage, type RejectCode, type Tally } from "../schemas";
+
+/** What the edge refused before any event reached a batcher, for the app's per-minute counters. */
+export interface EdgeRefusals {
+  /** Events rejected, by reason: one by one (`invalid_event`…) or with their whole request (`batch_too_large`). */
+  rejected?: Partial<Record<RejectCode | ErrorCode, number>>;
+  /** The whole request was refused with this code (`invalid_json`, `empty_batch`…). */
+  refused?: ErrorCode;
+}
+
+/** A tally message planned with its batch id, waiting to be sent. */
+export interface PlannedTallies {
+  batchId: string;
+  body: string;
+}
+
+// Counter rows per message: far below a queue message's size even with long reasons.
+const MAX_TALLIES_PER_MESSAGE = 1_000;
+
+/**
+ * An AppBatcher's per-minute counters in its SQLite: added up per (minute, stage, reason)
+ * until they are planned into a message with a stable batch id, which is kept until its send
+ * succeeded, like the outbox of rows.
+ */
+export class Tallies {
+  private readonly sql: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+  }
+
+  migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS tallies (minute INTEGER NOT NULL, stage TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, stage, reason));
+      CREATE TABLE IF NOT EXISTS tally_outbox (batch_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+    `);
+  }
+
+  add(stage: PipelineStage, reason: string, n: number, now: number): void {
+    if (n <= 0) return;
+    this.sql.exec(
+      "INSERT INTO tallies(minute, stage, reason, n) VALUES (?, ?, ?, ?) ON CONFLICT(minute, stage, reason) DO UPDATE SET n = n + excluded.n",
+      tallyMinute(now),
+      stage,
+      reason,
+      n,
+    );
+  }
+
+  addRefusals(refusals: EdgeRefusals, now: number): void {
+    for (const [reason, n] of Object.entries(refusals.rejected ?? {})) this.add("rejected", reason, n ?? 0, now);
+    if (refusals.refused) this.add("refused", refusals.refused, 1, now);
+  }
+
+  /** True while counters wait to be planned or sent. */
+  waiting(): boolean {
+    return this.sql.exec<{ n: number }>("SELECT (EXISTS (SELECT 1 FROM tallies) OR EXISTS (SELECT 1 FROM tally_outbox)) AS n").one().n === 1;
+  }
+
+  /** Messages planned and not yet sent; when there are none, plans the next from the counters. */
+  pending(appId: string, shard: string): PlannedTallies[] {
+    const planned = this.outbox();
+    if (planned.length > 0) return planned;
+    this.storage.transactionSync(() => this.plan(appId, shard));
+    return this.outbox();
+  }
+
+  sent(batchId: string): void {
+    this.sql.exec("DELETE FROM tally_outbox WHERE batch_id = ?", batchId);
+  }
+
+  private outbox(): PlannedTallies[] {
+    return this.sql
+      .exec<{ batch_id: string; body: string }>("SELECT batch_id, body FROM tally_outbox ORDER BY batch_id")
+      .toArray()
+      .map((r) => ({ batchId: r.batch_id, body: r.body }));
+  }
+
+  private plan(appId: string, shard: string): void {
+    const rows = this.sql.exec<{ id: number } & Tally>("SELECT rowid AS id, minute, stage, reason, n FROM tallies ORDER BY rowid LIMIT ?", MAX_TALLIES_PER_MESSAGE).toArray();
+    const last = rows[rows.length - 1];
+    if (!last) return;
+    // Sequence numbers are never reused, so a batch id names the same counters forever.
+    const seq = Number(this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tally_seq'").toArray()[0]?.value ?? "0") + 1;
+    this.sql.exec("INSERT INTO meta(key, value) VALUES ('tally_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(seq));
+    const batchId = `${appId}:${shard}:t${seq}`;
+    const tallies = rows.map((r) => ({ minute: r.minute, stage: r.stage, reason: r.reason, n: r.n }));
+    this.sql.exec("INSERT INTO tally_outbox(batch_id, body) VALUES (?, ?)", batchId, encodeTallyMessage(batchId, appId, tallies));
+    this.sql.exec("DELETE FROM tallies WHERE rowid <= ?", last.id);
+  }
+}
