@@ -5,10 +5,10 @@ import { HttpError } from "../lib/errors";
 import { zodMessage } from "../lib/validate";
 import { readBody } from "../ingest/body";
 import { prepareBatch } from "../ingest/pipeline";
-import { dispatch } from "../ingest/dispatch";
+import { countRejections, dispatch, recordRefusals } from "../ingest/dispatch";
 import { parseTime } from "../ingest/skew";
 import type { RequestFacts } from "../ingest/normalize";
-import { authenticate, writeKeyFromHeaders } from "./write-key";
+import { authenticate, writeKeyFromHeaders, type AppAuth } from "./write-key";
 
 function parseJson(text: string): unknown {
   if (text.trim() === "") throw new HttpError(400, "empty_batch", "the body is empty");
@@ -23,29 +23,49 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-async function ingest(request: Request, env: Env, routeType: EventType | null): Promise<BatchResponse> {
+interface ParsedRequest {
+  events: unknown[];
+  envelope: { sentAt?: string | number; context?: BatchRequest["context"]; writeKey?: string };
+}
+
+async function parseRequest(request: Request, routeType: EventType | null): Promise<ParsedRequest> {
+  const body = parseJson(await readBody(request));
+  if (!isObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object");
+  if (routeType !== null) return { events: [{ ...body, type: routeType }], envelope: { writeKey: typeof body.writeKey === "string" ? body.writeKey : undefined } };
+  const parsed = BatchRequest.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, "invalid_body", zodMessage(parsed.error.issues));
+  return { events: parsed.data.batch, envelope: parsed.data };
+}
+
+function batchSizeError(events: readonly unknown[]): HttpError | null {
+  if (events.length === 0) return new HttpError(400, "empty_batch", "the batch holds no events");
+  if (events.length > LIMITS.maxBatchEvents) return new HttpError(413, "batch_too_large", `a batch holds at most ${LIMITS.maxBatchEvents} events`);
+  return null;
+}
+
+async function ingest(request: Request, env: Env, ctx: ExecutionContext, routeType: EventType | null): Promise<BatchResponse> {
   const receivedAt = Date.now();
   const headerKey = writeKeyFromHeaders(request.headers);
   // A wrong key in a header is refused before the body is read.
   const early = headerKey ? await authenticate(env.DB, headerKey) : null;
-  const body = parseJson(await readBody(request));
-  if (!isObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object");
-
-  let events: unknown[];
-  let envelope: { sentAt?: string | number; context?: BatchRequest["context"]; writeKey?: string };
-  if (routeType === null) {
-    const parsed = BatchRequest.safeParse(body);
-    if (!parsed.success) throw new HttpError(400, "invalid_body", zodMessage(parsed.error.issues));
-    events = parsed.data.batch;
-    envelope = parsed.data;
-  } else {
-    events = [{ ...body, type: routeType }];
-    envelope = { writeKey: typeof body.writeKey === "string" ? body.writeKey : undefined };
+  // A request refused whole once its app is known still counts in that app's pipeline
+  // counters, off the answer's path; the events of an oversized batch count as rejected.
+  const refused = (app: AppAuth, err: HttpError, events: number): void => {
+    ctx.waitUntil(recordRefusals(env.APP_BATCHER, app, { refused: err.code, ...(events > 0 ? { rejected: { [err.code]: events } } : {}) }));
+  };
+  let parsed: ParsedRequest;
+  try {
+    parsed = await parseRequest(request, routeType);
+  } catch (err) {
+    if (early && err instanceof HttpError) refused(early, err, 0);
+    throw err;
   }
+  const { events, envelope } = parsed;
   const app = early ?? (await authenticate(env.DB, envelope.writeKey));
-  if (events.length === 0) throw new HttpError(400, "empty_batch", "the batch holds no events");
-  if (events.length > LIMITS.maxBatchEvents) {
-    throw new HttpError(413, "batch_too_large", `a batch holds at most ${LIMITS.maxBatchEvents} events`);
+  const sizeError = batchSizeError(events);
+  if (sizeError) {
+    refused(app, sizeError, events.length);
+    throw sizeError;
   }
 
   const cf = (request as { cf?: IncomingRequestCfProperties }).cf;
@@ -61,7 +81,10 @@ async function ingest(request: Request, env: Env, routeType: EventType | null): 
     redactor: createRedactor(app.policy, app.salt),
   };
   const prepared = prepareBatch(events, facts);
-  const { duplicates } = prepared.events.length > 0 ? await dispatch(env.APP_BATCHER, app, prepared.events) : { duplicates: 0 };
+  const rejections = countRejections(prepared.rejected);
+  let duplicates = 0;
+  if (prepared.events.length > 0) ({ duplicates } = await dispatch(env.APP_BATCHER, app, prepared.events, rejections));
+  else if (rejections) ctx.waitUntil(recordRefusals(env.APP_BATCHER, app, rejections));
   if (routeType !== null && prepared.rejected[0]) {
     const r = prepared.rejected[0];
     throw new HttpError(400, "invalid_body", r.message, {}, { rejected: prepared.rejected });
@@ -71,10 +94,10 @@ async function ingest(request: Request, env: Env, routeType: EventType | null): 
 
 /** `POST /v1/batch` and the single-event routes `POST /v1/{track,page,screen,…}`. */
 export const ingestRoutes = new Hono<{ Bindings: Env }>()
-  .post("/batch", async (c) => c.json(await ingest(c.req.raw, c.env, null)))
+  .post("/batch", async (c) => c.json(await ingest(c.req.raw, c.env, c.executionCtx, null)))
   .post("/:type", async (c) => {
     const type = c.req.param("type");
     const known = (EVENT_TYPES as readonly string[]).includes(type);
     if (!known) throw new HttpError(404, "not_found", `no route POST /v1/${type}`);
-    return c.json(await ingest(c.req.raw, c.env, type as EventType));
+    return c.json(await ingest(c.req.raw, c.env, c.executionCtx, type as EventType));
   });

@@ -1,5 +1,5 @@
-import type { AppBatcher, BufferedEvent, IngestResult } from "../../durable-objects/app-batcher";
-import { encodeEventRow, utf8Length } from "../../schemas";
+import type { AppBatcher, BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
+import { encodeEventRow, utf8Length, type EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import type { AppAuth } from "../http/write-key";
 import type { NormalizedEvent } from "./normalize";
@@ -20,12 +20,16 @@ function isRetryable(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { retryable?: unknown }).retryable === true;
 }
 
-async function callShard(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, shard: number, events: BufferedEvent[]): Promise<IngestResult> {
-  const target = { appId: app.appId, shard, shardCount: app.shardCount, rateLimit: app.rateLimit };
+function targetOf(app: AppAuth, shard: number) {
+  return { appId: app.appId, shard, shardCount: app.shardCount, rateLimit: app.rateLimit };
+}
+
+async function callShard(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, shard: number, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
+  const target = targetOf(app, shard);
   for (let attempt = 0; ; attempt++) {
     try {
       const stub = ns.get(ns.idFromName(`${app.appId}:${shard}`));
-      return await stub.ingest(events, target);
+      return await stub.ingest(events, target, refusals);
     } catch (err) {
       // An overloaded object only gets worse with retries; a dropped connection is safe to
       // retry once because the object drops messageIds it already stored.
@@ -33,6 +37,27 @@ async function callShard(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, s
       if (attempt === 0 && isRetryable(err)) continue;
       throw err;
     }
+  }
+}
+
+/** A request's per-event rejections counted by reason, for the app's pipeline counters; `undefined` when there are none. */
+export function countRejections(rejected: readonly EventRejection[]): EdgeRefusals | undefined {
+  if (rejected.length === 0) return undefined;
+  const counts: NonNullable<EdgeRefusals["rejected"]> = {};
+  for (const r of rejected) counts[r.code] = (counts[r.code] ?? 0) + 1;
+  return { rejected: counts };
+}
+
+/**
+ * Records refusals in the app's counters when no event of the request reaches a batcher
+ * (shard 0 keeps them). Meant for `ctx.waitUntil`: it never throws, and a lost count does not
+ * change the answer.
+ */
+export async function recordRefusals(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, refusals: EdgeRefusals): Promise<void> {
+  try {
+    await ns.get(ns.idFromName(`${app.appId}:0`)).refuse(targetOf(app, 0), refusals);
+  } catch (err) {
+    console.error("AppBatcher did not record refusals", err);
   }
 }
 
@@ -45,8 +70,9 @@ export interface DispatchResult {
  * Hands normalized events to their app's AppBatcher shards. Answers once every shard has
  * stored its part; if any shard refuses, the whole request is refused with the longest wait,
  * which is safe because the retry's events that did land are dropped as duplicates.
+ * `refusals` (the request's rejected events) are counted by the first shard called.
  */
-export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, events: readonly NormalizedEvent[]): Promise<DispatchResult> {
+export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, events: readonly NormalizedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
   const byShard = new Map<number, BufferedEvent[]>();
   for (const e of events) {
     const row = encodeEventRow(e.row);
@@ -57,7 +83,8 @@ export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppA
   }
   let results: IngestResult[];
   try {
-    results = await Promise.all([...byShard].map(([shard, list]) => callShard(ns, app, shard, list)));
+    // The request's rejections ride along with the first shard's events.
+    results = await Promise.all([...byShard].map(([shard, list], i) => callShard(ns, app, shard, list, i === 0 ? refusals : undefined)));
   } catch (err) {
     console.error("AppBatcher unavailable", err);
     throw new HttpError(503, "unavailable", "the event buffer is unavailable; retry shortly", { "Retry-After": "2" });
