@@ -1,4 +1,4 @@
-import { decodeSinkMessage } from "../../schemas";
+import { decodeQueueMessage, type QueueMessage } from "../../schemas";
 
 /** Where archived dead letters live in R2. */
 export const DEAD_LETTER_PREFIX = "dead-letters/";
@@ -9,15 +9,18 @@ export function deadLetterKey(batchId: string | null, messageId: string, at: Dat
   return `${DEAD_LETTER_PREFIX}${at.toISOString().slice(0, 10)}/${safe}.ndjson`;
 }
 
+// Event rows, or counters for a tally message.
+const rowsOf = (m: QueueMessage | null): number => (m === null ? 0 : m.kind === "tallies" ? m.tallies.length : m.rows.length);
+
 /** Archives every dead-lettered message, untouched, to R2 so it can be inspected and replayed. */
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     const text = typeof message.body === "string" ? message.body : JSON.stringify(message.body ?? null);
-    const sink = decodeSinkMessage(text);
+    const sink = decodeQueueMessage(text);
     try {
       await env.ARCHIVE.put(deadLetterKey(sink?.batchId ?? null, message.id, message.timestamp), text, {
         httpMetadata: { contentType: "application/x-ndjson" },
-        customMetadata: { app: sink?.appId ?? "", batch: sink?.batchId ?? "", rows: String(sink?.rows.length ?? 0), attempts: String(message.attempts) },
+        customMetadata: { app: sink?.appId ?? "", batch: sink?.batchId ?? "", kind: sink?.kind ?? "", rows: String(rowsOf(sink)), attempts: String(message.attempts) },
       });
       message.ack();
     } catch (err) {
@@ -37,7 +40,7 @@ export async function replayDeadLetters(env: Env, opts: { prefix?: string; limit
     const body = await env.ARCHIVE.get(obj.key);
     if (!body) continue;
     const text = await body.text();
-    const sink = decodeSinkMessage(text);
+    const sink = decodeQueueMessage(text);
     if (!sink) {
       failed.push(obj.key);
       continue;
@@ -46,7 +49,7 @@ export async function replayDeadLetters(env: Env, opts: { prefix?: string; limit
     await env.EVENTS_QUEUE.send(text, { contentType: "text" });
     await env.ARCHIVE.delete(obj.key);
     replayed++;
-    rows += sink.rows.length;
+    if (sink.kind === "events") rows += sink.rows.length;
   }
   return { replayed, rows, remaining: listing.truncated, failed };
 }

@@ -1,12 +1,23 @@
-import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeSinkMessage, EVENT_COLUMNS, toCompactRow, withBatchId, type SinkMessage } from "../../schemas";
+import { ClickHouseError, type ClickHouseClient } from "@clickhouse/client-web";
+import { config, decodeQueueMessage, EVENT_COLUMNS, tallyMinute, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
 import { clickhouseClient, describeClickHouseError, isDataError } from "../lib/clickhouse";
 
 const INSERT_ATTEMPTS = 3;
 
-interface Delivery {
+interface Delivery<T extends SinkMessage | TallyMessage> {
   message: Message<unknown>;
-  sink: SinkMessage;
+  sink: T;
+}
+
+/** Writes the batches of one kind of message in one insert under one deduplication token. */
+type Write<T> = (client: ClickHouseClient, batches: readonly T[], token: string) => Promise<void>;
+
+// Events dead-lettered by this consumer, counted in the app's pipeline counters.
+interface DeadLettered {
+  messageId: string;
+  appId: string;
+  rows: number;
+  reason: string;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -25,7 +36,7 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 /** Batch ids among `deliveries` that ClickHouse already holds. */
-async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery[]): Promise<Set<string>> {
+async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery<SinkMessage | TallyMessage>[]): Promise<Set<string>> {
   const rs = await client.query({
     query: "SELECT DISTINCT batch_id FROM ingest_batches WHERE app_id IN {apps:Array(String)} AND batch_id IN {ids:Array(String)}",
     query_params: { apps: [...new Set(deliveries.map((d) => d.sink.appId))], ids: deliveries.map((d) => d.sink.batchId) },
@@ -35,27 +46,43 @@ async function alreadyStored(client: ClickHouseClient, deliveries: readonly Deli
   return new Set(rows.map((r) => r.batch_id));
 }
 
+async function tokenOf(ids: readonly string[]): Promise<string> {
+  const sorted = [...ids].sort();
+  return sorted.length === 1 ? sorted[0] ?? "" : `set:${await sha256Hex(sorted.join("\n"))}`;
+}
+
+const SETTINGS = { max_partitions_per_insert_block: "1000" };
+
+const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
+  const values: string[] = [];
+  for (const b of batches) for (const row of b.rows) values.push(withBatchId(toCompactRow(row), b.batchId));
+  await client.insert({
+    table: "events",
+    format: "JSONCompactEachRow",
+    columns: [...EVENT_COLUMNS] as [string, ...string[]],
+    values,
+    clickhouse_settings: { ...SETTINGS, insert_deduplication_token: token },
+  });
+};
+
+// Counters carry their batch id, so `ingest_batches` learns which tally batches are stored.
+const writeTallies: Write<TallyMessage> = async (client, batches, token) => {
+  const values = batches.flatMap((b) => b.tallies.map((t) => ({ app_id: b.appId, minute: t.minute, stage: t.stage, reason: t.reason, n: t.n, batch_id: b.batchId })));
+  await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...SETTINGS, insert_deduplication_token: token } });
+};
+
 /**
- * Inserts the rows of several messages as one insert. The deduplication token names exactly
+ * Inserts the batches of several messages as one insert. The deduplication token names exactly
  * this set of batches, so a retry of the same set is dropped by ClickHouse itself.
  */
-async function insert(client: ClickHouseClient, deliveries: readonly Delivery[]): Promise<void> {
+async function insert<T extends SinkMessage | TallyMessage>(client: ClickHouseClient, deliveries: readonly Delivery<T>[], write: Write<T>): Promise<void> {
   // A batch id names the same rows forever, and a resent flush can bring two copies of one
   // batch in the same delivery: its rows go in once (every copy is acked with the outcome).
   const batches = [...new Map(deliveries.map((d) => [d.sink.batchId, d.sink])).values()];
-  const ids = batches.map((b) => b.batchId).sort();
-  const token = batches.length === 1 ? ids[0] ?? "" : `set:${await sha256Hex(ids.join("\n"))}`;
-  const values: string[] = [];
-  for (const b of batches) for (const row of b.rows) values.push(withBatchId(toCompactRow(row), b.batchId));
+  const token = await tokenOf(batches.map((b) => b.batchId));
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.insert({
-        table: "events",
-        format: "JSONCompactEachRow",
-        columns: [...EVENT_COLUMNS] as [string, ...string[]],
-        values,
-        clickhouse_settings: { insert_deduplication_token: token, max_partitions_per_insert_block: "1000" },
-      });
+      await write(client, batches, token);
       return;
     } catch (err) {
       if (isDataError(err) || attempt >= INSERT_ATTEMPTS) throw err;
@@ -65,59 +92,93 @@ async function insert(client: ClickHouseClient, deliveries: readonly Delivery[])
 }
 
 /**
- * The ClickHouse sink: one insert per queue batch. Batches already stored are acknowledged
- * without inserting; an outage retries the messages with growing delays; data ClickHouse
- * refuses is isolated message by message and the poison ones go to the dead-letter queue.
+ * The ClickHouse sink: one insert per queue batch and kind of message (event rows into
+ * `events`, AppBatcher counters into `pipeline_minutely`). Batches already stored are
+ * acknowledged without inserting; an outage retries the messages with growing delays; data
+ * ClickHouse refuses is isolated message by message and the poison ones go to the dead-letter
+ * queue, their events counted as dead-lettered in the app's pipeline counters.
  */
 export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const client = clickhouseClient(config(env).clickhouse);
+  const dead: DeadLettered[] = [];
   try {
-    const deliveries: Delivery[] = [];
+    const events: Delivery<SinkMessage>[] = [];
+    const tallies: Delivery<TallyMessage>[] = [];
     for (const message of batch.messages) {
-      const sink = decodeSinkMessage(message.body);
-      if (sink) deliveries.push({ message, sink });
-      else await deadLetter(env, message, "not a sink message");
+      const decoded = decodeQueueMessage(message.body);
+      if (!decoded) await deadLetter(env, message, "not a sink message");
+      else if (decoded.kind === "tallies") tallies.push({ message, sink: decoded });
+      else events.push({ message, sink: decoded });
     }
-    if (deliveries.length === 0) return;
-    let todo = deliveries;
-    try {
-      const stored = await alreadyStored(client, deliveries);
-      todo = deliveries.filter((d) => !stored.has(d.sink.batchId));
-      for (const d of deliveries) if (stored.has(d.sink.batchId)) d.message.ack();
-      if (todo.length > 0) await insert(client, todo);
-      for (const d of todo) d.message.ack();
-    } catch (err) {
-      if (!isDataError(err)) {
-        console.error(`sink: ClickHouse unavailable, retrying ${todo.length} messages`, describeClickHouseError(err));
-        for (const d of todo) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
-        return;
-      }
-      await isolate(client, env, todo);
-    }
+    await Promise.all([store(client, env, events, writeEvents, dead), store(client, env, tallies, writeTallies, dead)]);
+    await countDeadLetters(client, dead);
   } finally {
     await client.close();
   }
 }
 
-async function isolate(client: ClickHouseClient, env: Env, deliveries: readonly Delivery[]): Promise<void> {
+async function store<T extends SinkMessage | TallyMessage>(client: ClickHouseClient, env: Env, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
+  if (deliveries.length === 0) return;
+  let todo = deliveries;
+  try {
+    const stored = await alreadyStored(client, deliveries);
+    todo = deliveries.filter((d) => !stored.has(d.sink.batchId));
+    for (const d of deliveries) if (stored.has(d.sink.batchId)) d.message.ack();
+    if (todo.length > 0) await insert(client, todo, write);
+    for (const d of todo) d.message.ack();
+  } catch (err) {
+    if (!isDataError(err)) {
+      console.error(`sink: ClickHouse unavailable, retrying ${todo.length} messages`, describeClickHouseError(err));
+      for (const d of todo) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+      return;
+    }
+    await isolate(client, env, todo, write, dead);
+  }
+}
+
+async function isolate<T extends SinkMessage | TallyMessage>(client: ClickHouseClient, env: Env, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
   for (const d of deliveries) {
     try {
-      await insert(client, [d]);
+      await insert(client, [d], write);
       d.message.ack();
     } catch (err) {
-      if (isDataError(err)) await deadLetter(env, d.message, describeClickHouseError(err));
-      else d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+      if (!isDataError(err)) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+      else if ((await deadLetter(env, d.message, describeClickHouseError(err))) && "rows" in d.sink) {
+        dead.push({ messageId: d.message.id, appId: d.sink.appId, rows: d.sink.rows.length, reason: refusalReason(err) });
+      }
     }
   }
 }
 
-async function deadLetter(env: Env, message: Message<unknown>, reason: string): Promise<void> {
+/** ClickHouse's name for why it refused data, as a counter's reason: `cannot_parse_datetime`. */
+function refusalReason(err: unknown): string {
+  if (!(err instanceof ClickHouseError)) return "refused_by_clickhouse";
+  return (err.type || `clickhouse_error_${err.code}`).toLowerCase();
+}
+
+async function deadLetter(env: Env, message: Message<unknown>, reason: string): Promise<boolean> {
   console.error(`sink: message ${message.id} sent to the dead-letter queue: ${reason}`);
   try {
     await env.DEAD_LETTERS.send(typeof message.body === "string" ? message.body : JSON.stringify(message.body ?? null), { contentType: "text" });
     message.ack();
+    return true;
   } catch (err) {
     console.error("sink: dead-letter queue unavailable", err);
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    return false;
+  }
+}
+
+// The dead letters are already safe in their queue: a count that cannot be written is logged,
+// not retried. The token names the queue messages, so a redelivered one counts once.
+async function countDeadLetters(client: ClickHouseClient, dead: readonly DeadLettered[]): Promise<void> {
+  if (dead.length === 0) return;
+  const minute = tallyMinute(Date.now());
+  const values = dead.map((d) => ({ app_id: d.appId, minute, stage: "dead_lettered", reason: d.reason, n: d.rows }));
+  try {
+    const token = `dead:${await tokenOf(dead.map((d) => d.messageId))}`;
+    await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...SETTINGS, insert_deduplication_token: token } });
+  } catch (err) {
+    console.error("sink: dead-lettered events not counted", describeClickHouseError(err));
   }
 }
