@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ClickHouseError, createClient, type ClickHouseClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,7 +178,9 @@ describe("local ClickHouse over HTTP", () => {
 
 describe("ClickHouse migrations", () => {
   it("applies the repository's migrations, and the materialized view fills ingest_batches", async () => {
-    expect(await migrateClickHouse({ url: server.url })).toEqual(["0001_events.sql", "0002_ingest_batches.sql", "0003_inserted_at.sql", "0004_rollups.sql"]);
+    const files = (await readdir(resolve(import.meta.dirname, "../../schemas/sql/clickhouse"))).filter((f) => f.endsWith(".sql")).sort();
+    expect(files.slice(0, 5)).toEqual(["0001_events.sql", "0002_ingest_batches.sql", "0003_inserted_at.sql", "0004_rollups.sql", "0005_sessions_users.sql"]);
+    expect(await migrateClickHouse({ url: server.url })).toEqual(files);
     expect(await migrateClickHouse({ url: server.url })).toEqual([]);
     await client.insert({
       table: "events",
@@ -215,6 +217,16 @@ describe("ClickHouse migrations", () => {
     expect(
       await q("SELECT uniqMerge(users) AS users, uniqMerge(sessions) AS sessions, uniqMerge(crashed_users) AS crashed FROM users_daily WHERE app_id = {app:String}"),
     ).toEqual([{ users: "3", sessions: "3", crashed: "1" }]);
+    expect(await q("SELECT session_id, sum(events) AS n FROM sessions WHERE app_id = {app:String} GROUP BY session_id ORDER BY session_id")).toEqual([
+      { session_id: "s-u1", n: "2" },
+      { session_id: "s-u2", n: "1" },
+      { session_id: "s-u3", n: "2" },
+    ]);
+    expect(await q("SELECT user_key, sum(events) AS n, uniqMerge(sessions) AS s FROM user_profiles WHERE app_id = {app:String} GROUP BY user_key ORDER BY user_key")).toEqual([
+      { user_key: "u1", n: "2", s: "1" },
+      { user_key: "u2", n: "1", s: "1" },
+      { user_key: "u3", n: "2", s: "1" },
+    ]);
   });
 
   it("records applied files, skips them next time and refuses a changed one", async () => {
