@@ -1,7 +1,21 @@
+import { Link } from "@remix-run/react";
 import type { TopRow } from "../queries/overview.server";
 
 /** A ranked list with a bar per row; an explicit line when there is nothing to rank. */
-export function TopTable({ title, rows, label, empty = "Nothing recorded in this range." }: { title: string; rows: readonly TopRow[]; label: string; empty?: string }) {
+export function TopTable({
+  title,
+  rows,
+  label,
+  empty = "Nothing recorded in this range.",
+  linkTo,
+}: {
+  title: string;
+  rows: readonly TopRow[];
+  label: string;
+  empty?: string;
+  /** Where a row leads, e.g. the same view filtered by it. */
+  linkTo?: (key: string) => string;
+}) {
   const max = Math.max(1, ...rows.map((r) => r.n));
   return (
     <section className="card top" aria-label={title}>
@@ -21,7 +35,7 @@ export function TopTable({ title, rows, label, empty = "Nothing recorded in this
               <tr key={r.key}>
                 <td>
                   <span className="bar" style={{ width: `${(r.n / max) * 100}%` }} />
-                  <span className="bar-label">{r.key === "" ? "(none)" : r.key}</span>
+                  <span className="bar-label">{linkTo && r.key !== "" ? <Link to={linkTo(r.key)}>{r.key}</Link> : r.key === "" ? "(none)" : r.key}</span>
                 </td>
                 <td className="num">{r.n.toLocaleString("en")}</td>
               </tr>

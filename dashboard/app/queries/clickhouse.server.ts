@@ -25,10 +25,7 @@ function client(cfg: DashboardEnv["clickhouse"]): ClickHouseClient {
 
 /** A failed read, with ClickHouse's code when it was ClickHouse that refused. */
 export class QueryError extends Error {
-  constructor(
-    message: string,
-    readonly code: string | null,
-  ) {
+  constructor(message: string, readonly code: string | null) {
     super(message);
   }
 }
@@ -48,4 +45,24 @@ export async function queryApp<T>(cfg: DashboardEnv["clickhouse"], app: string, 
     if (err instanceof ClickHouseError) throw new QueryError(`ClickHouse ${err.code}: ${err.message.slice(0, 300)}`, err.code);
     throw new QueryError(`ClickHouse is unreachable: ${err instanceof Error ? err.message : String(err)}`, null);
   }
+}
+
+/**
+ * Runs a view's reads. A failed read becomes the message the page shows in place of the data,
+ * with the rest of the page intact; the cause goes to the logs. Anything else is thrown.
+ */
+export async function readOrError<T>(read: () => Promise<T>): Promise<{ data: T; error: null } | { data: null; error: string }> {
+  try {
+    return { data: await read(), error: null };
+  } catch (err) {
+    if (!(err instanceof QueryError)) throw err;
+    console.error(err.message);
+    return { data: null, error: UNREACHABLE };
+  }
+}
+
+/** Runs an export; a failed read answers 503 with a line the browser shows. */
+export async function exportOr503(build: () => Promise<Response>): Promise<Response> {
+  const out = await readOrError(build);
+  return out.data ?? new Response("The analytics store did not answer; try the export again in a moment.", { status: 503 });
 }

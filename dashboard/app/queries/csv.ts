@@ -15,3 +15,33 @@ export function toCsv<K extends string>(columns: readonly K[], rows: ReadonlyArr
   for (const row of rows) lines.push(columns.map((c) => csvCell(row[c])).join(","));
   return `${lines.join("\r\n")}\r\n`;
 }
+
+/** A CSV download that no cache keeps. */
+export function csvResponse(filename: string, body: string): Response {
+  return new Response(body, {
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${filename.replace(/[^\w.-]/g, "_")}"`,
+      "cache-control": "private, no-store",
+    },
+  });
+}
+
+/** Columns of a timeline (a session's or a user's events) as CSV. */
+export const TIMELINE_CSV_COLUMNS = ["timestamp", "type", "event", "path", "detail", "session_id", "message_id", "platform", "country"] as const;
+
+export function timelineCsvRows(
+  events: ReadonlyArray<{ ts: number; type: string; event: string; path: string; detail: string; sessionId: string; messageId: string; platform: string; country: string }>,
+): Array<Record<(typeof TIMELINE_CSV_COLUMNS)[number], string>> {
+  return events.map((e) => ({
+    timestamp: new Date(e.ts).toISOString(),
+    type: e.type,
+    event: e.event,
+    path: e.path,
+    detail: e.detail,
+    session_id: e.sessionId,
+    message_id: e.messageId,
+    platform: e.platform,
+    country: e.country,
+  }));
+}

@@ -2,6 +2,7 @@
 // round of parallel queries.
 import type { DashboardEnv } from "../env.server";
 import { queryApp } from "./clickhouse.server";
+import { dimsSql, type Dims } from "./dims";
 import type { TimeRange } from "./range";
 
 export interface Point {
@@ -33,45 +34,55 @@ export interface Overview {
 const HOURS = "app_id = {app:String} AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})";
 const DAYS = "app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') AND day < toDate(toDateTime({to:UInt32}), 'UTC') + 1";
 
-const top = (column: string, table: "events_hourly" | "pages_hourly", extra = ""): string => {
+const top = (column: string, table: "events_hourly" | "pages_hourly", dims: string, extra = ""): string => {
   const measure = table === "pages_hourly" ? "views" : "events";
-  return `SELECT toString(${column}) AS key, toUInt64(sum(${measure})) AS n FROM ${table} WHERE ${HOURS} ${extra} GROUP BY key ORDER BY n DESC, key LIMIT 10`;
+  return `SELECT toString(${column}) AS key, toUInt64(sum(${measure})) AS n FROM ${table} WHERE ${HOURS}${dims} ${extra} GROUP BY key ORDER BY n DESC, key LIMIT 10`;
 };
 
-function eventSeriesQuery(step: number): string {
+function eventSeriesQuery(step: number, dims: string): string {
   if (step === 60) {
     return `SELECT toUnixTimestamp(minute) AS t, toUInt64(sum(events)) AS n FROM events_minutely
-            WHERE app_id = {app:String} AND minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32}) GROUP BY t ORDER BY t`;
+            WHERE app_id = {app:String} AND minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})${dims} GROUP BY t ORDER BY t`;
   }
   return `SELECT toUnixTimestamp(toStartOfInterval(hour, toIntervalSecond({step:UInt32}))) AS t, toUInt64(sum(events)) AS n FROM events_hourly
-          WHERE ${HOURS} GROUP BY t ORDER BY t`;
+          WHERE ${HOURS}${dims} GROUP BY t ORDER BY t`;
 }
 
-/** Everything the overview page shows for `app` over `range`. */
-export async function loadOverview(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, now = Date.now()): Promise<Overview> {
-  const p = { from: range.from, to: range.to, step: range.step };
+/** Everything the overview page shows for `app` over `range`, narrowed to `dims`. */
+export async function loadOverview(
+  cfg: DashboardEnv["clickhouse"],
+  app: string,
+  range: TimeRange,
+  dims: Dims = { platform: "", country: "" },
+  now = Date.now(),
+): Promise<Overview> {
+  const d = dimsSql(dims);
+  const p = { from: range.from, to: range.to, step: range.step, ...d.params };
   const nowSec = Math.floor(now / 1000);
   const [events, daily, totals, live, topEvents, topPages, countries, platforms, versions] = await Promise.all([
-    queryApp<Point>(cfg, app, eventSeriesQuery(range.step), p),
+    queryApp<Point>(cfg, app, eventSeriesQuery(range.step, d.sql), p),
     queryApp<{ t: number; users: number; sessions: number }>(
       cfg,
       app,
       `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions
-       FROM users_daily WHERE ${DAYS} GROUP BY t ORDER BY t`,
+       FROM users_daily WHERE ${DAYS}${d.sql} GROUP BY t ORDER BY t`,
       p,
     ),
-    queryApp<{ users: number; sessions: number }>(cfg, app, `SELECT toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions FROM users_daily WHERE ${DAYS}`, p),
-    queryApp<{ n: number }>(
+    queryApp<{ users: number; sessions: number }>(
       cfg,
       app,
-      `SELECT toUInt64(sum(events)) AS n FROM events_minutely WHERE app_id = {app:String} AND minute >= toDateTime({since:UInt32})`,
-      { since: nowSec - 300 },
+      `SELECT toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions FROM users_daily WHERE ${DAYS}${d.sql}`,
+      p,
     ),
-    queryApp<TopRow>(cfg, app, top("event", "events_hourly", "AND type = 'track'"), p),
-    queryApp<TopRow>(cfg, app, top("path", "pages_hourly"), p),
-    queryApp<TopRow>(cfg, app, top("country", "events_hourly"), p),
-    queryApp<TopRow>(cfg, app, top("platform", "events_hourly"), p),
-    queryApp<TopRow>(cfg, app, top("app_version", "events_hourly"), p),
+    queryApp<{ n: number }>(cfg, app, `SELECT toUInt64(sum(events)) AS n FROM events_minutely WHERE app_id = {app:String} AND minute >= toDateTime({since:UInt32})${d.sql}`, {
+      since: nowSec - 300,
+      ...d.params,
+    }),
+    queryApp<TopRow>(cfg, app, top("event", "events_hourly", d.sql, "AND type = 'track'"), p),
+    queryApp<TopRow>(cfg, app, top("path", "pages_hourly", d.sql), p),
+    queryApp<TopRow>(cfg, app, top("country", "events_hourly", d.sql), p),
+    queryApp<TopRow>(cfg, app, top("platform", "events_hourly", d.sql), p),
+    queryApp<TopRow>(cfg, app, top("app_version", "events_hourly", d.sql), p),
   ]);
   const t = totals[0];
   const series = events.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
@@ -92,3 +103,17 @@ export async function loadOverview(cfg: DashboardEnv["clickhouse"], app: string,
 }
 
 const num = (r: TopRow): TopRow => ({ key: r.key, n: Number(r.n) });
+
+export interface DimOptions {
+  platforms: string[];
+  countries: string[];
+}
+
+/** The platforms and countries seen in `range`, busiest first: what the filter menus offer. */
+export async function loadDimOptions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange): Promise<DimOptions> {
+  const p = { from: range.from, to: range.to };
+  const list = (column: string): string =>
+    `SELECT toString(${column}) AS key FROM events_hourly WHERE ${HOURS} AND ${column} != '' GROUP BY key ORDER BY sum(events) DESC, key LIMIT 100`;
+  const [platforms, countries] = await Promise.all([queryApp<{ key: string }>(cfg, app, list("platform"), p), queryApp<{ key: string }>(cfg, app, list("country"), p)]);
+  return { platforms: platforms.map((r) => r.key), countries: countries.map((r) => r.key) };
+}

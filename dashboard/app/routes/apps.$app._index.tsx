@@ -1,15 +1,19 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { useLoaderData, useRevalidator } from "@remix-run/react";
+import { useLoaderData, useRevalidator, useSearchParams } from "@remix-run/react";
 import { useEffect, useMemo } from "react";
 import { requireApp } from "../auth/guard.server";
+import { can } from "../auth/permissions";
+import { DimFilter } from "../components/dim-filter";
 import { TimeChart } from "../components/chart";
 import { RangePicker } from "../components/range-picker";
 import { ErrorCard } from "../components/error-card";
 import { Shell } from "../components/shell";
+import { Stat } from "../components/stat";
 import { TopTable } from "../components/top-table";
 import { envOf } from "../context.server";
-import { QueryError, UNREACHABLE } from "../queries/clickhouse.server";
-import { loadOverview, type Overview } from "../queries/overview.server";
+import { readOrError } from "../queries/clickhouse.server";
+import { hasDims, parseDims } from "../queries/dims";
+import { loadDimOptions, loadOverview } from "../queries/overview.server";
 import { parseRange } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Overview` }];
@@ -17,26 +21,28 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const range = parseRange(new URL(request.url));
+  const url = new URL(request.url);
+  const range = parseRange(url);
+  const dims = parseDims(url);
   const started = Date.now();
-  let overview: Overview | null = null;
-  let error: string | null = null;
-  try {
-    overview = await loadOverview(env.clickhouse, app.id, range);
-  } catch (err) {
-    // Shown in the page with the rest of the frame intact; the cause goes to the logs.
-    if (!(err instanceof QueryError)) throw err;
-    console.error(err.message);
-    error = UNREACHABLE;
-  }
-  return json({ viewer, app: { id: app.id, name: app.name }, range, overview, error, tookMs: Date.now() - started });
+  const { data, error } = await readOrError(() => Promise.all([loadOverview(env.clickhouse, app.id, range, dims), loadDimOptions(env.clickhouse, app.id, range)]));
+  const [overview, options] = data ?? [null, null];
+  return json({ viewer, app: { id: app.id, name: app.name }, range, dims, options, overview, error, tookMs: Date.now() - started, canExport: can(viewer.role, "data:export") });
 }
 
 const fmt = (n: number): string => n.toLocaleString("en", { maximumFractionDigits: n < 10 ? 2 : 0 });
 
 export default function OverviewPage() {
-  const { viewer, app, range, overview, error, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, range, dims, options, overview, error, tookMs, canExport } = useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
+  const [params] = useSearchParams();
+  const filterBy =
+    (name: "platform" | "country") =>
+    (key: string): string => {
+      const q = new URLSearchParams(params);
+      q.set(name, key);
+      return `?${q.toString()}`;
+    };
   // The live rate refreshes every 10 s without a reload.
   useEffect(() => {
     const id = setInterval(() => {
@@ -61,6 +67,14 @@ export default function OverviewPage() {
         <h1>Overview</h1>
         <RangePicker current={range.key} />
       </div>
+      <DimFilter dims={dims} options={options}>
+        <span className="spacer" />
+        {canExport ? (
+          <a href={`/apps/${app.id}/overview.csv?${params.toString()}`} download>
+            Export tables as CSV
+          </a>
+        ) : null}
+      </DimFilter>
       {error || !overview ? (
         <ErrorCard title="Could not load the overview" message={error} />
       ) : (
@@ -73,7 +87,10 @@ export default function OverviewPage() {
           </div>
           {overview.totals.events === 0 ? (
             <div className="card empty-state">
-              <h2>No events in the last {range.key}</h2>
+              <h2>
+                No events in the last {range.key}
+                {hasDims(dims) ? " with these filters" : ""}
+              </h2>
               <p>
                 Send some with a write key from <a href={`/apps/${app.id}/settings`}>Settings &amp; keys</a>, e.g.
               </p>
@@ -87,22 +104,13 @@ export default function OverviewPage() {
           <div className="grid three">
             <TopTable title="Top events" label="event" rows={overview.topEvents} />
             <TopTable title="Top pages and screens" label="path" rows={overview.topPages} />
-            <TopTable title="Countries" label="country" rows={overview.countries} />
-            <TopTable title="Platforms" label="platform" rows={overview.platforms} />
+            <TopTable title="Countries" label="country" rows={overview.countries} linkTo={filterBy("country")} />
+            <TopTable title="Platforms" label="platform" rows={overview.platforms} linkTo={filterBy("platform")} />
             <TopTable title="App versions" label="version" rows={overview.versions} />
           </div>
           <p className="muted small">Read from ClickHouse rollups in {tookMs} ms.</p>
         </>
       )}
     </Shell>
-  );
-}
-
-function Stat({ label, value, live = false }: { label: string; value: string; live?: boolean }) {
-  return (
-    <div className={`card stat${live ? " live" : ""}`}>
-      <span className="stat-label">{label}</span>
-      <span className="stat-value">{value}</span>
-    </div>
   );
 }

@@ -4,8 +4,8 @@ import { requireApp } from "../auth/guard.server";
 import { ErrorCard } from "../components/error-card";
 import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
-import { QueryError, UNREACHABLE } from "../queries/clickhouse.server";
-import { getEvent, type EventDetail } from "../queries/events.server";
+import { readOrError } from "../queries/clickhouse.server";
+import { getEvent } from "../queries/events.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Event` }];
 
@@ -14,15 +14,7 @@ const JSON_COLUMNS = ["properties", "traits", "context"] as const;
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  let event: EventDetail | null = null;
-  let error: string | null = null;
-  try {
-    event = await getEvent(env.clickhouse, app.id, params.event ?? "");
-  } catch (err) {
-    if (!(err instanceof QueryError)) throw err;
-    console.error(err.message);
-    error = UNREACHABLE;
-  }
+  const { data: event, error } = await readOrError(() => getEvent(env.clickhouse, app.id, params.event ?? ""));
   // Another app's event is as absent as a made-up id.
   if (!event && !error) throw new Response("No such event in this app", { status: 404 });
   return json({ viewer, app: { id: app.id, name: app.name }, event, error });

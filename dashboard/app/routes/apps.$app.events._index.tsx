@@ -5,9 +5,10 @@ import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
 import { RangePicker } from "../components/range-picker";
 import { ErrorCard } from "../components/error-card";
+import { Pager, useParamLink } from "../components/pager";
 import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
-import { QueryError, UNREACHABLE } from "../queries/clickhouse.server";
+import { readOrError } from "../queries/clickhouse.server";
 import { cursorOf, parseCursor } from "../queries/cursor";
 import { eventsAfter, listEvents, parseEventFilters, type EventPage, type EventRow } from "../queries/events.server";
 
@@ -23,15 +24,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const filters = parseEventFilters(url);
   // `after` is the live tail's poll: only rows newer than the newest one shown.
   const after = parseCursor(url.searchParams.get("after"));
-  let page: EventPage | null = null;
-  let error: string | null = null;
-  try {
-    page = after ? { rows: await eventsAfter(env.clickhouse, app.id, filters, after), next: null } : await listEvents(env.clickhouse, app.id, filters, parseCursor(url.searchParams.get("before")));
-  } catch (err) {
-    if (!(err instanceof QueryError)) throw err;
-    console.error(err.message);
-    error = UNREACHABLE;
-  }
+  const { data: page, error } = await readOrError(
+    async (): Promise<EventPage> =>
+      after
+        ? { rows: await eventsAfter(env.clickhouse, app.id, filters, after), next: null }
+        : listEvents(env.clickhouse, app.id, filters, parseCursor(url.searchParams.get("before"))),
+  );
   return json({ viewer, app: { id: app.id, name: app.name }, filters, page, error, canExport: can(viewer.role, "data:export"), paged: url.searchParams.has("before") });
 }
 
@@ -78,11 +76,7 @@ export default function EventsPage() {
     return () => clearInterval(id);
   }, [live, search, newestCursor, tail, app.id]);
 
-  const withParams = (change: (q: URLSearchParams) => void): string => {
-    const q = new URLSearchParams(params);
-    change(q);
-    return `?${q.toString()}`;
-  };
+  const withParams = useParamLink();
   const detail = (r: EventRow): string => `/apps/${app.id}/events/${encodeURIComponent(r.messageId)}${withParams(() => undefined)}`;
   const filtered = Boolean(filters.type || filters.event || filters.user || filters.prop);
 
@@ -134,7 +128,9 @@ export default function EventsPage() {
         <div className="card empty-state">
           <h2>No events match {filtered ? "these filters" : "this range"}</h2>
           <p className="muted">
-            {filtered ? "Clear a filter or pick a longer range; the property filter compares text exactly (key:value)." : `Nothing arrived in the last ${filters.range.key}: try a longer range, or send events with a write key.`}
+            {filtered
+              ? "Clear a filter or pick a longer range; the property filter compares text exactly (key:value)."
+              : `Nothing arrived in the last ${filters.range.key}: try a longer range, or send events with a write key.`}
           </p>
         </div>
       ) : (
@@ -153,10 +149,15 @@ export default function EventsPage() {
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={`${r.messageId}-${r.ts}`} className="clickable" onClick={(e) => {
+                <tr
+                  key={`${r.messageId}-${r.ts}`}
+                  className="clickable"
+                  onClick={(e) => {
                     // The time cell's link navigates by itself; the rest of the row is a bigger target.
                     if (!(e.target instanceof Element && e.target.closest("a"))) navigate(detail(r));
-                  }} data-fresh={fresh.includes(r) || undefined}>
+                  }}
+                  data-fresh={fresh.includes(r) || undefined}
+                >
                   <td>
                     <Link to={detail(r)}>{time(r.ts)}</Link>
                   </td>
@@ -170,10 +171,7 @@ export default function EventsPage() {
               ))}
             </tbody>
           </table>
-          <nav className="pager" aria-label="Pages">
-            {paged ? <Link to={withParams((q) => q.delete("before"))}>← Newest</Link> : <span />}
-            {page.next ? <Link to={withParams((q) => q.set("before", page.next ?? ""))}>Older →</Link> : <span className="muted small">End of results</span>}
-          </nav>
+          <Pager paged={paged} next={page.next} />
         </section>
       )}
     </Shell>
