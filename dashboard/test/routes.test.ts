@@ -9,7 +9,16 @@ import * as overview from "../app/routes/apps.$app._index";
 import * as eventDetail from "../app/routes/apps.$app.events.$event";
 import * as events from "../app/routes/apps.$app.events._index";
 import * as eventsCsv from "../app/routes/apps.$app.events[.csv]";
+import * as overviewCsv from "../app/routes/apps.$app.overview[.csv]";
+import * as sessionDetail from "../app/routes/apps.$app.sessions.$session";
+import * as sessionEventsCsv from "../app/routes/apps.$app.sessions.$session.events[.csv]";
+import * as sessionList from "../app/routes/apps.$app.sessions._index";
+import * as sessionsCsv from "../app/routes/apps.$app.sessions[.csv]";
 import * as settings from "../app/routes/apps.$app.settings";
+import * as userPage from "../app/routes/apps.$app.users.$user";
+import * as journeyCsv from "../app/routes/apps.$app.users.$user.journey[.csv]";
+import * as userList from "../app/routes/apps.$app.users._index";
+import * as usersCsv from "../app/routes/apps.$app.users[.csv]";
 import * as apps from "../app/routes/apps._index";
 import * as logout from "../app/routes/logout";
 import { browserRequest, run, SECRET, startHarness, type Harness } from "./harness";
@@ -38,7 +47,10 @@ beforeAll(async () => {
   await createApp(h.db, "org_other", { id: "app_other", name: "Other's app" });
   await createApp(h.db, orgId, { id: "app_x", name: "X" });
   const now = new Date().toISOString();
-  await h.insertEvents([{ app_id: "app_other", type: "track", event: "Secret", message_id: "m1", anonymous_id: "z", timestamp: now, received_at: now }]);
+  await h.insertEvents([
+    { app_id: "app_other", type: "track", event: "Secret", message_id: "m1", anonymous_id: "z", timestamp: now, received_at: now },
+    { app_id: "app_x", type: "page", path: "/", message_id: "mx", anonymous_id: "u-x", session_id: "s-x", timestamp: now, received_at: now },
+  ]);
 }, 120_000);
 
 afterAll(async () => h?.close());
@@ -58,6 +70,15 @@ async function settingsAction(session: string, form: Record<string, string>, app
   if (!app) await createApp(h.db, orgId, { id, name: "Matrix" });
   return run(() => settings.action({ request: browserRequest(`/apps/${id}/settings`, { session, form }), params: { app: id }, context: h.context }));
 }
+
+type Loader = (args: { request: Request; params: Record<string, string>; context: typeof h.context }) => Promise<unknown>;
+
+/** A GET of an app-scoped view or export of app_x, or of a user or session the app has. */
+function read(name: string, loader: Loader, path: string, params: Record<string, string>, allowed: readonly Role[], okStatus = 200): Case {
+  return { name, allowed, okStatus, call: (s) => run(() => loader({ request: browserRequest(path, { session: s }), params: { app: "app_x", ...params }, context: h.context })) };
+}
+
+const EXPORTERS: readonly Role[] = ["owner", "admin", "developer", "analyst"];
 
 const CASES: Case[] = [
   { name: "GET /apps", allowed: ALL, okStatus: 200, call: (s) => run(() => apps.loader({ request: browserRequest("/apps", { session: s }), params: {}, context: h.context })) },
@@ -92,6 +113,15 @@ const CASES: Case[] = [
     okStatus: 200,
     call: (s) => run(() => eventsCsv.loader({ request: browserRequest("/apps/app_x/events.csv?range=24h", { session: s }), params: { app: "app_x" }, context: h.context })),
   },
+  read("GET /apps/:app/overview.csv", overviewCsv.loader, "/apps/app_x/overview.csv?range=24h", {}, EXPORTERS),
+  read("GET /apps/:app/users", userList.loader, "/apps/app_x/users?range=24h&q=x", {}, ALL),
+  read("GET /apps/:app/users/:user", userPage.loader, "/apps/app_x/users/u-x?range=24h", { user: "u-x" }, ALL),
+  read("GET /apps/:app/users.csv", usersCsv.loader, "/apps/app_x/users.csv?range=24h", {}, EXPORTERS),
+  read("GET /apps/:app/users/:user/journey.csv", journeyCsv.loader, "/apps/app_x/users/u-x/journey.csv", { user: "u-x" }, EXPORTERS),
+  read("GET /apps/:app/sessions", sessionList.loader, "/apps/app_x/sessions?range=24h&bounced=1", {}, ALL),
+  read("GET /apps/:app/sessions/:session", sessionDetail.loader, "/apps/app_x/sessions/s-x", { session: "s-x" }, ALL),
+  read("GET /apps/:app/sessions.csv", sessionsCsv.loader, "/apps/app_x/sessions.csv?range=24h", {}, EXPORTERS),
+  read("GET /apps/:app/sessions/:session/events.csv", sessionEventsCsv.loader, "/apps/app_x/sessions/s-x/events.csv", { session: "s-x" }, EXPORTERS),
   {
     name: "GET /apps/:app/settings",
     allowed: ALL,
@@ -126,7 +156,12 @@ const CASES: Case[] = [
     },
   },
   // Last: signing out voids the role's session.
-  { name: "POST /logout", allowed: ALL, okStatus: 302, call: (s) => run(() => logout.action({ request: browserRequest("/logout", { session: s, form: {} }), params: {}, context: h.context })) },
+  {
+    name: "POST /logout",
+    allowed: ALL,
+    okStatus: 302,
+    call: (s) => run(() => logout.action({ request: browserRequest("/logout", { session: s, form: {} }), params: {}, context: h.context })),
+  },
 ];
 
 describe("route × role matrix", () => {
@@ -157,14 +192,25 @@ describe("organisation boundaries", () => {
     for (const call of [
       () => events.loader({ request: browserRequest("/apps/app_x/events", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => eventsCsv.loader({ request: browserRequest("/apps/app_x/events.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => userList.loader({ request: browserRequest("/apps/app_x/users", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => userPage.loader({ request: browserRequest("/apps/app_x/users/u-x", { session: outsider }), params: { app: "app_x", user: "u-x" }, context: h.context }),
+      () => sessionList.loader({ request: browserRequest("/apps/app_x/sessions", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => sessionDetail.loader({ request: browserRequest("/apps/app_x/sessions/s-x", { session: outsider }), params: { app: "app_x", session: "s-x" }, context: h.context }),
+      () => sessionsCsv.loader({ request: browserRequest("/apps/app_x/sessions.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
     ]) {
       expect((await run(call)).status).toBe(404);
     }
     const write = await run(() =>
-      settings.action({ request: browserRequest("/apps/app_x/settings", { session: outsider, form: { intent: "create-key", name: "steal" } }), params: { app: "app_x" }, context: h.context }),
+      settings.action({
+        request: browserRequest("/apps/app_x/settings", { session: outsider, form: { intent: "create-key", name: "steal" } }),
+        params: { app: "app_x" },
+        context: h.context,
+      }),
     );
     expect(write.status).toBe(404);
-    const list = (await (await run(() => apps.loader({ request: browserRequest("/apps", { session: outsider }), params: {}, context: h.context }))).json()) as { apps: Array<{ id: string }> };
+    const list = (await (await run(() => apps.loader({ request: browserRequest("/apps", { session: outsider }), params: {}, context: h.context }))).json()) as {
+      apps: Array<{ id: string }>;
+    };
     expect(list.apps.map((a) => a.id)).toEqual(["app_other"]);
   });
 

@@ -1,0 +1,83 @@
+// A uPlot bar chart over labelled buckets (histograms). Like TimeChart, uPlot is loaded in an
+// effect: the server renders the frame and the browser draws the bars.
+import { useEffect, useRef } from "react";
+import type uPlotType from "uplot";
+
+export interface BarBucket {
+  label: string;
+  n: number;
+}
+
+export function BarChart({
+  title,
+  buckets,
+  color = "#2563eb",
+  height = 200,
+  unit = "sessions",
+}: {
+  title: string;
+  buckets: readonly BarBucket[];
+  color?: string;
+  height?: number;
+  unit?: string;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const empty = buckets.every((b) => b.n === 0);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || empty) return;
+    let plot: uPlotType | null = null;
+    let cancelled = false;
+    const resize = () => plot?.setSize({ width: el.clientWidth, height });
+    void import("uplot").then(({ default: uPlot }) => {
+      if (cancelled) return;
+      const xs = buckets.map((_, i) => i);
+      const bars = uPlot.paths.bars?.({ size: [0.7, 80] });
+      const opts: uPlotType.Options = {
+        width: el.clientWidth,
+        height,
+        legend: { show: false },
+        scales: { x: { time: false, range: (): [number, number] => [-0.5, buckets.length - 0.5] } },
+        axes: [
+          { stroke: "#64748b", grid: { show: false }, splits: () => xs, values: (_u: uPlotType, splits: number[]) => splits.map((i) => buckets[i]?.label ?? "") },
+          { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
+        ],
+        series: [{}, { label: unit, stroke: color, fill: `${color}99`, width: 1, paths: bars, points: { show: false } }],
+      };
+      plot = new uPlot(opts, [xs, buckets.map((b) => b.n)], el);
+      el.dataset.drawn = "true";
+      window.addEventListener("resize", resize);
+    });
+    return () => {
+      cancelled = true;
+      window.removeEventListener("resize", resize);
+      plot?.destroy();
+    };
+  }, [buckets, color, height, empty, unit]);
+
+  return (
+    <section className="card chart" aria-label={title}>
+      <h2>{title}</h2>
+      {empty ? (
+        <div className="empty" style={{ height }}>
+          <p>Nothing in this range yet.</p>
+        </div>
+      ) : (
+        <>
+          <div ref={box} className="chart-box" data-chart={title} style={{ minHeight: height }} />
+          <table className="sr-only">
+            <tbody>
+              {buckets.map((b) => (
+                <tr key={b.label}>
+                  <th>{b.label}</th>
+                  <td>{b.n}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}

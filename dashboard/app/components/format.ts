@@ -1,0 +1,22 @@
+// How numbers, times and durations read across the views.
+
+/** `2026-04-20 10:00:00.123` (UTC). */
+export const utcTime = (ms: number): string => new Date(ms).toISOString().replace("T", " ").slice(0, 23);
+
+/** `2026-04-20 10:00` (UTC). */
+export const utcMinute = (ms: number): string => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
+
+/** `1,234`, or `2.5` below ten. */
+export const count = (n: number): string => n.toLocaleString("en", { maximumFractionDigits: n < 10 ? 2 : 0 });
+
+/** `0 s`, `42 s`, `3 min 05 s`, `2 h 07 min`. */
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+/** `12.5 %`. */
+export const percent = (ratio: number): string => `${(ratio * 100).toLocaleString("en", { maximumFractionDigits: 1 })} %`;

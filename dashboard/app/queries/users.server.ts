@@ -1,0 +1,211 @@
+// Users from the `user_profiles` summaries of 0005_sessions_users.sql (search and list), and
+// one user's profile and journey. A user is their user id, or their anonymous id until they
+// are identified; an identified user's journey includes what they did anonymously before,
+// through the anonymous ids their events carried.
+import type { DashboardEnv } from "../env.server";
+import { queryApp, type Params } from "./clickhouse.server";
+import { dimsSql, parseDims, type Dims } from "./dims";
+import type { TimeRange } from "./range";
+import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
+
+export const USER_PAGE_SIZE = 50;
+export const USER_EXPORT_CAP = 10_000;
+export const JOURNEY_CAP = 500;
+
+export interface UserFilters {
+  dims: Dims;
+  /** Part of a user id or anonymous id (case-insensitive), or an exact anonymous id. */
+  q: string;
+}
+
+export function parseUserFilters(url: URL): UserFilters {
+  return { dims: parseDims(url), q: (url.searchParams.get("q") ?? "").trim().slice(0, 200) };
+}
+
+export interface UserRow {
+  key: string;
+  /** Set once the user was identified. */
+  userId: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** Lifetime counts (the summaries keep 365 days). */
+  events: number;
+  sessions: number;
+  platform: string;
+  country: string;
+}
+
+/** Users of `app` last seen in the range (or later), matching the search and filters. */
+function usersSql(range: TimeRange, f: UserFilters): { sql: string; params: Params } {
+  const d = dimsSql(f.dims);
+  const params: Params = { from: range.from, to: range.to, ...d.params };
+  let search = "";
+  if (f.q) {
+    // A key containing the text, or the user behind an exact anonymous id (bloom-indexed).
+    search = `AND (positionCaseInsensitive(user_key, {q:String}) > 0 OR user_key IN (SELECT DISTINCT if(user_id != '', user_id, anonymous_id) FROM events WHERE app_id = {app:String} AND anonymous_id = {q:String}))`;
+    params.q = f.q;
+  }
+  const sql = `SELECT user_key AS key, max(user_id) AS uid, min(first_seen) AS first, max(last_seen) AS last, sum(events) AS n_events,
+                      uniqMerge(sessions) AS n_sessions, argMaxMerge(platform) AS platform, argMaxMerge(country) AS country
+               FROM user_profiles WHERE app_id = {app:String} ${search}
+               GROUP BY user_key
+               HAVING last >= toDateTime64({from:UInt32}, 3, 'UTC')${d.sql}`;
+  return { sql, params };
+}
+
+const ROW = `key, uid AS userId, toUnixTimestamp64Milli(first) AS firstSeenMs, toUnixTimestamp64Milli(last) AS lastSeenMs,
+  n_events AS events, n_sessions AS sessions, platform, country`;
+
+const asUser = (r: UserRow): UserRow => ({ ...r, firstSeenMs: Number(r.firstSeenMs), lastSeenMs: Number(r.lastSeenMs), events: Number(r.events), sessions: Number(r.sessions) });
+
+export interface UserCursor {
+  ts: number;
+  key: string;
+}
+
+export const userCursor = (r: UserRow): string => `${r.lastSeenMs}_${r.key}`;
+
+export interface UserPage {
+  rows: UserRow[];
+  next: string | null;
+}
+
+/** One page of users, most recently seen first, after `before` (keyset on last seen, key). */
+export async function listUsers(
+  cfg: DashboardEnv["clickhouse"],
+  app: string,
+  range: TimeRange,
+  f: UserFilters,
+  before: UserCursor | null,
+  limit = USER_PAGE_SIZE,
+): Promise<UserPage> {
+  const u = usersSql(range, f);
+  const params: Params = { ...u.params, limit: limit + 1 };
+  let keyset = "";
+  if (before) {
+    keyset = "WHERE (last, key) < (fromUnixTimestamp64Milli({cursorTs:Int64}, 'UTC'), {cursorKey:String})";
+    params.cursorTs = before.ts;
+    params.cursorKey = before.key;
+  }
+  const rows = (await queryApp<UserRow>(cfg, app, `SELECT ${ROW} FROM (${u.sql}) ${keyset} ORDER BY last DESC, key DESC LIMIT {limit:UInt32}`, params)).map(asUser);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { rows: page, next: rows.length > limit && last ? userCursor(last) : null };
+}
+
+/** Up to USER_EXPORT_CAP users for the CSV, most recently seen first. */
+export async function exportUsers(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters): Promise<UserRow[]> {
+  const u = usersSql(range, f);
+  const rows = await queryApp<UserRow>(cfg, app, `SELECT ${ROW} FROM (${u.sql}) ORDER BY last DESC, key DESC LIMIT {limit:UInt32}`, { ...u.params, limit: USER_EXPORT_CAP });
+  return rows.map(asUser);
+}
+
+/** How many users were active per day (users_daily), for the chart above the list. */
+export async function activeUsersPerDay(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, dims: Dims): Promise<Array<{ t: number; n: number }>> {
+  const d = dimsSql(dims);
+  const rows = await queryApp<{ t: number; n: number }>(
+    cfg,
+    app,
+    `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS n FROM users_daily
+     WHERE app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') AND day < toDate(toDateTime({to:UInt32}), 'UTC') + 1${d.sql}
+     GROUP BY t ORDER BY t`,
+    { from: range.from, to: range.to, ...d.params },
+  );
+  return rows.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
+}
+
+export interface Device {
+  platform: string;
+  os: string;
+  model: string;
+  browser: string;
+  appVersion: string;
+}
+
+export interface UserProfile extends UserRow {
+  anonymousIds: string[];
+  /** Identify traits folded oldest to newest: a later identify overrides a key, keeps the rest. */
+  traits: Record<string, unknown>;
+  devices: Device[];
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The profile of the user `key` in `app`, or null when the app has no such user. */
+export async function getProfile(cfg: DashboardEnv["clickhouse"], app: string, key: string): Promise<UserProfile | null> {
+  const found = await queryApp<UserRow & { anonymousIds: string[]; latestTraits: string; devices: Array<[string, string, string, string, string]> }>(
+    cfg,
+    app,
+    `SELECT user_key AS key, max(user_id) AS userId, toUnixTimestamp64Milli(min(first_seen)) AS firstSeenMs, toUnixTimestamp64Milli(max(last_seen)) AS lastSeenMs,
+            sum(events) AS events, uniqMerge(sessions) AS sessions, argMaxMerge(platform) AS platform, argMaxMerge(country) AS country,
+            groupUniqArrayMerge(50)(anonymous_ids) AS anonymousIds, argMaxMerge(traits) AS latestTraits, groupUniqArrayMerge(20)(devices) AS devices
+     FROM user_profiles WHERE app_id = {app:String} AND user_key = {key:String} GROUP BY user_key`,
+    { key },
+  );
+  const row = found[0];
+  if (!row) return null;
+  const { anonymousIds, latestTraits, devices, ...rest } = row;
+  const base = asUser(rest);
+  let traits = parseObject(latestTraits);
+  if (base.userId) {
+    // Segment clients often send only the traits that changed: fold every identify in order.
+    const history = await queryApp<{ traits: string }>(
+      cfg,
+      app,
+      `SELECT traits FROM events WHERE app_id = {app:String} AND type = 'identify' AND user_id = {uid:String} AND traits NOT IN ('', '{}')
+       ORDER BY timestamp DESC LIMIT 200`,
+      { uid: base.userId },
+    );
+    if (history.length > 0) traits = Object.assign({}, ...history.reverse().map((h) => parseObject(h.traits))) as Record<string, unknown>;
+  }
+  return {
+    ...base,
+    anonymousIds: [...anonymousIds].sort(),
+    traits,
+    devices: devices
+      .map(([platform, os, model, browser, appVersion]) => ({ platform, os, model, browser, appVersion }))
+      .sort((a, b) => `${a.platform}${a.os}${a.model}`.localeCompare(`${b.platform}${b.os}${b.model}`)),
+  };
+}
+
+/** The events of one user: by user id, plus anonymous events from before they were identified. */
+function journeySql(p: UserProfile, range: TimeRange): { sql: string; params: Params } {
+  const who = p.userId ? "(user_id = {uid:String} OR (user_id = '' AND anonymous_id IN {anon:Array(String)}))" : "(user_id = '' AND anonymous_id = {key:String})";
+  return {
+    sql: `app_id = {app:String} AND ${who} AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')`,
+    params: { uid: p.userId, anon: p.anonymousIds, key: p.key, from: range.from, to: range.to },
+  };
+}
+
+export interface Journey {
+  /** Newest first, at most JOURNEY_CAP. */
+  events: TimelineEvent[];
+  truncated: boolean;
+  /** Events per chart bucket of the range. */
+  activity: Array<{ t: number; n: number }>;
+}
+
+/** The user's events in the range, newest first, and their activity over it. */
+export async function getJourney(cfg: DashboardEnv["clickhouse"], app: string, p: UserProfile, range: TimeRange, cap = JOURNEY_CAP): Promise<Journey> {
+  const j = journeySql(p, range);
+  const [events, activity] = await Promise.all([
+    queryApp<TimelineEvent>(cfg, app, `SELECT ${TIMELINE_COLUMNS} FROM events WHERE ${j.sql} ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`, {
+      ...j.params,
+      limit: cap + 1,
+    }),
+    queryApp<{ t: number; n: number }>(
+      cfg,
+      app,
+      `SELECT toUnixTimestamp(toStartOfInterval(timestamp, toIntervalSecond({step:UInt32}))) AS t, count() AS n FROM events WHERE ${j.sql} GROUP BY t ORDER BY t`,
+      { ...j.params, step: range.step },
+    ),
+  ]);
+  return { events: events.slice(0, cap).map(asTimeline), truncated: events.length > cap, activity: activity.map((r) => ({ t: Number(r.t), n: Number(r.n) })) };
+}
