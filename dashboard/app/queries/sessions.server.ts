@@ -4,13 +4,12 @@
 // are merged here with GROUP BY session_id, so a view is right before ClickHouse merges parts.
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
+import { SESSION_EVENTS_CAP } from "./caps";
 import { dimsSql, parseDims, type Dims } from "./dims";
 import type { TimeRange } from "./range";
 
 export const SESSION_PAGE_SIZE = 50;
 export const SESSION_EXPORT_CAP = 10_000;
-/** Events shown for one session. */
-export const SESSION_EVENTS_CAP = 1_000;
 
 /**
  * A bounce: a session shorter than ten seconds with at most one page or screen view and no

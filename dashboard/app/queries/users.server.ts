@@ -4,13 +4,13 @@
 // through the anonymous ids their events carried.
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
+import { JOURNEY_CAP } from "./caps";
 import { dimsSql, parseDims, type Dims } from "./dims";
 import type { TimeRange } from "./range";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
 
 export const USER_PAGE_SIZE = 50;
 export const USER_EXPORT_CAP = 10_000;
-export const JOURNEY_CAP = 500;
 
 export interface UserFilters {
   dims: Dims;

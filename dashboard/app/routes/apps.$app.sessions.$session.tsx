@@ -9,7 +9,8 @@ import { Stat } from "../components/stat";
 import { Timeline } from "../components/timeline";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { getSession, SESSION_EVENTS_CAP } from "../queries/sessions.server";
+import { SESSION_EVENTS_CAP } from "../queries/caps";
+import { getSession } from "../queries/sessions.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Session` }];
 

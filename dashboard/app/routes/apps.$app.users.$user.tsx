@@ -13,7 +13,8 @@ import { Timeline } from "../components/timeline";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { parseRange } from "../queries/range";
-import { getJourney, getProfile, JOURNEY_CAP } from "../queries/users.server";
+import { JOURNEY_CAP } from "../queries/caps";
+import { getJourney, getProfile } from "../queries/users.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · ${data?.profile?.key ?? "User"}` }];
 
