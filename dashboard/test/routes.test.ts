@@ -10,6 +10,8 @@ import * as eventDetail from "../app/routes/apps.$app.events.$event";
 import * as events from "../app/routes/apps.$app.events._index";
 import * as eventsCsv from "../app/routes/apps.$app.events[.csv]";
 import * as overviewCsv from "../app/routes/apps.$app.overview[.csv]";
+import * as pipeline from "../app/routes/apps.$app.pipeline";
+import * as pipelineCsv from "../app/routes/apps.$app.pipeline[.csv]";
 import * as sessionDetail from "../app/routes/apps.$app.sessions.$session";
 import * as sessionEventsCsv from "../app/routes/apps.$app.sessions.$session.events[.csv]";
 import * as sessionList from "../app/routes/apps.$app.sessions._index";
@@ -122,6 +124,8 @@ const CASES: Case[] = [
   read("GET /apps/:app/sessions/:session", sessionDetail.loader, "/apps/app_x/sessions/s-x", { session: "s-x" }, ALL),
   read("GET /apps/:app/sessions.csv", sessionsCsv.loader, "/apps/app_x/sessions.csv?range=24h", {}, EXPORTERS),
   read("GET /apps/:app/sessions/:session/events.csv", sessionEventsCsv.loader, "/apps/app_x/sessions/s-x/events.csv", { session: "s-x" }, EXPORTERS),
+  read("GET /apps/:app/pipeline", pipeline.loader, "/apps/app_x/pipeline?range=24h", {}, ALL),
+  read("GET /apps/:app/pipeline.csv", pipelineCsv.loader, "/apps/app_x/pipeline.csv?range=24h", {}, EXPORTERS),
   {
     name: "GET /apps/:app/settings",
     allowed: ALL,
@@ -197,6 +201,8 @@ describe("organisation boundaries", () => {
       () => sessionList.loader({ request: browserRequest("/apps/app_x/sessions", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => sessionDetail.loader({ request: browserRequest("/apps/app_x/sessions/s-x", { session: outsider }), params: { app: "app_x", session: "s-x" }, context: h.context }),
       () => sessionsCsv.loader({ request: browserRequest("/apps/app_x/sessions.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => pipeline.loader({ request: browserRequest("/apps/app_x/pipeline", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => pipelineCsv.loader({ request: browserRequest("/apps/app_x/pipeline.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
     ]) {
       expect((await run(call)).status).toBe(404);
     }

@@ -24,6 +24,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
               Overview
             </NavLink>
             <NavLink to={`/apps/${app.id}/events`}>Events</NavLink>
+            <NavLink to={`/apps/${app.id}/pipeline`}>Pipeline</NavLink>
             <NavLink to={`/apps/${app.id}/users`}>Users</NavLink>
             <NavLink to={`/apps/${app.id}/sessions`}>Sessions</NavLink>
             <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
