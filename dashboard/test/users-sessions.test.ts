@@ -34,6 +34,7 @@ beforeAll(async () => {
   session = await ownerWithApps(h, [
     { id: "app_shop", name: "Shop" },
     { id: "app_empty", name: "Empty" },
+    { id: "app_night", name: "Night" },
   ]);
   // Session s-a: anon-1 browses, then signs in as user-1.
   const rows = [
@@ -77,6 +78,12 @@ beforeAll(async () => {
   // Two inserts: one session's rows land in separate parts, as they do from separate batches.
   await h.insertEvents(rows.slice(0, 4));
   await h.insertEvents(rows.slice(4));
+  // A session across midnight UTC, sent in two batches: one session, from its first event.
+  const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+  const night = (ms: number, path: string): Record<string, string | number> =>
+    ev({ app_id: "app_night", type: "page", path, anonymous_id: "owl", session_id: "s-night", timestamp: new Date(midnight + ms).toISOString() });
+  await h.insertEvents([night(-10_000, "/before")]);
+  await h.insertEvents([night(20_000, "/after")]);
 }, 120_000);
 
 afterAll(async () => h?.close());
@@ -183,6 +190,13 @@ describe("sessions", () => {
     expect(one.lines).toHaveLength(5);
     expect(one.lines[1]).toContain(",page,,/home,");
     expect((await csv(sessionEventsCsv, "/apps/app_shop/sessions/s-noise/events.csv", { app: "app_shop", session: "s-noise" })).res.status).toBe(404);
+  });
+
+  it("keeps a session that crosses midnight whole", async () => {
+    const { data } = await get<SessionsData>(sessions, "/apps/app_night/sessions?range=7d", { app: "app_night" });
+    expect(data.page?.rows).toHaveLength(1);
+    expect(data.page?.rows[0]).toMatchObject({ id: "s-night", events: 2, views: 2, durationMs: 30_000, entry: "/before", exit: "/after" });
+    expect(data.stats).toMatchObject({ sessions: 1, bounced: 0 });
   });
 
   it("shows an empty app as an empty list and zero sessions", async () => {

@@ -86,22 +86,47 @@ export interface SessionStats {
   series: Array<{ t: number; sessions: number; bounced: number }>;
 }
 
-/** Every session of `app` that started in the range, one row each, with the filters applied. */
+/**
+ * The days whose summary rows a range needs: its own, and the day before for sessions that
+ * crossed midnight into it. A session is taken to last under a day (the SDK ends one after 30
+ * idle minutes); an older part of a longer one is not read.
+ */
+const DAYS = "app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') - 1 AND day <= toDate(toDateTime({to:UInt32}), 'UTC') + 1";
+
+/**
+ * Every session of `app` that started in the range, one row each, with the filters applied:
+ * the cheap columns only. Entry and exit pages are merged for the page of rows shown.
+ */
 function sessionsSql(range: TimeRange, f: SessionFilters): { sql: string; params: Params } {
   const d = dimsSql(f.dims);
-  const sql = `SELECT * FROM (SELECT session_id AS id, min(started) AS start, max(ended) AS end, dateDiff('millisecond', start, end) AS duration_ms,
-             sum(events) AS events, sum(views) AS views, sum(actions) AS actions, sum(crashes) AS crashes,
-             max(user_id) AS user_id, max(anonymous_id) AS anonymous_id, toString(max(platform)) AS platform, toString(max(country)) AS country,
-             argMinMerge(entry) AS entry, argMaxMerge(exit) AS exit
-      FROM sessions WHERE app_id = {app:String}
+  const sql = `SELECT * FROM (
+      SELECT session_id AS id, min(started) AS start, max(ended) AS end, dateDiff('millisecond', start, end) AS duration_ms,
+             sum(events) AS events, sum(views) AS views, sum(actions) AS actions, toString(max(platform)) AS platform, toString(max(country)) AS country
+      FROM sessions WHERE ${DAYS}
       GROUP BY session_id
       HAVING start >= toDateTime64({from:UInt32}, 3, 'UTC') AND start < toDateTime64({to:UInt32}, 3, 'UTC')${d.sql}
     )${f.bounced ? ` WHERE ${BOUNCE}` : ""}`;
   return { sql, params: { from: range.from, to: range.to, ...d.params } };
 }
 
-const ROW = `id, toUnixTimestamp64Milli(start) AS startedMs, duration_ms AS durationMs, events, views, actions, crashes,
-  user_id AS userId, anonymous_id AS anonymousId, platform, country, entry, exit, ${BOUNCE} AS bounced`;
+/** Whole rows for the given sessions (a page of the list, or one session). */
+async function sessionRows(cfg: DashboardEnv["clickhouse"], app: string, days: string, ids: readonly string[], params: Params): Promise<SessionRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryApp<SessionRow>(
+    cfg,
+    app,
+    `SELECT id, toUnixTimestamp64Milli(start) AS startedMs, duration_ms AS durationMs, events, views, actions, crashes,
+            user_id AS userId, anonymous_id AS anonymousId, platform, country, entry, exit, ${BOUNCE} AS bounced
+     FROM (
+       SELECT session_id AS id, min(started) AS start, max(ended) AS end, dateDiff('millisecond', start, end) AS duration_ms,
+              sum(events) AS events, sum(views) AS views, sum(actions) AS actions, sum(crashes) AS crashes,
+              max(user_id) AS user_id, max(anonymous_id) AS anonymous_id, toString(max(platform)) AS platform, toString(max(country)) AS country,
+              argMinMerge(entry) AS entry, argMaxMerge(exit) AS exit
+       FROM sessions WHERE ${days} AND session_id IN {ids:Array(String)} GROUP BY session_id)`,
+    { ...params, ids },
+  );
+  return rows.map(asSession);
+}
 
 const asSession = (r: SessionRow): SessionRow => ({
   ...r,
@@ -127,34 +152,35 @@ export interface SessionPage {
   next: string | null;
 }
 
-/** One page of sessions, newest first, after `before` (keyset on start, id). */
-export async function listSessions(
-  cfg: DashboardEnv["clickhouse"],
-  app: string,
-  range: TimeRange,
-  f: SessionFilters,
-  before: SessionCursor | null,
-  limit = SESSION_PAGE_SIZE,
-): Promise<SessionPage> {
+/** Ids of the sessions in the range, newest first, after `before`, up to `limit`. */
+async function sessionIds(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters, before: SessionCursor | null, limit: number): Promise<string[]> {
   const s = sessionsSql(range, f);
-  const params: Params = { ...s.params, limit: limit + 1 };
+  const params: Params = { ...s.params, limit };
   let keyset = "";
   if (before) {
     keyset = "WHERE (start, id) < (fromUnixTimestamp64Milli({cursorTs:Int64}, 'UTC'), {cursorId:String})";
     params.cursorTs = before.ts;
     params.cursorId = before.id;
   }
-  const rows = (await queryApp<SessionRow>(cfg, app, `SELECT ${ROW} FROM (${s.sql}) ${keyset} ORDER BY start DESC, id DESC LIMIT {limit:UInt32}`, params)).map(asSession);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { rows: page, next: rows.length > limit && last ? sessionCursor(last) : null };
+  const rows = await queryApp<{ id: string }>(cfg, app, `SELECT id FROM (${s.sql}) ${keyset} ORDER BY start DESC, id DESC LIMIT {limit:UInt32}`, params);
+  return rows.map((r) => r.id);
+}
+
+const newestFirst = (a: SessionRow, b: SessionRow): number => b.startedMs - a.startedMs || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** One page of sessions, newest first, after `before` (keyset on start, id). */
+export async function listSessions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters, before: SessionCursor | null, limit = SESSION_PAGE_SIZE): Promise<SessionPage> {
+  const ids = await sessionIds(cfg, app, range, f, before, limit + 1);
+  const page = ids.slice(0, limit);
+  const rows = (await sessionRows(cfg, app, DAYS, page, { from: range.from, to: range.to })).sort(newestFirst);
+  const last = rows.at(-1);
+  return { rows, next: ids.length > limit && last ? sessionCursor(last) : null };
 }
 
 /** Up to SESSION_EXPORT_CAP sessions for the CSV, newest first. */
 export async function exportSessions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters): Promise<SessionRow[]> {
-  const s = sessionsSql(range, f);
-  const rows = await queryApp<SessionRow>(cfg, app, `SELECT ${ROW} FROM (${s.sql}) ORDER BY start DESC, id DESC LIMIT {limit:UInt32}`, { ...s.params, limit: SESSION_EXPORT_CAP });
-  return rows.map(asSession);
+  const ids = await sessionIds(cfg, app, range, f, null, SESSION_EXPORT_CAP);
+  return (await sessionRows(cfg, app, DAYS, ids, { from: range.from, to: range.to })).sort(newestFirst);
 }
 
 function bucketColumns(column: string, buckets: ReadonlyArray<{ min: number }>, prefix: string): string {
@@ -167,33 +193,28 @@ function bucketColumns(column: string, buckets: ReadonlyArray<{ min: number }>, 
     .join(", ");
 }
 
-/** Totals, bounce rate, distributions and the sessions-over-time series, in two reads. */
+type StatsRow = Record<string, number | string> & { series: [number[], number[], number[]] };
+
+/** Totals, bounce rate, distributions and the sessions-over-time series, in one pass. */
 export async function sessionStats(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters): Promise<SessionStats> {
   const s = sessionsSql(range, f);
-  const [totals, series] = await Promise.all([
-    queryApp<Record<string, number>>(
-      cfg,
-      app,
-      `SELECT count() AS sessions, countIf(${BOUNCE}) AS bounced, quantileExact(0.5)(duration_ms) AS median_ms, avg(duration_ms) AS avg_ms, avg(events) AS avg_events,
-              ${bucketColumns("duration_ms", DURATION_BUCKETS, "d")}, ${bucketColumns("events", EVENT_BUCKETS, "e")}
-       FROM (${s.sql})`,
-      s.params,
-    ),
-    queryApp<{ t: number; sessions: number; bounced: number }>(
-      cfg,
-      app,
-      `SELECT toUnixTimestamp(toStartOfInterval(start, toIntervalSecond({step:UInt32}))) AS t, count() AS sessions, countIf(${BOUNCE}) AS bounced
-       FROM (${s.sql}) GROUP BY t ORDER BY t`,
-      { ...s.params, step: range.step },
-    ),
-  ]);
-  const t = totals[0] ?? {};
+  const rows = await queryApp<StatsRow>(
+    cfg,
+    app,
+    `SELECT count() AS sessions, countIf(${BOUNCE}) AS bounced, quantileExact(0.5)(duration_ms) AS median_ms, avg(duration_ms) AS avg_ms, avg(events) AS avg_events,
+            ${bucketColumns("duration_ms", DURATION_BUCKETS, "d")}, ${bucketColumns("events", EVENT_BUCKETS, "e")},
+            sumMap([toUInt32(toUnixTimestamp(toStartOfInterval(start, toIntervalSecond({step:UInt32}))))], [toUInt64(1)], [toUInt64(${BOUNCE})]) AS series
+     FROM (${s.sql})`,
+    { ...s.params, step: range.step },
+  );
+  const t = rows[0];
   const num = (k: string): number => {
-    const v = Number(t[k] ?? 0);
+    const v = Number(t?.[k] ?? 0);
     return Number.isFinite(v) ? v : 0;
   };
   const sessions = num("sessions");
   const bounced = num("bounced");
+  const [ts, counts, bounces] = t?.series ?? [[], [], []];
   return {
     sessions,
     bounced,
@@ -203,7 +224,7 @@ export async function sessionStats(cfg: DashboardEnv["clickhouse"], app: string,
     avgEvents: sessions > 0 ? num("avg_events") : 0,
     durations: DURATION_BUCKETS.map((b, i) => ({ label: b.label, n: num(`d${i}`) })),
     eventsPerSession: EVENT_BUCKETS.map((b, i) => ({ label: b.label, n: num(`e${i}`) })),
-    series: series.map((r) => ({ t: Number(r.t), sessions: Number(r.sessions), bounced: Number(r.bounced) })),
+    series: ts.map((time, i) => ({ t: Number(time), sessions: Number(counts[i] ?? 0), bounced: Number(bounces[i] ?? 0) })),
   };
 }
 
@@ -239,16 +260,7 @@ export interface SessionDetail {
 
 /** One session of `app` with its events in order, or null when the app has no such session. */
 export async function getSession(cfg: DashboardEnv["clickhouse"], app: string, id: string): Promise<SessionDetail | null> {
-  const found = await queryApp<SessionRow>(
-    cfg,
-    app,
-    `SELECT ${ROW} FROM (SELECT session_id AS id, min(started) AS start, max(ended) AS end, dateDiff('millisecond', start, end) AS duration_ms,
-              sum(events) AS events, sum(views) AS views, sum(actions) AS actions, sum(crashes) AS crashes,
-              max(user_id) AS user_id, max(anonymous_id) AS anonymous_id, toString(max(platform)) AS platform, toString(max(country)) AS country,
-              argMinMerge(entry) AS entry, argMaxMerge(exit) AS exit
-       FROM sessions WHERE app_id = {app:String} AND session_id = {id:String} GROUP BY session_id)`,
-    { id },
-  );
+  const found = await sessionRows(cfg, app, "app_id = {app:String}", [id], {});
   const first = found[0];
   if (!first) return null;
   const session = asSession(first);

@@ -35,28 +35,50 @@ export interface UserRow {
   country: string;
 }
 
-/** Users of `app` last seen in the range (or later), matching the search and filters. */
+/**
+ * Users of `app` last seen in the range (or later), matching the search and filters, with the
+ * columns that order them. The rest of a row is merged for the page of users shown.
+ */
 function usersSql(range: TimeRange, f: UserFilters): { sql: string; params: Params } {
   const d = dimsSql(f.dims);
   const params: Params = { from: range.from, to: range.to, ...d.params };
   let search = "";
   if (f.q) {
     // A key containing the text, or the user behind an exact anonymous id (bloom-indexed).
-    search = `AND (positionCaseInsensitive(user_key, {q:String}) > 0 OR user_key IN (SELECT DISTINCT if(user_id != '', user_id, anonymous_id) FROM events WHERE app_id = {app:String} AND anonymous_id = {q:String}))`;
+    search = `AND (positionCaseInsensitive(user_key, {q:String}) > 0 OR user_key IN (
+      SELECT DISTINCT if(user_id != '', user_id, anonymous_id) FROM events WHERE app_id = {app:String} AND anonymous_id = {q:String}))`;
     params.q = f.q;
   }
-  const sql = `SELECT user_key AS key, max(user_id) AS uid, min(first_seen) AS first, max(last_seen) AS last, sum(events) AS n_events,
-                      uniqMerge(sessions) AS n_sessions, argMaxMerge(platform) AS platform, argMaxMerge(country) AS country
+  // The latest platform and country are merged for every user only when a filter needs them.
+  const dims = d.sql ? ", argMaxMerge(platform) AS platform, argMaxMerge(country) AS country" : "";
+  const sql = `SELECT user_key AS key, max(last_seen) AS last${dims}
                FROM user_profiles WHERE app_id = {app:String} ${search}
                GROUP BY user_key
                HAVING last >= toDateTime64({from:UInt32}, 3, 'UTC')${d.sql}`;
   return { sql, params };
 }
 
-const ROW = `key, uid AS userId, toUnixTimestamp64Milli(first) AS firstSeenMs, toUnixTimestamp64Milli(last) AS lastSeenMs,
-  n_events AS events, n_sessions AS sessions, platform, country`;
+/** Whole rows for the given users. */
+async function userRows(cfg: DashboardEnv["clickhouse"], app: string, keys: readonly string[]): Promise<UserRow[]> {
+  if (keys.length === 0) return [];
+  const rows = await queryApp<UserRow>(
+    cfg,
+    app,
+    `SELECT user_key AS key, max(user_id) AS userId, toUnixTimestamp64Milli(min(first_seen)) AS firstSeenMs, toUnixTimestamp64Milli(max(last_seen)) AS lastSeenMs,
+            sum(events) AS events, uniqMerge(sessions) AS sessions, argMaxMerge(platform) AS platform, argMaxMerge(country) AS country
+     FROM user_profiles WHERE app_id = {app:String} AND user_key IN {keys:Array(String)} GROUP BY user_key`,
+    { keys },
+  );
+  return rows.map(asUser).sort((a, b) => b.lastSeenMs - a.lastSeenMs || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+}
 
-const asUser = (r: UserRow): UserRow => ({ ...r, firstSeenMs: Number(r.firstSeenMs), lastSeenMs: Number(r.lastSeenMs), events: Number(r.events), sessions: Number(r.sessions) });
+const asUser = (r: UserRow): UserRow => ({
+  ...r,
+  firstSeenMs: Number(r.firstSeenMs),
+  lastSeenMs: Number(r.lastSeenMs),
+  events: Number(r.events),
+  sessions: Number(r.sessions),
+});
 
 export interface UserCursor {
   ts: number;
@@ -70,34 +92,31 @@ export interface UserPage {
   next: string | null;
 }
 
-/** One page of users, most recently seen first, after `before` (keyset on last seen, key). */
-export async function listUsers(
-  cfg: DashboardEnv["clickhouse"],
-  app: string,
-  range: TimeRange,
-  f: UserFilters,
-  before: UserCursor | null,
-  limit = USER_PAGE_SIZE,
-): Promise<UserPage> {
+/** Keys of the matching users, most recently seen first, after `before`, up to `limit`. */
+async function userKeys(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters, before: UserCursor | null, limit: number): Promise<string[]> {
   const u = usersSql(range, f);
-  const params: Params = { ...u.params, limit: limit + 1 };
+  const params: Params = { ...u.params, limit };
   let keyset = "";
   if (before) {
     keyset = "WHERE (last, key) < (fromUnixTimestamp64Milli({cursorTs:Int64}, 'UTC'), {cursorKey:String})";
     params.cursorTs = before.ts;
     params.cursorKey = before.key;
   }
-  const rows = (await queryApp<UserRow>(cfg, app, `SELECT ${ROW} FROM (${u.sql}) ${keyset} ORDER BY last DESC, key DESC LIMIT {limit:UInt32}`, params)).map(asUser);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { rows: page, next: rows.length > limit && last ? userCursor(last) : null };
+  const rows = await queryApp<{ key: string }>(cfg, app, `SELECT key FROM (${u.sql}) ${keyset} ORDER BY last DESC, key DESC LIMIT {limit:UInt32}`, params);
+  return rows.map((r) => r.key);
+}
+
+/** One page of users, most recently seen first, after `before` (keyset on last seen, key). */
+export async function listUsers(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters, before: UserCursor | null, limit = USER_PAGE_SIZE): Promise<UserPage> {
+  const keys = await userKeys(cfg, app, range, f, before, limit + 1);
+  const rows = await userRows(cfg, app, keys.slice(0, limit));
+  const last = rows.at(-1);
+  return { rows, next: keys.length > limit && last ? userCursor(last) : null };
 }
 
 /** Up to USER_EXPORT_CAP users for the CSV, most recently seen first. */
 export async function exportUsers(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters): Promise<UserRow[]> {
-  const u = usersSql(range, f);
-  const rows = await queryApp<UserRow>(cfg, app, `SELECT ${ROW} FROM (${u.sql}) ORDER BY last DESC, key DESC LIMIT {limit:UInt32}`, { ...u.params, limit: USER_EXPORT_CAP });
-  return rows.map(asUser);
+  return userRows(cfg, app, await userKeys(cfg, app, range, f, null, USER_EXPORT_CAP));
 }
 
 /** How many users were active per day (users_daily), for the chart above the list. */

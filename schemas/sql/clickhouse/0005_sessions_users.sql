@@ -47,13 +47,15 @@ SELECT app_id, toDate(timestamp) AS day, platform, country,
 FROM events
 GROUP BY app_id, day, platform, country;
 
--- One row per session once parts merge; read with min/max/sum and the -Merge functions,
--- grouped by session_id, because rows of one session from different inserts merge later.
--- A page or screen view is a "view"; a track event is an "action". Entry and exit are the
--- first and last page or screen of the session.
+-- One row per session and day once parts merge; read with min/max/sum and the -Merge functions,
+-- grouped by session_id, because rows of one session from different inserts (and days) merge
+-- only later. The day in the key lets a view read only the days of its range (and the day
+-- before, for sessions that cross midnight). A page or screen view is a "view"; a track event
+-- is an "action". Entry and exit are the first and last page or screen of the session.
 CREATE TABLE IF NOT EXISTS sessions
 (
     app_id       LowCardinality(String),
+    day          Date,
     session_id   String,
     started      SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
     ended        SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
@@ -66,32 +68,34 @@ CREATE TABLE IF NOT EXISTS sessions
     platform     SimpleAggregateFunction(max, LowCardinality(String)),
     country      SimpleAggregateFunction(max, LowCardinality(String)),
     entry        AggregateFunction(argMin, String, DateTime64(3, 'UTC')),
-    exit         AggregateFunction(argMax, String, DateTime64(3, 'UTC'))
+    exit         AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
+    INDEX idx_session session_id TYPE bloom_filter(0.01) GRANULARITY 4
 )
 ENGINE = AggregatingMergeTree
-ORDER BY (app_id, session_id)
-TTL toDateTime(ended) + INTERVAL 365 DAY
+PARTITION BY toYYYYMM(day)
+ORDER BY (app_id, day, session_id)
+TTL day + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 10000;
 
 INSERT INTO sessions
-SELECT app_id, session_id, min(timestamp), max(timestamp), count(),
+SELECT app_id, toDate(timestamp) AS day, session_id, min(timestamp), max(timestamp), count(),
        countIf(type IN ('page', 'screen')), countIf(type = 'track'), countIf(type = 'crash'),
        max(user_id), max(anonymous_id), max(platform), max(country),
        argMinStateIf(path, timestamp, type IN ('page', 'screen')),
        argMaxStateIf(path, timestamp, type IN ('page', 'screen'))
 FROM events
 WHERE session_id != ''
-GROUP BY app_id, session_id;
+GROUP BY app_id, day, session_id;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sessions_mv TO sessions AS
-SELECT app_id, session_id, min(timestamp) AS started, max(timestamp) AS ended, count() AS events,
+SELECT app_id, toDate(timestamp) AS day, session_id, min(timestamp) AS started, max(timestamp) AS ended, count() AS events,
        countIf(type IN ('page', 'screen')) AS views, countIf(type = 'track') AS actions, countIf(type = 'crash') AS crashes,
        max(user_id) AS user_id, max(anonymous_id) AS anonymous_id, max(platform) AS platform, max(country) AS country,
        argMinStateIf(path, timestamp, type IN ('page', 'screen')) AS entry,
        argMaxStateIf(path, timestamp, type IN ('page', 'screen')) AS exit
 FROM events
 WHERE session_id != ''
-GROUP BY app_id, session_id;
+GROUP BY app_id, day, session_id;
 
 -- One row per user once parts merge: the user id, or the anonymous id until one is known.
 -- Traits are the latest non-empty set sent; devices are distinct (platform, os, model,
