@@ -1,6 +1,6 @@
 import { Form } from "@remix-run/react";
-import type { ReactNode } from "react";
 import { CsrfField } from "./csrf";
+import { IntentForm } from "./intent-form";
 
 interface AppView {
   id: string;
@@ -26,19 +26,6 @@ interface Allowed {
   revokeKey: boolean;
 }
 
-function Intent({ intent, label, children, danger = false }: { intent: string; label: string; children?: ReactNode; danger?: boolean }) {
-  return (
-    <Form method="post" className="inline-form" aria-label={label}>
-      <CsrfField />
-      <input type="hidden" name="intent" value={intent} />
-      {children}
-      <button type="submit" className={danger ? "danger" : ""}>
-        {label}
-      </button>
-    </Form>
-  );
-}
-
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** Rename, settings, write keys and deletion; each part shown only to roles allowed to use it. */
@@ -52,12 +39,12 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
           Id <code>{app.id}</code>
         </p>
         {allowed.update ? (
-          <Intent intent="rename" label="Rename">
+          <IntentForm intent="rename" label="Rename">
             <label>
               Name
               <input name="name" defaultValue={app.name} required maxLength={200} />
             </label>
-          </Intent>
+          </IntentForm>
         ) : (
           <p>Name: {app.name}</p>
         )}
@@ -124,9 +111,9 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
                   <td>{k.revokedAt ? `revoked ${day(k.revokedAt)}` : "active"}</td>
                   <td>
                     {allowed.revokeKey && !k.revokedAt ? (
-                      <Intent intent="revoke-key" label="Revoke" danger>
+                      <IntentForm intent="revoke-key" label="Revoke" danger>
                         <input type="hidden" name="keyId" value={k.id} />
-                      </Intent>
+                      </IntentForm>
                     ) : null}
                   </td>
                 </tr>
@@ -135,12 +122,12 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
           </table>
         )}
         {allowed.createKey ? (
-          <Intent intent="create-key" label="Create key">
+          <IntentForm intent="create-key" label="Create key">
             <label>
               Key name
               <input name="name" maxLength={200} placeholder="web" />
             </label>
-          </Intent>
+          </IntentForm>
         ) : null}
       </section>
 
@@ -148,14 +135,14 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
         <section className="card danger-zone">
           <h2>Delete app</h2>
           <p>Its write keys stop working at once; its stored events expire with their retention.</p>
-          <Intent intent="delete" label="Delete app" danger>
+          <IntentForm intent="delete" label="Delete app" danger>
             <label>
               <span>
                 Type <code>{app.id}</code> to confirm
               </span>
               <input name="confirm" required autoComplete="off" />
             </label>
-          </Intent>
+          </IntentForm>
         </section>
       ) : null}
     </>

@@ -3,6 +3,7 @@ import { useActionData, useLoaderData } from "@remix-run/react";
 import { requireCsrf } from "../auth/csrf.server";
 import { requireApp } from "../auth/guard.server";
 import { can, type Permission } from "../auth/permissions";
+import { ActionNotice } from "../components/action-notice";
 import { AppSettingsForms } from "../components/app-settings";
 import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
@@ -83,17 +84,7 @@ export default function SettingsPage() {
   return (
     <Shell viewer={data.viewer} app={data.app}>
       <h1>Settings &amp; keys</h1>
-      {result && "error" in result ? (
-        <p className="card error" role="alert">
-          {result.error}
-        </p>
-      ) : null}
-      {result && "ok" in result ? (
-        <div className="card notice" role="status">
-          <p>{result.ok}</p>
-          {result.newKey ? <code className="new-key">{result.newKey}</code> : null}
-        </div>
-      ) : null}
+      <ActionNotice result={result} secret={result && "newKey" in result ? result.newKey : undefined} />
       <AppSettingsForms app={data.app} keys={data.keys} allowed={data.allowed} />
     </Shell>
   );
