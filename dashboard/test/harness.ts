@@ -64,9 +64,9 @@ export async function ownerWithApps(h: Harness, apps: ReadonlyArray<{ id: string
   return issueSessionToken(SECRET, owner.id, 0);
 }
 
-/** A request as a signed-in browser sends it: session and CSRF cookies, same origin. */
-export function browserRequest(path: string, opts: { session?: string; form?: Record<string, string> } = {}): Request {
-  const headers: Record<string, string> = { cookie: `__csrf=${CSRF}${opts.session ? `; __session=${opts.session}` : ""}` };
+/** A request as a signed-in browser sends it: session, CSRF and any `cookie` given, same origin. */
+export function browserRequest(path: string, opts: { session?: string; form?: Record<string, string>; cookie?: string } = {}): Request {
+  const headers: Record<string, string> = { cookie: `__csrf=${CSRF}${opts.session ? `; __session=${opts.session}` : ""}${opts.cookie ? `; ${opts.cookie}` : ""}` };
   if (!opts.form) return new Request(`${ORIGIN}${path}`, { headers });
   headers.origin = ORIGIN;
   return new Request(`${ORIGIN}${path}`, { method: "POST", headers, body: new URLSearchParams({ csrf: CSRF, ...opts.form }) });

@@ -2,7 +2,7 @@
 // what, that apps of other organisations stay invisible, and what the overview shows.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
-import { issueSessionToken } from "../app/auth/session.server";
+import { issueSessionToken, verifySessionToken } from "../app/auth/session.server";
 import { addMember, createFirstOwner } from "../app/db/accounts.server";
 import { createApp, createKey, listKeys } from "../app/db/apps.server";
 import * as overview from "../app/routes/apps.$app._index";
@@ -23,6 +23,9 @@ import * as userList from "../app/routes/apps.$app.users._index";
 import * as usersCsv from "../app/routes/apps.$app.users[.csv]";
 import * as apps from "../app/routes/apps._index";
 import * as logout from "../app/routes/logout";
+import * as membersPage from "../app/routes/org.members";
+import * as orgSettings from "../app/routes/org.settings";
+import * as orgSwitch from "../app/routes/org.switch";
 import { browserRequest, run, SECRET, startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -71,6 +74,28 @@ async function settingsAction(session: string, form: Record<string, string>, app
   const id = app ?? fresh();
   if (!app) await createApp(h.db, orgId, { id, name: "Matrix" });
   return run(() => settings.action({ request: browserRequest(`/apps/${id}/settings`, { session, form }), params: { app: id }, context: h.context }));
+}
+
+const MANAGERS: readonly Role[] = ["owner", "admin"];
+
+const membersAction = (session: string, form: Record<string, string>) =>
+  run(() => membersPage.action({ request: browserRequest("/org/members", { session, form }), params: {}, context: h.context }));
+
+/** A new viewer in Acme, for a role change or removal to act on. */
+const target = async (): Promise<string> => (await addMember(h.db, orgId, { email: `target${++n}@example.com`, name: "T", password: "target-password-1", role: "viewer" })).id;
+
+const userOf = async (session: string): Promise<string> => (await verifySessionToken(SECRET, session))?.userId ?? "";
+
+/** A new organisation with another owner; the session's user joins it with their role in Acme. */
+async function secondOrg(session: string): Promise<string> {
+  const id = `org_t${++n}`;
+  await h.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?, 'Second', ?)").bind(id, Date.now()).run();
+  await addMember(h.db, id, { email: `second-owner${n}@example.com`, name: "S", password: "second-password-1", role: "owner" });
+  await h.db
+    .prepare("INSERT INTO memberships (org_id, user_id, role, created_at) SELECT ?, user_id, role, ? FROM memberships WHERE org_id = ? AND user_id = ? ON CONFLICT DO NOTHING")
+    .bind(id, Date.now(), orgId, await userOf(session))
+    .run();
+  return id;
 }
 
 type Loader = (args: { request: Request; params: Record<string, string>; context: typeof h.context }) => Promise<unknown>;
@@ -158,6 +183,34 @@ const CASES: Case[] = [
       await createApp(h.db, orgId, { id, name: "Doomed" });
       return settingsAction(s, { intent: "delete", confirm: id }, id);
     },
+  },
+  { name: "GET /org/members", allowed: ALL, okStatus: 200, call: (s) => run(() => membersPage.loader({ request: browserRequest("/org/members", { session: s }), params: {}, context: h.context })) },
+  { name: "change a member's role", allowed: MANAGERS, okStatus: 200, call: async (s) => membersAction(s, { intent: "role", userId: await target(), role: "analyst" }) },
+  { name: "remove a member", allowed: MANAGERS, okStatus: 200, call: async (s) => membersAction(s, { intent: "remove", userId: await target() }) },
+  { name: "GET /org/settings", allowed: ALL, okStatus: 200, call: (s) => run(() => orgSettings.loader({ request: browserRequest("/org/settings", { session: s }), params: {}, context: h.context })) },
+  {
+    name: "rename the organisation",
+    allowed: ["owner"],
+    okStatus: 200,
+    call: (s) => run(() => orgSettings.action({ request: browserRequest("/org/settings", { session: s, form: { intent: "rename", name: "Acme" } }), params: {}, context: h.context })),
+  },
+  {
+    // In a second organisation, chosen by the org cookie, so the role stays in Acme.
+    name: "leave an organisation",
+    allowed: ALL,
+    okStatus: 302,
+    call: async (s) => {
+      const second = await secondOrg(s);
+      return run(() =>
+        orgSettings.action({ request: browserRequest("/org/settings", { session: s, cookie: `__org=${second}`, form: { intent: "leave" } }), params: {}, context: h.context }),
+      );
+    },
+  },
+  {
+    name: "POST /org/switch",
+    allowed: ALL,
+    okStatus: 302,
+    call: (s) => run(() => orgSwitch.action({ request: browserRequest("/org/switch", { session: s, form: { org: orgId } }), params: {}, context: h.context })),
   },
   // Last: signing out voids the role's session.
   {

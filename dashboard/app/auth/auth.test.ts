@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { requireCsrf } from "./csrf.server";
 import { hashPassword, verifyPassword } from "./password.server";
-import { can, ROLES } from "./permissions";
+import { can, canGrant, ROLES } from "./permissions";
 import { issueSessionToken, rotateSession, sessionCookie, verifySessionToken } from "./session.server";
 
 const SECRET = "a-test-secret-that-is-long-enough-000000";
@@ -82,5 +82,14 @@ describe("roles", () => {
     expect(ROLES.filter((r) => can(r, "org:update"))).toEqual(["owner"]);
     for (const p of ["app:create", "app:update", "app:delete", "key:create", "key:revoke", "member:invite", "data:export"] as const) expect(can("viewer", p)).toBe(false);
     expect(ROLES.every((r) => can(r, "data:read"))).toBe(true);
+  });
+});
+
+describe("granting roles", () => {
+  it("lets owners grant every role and admins every role but owner", () => {
+    expect(ROLES.filter((r) => canGrant("owner", r))).toEqual(ROLES);
+    expect(ROLES.filter((r) => canGrant("admin", r))).toEqual(["admin", "developer", "analyst", "viewer"]);
+    expect(canGrant("developer", "viewer")).toBe(true);
+    expect(canGrant("developer", "admin")).toBe(false);
   });
 });

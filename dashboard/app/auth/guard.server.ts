@@ -1,11 +1,19 @@
 // Who is asking and what they may do. Every loader and action starts with requirePermission
 // (or requireApp for app-scoped routes), which answers 302 to the sign-in page, 403 or 404.
+// Memberships are read on every request, so a removed or demoted member loses access at once.
 import { redirect } from "@remix-run/cloudflare";
-import { getUser, primaryMembership } from "../db/accounts.server";
+import { intentOf } from "../context.server";
+import { getUser, type User } from "../db/accounts.server";
 import { getApp, type AppDetails } from "../db/apps.server";
+import { listMemberships } from "../db/members.server";
 import type { DashboardEnv } from "../env.server";
+import { requireCsrf } from "./csrf.server";
 import { can, type Permission, type Role } from "./permissions";
-import { readCookie, SESSION_COOKIE, verifySessionToken } from "./session.server";
+import { cookieHeader, readCookie, SESSION_COOKIE, verifySessionToken } from "./session.server";
+
+/** The organisation the viewer last switched to; only a hint, checked against memberships. */
+export const ORG_COOKIE = "__org";
+const ORG_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
 
 export interface Viewer {
   userId: string;
@@ -14,20 +22,44 @@ export interface Viewer {
   orgId: string;
   orgName: string;
   role: Role;
+  /** Every organisation the viewer belongs to, for the switcher. */
+  orgs: Array<{ id: string; name: string }>;
 }
 
-/** The signed-in member, or null (no cookie, bad or expired token, signed out, no organisation). */
-export async function getViewer(request: Request, env: DashboardEnv): Promise<Viewer | null> {
+/** The signed-in user, member of any organisation or none; null for no cookie or a bad, expired or signed-out token. */
+export async function getSessionUser(request: Request, env: DashboardEnv): Promise<User | null> {
   const token = readCookie(request, SESSION_COOKIE);
   if (!token) return null;
   const claims = await verifySessionToken(env.sessionSecret, token);
   if (!claims) return null;
   const user = await getUser(env.db, claims.userId);
-  if (!user || user.sessionVersion !== claims.version) return null;
-  const membership = await primaryMembership(env.db, user.id);
-  if (!membership) return null;
-  return { userId: user.id, email: user.email, name: user.name, ...membership };
+  return user && user.sessionVersion === claims.version ? user : null;
 }
+
+/**
+ * The signed-in member in their current organisation: the one the org cookie names while they
+ * still belong to it, else the first they joined. Null when signed out or in no organisation.
+ */
+export async function getViewer(request: Request, env: DashboardEnv): Promise<Viewer | null> {
+  const user = await getSessionUser(request, env);
+  if (!user) return null;
+  const memberships = await listMemberships(env.db, user.id);
+  const remembered = readCookie(request, ORG_COOKIE);
+  const current = memberships.find((m) => m.orgId === remembered) ?? memberships[0];
+  if (!current) return null;
+  return {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    orgId: current.orgId,
+    orgName: current.orgName,
+    role: current.role,
+    orgs: memberships.map((m) => ({ id: m.orgId, name: m.orgName })),
+  };
+}
+
+/** `Set-Cookie` that makes `orgId` the current organisation. */
+export const currentOrgCookie = (request: Request, orgId: string): string => cookieHeader(request, ORG_COOKIE, orgId, ORG_COOKIE_MAX_AGE);
 
 /** The viewer if allowed `permission`; otherwise a redirect to sign in, or 403. */
 export async function requirePermission(request: Request, env: DashboardEnv, permission: Permission): Promise<Viewer> {
@@ -38,6 +70,22 @@ export async function requirePermission(request: Request, env: DashboardEnv, per
   }
   if (!can(viewer.role, permission)) throw new Response(`Your role (${viewer.role}) does not allow this`, { status: 403 });
   return viewer;
+}
+
+/**
+ * For an action whose forms each carry an `intent`: the form, the intent (400 when unknown), and
+ * the viewer if the intent's permission allows it and the CSRF token matches.
+ */
+export async function requireIntent<K extends string>(
+  request: Request,
+  env: DashboardEnv,
+  intents: Readonly<Record<K, Permission>>,
+): Promise<{ viewer: Viewer; form: FormData; intent: K }> {
+  const form = await request.formData();
+  const intent = intentOf(form, intents);
+  const viewer = await requirePermission(request, env, intents[intent]);
+  requireCsrf(request, form);
+  return { viewer, form, intent };
 }
 
 /** requirePermission, and the app, which must belong to the viewer's organisation (else 404). */

@@ -35,6 +35,15 @@ export function can(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
 }
 
+/**
+ * Whether `actor` may give `role` to someone or change or remove someone who has it: only roles
+ * with no permission the actor lacks, so admins manage admins and below and only owners touch
+ * owners. `canGrant("admin", "owner") === false`
+ */
+export function canGrant(actor: Role, role: Role): boolean {
+  return ROLE_PERMISSIONS[role].every((p) => can(actor, p));
+}
+
 export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);
 }

@@ -1,14 +1,17 @@
 import { Form, Link, NavLink } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { CsrfField } from "./csrf";
+import { OrgSwitcher } from "./org-switcher";
 
 export interface ShellViewer {
   email: string;
+  orgId: string;
   orgName: string;
   role: string;
+  orgs: ReadonlyArray<{ id: string; name: string }>;
 }
 
-/** The frame of every signed-in page: organisation, app tabs, who is signed in, sign-out. */
+/** The frame of every signed-in page: organisation (and switcher), app tabs, members, who is signed in, sign-out. */
 export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { id: string; name: string }; children: ReactNode }) {
   return (
     <div className="shell">
@@ -16,7 +19,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
         <Link to="/apps" className="brand">
           edge-telemetry
         </Link>
-        <span className="org">{viewer.orgName}</span>
+        <OrgSwitcher orgId={viewer.orgId} orgName={viewer.orgName} orgs={viewer.orgs} />
         {app ? (
           <nav className="tabs" aria-label="App views">
             <span className="app-name">{app.name}</span>
@@ -31,6 +34,10 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
           </nav>
         ) : null}
         <span className="spacer" />
+        <nav className="tabs" aria-label="Organisation">
+          <NavLink to="/org/members">Members</NavLink>
+          <NavLink to="/org/settings">Organisation</NavLink>
+        </nav>
         <span className="who">
           {viewer.email} <span className="role">{viewer.role}</span>
         </span>

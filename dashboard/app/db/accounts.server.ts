@@ -1,5 +1,5 @@
-// Users, organisations and memberships in D1.
-import { isRole, type Role } from "../auth/permissions";
+// Users in D1, and the first owner's organisation (db/members.server.ts has the rest).
+import type { Role } from "../auth/permissions";
 import { hashPassword } from "../auth/password.server";
 import { randomHex } from "./ids.server";
 
@@ -9,12 +9,6 @@ export interface User {
   name: string;
   passwordHash: string;
   sessionVersion: number;
-}
-
-export interface Membership {
-  orgId: string;
-  orgName: string;
-  role: Role;
 }
 
 interface UserRow {
@@ -40,16 +34,6 @@ export async function findUserByEmail(db: D1Database, email: string): Promise<Us
 export async function getUser(db: D1Database, id: string): Promise<User | null> {
   const row = await db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).bind(id).first<UserRow>();
   return row ? toUser(row) : null;
-}
-
-/** The user's first organisation and role in it, or null when the user belongs to none. */
-export async function primaryMembership(db: D1Database, userId: string): Promise<Membership | null> {
-  const row = await db
-    .prepare("SELECT m.org_id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY m.created_at, m.org_id LIMIT 1")
-    .bind(userId)
-    .first<{ org_id: string; name: string; role: string }>();
-  if (!row || !isRole(row.role)) return null;
-  return { orgId: row.org_id, orgName: row.name, role: row.role };
 }
 
 /** Voids every session token issued so far for the user. */

@@ -2,13 +2,13 @@ import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireCsrf } from "../auth/csrf.server";
 import { getViewer } from "../auth/guard.server";
-import { DECOY_HASH, verifyPassword } from "../auth/password.server";
-import { clearLoginFailures, loginBlocked, recordLoginFailure } from "../auth/rate-limit.server";
 import { issueSessionToken, sessionCookie } from "../auth/session.server";
+import { checkPassword, clientIp } from "../auth/sign-in.server";
 import { CsrfField } from "../components/csrf";
 import { FormError } from "../components/form-error";
 import { envOf, field } from "../context.server";
-import { findUserByEmail, hasAnyUser } from "../db/accounts.server";
+import { hasAnyUser } from "../db/accounts.server";
+import { listMemberships } from "../db/members.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · edge-telemetry" }];
 
@@ -29,20 +29,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   requireCsrf(request, form);
   const email = field(form, "email").toLowerCase();
-  const password = form.get("password");
-  const ip = request.headers.get("cf-connecting-ip") ?? "local";
-  if (!email || typeof password !== "string" || !password) return json({ error: "Enter your e-mail and password." }, { status: 400 });
-  if (await loginBlocked(env.db, email, ip)) {
-    return json({ error: "Too many failed sign-ins. Wait 15 minutes and try again." }, { status: 429, headers: { "retry-after": "900" } });
+  const checked = await checkPassword(env.db, email, form.get("password"), clientIp(request));
+  if ("error" in checked) return json({ error: checked.error }, { status: checked.status, headers: checked.status === 429 ? { "retry-after": "900" } : {} });
+  const user = checked.user;
+  // Without an organisation every page would send them back here.
+  if ((await listMemberships(env.db, user.id)).length === 0) {
+    return json({ error: "Your account no longer belongs to any organisation. Ask an owner or admin for a new invitation." }, { status: 403 });
   }
-  const user = await findUserByEmail(env.db, email);
-  // Unknown e-mails cost the same hashing time as known ones.
-  const ok = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
-  if (!user || !ok) {
-    await recordLoginFailure(env.db, email, ip);
-    return json({ error: "That e-mail and password do not match an account." }, { status: 401 });
-  }
-  await clearLoginFailures(env.db, email);
   const token = await issueSessionToken(env.sessionSecret, user.id, user.sessionVersion);
   return redirect(safeNext(field(form, "next") || null), { headers: { "set-cookie": sessionCookie(request, token) } });
 }
