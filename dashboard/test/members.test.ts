@@ -21,7 +21,8 @@ afterAll(async () => h?.close());
 interface MembersData {
   viewer: { userId: string; orgId: string; orgName: string; role: string; orgs: Array<{ id: string; name: string }> };
   members: Array<{ userId: string; email: string; name: string; role: string; joinedAt: number }>;
-  allowed: { update: boolean };
+  invitations: unknown[] | null;
+  allowed: { update: boolean; invite: boolean };
   grantable: string[];
 }
 
@@ -53,10 +54,11 @@ describe("members page", () => {
       [viewer.email, "viewer"],
     ]);
     expect(seen.members.every((m) => m.name !== "" && m.joinedAt > Date.now() - 60_000)).toBe(true);
-    expect(seen.allowed).toEqual({ update: false });
+    expect(seen.allowed).toEqual({ update: false, invite: false });
+    expect(seen.invitations).toBeNull();
 
     const asAdmin = await bodyOf<MembersData>(await membersLoader(admin.session));
-    expect(asAdmin.allowed).toEqual({ update: true });
+    expect(asAdmin.allowed).toEqual({ update: true, invite: true });
     expect(asAdmin.grantable).toEqual(["admin", "developer", "analyst", "viewer"]);
     expect((await bodyOf<MembersData>(await membersLoader(owner.session))).grantable).toContain("owner");
   });

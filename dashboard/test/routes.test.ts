@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
 import { issueSessionToken, verifySessionToken } from "../app/auth/session.server";
-import { addMember, createFirstOwner } from "../app/db/accounts.server";
+import { addMember, createFirstOwner, getUser } from "../app/db/accounts.server";
 import { createApp, createKey, listKeys } from "../app/db/apps.server";
+import { createInvitation } from "../app/db/invitations.server";
 import * as overview from "../app/routes/apps.$app._index";
 import * as eventDetail from "../app/routes/apps.$app.events.$event";
 import * as events from "../app/routes/apps.$app.events._index";
@@ -22,6 +23,7 @@ import * as journeyCsv from "../app/routes/apps.$app.users.$user.journey[.csv]";
 import * as userList from "../app/routes/apps.$app.users._index";
 import * as usersCsv from "../app/routes/apps.$app.users[.csv]";
 import * as apps from "../app/routes/apps._index";
+import * as invitePage from "../app/routes/invite.$token";
 import * as logout from "../app/routes/logout";
 import * as membersPage from "../app/routes/org.members";
 import * as orgSettings from "../app/routes/org.settings";
@@ -30,6 +32,7 @@ import { browserRequest, run, SECRET, startHarness, type Harness } from "./harne
 
 let h: Harness;
 let orgId = "";
+let ownerId = "";
 const sessions = new Map<Role, string>();
 let outsider = "";
 let n = 0;
@@ -41,6 +44,7 @@ beforeAll(async () => {
   if (!owner) throw new Error("no owner");
   const org = await h.db.prepare("SELECT org_id FROM memberships WHERE user_id = ?").bind(owner.id).first<{ org_id: string }>();
   orgId = org?.org_id ?? "";
+  ownerId = owner.id;
   sessions.set("owner", await issueSessionToken(SECRET, owner.id, 0));
   for (const role of ROLES.filter((r) => r !== "owner")) {
     const u = await addMember(h.db, orgId, { email: `${role}@example.com`, name: role, password: `${role}-password-1`, role });
@@ -185,6 +189,18 @@ const CASES: Case[] = [
     },
   },
   { name: "GET /org/members", allowed: ALL, okStatus: 200, call: (s) => run(() => membersPage.loader({ request: browserRequest("/org/members", { session: s }), params: {}, context: h.context })) },
+  { name: "invite a member", allowed: MANAGERS, okStatus: 200, call: (s) => membersAction(s, { intent: "invite", email: `invitee${++n}@example.com`, role: "viewer" }) },
+  {
+    name: "revoke an invitation",
+    allowed: MANAGERS,
+    okStatus: 200,
+    call: async (s) => {
+      const email = `revoked${++n}@example.com`;
+      await createInvitation(h.db, orgId, { email, role: "viewer", invitedBy: ownerId });
+      const row = await h.db.prepare("SELECT id FROM invitations WHERE org_id = ? AND email = ?").bind(orgId, email).first<{ id: string }>();
+      return membersAction(s, { intent: "revoke-invitation", invitationId: row?.id ?? "" });
+    },
+  },
   { name: "change a member's role", allowed: MANAGERS, okStatus: 200, call: async (s) => membersAction(s, { intent: "role", userId: await target(), role: "analyst" }) },
   { name: "remove a member", allowed: MANAGERS, okStatus: 200, call: async (s) => membersAction(s, { intent: "remove", userId: await target() }) },
   { name: "GET /org/settings", allowed: ALL, okStatus: 200, call: (s) => run(() => orgSettings.loader({ request: browserRequest("/org/settings", { session: s }), params: {}, context: h.context })) },
@@ -211,6 +227,28 @@ const CASES: Case[] = [
     allowed: ALL,
     okStatus: 302,
     call: (s) => run(() => orgSwitch.action({ request: browserRequest("/org/switch", { session: s, form: { org: orgId } }), params: {}, context: h.context })),
+  },
+  {
+    // Anyone holding a link may open it; here it is someone else's.
+    name: "GET /invite/:token",
+    allowed: ALL,
+    okStatus: 200,
+    call: async (s) => {
+      const { token } = await createInvitation(h.db, orgId, { email: `someone${++n}@example.com`, role: "viewer", invitedBy: ownerId });
+      return run(() => invitePage.loader({ request: browserRequest(`/invite/${token}`, { session: s }), params: { token }, context: h.context }));
+    },
+  },
+  {
+    name: "accept an invitation",
+    allowed: ALL,
+    okStatus: 302,
+    call: async (s) => {
+      const id = `org_t${++n}`;
+      await h.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?, 'Inviting', ?)").bind(id, Date.now()).run();
+      const user = await getUser(h.db, await userOf(s));
+      const { token } = await createInvitation(h.db, id, { email: user?.email ?? "", role: "viewer", invitedBy: ownerId });
+      return run(() => invitePage.action({ request: browserRequest(`/invite/${token}`, { session: s, form: { intent: "join" } }), params: { token }, context: h.context }));
+    },
   },
   // Last: signing out voids the role's session.
   {

@@ -11,6 +11,14 @@ interface MemberView {
   joinedAt: number;
 }
 
+interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  expiresAt: number;
+}
+
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 function RoleSelect({ roles, current, label }: { roles: readonly Role[]; current: Role; label: ReactNode }) {
@@ -94,5 +102,58 @@ export function MembersTable({ members, viewerId, canUpdate, grantable }: { memb
       </table>
       {canUpdate ? null : <p className="muted small">Owners and admins change roles and remove members.</p>}
     </section>
+  );
+}
+
+/** Inviting by e-mail (a link to pass on, since nothing sends mail) and the pending invitations. */
+export function InvitationsSection({ invitations, grantable }: { invitations: InvitationView[]; grantable: readonly Role[] }) {
+  const invitable = grantable.filter((r) => r !== "owner");
+  return (
+    <>
+      <section className="card">
+        <h2>Invite someone</h2>
+        <IntentForm intent="invite" label="Create invitation link">
+          <label>
+            E-mail
+            <input name="email" type="email" required maxLength={254} autoComplete="off" placeholder="name@example.com" />
+          </label>
+          <RoleSelect roles={invitable} current="viewer" label="Role" />
+        </IntentForm>
+        <p className="muted small">Nothing is e-mailed: you get a link to send yourself. It works once, only for that address, for 7 days.</p>
+      </section>
+      <section className="card">
+        <h2>Pending invitations</h2>
+        {invitations.length === 0 ? (
+          <p className="muted">No pending invitations. Links that were used, revoked or expired leave this list.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>e-mail</th>
+                <th>role</th>
+                <th>invited by</th>
+                <th>expires</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {invitations.map((i) => (
+                <tr key={i.id}>
+                  <td>{i.email}</td>
+                  <td>{i.role}</td>
+                  <td>{i.invitedBy ?? <span className="muted">—</span>}</td>
+                  <td>{day(i.expiresAt)}</td>
+                  <td>
+                    <IntentForm intent="revoke-invitation" label="Revoke" title={`Revoke the invitation for ${i.email}`} danger>
+                      <input type="hidden" name="invitationId" value={i.id} />
+                    </IntentForm>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </>
   );
 }
