@@ -39,6 +39,9 @@ const top = (column: string, table: "events_hourly" | "pages_hourly", dims: stri
   return `SELECT toString(${column}) AS key, toUInt64(sum(${measure})) AS n FROM ${table} WHERE ${HOURS}${dims} ${extra} GROUP BY key ORDER BY n DESC, key LIMIT 10`;
 };
 
+/** Daily users and sessions: by platform and country only when a filter needs them. */
+export const usersTable = (dims: string): string => (dims ? "users_daily_dims" : "users_daily");
+
 function eventSeriesQuery(step: number, dims: string): string {
   if (step === 60) {
     return `SELECT toUnixTimestamp(minute) AS t, toUInt64(sum(events)) AS n FROM events_minutely
@@ -65,13 +68,13 @@ export async function loadOverview(
       cfg,
       app,
       `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions
-       FROM users_daily WHERE ${DAYS}${d.sql} GROUP BY t ORDER BY t`,
+       FROM ${usersTable(d.sql)} WHERE ${DAYS}${d.sql} GROUP BY t ORDER BY t`,
       p,
     ),
     queryApp<{ users: number; sessions: number }>(
       cfg,
       app,
-      `SELECT toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions FROM users_daily WHERE ${DAYS}${d.sql}`,
+      `SELECT toUInt64(uniqMerge(users)) AS users, toUInt64(uniqMerge(sessions)) AS sessions FROM ${usersTable(d.sql)} WHERE ${DAYS}${d.sql}`,
       p,
     ),
     queryApp<{ n: number }>(cfg, app, `SELECT toUInt64(sum(events)) AS n FROM events_minutely WHERE app_id = {app:String} AND minute >= toDateTime({since:UInt32})${d.sql}`, {

@@ -6,6 +6,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { JOURNEY_CAP } from "./caps";
 import { dimsSql, parseDims, type Dims } from "./dims";
+import { usersTable } from "./overview.server";
 import type { TimeRange } from "./range";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
 
@@ -125,7 +126,7 @@ export async function activeUsersPerDay(cfg: DashboardEnv["clickhouse"], app: st
   const rows = await queryApp<{ t: number; n: number }>(
     cfg,
     app,
-    `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS n FROM users_daily
+    `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS n FROM ${usersTable(d.sql)}
      WHERE app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') AND day < toDate(toDateTime({to:UInt32}), 'UTC') + 1${d.sql}
      GROUP BY t ORDER BY t`,
     { from: range.from, to: range.to, ...d.params },

@@ -1,6 +1,7 @@
 -- Filters and the users and sessions views.
--- 1. The minute, page and daily-user rollups of 0004 gain the dimensions dashboards filter by
---    (event, platform, country). Rows stored before this migration keep '' in the new columns.
+-- 1. The minute and page rollups of 0004 gain the dimensions dashboards filter by (event,
+--    platform, country); rows stored before this migration keep '' in the new columns. Daily
+--    users and sessions by platform and country get a table of their own.
 -- 2. Session summaries and user profiles: one row per session and per user after merges, kept
 --    365 days, so the sessions and users views never scan raw events for their lists.
 -- Each view is dropped and created again with its new query: apply this migration before the
@@ -32,18 +33,34 @@ FROM events
 WHERE type IN ('page', 'screen')
 GROUP BY app_id, hour, type, path, platform, country;
 
-ALTER TABLE users_daily
-    ADD COLUMN IF NOT EXISTS platform LowCardinality(String) AFTER day,
-    ADD COLUMN IF NOT EXISTS country LowCardinality(String) AFTER platform,
-    MODIFY ORDER BY (app_id, day, platform, country);
+-- Distinct users and sessions per day by platform and country, for filtered views. The
+-- unfiltered ones keep reading users_daily, whose one row per app and day merges faster.
+CREATE TABLE IF NOT EXISTS users_daily_dims
+(
+    app_id   LowCardinality(String),
+    day      Date,
+    platform LowCardinality(String),
+    country  LowCardinality(String),
+    users    AggregateFunction(uniq, String),
+    sessions AggregateFunction(uniq, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (app_id, day, platform, country)
+TTL day + INTERVAL 365 DAY
+SETTINGS non_replicated_deduplication_window = 10000;
 
-DROP VIEW IF EXISTS users_daily_mv;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS users_daily_mv TO users_daily AS
+INSERT INTO users_daily_dims
 SELECT app_id, toDate(timestamp) AS day, platform, country,
        uniqState(if(user_id != '', user_id, anonymous_id)) AS users,
-       uniqStateIf(session_id, session_id != '') AS sessions,
-       uniqStateIf(if(user_id != '', user_id, anonymous_id), type = 'crash' AND crash_fatal = 1) AS crashed_users
+       uniqStateIf(session_id, session_id != '') AS sessions
+FROM events
+GROUP BY app_id, day, platform, country;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS users_daily_dims_mv TO users_daily_dims AS
+SELECT app_id, toDate(timestamp) AS day, platform, country,
+       uniqState(if(user_id != '', user_id, anonymous_id)) AS users,
+       uniqStateIf(session_id, session_id != '') AS sessions
 FROM events
 GROUP BY app_id, day, platform, country;
 
