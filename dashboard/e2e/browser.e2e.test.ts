@@ -140,3 +140,133 @@ it("explores the demo app's events, opens one, and the live tail prepends a new 
   expect(new URL(page.url()).pathname).toBe("/apps/app_browser/events");
   await expect.poll(() => rows.count()).toBe(26);
 });
+
+it("filters the overview by platform from its menu and from a top-table link", async () => {
+  await page.goto(`${stack.url}/apps/app_demo?range=7d`);
+  const all = Number(((await page.locator(".stat").first().textContent()) ?? "").replace(/[^0-9]/g, ""));
+  const platform = (await page.locator("section[aria-label=Platforms] tbody tr td a").first().textContent()) ?? "";
+  expect(platform).not.toBe("");
+  await page.selectOption("form[aria-label=Filters] select[name=platform]", platform);
+  await page.click("form[aria-label=Filters] button");
+  await page.waitForURL(new RegExp(`platform=${platform}`));
+  await expect.poll(async () => Number(((await page.locator(".stat").first().textContent()) ?? "").replace(/[^0-9]/g, ""))).toBeLessThan(all);
+  await expect(page.locator("section[aria-label=Platforms] tbody tr").count()).resolves.toBe(1);
+  await page.waitForSelector("[data-chart][data-drawn=true] canvas");
+  await page.screenshot({ path: join(shots, "dashboard-overview-filtered.png"), fullPage: true });
+  await page.click("text=Clear filters");
+  await page.waitForURL((u) => !u.search.includes("platform="));
+});
+
+it("finds users, opens a profile with traits and a journey across sessions", async () => {
+  await page.goto(`${stack.url}/apps/app_demo?range=7d`);
+  await page.click("nav[aria-label='App views'] >> text=Users");
+  await page.waitForURL(/\/apps\/app_demo\/users/);
+  const rows = page.locator("section[aria-label='Users list'] tbody tr");
+  await expect.poll(() => rows.count()).toBeGreaterThan(10);
+  await page.waitForSelector("[data-chart][data-drawn=true] canvas");
+  expect((await paintedCharts(page))[0]).toBeGreaterThan(100);
+  await page.screenshot({ path: join(shots, "dashboard-users.png"), fullPage: true });
+
+  await page.fill("input[name=q]", "customer-");
+  await page.click("form[aria-label=Filters] button");
+  await page.waitForURL(/q=customer-/);
+  await expect.poll(async () => (await rows.locator("td:first-child a").allTextContents()).every((t) => t.startsWith("customer-"))).toBe(true);
+  await rows.first().locator("td:first-child a").click();
+  await page.waitForURL(/\/apps\/app_demo\/users\/customer-\d+/);
+  await expect.poll(() => page.locator("dl[aria-label=Traits] dt", { hasText: /^name$/ }).count()).toBe(1);
+  await expect(page.locator("section[aria-label=Journey] .timeline-run").count()).resolves.toBeGreaterThan(0);
+  // Events from before the sign-in belong to the journey too: the anonymous id is listed.
+  await expect(page.locator("section[aria-label=Profile] dd").nth(1).textContent()).resolves.toMatch(/^demo-user-\d+/);
+  await page.waitForSelector("[data-chart][data-drawn=true] canvas");
+  await page.screenshot({ path: join(shots, "dashboard-user.png"), fullPage: true });
+});
+
+it("shows sessions with the bounce rate, both distributions drawn, and one session's events", async () => {
+  await page.goto(`${stack.url}/apps/app_demo?range=7d`);
+  await page.click("nav[aria-label='App views'] >> text=Sessions");
+  await page.waitForURL(/\/apps\/app_demo\/sessions/);
+  const rows = page.locator("section[aria-label='Sessions list'] tbody tr");
+  await expect.poll(() => rows.count()).toBe(50);
+  await expect(page.locator(".stat").nth(1).textContent()).resolves.toMatch(/Bounce rate\d+(\.\d)? %/);
+  await page.waitForSelector("[data-chart='Session duration'][data-drawn=true] canvas");
+  await page.waitForSelector("[data-chart='Events per session'][data-drawn=true] canvas");
+  await expect.poll(async () => (await paintedCharts(page)).length).toBe(3);
+  for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(100);
+  await page.screenshot({ path: join(shots, "dashboard-sessions.png"), fullPage: true });
+
+  await page.check("input[name=bounced]");
+  await page.click("form[aria-label=Filters] button");
+  await page.waitForURL(/bounced=1/);
+  await expect.poll(() => page.locator(".stat").nth(1).textContent()).toContain("100 %");
+  await expect.poll(async () => (await rows.locator("td:last-child").allTextContents()).every((t) => t === "bounce")).toBe(true);
+
+  await page.goto(`${stack.url}/apps/app_demo/sessions?range=7d`);
+  await rows.first().locator("td:first-child a").click();
+  await page.waitForURL(/\/apps\/app_demo\/sessions\/demo-session-\d+/);
+  await expect.poll(() => page.locator("section[aria-label='Session events'] li").count()).toBeGreaterThan(0);
+  await page.screenshot({ path: join(shots, "dashboard-session.png"), fullPage: true });
+});
+
+it("shows the pipeline's counters: accepted, rejected by reason, redacted, inserted and the lag", async () => {
+  const batch = [
+    { type: "track", event: "Contact Saved", anonymousId: "b-p", properties: { email: "someone@example.com" } },
+    { type: "track", event: "From Long Ago", anonymousId: "b-p", timestamp: "2001-01-01T00:00:00.000Z" },
+  ];
+  const res = await fetch(`${stack.edge}/v1/batch`, { method: "POST", headers: { authorization: `Basic ${btoa(`${writeKey}:`)}`, "content-type": "application/json" }, body: JSON.stringify({ batch }) });
+  expect(await res.json()).toMatchObject({ accepted: 1, rejected: [{ code: "invalid_timestamp" }] });
+
+  const stat = async (label: string): Promise<number> => Number(((await page.locator(".stat", { hasText: label }).first().textContent()) ?? "").replace(label, "").replace(/[^0-9]/g, ""));
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    await page.goto(`${stack.url}/apps/app_browser/pipeline?range=1h`);
+    if ((await stat("Inserted")) >= 27 && (await stat("Values redacted")) >= 1) break;
+    if (Date.now() > deadline) throw new Error("the pipeline view did not show the inserted and redacted events within 40 s");
+    await page.waitForTimeout(1000);
+  }
+  expect(await stat("Accepted")).toBeGreaterThanOrEqual(27);
+  expect(await stat("Rejected events")).toBe(1);
+  await expect(page.locator("section[aria-label='Rejected by reason'] tbody").textContent()).resolves.toContain("invalid_timestamp");
+  await expect.poll(async () => (await paintedCharts(page)).length).toBe(4);
+  for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(50);
+  await page.screenshot({ path: join(shots, "dashboard-pipeline.png"), fullPage: true });
+});
+
+// Last: it signs the owner out and continues as the invited viewer.
+it("invites a viewer, who joins through the link and can read every view but change nothing", async () => {
+  await page.goto(`${stack.url}/apps`);
+  await page.click("text=Members");
+  await page.waitForURL(/\/org\/members/);
+  await expect.poll(() => page.locator("table tbody tr", { hasText: stack.email }).count()).toBe(1);
+  await page.fill("form[aria-label='Create invitation link'] input[name=email]", "viewer@example.com");
+  await page.selectOption("form[aria-label='Create invitation link'] select[name=role]", "viewer");
+  await page.click("form[aria-label='Create invitation link'] button");
+  const link = (await page.locator("[role=status] .new-key").textContent()) ?? "";
+  expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]{20,}$/);
+  await expect.poll(() => page.locator("table tbody tr", { hasText: "viewer@example.com" }).count()).toBe(1);
+  await page.screenshot({ path: join(shots, "dashboard-members.png"), fullPage: true });
+
+  await page.click("text=Sign out");
+  await page.waitForURL(/\/login/);
+  await page.goto(link);
+  await page.fill("input[name=name]", "Vera Viewer");
+  await page.fill("input[name=password]", "viewer-password-123");
+  await page.screenshot({ path: join(shots, "dashboard-invite.png"), fullPage: true });
+  await page.click("button[type=submit]");
+  await page.waitForURL((u) => !u.pathname.startsWith("/invite/"));
+  await expect(page.locator(".role").first().textContent()).resolves.toBe("viewer");
+  // A used link does not work twice.
+  const again = await fetch(link);
+  expect(again.status).toBe(410);
+
+  // Every view reads; nothing offers a change or an export.
+  for (const view of ["", "/events", "/users", "/sessions", "/pipeline"]) {
+    await page.goto(`${stack.url}/apps/app_demo${view}?range=7d`);
+    await expect(page.locator(".error-card").count()).resolves.toBe(0);
+    await expect(page.locator("a[download]").count()).resolves.toBe(0);
+  }
+  await page.goto(`${stack.url}/apps/app_demo/settings`);
+  await expect(page.locator("form[method=post] button", { hasText: /Create|Save|Rename|Revoke|Delete/ }).count()).resolves.toBe(0);
+  const csv = await page.request.get(`${stack.url}/apps/app_demo/sessions.csv?range=7d`);
+  expect(csv.status()).toBe(403);
+  await page.screenshot({ path: join(shots, "dashboard-viewer-settings.png"), fullPage: true });
+});

@@ -130,7 +130,7 @@ describe("sessions", () => {
     expect(data.stats).toMatchObject({ sessions: 4, bounced: 1, bounceRate: 0.25 });
     const durations = Object.fromEntries(data.stats?.durations.map((b) => [b.label, b.n]) ?? []);
     // s-b 20 s and s-c 0 s; s-a 90 s; s-d 120 s.
-    expect(durations).toMatchObject({ "< 10 s": 1, "10–30 s": 1, "1–3 min": 2, "≥ 1 h": 0 });
+    expect(durations).toMatchObject({ "<10s": 1, "10–30s": 1, "1–3m": 2, "≥1h": 0 });
     const perSession = Object.fromEntries(data.stats?.eventsPerSession.map((b) => [b.label, b.n]) ?? []);
     expect(perSession).toMatchObject({ "1": 1, "2–3": 1, "4–7": 2, "8–15": 0 });
     expect(data.stats?.series.reduce((sum, p) => sum + p.sessions, 0)).toBe(4);

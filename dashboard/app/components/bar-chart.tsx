@@ -40,7 +40,7 @@ export function BarChart({
         legend: { show: false },
         scales: { x: { time: false, range: (): [number, number] => [-0.5, buckets.length - 0.5] } },
         axes: [
-          { stroke: "#64748b", grid: { show: false }, splits: () => xs, values: (_u: uPlotType, splits: number[]) => splits.map((i) => buckets[i]?.label ?? "") },
+          { stroke: "#64748b", font: "11px system-ui, sans-serif", grid: { show: false }, splits: () => xs, values: (_u: uPlotType, splits: number[]) => splits.map((i) => buckets[i]?.label ?? "") },
           { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
         ],
         series: [{}, { label: unit, stroke: color, fill: `${color}99`, width: 1, paths: bars, points: { show: false } }],

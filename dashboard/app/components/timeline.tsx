@@ -6,7 +6,8 @@ import { duration, utcTime } from "./format";
 function label(e: TimelineEvent): string {
   if (e.type === "track") return e.event || "(unnamed)";
   if (e.type === "page" || e.type === "screen") return e.path || "(no path)";
-  return e.detail || e.event || e.path;
+  if (e.type === "identify") return "identified, with traits";
+  return e.detail || e.event || e.path || e.type;
 }
 
 interface Run {

@@ -47,14 +47,14 @@ export interface SessionRow {
 
 /** Histogram buckets: label and the lower bound of the bucket (the next bound is its top). */
 export const DURATION_BUCKETS = [
-  { label: "< 10 s", min: 0 },
-  { label: "10–30 s", min: 10_000 },
-  { label: "30 s–1 min", min: 30_000 },
-  { label: "1–3 min", min: 60_000 },
-  { label: "3–10 min", min: 180_000 },
-  { label: "10–30 min", min: 600_000 },
-  { label: "30 min–1 h", min: 1_800_000 },
-  { label: "≥ 1 h", min: 3_600_000 },
+  { label: "<10s", min: 0 },
+  { label: "10–30s", min: 10_000 },
+  { label: "30s–1m", min: 30_000 },
+  { label: "1–3m", min: 60_000 },
+  { label: "3–10m", min: 180_000 },
+  { label: "10–30m", min: 600_000 },
+  { label: "30m–1h", min: 1_800_000 },
+  { label: "≥1h", min: 3_600_000 },
 ] as const;
 
 export const EVENT_BUCKETS = [
@@ -64,7 +64,7 @@ export const EVENT_BUCKETS = [
   { label: "8–15", min: 8 },
   { label: "16–31", min: 16 },
   { label: "32–63", min: 32 },
-  { label: "≥ 64", min: 64 },
+  { label: "≥64", min: 64 },
 ] as const;
 
 export interface Bucket {

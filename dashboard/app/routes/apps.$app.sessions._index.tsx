@@ -96,8 +96,8 @@ export default function SessionsPage() {
             <Stat label="Median duration" value={stats.sessions > 0 ? duration(stats.medianDurationMs) : "–"} />
             <Stat label="Events per session (avg)" value={stats.sessions > 0 ? count(stats.avgEvents) : "–"} />
           </div>
-          <div className="grid three">
-            <TimeChart title="Sessions and bounces" series={series} span={span} />
+          <TimeChart title="Sessions and bounces" series={series} span={span} height={180} />
+          <div className="grid two">
             <BarChart title="Session duration" buckets={durations} color="#7c3aed" />
             <BarChart title="Events per session" buckets={perSession} color="#0891b2" />
           </div>
