@@ -142,6 +142,18 @@ it("exports the per-bucket table as CSV", async () => {
   expect(end).toBe("");
 });
 
+it("exports the rejected-by-reason table as CSV", async () => {
+  const res = await run(() =>
+    pipelineCsv.loader({ request: browserRequest("/apps/app_pipe/pipeline.csv?range=24h&table=reasons", { session }), params: { app: "app_pipe" }, context: h.context }),
+  );
+  expect(res.headers.get("content-disposition")).toContain("app_pipe-pipeline-reasons-24h.csv");
+  const lines = (await res.text()).trim().split("\r\n");
+  expect(lines[0]).toBe("reason,events_rejected,requests_refused,events_dead_lettered");
+  const d = await load("app_pipe", "24h");
+  expect(lines.slice(1)).toEqual(d.pipeline?.reasons.map((r) => `${r.reason},${r.rejected},${r.refused},${r.deadLettered}`));
+  expect(lines.length).toBeGreaterThan(1);
+});
+
 it("reports an unreachable ClickHouse in the page and a 503 for the CSV", async () => {
   const env = { ...h.env, CLICKHOUSE_URL: "http://127.0.0.1:9" };
   const d = await load("app_pipe", "24h", { cloudflare: { env } });

@@ -118,7 +118,7 @@ export default function PipelinePage() {
             <TimeChart title="Ingest to ClickHouse lag (seconds)" series={charts.lag} span={span} />
             <TimeChart title="Values redacted" series={charts.redactions} span={span} />
           </div>
-          <ReasonTable rows={pipeline.reasons} />
+          <ReasonTable rows={pipeline.reasons} csv={canExport ? `/apps/${app.id}/pipeline.csv?range=${range.key}&table=reasons` : null} />
           <BucketTable buckets={pipeline.buckets} step={range.step} csv={canExport ? `/apps/${app.id}/pipeline.csv?range=${range.key}` : null} />
         </>
       )}
@@ -126,10 +126,17 @@ export default function PipelinePage() {
   );
 }
 
-function ReasonTable({ rows }: { rows: readonly ReasonRow[] }) {
+function ReasonTable({ rows, csv }: { rows: readonly ReasonRow[]; csv: string | null }) {
   return (
     <section className="card" aria-label="Rejected by reason">
-      <h2>Rejected by reason</h2>
+      <div className="page-head">
+        <h2>Rejected by reason</h2>
+        {csv && rows.length > 0 ? (
+          <a href={csv} download>
+            Export CSV
+          </a>
+        ) : null}
+      </div>
       {rows.length === 0 ? (
         <p className="muted">Nothing was rejected, refused or dead-lettered in this range.</p>
       ) : (
