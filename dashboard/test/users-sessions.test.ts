@@ -253,7 +253,8 @@ describe("users", () => {
     expect(status).toBe(200);
     expect(data.profile.traits).toEqual({ name: "Ada", plan: "pro" });
     expect(data.profile.anonymousIds).toEqual(["anon-1"]);
-    expect(data.profile.devices.map((d) => `${d.platform}/${d.os}/${d.model}`).sort()).toEqual(["ios//", "ios/iOS/iPhone15,2", "web//"]);
+    // Devices of the whole journey, the anonymous start on a Mac included.
+    expect(data.profile.devices.map((d) => `${d.platform}/${d.os}/${d.model}/${d.browser}`).sort()).toEqual(["ios///", "ios/iOS/iPhone15,2/", "web///", "web/macOS//Chrome"]);
     expect(data.profile.firstSeenMs).toBe(Date.parse(at(30)));
   });
 

@@ -158,48 +158,65 @@ function parseObject(text: string): Record<string, unknown> {
   }
 }
 
+/** The raw events of one user: by user id, plus anonymous ones from before they were identified. */
+function whoSql(p: { userId: string }): string {
+  return p.userId ? "(user_id = {uid:String} OR (user_id = '' AND anonymous_id IN {anon:Array(String)}))" : "(user_id = '' AND anonymous_id = {key:String})";
+}
+
 /** The profile of the user `key` in `app`, or null when the app has no such user. */
 export async function getProfile(cfg: DashboardEnv["clickhouse"], app: string, key: string): Promise<UserProfile | null> {
-  const found = await queryApp<UserRow & { anonymousIds: string[]; latestTraits: string; devices: Array<[string, string, string, string, string]> }>(
+  const found = await queryApp<UserRow>(
     cfg,
     app,
     `SELECT user_key AS key, max(user_id) AS userId, toUnixTimestamp64Milli(min(first_seen)) AS firstSeenMs, toUnixTimestamp64Milli(max(last_seen)) AS lastSeenMs,
-            sum(events) AS events, uniqMerge(sessions) AS sessions, argMaxMerge(platform) AS platform, argMaxMerge(country) AS country,
-            groupUniqArrayMerge(50)(anonymous_ids) AS anonymousIds, argMaxMerge(traits) AS latestTraits, groupUniqArrayMerge(20)(devices) AS devices
+            sum(events) AS events, uniqMerge(sessions) AS sessions, argMaxMerge(platform) AS platform, argMaxMerge(country) AS country
      FROM user_profiles WHERE app_id = {app:String} AND user_key = {key:String} GROUP BY user_key`,
     { key },
   );
   const row = found[0];
   if (!row) return null;
-  const { anonymousIds, latestTraits, devices, ...rest } = row;
-  const base = asUser(rest);
-  let traits = parseObject(latestTraits);
-  if (base.userId) {
-    // Segment clients often send only the traits that changed: fold every identify in order.
-    const history = await queryApp<{ traits: string }>(
+  const base = asUser(row);
+  // The anonymous ids an identified user's events carried (the raw events' 90 days).
+  const anonymousIds = base.userId
+    ? ((
+        await queryApp<{ ids: string[] }>(
+          cfg,
+          app,
+          "SELECT groupUniqArray(50)(anonymous_id) AS ids FROM events WHERE app_id = {app:String} AND user_id = {uid:String} AND anonymous_id != ''",
+          { uid: base.userId },
+        )
+      )[0]?.ids ?? [])
+    : [base.key];
+  const params: Params = { uid: base.userId, anon: anonymousIds, key: base.key };
+  const [history, devices] = await Promise.all([
+    // Segment clients often send only the traits that changed: every identify is folded in order.
+    queryApp<{ traits: string }>(
       cfg,
       app,
-      `SELECT traits FROM events WHERE app_id = {app:String} AND type = 'identify' AND user_id = {uid:String} AND traits NOT IN ('', '{}')
+      `SELECT traits FROM events WHERE app_id = {app:String} AND type = 'identify' AND ${whoSql(base)} AND traits NOT IN ('', '{}')
        ORDER BY timestamp DESC LIMIT 200`,
-      { uid: base.userId },
-    );
-    if (history.length > 0) traits = Object.assign({}, ...history.reverse().map((h) => parseObject(h.traits))) as Record<string, unknown>;
-  }
+      params,
+    ),
+    queryApp<Device>(
+      cfg,
+      app,
+      `SELECT DISTINCT toString(platform) AS platform, toString(os_name) AS os, toString(device_model) AS model, toString(browser) AS browser, toString(app_version) AS appVersion
+       FROM events WHERE app_id = {app:String} AND ${whoSql(base)} LIMIT 20`,
+      params,
+    ),
+  ]);
   return {
     ...base,
     anonymousIds: [...anonymousIds].sort(),
-    traits,
-    devices: devices
-      .map(([platform, os, model, browser, appVersion]) => ({ platform, os, model, browser, appVersion }))
-      .sort((a, b) => `${a.platform}${a.os}${a.model}`.localeCompare(`${b.platform}${b.os}${b.model}`)),
+    traits: Object.assign({}, ...history.reverse().map((h) => parseObject(h.traits))) as Record<string, unknown>,
+    devices: devices.sort((a, b) => `${a.platform}${a.os}${a.model}${a.browser}`.localeCompare(`${b.platform}${b.os}${b.model}${b.browser}`)),
   };
 }
 
 /** The events of one user: by user id, plus anonymous events from before they were identified. */
 function journeySql(p: UserProfile, range: TimeRange): { sql: string; params: Params } {
-  const who = p.userId ? "(user_id = {uid:String} OR (user_id = '' AND anonymous_id IN {anon:Array(String)}))" : "(user_id = '' AND anonymous_id = {key:String})";
   return {
-    sql: `app_id = {app:String} AND ${who} AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')`,
+    sql: `app_id = {app:String} AND ${whoSql(p)} AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')`,
     params: { uid: p.userId, anon: p.anonymousIds, key: p.key, from: range.from, to: range.to },
   };
 }

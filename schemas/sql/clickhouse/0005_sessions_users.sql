@@ -114,23 +114,21 @@ FROM events
 WHERE session_id != ''
 GROUP BY app_id, day, session_id;
 
--- One row per user once parts merge: the user id, or the anonymous id until one is known.
--- Traits are the latest non-empty set sent; devices are distinct (platform, os, model,
--- browser, app version) tuples.
+-- One row per user once parts merge: the user id, or the anonymous id until one is known,
+-- with what the users list shows and filters by. A profile's traits, anonymous ids and devices
+-- are read for that one user from the raw events (bloom-indexed ids), which keeps this view
+-- cheap on every insert.
 CREATE TABLE IF NOT EXISTS user_profiles
 (
-    app_id        LowCardinality(String),
-    user_key      String,
-    first_seen    SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
-    last_seen     SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
-    events        SimpleAggregateFunction(sum, UInt64),
-    user_id       SimpleAggregateFunction(max, String),
-    anonymous_ids AggregateFunction(groupUniqArray(50), String),
-    sessions      AggregateFunction(uniq, String),
-    traits        AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
-    platform      AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
-    country       AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
-    devices       AggregateFunction(groupUniqArray(20), Tuple(String, String, String, String, String))
+    app_id     LowCardinality(String),
+    user_key   String,
+    first_seen SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
+    last_seen  SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+    events     SimpleAggregateFunction(sum, UInt64),
+    user_id    SimpleAggregateFunction(max, String),
+    sessions   AggregateFunction(uniq, String),
+    platform   AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
+    country    AggregateFunction(argMax, String, DateTime64(3, 'UTC'))
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (app_id, user_key)
@@ -139,12 +137,9 @@ SETTINGS non_replicated_deduplication_window = 10000;
 
 INSERT INTO user_profiles
 SELECT app_id, if(user_id != '', user_id, anonymous_id) AS user_key, min(timestamp), max(timestamp), count(), max(user_id),
-       groupUniqArrayStateIf(50)(anonymous_id, anonymous_id != ''),
        uniqStateIf(session_id, session_id != ''),
-       argMaxStateIf(traits, timestamp, traits NOT IN ('', '{}')),
        argMaxState(toString(platform), timestamp),
-       argMaxState(toString(country), timestamp),
-       groupUniqArrayState(20)((toString(platform), toString(os_name), toString(device_model), toString(browser), toString(app_version)))
+       argMaxState(toString(country), timestamp)
 FROM events
 WHERE user_id != '' OR anonymous_id != ''
 GROUP BY app_id, user_key;
@@ -152,12 +147,9 @@ GROUP BY app_id, user_key;
 CREATE MATERIALIZED VIEW IF NOT EXISTS user_profiles_mv TO user_profiles AS
 SELECT app_id, if(e.user_id != '', e.user_id, e.anonymous_id) AS user_key, min(timestamp) AS first_seen, max(timestamp) AS last_seen,
        count() AS events, max(e.user_id) AS user_id,
-       groupUniqArrayStateIf(50)(anonymous_id, anonymous_id != '') AS anonymous_ids,
        uniqStateIf(e.session_id, e.session_id != '') AS sessions,
-       argMaxStateIf(e.traits, timestamp, e.traits NOT IN ('', '{}')) AS traits,
        argMaxState(toString(e.platform), timestamp) AS platform,
-       argMaxState(toString(e.country), timestamp) AS country,
-       groupUniqArrayState(20)((toString(e.platform), toString(os_name), toString(device_model), toString(browser), toString(app_version))) AS devices
+       argMaxState(toString(e.country), timestamp) AS country
 FROM events AS e
 WHERE e.user_id != '' OR e.anonymous_id != ''
 GROUP BY app_id, user_key;
