@@ -244,6 +244,10 @@ it("invites a viewer, who joins through the link and can read every view but cha
   expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]{20,}$/);
   await expect.poll(() => page.locator("table tbody tr", { hasText: "viewer@example.com" }).count()).toBe(1);
   await page.screenshot({ path: join(shots, "dashboard-members.png"), fullPage: true });
+  await page.click("a[href='/org/settings']");
+  await page.waitForURL(/\/org\/settings/);
+  await expect.poll(() => page.locator("form[aria-label=Rename] input[name=name]").inputValue()).toBe("Demo organisation");
+  await page.screenshot({ path: join(shots, "dashboard-organisation.png"), fullPage: true });
 
   await page.click("text=Sign out");
   await page.waitForURL(/\/login/);
