@@ -98,8 +98,8 @@ export default function OverviewPage() {
             </div>
           ) : null}
           <div className="grid two">
-            <TimeChart title="Events" series={eventSeries} span={eventSpan} />
-            <TimeChart title="Users and sessions per day" series={userSeries} span={daySpan} />
+            <TimeChart title="Events" series={eventSeries} span={eventSpan} fillStep={range.step} />
+            <TimeChart title="Users and sessions per day" series={userSeries} span={daySpan} fillStep={86_400} />
           </div>
           <div className="grid three">
             <TopTable title="Top events" label="event" rows={overview.topEvents} />

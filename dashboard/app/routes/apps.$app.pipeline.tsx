@@ -113,10 +113,10 @@ export default function PipelinePage() {
             <Stat label="Lag max" value={pipeline.lag ? seconds(pipeline.lag.max) : "—"} />
           </div>
           <div className="grid two">
-            <TimeChart title="Accepted, flushed, inserted" series={charts.flow} span={span} />
-            <TimeChart title="Rejected, deduplicated, dead-lettered" series={charts.losses} span={span} />
+            <TimeChart title="Accepted, flushed, inserted" series={charts.flow} span={span} fillStep={range.step} />
+            <TimeChart title="Rejected, deduplicated, dead-lettered" series={charts.losses} span={span} fillStep={range.step} />
             <TimeChart title="Ingest to ClickHouse lag (seconds)" series={charts.lag} span={span} />
-            <TimeChart title="Values redacted" series={charts.redactions} span={span} />
+            <TimeChart title="Values redacted" series={charts.redactions} span={span} fillStep={range.step} />
           </div>
           <ReasonTable rows={pipeline.reasons} csv={canExport ? `/apps/${app.id}/pipeline.csv?range=${range.key}&table=reasons` : null} />
           <BucketTable buckets={pipeline.buckets} step={range.step} csv={canExport ? `/apps/${app.id}/pipeline.csv?range=${range.key}` : null} />

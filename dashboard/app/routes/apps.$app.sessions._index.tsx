@@ -96,7 +96,7 @@ export default function SessionsPage() {
             <Stat label="Median duration" value={stats.sessions > 0 ? duration(stats.medianDurationMs) : "–"} />
             <Stat label="Events per session (avg)" value={stats.sessions > 0 ? count(stats.avgEvents) : "–"} />
           </div>
-          <TimeChart title="Sessions and bounces" series={series} span={span} height={180} />
+          <TimeChart title="Sessions and bounces" series={series} span={span} height={180} fillStep={range.step} />
           <div className="grid two">
             <BarChart title="Session duration" buckets={durations} color="#7c3aed" />
             <BarChart title="Events per session" buckets={perSession} color="#0891b2" />
@@ -140,8 +140,8 @@ export default function SessionsPage() {
                           {s.userId || <span className="muted">{s.anonymousId}</span>}
                         </Link>
                       </td>
-                      <td className="clip">{s.entry}</td>
-                      <td className="clip">{s.exit}</td>
+                      <td className="clip">{s.entry || <span className="muted">–</span>}</td>
+                      <td className="clip">{s.exit || <span className="muted">–</span>}</td>
                       <td>{s.platform}</td>
                       <td>{s.country}</td>
                       <td>{s.bounced ? <span className="badge">bounce</span> : s.crashes > 0 ? <span className="badge crash">crash</span> : null}</td>

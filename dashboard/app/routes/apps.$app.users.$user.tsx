@@ -115,7 +115,7 @@ export default function UserPage() {
               )}
             </section>
             <div>
-              <TimeChart title="Activity" series={series} span={span} height={160} />
+              <TimeChart title="Activity" series={series} span={span} height={160} fillStep={range.step} />
               <section className="card" aria-label="Journey">
                 <div className="page-head">
                   <h2>Journey</h2>

@@ -84,7 +84,7 @@ export default function UsersPage() {
         <ErrorCard title="Could not load users" message={error} />
       ) : (
         <>
-          <TimeChart title="Active users per day" series={series} span={span} />
+          <TimeChart title="Active users per day" series={series} span={span} fillStep={86_400} />
           {page.rows.length === 0 ? (
             <div className="card empty-state">
               <h2>{filtered ? "No user matches" : `No users seen in the last ${range.key}`}</h2>
