@@ -216,7 +216,7 @@ describe("sessions", () => {
 });
 
 interface UsersData {
-  page: { rows: UserRow[]; next: string | null } | null;
+  page: { rows: Array<UserRow & { name: string }>; next: string | null } | null;
   daily: Array<{ t: number; n: number }>;
   error: string | null;
 }
@@ -227,7 +227,9 @@ describe("users", () => {
     expect(data.error).toBeNull();
     expect(data.page?.rows.map((u) => u.key)).toEqual(["anon-3", "anon-2", "user-1", "anon-1"]);
     const u1 = data.page?.rows.find((u) => u.key === "user-1");
-    expect(u1).toMatchObject({ userId: "user-1", events: 5, sessions: 2, platform: "ios" });
+    // Named by the latest name trait, which the later identify did not repeat.
+    expect(u1).toMatchObject({ userId: "user-1", name: "Ada", events: 5, sessions: 2, platform: "ios" });
+    expect(data.page?.rows.find((u) => u.key === "anon-2")?.name).toBe("");
     expect(data.daily.reduce((sum, d) => sum + d.n, 0)).toBeGreaterThanOrEqual(4);
   });
 

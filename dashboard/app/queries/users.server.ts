@@ -89,7 +89,8 @@ export interface UserCursor {
 export const userCursor = (r: UserRow): string => `${r.lastSeenMs}_${r.key}`;
 
 export interface UserPage {
-  rows: UserRow[];
+  /** With `name`: the user's own name or e-mail, from identify traits, when they sent one. */
+  rows: Array<UserRow & { name: string }>;
   next: string | null;
 }
 
@@ -111,8 +112,28 @@ async function userKeys(cfg: DashboardEnv["clickhouse"], app: string, range: Tim
 export async function listUsers(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters, before: UserCursor | null, limit = USER_PAGE_SIZE): Promise<UserPage> {
   const keys = await userKeys(cfg, app, range, f, before, limit + 1);
   const rows = await userRows(cfg, app, keys.slice(0, limit));
+  const names = await displayNames(cfg, app, rows.flatMap((r) => (r.userId ? [r.userId] : [])));
   const last = rows.at(-1);
-  return { rows, next: keys.length > limit && last ? userCursor(last) : null };
+  return { rows: rows.map((r) => ({ ...r, name: names.get(r.userId) ?? "" })), next: keys.length > limit && last ? userCursor(last) : null };
+}
+
+/**
+ * What identified users call themselves: the latest `name` trait, else `email`, from their
+ * identify calls (raw events, bloom-indexed user ids), for the page of users shown.
+ */
+async function displayNames(cfg: DashboardEnv["clickhouse"], app: string, userIds: readonly string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await queryApp<{ id: string; name: string }>(
+    cfg,
+    app,
+    `SELECT user_id AS id,
+            if(argMaxIf(JSONExtractString(traits, 'name'), timestamp, JSONExtractString(traits, 'name') != '') AS n != '', n,
+               argMaxIf(JSONExtractString(traits, 'email'), timestamp, JSONExtractString(traits, 'email') != '')) AS name
+     FROM events WHERE app_id = {app:String} AND type = 'identify' AND user_id IN {ids:Array(String)} AND traits NOT IN ('', '{}')
+     GROUP BY user_id`,
+    { ids: userIds },
+  );
+  return new Map(rows.filter((r) => r.name !== "").map((r) => [r.id, r.name]));
 }
 
 /** Up to USER_EXPORT_CAP users for the CSV, most recently seen first. */

@@ -113,6 +113,7 @@ export default function UsersPage() {
                     <tr key={u.key}>
                       <td className="clip">
                         <Link to={`/apps/${app.id}/users/${encodeURIComponent(u.key)}?range=${range.key}`}>{u.key}</Link>
+                        {u.name ? <span className="muted small"> {u.name}</span> : null}
                         {u.userId ? null : <span className="muted small"> anonymous</span>}
                       </td>
                       <td>{utcMinute(u.lastSeenMs)}</td>
