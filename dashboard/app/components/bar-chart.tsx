@@ -1,7 +1,7 @@
-// A uPlot bar chart over labelled buckets (histograms). Like TimeChart, uPlot is loaded in an
-// effect: the server renders the frame and the browser draws the bars.
-import { useEffect, useRef } from "react";
-import type uPlotType from "uplot";
+// A uPlot bar chart over labelled buckets (histograms): the server renders the frame and the
+// browser draws the bars (useUplot).
+import { useMemo, useRef } from "react";
+import { useUplot, type UplotChart } from "./use-uplot";
 
 export interface BarBucket {
   label: string;
@@ -23,38 +23,31 @@ export function BarChart({
 }) {
   const box = useRef<HTMLDivElement>(null);
   const empty = buckets.every((b) => b.n === 0);
-
-  useEffect(() => {
-    const el = box.current;
-    if (!el || empty) return;
-    let plot: uPlotType | null = null;
-    let cancelled = false;
-    const resize = () => plot?.setSize({ width: el.clientWidth, height });
-    void import("uplot").then(({ default: uPlot }) => {
-      if (cancelled) return;
+  const chart = useMemo<UplotChart | null>(() => {
+    if (empty) return null;
+    return (uPlot) => {
       const xs = buckets.map((_, i) => i);
-      const bars = uPlot.paths.bars?.({ size: [0.7, 80] });
-      const opts: uPlotType.Options = {
-        width: el.clientWidth,
-        height,
-        legend: { show: false },
-        scales: { x: { time: false, range: (): [number, number] => [-0.5, buckets.length - 0.5] } },
-        axes: [
-          { stroke: "#64748b", font: "11px system-ui, sans-serif", grid: { show: false }, splits: () => xs, values: (_u: uPlotType, splits: number[]) => splits.map((i) => buckets[i]?.label ?? "") },
-          { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
-        ],
-        series: [{}, { label: unit, stroke: color, fill: `${color}99`, width: 1, paths: bars, points: { show: false } }],
+      return {
+        data: [xs, buckets.map((b) => b.n)],
+        opts: {
+          legend: { show: false },
+          scales: { x: { time: false, range: (): [number, number] => [-0.5, buckets.length - 0.5] } },
+          axes: [
+            {
+              stroke: "#64748b",
+              font: "11px system-ui, sans-serif",
+              grid: { show: false },
+              splits: () => xs,
+              values: (_u, splits: number[]) => splits.map((i) => buckets[i]?.label ?? ""),
+            },
+            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
+          ],
+          series: [{}, { label: unit, stroke: color, fill: `${color}99`, width: 1, paths: uPlot.paths.bars?.({ size: [0.7, 80] }), points: { show: false } }],
+        },
       };
-      plot = new uPlot(opts, [xs, buckets.map((b) => b.n)], el);
-      el.dataset.drawn = "true";
-      window.addEventListener("resize", resize);
-    });
-    return () => {
-      cancelled = true;
-      window.removeEventListener("resize", resize);
-      plot?.destroy();
     };
-  }, [buckets, color, height, empty, unit]);
+  }, [buckets, color, empty, unit]);
+  useUplot(box, height, chart);
 
   return (
     <section className="card chart" aria-label={title}>

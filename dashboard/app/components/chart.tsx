@@ -1,7 +1,7 @@
-// A uPlot time-series chart. uPlot touches the DOM when it loads, so it is imported inside an
-// effect: the server renders the frame (or the empty state) and the browser draws the lines.
-import { useEffect, useRef } from "react";
-import type uPlotType from "uplot";
+// A uPlot time-series chart: the server renders the frame (or the empty state) and the browser
+// draws the lines (useUplot).
+import { useMemo, useRef } from "react";
+import { useUplot, type UplotChart } from "./use-uplot";
 
 export interface Series {
   label: string;
@@ -44,37 +44,28 @@ export function TimeChart({
 }) {
   const box = useRef<HTMLDivElement>(null);
   const empty = series.every((s) => s.points.length === 0);
-
-  useEffect(() => {
-    const el = box.current;
-    if (!el || empty) return;
-    let plot: uPlotType | null = null;
-    let cancelled = false;
+  const chart = useMemo<UplotChart | null>(() => {
+    if (empty) return null;
     const [from, to] = span;
-    const resize = () => plot?.setSize({ width: el.clientWidth, height });
-    void import("uplot").then(({ default: uPlot }) => {
-      if (cancelled) return;
+    return () => {
       const data = alignSeries(series, fillStep ? { span, step: fillStep } : undefined);
       // Markers only where a line has few points, so a lone bucket still shows.
       const markers = data[0].length < 40;
-      const opts: uPlotType.Options = {
-        width: el.clientWidth,
-        height,
-        legend: { show: true },
-        scales: { x: { time: true, range: (): [number, number] => [from, to] } },
-        axes: [{ stroke: "#64748b", grid: { stroke: "#e2e8f0" } }, { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 }],
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}22`, points: { show: markers } }))],
+      return {
+        data,
+        opts: {
+          legend: { show: true },
+          scales: { x: { time: true, range: (): [number, number] => [from, to] } },
+          axes: [
+            { stroke: "#64748b", grid: { stroke: "#e2e8f0" } },
+            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
+          ],
+          series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}22`, points: { show: markers } }))],
+        },
       };
-      plot = new uPlot(opts, data, el);
-      el.dataset.drawn = "true";
-      window.addEventListener("resize", resize);
-    });
-    return () => {
-      cancelled = true;
-      window.removeEventListener("resize", resize);
-      plot?.destroy();
     };
-  }, [series, span, height, empty, fillStep]);
+  }, [series, span, empty, fillStep]);
+  useUplot(box, height, chart);
 
   return (
     <section className="card chart" aria-label={title}>
