@@ -17,8 +17,8 @@ export const adminRoutes = new Hono<{ Bindings: Env }>()
   .use(async (c, next) => {
     const token = config(c.env).adminToken;
     if (!token) throw new HttpError(403, "forbidden", "admin routes are off: set the ADMIN_TOKEN secret");
-    const given = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
-    if (!timingSafeEqual(given, token)) throw new HttpError(401, "unauthorized", "a valid admin token is required");
+    const given = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+    if (!given || !timingSafeEqual(given, token)) throw new HttpError(401, "unauthorized", "a valid admin token is required as `Authorization: Bearer <token>`");
     await next();
   })
   .route("/apps", appRoutes)
