@@ -27,7 +27,9 @@ export interface IngestTarget {
 export type IngestResult =
   | { status: "ok"; accepted: number; duplicates: number }
   | { status: "rate_limited"; retryAfter: number }
-  | { status: "full"; retryAfter: number };
+  | { status: "full"; retryAfter: number }
+  /** The app was deleted: nothing is stored, ever again. */
+  | { status: "gone" };
 
 /** Counters and backlog of one AppBatcher, for health views and tests. */
 export interface BatcherStats {
@@ -69,6 +71,7 @@ export class AppBatcher extends DurableObject<Env> {
   private lastPrune = 0;
   private known: { appId: string; shard: string } | null = null;
   private lastTallyShip = 0;
+  private retired = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,6 +83,7 @@ export class AppBatcher extends DurableObject<Env> {
       const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
       this.bufferedRows = row.n;
       this.bufferedBytes = row.b;
+      this.retired = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta WHERE key = 'retired'").one().n > 0;
     }).catch((err: unknown) => console.error("AppBatcher init failed", err));
   }
 
@@ -119,8 +123,24 @@ export class AppBatcher extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + this.cfg.flush.maxAgeMs);
   }
 
+  /**
+   * Retires this shard for good: its app was deleted and its data is being purged, so what it
+   * buffers is dropped unsent, and later calls store, count and send nothing.
+   */
+  async retire(): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("INSERT INTO meta(key, value) VALUES ('retired', ?) ON CONFLICT(key) DO NOTHING", String(Date.now()));
+      for (const table of ["chunks", "outbox", "seen", "tallies", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
+    });
+    this.retired = true;
+    this.bufferedRows = 0;
+    this.bufferedBytes = 0;
+    await this.ctx.storage.deleteAlarm();
+  }
+
   /** Records what the edge refused for this app when no event of the request reached a batcher. */
   async refuse(target: IngestTarget, refusals: EdgeRefusals): Promise<void> {
+    if (this.retired) return;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.remember(target);
@@ -134,6 +154,7 @@ export class AppBatcher extends DurableObject<Env> {
    * `refusals` are the request's events the edge rejected, counted with the accepted ones.
    */
   async ingest(events: readonly BufferedEvent[], target: IngestTarget, refusals?: EdgeRefusals): Promise<IngestResult> {
+    if (this.retired) return { status: "gone" };
     const now = Date.now();
     if (refusals) {
       this.ctx.storage.transactionSync(() => {
@@ -231,6 +252,7 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    if (this.retired) return;
     try {
       await this.flush();
       await this.shipTallies();

@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { decodeQueueMessage, decodeSinkMessage, type TallyMessage } from "../schemas";
+import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 
 function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
@@ -192,5 +193,54 @@ describe("AppBatcher", () => {
     const over = await stub.ingest(events(10), limited);
     expect(over.status).toBe("rate_limited");
     if (over.status === "rate_limited") expect(over.retryAfter).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("AppBatcher.retire", () => {
+  it("drops what it holds and refuses, records and sends nothing afterwards", async () => {
+    const { stub, target } = batcher();
+    const batch = events(20);
+    await stub.ingest(batch, target);
+    await stub.refuse(target, { rejected: { invalid_event: 2 } });
+    await stub.retire();
+    const stored = await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      const count = (table: string): number => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
+      return { chunks: count("chunks"), outbox: count("outbox"), seen: count("seen"), tallies: count("tallies") + count("tally_outbox") };
+    });
+    expect(stored).toEqual({ chunks: 0, outbox: 0, seen: 0, tallies: 0 });
+    expect((await stub.stats()).bufferedRows).toBe(0);
+
+    expect(await stub.ingest(events(3), target)).toEqual({ status: "gone" });
+    await stub.refuse(target, { rejected: { invalid_event: 1 } });
+    // Still retired after a restart: the mark is in storage, not only in memory.
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect(await again.ingest(batch.slice(0, 2), target)).toEqual({ status: "gone" });
+    const sends: unknown[] = [];
+    await runInDurableObject(again, (instance: AppBatcher, state) => {
+      const queue = queueOf(instance);
+      const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
+      vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+        sends.push(body);
+        return send(body, opts);
+      });
+      vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+        sends.push(...msgs);
+        return sendBatch(msgs);
+      });
+      return state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(again);
+    expect(sends).toEqual([]);
+    expect((await again.stats()).bufferedRows).toBe(0);
+    await runInDurableObject(again, () => vi.restoreAllMocks());
+  });
+
+  it("makes the Worker answer a retired app's writes as an unknown key", async () => {
+    const app = await createTestApp({ shardCount: 2 });
+    for (const shard of [0, 1]) await env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`)).retire();
+    const res = await post("/v1/batch", { batch: [trackEvent(), trackEvent(), trackEvent()] }, { authorization: basicAuth(app.key) });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "unknown or revoked write key" } });
   });
 });

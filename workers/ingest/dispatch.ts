@@ -89,11 +89,13 @@ export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppA
     console.error("AppBatcher unavailable", err);
     throw new HttpError(503, "unavailable", "the event buffer is unavailable; retry shortly", { "Retry-After": "2" });
   }
+  // A deleted app's key may still be cached at this edge: its batchers know better.
+  if (results.some((r) => r.status === "gone")) throw new HttpError(401, "unauthorized", "unknown or revoked write key");
   let duplicates = 0;
   let refusal: { status: number; code: "rate_limited" | "buffer_full"; retryAfter: number } | null = null;
   for (const r of results) {
     if (r.status === "ok") duplicates += r.duplicates;
-    else {
+    else if (r.status !== "gone") {
       const next = r.status === "rate_limited" ? { status: 429, code: "rate_limited" as const, retryAfter: r.retryAfter } : { status: 503, code: "buffer_full" as const, retryAfter: r.retryAfter };
       if (!refusal || next.retryAfter > refusal.retryAfter) refusal = next;
     }
