@@ -6,7 +6,7 @@ import { ClickHouseHttpError } from "./errors";
 import { bindParams } from "./params";
 import { PoisonedSession, type SessionPool } from "./pool";
 import type { RequestParams } from "./request";
-import { analyze, checkSettingName, formatSettings, parseInsert, type InsertStatement } from "./sql";
+import { analyze, checkSettingName, formatSettings, parseInsert, tokens, type InsertStatement } from "./sql";
 
 export interface Outcome {
   body: Uint8Array;
@@ -40,7 +40,8 @@ function empty(format: string): Outcome {
   return { body: new Uint8Array(0), format, readRows: 0, readBytes: 0, writtenRows: 0, writtenBytes: 0, elapsedSeconds: 0 };
 }
 
-function readonly(): ClickHouseHttpError {
+function readonly(userIsReadonly: boolean): ClickHouseHttpError {
+  if (userIsReadonly) return new ClickHouseHttpError(164, "Cannot execute query in readonly mode", "READONLY");
   return new ClickHouseHttpError(164, "Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries", "READONLY");
 }
 
@@ -54,6 +55,11 @@ export interface ExecuteRequest {
   method: string;
   params: RequestParams;
   body: Buffer;
+  /**
+   * The user has readonly = 1, and `pool` holds Sessions with that setting, so the engine
+   * itself refuses what ClickHouse refuses such a user: writes, DDL and changed settings.
+   */
+  readonlyUser?: boolean;
 }
 
 /** Runs the request's statement on a pooled Session; the result is buffered whole. */
@@ -75,13 +81,16 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
   });
 
   // Decided before a Session is taken, so bad requests never wait for one.
-  function plan({ method, params: p }: ExecuteRequest, fmt: string): (session: Session) => Promise<Outcome> {
+  function plan({ method, params: p, readonlyUser = false }: ExecuteRequest, fmt: string): (session: Session) => Promise<Outcome> {
+    const refuseWrites = (): void => {
+      if (readonlyUser || method === "GET") throw readonly(readonlyUser);
+    };
     // The usual client INSERT: statement in the URL, rows in the body, which stays bytes.
     if (p.query !== undefined) {
       const ins = parseInsert(p.query);
       const format = ins?.format;
       if (ins !== undefined && format !== undefined && ins.restStart >= p.query.trimEnd().length) {
-        if (method === "GET") throw readonly();
+        refuseWrites();
         return (s) => insertData(s, ins, format, body, p);
       }
     }
@@ -90,7 +99,7 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
     const stmt = analyze(text);
     if (stmt.kind === "empty") throw new ClickHouseHttpError(62, "Empty query", "SYNTAX_ERROR");
     if (stmt.kind === "insert") {
-      if (method === "GET") throw readonly();
+      refuseWrites();
       const ins = parseInsert(text);
       const format = ins?.format;
       if (ins !== undefined && format !== undefined) return (s) => insertData(s, ins, format, Buffer.from(text.slice(ins.restStart), "utf8"), p);
@@ -103,19 +112,40 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
       const bound = bindParams(text, p.params);
       return (s) => run(s, bound, fmt);
     }
-    // Over HTTP without a session a SET or USE lasts for its own request only, i.e. does
-    // nothing; here it would leak into whichever request borrows the Session next.
-    if (stmt.kind === "set" || stmt.kind === "use") return () => Promise.resolve(empty(fmt));
     if (stmt.kind === "read") {
+      // The engine checks these against the user's constraints like any SETTINGS clause.
       const sql = bindParams(p.settings.length === 0 ? stmt.text : `${stmt.text}\nSETTINGS ${formatSettings(p.settings)}`, p.params);
       return (s) => run(s, sql, stmt.format ?? fmt);
     }
-    if (method === "GET" && WRITES.has(stmt.head)) throw readonly();
+    // A read-only user's URL settings are checked before the statement runs, as ClickHouse does.
+    const checked =
+      (work: (s: Session) => Promise<Outcome>) =>
+      async (s: Session): Promise<Outcome> => {
+        if (readonlyUser && p.settings.length > 0) await run(s, `SELECT 1 SETTINGS ${formatSettings(p.settings)}`, fmt);
+        return work(s);
+      };
+    // Over HTTP without a session a SET or USE lasts for its own request only, i.e. does
+    // nothing; here it would leak into whichever request borrows the Session next. A read-only
+    // user's SET is still refused when it would change a setting, so it runs as a check.
+    if (stmt.kind === "set" && readonlyUser) {
+      const check = `SELECT 1 SETTINGS ${stmt.text.slice(afterFirstToken(stmt.text))}`;
+      return checked(async (s) => {
+        await run(s, check, fmt);
+        return empty(fmt);
+      });
+    }
+    if (stmt.kind === "set" || stmt.kind === "use") return checked(() => Promise.resolve(empty(fmt)));
+    if (method === "GET" && WRITES.has(stmt.head)) throw readonly(false);
     // DDL takes no per-request settings: a trailing SETTINGS on CREATE TABLE would become
     // table settings, and the client sends its query settings with every command.
     const sql = bindParams(stmt.text, p.params);
-    return (s) => run(s, sql, fmt);
+    return checked((s) => run(s, sql, fmt));
   }
+}
+
+function afterFirstToken(sql: string): number {
+  for (const t of tokens(sql)) return t.end;
+  return sql.length;
 }
 
 async function run(session: Session, sql: string, format: string): Promise<Outcome> {

@@ -40,11 +40,15 @@ export class SessionPool {
   private closed = false;
   private onIdle: (() => void) | undefined;
 
-  private constructor(private readonly dataDir: string) {}
+  private constructor(
+    private readonly dataDir: string,
+    private readonly settings: ReadonlyArray<readonly [string, string]>,
+  ) {}
 
-  static async open(dataDir: string, size: number): Promise<SessionPool> {
+  /** `settings` are set on every Session after {@link SESSION_DEFAULTS}, for its whole life. */
+  static async open(dataDir: string, size: number, settings: ReadonlyArray<readonly [string, string]> = []): Promise<SessionPool> {
     mkdirSync(dataDir, { recursive: true });
-    const pool = new SessionPool(dataDir);
+    const pool = new SessionPool(dataDir, settings);
     try {
       for (let i = 0; i < Math.max(1, size); i++) pool.idle.push(await pool.create());
     } catch (err) {
@@ -57,7 +61,7 @@ export class SessionPool {
   private async create(): Promise<Session> {
     const session = new Session(this.dataDir);
     this.all.add(session);
-    for (const [name, value] of SESSION_DEFAULTS) {
+    for (const [name, value] of [...SESSION_DEFAULTS, ...this.settings]) {
       const literal = /^\d+$/.test(value) ? value : `'${value}'`;
       await session.queryAsync(`SET ${name} = ${literal}`);
     }

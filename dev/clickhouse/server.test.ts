@@ -176,6 +176,61 @@ describe("local ClickHouse over HTTP", () => {
   });
 });
 
+describe("a read-only user, as ClickHouse treats one with readonly = 1", () => {
+  let guarded: ClickHouseServer;
+  let reader: ClickHouseClient;
+  let writer: ClickHouseClient;
+
+  beforeAll(async () => {
+    guarded = await startClickHouseServer({ dataDir, port: 0, sessions: 1, user: "app", password: "s3cret", readonlyUser: { user: "viewer", password: "look" } });
+    reader = createClient({ url: guarded.url, username: "viewer", password: "look" });
+    writer = createClient({ url: guarded.url, username: "app", password: "s3cret" });
+    await writer.command({ query: "CREATE TABLE IF NOT EXISTS t_ro (id UInt32) ENGINE = MergeTree ORDER BY id" });
+    await writer.insert({ table: "t_ro", values: [{ id: 1 }], format: "JSONEachRow" });
+  });
+
+  afterAll(async () => {
+    await reader.close();
+    await writer.close();
+    await guarded.close();
+  });
+
+  it("reads, and passes settings that keep their current value", async () => {
+    expect(await (await reader.query({ query: "SELECT count() AS n FROM t_ro", format: "JSONEachRow" })).json()).toEqual([{ n: "1" }]);
+    const same = await reader.query({ query: "SELECT 1 AS x", format: "JSONEachRow", clickhouse_settings: { async_insert: 0 } });
+    expect(await same.json()).toEqual([{ x: 1 }]);
+  });
+
+  it("refuses a changed setting with READONLY, in the URL, the query or a SET", async () => {
+    const viaUrl = await fetch(`${guarded.url}/?query=${encodeURIComponent("SELECT 1")}&max_result_rows=5`, { headers: { Authorization: `Basic ${btoa("viewer:look")}` } });
+    expect(viaUrl.status).toBe(500);
+    expect(viaUrl.headers.get("x-clickhouse-exception-code")).toBe("164");
+    expect(await viaUrl.text()).toMatch(/^Code: 164\. DB::Exception: .*Cannot modify 'max_result_rows' setting in readonly mode.*\(READONLY\)/);
+    expect(await failure(reader.query({ query: "SELECT 1", clickhouse_settings: { async_insert: 1 } }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.query({ query: "SELECT 1 SETTINGS max_result_rows = 5" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "SET max_result_rows = 5" }))).toMatchObject({ code: "164", type: "READONLY" });
+  });
+
+  it("refuses writes and DDL with READONLY", async () => {
+    expect(await failure(reader.insert({ table: "t_ro", values: [{ id: 2 }], format: "JSONEachRow" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "INSERT INTO t_ro VALUES (3)" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "INSERT INTO t_ro SELECT 4" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "CREATE TABLE t_ro2 (id UInt32) ENGINE = MergeTree ORDER BY id" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "ALTER TABLE t_ro DELETE WHERE 1" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "DROP TABLE t_ro" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await failure(reader.command({ query: "TRUNCATE TABLE t_ro" }))).toMatchObject({ code: "164", type: "READONLY" });
+    expect(await (await writer.query({ query: "SELECT count() AS n FROM t_ro", format: "JSONEachRow" })).json()).toEqual([{ n: "1" }]);
+  });
+
+  it("still needs the right password, and leaves the other user as it was", async () => {
+    const wrong = createClient({ url: guarded.url, username: "viewer", password: "nope" });
+    expect(await failure(wrong.query({ query: "SELECT 1" }))).toMatchObject({ code: "516" });
+    await wrong.close();
+    const rs = await writer.query({ query: "SELECT 2 AS x", format: "JSONEachRow", clickhouse_settings: { max_result_rows: "5" } });
+    expect(await rs.json()).toEqual([{ x: 2 }]);
+  });
+});
+
 describe("ClickHouse migrations", () => {
   it("applies the repository's migrations, and the materialized view fills ingest_batches", async () => {
     const files = (await readdir(resolve(import.meta.dirname, "../../schemas/sql/clickhouse"))).filter((f) => f.endsWith(".sql")).sort();

@@ -23,6 +23,11 @@ export interface ClickHouseServerOptions {
   /** When user or password is set, every query must present them. */
   user?: string;
   password?: string;
+  /**
+   * A second user that has `readonly = 1`, as a ClickHouse user created with that setting:
+   * reads only, and any setting it sends must keep its current value (Code 164, READONLY).
+   */
+  readonlyUser?: Credentials;
   /** Largest accepted request body, before and after decompression. Default 256 MiB. */
   maxBodyBytes?: number;
 }
@@ -37,6 +42,8 @@ interface Context {
   pool: SessionPool;
   version: string;
   expected: Credentials | undefined;
+  /** The read-only user and its Sessions, which have readonly = 1. */
+  readonly: { user: Credentials; pool: SessionPool } | undefined;
   maxBodyBytes: number;
   closing: boolean;
 }
@@ -50,14 +57,23 @@ const TEXT = "text/plain; charset=UTF-8";
  * same process must use the same `dataDir` (or start after the first has closed).
  */
 export async function startClickHouseServer(opts: ClickHouseServerOptions): Promise<ClickHouseServer> {
-  const pool = await SessionPool.open(resolve(opts.dataDir), opts.sessions ?? 4);
+  const dataDir = resolve(opts.dataDir);
+  const pool = await SessionPool.open(dataDir, opts.sessions ?? 4);
+  let readonlyPool: SessionPool | undefined;
   let ctx: Context;
   try {
     const version = await pool.use(async (s) => (await s.queryAsync("SELECT version()", { format: "TabSeparated" })).text().trim());
     const auth = opts.user !== undefined || opts.password !== undefined;
     const expected = auth ? { user: opts.user ?? "default", password: opts.password ?? "" } : undefined;
-    ctx = { pool, version, expected, maxBodyBytes: opts.maxBodyBytes ?? 256 * 1024 * 1024, closing: false };
+    const readonlyUser = opts.readonlyUser;
+    if (readonlyUser !== undefined) {
+      if (readonlyUser.user === (expected?.user ?? "default")) throw new Error("the read-only user needs a name of its own");
+      readonlyPool = await SessionPool.open(dataDir, Math.min(2, opts.sessions ?? 4), [["readonly", "1"]]);
+    }
+    const readonly = readonlyUser && readonlyPool ? { user: readonlyUser, pool: readonlyPool } : undefined;
+    ctx = { pool, version, expected, readonly, maxBodyBytes: opts.maxBodyBytes ?? 256 * 1024 * 1024, closing: false };
   } catch (err) {
+    await readonlyPool?.close();
     await pool.close();
     throw err;
   }
@@ -88,6 +104,7 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
       });
     });
   } catch (err) {
+    await readonlyPool?.close();
     await pool.close();
     throw err;
   }
@@ -109,6 +126,7 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
         clearTimeout(timer);
         server.closeAllConnections();
         // Sessions may only close once the engine has finished the queries still running on them.
+        await readonlyPool?.close();
         await pool.close();
         await stopped;
       })();
@@ -141,7 +159,9 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
       return reply(res, 405, { "Content-Type": TEXT, Allow: "GET, POST" }, "Only GET and POST are supported.\n");
     }
     const who = credentialsOf(req, url);
-    if (ctx.expected && !sameCredentials(who, ctx.expected)) {
+    const readonly = ctx.readonly !== undefined && who.user === ctx.readonly.user.user ? ctx.readonly : undefined;
+    const expected = readonly ? readonly.user : ctx.expected;
+    if (expected && !sameCredentials(who, expected)) {
       req.resume();
       return replyError(res, queryId, {
         code: 516,
@@ -159,7 +179,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
       body = Buffer.alloc(0);
     }
     if (method === "GET" && params.query === undefined) return reply(res, 200, { "Content-Type": TEXT }, "Ok.\n");
-    const outcome = await execute(ctx.pool, { method, params, body });
+    const outcome = await execute(readonly?.pool ?? ctx.pool, { method, params, body, readonlyUser: readonly !== undefined });
     reply(res, 200, successHeaders(queryId, outcome, params.corsHeader), outcome.body);
   } catch (err) {
     if (err instanceof ClientGone) return;
