@@ -41,6 +41,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
+                ENVIRONMENT: "development",
                 CLICKHOUSE_URL: inject("clickhouseUrl"),
                 CLICKHOUSE_DIRECT_URL: inject("clickhouseDirectUrl"),
                 ADMIN_TOKEN: "test-admin-token",

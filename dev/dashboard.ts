@@ -33,7 +33,7 @@ export interface DashboardOptions {
 
 /** Starts `wrangler pages dev` for dashboard/ in its own process group; stop it with the returned function. */
 export function serveDashboard(opts: DashboardOptions): { url: string; child: ChildProcess; stop(): Promise<void> } {
-  const bindings = [`CLICKHOUSE_URL=${opts.clickhouseUrl}`, `SESSION_SECRET=${opts.sessionSecret}`];
+  const bindings = ["ENVIRONMENT=development", `CLICKHOUSE_URL=${opts.clickhouseUrl}`, `SESSION_SECRET=${opts.sessionSecret}`];
   for (const name of ["CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD"]) {
     const value = process.env[name];
     if (value) bindings.push(`${name}=${value}`);

@@ -119,6 +119,8 @@ async function main(): Promise<void> {
       "--test-scheduled",
       "--show-interactive-dev-session=false",
       "--var",
+      "ENVIRONMENT:development",
+      "--var",
       `CLICKHOUSE_URL:${clickhouseUrl}`,
       "--var",
       `ADMIN_TOKEN:${adminToken}`,

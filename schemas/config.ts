@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET } from "../dev/local";
 
 const positiveInt = (fallback: number) =>
   z
@@ -8,6 +9,7 @@ const positiveInt = (fallback: number) =>
     .pipe(z.number().int().positive());
 
 const ConfigSchema = z.object({
+  ENVIRONMENT: z.string().optional(),
   CLICKHOUSE_URL: z.url(),
   CLICKHOUSE_DATABASE: z.string().min(1).default("default"),
   CLICKHOUSE_USER: z.string().optional(),
@@ -28,16 +30,71 @@ export interface Config {
   buffer: { maxRows: number; maxBytes: number };
 }
 
+/** A configuration the Worker or the dashboard must not run with; its message names every problem. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * `ENVIRONMENT=development` marks a developer's machine (`npm start`, the tests); unset or any
+ * other value is a deployed environment, so a forgotten variable errs on the strict side.
+ */
+export const isDevelopment = (env: { ENVIRONMENT?: unknown }): boolean => env.ENVIRONMENT === "development";
+
+const LOOPBACK_V6 = /^(?:\[(?:::1?|::ffff:(?:7f[0-9a-f]{2}:[0-9a-f]{1,4}|0:0))\])$/;
+
+/** True for a URL whose host is this machine: 127.0.0.0/8, 0.0.0.0, ::1, localhost and *.localhost. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase().replace(/\.$/, "");
+  } catch {
+    return false;
+  }
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === "0.0.0.0" || host === "localhost" || host.endsWith(".localhost") || LOOPBACK_V6.test(host);
+}
+
+/** Secrets whose local development value is published in this repository. */
+const LOCAL_DEFAULTS: ReadonlyArray<readonly [string, string]> = [
+  ["ADMIN_TOKEN", LOCAL_ADMIN_TOKEN],
+  ["SESSION_SECRET", LOCAL_SESSION_SECRET],
+];
+
+/**
+ * What a deployed Worker or dashboard must not run with: a ClickHouse on loopback (nothing
+ * listens there on Cloudflare, so every insert would fail and retry for hours), no ClickHouse
+ * credentials, or a secret left at the repository's local default. Empty when all is well.
+ */
+export function deployedConfigProblems(env: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const url = env.CLICKHOUSE_URL;
+  if (typeof url === "string" && isLoopbackUrl(url)) {
+    problems.push("CLICKHOUSE_URL points at loopback, where no ClickHouse runs once deployed: set it to your ClickHouse's https endpoint");
+  }
+  for (const name of ["CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD"]) {
+    if (typeof env[name] !== "string" || env[name] === "") problems.push(`${name} is not set: add it as a secret`);
+  }
+  for (const [name, local] of LOCAL_DEFAULTS) {
+    if (env[name] === local) problems.push(`${name} is the local development default published in this repository: set a secret of your own`);
+  }
+  return problems;
+}
+
 const cache = new WeakMap<object, Config>();
 
-/** Parses the Worker's bindings once per isolate; a wrong setting fails loudly with every problem named. */
+/**
+ * Parses the Worker's bindings once per isolate. A wrong setting, or one a deployed Worker must
+ * not run with, throws a ConfigError naming every problem, so each request, queue batch and cron
+ * run fails with that message instead of retrying against a ClickHouse that is not there.
+ */
 export function config(env: object): Config {
   const hit = cache.get(env);
   if (hit) return hit;
   const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`invalid Worker configuration: ${z.prettifyError(parsed.error)}`);
-  }
+  const problems = parsed.success ? [] : z.prettifyError(parsed.error).split("\n");
+  const vars = env as Readonly<Record<string, unknown>>;
+  if (!isDevelopment(vars)) problems.push(...deployedConfigProblems(vars));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(`invalid Worker configuration: ${problems.join("; ")}`);
   const e = parsed.data;
   const result: Config = {
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE, username: e.CLICKHOUSE_USER || "default", password: e.CLICKHOUSE_PASSWORD ?? "" },

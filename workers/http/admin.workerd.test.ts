@@ -1,5 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { app } from "./app";
 
 const list = (headers: Record<string, string>): Promise<Response> => SELF.fetch("https://edge.test/admin/apps", { headers });
 
@@ -11,6 +12,20 @@ describe("admin authentication", () => {
       const res = await list({ authorization });
       expect(res.status, authorization).toBe(401);
       expect(await res.json()).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Bearer") } });
+    }
+  });
+});
+
+describe("a deployed Worker with a local configuration", () => {
+  it("answers every request, /health included, with what is wrong instead of serving", async () => {
+    const deployed = { ...env, ENVIRONMENT: "production" };
+    for (const path of ["/health", "/ready", "/admin/apps", "/v1/config"]) {
+      const res = await app.fetch(new Request(`https://edge.test${path}`, { headers: { authorization: "Bearer test-admin-token" } }), deployed, createExecutionContext());
+      expect(res.status, path).toBe(500);
+      const body = await res.json<{ error: { code: string; message: string } }>();
+      expect(body.error.code).toBe("misconfigured");
+      expect(body.error.message).toMatch(/CLICKHOUSE_URL points at loopback/);
+      expect(body.error.message).toMatch(/CLICKHOUSE_PASSWORD is not set/);
     }
   });
 });

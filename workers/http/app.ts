@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { config, ConfigError } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { adminRoutes } from "./admin.route";
 import { configRoutes } from "./config.route";
@@ -9,6 +10,11 @@ import { ingestRoutes } from "./ingest.route";
 
 /** The edge Worker's HTTP API. Every error, expected or not, answers `{error: {code, message}}`. */
 export const app = new Hono<{ Bindings: Env }>()
+  // A misconfigured deployment says what is wrong on every route, /health included.
+  .use(async (c, next) => {
+    config(c.env);
+    await next();
+  })
   .use(
     "/v1/*",
     cors({
@@ -29,6 +35,10 @@ export const app = new Hono<{ Bindings: Env }>()
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json(err.body(), err.status);
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return c.json({ error: { code: "misconfigured", message: err.message } }, 500);
     }
     if (err instanceof HTTPException) {
       const status = err.status;

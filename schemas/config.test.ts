@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { LOCAL_ADMIN_TOKEN } from "../dev/local";
+import { config } from "./config";
+
+const deployed = {
+  CLICKHOUSE_URL: "https://abc123.eu-west-1.aws.clickhouse.cloud:8443",
+  CLICKHOUSE_USER: "ingest",
+  CLICKHOUSE_PASSWORD: "a-real-password",
+  ADMIN_TOKEN: "an-operator-chosen-admin-token",
+};
+
+const problem = (env: Record<string, string | undefined>): string => {
+  try {
+    config({ ...env });
+    return "";
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+};
+
+describe("config()", () => {
+  it("accepts a complete deployed configuration", () => {
+    expect(config({ ...deployed }).clickhouse).toMatchObject({ url: deployed.CLICKHOUSE_URL, username: "ingest", password: "a-real-password" });
+  });
+
+  it("refuses a deployed Worker pointed at a loopback ClickHouse, naming the setting", () => {
+    for (const url of ["http://127.0.0.1:8123", "http://127.9.9.9:8123", "http://localhost:8123", "http://LOCALHOST.:8123", "http://[::1]:8123", "http://0.0.0.0:8123", "http://api.localhost:8123"]) {
+      expect(problem({ ...deployed, CLICKHOUSE_URL: url }), url).toMatch(/CLICKHOUSE_URL.*loopback/);
+    }
+  });
+
+  it("refuses a deployed Worker without ClickHouse credentials", () => {
+    expect(problem({ ...deployed, CLICKHOUSE_USER: undefined })).toMatch(/CLICKHOUSE_USER/);
+    expect(problem({ ...deployed, CLICKHOUSE_PASSWORD: "" })).toMatch(/CLICKHOUSE_PASSWORD/);
+  });
+
+  it("refuses the local admin token in a deployed Worker", () => {
+    expect(problem({ ...deployed, ADMIN_TOKEN: LOCAL_ADMIN_TOKEN })).toMatch(/ADMIN_TOKEN.*local/);
+  });
+
+  it("names every problem at once", () => {
+    const message = problem({ CLICKHOUSE_URL: "http://127.0.0.1:8123", ADMIN_TOKEN: LOCAL_ADMIN_TOKEN });
+    for (const name of ["CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "ADMIN_TOKEN"]) expect(message).toContain(name);
+  });
+
+  it("allows all of it in local development (ENVIRONMENT=development)", () => {
+    const local = config({ ENVIRONMENT: "development", CLICKHOUSE_URL: "http://127.0.0.1:8123", ADMIN_TOKEN: LOCAL_ADMIN_TOKEN });
+    expect(local.clickhouse.url).toBe("http://127.0.0.1:8123");
+  });
+
+  it("treats any other ENVIRONMENT value as deployed", () => {
+    expect(problem({ ...deployed, ENVIRONMENT: "production", CLICKHOUSE_URL: "http://localhost:8123" })).toMatch(/CLICKHOUSE_URL/);
+    expect(problem({ ...deployed, ENVIRONMENT: "Development", CLICKHOUSE_URL: "http://localhost:8123" })).toMatch(/CLICKHOUSE_URL/);
+  });
+});
