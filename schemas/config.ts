@@ -39,7 +39,7 @@ export class ConfigError extends Error {
  * `ENVIRONMENT=development` marks a developer's machine (`npm start`, the tests); unset or any
  * other value is a deployed environment, so a forgotten variable errs on the strict side.
  */
-export const isDevelopment = (env: { ENVIRONMENT?: unknown }): boolean => env.ENVIRONMENT === "development";
+export const isDevelopment = (env: object): boolean => "ENVIRONMENT" in env && env.ENVIRONMENT === "development";
 
 const LOOPBACK_V6 = /^(?:\[(?:::1?|::ffff:(?:7f[0-9a-f]{2}:[0-9a-f]{1,4}|0:0))\])$/;
 

@@ -37,7 +37,7 @@ export async function startHarness(): Promise<Harness> {
   const ch = await startClickHouseServer({ dataDir: join(dir, "ch"), port: 0 });
   await migrateClickHouse({ url: ch.url });
   const client = createClient({ url: ch.url, clickhouse_settings: { date_time_input_format: "best_effort" } });
-  const env: RawEnv = { DB: db, SESSION_SECRET: SECRET, CLICKHOUSE_URL: ch.url };
+  const env: RawEnv = { DB: db, ENVIRONMENT: "development", SESSION_SECRET: SECRET, CLICKHOUSE_URL: ch.url };
   return {
     db,
     env,
