@@ -1,6 +1,6 @@
-// Loader and action tests run the route modules against a real local D1 (Miniflare) and a real
-// local ClickHouse (our server over chDB), with fixture events inserted through the same
-// materialized views production uses.
+// Loader and action tests run the route modules against a real local D1 (Miniflare, reached
+// asynchronously through test/d1.ts) and a real local ClickHouse (our server over chDB), with
+// fixture events inserted through the same materialized views production uses.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,6 +14,7 @@ import { issueSessionToken } from "../app/auth/session.server";
 import { createFirstOwner } from "../app/db/accounts.server";
 import { createApp } from "../app/db/apps.server";
 import type { RawEnv } from "../app/env.server";
+import { D1_EXECUTOR_SCRIPT, remoteD1 } from "./d1";
 
 const root = resolve(import.meta.dirname, "../..");
 export const SECRET = "dashboard-test-secret-0123456789abcdef";
@@ -31,8 +32,8 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "dashboard-test-"));
-  const mf = new Miniflare({ modules: true, script: "export default { fetch() { return new Response(''); } }", d1Databases: { DB: "dashboard-test" } });
-  const db = (await mf.getD1Database("DB")) as unknown as D1Database;
+  const mf = new Miniflare({ modules: true, script: D1_EXECUTOR_SCRIPT, d1Databases: { DB: "dashboard-test" } });
+  const db = remoteD1(mf);
   for (const m of await readD1Migrations(resolve(root, "schemas/sql/d1"))) await db.batch(m.queries.map((q) => db.prepare(q)));
   const ch = await startClickHouseServer({ dataDir: join(dir, "ch"), port: 0 });
   await migrateClickHouse({ url: ch.url });
