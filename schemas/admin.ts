@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { RedactionPolicy } from "./redaction";
 
+/** The most shards an app may have; deleting an app retires every one of them. */
+export const MAX_SHARD_COUNT = 64;
+
 /** An app id: lowercase letters, digits, `_` and `-`, e.g. `"app_shop"`. */
 export const AppId = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, "an app id is 2-63 lowercase letters, digits, _ or -");
 
@@ -10,7 +13,7 @@ export const CreateApp = z.object({
   name: z.string().min(1).max(200),
   /** Events per second across all shards; 0 means no limit. */
   rateLimit: z.number().int().min(0).max(1_000_000).optional(),
-  shardCount: z.number().int().min(1).max(64).optional(),
+  shardCount: z.number().int().min(1).max(MAX_SHARD_COUNT).optional(),
   retentionDays: z.number().int().min(1).max(3650).optional(),
   redactionPolicy: RedactionPolicy.optional(),
 });
@@ -33,4 +36,15 @@ export interface WriteKeyInfo {
   name: string;
   createdAt: number;
   revokedAt: number | null;
+}
+
+/** An app as the admin API and the dashboard show it; `redactionPolicy` is its stored JSON, null for the defaults. */
+export interface AppInfo {
+  id: string;
+  name: string;
+  createdAt: number;
+  rateLimit: number;
+  shardCount: number;
+  retentionDays: number;
+  redactionPolicy: string | null;
 }

@@ -1,24 +1,22 @@
 import { env, SELF } from "cloudflare:test";
-import { hashWriteKey } from "../workers/lib/apps";
+import type { RedactionPolicy } from "../schemas";
+import { createApp, createWriteKey, OPERATOR } from "../workers/apps/store";
 
-/** An app and its write key, made directly in D1 for a test. */
+/** An app and its write key, made through the apps module for a test. */
 export interface TestApp {
   appId: string;
   key: string;
 }
 
-/** Creates an app with a fresh write key; `opts` sets the app's columns. */
-export async function createTestApp(opts: { rateLimit?: number; shardCount?: number; policy?: object } = {}): Promise<TestApp> {
+/** Creates an app (no rate limit unless given) with a fresh write key. */
+export async function createTestApp(opts: { rateLimit?: number; shardCount?: number; policy?: RedactionPolicy } = {}): Promise<TestApp> {
   const suffix = crypto.randomUUID().replace(/-/g, "").slice(0, 12);
   const appId = `app_${suffix}`;
-  const key = `wk_test_${suffix}`;
-  await env.DB.prepare("INSERT INTO apps (id, name, created_at, rate_limit, shard_count, redaction_policy, hash_salt) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(appId, `test ${suffix}`, Date.now(), opts.rateLimit ?? 0, opts.shardCount ?? 1, opts.policy ? JSON.stringify(opts.policy) : null, "ab".repeat(32))
-    .run();
-  await env.DB.prepare("INSERT INTO write_keys (id, app_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(`key_${suffix}`, appId, await hashWriteKey(key), key.slice(0, 12), Date.now())
-    .run();
-  return { appId, key };
+  const app = await createApp(env.DB, OPERATOR, { id: appId, name: `test ${suffix}`, rateLimit: opts.rateLimit ?? 0, shardCount: opts.shardCount ?? 1, redactionPolicy: opts.policy });
+  if (app === "unavailable") throw new Error(`test app id ${appId} is taken`);
+  const key = await createWriteKey(env.DB, OPERATOR, appId, { name: "test", key: `wk_test_${suffix}` });
+  if (typeof key === "string") throw new Error(`test key for ${appId}: ${key}`);
+  return { appId, key: key.key };
 }
 
 /** `Authorization: Basic` for a write key, as Segment clients send it. */

@@ -4,6 +4,7 @@ import { handleDeadLetterBatch } from "./queue/dead-letters";
 import { handleSinkBatch } from "./queue/sink";
 
 export { AppBatcher } from "../durable-objects/app-batcher";
+export { AppsService } from "./apps/service";
 
 /** Queue names as in wrangler.toml: the dead-letter queue's consumer archives to R2. */
 const DEAD_LETTER_QUEUE = "telemetry-events-dlq";

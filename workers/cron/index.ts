@@ -1,10 +1,20 @@
+import { finishPendingDeletions } from "../apps/delete";
+import { withDeletionDeps } from "../apps/service";
 import { pruneDeadLetters } from "./archive-retention.cron";
 
-/** Runs the jobs of a Cron Trigger; the schedules are in wrangler.toml. */
+/** Schedules as in wrangler.toml. */
+export const ARCHIVE_CRON = "17 3 * * *";
+export const PURGE_CRON = "41 * * * *";
+
+/** Runs the jobs of a Cron Trigger. */
 export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
   const now = new Date(controller.scheduledTime);
-  if (controller.cron === "17 3 * * *") {
+  if (controller.cron === ARCHIVE_CRON) {
     const deleted = await pruneDeadLetters(env, now);
     console.log(`cron: pruned ${deleted} dead-letter archives`);
+  }
+  if (controller.cron === PURGE_CRON) {
+    const { purged, failed } = await withDeletionDeps(env, (deps) => finishPendingDeletions(deps, now.getTime()));
+    if (purged + failed > 0) console.log(`cron: purged ${purged} deleted apps from ClickHouse, ${failed} left for the next run`);
   }
 }

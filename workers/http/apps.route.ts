@@ -1,31 +1,51 @@
 import { Hono } from "hono";
 import { AppId, CreateApp, CreateWriteKey } from "../../schemas";
-import { createApp, createWriteKey, getApp, listApps, listWriteKeys, revokeWriteKey } from "../lib/apps";
+import { deleteApp } from "../apps/delete";
+import { withDeletionDeps } from "../apps/service";
+import { createApp, createWriteKey, getApp, listApps, listWriteKeys, OPERATOR, revokeWriteKey } from "../apps/store";
 import { HttpError } from "../lib/errors";
 import { jsonBody } from "../lib/validate";
 
+const noApp = (id: string) => new HttpError(404, "not_found", `no app ${id.slice(0, 64)}`);
+
 function appIdParam(raw: string): string {
   const parsed = AppId.safeParse(raw);
-  if (!parsed.success) throw new HttpError(404, "not_found", `no app ${raw.slice(0, 64)}`);
+  if (!parsed.success) throw noApp(raw);
   return parsed.data;
 }
 
-/** Apps and write keys for operators (`/admin/apps`), until the dashboard manages them. */
+/** Apps and write keys for operators (`/admin/apps`), across every organisation. */
 export const appRoutes = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => c.json({ apps: await listApps(c.env.DB) }))
-  .post("/", async (c) => c.json({ app: await createApp(c.env.DB, await jsonBody(c.req.raw, CreateApp)) }, 201))
+  .get("/", async (c) => c.json({ apps: await listApps(c.env.DB, OPERATOR) }))
+  .post("/", async (c) => {
+    const app = await createApp(c.env.DB, OPERATOR, await jsonBody(c.req.raw, CreateApp));
+    // The same answer whoever holds the id, or held it: ids of deleted apps are never reused.
+    if (app === "unavailable") throw new HttpError(409, "conflict", "that app id is not available: choose another");
+    return c.json({ app }, 201);
+  })
   .get("/:app", async (c) => {
     const id = appIdParam(c.req.param("app"));
-    const app = await getApp(c.env.DB, id);
-    if (!app) throw new HttpError(404, "not_found", `no app ${id}`);
-    return c.json({ app, keys: await listWriteKeys(c.env.DB, id) });
+    const app = await getApp(c.env.DB, OPERATOR, id);
+    if (!app) throw noApp(id);
+    return c.json({ app, keys: await listWriteKeys(c.env.DB, OPERATOR, id) });
+  })
+  .delete("/:app", async (c) => {
+    const id = appIdParam(c.req.param("app"));
+    const result = await withDeletionDeps(c.env, (deps) => deleteApp(deps, OPERATOR, id));
+    if (!result.deleted) throw noApp(id);
+    return c.json({ app: { id }, purged: result.purged });
   })
   .post("/:app/keys", async (c) => {
     const id = appIdParam(c.req.param("app"));
     const body = await jsonBody(c.req.raw, CreateWriteKey);
-    return c.json({ key: await createWriteKey(c.env.DB, id, body) }, 201);
+    const key = await createWriteKey(c.env.DB, OPERATOR, id, body);
+    if (key === "no_app") throw noApp(id);
+    if (key === "key_in_use") throw new HttpError(409, "conflict", "that write key is already in use or was revoked");
+    return c.json({ key }, 201);
   })
   .delete("/:app/keys/:key", async (c) => {
     const id = appIdParam(c.req.param("app"));
-    return c.json({ key: await revokeWriteKey(c.env.DB, id, c.req.param("key")) });
+    const key = await revokeWriteKey(c.env.DB, OPERATOR, id, c.req.param("key"));
+    if (!key) throw new HttpError(404, "not_found", `no key ${c.req.param("key").slice(0, 64)} for app ${id}`);
+    return c.json({ key });
   });

@@ -1,0 +1,76 @@
+// Ingest's view of a write key: the live app it belongs to and what the pipeline needs of it,
+// cached briefly per isolate. A deleted app's key may stay cached here for up to 30 s; its
+// retired batchers refuse it meanwhile (workers/apps/delete.ts), so it stops at once everywhere.
+import { HttpError } from "../lib/errors";
+import { type RedactionPolicy, parsePolicy } from "../lib/redact";
+import { hashWriteKey } from "./keys";
+
+/** What ingest needs to know about the app a write key belongs to. */
+export interface AppAuth {
+  appId: string;
+  rateLimit: number;
+  shardCount: number;
+  retentionDays: number;
+  policy: RedactionPolicy;
+  salt: string;
+}
+
+interface CacheEntry {
+  app: AppAuth | null;
+  expires: number;
+}
+
+// Settings changes reach ingest within a minute; unknown keys are re-checked sooner so a key
+// created seconds ago starts working quickly.
+const KNOWN_TTL_MS = 30_000;
+const UNKNOWN_TTL_MS = 5_000;
+const MAX_ENTRIES = 10_000;
+const cache = new Map<string, CacheEntry>();
+
+interface AuthRow {
+  app_id: string;
+  rate_limit: number;
+  shard_count: number;
+  retention_days: number;
+  redaction_policy: string | null;
+  hash_salt: string;
+}
+
+/** Resolves a write key to its live app, or throws 401. Results are cached briefly per isolate. */
+export async function authenticate(db: D1Database, key: string | null | undefined): Promise<AppAuth> {
+  if (!key || key.length > 256) throw new HttpError(401, "unauthorized", "a write key is required (HTTP Basic user, X-Write-Key or writeKey)");
+  const now = Date.now();
+  const hit = cache.get(key);
+  let app: AppAuth | null;
+  if (hit && hit.expires > now) {
+    app = hit.app;
+  } else {
+    const row = await db
+      .prepare(
+        `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt
+         FROM write_keys k JOIN apps a ON a.id = k.app_id
+         WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
+      )
+      .bind(await hashWriteKey(key))
+      .first<AuthRow>();
+    app = row
+      ? {
+          appId: row.app_id,
+          rateLimit: row.rate_limit,
+          shardCount: Math.max(1, row.shard_count),
+          retentionDays: row.retention_days,
+          policy: parsePolicy(row.redaction_policy),
+          salt: row.hash_salt,
+        }
+      : null;
+    if (cache.size >= MAX_ENTRIES) cache.clear();
+    cache.set(key, { app, expires: now + (app ? KNOWN_TTL_MS : UNKNOWN_TTL_MS) });
+  }
+  if (!app) throw new HttpError(401, "unauthorized", "unknown or revoked write key");
+  return app;
+}
+
+/** Forgets cached keys; tests use it to see a revocation at once. */
+export function clearWriteKeyCache(): void {
+  cache.clear();
+}

@@ -1,0 +1,40 @@
+// The Worker's side of apps: the deletion's dependencies bound to this Worker's Durable Objects
+// and ClickHouse, and AppsService, the entrypoint the dashboard reaches through a service binding
+// (no route on the internet leads to it).
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { config } from "../../schemas";
+import { clickhouseClient } from "../lib/clickhouse";
+import { allShards, deleteApp, type DeletionDeps, type DeletionResult } from "./delete";
+import { purgeAppRows } from "./purge";
+import { inOrg } from "./store";
+
+/** Deletion as this Worker performs it; `close` ends its ClickHouse client. */
+export function workerDeletionDeps(env: Env): DeletionDeps & { close(): Promise<void> } {
+  const client = clickhouseClient(config(env).clickhouse);
+  return {
+    db: env.DB,
+    retire: async (appId) => {
+      await Promise.all(allShards().map((shard) => env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${appId}:${shard}`)).retire()));
+    },
+    purge: (appId) => purgeAppRows(client, appId),
+    close: () => client.close(),
+  };
+}
+
+/** Runs `fn` with the Worker's deletion dependencies and closes them after. */
+export async function withDeletionDeps<T>(env: Env, fn: (deps: DeletionDeps) => Promise<T>): Promise<T> {
+  const deps = workerDeletionDeps(env);
+  try {
+    return await fn(deps);
+  } finally {
+    await deps.close();
+  }
+}
+
+/** What the dashboard calls on the edge Worker. */
+export class AppsService extends WorkerEntrypoint<Env> {
+  /** Deletes the organisation's app (see workers/apps/delete.ts); `deleted` is false when it has no such app. */
+  async deleteApp(orgId: string, appId: string): Promise<DeletionResult> {
+    return withDeletionDeps(this.env, (deps) => deleteApp(deps, inOrg(orgId), appId));
+  }
+}

@@ -1,0 +1,195 @@
+// Apps and their write keys in D1: the one place that reads and writes them, for the admin API,
+// ingest, the dashboard and the test seeds. Every call names a scope: one organisation, or the
+// operator (admin API, jobs), who sees every organisation's apps. A deleted app is a tombstone
+// that every read here ignores and that keeps its id taken for good.
+import type { AppInfo, CreateApp, WriteKeyInfo } from "../../schemas";
+import { hashWriteKey, newWriteKey, randomHex, writeKeyPrefix } from "./keys";
+
+/** Whose apps a call may touch. */
+export interface AppScope {
+  /** null: every organisation's, and apps that belong to none yet. */
+  readonly orgId: string | null;
+}
+
+/** The operator's scope: the admin API and scheduled jobs. */
+export const OPERATOR: AppScope = { orgId: null };
+
+/** One organisation's apps. */
+export const inOrg = (orgId: string): AppScope => ({ orgId });
+
+interface AppRow {
+  id: string;
+  name: string;
+  created_at: number;
+  rate_limit: number;
+  shard_count: number;
+  retention_days: number;
+  redaction_policy: string | null;
+}
+
+interface KeyRow {
+  id: string;
+  app_id: string;
+  prefix: string;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy";
+const KEY_COLUMNS = "id, app_id, prefix, name, created_at, revoked_at";
+// ?1 is the scope's organisation (or null); live apps only.
+const LIVE_IN_SCOPE = "deleted_at IS NULL AND (?1 IS NULL OR org_id = ?1)";
+
+const toApp = (r: AppRow): AppInfo => ({
+  id: r.id,
+  name: r.name,
+  createdAt: r.created_at,
+  rateLimit: r.rate_limit,
+  shardCount: r.shard_count,
+  retentionDays: r.retention_days,
+  redactionPolicy: r.redaction_policy,
+});
+const toKey = (r: KeyRow): WriteKeyInfo => ({ id: r.id, appId: r.app_id, prefix: r.prefix, name: r.name, createdAt: r.created_at, revokedAt: r.revoked_at });
+
+/**
+ * Creates an app in the scope's organisation with a fresh HMAC salt. "unavailable" when the id
+ * is held by any app, live or deleted, in any organisation: the answer never says which.
+ */
+export async function createApp(db: D1Database, scope: AppScope, input: CreateApp): Promise<AppInfo | "unavailable"> {
+  const result = await db
+    .prepare(
+      `INSERT INTO apps (id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, hash_salt, org_id)
+       VALUES (?1, ?2, ?3, coalesce(?4, 2000), coalesce(?5, 1), coalesce(?6, 90), ?7, ?8, ?9)
+       ON CONFLICT(id) DO NOTHING`,
+    )
+    .bind(
+      input.id,
+      input.name,
+      Date.now(),
+      input.rateLimit ?? null,
+      input.shardCount ?? null,
+      input.retentionDays ?? null,
+      input.redactionPolicy ? JSON.stringify(input.redactionPolicy) : null,
+      randomHex(32),
+      scope.orgId,
+    )
+    .run();
+  if (result.meta.changes === 0) return "unavailable";
+  const app = await getApp(db, scope, input.id);
+  if (!app) throw new Error(`app ${input.id} was not stored`);
+  return app;
+}
+
+/** A live app in the scope, or null. */
+export async function getApp(db: D1Database, scope: AppScope, id: string): Promise<AppInfo | null> {
+  const row = await db.prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id).first<AppRow>();
+  return row ? toApp(row) : null;
+}
+
+/** The scope's live apps, oldest first. */
+export async function listApps(db: D1Database, scope: AppScope): Promise<AppInfo[]> {
+  const rs = await db.prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE ${LIVE_IN_SCOPE} ORDER BY created_at, id`).bind(scope.orgId).all<AppRow>();
+  return rs.results.map(toApp);
+}
+
+/** Renames a live app; false when the scope has no such app. */
+export async function renameApp(db: D1Database, scope: AppScope, id: string, name: string): Promise<boolean> {
+  const r = await db.prepare(`UPDATE apps SET name = ?3 WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id, name).run();
+  return r.meta.changes > 0;
+}
+
+/** What an app's settings form changes; `redactionPolicy` as stored JSON, null for the defaults. */
+export interface AppSettingsChange {
+  rateLimit: number;
+  shardCount: number;
+  retentionDays: number;
+  redactionPolicy: string | null;
+}
+
+/** Saves a live app's settings; false when the scope has no such app. The edge applies them within a minute. */
+export async function updateAppSettings(db: D1Database, scope: AppScope, id: string, s: AppSettingsChange): Promise<boolean> {
+  const r = await db
+    .prepare(`UPDATE apps SET rate_limit = ?3, shard_count = ?4, retention_days = ?5, redaction_policy = ?6 WHERE ${LIVE_IN_SCOPE} AND id = ?2`)
+    .bind(scope.orgId, id, s.rateLimit, s.shardCount, s.retentionDays, s.redactionPolicy)
+    .run();
+  return r.meta.changes > 0;
+}
+
+/** A new key in full (the only time it is shown), or why there is none. */
+export type CreatedKey = (WriteKeyInfo & { key: string }) | "no_app" | "key_in_use";
+
+/**
+ * Creates a write key for a live app of the scope: D1 keeps its SHA-256 and prefix. A given
+ * `key` (local seeding) that already belongs to this app is returned again; one held by another
+ * app, or revoked, is "key_in_use".
+ */
+export async function createWriteKey(db: D1Database, scope: AppScope, appId: string, opts: { name: string; key?: string }): Promise<CreatedKey> {
+  if (!(await getApp(db, scope, appId))) return "no_app";
+  const key = opts.key ?? newWriteKey();
+  const hash = await hashWriteKey(key);
+  const existing = await db.prepare(`SELECT ${KEY_COLUMNS} FROM write_keys WHERE key_hash = ?`).bind(hash).first<KeyRow>();
+  if (existing) return existing.app_id === appId && existing.revoked_at === null ? { ...toKey(existing), key } : "key_in_use";
+  const info: WriteKeyInfo = { id: `key_${randomHex(8)}`, appId, prefix: writeKeyPrefix(key), name: opts.name, createdAt: Date.now(), revokedAt: null };
+  await db
+    .prepare("INSERT INTO write_keys (id, app_id, key_hash, prefix, name, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+    .bind(info.id, appId, hash, info.prefix, info.name, info.createdAt)
+    .run();
+  return { ...info, key };
+}
+
+/** A live app's write keys, prefixes only, newest first; empty when the scope has no such app. */
+export async function listWriteKeys(db: D1Database, scope: AppScope, appId: string): Promise<WriteKeyInfo[]> {
+  const rs = await db
+    .prepare(`SELECT ${KEY_COLUMNS} FROM write_keys WHERE app_id = ?2 AND app_id IN (SELECT id FROM apps WHERE ${LIVE_IN_SCOPE}) ORDER BY created_at DESC, id`)
+    .bind(scope.orgId, appId)
+    .all<KeyRow>();
+  return rs.results.map(toKey);
+}
+
+/** Revokes a key of a live app of the scope; null when there is no such key. Ingest refuses it within 30 s. */
+export async function revokeWriteKey(db: D1Database, scope: AppScope, appId: string, keyId: string): Promise<WriteKeyInfo | null> {
+  const row = await db
+    .prepare(
+      `UPDATE write_keys SET revoked_at = coalesce(revoked_at, ?4)
+       WHERE app_id = ?2 AND id = ?3 AND app_id IN (SELECT id FROM apps WHERE ${LIVE_IN_SCOPE})
+       RETURNING ${KEY_COLUMNS}`,
+    )
+    .bind(scope.orgId, appId, keyId, Date.now())
+    .first<KeyRow>();
+  return row ? toKey(row) : null;
+}
+
+/**
+ * Marks a live app of the scope deleted and revokes its keys, in one batch; false when the
+ * scope has no such app. From here on every read ignores it and its id stays taken; the caller
+ * retires its batchers and purges its rows (workers/apps/delete.ts).
+ */
+export async function tombstoneApp(db: D1Database, scope: AppScope, id: string, now = Date.now()): Promise<boolean> {
+  const [marked] = await db.batch([
+    db.prepare(`UPDATE apps SET deleted_at = ?3 WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id, now),
+    db.prepare("UPDATE write_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE app_id = ?1 AND EXISTS (SELECT 1 FROM apps WHERE id = ?1 AND deleted_at = ?2)").bind(id, now),
+  ]);
+  return (marked?.meta.changes ?? 0) > 0;
+}
+
+/** A deleted app whose rows may still be in ClickHouse. */
+export interface PendingPurge {
+  id: string;
+  deletedAt: number;
+  purgedAt: number | null;
+}
+
+/** Deleted apps not yet purged, or last purged less than `settleMs` after their deletion. */
+export async function pendingPurges(db: D1Database, settleMs: number, limit = 100): Promise<PendingPurge[]> {
+  const rs = await db
+    .prepare("SELECT id, deleted_at, purged_at FROM apps WHERE deleted_at IS NOT NULL AND (purged_at IS NULL OR purged_at < deleted_at + ?) ORDER BY deleted_at LIMIT ?")
+    .bind(settleMs, limit)
+    .all<{ id: string; deleted_at: number; purged_at: number | null }>();
+  return rs.results.map((r) => ({ id: r.id, deletedAt: r.deleted_at, purgedAt: r.purged_at }));
+}
+
+/** Records that a deleted app's rows were removed from ClickHouse at `at`. */
+export async function markPurged(db: D1Database, id: string, at: number): Promise<void> {
+  await db.prepare("UPDATE apps SET purged_at = ? WHERE id = ? AND deleted_at IS NOT NULL").bind(at, id).run();
+}
