@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LIMITS } from "../schemas";
 import { groupForSend, planMessages } from "./packing";
 
 describe("planMessages", () => {
@@ -29,5 +30,12 @@ describe("groupForSend", () => {
     expect(groups.flat()).toEqual(msgs);
     const small = groupForSend(planMessages(Array.from({ length: 300 }, (_, i) => ({ seq: i, bytes: 10 })), "a:0", 200));
     for (const g of small) expect(g.length).toBeLessThanOrEqual(100);
+  });
+
+  it("counts a kilobyte as 1,000 bytes, as Cloudflare does: 42 KB chunks never make a 256,000-byte sendBatch", () => {
+    const msgs = planMessages(Array.from({ length: 12 }, (_, i) => ({ seq: i + 1, bytes: 86_000 })), "a:0", LIMITS.maxQueueMessageBytes);
+    for (const g of groupForSend(msgs)) expect(g.reduce((n, m) => n + m.bytes + 256, 0)).toBeLessThanOrEqual(256_000);
+    expect(LIMITS.maxQueueMessageBytes).toBeLessThanOrEqual(128_000 - 256);
+    expect(LIMITS.maxRowBytes + 256).toBeLessThanOrEqual(LIMITS.maxQueueMessageBytes);
   });
 });

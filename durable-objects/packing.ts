@@ -1,3 +1,5 @@
+import { LIMITS } from "../schemas";
+
 /** A queue message planned from a contiguous run of buffered rows. */
 export interface PlannedMessage {
   batchId: string;
@@ -9,9 +11,9 @@ export interface PlannedMessage {
 
 // Room for the header line, the newlines and the queue's own framing.
 const HEADER_BYTES = 256;
-// Cloudflare Queues: sendBatch takes at most 100 messages and 256 KB in all.
+// Cloudflare Queues: sendBatch takes at most 100 messages.
 const SEND_MAX_MESSAGES = 100;
-const SEND_MAX_BYTES = 256 * 1024;
+const SEND_MAX_BYTES = LIMITS.maxSendBatchBytes;
 
 /**
  * Packs buffered chunks (of `rows` rows each, one when unset), in order, into messages of at most

@@ -16,8 +16,20 @@ export const LIMITS = {
   maxFutureMs: 23 * 60 * 60 * 1000,
   /** Raw events are kept this long (the ClickHouse TTL); older ones are refused, not silently dropped. */
   maxAgeMs: 90 * 24 * 60 * 60 * 1000,
-  /** Queue messages stay under the 128 KB Cloudflare Queues limit with room for the envelope. */
-  maxQueueMessageBytes: 120 * 1024,
+  /**
+   * One queue message. Cloudflare Queues refuse a message over 128 KB, counting a KB as 1,000
+   * bytes: this leaves room for the queue's own framing.
+   */
+  maxQueueMessageBytes: 120_000,
+  /** One `sendBatch`: Cloudflare's limit is 256 KB (256,000 bytes) in all, framing included. */
+  maxSendBatchBytes: 250_000,
+  /**
+   * One event's row as stored (merged batch context, enrichment and redaction included), so
+   * that any accepted row fits a queue message with its header.
+   */
+  maxRowBytes: 100_000,
+  /** The rows of one request as stored: a batch context repeated in every row cannot turn a small request into a huge one. */
+  maxRequestRowBytes: 8_000_000,
 } as const;
 
 const NON_ASCII = /[^\x00-\x7f]/;

@@ -4,7 +4,7 @@ import { createRedactor } from "../lib/redact";
 import { HttpError } from "../lib/errors";
 import { zodMessage } from "../lib/validate";
 import { readBody } from "../ingest/body";
-import { prepareBatch } from "../ingest/pipeline";
+import { checkStoredSize, prepareBatch, type PreparedBatch } from "../ingest/pipeline";
 import { countRejections, dispatch, recordRefusals } from "../ingest/dispatch";
 import { parseTime } from "../ingest/skew";
 import type { RequestFacts } from "../ingest/normalize";
@@ -80,7 +80,18 @@ async function ingest(request: Request, env: Env, ctx: ExecutionContext, routeTy
     ipMode: app.policy.ip,
     redactor: createRedactor(app.policy, app.salt),
   };
-  const prepared = prepareBatch(events, facts);
+  let prepared: PreparedBatch;
+  try {
+    prepared = prepareBatch(events, facts);
+  } catch (err) {
+    if (err instanceof HttpError) refused(app, err, events.length);
+    throw err;
+  }
+  const storedError = checkStoredSize(prepared);
+  if (storedError) {
+    refused(app, storedError, events.length);
+    throw storedError;
+  }
   const rejections = countRejections(prepared.rejected);
   let duplicates = 0;
   if (prepared.events.length > 0) ({ duplicates } = await dispatch(env.APP_BATCHER, app, prepared.events, rejections));

@@ -1,8 +1,8 @@
 import type { AppBatcher, BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
-import { encodeEventRow, utf8Length, type EventRejection } from "../../schemas";
+import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import type { AppAuth } from "../http/write-key";
-import type { NormalizedEvent } from "./normalize";
+import type { PreparedEvent } from "./pipeline";
 
 // FNV-1a: the same messageId always lands on the same shard, so dedup stays per shard.
 function shardOf(messageId: string, shards: number): number {
@@ -72,14 +72,13 @@ export interface DispatchResult {
  * which is safe because the retry's events that did land are dropped as duplicates.
  * `refusals` (the request's rejected events) are counted by the first shard called.
  */
-export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, events: readonly NormalizedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
+export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, events: readonly PreparedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
   const byShard = new Map<number, BufferedEvent[]>();
   for (const e of events) {
-    const row = encodeEventRow(e.row);
     const shard = shardOf(e.messageId, app.shardCount);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));
-    list.push({ messageId: e.messageId, row, bytes: utf8Length(row) });
+    list.push({ messageId: e.messageId, row: e.encoded, bytes: e.bytes });
   }
   let results: IngestResult[];
   try {

@@ -117,6 +117,32 @@ describe("odd input", () => {
   });
 });
 
+describe("limits on the row as stored", () => {
+  it("applies the event limits after merging the batch context under the event's own", () => {
+    const context = { campaign: { name: "x".repeat(20_000) } };
+    const events = [
+      { type: "track", userId: "u", event: "big", properties: { t: "y".repeat(20_000) } },
+      { type: "track", userId: "u", event: "small", properties: { t: "y".repeat(100) } },
+      // Its own campaign replaces the batch's, so the merged event is small.
+      { type: "track", userId: "u", event: "own", properties: { t: "y".repeat(20_000) }, context: { campaign: { name: "z" } } },
+    ];
+    const out = prepareBatch(events, facts({ context }));
+    expect(out.rejected.map((r) => [r.index, r.code])).toEqual([[0, "event_too_large"]]);
+    expect(out.events.map((e) => e.row.event)).toEqual(["small", "own"]);
+  });
+
+  it("rejects an event whose row grows past the stored-row limit through enrichment and redaction", () => {
+    const emails = Array.from({ length: 3000 }, () => "a@b.co");
+    const hashing = facts({ redactor: createRedactor({ ...DEFAULT_POLICY, action: "hash" }, "00".repeat(32)) });
+    // Context traits are copied into the traits column, and every address grows fourfold.
+    const out = prepareBatch([{ type: "track", userId: "u", event: "e", context: { traits: { emails } } }, { type: "track", userId: "u", event: "ok" }], hashing);
+    expect(out.rejected.map((r) => [r.index, r.code])).toEqual([[0, "event_too_large"]]);
+    expect(out.rejected[0]?.message).toMatch(/stored/);
+    for (const e of out.events) expect(e.bytes).toBe(new TextEncoder().encode(e.encoded).byteLength);
+    expect(out.bytes).toBe(out.events.reduce((n, e) => n + e.bytes, 0));
+  });
+});
+
 describe("retention", () => {
   it("refuses an event older than the retention of raw events instead of storing it to be deleted", () => {
     const old = new Date(received - 91 * 86_400_000).toISOString();

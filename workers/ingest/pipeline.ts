@@ -1,11 +1,21 @@
-import { Event, LIMITS, utf8Length, type EventRejection } from "../../schemas";
+import { encodeEventRow, Event, LIMITS, utf8Length, type EventRejection } from "../../schemas";
+import { HttpError } from "../lib/errors";
 import { normalizeEvent, type NormalizedEvent, type RequestFacts } from "./normalize";
 import { parseTime } from "./skew";
 
+/** A normalized event with its row serialized as it will be stored. */
+export interface PreparedEvent extends NormalizedEvent {
+  encoded: string;
+  /** UTF-8 size of `encoded`. */
+  bytes: number;
+}
+
 /** The accepted rows of a batch and why the others were not. */
 export interface PreparedBatch {
-  events: NormalizedEvent[];
+  events: PreparedEvent[];
   rejected: EventRejection[];
+  /** The accepted rows' size as stored. */
+  bytes: number;
 }
 
 const TOO_DEEP = -1;
@@ -47,11 +57,42 @@ function measure(value: unknown, depthLeft: number): number {
   }
 }
 
-function tooLarge(raw: unknown, estimate: number): boolean {
-  if (estimate > LIMITS.maxEventBytes) return true;
+// `estimate` may overcount an event whose own context replaces the batch's fields: then the
+// merged event is measured exactly before it is refused.
+function tooLarge(merged: () => unknown, estimate: number, exactWhenOver: boolean): boolean {
+  if (estimate > LIMITS.maxEventBytes && !exactWhenOver) return true;
   // Multi-byte text or escapes could still push a large event over: measure it exactly.
-  if (estimate * 3 > LIMITS.maxEventBytes) return utf8Length(JSON.stringify(raw) ?? "") > LIMITS.maxEventBytes;
+  if (estimate * 3 > LIMITS.maxEventBytes) return utf8Length(JSON.stringify(merged()) ?? "") > LIMITS.maxEventBytes;
   return false;
+}
+
+// The event as its row will hold it: the batch context under the event's own fields.
+function withContext(raw: unknown, context: Record<string, unknown>): unknown {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  const own = (raw as { context?: unknown }).context;
+  const ownCtx = own !== null && typeof own === "object" && !Array.isArray(own) ? own : {};
+  return { ...raw, context: { ...context, ...ownCtx } };
+}
+
+/**
+ * Checks a batch-level `context`, which every event of the batch takes over: it must fit the
+ * limits of one event (one level under the event), or the request is refused with a 400.
+ * Returns its measured size.
+ */
+export function checkBatchContext(context: Record<string, unknown> | undefined): number {
+  if (context === undefined) return 0;
+  const size = measure(context, LIMITS.maxDepth - 1);
+  if (size === TOO_DEEP) throw new HttpError(400, "invalid_body", `context: the batch context nests deeper than ${LIMITS.maxDepth - 1} levels`);
+  if (size > LIMITS.maxEventBytes || (size * 3 > LIMITS.maxEventBytes && utf8Length(JSON.stringify(context)) > LIMITS.maxEventBytes)) {
+    throw new HttpError(400, "invalid_body", `context: the batch context is larger than ${LIMITS.maxEventBytes} bytes`);
+  }
+  return size;
+}
+
+/** Refuses a request whose rows as stored would pass the per-request limit. */
+export function checkStoredSize(prepared: PreparedBatch): HttpError | null {
+  if (prepared.bytes <= LIMITS.maxRequestRowBytes) return null;
+  return new HttpError(413, "batch_too_large", `the batch's events take more than ${LIMITS.maxRequestRowBytes} bytes as stored (the batch context is repeated in each): send fewer events per request`);
 }
 
 function messageIdOf(raw: unknown): string | null {
@@ -61,17 +102,24 @@ function messageIdOf(raw: unknown): string | null {
 }
 
 /**
- * Runs every event of a batch through size and depth limits, schema validation and
- * normalization; one bad event is rejected alone with its index and reason.
+ * Runs every event of a batch through size and depth limits (with the batch context merged
+ * in), schema validation, normalization and the limit on the row as stored; one bad event is
+ * rejected alone with its index and reason. A bad batch context throws a 400 `HttpError`.
  */
 export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): PreparedBatch {
-  const events: NormalizedEvent[] = [];
+  const contextSize = checkBatchContext(facts.context);
+  const context = facts.context;
+  const events: PreparedEvent[] = [];
   const rejected: EventRejection[] = [];
+  let bytes = 0;
   batch.forEach((raw, index) => {
     const reject = (code: EventRejection["code"], message: string) => rejected.push({ index, messageId: messageIdOf(raw), code, message });
     const estimate = measure(raw, LIMITS.maxDepth);
     if (estimate === TOO_DEEP) return reject("too_deep", `event nests deeper than ${LIMITS.maxDepth} levels`);
-    if (tooLarge(raw, estimate)) return reject("event_too_large", `event is larger than ${LIMITS.maxEventBytes} bytes`);
+    const merged = context ? () => withContext(raw, context) : () => raw;
+    if (tooLarge(merged, estimate + contextSize, context !== undefined)) {
+      return reject("event_too_large", `event is larger than ${LIMITS.maxEventBytes} bytes${context ? " with the batch context" : ""}`);
+    }
     const parsed = Event.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -87,11 +135,17 @@ export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): Pr
       if (normalized.timestampMs < facts.receivedAt - LIMITS.maxAgeMs) {
         return reject("invalid_timestamp", `timestamp is older than the ${LIMITS.maxAgeMs / 86_400_000}-day retention of raw events`);
       }
-      events.push(normalized);
+      const encoded = encodeEventRow(normalized.row);
+      const size = utf8Length(encoded);
+      if (size > LIMITS.maxRowBytes) {
+        return reject("event_too_large", `event is larger than ${LIMITS.maxRowBytes} bytes as stored (with the batch context, enrichment and redaction)`);
+      }
+      events.push({ ...normalized, encoded, bytes: size });
+      bytes += size;
     } catch (err) {
       console.error("normalize failed", err);
       reject("invalid_event", "event could not be processed");
     }
   });
-  return { events, rejected };
+  return { events, rejected, bytes };
 }

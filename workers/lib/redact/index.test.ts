@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY, type Detector, type RedactionPolicy } from "../../../schemas";
+import { DEFAULT_POLICY, LIMITS, type Detector, type RedactionPolicy } from "../../../schemas";
 import { createRedactor, parsePolicy, redactIp } from "./index";
 import { hmacSha256, keyBytes, sha256, toHex } from "./sha256";
 
@@ -115,6 +115,26 @@ describe("keys", () => {
 });
 
 describe("robustness", () => {
+  it("walks nesting of any depth without exhausting the stack, cutting what lies past the depth limit", () => {
+    let deep: Record<string, unknown> = { email: "jane@example.com" };
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    const r = createRedactor(DEFAULT_POLICY, "00".repeat(32));
+    const out = r.context({ os: { name: "iOS" }, deep, note: "mail jane@example.com" });
+    // Nothing of the context is lost silently: what the limit allows stays, redacted.
+    expect(out.os).toEqual({ name: "iOS" });
+    expect(out.note).toBe("mail [email]");
+    let level: unknown = out.deep;
+    let depth = 0;
+    while (level !== null && typeof level === "object") {
+      level = (level as Record<string, unknown>).d;
+      depth++;
+    }
+    expect(depth).toBeLessThanOrEqual(LIMITS.maxDepth);
+    expect(depth).toBeGreaterThan(LIMITS.maxDepth - 3);
+    expect(r.counts.depth).toBe(1);
+    expect(() => r.value([deep])).not.toThrow();
+  });
+
   it("never throws on odd input and keeps non-string values", () => {
     const r = redactor();
     const odd = { n: 1, b: true, z: null, nested: [[[{ s: "\u0000\uffff\ud800" }]]], big: "x@".repeat(20_000), num: 4111111111111111 };

@@ -1,11 +1,11 @@
-import { DEFAULT_POLICY, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
+import { DEFAULT_POLICY, LIMITS, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
 import { DETECTOR_SPECS, plainText, shapeOf, type DetectorSpec } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
 
 /** What a redactor removed, by reason: a detector's name, or `key` for a sensitive key. */
-export type RedactionKind = Detector | "key";
+export type RedactionKind = Detector | "key" | "depth";
 
 /** Redacts values for one request, counting what it removed. It never throws. */
 export interface Redactor {
@@ -153,15 +153,21 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
   };
 
   // Copy on write: a value with nothing to redact comes back as the very same object, so clean
-  // events cost no allocation and serialize from the objects JSON.parse made.
-  const walk = (v: unknown): unknown => {
+  // events cost no allocation and serialize from the objects JSON.parse made. `depth` counts
+  // the containers above `v`: the edge refuses deeper events before this, but the walk itself
+  // must not exhaust the stack on any input, so what lies past the limit is cut and counted.
+  const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === "string") return scan(v);
     if (v === null || typeof v !== "object") return v;
+    if (depth >= LIMITS.maxDepth) {
+      count("depth");
+      return DROPPED;
+    }
     if (Array.isArray(v)) {
       let out: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
-        const r = walk(item);
+        const r = walk(item, depth + 1);
         if (r !== item && out === null) out = v.slice(0, i);
         if (out !== null) out.push(r === DROPPED ? null : r);
       }
@@ -175,7 +181,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       const item = obj[k];
       let r: unknown = DROPPED;
       if (sensitiveKey(k)) count("key");
-      else r = walk(item);
+      else r = walk(item, depth + 1);
       if (r !== item && out === null) {
         out = {};
         for (let j = 0; j < i; j++) {
@@ -204,7 +210,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     },
     counts,
     value: (v) => safely(() => {
-      const r = walk(v);
+      const r = walk(v, 0);
       return r === DROPPED ? null : r;
     }, null),
     text: (s) => safely(() => {
@@ -218,7 +224,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
           if (CONTEXT_AS_SENT.has(k)) out[k] = item;
           else if (sensitiveKey(k)) count("key");
           else {
-            const r = walk(item);
+            const r = walk(item, 1);
             if (r !== DROPPED) out[k] = r;
           }
         }
