@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, encodeSinkMessage, LIMITS, toWellFormed, type Config } from "../schemas";
+import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config } from "../schemas";
+import { deadLetterKey } from "../workers/queue/dead-letters";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
 import { Tallies, type EdgeRefusals } from "./tallies";
 import { TokenBucket } from "./token-bucket";
@@ -39,7 +40,15 @@ export interface BatcherStats {
   counters: Record<string, number>;
 }
 
+/** A planned message with its text, on its way to the queue. */
+interface Outgoing {
+  message: PlannedMessage;
+  body: string;
+}
+
 const DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
+// The pipeline counters' reason for rows the queue would not take.
+const UNSENDABLE = "unsendable";
 // One alarm sends at most this much, so a large backlog drains in steps that each finish well
 // within an invocation's limits; the next step is scheduled at once.
 const MAX_SENDS_PER_ALARM = 50;
@@ -253,19 +262,28 @@ export class AppBatcher extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (this.retired) return;
+    let failure: unknown = null;
     try {
       await this.flush();
-      await this.shipTallies();
-      this.failures = 0;
     } catch (err) {
+      failure = err;
+    }
+    // Counters leave even when rows cannot: they are how a stuck shard gets noticed.
+    try {
+      await this.shipTallies();
+    } catch (err) {
+      failure ??= err;
+    }
+    if (failure !== null) {
       // Our own backoff instead of the runtime's alarm retries, which give up after six.
       this.failures++;
       const delay = Math.min(60_000, 500 * 2 ** Math.min(this.failures, 7));
-      console.error(`AppBatcher flush failed (attempt ${this.failures}), retrying in ${delay} ms`, err);
+      console.error(`AppBatcher flush failed (attempt ${this.failures}), retrying in ${delay} ms`, failure);
       this.bump("flush_failures", 1);
       await this.ctx.storage.setAlarm(Date.now() + delay);
       return;
     }
+    this.failures = 0;
     this.pruneSeen();
     if (this.bufferedRows > 0) {
       const full = this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes;
@@ -294,44 +312,102 @@ export class AppBatcher extends DurableObject<Env> {
     return pending.length;
   }
 
-  /** Sends buffered rows to the queue; throws if a send fails, keeping what was not sent. */
+  /**
+   * Sends buffered rows to the queue. A message the queue can never take (over its size limit,
+   * or refused alone twice while other messages went through) is archived to R2 as a dead letter
+   * and counted, so it never holds up the rows behind it. Throws, keeping what was not sent,
+   * when nothing could be sent at all: a queue that is down dead-letters nothing.
+   */
   async flush(): Promise<number> {
     let sends = 0;
     let sentRows = 0;
+    let delivered = false;
+    let lastError: unknown = null;
+    // Messages the queue refused in this flush: left out of later groups, decided at the end.
+    const refused = new Map<string, Outgoing>();
+    const send = async (batch: readonly Outgoing[]): Promise<boolean> => {
+      sends++;
+      try {
+        await this.env.EVENTS_QUEUE.sendBatch(batch.map((o) => ({ body: o.body, contentType: "text" as const })));
+      } catch (err) {
+        lastError = err;
+        return false;
+      }
+      sentRows += this.sent(batch.map((o) => o.message));
+      delivered = true;
+      return true;
+    };
     while (sends < MAX_SENDS_PER_ALARM) {
-      let pending = this.outbox();
+      let pending = this.outbox().filter((m) => !refused.has(m.batchId));
       if (pending.length === 0) {
         this.plan();
-        pending = this.outbox();
+        pending = this.outbox().filter((m) => !refused.has(m.batchId));
         if (pending.length === 0) break;
       }
       for (const group of groupForSend(pending)) {
-        const bodies = group.map((m) => ({ body: this.encode(m), contentType: "text" as const }));
-        await this.env.EVENTS_QUEUE.sendBatch(bodies);
-        sends++;
-        let rows = 0;
-        let bytes = 0;
-        this.ctx.storage.transactionSync(() => {
-          // A group is a contiguous run of the outbox, so two range deletes clear it.
-          const first = group[0]?.firstSeq ?? 0;
-          const last = group[group.length - 1]?.lastSeq ?? -1;
-          this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", first, last);
-          this.sql.exec("DELETE FROM outbox WHERE first_seq BETWEEN ? AND ?", first, last);
-          for (const m of group) {
-            rows += m.rows;
-            bytes += m.bytes;
-          }
-          this.bump("flushed", rows);
-          this.tallies.add("flushed", "", rows, Date.now());
-          this.bump("messages", group.length);
-        });
-        this.bufferedRows -= rows;
-        this.bufferedBytes -= bytes;
-        sentRows += rows;
+        const fits: Outgoing[] = [];
+        for (const message of group) {
+          const body = this.encode(message);
+          if (utf8Length(body) > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
+          else fits.push({ message, body });
+        }
+        if (fits.length > 0 && !(await send(fits))) {
+          // One at a time, to tell a message the queue will never take from a queue that takes nothing.
+          for (const o of fits) if (fits.length === 1 || !(await send([o]))) refused.set(o.message.batchId, o);
+        }
         if (sends >= MAX_SENDS_PER_ALARM) break;
       }
     }
+    if (refused.size === 0) return sentRows;
+    if (!delivered) throw lastError;
+    // The queue took other messages meanwhile: a second refusal is about the message itself.
+    for (const o of refused.values()) if (!(await send([o]))) await this.deadLetter(o);
     return sentRows;
+  }
+
+  // Deletes sent messages and their rows, counting them; returns the rows.
+  private sent(messages: readonly PlannedMessage[]): number {
+    let rows = 0;
+    let bytes = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const m of messages) {
+        this.drop(m);
+        rows += m.rows;
+        bytes += m.bytes;
+      }
+      this.bump("flushed", rows);
+      this.tallies.add("flushed", "", rows, Date.now());
+      this.bump("messages", messages.length);
+    });
+    this.bufferedRows -= rows;
+    this.bufferedBytes -= bytes;
+    return rows;
+  }
+
+  private drop(m: PlannedMessage): void {
+    this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
+    this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
+  }
+
+  /**
+   * Archives a message the queue cannot take, unchanged, where the dead-letter consumer puts
+   * its own (so `npm run replay:dlq` lists it), then drops it from the buffer and counts it.
+   */
+  private async deadLetter({ message, body }: Outgoing): Promise<void> {
+    const { appId } = this.identity();
+    const now = new Date();
+    await this.env.ARCHIVE.put(deadLetterKey(message.batchId, message.batchId, now), body, {
+      httpMetadata: { contentType: "application/x-ndjson" },
+      customMetadata: { app: appId, batch: message.batchId, kind: "events", rows: String(message.rows), attempts: "0", reason: UNSENDABLE },
+    });
+    console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
+    this.ctx.storage.transactionSync(() => {
+      this.drop(message);
+      this.bump("dead_lettered", message.rows);
+      this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
+    });
+    this.bufferedRows -= message.rows;
+    this.bufferedBytes -= message.bytes;
   }
 
   private outbox(): PlannedMessage[] {
@@ -344,7 +420,13 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   private plan(): void {
-    const rows = this.sql.exec<{ seq: number; rows: number; bytes: number }>("SELECT seq, rows, bytes FROM chunks ORDER BY seq LIMIT ?", MAX_PLAN_CHUNKS).toArray();
+    // Messages refused in this flush stay in the outbox: plan only the rows after them.
+    const rows = this.sql
+      .exec<{ seq: number; rows: number; bytes: number }>(
+        "SELECT seq, rows, bytes FROM chunks WHERE seq > coalesce((SELECT max(last_seq) FROM outbox), -1) ORDER BY seq LIMIT ?",
+        MAX_PLAN_CHUNKS,
+      )
+      .toArray();
     const { appId, shard } = this.identity();
     const planned = planMessages(rows, `${appId}:${shard}`, LIMITS.maxQueueMessageBytes);
     this.ctx.storage.transactionSync(() => {

@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { decodeQueueMessage, decodeSinkMessage, type TallyMessage } from "../schemas";
+import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 
@@ -242,5 +243,100 @@ describe("AppBatcher.retire", () => {
     const res = await post("/v1/batch", { batch: [trackEvent(), trackEvent(), trackEvent()] }, { authorization: basicAuth(app.key) });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "unknown or revoked write key" } });
+  });
+});
+
+/** The dead letters archived in R2 for an app, by key, with their text. */
+async function deadLettersOf(appId: string): Promise<Map<string, { text: string; meta: Record<string, string> }>> {
+  const out = new Map<string, { text: string; meta: Record<string, string> }>();
+  const listing = await env.ARCHIVE.list({ prefix: DEAD_LETTER_PREFIX });
+  for (const o of listing.objects) {
+    if (!o.key.includes(`/${appId}:`)) continue;
+    const body = await env.ARCHIVE.get(o.key);
+    out.set(o.key, { text: (await body?.text()) ?? "", meta: body?.customMetadata ?? {} });
+  }
+  return out;
+}
+
+/** Records what the object sends; `refuse` decides which sendBatch calls fail. */
+async function watchQueue(stub: DurableObjectStub<AppBatcher>, refuse: (bodies: string[]) => boolean): Promise<{ rows: string[]; tallies: TallyMessage[] }> {
+  const seen = { rows: [] as string[], tallies: [] as TallyMessage[] };
+  await runInDurableObject(stub, (instance: AppBatcher) => {
+    const queue = queueOf(instance);
+    const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
+    vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+      const bodies = [...msgs].map((m) => String(m.body));
+      if (refuse(bodies)) throw new Error("Unknown Internal Error (15000)");
+      for (const b of bodies) seen.rows.push(...(decodeSinkMessage(b)?.rows ?? []));
+      return sendBatch(msgs);
+    });
+    vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+      const t = tallyOf(body);
+      if (t) seen.tallies.push(t);
+      return send(body, opts);
+    });
+  });
+  return seen;
+}
+
+const deadLettered = (tallies: readonly TallyMessage[]): Array<[string, number]> =>
+  tallies.flatMap((t) => t.tallies.filter((x) => x.stage === "dead_lettered").map((x): [string, number] => [x.reason, x.n]));
+
+describe("AppBatcher with a message the queue cannot take", () => {
+  it("archives a message over the queue's size limit to R2 unchanged, counts it, and sends the rows behind it", async () => {
+    const { stub, target } = batcher();
+    // A row stored before rows were limited: far over what one queue message may hold.
+    const poisonRow = JSON.stringify({ message_id: "poison", pad: "x".repeat(200_000), batch_id: "" });
+    await stub.ingest([{ messageId: "poison", row: poisonRow, bytes: poisonRow.length }], target);
+    const behind = events(30);
+    await stub.ingest(behind, target);
+    const seen = await watchQueue(stub, () => false);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(new Set(seen.rows)).toEqual(new Set(behind.map((e) => e.row)));
+    const dead = [...(await deadLettersOf(target.appId)).values()];
+    expect(dead).toHaveLength(1);
+    expect(decodeSinkMessage(dead[0]?.text)?.rows).toEqual([poisonRow]);
+    expect(dead[0]?.meta).toMatchObject({ app: target.appId, kind: "events", rows: "1" });
+    const stats = await stub.stats();
+    expect(stats).toMatchObject({ bufferedRows: 0, pendingMessages: 0 });
+    expect(stats.counters).toMatchObject({ flushed: 30, dead_lettered: 1 });
+    expect(deadLettered(seen.tallies)).toEqual([["unsendable", 1]]);
+    await runInDurableObject(stub, () => vi.restoreAllMocks());
+  });
+
+  it("archives a message the queue refuses alone while the others go through", async () => {
+    const { stub, target } = batcher();
+    const before = events(300);
+    const odd = events(1, "odd");
+    const after = events(300);
+    await stub.ingest(before, target);
+    await stub.ingest(odd, target);
+    await stub.ingest(after, target);
+    const seen = await watchQueue(stub, (bodies) => bodies.some((b) => b.includes(odd[0]?.messageId ?? "?")));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const dead = [...(await deadLettersOf(target.appId)).values()];
+    expect(dead).toHaveLength(1);
+    const deadRows = decodeSinkMessage(dead[0]?.text)?.rows ?? [];
+    expect(deadRows).toContain(odd[0]?.row);
+    // Only the refused message is set aside; every other row was sent once.
+    expect(seen.rows.length + deadRows.length).toBe(601);
+    expect(new Set([...seen.rows, ...deadRows]).size).toBe(601);
+    expect((await stub.stats()).bufferedRows).toBe(0);
+    expect(deadLettered(seen.tallies)).toEqual([["unsendable", deadRows.length]]);
+    await runInDurableObject(stub, () => vi.restoreAllMocks());
+  });
+
+  it("dead-letters nothing while the queue refuses every message, keeps the rows and still ships its counters", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(events(300), target);
+    await stub.ingest(events(300), target);
+    const seen = await watchQueue(stub, () => true);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await deadLettersOf(target.appId)).toEqual(new Map());
+    const stats = await stub.stats();
+    expect(stats.bufferedRows).toBe(600);
+    expect(stats.counters.flush_failures).toBe(1);
+    expect(seen.tallies.flatMap((t) => t.tallies.map((x) => [x.stage, x.n]))).toEqual([["accepted", 600]]);
+    await runInDurableObject(stub, () => vi.restoreAllMocks());
   });
 });
