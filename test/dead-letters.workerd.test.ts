@@ -1,6 +1,8 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { encodeSinkMessage, type EventRow } from "../schemas";
+import { handleSinkBatch } from "../workers/queue/sink";
+import { deliver } from "./queue-delivery";
 import { chQuery, createTestApp } from "./seed";
 
 function row(appId: string, messageId: string, overrides: Partial<Record<keyof EventRow, unknown>> = {}): string {
@@ -25,6 +27,39 @@ async function deadLetterKeys(batchId: string): Promise<string[]> {
   const listing = await env.ARCHIVE.list({ prefix: "dead-letters/" });
   return listing.objects.map((o) => o.key).filter((k) => k.includes(batchId.replace(/[^A-Za-z0-9_.:-]/g, "_")));
 }
+
+/** Runs a statement on the local ClickHouse directly, as an operator would. */
+async function chCommand(query: string): Promise<void> {
+  const res = await fetch(`${env.CLICKHOUSE_DIRECT_URL}/`, { method: "POST", body: query });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+}
+
+/** One delivery of `body` to the sink: how many messages it acknowledged and handed back. */
+async function deliverToSink(body: string, attempts: number): Promise<{ acked: number; retried: number }> {
+  const r = await deliver(handleSinkBatch, "telemetry-events", [body], { attempts });
+  return { acked: r.acked.length, retried: r.retried.length };
+}
+
+describe("transient ClickHouse errors", () => {
+  it("retries a batch refused with TOO_MANY_PARTS instead of dead-lettering it, and stores it once merges catch up", async () => {
+    const app = await createTestApp();
+    const batchId = `${app.appId}:0:20`;
+    const body = encodeSinkMessage(batchId, app.appId, [row(app.appId, "parts-1"), row(app.appId, "parts-2")]);
+    // The real engine's answer under merge pressure: any table with a part refuses more inserts.
+    await chCommand(`INSERT INTO events (app_id, batch_id, message_id, timestamp) VALUES ('${app.appId}_other', 'x', 'x', now())`);
+    await chCommand("ALTER TABLE events MODIFY SETTING parts_to_throw_insert = 1, parts_to_delay_insert = 1");
+    try {
+      // Neither stored nor dead-lettered (which would acknowledge it): handed back to the queue.
+      expect(await deliverToSink(body, 1)).toEqual({ acked: 0, retried: 1 });
+    } finally {
+      await chCommand("ALTER TABLE events RESET SETTING parts_to_throw_insert, parts_to_delay_insert");
+    }
+    expect(await deliverToSink(body, 2)).toEqual({ acked: 1, retried: 0 });
+    expect(await countOf(app.appId)).toBe(2);
+    expect(await deadLetterKeys(batchId)).toEqual([]);
+  });
+});
 
 describe("dead letters", () => {
   it("sends a batch ClickHouse refuses to R2 and still stores the good batches beside it", async () => {

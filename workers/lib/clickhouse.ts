@@ -1,4 +1,4 @@
-import { ClickHouseError, createClient, type ClickHouseClient } from "@clickhouse/client-web";
+import { createClient, type ClickHouseClient } from "@clickhouse/client-web";
 import type { Config } from "../../schemas";
 
 // Rows arrive already serialized by the edge; passing strings through untouched spares the
@@ -27,16 +27,5 @@ export function clickhouseClient(cfg: Config["clickhouse"]): ClickHouseClient {
   });
 }
 
-// Codes for input ClickHouse will never accept however often it is retried.
-const DATA_ERROR_CODES = new Set(["6", "25", "26", "27", "38", "41", "53", "69", "70", "72", "117", "130", "131", "252"]);
-
-/** True when ClickHouse refused the data itself (retrying cannot help); false for outages. */
-export function isDataError(err: unknown): boolean {
-  return err instanceof ClickHouseError && DATA_ERROR_CODES.has(err.code);
-}
-
-/** A short description of any ClickHouse failure for logs and dead-letter records. */
-export function describeClickHouseError(err: unknown): string {
-  if (err instanceof ClickHouseError) return `ClickHouse ${err.code} ${err.type ?? ""}: ${err.message.slice(0, 500)}`;
-  return err instanceof Error ? `${err.name}: ${err.message.slice(0, 500)}` : String(err);
-}
+// Whoever holds a client also needs to know what its failures mean.
+export { classifyClickHouseError, clickHouseErrorName, describeClickHouseError, isDataError, type ClickHouseErrorClass } from "./clickhouse-errors";

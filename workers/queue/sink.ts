@@ -1,6 +1,7 @@
-import { ClickHouseError, type ClickHouseClient } from "@clickhouse/client-web";
+import type { ClickHouseClient } from "@clickhouse/client-web";
 import { config, decodeQueueMessage, EVENT_COLUMNS, tallyMinute, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
-import { clickhouseClient, describeClickHouseError, isDataError } from "../lib/clickhouse";
+import { backoff } from "../../sdk/core/retry";
+import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
 
 const INSERT_ATTEMPTS = 3;
 
@@ -24,10 +25,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Queue redelivery delay: grows with attempts up to five minutes, with jitter. */
-export function retryDelaySeconds(attempts: number): number {
-  const base = Math.min(300, 2 ** Math.min(attempts, 9));
-  return Math.max(1, Math.round(base * (0.75 + Math.random() * 0.5)));
+/**
+ * Queue redelivery delay: doubles with each delivery up to 5-10 minutes, half of it random so
+ * the consumers that met one outage do not all come back at the same second.
+ * `retryDelaySeconds(3) // 4 to 8`.
+ */
+export function retryDelaySeconds(attempts: number, random = Math.random): number {
+  return Math.max(1, Math.ceil(backoff(Math.max(0, attempts), 1000, 600_000, random) / 1000));
+}
+
+/** Pause before the next insert attempt within one delivery: 200-400 ms, then 400-800 ms. */
+export function insertRetryDelayMs(attempt: number, random = Math.random): number {
+  return backoff(attempt - 1, 400, 5_000, random);
 }
 
 async function sha256Hex(text: string): Promise<string> {
@@ -86,7 +95,7 @@ async function insert<T extends SinkMessage | TallyMessage>(client: ClickHouseCl
       return;
     } catch (err) {
       if (isDataError(err) || attempt >= INSERT_ATTEMPTS) throw err;
-      await sleep(200 * 4 ** (attempt - 1));
+      await sleep(insertRetryDelayMs(attempt));
     }
   }
 }
@@ -152,8 +161,7 @@ async function isolate<T extends SinkMessage | TallyMessage>(client: ClickHouseC
 
 /** ClickHouse's name for why it refused data, as a counter's reason: `cannot_parse_datetime`. */
 function refusalReason(err: unknown): string {
-  if (!(err instanceof ClickHouseError)) return "refused_by_clickhouse";
-  return (err.type || `clickhouse_error_${err.code}`).toLowerCase();
+  return clickHouseErrorName(err)?.toLowerCase() ?? "refused_by_clickhouse";
 }
 
 async function deadLetter(env: Env, message: Message<unknown>, reason: string): Promise<boolean> {
