@@ -6,7 +6,7 @@
 import { abortAllDurableObjects, createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppBatcher } from "../durable-objects/app-batcher";
-import { encodeEventRow, encodeSinkMessage, type EventRow } from "../schemas";
+import { decodeSinkMessage, encodeEventRow, encodeSinkMessage, type EventRow } from "../schemas";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { chQuery, createTestApp, post, setClickHouse, trackEvent, type TestApp } from "./seed";
 
@@ -285,4 +285,67 @@ describe("ClickHouse outage under concurrent load", () => {
     await setClickHouse("up");
     await expectStoredOnce(app.appId, [...accepted], 40_000);
   }, 75_000);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Poison: input that would make a row or a queue message larger than the queue takes.
+
+/** The app's pipeline counters in ClickHouse, `stage` or `stage/reason` → total. */
+async function countersOf(appId: string): Promise<Record<string, number>> {
+  const rows = await chQuery<{ stage: string; reason: string; n: string }>(
+    "SELECT stage, reason, sum(n) AS n FROM pipeline_minutely WHERE app_id = {app:String} GROUP BY stage, reason",
+    { app: appId },
+  );
+  return Object.fromEntries(rows.map((r) => [r.reason === "" ? r.stage : `${r.stage}/${r.reason}`, Number(r.n)]));
+}
+
+/** The text of the app's dead letters in R2. */
+async function deadLettersOf(appId: string): Promise<string[]> {
+  const listing = await env.ARCHIVE.list({ prefix: "dead-letters/" });
+  const keys = listing.objects.map((o) => o.key).filter((k) => k.includes(`/${appId}:`));
+  return Promise.all(keys.map(async (k) => (await (await env.ARCHIVE.get(k))?.text()) ?? ""));
+}
+
+describe("poison never blocks the events behind it", () => {
+  it("refuses a batch context the rows cannot hold, and normal traffic after it lands", async () => {
+    const app = await createTestApp();
+    const auth = { "x-write-key": app.key };
+    const huge = await post("/v1/batch", { batch: [{ type: "track", event: "x", anonymousId: "a" }], context: { blob: "x".repeat(200_000) } }, auth);
+    expect(huge.status).toBe(400);
+    expect((await huge.json<{ error: { message: string } }>()).error.message).toMatch(/context.*larger than 32768 bytes/);
+    // 250 events under a 100 KB batch context would be 25 MB as stored.
+    const spread = await post("/v1/batch", { batch: events("spread", 250), context: { blob: "x".repeat(100_000) } }, auth);
+    expect(spread.status).toBe(400);
+    let deep: Record<string, unknown> = { leaf: "jane@example.com" };
+    for (let i = 0; i < 5000; i++) deep = { d: deep };
+    const tooDeep = await post("/v1/batch", { batch: events("deep", 2), context: { deep } }, auth);
+    expect(tooDeep.status).toBe(400);
+    expect((await tooDeep.json<{ error: { message: string } }>()).error.message).toMatch(/context.*deeper than/);
+    // Within the limits of one event, yet 2,500 copies of it would be 75 MB.
+    const copies = await post("/v1/batch", { batch: events("copies", 2500), context: { blob: "x".repeat(30_000) } }, auth);
+    expect(copies.status).toBe(413);
+    expect(await copies.json()).toMatchObject({ error: { code: "batch_too_large" } });
+
+    const normal = events("after-refused", 20);
+    expect((await postBatch(app, normal)).status).toBe(200);
+    await expectStoredOnce(app.appId, idsOf(normal));
+  });
+
+  it("archives a row no queue message can hold, counts it as dead-lettered, and stores the traffic behind it within seconds", async () => {
+    const app = await createTestApp();
+    // A row stored before rows were limited: over 128 KB on its own.
+    const poison = row(app.appId, "poison-1", { properties: { blob: "x".repeat(200_000) } });
+    expect(await batcherOf(app).ingest([{ messageId: "poison-1", row: poison, bytes: poison.length }], { appId: app.appId, shard: 0, shardCount: 1, rateLimit: 0 })).toMatchObject({ status: "ok" });
+    const normal = [...events("behind-a", 30), ...events("behind-b", 30)];
+    expect((await postBatch(app, normal.slice(0, 30))).status).toBe(200);
+    expect((await postBatch(app, normal.slice(30))).status).toBe(200);
+
+    await expectStoredOnce(app.appId, idsOf(normal));
+    await vi.waitUntil(async () => (await deadLettersOf(app.appId)).length > 0, { timeout: 20_000, interval: 250 });
+    const [dead] = await deadLettersOf(app.appId);
+    expect(decodeSinkMessage(dead)?.rows).toEqual([poison]);
+    await vi.waitUntil(async () => (await countersOf(app.appId))["dead_lettered/unsendable"] === 1, { timeout: 20_000, interval: 250 }).catch(() => undefined);
+    expect(await countersOf(app.appId)).toMatchObject({ accepted: 61, flushed: 60, inserted: 60, "dead_lettered/unsendable": 1 });
+    expect((await batcherOf(app).stats()).bufferedRows).toBe(0);
+  });
 });
