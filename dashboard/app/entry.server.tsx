@@ -1,12 +1,8 @@
 import type { AppLoadContext, EntryContext } from "@remix-run/cloudflare";
 import { RemixServer } from "@remix-run/react";
 import { renderToReadableStream } from "react-dom/server";
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "x-frame-options": "DENY",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-};
+import { documentPolicy, newNonce } from "./auth/respond.server";
+import { NonceContext } from "./root";
 
 export default async function handleRequest(
   request: Request,
@@ -16,16 +12,24 @@ export default async function handleRequest(
   _loadContext: AppLoadContext,
 ): Promise<Response> {
   let statusCode = status;
-  const body = await renderToReadableStream(<RemixServer context={remixContext} url={request.url} />, {
-    signal: request.signal,
-    onError(error: unknown) {
-      console.error(error);
-      statusCode = 500;
+  // Remix's own inline scripts carry this nonce; no other inline script may run.
+  const nonce = newNonce();
+  const body = await renderToReadableStream(
+    <NonceContext.Provider value={nonce}>
+      <RemixServer context={remixContext} url={request.url} nonce={nonce} />
+    </NonceContext.Provider>,
+    {
+      nonce,
+      signal: request.signal,
+      onError(error: unknown) {
+        console.error(error);
+        statusCode = 500;
+      },
     },
-  });
+  );
   // Pages are small: waiting for the whole document keeps crawlers and tests simple.
   await body.allReady;
   headers.set("content-type", "text/html; charset=utf-8");
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v);
+  headers.set("content-security-policy", documentPolicy(nonce));
   return new Response(body, { headers, status: statusCode });
 }

@@ -1,6 +1,6 @@
 import { json, type LinksFunction, type LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
-import type { ReactNode } from "react";
+import { createContext, useContext, type ReactNode } from "react";
 import uplotCss from "uplot/dist/uPlot.min.css?url";
 import { ensureCsrfToken } from "./auth/csrf.server";
 import styles from "./styles.css?url";
@@ -16,7 +16,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({ csrf: token }, setCookie ? { headers: { "set-cookie": setCookie } } : undefined);
 }
 
+/** The document's script nonce (entry.server.tsx); empty in the browser, which hides nonces. */
+export const NonceContext = createContext("");
+
 export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useContext(NonceContext);
   return (
     <html lang="en">
       <head>
@@ -27,8 +31,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -1,8 +1,10 @@
 // The dashboard as an attacker or a careless deployment would meet it: configuration that must
 // not run, redirects built from input, forged forms, forged sessions and the first sign-up.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_SESSION_SECRET } from "../../dev/local";
 import { dashboardEnv, type RawEnv } from "../app/env.server";
+import { browserRequest, ORIGIN, ownerWithApps, startHarness, type Harness } from "./harness";
+import { startDashboardServer, type DashboardServer } from "./server";
 
 const db = {} as D1Database;
 const deployed = {
@@ -37,5 +39,91 @@ describe("configuration of a deployed dashboard", () => {
 
   it("allows them on a developer's machine (ENVIRONMENT=development)", () => {
     expect(configProblem({ ENVIRONMENT: "development", SESSION_SECRET: LOCAL_SESSION_SECRET, CLICKHOUSE_URL: "http://127.0.0.1:8123" })).toBe("");
+  });
+});
+
+describe("the dashboard as Pages serves it", () => {
+  let h: Harness;
+  let server: DashboardServer;
+  let session: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    session = await ownerWithApps(h, [{ id: "app_hard", name: "Hardened" }]);
+    server = await startDashboardServer(h);
+  });
+  afterAll(async () => {
+    await server.close();
+    await h.close();
+  });
+
+  const location = (res: Response): string => res.headers.get("location") ?? "";
+  const sameSite = (target: string): boolean => new URL(target, ORIGIN).origin === ORIGIN;
+
+  it("sends signed-in pages with a nonce-based Content-Security-Policy and no caching", async () => {
+    const res = await server.fetch(browserRequest("/apps/app_hard", { session }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("private, no-store");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const nonce = /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    expect(nonce, csp).toBeTruthy();
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    const html = await res.text();
+    const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+    const again = await server.fetch(browserRequest("/apps/app_hard", { session }));
+    expect(again.headers.get("content-security-policy")).not.toBe(csp);
+  });
+
+  it("sends CSV downloads and redirects with no caching and a policy that runs nothing", async () => {
+    for (const path of ["/apps/app_hard/events.csv", "/apps/app_hard/overview.csv"]) {
+      const res = await server.fetch(browserRequest(path, { session }));
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/text\/csv/);
+      expect(res.headers.get("cache-control")).toBe("private, no-store");
+      expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
+    }
+    const redirect = await server.fetch(browserRequest("/apps/app_hard"));
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get("cache-control")).toBe("private, no-store");
+  });
+
+  it("never redirects a signed-in visitor of the sign-in page to another site", async () => {
+    for (const next of ["/%09/evil.example:18999/p", "//evil.example", "/%5Cevil.example", "https://evil.example/", "/.//evil.example", "/..//evil.example", "/%2F%2Fevil.example", "/ /evil.example", "javascript:alert(1)"]) {
+      const res = await server.fetch(browserRequest(`/login?next=${next}`, { session }));
+      // A next with control characters is refused outright; every other one stays on this site.
+      if (next.includes("%09")) {
+        expect(res.status).toBe(400);
+        continue;
+      }
+      expect(res.status, next).toBe(302);
+      expect(sameSite(location(res)), `${next} -> ${location(res)}`).toBe(true);
+    }
+    const kept = await server.fetch(browserRequest(`/login?next=${encodeURIComponent("/apps/app_hard?range=7d")}`, { session }));
+    expect(location(kept)).toBe("/apps/app_hard?range=7d");
+  });
+
+  it("never redirects after signing in to another site", async () => {
+    for (const next of ["/.//evil.example:18999/p", "//evil.example", "/\\evil.example", "https://evil.example/"]) {
+      const res = await server.fetch(browserRequest("/login", { form: { email: "o@example.com", password: "owner-password-1", next } }));
+      expect(res.status, next).toBe(302);
+      expect(sameSite(location(res)), `${next} -> ${location(res)}`).toBe(true);
+    }
+  });
+
+  it("answers a form posted from another origin 403 with a reason, and a next with CR/LF 400", async () => {
+    const foreign = browserRequest("/login", { form: { email: "o@example.com", password: "owner-password-1" } });
+    foreign.headers.set("origin", "https://evil.example");
+    const refused = await server.fetch(foreign);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/Cross-origin request refused/);
+    for (const next of ["/apps%0d%0aSet-Cookie:%20x=1", "/apps%0aX: y"]) {
+      const res = await server.fetch(browserRequest(`/login?next=${next}`, { session }));
+      expect(res.status, next).toBe(400);
+    }
+    const posted = await server.fetch(browserRequest("/login", { form: { email: "o@example.com", password: "owner-password-1", next: "/apps\r\nX-Evil: 1" } }));
+    expect(posted.status).toBe(400);
   });
 });

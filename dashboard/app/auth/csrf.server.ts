@@ -17,11 +17,18 @@ export function ensureCsrfToken(request: Request): { token: string; setCookie: s
   return { token, setCookie: cookieHeader(request, CSRF_COOKIE, token, 7 * 24 * 60 * 60) };
 }
 
+/** A 403 for a request another site's page sent (by Origin or Sec-Fetch-Site), else null. */
+export function crossOriginRefusal(request: Request): Response | null {
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== new URL(request.url).origin) return new Response("Cross-origin request refused", { status: 403 });
+  if (request.headers.get("sec-fetch-site") === "cross-site") return new Response("Cross-site request refused", { status: 403 });
+  return null;
+}
+
 /** Throws 403 unless the form carries the cookie's token and the request is not cross-origin. */
 export function requireCsrf(request: Request, form: FormData): void {
-  const origin = request.headers.get("origin");
-  if (origin !== null && origin !== new URL(request.url).origin) throw new Response("Cross-origin request refused", { status: 403 });
-  if (request.headers.get("sec-fetch-site") === "cross-site") throw new Response("Cross-site request refused", { status: 403 });
+  const refused = crossOriginRefusal(request);
+  if (refused) throw refused;
   const cookie = readCookie(request, CSRF_COOKIE) ?? "";
   const field = form.get(CSRF_FIELD);
   const enc = new TextEncoder();

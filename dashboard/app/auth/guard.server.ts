@@ -61,6 +61,26 @@ export async function getViewer(request: Request, env: DashboardEnv): Promise<Vi
 /** `Set-Cookie` that makes `orgId` the current organisation. */
 export const currentOrgCookie = (request: Request, orgId: string): string => cookieHeader(request, ORG_COOKIE, orgId, ORG_COOKIE_MAX_AGE);
 
+/**
+ * Where a `next` parameter may send the browser once signed in: a path on this site, resolved
+ * the way the browser will resolve it (so `/\t/host`, `/\\host` or `/.//host` cannot leave
+ * it), else `/apps`. Control characters, which no link of ours carries and which would break
+ * the Location header, answer 400.
+ */
+export function nextPath(raw: string | null, request: Request): string {
+  if (!raw) return "/apps";
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new Response("This sign-in link is damaged: its next address holds control characters.", { status: 400 });
+  const origin = new URL(request.url).origin;
+  let target: URL;
+  try {
+    target = new URL(raw, origin);
+  } catch {
+    return "/apps";
+  }
+  const path = target.pathname + target.search + target.hash;
+  return target.origin === origin && !path.startsWith("//") ? path : "/apps";
+}
+
 /** The viewer if allowed `permission`; otherwise a redirect to sign in, or 403. */
 export async function requirePermission(request: Request, env: DashboardEnv, permission: Permission): Promise<Viewer> {
   const viewer = await getViewer(request, env);

@@ -1,7 +1,7 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireCsrf } from "../auth/csrf.server";
-import { getViewer } from "../auth/guard.server";
+import { getViewer, nextPath } from "../auth/guard.server";
 import { issueSessionToken, sessionCookie } from "../auth/session.server";
 import { checkPassword, clientIp } from "../auth/sign-in.server";
 import { CsrfField } from "../components/csrf";
@@ -12,15 +12,10 @@ import { listMemberships } from "../db/members.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · edge-telemetry" }];
 
-/** Only same-site paths: `next` must not send a signed-in user to another site. */
-function safeNext(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/apps";
-}
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   if (!(await hasAnyUser(env.db))) throw redirect("/signup");
-  if (await getViewer(request, env)) throw redirect(safeNext(new URL(request.url).searchParams.get("next")));
+  if (await getViewer(request, env)) throw redirect(nextPath(new URL(request.url).searchParams.get("next"), request));
   return json({ next: new URL(request.url).searchParams.get("next") ?? "" });
 }
 
@@ -28,6 +23,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
   const form = await request.formData();
   requireCsrf(request, form);
+  const next = nextPath(field(form, "next") || null, request);
   const email = field(form, "email").toLowerCase();
   const checked = await checkPassword(env.db, email, form.get("password"), clientIp(request));
   if ("error" in checked) return json({ error: checked.error }, { status: checked.status, headers: checked.status === 429 ? { "retry-after": "900" } : {} });
@@ -37,7 +33,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return json({ error: "Your account no longer belongs to any organisation. Ask an owner or admin for a new invitation." }, { status: 403 });
   }
   const token = await issueSessionToken(env.sessionSecret, user.id, user.sessionVersion);
-  return redirect(safeNext(field(form, "next") || null), { headers: { "set-cookie": sessionCookie(request, token) } });
+  return redirect(next, { headers: { "set-cookie": sessionCookie(request, token) } });
 }
 
 export default function Login() {
