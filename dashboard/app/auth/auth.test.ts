@@ -1,3 +1,4 @@
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { requireCsrf } from "./csrf.server";
 import { hashPassword, verifyPassword } from "./password.server";
@@ -27,6 +28,18 @@ describe("sessions", () => {
     expect(await verifySessionToken(SECRET, `${token.slice(0, -2)}xx`)).toBeNull();
     const old = await issueSessionToken(SECRET, "usr_1", 3, Date.now() - 13 * 3600_000);
     expect(await verifySessionToken(SECRET, old)).toBeNull();
+  });
+
+  it("refuses a correctly signed token without an expiry, or issued in the future", async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (build: (jwt: SignJWT) => SignJWT) => build(new SignJWT({ sv: 0 }).setProtectedHeader({ alg: "HS256" }).setSubject("usr_1")).sign(key);
+    expect(await verifySessionToken(SECRET, await signed((j) => j.setIssuedAt(now).setExpirationTime(now + 3600)))).not.toBeNull();
+    expect(await verifySessionToken(SECRET, await signed((j) => j.setIssuedAt(now)))).toBeNull();
+    expect(await verifySessionToken(SECRET, await signed((j) => j.setIssuedAt(now + 3600).setExpirationTime(now + 7200)))).toBeNull();
+    expect(await verifySessionToken(SECRET, await signed((j) => j.setIssuedAt(now - 60).setExpirationTime(now + 10 * 365 * 86400)))).toBeNull();
+    // A clock a few seconds ahead on another server is not a forgery.
+    expect(await verifySessionToken(SECRET, await signed((j) => j.setIssuedAt(now + 30).setExpirationTime(now + 3600)))).not.toBeNull();
   });
 
   it("sets HttpOnly SameSite cookies, Secure everywhere but local http", () => {

@@ -27,12 +27,21 @@ export async function issueSessionToken(secret: string, userId: string, version:
     .sign(keyOf(secret));
 }
 
-/** The claims of a valid, unexpired token; null for anything else. */
+/** How far ahead of ours another server's clock may be when it issues a token. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * The claims of a valid token: ours, unexpired, with an expiry no later than a session lasts,
+ * and not issued in the future. Null for anything else, so a token that leaked from a
+ * misconfigured signer cannot live forever or be minted ahead of time.
+ */
 export async function verifySessionToken(secret: string, token: string): Promise<SessionClaims | null> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: ["HS256"] });
-    if (typeof payload.sub !== "string" || typeof payload.sv !== "number" || typeof payload.iat !== "number") return null;
-    return { userId: payload.sub, version: payload.sv, issuedAt: payload.iat };
+    const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: ["HS256"], requiredClaims: ["sub", "iat", "exp"] });
+    const { sub, sv, iat, exp } = payload;
+    if (typeof sub !== "string" || typeof sv !== "number" || typeof iat !== "number" || typeof exp !== "number") return null;
+    if (iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS || exp - iat > SESSION_TTL_SECONDS) return null;
+    return { userId: sub, version: sv, issuedAt: iat };
   } catch {
     return null;
   }
