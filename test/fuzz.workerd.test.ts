@@ -196,10 +196,48 @@ async function compress(data: string | Uint8Array, format: "gzip" | "deflate" | 
   return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer());
 }
 
+/**
+ * A batch-level context: every event of the batch takes it over, so it is where one small
+ * request can make many large rows. Sizes and depths straddle the limits of one event.
+ */
+function batchContext(rng: Rng): Json {
+  switch (rng.int(0, 7)) {
+    case 0:
+      return rng.pick<Json>([[], "x", null, 7, jsonValue(rng)]);
+    case 1:
+      return { pad: rng.pick(["p", "é", "😀", '"']).repeat(rng.int(1_000, 220_000)) };
+    case 2:
+      return { deep: nest(rng.int(18, 3000), rng) };
+    case 3:
+      // Copied into the traits column as well as kept in context.
+      return { traits: { blob: "t".repeat(rng.int(5_000, 31_000)), email: "jane@example.com" } };
+    case 4: {
+      // Fields the edge copies into typed columns.
+      const long = (n: number) => text(rng, 4) + "v".repeat(n);
+      return { os: { name: long(rng.int(100, 9_000)), version: long(50) }, app: { version: long(rng.int(100, 9_000)), build: long(50) }, page: { url: long(rng.int(100, 9_000)), path: long(100) }, campaign: { name: long(3_000) }, locale: long(5_000), userAgent: long(rng.int(100, 9_000)) };
+    }
+    case 5:
+      // Short values the redactor replaces with longer ones.
+      return { list: Array.from({ length: rng.int(100, 4_000) }, () => rng.pick(["a@b.co", "4242424242424242", "10.0.0.1"])) };
+    case 6:
+      return { ip: rng.pick(["203.0.113.9", "::1", "x".repeat(300), ""]), userAgent: text(rng), sessionId: rng.pick<Json>([text(rng), 12, null]) };
+    default: {
+      const obj: Obj = {};
+      for (let i = rng.int(1, 6); i > 0; i--) setOwn(obj, rng.pick([...WEIRD_KEYS, "library", "device", "screen", "network", "timezone"]), jsonValue(rng));
+      return obj;
+    }
+  }
+}
+
 const ENVELOPE_MUTATIONS: ReadonlyArray<(rng: Rng, body: Obj) => void> = [
   (rng, b) => void (b.batch = rng.chance(0.5) ? jsonValue(rng) : { 0: validEvent(rng) }),
   (rng, b) => void (b.sentAt = rng.chance(0.7) ? rng.pick(TIMES) : jsonValue(rng)),
-  (rng, b) => void (b.context = rng.pick<Json>([[], "x", null, nest(30), { ip: "203.0.113.9", userAgent: text(rng) }, { pad: "p".repeat(40_000) }, jsonValue(rng)])),
+  (rng, b) => void (b.context = batchContext(rng)),
+  (rng, b) => {
+    // A large context under many events: small as sent, huge as stored.
+    b.context = batchContext(rng);
+    if (Array.isArray(b.batch)) for (let i = rng.int(20, 400); i > 0; i--) b.batch.push(validEvent(rng));
+  },
   (rng, b) => void (b.writeKey = rng.pick<Json>([123, null, "", "x".repeat(300), {}, ["k"]])),
   (rng, b) => setOwn(b, rng.pick(WEIRD_KEYS), jsonValue(rng)),
 ];
@@ -294,8 +332,8 @@ class Generator {
         if (e !== null && typeof e === "object" && !Array.isArray(e) && rng.chance(0.6)) batch[j] = mutate(rng, e);
       }
       if (rng.chance(0.03)) batch.push(batch[0] ?? null);
-      const envelope = rng.chance(0.15);
-      if (envelope) rng.pick(ENVELOPE_MUTATIONS)(rng, body);
+      const envelope = rng.chance(0.3);
+      if (envelope) for (let m = rng.int(1, 3); m > 0; m--) rng.pick(ENVELOPE_MUTATIONS)(rng, body);
       this.auth(rng, headers, body);
       return { label: label(`mutated batch${envelope ? " and envelope" : ""}`), method: "POST", path: "/v1/batch", headers, body: JSON.stringify(body), events: Array.isArray(body.batch) ? body.batch.length : undefined };
     }
@@ -521,6 +559,8 @@ async function run(c: Case, index: number): Promise<Outcome> {
   if (!allowed) problem(`undocumented status ${res.status} (${out.code}: ${parsed.data.error.message.slice(0, 200)})`);
   else if (!allowed.includes(out.code)) problem(`status ${res.status} with code ${out.code}`);
   if ((res.status === 429 || res.status === 503) && !(Number(res.headers.get("retry-after")) > 0)) problem(`${res.status} without Retry-After`);
+  // Nothing a client sends can make the edge fail: a 5xx here would be refused again on retry.
+  if (res.status >= 500) problem(`${res.status} ${out.code}: ${parsed.data.error.message.slice(0, 200)}`);
   if (res.status === 400 && c.path.startsWith("/v1/") && !c.path.startsWith("/v1/batch")) {
     const rejected = (parsed.data.error.details as { rejected?: Array<{ code: string }> } | undefined)?.rejected ?? [];
     for (const r of rejected) if (!RejectCode.safeParse(r.code).success) problem(`rejection code ${r.code}`);
