@@ -14,6 +14,9 @@ import { issueSessionToken } from "../app/auth/session.server";
 import { createFirstOwner } from "../app/db/accounts.server";
 import { createApp } from "../app/db/apps.server";
 import type { RawEnv } from "../app/env.server";
+import { deleteApp, type AppsApi } from "../../workers/apps/delete";
+import { purgeAppRows } from "../../workers/apps/purge";
+import { inOrg } from "../../workers/apps/store";
 import { D1_EXECUTOR_SCRIPT, remoteD1 } from "./d1";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -38,7 +41,13 @@ export async function startHarness(): Promise<Harness> {
   const ch = await startClickHouseServer({ dataDir: join(dir, "ch"), port: 0 });
   await migrateClickHouse({ url: ch.url });
   const client = createClient({ url: ch.url, clickhouse_settings: { date_time_input_format: "best_effort" } });
-  const env: RawEnv = { DB: db, ENVIRONMENT: "development", SESSION_SECRET: SECRET, CLICKHOUSE_URL: ch.url };
+  // The edge Worker's AppsService, run here on the same D1 and ClickHouse. There are no Durable
+  // Objects in this harness: that deleting retires the app's batchers is tested in workerd
+  // (test/tenancy.workerd.test.ts).
+  const APPS: AppsApi = {
+    deleteApp: (orgId, appId) => deleteApp({ db, retire: async () => {}, purge: (id) => purgeAppRows(client, id) }, inOrg(orgId), appId),
+  };
+  const env: RawEnv = { DB: db, ENVIRONMENT: "development", SESSION_SECRET: SECRET, CLICKHOUSE_URL: ch.url, APPS };
   return {
     db,
     env,

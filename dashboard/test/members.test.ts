@@ -7,6 +7,7 @@ import * as apps from "../app/routes/apps._index";
 import * as appSettings from "../app/routes/apps.$app.settings";
 import * as login from "../app/routes/login";
 import * as membersPage from "../app/routes/org.members";
+import * as orgNew from "../app/routes/org.new";
 import * as orgSettings from "../app/routes/org.settings";
 import * as orgSwitch from "../app/routes/org.switch";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
@@ -169,6 +170,34 @@ describe("organisation settings", () => {
   });
 });
 
+describe("creating organisations", () => {
+  it("makes the signed-in user the owner of a new, empty organisation and switches to it", async () => {
+    const { orgId, owner } = await newOrg(h, "Old");
+    const analyst = await newMember(h, orgId, "analyst");
+    const create = (form: Record<string, string>) => run(() => orgNew.action({ request: browserRequest("/org/new", { session: analyst.session, form }), params: {}, context: h.context }));
+    expect((await create({ name: " " })).status).toBe(400);
+    expect((await create({ name: "x".repeat(201) })).status).toBe(400);
+
+    const created = await create({ name: "Analyst's own" });
+    expect(created.status).toBe(302);
+    expect(created.headers.get("location")).toBe("/apps");
+    const newId = /^__org=([^;]+)/.exec(created.headers.get("set-cookie") ?? "")?.[1] ?? "";
+    expect(newId).toMatch(/^org_[0-9a-f]{20}$/);
+    expect(await roleIn(h, newId, analyst.id)).toBe("owner");
+    expect(await roleIn(h, orgId, analyst.id)).toBe("analyst");
+
+    const inNew = await bodyOf<MembersData>(await membersLoader(analyst.session, `__org=${newId}`));
+    expect(inNew.viewer).toMatchObject({ orgId: newId, orgName: "Analyst's own", role: "owner" });
+    expect(inNew.members.map((m) => m.email)).toEqual([analyst.email]);
+    const appsInNew = await bodyOf<{ apps: unknown[] }>(
+      await run(() => apps.loader({ request: browserRequest("/apps", { session: analyst.session, cookie: `__org=${newId}` }), params: {}, context: h.context })),
+    );
+    expect(appsInNew.apps).toEqual([]);
+    // The old organisation is untouched: its owner still sees the analyst there, and nobody new.
+    expect((await bodyOf<MembersData>(await membersLoader(owner.session))).members.map((m) => m.email)).toEqual([owner.email, analyst.email]);
+  });
+});
+
 describe("switching organisations", () => {
   it("remembers the chosen organisation, checks it on every request, and keeps other organisations' apps 404", async () => {
     const a = await newOrg(h, "First");
@@ -177,7 +206,7 @@ describe("switching organisations", () => {
     await createApp(h.db, a.orgId, { id: "app_first", name: "First's app" });
     await createApp(h.db, b.orgId, { id: "app_second", name: "Second's app" });
     const user = await newMember(h, a.orgId, "viewer");
-    await join(h, b.orgId, user.id, "admin", Date.now() + 1000);
+    await join(h, b.orgId, user, "admin");
 
     const listApps = async (cookie?: string) =>
       bodyOf<{ viewer: MembersData["viewer"]; apps: Array<{ id: string }> }>(

@@ -2,8 +2,6 @@
 // what, that apps of other organisations stay invisible, and what the overview shows.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
-import { issueSessionToken, verifySessionToken } from "../app/auth/session.server";
-import { addMember, createFirstOwner, getUser } from "../app/db/accounts.server";
 import { createApp, createKey, listKeys } from "../app/db/apps.server";
 import { createInvitation } from "../app/db/invitations.server";
 import * as overview from "../app/routes/apps.$app._index";
@@ -26,41 +24,41 @@ import * as apps from "../app/routes/apps._index";
 import * as invitePage from "../app/routes/invite.$token";
 import * as logout from "../app/routes/logout";
 import * as membersPage from "../app/routes/org.members";
+import * as orgNew from "../app/routes/org.new";
 import * as orgSettings from "../app/routes/org.settings";
 import * as orgSwitch from "../app/routes/org.switch";
-import { browserRequest, run, SECRET, startHarness, type Harness } from "./harness";
+import { browserRequest, run, startHarness, type Harness } from "./harness";
+import { join, newMember, newOrg, type Person } from "./orgs";
 
 let h: Harness;
 let orgId = "";
 let ownerId = "";
+const people = new Map<Role, Person>();
 const sessions = new Map<Role, string>();
 let outsider = "";
 let n = 0;
 const fresh = (): string => `app_t${++n}`;
 
+// Acme has one member of each role, and Other an owner of its own: both made through the
+// product (organisation form, invitations), as are the organisations the cases below join.
 beforeAll(async () => {
   h = await startHarness();
-  const owner = await createFirstOwner(h.db, { email: "owner@example.com", name: "O", password: "owner-password-1", orgName: "Acme" });
-  if (!owner) throw new Error("no owner");
-  const org = await h.db.prepare("SELECT org_id FROM memberships WHERE user_id = ?").bind(owner.id).first<{ org_id: string }>();
-  orgId = org?.org_id ?? "";
-  ownerId = owner.id;
-  sessions.set("owner", await issueSessionToken(SECRET, owner.id, 0));
-  for (const role of ROLES.filter((r) => r !== "owner")) {
-    const u = await addMember(h.db, orgId, { email: `${role}@example.com`, name: role, password: `${role}-password-1`, role });
-    sessions.set(role, await issueSessionToken(SECRET, u.id, 0));
-  }
-  await h.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES ('org_other', 'Other', 0)").run();
-  const other = await addMember(h.db, "org_other", { email: "other@example.com", name: "X", password: "other-password-1", role: "owner" });
-  outsider = await issueSessionToken(SECRET, other.id, 0);
-  await createApp(h.db, "org_other", { id: "app_other", name: "Other's app" });
+  const acme = await newOrg(h, "Acme");
+  orgId = acme.orgId;
+  ownerId = acme.owner.id;
+  people.set("owner", acme.owner);
+  for (const role of ROLES.filter((r) => r !== "owner")) people.set(role, await newMember(h, orgId, role, `${role}@example.com`));
+  for (const [role, person] of people) sessions.set(role, person.session);
+  const other = await newOrg(h, "Other");
+  outsider = other.owner.session;
+  await createApp(h.db, other.orgId, { id: "app_other", name: "Other's app" });
   await createApp(h.db, orgId, { id: "app_x", name: "X" });
   const now = new Date().toISOString();
   await h.insertEvents([
     { app_id: "app_other", type: "track", event: "Secret", message_id: "m1", anonymous_id: "z", timestamp: now, received_at: now },
     { app_id: "app_x", type: "page", path: "/", message_id: "mx", anonymous_id: "u-x", session_id: "s-x", timestamp: now, received_at: now },
   ]);
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => h?.close());
 
@@ -86,20 +84,19 @@ const membersAction = (session: string, form: Record<string, string>) =>
   run(() => membersPage.action({ request: browserRequest("/org/members", { session, form }), params: {}, context: h.context }));
 
 /** A new viewer in Acme, for a role change or removal to act on. */
-const target = async (): Promise<string> => (await addMember(h.db, orgId, { email: `target${++n}@example.com`, name: "T", password: "target-password-1", role: "viewer" })).id;
+const target = async (): Promise<string> => (await newMember(h, orgId, "viewer")).id;
 
-const userOf = async (session: string): Promise<string> => (await verifySessionToken(SECRET, session))?.userId ?? "";
+const personOf = (session: string): Person => {
+  const found = [...people.values()].find((p) => p.session === session);
+  if (!found) throw new Error("no such person");
+  return found;
+};
 
-/** A new organisation with another owner; the session's user joins it with their role in Acme. */
+/** A new organisation with another owner, which the session's user joins by invitation. */
 async function secondOrg(session: string): Promise<string> {
-  const id = `org_t${++n}`;
-  await h.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?, 'Second', ?)").bind(id, Date.now()).run();
-  await addMember(h.db, id, { email: `second-owner${n}@example.com`, name: "S", password: "second-password-1", role: "owner" });
-  await h.db
-    .prepare("INSERT INTO memberships (org_id, user_id, role, created_at) SELECT ?, user_id, role, ? FROM memberships WHERE org_id = ? AND user_id = ? ON CONFLICT DO NOTHING")
-    .bind(id, Date.now(), orgId, await userOf(session))
-    .run();
-  return id;
+  const second = await newOrg(h, `Second ${++n}`);
+  await join(h, second.orgId, personOf(session), "viewer");
+  return second.orgId;
 }
 
 type Loader = (args: { request: Request; params: Record<string, string>; context: typeof h.context }) => Promise<unknown>;
@@ -174,8 +171,8 @@ const CASES: Case[] = [
     allowed: WRITERS,
     okStatus: 200,
     call: async (s) => {
-      const key = await createKey(h.db, "app_x", "to revoke");
-      return settingsAction(s, { intent: "revoke-key", keyId: key.id }, "app_x");
+      const key = await createKey(h.db, orgId, "app_x", "to revoke");
+      return settingsAction(s, { intent: "revoke-key", keyId: key?.id ?? "" }, "app_x");
     },
   },
   {
@@ -223,6 +220,13 @@ const CASES: Case[] = [
     },
   },
   {
+    // Anyone signed in may start an organisation; the new one does not change their role here.
+    name: "POST /org/new (create an organisation)",
+    allowed: ALL,
+    okStatus: 302,
+    call: (s) => run(() => orgNew.action({ request: browserRequest("/org/new", { session: s, form: { name: `Own ${++n}` } }), params: {}, context: h.context })),
+  },
+  {
     name: "POST /org/switch",
     allowed: ALL,
     okStatus: 302,
@@ -243,10 +247,8 @@ const CASES: Case[] = [
     allowed: ALL,
     okStatus: 302,
     call: async (s) => {
-      const id = `org_t${++n}`;
-      await h.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?, 'Inviting', ?)").bind(id, Date.now()).run();
-      const user = await getUser(h.db, await userOf(s));
-      const { token } = await createInvitation(h.db, id, { email: user?.email ?? "", role: "viewer", invitedBy: ownerId });
+      const inviting = await newOrg(h, `Inviting ${++n}`);
+      const { token } = await createInvitation(h.db, inviting.orgId, { email: personOf(s).email, role: "viewer", invitedBy: inviting.owner.id });
       return run(() => invitePage.action({ request: browserRequest(`/invite/${token}`, { session: s, form: { intent: "join" } }), params: { token }, context: h.context }));
     },
   },
@@ -312,15 +314,15 @@ describe("organisation boundaries", () => {
   });
 
   it("refuses a write without the CSRF token even from an allowed role", async () => {
-    const admin = await addMember(h.db, orgId, { email: "csrf-admin@example.com", name: "A", password: "admin-password-2", role: "admin" });
-    const token = await issueSessionToken(SECRET, admin.id, 0);
-    const req = new Request("http://127.0.0.1:8788/apps/app_x/settings", {
+    // Acme's members signed out at the end of the matrix: an organisation of its own.
+    const { orgId: own, owner } = await newOrg(h, "Guarded");
+    await createApp(h.db, own, { id: "app_guarded", name: "Guarded" });
+    const req = new Request("http://127.0.0.1:8788/apps/app_guarded/settings", {
       method: "POST",
-      headers: { cookie: `__session=${token}`, origin: "http://127.0.0.1:8788" },
+      headers: { cookie: `__session=${owner.session}`, origin: "http://127.0.0.1:8788" },
       body: new URLSearchParams({ intent: "create-key", name: "csrf" }),
     });
-    const before = (await listKeys(h.db, "app_x")).length;
-    expect((await run(() => settings.action({ request: req, params: { app: "app_x" }, context: h.context }))).status).toBe(403);
-    expect((await listKeys(h.db, "app_x")).length).toBe(before);
+    expect((await run(() => settings.action({ request: req, params: { app: "app_guarded" }, context: h.context }))).status).toBe(403);
+    expect(await listKeys(h.db, own, "app_guarded")).toEqual([]);
   });
 });

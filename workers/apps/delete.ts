@@ -19,6 +19,16 @@ export interface DeletionResult {
 }
 
 /**
+ * What the edge Worker offers the dashboard over a service binding (AppsService). Deleting
+ * needs the app's Durable Objects and a ClickHouse user allowed to delete, which only the
+ * Worker has.
+ */
+export interface AppsApi {
+  /** Deletes the organisation's app; `deleted` is false when it has no such live app. */
+  deleteApp(orgId: string, appId: string): Promise<DeletionResult>;
+}
+
+/**
  * A purge counts as final once it ran this long after the deletion: by then no batch of the
  * app is still queued (the sink gives up on a message after about eight hours).
  */

@@ -4,7 +4,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { config } from "../../schemas";
 import { clickhouseClient } from "../lib/clickhouse";
-import { allShards, deleteApp, type DeletionDeps, type DeletionResult } from "./delete";
+import { allShards, deleteApp, type AppsApi, type DeletionDeps, type DeletionResult } from "./delete";
 import { purgeAppRows } from "./purge";
 import { inOrg } from "./store";
 
@@ -32,8 +32,7 @@ export async function withDeletionDeps<T>(env: Env, fn: (deps: DeletionDeps) => 
 }
 
 /** What the dashboard calls on the edge Worker. */
-export class AppsService extends WorkerEntrypoint<Env> {
-  /** Deletes the organisation's app (see workers/apps/delete.ts); `deleted` is false when it has no such app. */
+export class AppsService extends WorkerEntrypoint<Env> implements AppsApi {
   async deleteApp(orgId: string, appId: string): Promise<DeletionResult> {
     return withDeletionDeps(this.env, (deps) => deleteApp(deps, inOrg(orgId), appId));
   }

@@ -134,7 +134,7 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
       {allowed.delete ? (
         <section className="card danger-zone">
           <h2>Delete app</h2>
-          <p>Its write keys stop working at once; its stored events expire with their retention.</p>
+          <p>Its write keys stop working at once and its events are erased. Its id is never given to another app.</p>
           <IntentForm intent="delete" label="Delete app" danger>
             <label>
               <span>

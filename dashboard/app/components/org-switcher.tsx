@@ -1,12 +1,25 @@
-import { Form } from "@remix-run/react";
+import { Form, Link } from "@remix-run/react";
 import { CsrfField } from "./csrf";
+
+const NewOrgLink = () => (
+  <Link to="/org/new" className="link-button">
+    New organisation
+  </Link>
+);
 
 /**
  * The current organisation's name; with several, a picker that switches on change (or with its
- * button when scripts are off) through /org/switch.
+ * button when scripts are off) through /org/switch. Either way, a link to create another.
  */
 export function OrgSwitcher({ orgId, orgName, orgs }: { orgId: string; orgName: string; orgs: ReadonlyArray<{ id: string; name: string }> }) {
-  if (orgs.length < 2) return <span className="org">{orgName}</span>;
+  if (orgs.length < 2) {
+    return (
+      <span className="org-switch">
+        <span className="org">{orgName}</span>
+        <NewOrgLink />
+      </span>
+    );
+  }
   return (
     <Form method="post" action="/org/switch" className="org-switch" aria-label="Switch organisation">
       <CsrfField />
@@ -23,6 +36,7 @@ export function OrgSwitcher({ orgId, orgName, orgs }: { orgId: string; orgName: 
       <button type="submit" className="link-button">
         Switch
       </button>
+      <NewOrgLink />
     </Form>
   );
 }

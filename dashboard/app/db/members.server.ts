@@ -3,6 +3,7 @@
 // one rule that needs a count, that an organisation keeps at least one owner, is part of the
 // UPDATE or DELETE itself, so two owners demoting each other at once cannot both succeed.
 import { isRole, type Role } from "../auth/permissions";
+import { randomHex } from "./ids.server";
 
 export interface Membership {
   orgId: string;
@@ -81,4 +82,15 @@ export async function removeMember(db: D1Database, orgId: string, userId: string
 
 export async function renameOrg(db: D1Database, orgId: string, name: string): Promise<void> {
   await db.prepare("UPDATE orgs SET name = ? WHERE id = ?").bind(name, orgId).run();
+}
+
+/** A new organisation with `userId` as its owner, in one batch; returns its id. */
+export async function createOrg(db: D1Database, userId: string, name: string): Promise<string> {
+  const orgId = `org_${randomHex(10)}`;
+  const now = Date.now();
+  await db.batch([
+    db.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)").bind(orgId, name, now),
+    db.prepare("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, 'owner', ?)").bind(orgId, userId, now),
+  ]);
+  return orgId;
 }

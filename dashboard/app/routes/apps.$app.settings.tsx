@@ -18,7 +18,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return json({
     viewer,
     app,
-    keys: may("key:read") ? await listKeys(env.db, app.id) : null,
+    keys: may("key:read") ? await listKeys(env.db, viewer.orgId, app.id) : null,
     allowed: { update: may("app:update"), delete: may("app:delete"), createKey: may("key:create"), revokeKey: may("key:revoke") },
   });
 }
@@ -63,16 +63,18 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       return reply({ ok: "Settings saved. The edge applies them within a minute." });
     }
     case "create-key": {
-      const created = await createKey(env.db, app.id, field(form, "name").slice(0, 200));
+      const created = await createKey(env.db, viewer.orgId, app.id, field(form, "name").slice(0, 200));
+      if (!created) return reply({ error: "No such app." }, 404);
       return reply({ ok: "Key created. Copy it now: it is not shown again.", newKey: created.key });
     }
     case "revoke-key": {
-      if (!(await revokeKey(env.db, app.id, field(form, "keyId")))) return reply({ error: "No such key." }, 404);
+      if (!(await revokeKey(env.db, viewer.orgId, app.id, field(form, "keyId")))) return reply({ error: "No such key." }, 404);
       return reply({ ok: "Key revoked. The edge refuses it within a minute." });
     }
     case "delete": {
       if (field(form, "confirm") !== app.id) return reply({ error: `Type ${app.id} to confirm.` }, 400);
-      await deleteApp(env.db, viewer.orgId, app.id);
+      // The id stays taken for good; the Worker stops the app's keys and purges its events.
+      await deleteApp(context.cloudflare.env, viewer.orgId, app.id);
       return redirect("/apps");
     }
   }

@@ -24,7 +24,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requireCsrf(request, form);
   const parsed = NewApp.safeParse({ id: field(form, "id"), name: field(form, "name") });
   if (!parsed.success) return json({ error: parsed.error.issues.map((i) => i.message).join(" ") }, { status: 400 });
-  if (!(await createApp(env.db, viewer.orgId, parsed.data))) return json({ error: `The id ${parsed.data.id} is taken: choose another.` }, { status: 409 });
+  // One answer whoever holds the id, or held it: ids are never reused and other organisations' stay unnamed.
+  if (!(await createApp(env.db, viewer.orgId, parsed.data))) return json({ error: "That id is not available: choose another." }, { status: 409 });
   return redirect(`/apps/${parsed.data.id}/settings`);
 }
 
