@@ -1,6 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { encodeSinkMessage, type EventRow } from "../schemas";
+import { handleDeadLetterBatch } from "../workers/queue/dead-letters";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver } from "./queue-delivery";
 import { chQuery, createTestApp } from "./seed";
@@ -61,6 +62,71 @@ describe("transient ClickHouse errors", () => {
   });
 });
 
+/** The R2 bucket, refusing writes while `state.down`, as during an R2 outage. */
+function failingArchive(real: R2Bucket, state: { down: boolean }): R2Bucket {
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === "put" && state.down) return () => Promise.reject(new Error("put: We encountered an internal error. Please try again. (10001)"));
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+async function archiveFailures(appId: string): Promise<number> {
+  const [r] = await chQuery<{ n: string }>("SELECT sum(n) AS n FROM pipeline_minutely WHERE app_id = {app:String} AND stage = 'archive_failed'", { app: appId });
+  return Number(r?.n ?? 0);
+}
+
+const DLQ = "telemetry-events-dlq";
+
+describe("the dead-letter queue's consumer", () => {
+  it("keeps a dead letter through an R2 outage, retrying later each time and counting each failure, and archives it unchanged once R2 is back", async () => {
+    const app = await createTestApp();
+    const batchId = `${app.appId}:0:30`;
+    const text = encodeSinkMessage(batchId, app.appId, [row(app.appId, "kept-1"), row(app.appId, "kept-2")]);
+    const r2 = { down: true };
+    const outage = { ...env, ARCHIVE: failingArchive(env.ARCHIVE, r2) };
+
+    const delays: number[] = [];
+    for (const attempts of [1, 2, 3, 6, 12]) {
+      const r = await deliver(handleDeadLetterBatch, DLQ, [text], { attempts, env: outage });
+      expect(r.acked, "acknowledged before it was archived").toEqual([]);
+      expect(r.retried).toHaveLength(1);
+      delays.push(r.retried[0]?.delaySeconds ?? 0);
+    }
+    expect(delays).toEqual([...delays].sort((a, b) => a - b));
+    expect(delays[0]).toBeLessThanOrEqual(30);
+    // Up to an hour, so a message lasts days of outage on 100 retries (Queues allow delays up to 12 h).
+    expect(delays[4]).toBeGreaterThanOrEqual(1800);
+    expect(delays[4]).toBeLessThanOrEqual(3600);
+    expect(await deadLetterKeys(batchId)).toEqual([]);
+    expect(await archiveFailures(app.appId)).toBe(5);
+
+    r2.down = false;
+    expect((await deliver(handleDeadLetterBatch, DLQ, [text], { attempts: 13, env: outage })).acked).toHaveLength(1);
+    const [key] = await deadLetterKeys(batchId);
+    expect(await (await env.ARCHIVE.get(key ?? ""))?.text()).toBe(text);
+  });
+
+  it("sends a dead letter R2 still refuses near the end of its retries or of the queue's retention back into the queue, where it is archived later", async () => {
+    const app = await createTestApp();
+    const late = encodeSinkMessage(`${app.appId}:0:40`, app.appId, [row(app.appId, "late-1")]);
+    const old = encodeSinkMessage(`${app.appId}:0:41`, app.appId, [row(app.appId, "old-1")]);
+    const outage = { ...env, ARCHIVE: failingArchive(env.ARCHIVE, { down: true }) };
+
+    // Queues deliver a message at most max_retries + 1 times (100 here) and keep it 4 days by default.
+    expect(await deliver(handleDeadLetterBatch, DLQ, [late], { attempts: 95, env: outage })).toMatchObject({ acked: [expect.any(String)], retried: [] });
+    const fourDaysOld = new Date(Date.now() - 3.5 * 24 * 3600_000);
+    expect(await deliver(handleDeadLetterBatch, DLQ, [old], { attempts: 2, env: outage, timestamp: fourDaysOld })).toMatchObject({ acked: [expect.any(String)], retried: [] });
+
+    // The copies went to the real dead-letter queue, whose consumer writes to the real R2.
+    await vi.waitUntil(async () => (await deadLetterKeys(`${app.appId}:0:40`)).length === 1 && (await deadLetterKeys(`${app.appId}:0:41`)).length === 1, { timeout: 20_000, interval: 200 });
+    const [key] = await deadLetterKeys(`${app.appId}:0:40`);
+    expect(await (await env.ARCHIVE.get(key ?? ""))?.text()).toBe(late);
+  });
+});
+
 describe("dead letters", () => {
   it("sends a batch ClickHouse refuses to R2 and still stores the good batches beside it", async () => {
     const app = await createTestApp();
@@ -97,8 +163,7 @@ describe("dead letters", () => {
     expect(await deadLetterKeys(batchId)).toHaveLength(0);
 
     // A batch replayed after it did land after all is skipped, not doubled.
-    await env.EVENTS_QUEUE.send(text, { contentType: "text" });
-    await new Promise((r) => setTimeout(r, 2500));
+    expect(await deliverToSink(text, 1)).toEqual({ acked: 1, retried: 0 });
     expect(await countOf(app.appId)).toBe(3);
   });
 });

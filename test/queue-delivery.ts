@@ -1,4 +1,5 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { vi } from "vitest";
 
 let deliveries = 0;
 
@@ -10,19 +11,30 @@ export interface DeliveryResult {
 
 /**
  * Runs a queue consumer on one delivery of `bodies`, as the queue would make it (every message
- * on its `attempts`-th delivery), and says what it acknowledged and handed back.
+ * on its `attempts`-th delivery, first sent at `timestamp`), and says what it acknowledged and
+ * handed back.
  */
 export async function deliver(
   handler: (batch: MessageBatch<unknown>, env: Env) => Promise<void>,
   queue: string,
   bodies: readonly string[],
-  opts: { attempts?: number; env?: Env } = {},
+  opts: { attempts?: number; env?: Env; timestamp?: Date } = {},
 ): Promise<DeliveryResult> {
   const batch = createMessageBatch<unknown>(
     queue,
-    bodies.map((body) => ({ id: `delivery-${++deliveries}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body })),
+    bodies.map((body) => ({ id: `delivery-${++deliveries}`, timestamp: opts.timestamp ?? new Date(), attempts: opts.attempts ?? 1, body })),
   );
+  // The queue's own record of a retry does not keep its delay; the calls do.
+  const delays = new Map<string, number | undefined>();
+  for (const m of batch.messages) {
+    const retry = m.retry.bind(m);
+    vi.spyOn(m, "retry").mockImplementation((options?: QueueRetryOptions) => {
+      delays.set(m.id, options?.delaySeconds);
+      retry(options);
+    });
+  }
   await handler(batch, opts.env ?? env);
-  const result = await getQueueResult(batch, createExecutionContext());
-  return { acked: result.explicitAcks, retried: result.retryMessages.map((m) => ({ id: m.msgId, delaySeconds: m.delaySeconds })) };
+  // Typed here: the result's type ships only in the experimental runtime types.
+  const result: { explicitAcks: string[]; retryMessages: Array<{ msgId: string }> } = await getQueueResult(batch, createExecutionContext());
+  return { acked: result.explicitAcks, retried: result.retryMessages.map((m) => ({ id: m.msgId, delaySeconds: delays.get(m.msgId) })) };
 }

@@ -1,4 +1,7 @@
-import { decodeQueueMessage, type QueueMessage } from "../../schemas";
+import { config, decodeQueueMessage, type QueueMessage } from "../../schemas";
+import { backoff } from "../../sdk/core/retry";
+import { clickhouseClient } from "../lib/clickhouse";
+import { recordCounts } from "./counters";
 
 /** Where archived dead letters live in R2. */
 export const DEAD_LETTER_PREFIX = "dead-letters/";
@@ -12,21 +15,90 @@ export function deadLetterKey(batchId: string | null, messageId: string, at: Dat
 // Event rows, or counters for a tally message.
 const rowsOf = (m: QueueMessage | null): number => (m === null ? 0 : m.kind === "tallies" ? m.tallies.length : m.rows.length);
 
-/** Archives every dead-lettered message, untouched, to R2 so it can be inspected and replayed. */
+/** A queue message's body as the text it was sent as (or as near as JSON gets); never throws. */
+export function messageText(message: Message<unknown>): string {
+  if (typeof message.body === "string") return message.body;
+  try {
+    return JSON.stringify(message.body ?? null);
+  } catch {
+    return String(message.body);
+  }
+}
+
+/** Counted per failed attempt to archive a dead letter, by the app it belongs to. */
+export const ARCHIVE_FAILED = "archive_failed";
+
+// Cloudflare Queues deliver a message at most max_retries + 1 times (max_retries is 100 for
+// this queue, the most allowed) and keep it 4 days unless the queue is set otherwise. A dead
+// letter R2 still refuses well before either runs out is sent into the queue again as a new
+// message, which starts both afresh; the old one is acknowledged only once the copy is sent.
+const RENEW_AT_ATTEMPT = 90;
+const RENEW_AFTER_MS = 3 * 24 * 3600_000;
+
+/**
+ * Delay before the next attempt to archive: 15-30 s at first, doubling up to 30-60 minutes,
+ * half of it random. `archiveRetryDelaySeconds(3) // 60 to 120`. About 90 deliveries then span
+ * two to three days of outage, and Queues allow a delay of up to 12 hours.
+ */
+export function archiveRetryDelaySeconds(attempts: number, random = Math.random): number {
+  return Math.max(1, Math.ceil(backoff(Math.max(0, attempts - 1), 30_000, 3_600_000, random) / 1000));
+}
+
+/**
+ * Archives every dead-lettered message, untouched, to R2 so it can be inspected and replayed.
+ * A message is acknowledged only once it is in R2 (or renewed in the queue); while R2 fails,
+ * each failure is counted as `archive_failed` in the app's pipeline counters.
+ */
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const failed: Array<{ message: Message<unknown>; appId: string; reason: string }> = [];
   for (const message of batch.messages) {
-    const text = typeof message.body === "string" ? message.body : JSON.stringify(message.body ?? null);
-    const sink = decodeQueueMessage(text);
+    const text = messageText(message);
+    let appId = "";
     try {
+      const sink = decodeQueueMessage(text);
+      appId = sink?.appId ?? "";
       await env.ARCHIVE.put(deadLetterKey(sink?.batchId ?? null, message.id, message.timestamp), text, {
         httpMetadata: { contentType: "application/x-ndjson" },
-        customMetadata: { app: sink?.appId ?? "", batch: sink?.batchId ?? "", kind: sink?.kind ?? "", rows: String(rowsOf(sink)), attempts: String(message.attempts) },
+        customMetadata: { app: appId, batch: sink?.batchId ?? "", kind: sink?.kind ?? "", rows: String(rowsOf(sink)), attempts: String(message.attempts) },
       });
       message.ack();
     } catch (err) {
-      console.error("dead letters: R2 write failed", err);
-      message.retry({ delaySeconds: 30 });
+      console.error(`dead letters: archiving message ${message.id} (attempt ${message.attempts}) failed`, err);
+      failed.push({ message, appId, reason: "r2_error" });
+      await holdBack(env, message, text);
     }
+  }
+  await countFailures(env, failed);
+}
+
+async function holdBack(env: Env, message: Message<unknown>, text: string): Promise<void> {
+  const ageMs = Date.now() - message.timestamp.getTime();
+  if (message.attempts >= RENEW_AT_ATTEMPT || ageMs >= RENEW_AFTER_MS) {
+    try {
+      await env.DEAD_LETTERS.send(text, { contentType: "text" });
+      message.ack();
+      return;
+    } catch (err) {
+      console.error(`dead letters: renewing message ${message.id} in the queue failed`, err);
+    }
+  }
+  message.retry({ delaySeconds: archiveRetryDelaySeconds(message.attempts) });
+}
+
+// Best effort and never in the way of archiving: ClickHouse, or its configuration, may be
+// what is broken as well.
+async function countFailures(env: Env, failed: ReadonlyArray<{ message: Message<unknown>; appId: string; reason: string }>): Promise<void> {
+  if (failed.length === 0) return;
+  try {
+    const client = clickhouseClient(config(env).clickhouse);
+    try {
+      const counts = failed.map((f) => ({ appId: f.appId, reason: f.reason, n: 1 }));
+      await recordCounts(client, ARCHIVE_FAILED, counts, failed.map((f) => `${f.message.id}:${f.message.attempts}`));
+    } finally {
+      await client.close();
+    }
+  } catch (err) {
+    console.error("dead letters: archive failures not counted", err);
   }
 }
 

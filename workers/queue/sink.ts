@@ -1,7 +1,9 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, tallyMinute, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
 import { backoff } from "../../sdk/core/retry";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
+import { INSERT_SETTINGS, recordCounts, tokenOf } from "./counters";
+import { messageText } from "./dead-letters";
 
 const INSERT_ATTEMPTS = 3;
 
@@ -39,11 +41,6 @@ export function insertRetryDelayMs(attempt: number, random = Math.random): numbe
   return backoff(attempt - 1, 400, 5_000, random);
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Batch ids among `deliveries` that ClickHouse already holds. */
 async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery<SinkMessage | TallyMessage>[]): Promise<Set<string>> {
   const rs = await client.query({
@@ -55,13 +52,6 @@ async function alreadyStored(client: ClickHouseClient, deliveries: readonly Deli
   return new Set(rows.map((r) => r.batch_id));
 }
 
-async function tokenOf(ids: readonly string[]): Promise<string> {
-  const sorted = [...ids].sort();
-  return sorted.length === 1 ? sorted[0] ?? "" : `set:${await sha256Hex(sorted.join("\n"))}`;
-}
-
-const SETTINGS = { max_partitions_per_insert_block: "1000" };
-
 const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
   const values: string[] = [];
   for (const b of batches) for (const row of b.rows) values.push(withBatchId(toCompactRow(row), b.batchId));
@@ -70,14 +60,14 @@ const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
     format: "JSONCompactEachRow",
     columns: [...EVENT_COLUMNS] as [string, ...string[]],
     values,
-    clickhouse_settings: { ...SETTINGS, insert_deduplication_token: token },
+    clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
   });
 };
 
 // Counters carry their batch id, so `ingest_batches` learns which tally batches are stored.
 const writeTallies: Write<TallyMessage> = async (client, batches, token) => {
   const values = batches.flatMap((b) => b.tallies.map((t) => ({ app_id: b.appId, minute: t.minute, stage: t.stage, reason: t.reason, n: t.n, batch_id: b.batchId })));
-  await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...SETTINGS, insert_deduplication_token: token } });
+  await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token } });
 };
 
 /**
@@ -167,7 +157,7 @@ function refusalReason(err: unknown): string {
 async function deadLetter(env: Env, message: Message<unknown>, reason: string): Promise<boolean> {
   console.error(`sink: message ${message.id} sent to the dead-letter queue: ${reason}`);
   try {
-    await env.DEAD_LETTERS.send(typeof message.body === "string" ? message.body : JSON.stringify(message.body ?? null), { contentType: "text" });
+    await env.DEAD_LETTERS.send(messageText(message), { contentType: "text" });
     message.ack();
     return true;
   } catch (err) {
@@ -177,16 +167,8 @@ async function deadLetter(env: Env, message: Message<unknown>, reason: string): 
   }
 }
 
-// The dead letters are already safe in their queue: a count that cannot be written is logged,
-// not retried. The token names the queue messages, so a redelivered one counts once.
+// The token names the queue messages, so a redelivered one counts once.
 async function countDeadLetters(client: ClickHouseClient, dead: readonly DeadLettered[]): Promise<void> {
-  if (dead.length === 0) return;
-  const minute = tallyMinute(Date.now());
-  const values = dead.map((d) => ({ app_id: d.appId, minute, stage: "dead_lettered", reason: d.reason, n: d.rows }));
-  try {
-    const token = `dead:${await tokenOf(dead.map((d) => d.messageId))}`;
-    await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...SETTINGS, insert_deduplication_token: token } });
-  } catch (err) {
-    console.error("sink: dead-lettered events not counted", describeClickHouseError(err));
-  }
+  const counts = dead.map((d) => ({ appId: d.appId, reason: d.reason, n: d.rows }));
+  await recordCounts(client, "dead_lettered", counts, dead.map((d) => d.messageId));
 }
