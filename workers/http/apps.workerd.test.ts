@@ -58,6 +58,9 @@ describe("admin: apps and write keys", () => {
       [await call("POST", "/admin/apps", { id: "app_ok", name: "x", redactionPolicy: { action: "shred" } }), 400, "invalid_body"],
       [await call("POST", "/admin/apps/app_missing/keys", {}), 404, "not_found"],
       [await call("DELETE", "/admin/apps/app_missing/keys/key_x"), 404, "not_found"],
+      [await call("DELETE", "/admin/apps/app_missing"), 404, "not_found"],
+      [await call("DELETE", "/admin/apps/Bad%20Id!"), 404, "not_found"],
+      [await call("DELETE", "/admin/apps/app_missing", undefined, {}), 401, "unauthorized"],
       [await call("GET", "/admin/apps", undefined, {}), 401, "unauthorized"],
     ];
     for (const [res, status, code] of cases) {
