@@ -40,6 +40,17 @@ export interface BatcherStats {
   counters: Record<string, number>;
 }
 
+/**
+ * The `seen` key of a messageId. SQLite hands a lone UTF-16 surrogate back changed, and an id
+ * that does not come back as sent would be dropped as a duplicate of itself; making it
+ * well-formed would make `x\ud801` a duplicate of `x\ufffd`. So such an id (and any id that
+ * starts with a quote, to keep the two forms apart) is kept as its JSON text, which escapes
+ * the lone surrogate and round-trips unchanged.
+ */
+function seenKey(id: string): string {
+  return id.startsWith('"') || id !== toWellFormed(id) ? JSON.stringify(id) : id;
+}
+
 /** A planned message with its text, on its way to the queue. */
 interface Outgoing {
   message: PlannedMessage;
@@ -171,10 +182,18 @@ export class AppBatcher extends DurableObject<Env> {
         this.tallies.addRefusals(refusals, now);
       });
     }
-    const perShard = target.rateLimit > 0 ? target.rateLimit / Math.max(1, target.shardCount) : 0;
+    const cutoff = now - DEDUP_WINDOW_MS;
+    const ids = events.map((e) => seenKey(e.messageId));
+    const shards = Math.max(1, target.shardCount);
+    const perShard = target.rateLimit > 0 ? target.rateLimit / shards : 0;
     if (perShard > 0) {
-      if (!this.bucket || this.bucket.rate !== perShard) this.bucket = new TokenBucket(perShard, Math.max(perShard * 2, LIMITS.maxBatchEvents));
-      const wait = this.bucket.take(events.length, now);
+      // The app's burst, like its rate, is shared by its shards: two seconds of its rate, or at
+      // least one full batch.
+      const capacity = Math.max(1, Math.max(target.rateLimit * 2, LIMITS.maxBatchEvents) / shards);
+      if (!this.bucket || this.bucket.rate !== perShard || this.bucket.capacity !== capacity) this.bucket = new TokenBucket(perShard, capacity);
+      // Events this shard already holds cost nothing again: a client resending a request that
+      // another shard refused must get through once every shard has room for its new events.
+      const wait = this.bucket.take(events.length - this.knownCount(ids, cutoff), now);
       if (wait > 0) {
         this.bump("rate_limited", events.length);
         this.remember(target);
@@ -193,7 +212,6 @@ export class AppBatcher extends DurableObject<Env> {
       return { status: "full", retryAfter: FULL_RETRY_AFTER_S };
     }
 
-    const cutoff = now - DEDUP_WINDOW_MS;
     let accepted = 0;
     let bytes = 0;
     this.ctx.storage.transactionSync(() => {
@@ -206,10 +224,6 @@ export class AppBatcher extends DurableObject<Env> {
         chunk = [];
         chunkBytes = 0;
       };
-      // SQLite hands a lone UTF-16 surrogate back changed, and a new id that does not come back
-      // as sent would count as a duplicate and be dropped: ids are matched well-formed, as
-      // ClickHouse stores them.
-      const ids = events.map((e) => toWellFormed(e.messageId));
       // One statement for the whole request: RETURNING names the ids stored now, which are
       // those not seen before and those last seen longer ago than the window.
       const fresh = new Set(
@@ -250,6 +264,11 @@ export class AppBatcher extends DurableObject<Env> {
       await this.ensureAlarm(now);
     }
     return { status: "ok", accepted: events.length, duplicates: events.length - accepted };
+  }
+
+  // How many of `ids` were stored within the dedup window: a read, no row written.
+  private knownCount(ids: readonly string[], cutoff: number): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen WHERE message_id IN (SELECT value FROM json_each(?)) AND at >= ?", JSON.stringify(ids), cutoff).one().n;
   }
 
   /** Backlog and counters of this shard. */

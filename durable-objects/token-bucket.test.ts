@@ -9,4 +9,13 @@ describe("TokenBucket", () => {
     expect(wait).toBe(500);
     expect(b.take(50, 1500)).toBe(0);
   });
+
+  it("lets a request larger than its capacity through when full, and then waits for the overdraft to refill", () => {
+    const b = new TokenBucket(10, 40);
+    expect(b.take(60, 1000)).toBe(0);
+    // 20 tokens owed, then a full bucket of 40 for the next large request: 6 s.
+    expect(b.take(60, 1000)).toBe(6000);
+    expect(b.take(60, 4000)).toBe(3000);
+    expect(b.take(60, 7000)).toBe(0);
+  });
 });
