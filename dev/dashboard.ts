@@ -75,15 +75,16 @@ export async function waitForDashboard(url: string, child: ChildProcess, timeout
  */
 export async function seedDemoOwner(url: string): Promise<boolean> {
   const page = await fetch(`${url}/signup`, { redirect: "manual" });
-  await page.body?.cancel();
+  const html = await page.text();
   if (page.status !== 200) return false;
   const cookie = /__csrf=([0-9a-f]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1];
-  if (!cookie) throw new Error("the dashboard's sign-up page set no CSRF cookie");
+  const token = /name="csrf" value="([0-9a-f]+)"/.exec(html)?.[1];
+  if (!cookie || !token) throw new Error("the dashboard's sign-up page set no CSRF cookie or token");
   const res = await fetch(`${url}/signup`, {
     method: "POST",
     redirect: "manual",
     headers: { cookie: `__csrf=${cookie}`, origin: url, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ csrf: cookie, ...DEMO_OWNER }),
+    body: new URLSearchParams({ csrf: token, ...DEMO_OWNER }),
   });
   await res.body?.cancel();
   if (res.status !== 302) throw new Error(`seeding the demo owner: POST /signup answered ${res.status}`);

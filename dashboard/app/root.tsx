@@ -3,6 +3,7 @@ import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, 
 import { createContext, useContext, type ReactNode } from "react";
 import uplotCss from "uplot/dist/uPlot.min.css?url";
 import { ensureCsrfToken } from "./auth/csrf.server";
+import { envOf } from "./context.server";
 import styles from "./styles.css?url";
 
 export const links: LinksFunction = () => [
@@ -11,8 +12,8 @@ export const links: LinksFunction = () => [
 ];
 
 /** Every page gets the CSRF token its forms echo (components/csrf.tsx). */
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { token, setCookie } = ensureCsrfToken(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { token, setCookie } = await ensureCsrfToken(request, envOf(context));
   return json({ csrf: token }, setCookie ? { headers: { "set-cookie": setCookie } } : undefined);
 }
 

@@ -126,4 +126,28 @@ describe("the dashboard as Pages serves it", () => {
     const posted = await server.fetch(browserRequest("/login", { form: { email: "o@example.com", password: "owner-password-1", next: "/apps\r\nX-Evil: 1" } }));
     expect(posted.status).toBe(400);
   });
+
+  it("refuses a sign-in form whose CSRF cookie and field the sender chose", async () => {
+    const chosen = "0".repeat(48);
+    const forged = new Request(`${ORIGIN}/login`, {
+      method: "POST",
+      headers: { cookie: `__csrf=${chosen}`, origin: ORIGIN },
+      body: new URLSearchParams({ csrf: chosen, email: "o@example.com", password: "owner-password-1" }),
+    });
+    const res = await server.fetch(forged);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("set-cookie") ?? "").not.toContain("__session=");
+  });
+
+  it("signs in a browser that posts the token its sign-in page gave it", async () => {
+    const page = await server.fetch(new Request(`${ORIGIN}/login`));
+    const cookie = /__csrf=([0-9a-f]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1] ?? "";
+    const token = /name="csrf" value="([0-9a-f]+)"/.exec(await page.text())?.[1] ?? "";
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const res = await server.fetch(
+      new Request(`${ORIGIN}/login`, { method: "POST", headers: { cookie: `__csrf=${cookie}`, origin: ORIGIN }, body: new URLSearchParams({ csrf: token, email: "o@example.com", password: "owner-password-1" }) }),
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("set-cookie") ?? "").toContain("__session=");
+  });
 });

@@ -1,6 +1,7 @@
 // Loader and action tests run the route modules against a real local D1 (Miniflare, reached
 // asynchronously through test/d1.ts) and a real local ClickHouse (our server over chDB), with
 // fixture events inserted through the same materialized views production uses.
+import { createHmac } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,7 +11,8 @@ import type { AppLoadContext } from "@remix-run/cloudflare";
 import { Miniflare } from "miniflare";
 import { startClickHouseServer } from "../../dev/clickhouse/server";
 import { migrateClickHouse } from "../../dev/migrate-clickhouse";
-import { issueSessionToken } from "../app/auth/session.server";
+import { csrfBinding, csrfMessage } from "../app/auth/csrf.server";
+import { issueSessionToken, type SessionClaims } from "../app/auth/session.server";
 import { createFirstOwner } from "../app/db/accounts.server";
 import { createApp } from "../app/db/apps.server";
 import type { RawEnv } from "../app/env.server";
@@ -21,6 +23,7 @@ import { D1_EXECUTOR_SCRIPT, remoteD1 } from "./d1";
 
 const root = resolve(import.meta.dirname, "../..");
 export const SECRET = "dashboard-test-secret-0123456789abcdef";
+/** The browser id in every test request's CSRF cookie. */
 export const CSRF = "ef".repeat(24);
 export const ORIGIN = "http://127.0.0.1:8788";
 
@@ -74,12 +77,24 @@ export async function ownerWithApps(h: Harness, apps: ReadonlyArray<{ id: string
   return issueSessionToken(SECRET, owner.id, 0);
 }
 
+/** The session a token stands for, as verifySessionToken sees it: ours, and within its lifetime. */
+function sessionClaims(token: string | undefined): SessionClaims | null {
+  const [header, payload, signature] = (token ?? "").split(".");
+  if (!header || !payload || !signature) return null;
+  if (createHmac("sha256", SECRET).update(`${header}.${payload}`).digest("base64url") !== signature) return null;
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as { sub: string; sv: number; iat: number; exp?: number };
+  return (claims.exp ?? 0) > Date.now() / 1000 ? { userId: claims.sub, version: claims.sv, issuedAt: claims.iat } : null;
+}
+
+/** The CSRF token the dashboard's pages give this browser (id CSRF) with this session. */
+export const csrfTokenFor = (session?: string): string => createHmac("sha256", SECRET).update(csrfMessage(csrfBinding(CSRF, sessionClaims(session)))).digest("hex");
+
 /** A request as a signed-in browser sends it: session, CSRF and any `cookie` given, same origin. */
 export function browserRequest(path: string, opts: { session?: string; form?: Record<string, string>; cookie?: string } = {}): Request {
   const headers: Record<string, string> = { cookie: `__csrf=${CSRF}${opts.session ? `; __session=${opts.session}` : ""}${opts.cookie ? `; ${opts.cookie}` : ""}` };
   if (!opts.form) return new Request(`${ORIGIN}${path}`, { headers });
   headers.origin = ORIGIN;
-  return new Request(`${ORIGIN}${path}`, { method: "POST", headers, body: new URLSearchParams({ csrf: CSRF, ...opts.form }) });
+  return new Request(`${ORIGIN}${path}`, { method: "POST", headers, body: new URLSearchParams({ csrf: csrfTokenFor(opts.session), ...opts.form }) });
 }
 
 /** Runs a loader or action and returns its Response, thrown (redirect, 403, 404) or returned. */

@@ -1,6 +1,7 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { requireCsrf } from "./csrf.server";
+import type { DashboardEnv } from "../env.server";
+import { csrfBinding, csrfForm, csrfToken, ensureCsrfToken } from "./csrf.server";
 import { hashPassword, verifyPassword } from "./password.server";
 import { can, canGrant, ROLES } from "./permissions";
 import { issueSessionToken, rotateSession, sessionCookie, verifySessionToken } from "./session.server";
@@ -61,32 +62,60 @@ describe("sessions", () => {
 });
 
 describe("CSRF", () => {
-  const post = (headers: Record<string, string>) => new Request("https://dash.example.com/apps", { method: "POST", headers });
-  const form = (token: string) => {
-    const f = new FormData();
-    f.set("csrf", token);
-    return f;
+  const env: DashboardEnv = { db: {} as D1Database, sessionSecret: SECRET, clickhouse: { url: "http://127.0.0.1:8123", database: "default" }, development: true, setupToken: null };
+  const browser = "ab".repeat(24);
+  const post = (headers: Record<string, string>, token: string | null) => {
+    const body = new URLSearchParams(token === null ? {} : { csrf: token });
+    return new Request("https://dash.example.com/apps", { method: "POST", headers, body });
   };
-  const token = "ab".repeat(24);
-  const refused = (fn: () => void): number => {
+  const status = async (request: Request): Promise<number> => {
     try {
-      fn();
+      await csrfForm(request, env);
       return 200;
     } catch (err) {
       return err instanceof Response ? err.status : 500;
     }
   };
 
-  it("accepts a form echoing the cookie from our own origin", () => {
-    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}`, origin: "https://dash.example.com" }), form(token)))).toBe(200);
+  it("gives a browser without an id a new one, and its forms a token the server can check", async () => {
+    const first = await ensureCsrfToken(new Request("https://dash.example.com/login"), env);
+    const id = /^__csrf=([0-9a-f]{48});/.exec(first.setCookie ?? "")?.[1] ?? "";
+    expect(id).not.toBe("");
+    expect(first.token).not.toBe(id);
+    expect(await status(post({ cookie: `__csrf=${id}`, origin: "https://dash.example.com" }, first.token))).toBe(200);
+    const again = await ensureCsrfToken(new Request("https://dash.example.com/login", { headers: { cookie: `__csrf=${id}` } }), env);
+    expect(again).toEqual({ token: first.token, setCookie: null });
   });
 
-  it("refuses a missing or different token, and other origins", () => {
-    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}` }), form("")))).toBe(403);
-    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}` }), form("cd".repeat(24))))).toBe(403);
-    expect(refused(() => requireCsrf(post({}), form(token)))).toBe(403);
-    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}`, origin: "https://evil.example" }), form(token)))).toBe(403);
-    expect(refused(() => requireCsrf(post({ cookie: `__csrf=${token}`, "sec-fetch-site": "cross-site" }), form(token)))).toBe(403);
+  it("refuses a cookie and field the sender chose, however equal", async () => {
+    expect(await status(post({ cookie: `__csrf=${browser}` }, browser))).toBe(403);
+    expect(await status(post({ cookie: "__csrf=x" }, "x"))).toBe(403);
+  });
+
+  it("binds the token to the browser and, once signed in, to the session", async () => {
+    const anonymous = await csrfToken(SECRET, csrfBinding(browser, null));
+    const session = await issueSessionToken(SECRET, "usr_1", 3);
+    const signedIn = await csrfToken(SECRET, csrfBinding(browser, { userId: "usr_1", version: 3, issuedAt: 0 }));
+    expect(await status(post({ cookie: `__csrf=${browser}` }, anonymous))).toBe(200);
+    expect(await status(post({ cookie: `__csrf=${"cd".repeat(24)}` }, anonymous))).toBe(403);
+    expect(await status(post({ cookie: `__csrf=${browser}; __session=${session}` }, signedIn))).toBe(200);
+    expect(await status(post({ cookie: `__csrf=${browser}; __session=${session}` }, anonymous))).toBe(403);
+    const otherUser = await issueSessionToken(SECRET, "usr_2", 3);
+    expect(await status(post({ cookie: `__csrf=${browser}; __session=${otherUser}` }, signedIn))).toBe(403);
+    const afterSignOut = await issueSessionToken(SECRET, "usr_1", 4);
+    expect(await status(post({ cookie: `__csrf=${browser}; __session=${afterSignOut}` }, signedIn))).toBe(403);
+    expect(await csrfToken(`${SECRET}x`, csrfBinding(browser, null))).not.toBe(anonymous);
+  });
+
+  it("refuses a missing token, other origins, and a body that is not a form", async () => {
+    const token = await csrfToken(SECRET, csrfBinding(browser, null));
+    expect(await status(post({ cookie: `__csrf=${browser}` }, null))).toBe(403);
+    expect(await status(post({}, token))).toBe(403);
+    expect(await status(post({ cookie: `__csrf=${browser}`, origin: "https://evil.example" }, token))).toBe(403);
+    expect(await status(post({ cookie: `__csrf=${browser}`, origin: "null" }, token))).toBe(403);
+    expect(await status(post({ cookie: `__csrf=${browser}`, "sec-fetch-site": "cross-site" }, token))).toBe(403);
+    const json = new Request("https://dash.example.com/apps", { method: "POST", headers: { cookie: `__csrf=${browser}`, "content-type": "application/json" }, body: "{}" });
+    expect(await status(json)).toBe(400);
   });
 });
 

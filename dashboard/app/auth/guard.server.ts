@@ -7,7 +7,7 @@ import { getUser, type User } from "../db/accounts.server";
 import { getApp, type AppDetails } from "../db/apps.server";
 import { listMemberships } from "../db/members.server";
 import type { DashboardEnv } from "../env.server";
-import { requireCsrf } from "./csrf.server";
+import { csrfForm } from "./csrf.server";
 import { can, type Permission, type Role } from "./permissions";
 import { cookieHeader, readCookie, SESSION_COOKIE, verifySessionToken } from "./session.server";
 
@@ -93,18 +93,17 @@ export async function requirePermission(request: Request, env: DashboardEnv, per
 }
 
 /**
- * For an action whose forms each carry an `intent`: the form, the intent (400 when unknown), and
- * the viewer if the intent's permission allows it and the CSRF token matches.
+ * For an action whose forms each carry an `intent`: the form once its CSRF token checks out, the
+ * intent (400 when unknown), and the viewer if the intent's permission allows it.
  */
 export async function requireIntent<K extends string>(
   request: Request,
   env: DashboardEnv,
   intents: Readonly<Record<K, Permission>>,
 ): Promise<{ viewer: Viewer; form: FormData; intent: K }> {
-  const form = await request.formData();
+  const form = await csrfForm(request, env);
   const intent = intentOf(form, intents);
   const viewer = await requirePermission(request, env, intents[intent]);
-  requireCsrf(request, form);
   return { viewer, form, intent };
 }
 

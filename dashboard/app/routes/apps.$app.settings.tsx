@@ -1,6 +1,6 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { useActionData, useLoaderData } from "@remix-run/react";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { requireApp } from "../auth/guard.server";
 import { can, type Permission } from "../auth/permissions";
 import { ActionNotice } from "../components/action-notice";
@@ -38,11 +38,10 @@ export type SettingsResult = { ok: string; newKey?: string } | { error: string }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const env = envOf(context);
-  const form = await request.formData();
+  const form = await csrfForm(request, env);
   const intent = field(form, "intent");
   if (!isIntent(intent)) throw new Response("Unknown action", { status: 400 });
   const { viewer, app } = await requireApp(request, env, params.app, INTENT_PERMISSIONS[intent]);
-  requireCsrf(request, form);
   const reply = (body: SettingsResult, status = 200) => json(body, { status });
   switch (intent) {
     case "rename": {

@@ -1,6 +1,6 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { requirePermission } from "../auth/guard.server";
 import { can } from "../auth/permissions";
 import { Shell } from "../components/shell";
@@ -20,8 +20,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
   const viewer = await requirePermission(request, env, "app:create");
-  const form = await request.formData();
-  requireCsrf(request, form);
+  const form = await csrfForm(request, env);
   const parsed = NewApp.safeParse({ id: field(form, "id"), name: field(form, "name") });
   if (!parsed.success) return json({ error: parsed.error.issues.map((i) => i.message).join(" ") }, { status: 400 });
   // One answer whoever holds the id, or held it: ids are never reused and other organisations' stay unnamed.

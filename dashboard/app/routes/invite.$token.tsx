@@ -1,7 +1,7 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { currentOrgCookie, getSessionUser } from "../auth/guard.server";
 import { inviteGuessesBlocked, recordInviteGuess } from "../auth/rate-limit.server";
 import { issueSessionToken, sessionCookie } from "../auth/session.server";
@@ -87,8 +87,7 @@ async function joined(request: Request, env: DashboardEnv, user: User, orgId: st
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const env = envOf(context);
-  const form = await request.formData();
-  requireCsrf(request, form);
+  const form = await csrfForm(request, env);
   const intent = intentOf(form, INTENTS);
   const found = await lookup(env, request, params.token ?? "");
   if (found.state !== "pending") return json({ error: explain(found.state, "orgName" in found ? found.orgName : "") }, { status: STATUS[found.state] });

@@ -1,6 +1,6 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { getViewer, nextPath } from "../auth/guard.server";
 import { issueSessionToken, sessionCookie } from "../auth/session.server";
 import { checkPassword, clientIp } from "../auth/sign-in.server";
@@ -21,8 +21,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
-  const form = await request.formData();
-  requireCsrf(request, form);
+  const form = await csrfForm(request, env);
   const next = nextPath(field(form, "next") || null, request);
   const email = field(form, "email").toLowerCase();
   const checked = await checkPassword(env.db, email, form.get("password"), clientIp(request));

@@ -1,6 +1,6 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { currentOrgCookie, requirePermission } from "../auth/guard.server";
 import { CsrfField } from "../components/csrf";
 import { FormError } from "../components/form-error";
@@ -18,9 +18,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 /** Creates the organisation with the viewer as its owner and switches to it. */
 export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
-  const form = await request.formData();
+  const form = await csrfForm(request, env);
   const viewer = await requirePermission(request, env, "member:read");
-  requireCsrf(request, form);
   const name = field(form, "name");
   if (!name || name.length > 200) return json({ error: "An organisation's name is 1 to 200 characters." }, { status: 400 });
   const orgId = await createOrg(env.db, viewer.userId, name);

@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from "@remix-run/cloudflare";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { currentOrgCookie, requirePermission } from "../auth/guard.server";
 import { envOf, field } from "../context.server";
 
@@ -10,9 +10,8 @@ import { envOf, field } from "../context.server";
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
-  const form = await request.formData();
+  const form = await csrfForm(request, env);
   const viewer = await requirePermission(request, env, "member:read");
-  requireCsrf(request, form);
   const orgId = field(form, "org");
   if (!viewer.orgs.some((o) => o.id === orgId)) throw new Response("You are not a member of that organisation", { status: 404 });
   return redirect("/apps", { headers: { "set-cookie": currentOrgCookie(request, orgId) } });

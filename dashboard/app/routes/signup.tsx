@@ -1,7 +1,7 @@
 import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData } from "@remix-run/react";
 import { z } from "zod";
-import { requireCsrf } from "../auth/csrf.server";
+import { csrfForm } from "../auth/csrf.server";
 import { issueSessionToken, sessionCookie } from "../auth/session.server";
 import { CsrfField } from "../components/csrf";
 import { FormError } from "../components/form-error";
@@ -25,8 +25,7 @@ export async function loader({ context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
-  const form = await request.formData();
-  requireCsrf(request, form);
+  const form = await csrfForm(request, env);
   const parsed = SignUp.safeParse({ email: field(form, "email").toLowerCase(), name: field(form, "name"), password: form.get("password"), orgName: field(form, "orgName") });
   if (!parsed.success) return json({ error: parsed.error.issues.map((i) => i.message).join(" ") }, { status: 400 });
   const user = await createFirstOwner(env.db, parsed.data);
