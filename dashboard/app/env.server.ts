@@ -9,7 +9,8 @@ const Vars = z.object({
   CLICKHOUSE_DATABASE: z.string().min(1).default("default"),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
-  SETUP_TOKEN: z.string().optional(),
+  // Empty means unset; a short one could be guessed before the owner signs up.
+  SETUP_TOKEN: z.union([z.literal(""), z.string().min(16, "SETUP_TOKEN must be at least 16 characters")]).optional(),
 });
 
 /** What loaders and actions use: the D1 database and the parsed variables. */

@@ -1,9 +1,11 @@
 // The dashboard as an attacker or a careless deployment would meet it: configuration that must
 // not run, redirects built from input, forged forms, forged sessions and the first sign-up.
+import type { AppLoadContext } from "@remix-run/cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_SESSION_SECRET } from "../../dev/local";
 import { dashboardEnv, type RawEnv } from "../app/env.server";
-import { browserRequest, ORIGIN, ownerWithApps, startHarness, type Harness } from "./harness";
+import * as signupPage from "../app/routes/signup";
+import { browserRequest, ORIGIN, ownerWithApps, run, startHarness, type Harness } from "./harness";
 import { startDashboardServer, type DashboardServer } from "./server";
 
 const db = {} as D1Database;
@@ -35,6 +37,11 @@ describe("configuration of a deployed dashboard", () => {
     expect(configProblem({ ...deployed, CLICKHOUSE_PASSWORD: "" })).toMatch(/CLICKHOUSE_PASSWORD is not set/);
     expect(configProblem({ ...deployed, SESSION_SECRET: LOCAL_SESSION_SECRET })).toMatch(/SESSION_SECRET is the local development default/);
     expect(configProblem({ ...deployed, ENVIRONMENT: "production", CLICKHOUSE_URL: "http://[::1]:8123" })).toMatch(/CLICKHOUSE_URL/);
+  });
+
+  it("refuses a setup token short enough to guess", () => {
+    expect(configProblem({ ...deployed, SETUP_TOKEN: "short" })).toMatch(/SETUP_TOKEN must be at least 16/);
+    expect(configProblem({ ...deployed, SETUP_TOKEN: "" })).toBe("");
   });
 
   it("allows them on a developer's machine (ENVIRONMENT=development)", () => {
@@ -149,5 +156,62 @@ describe("the dashboard as Pages serves it", () => {
     );
     expect(res.status).toBe(302);
     expect(res.headers.get("set-cookie") ?? "").toContain("__session=");
+  });
+});
+
+describe("the first sign-up of a deployed dashboard", () => {
+  let h: Harness;
+  const SETUP_TOKEN = "setup-token-from-a-secret-0123456789";
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const deployedContext = (vars: Record<string, string | undefined>): AppLoadContext => ({
+    cloudflare: {
+      env: { ...h.env, ENVIRONMENT: "production", CLICKHOUSE_URL: "https://clickhouse.example.com:8443", CLICKHOUSE_USER: "ro", CLICKHOUSE_PASSWORD: "pw", ...vars },
+    },
+  });
+  const owner = { orgName: "Acme", name: "First", email: "first@example.com", password: "first-owner-password" };
+  const signUp = (context: AppLoadContext, setupToken?: string) =>
+    run(() => signupPage.action({ request: browserRequest("/signup", { form: setupToken === undefined ? owner : { ...owner, setupToken } }), params: {}, context }));
+  const users = async (): Promise<number> => (await h.db.prepare("SELECT count(*) AS n FROM users").first<{ n: number }>())?.n ?? -1;
+
+  it("is closed while no SETUP_TOKEN secret is set, and says how to open it", async () => {
+    const page = await run(() => signupPage.loader({ request: browserRequest("/signup"), params: {}, context: deployedContext({}) }));
+    expect(await page.json()).toMatchObject({ setup: "closed" });
+    const res = await signUp(deployedContext({}), "anything-at-all");
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ error: expect.stringContaining("SETUP_TOKEN") });
+    expect(await users()).toBe(0);
+  });
+
+  it("needs the setup token, compared whole", async () => {
+    const context = deployedContext({ SETUP_TOKEN });
+    const page = await run(() => signupPage.loader({ request: browserRequest("/signup"), params: {}, context }));
+    expect(await page.json()).toMatchObject({ setup: "token" });
+    for (const given of [undefined, "", "wrong", SETUP_TOKEN.slice(0, -1), `${SETUP_TOKEN}x`]) {
+      const res = await signUp(context, given);
+      expect(res.status, String(given)).toBe(403);
+      expect(await res.json()).toEqual({ error: expect.stringContaining("setup token") });
+    }
+    expect(await users()).toBe(0);
+    const res = await signUp(context, SETUP_TOKEN);
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("/apps");
+    expect(await users()).toBe(1);
+    const later = await signUp(context, SETUP_TOKEN);
+    expect(later.headers.get("location")).toBe("/login");
+    expect(await users()).toBe(1);
+  });
+
+  it("needs no token on a developer's machine", async () => {
+    await h.db.batch(["DELETE FROM memberships", "DELETE FROM orgs", "DELETE FROM users"].map((q) => h.db.prepare(q)));
+    const page = await run(() => signupPage.loader({ request: browserRequest("/signup"), params: {}, context: h.context }));
+    expect(await page.json()).toMatchObject({ setup: "open" });
+    expect((await signUp(h.context)).status).toBe(302);
+    expect(await users()).toBe(1);
   });
 });
