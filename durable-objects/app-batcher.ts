@@ -58,6 +58,8 @@ interface Outgoing {
 }
 
 const DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
+// A stale shard's D1 row is rewritten with its new age at most this often.
+const HEALTH_REWRITE_MS = 60_000;
 // The pipeline counters' reason for rows the queue would not take.
 const UNSENDABLE = "unsendable";
 // One alarm sends at most this much, so a large backlog drains in steps that each finish well
@@ -92,6 +94,9 @@ export class AppBatcher extends DurableObject<Env> {
   private known: { appId: string; shard: string } | null = null;
   private lastTallyShip = 0;
   private retired = false;
+  // When this shard was reported stale in D1 (null: healthy), and when that row was last written.
+  private staleSince: number | null = null;
+  private healthWritten = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -104,12 +109,14 @@ export class AppBatcher extends DurableObject<Env> {
       this.bufferedRows = row.n;
       this.bufferedBytes = row.b;
       this.retired = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta WHERE key = 'retired'").one().n > 0;
+      const since = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'stale_since'").toArray()[0];
+      this.staleSince = since ? Number(since.value) : null;
     }).catch((err: unknown) => console.error("AppBatcher init failed", err));
   }
 
   private migrate(): void {
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER);
       CREATE TABLE IF NOT EXISTS seen (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
       CREATE TABLE IF NOT EXISTS outbox (batch_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);
@@ -117,6 +124,9 @@ export class AppBatcher extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
     this.tallies.migrate();
+    // Chunks stored before they carried their time count as stored now, so they can go stale.
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')").toArray();
+    if (!columns.some((c) => c.name === "at")) this.sql.exec("ALTER TABLE chunks ADD COLUMN at INTEGER");
     // Objects created before rows were chunked kept one row per event in \`buffer\`: each becomes
     // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
     const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
@@ -126,6 +136,7 @@ export class AppBatcher extends DurableObject<Env> {
         this.sql.exec("DROP TABLE buffer");
       });
     }
+    this.sql.exec("UPDATE chunks SET at = ? WHERE at IS NULL", Date.now());
   }
 
   private bump(name: string, by: number): void {
@@ -156,6 +167,7 @@ export class AppBatcher extends DurableObject<Env> {
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.ctx.storage.deleteAlarm();
+    await this.reportHealth(Date.now());
   }
 
   /** Records what the edge refused for this app when no event of the request reached a batcher. */
@@ -220,7 +232,7 @@ export class AppBatcher extends DurableObject<Env> {
       let chunkBytes = 0;
       const store = (): void => {
         if (chunk.length === 0) return;
-        this.sql.exec("INSERT INTO chunks(rows, bytes, data) VALUES (?, ?, ?)", chunk.length, chunkBytes, chunk.join("\n"));
+        this.sql.exec("INSERT INTO chunks(rows, bytes, data, at) VALUES (?, ?, ?, ?)", chunk.length, chunkBytes, chunk.join("\n"), now);
         chunk = [];
         chunkBytes = 0;
       };
@@ -266,6 +278,39 @@ export class AppBatcher extends DurableObject<Env> {
     return { status: "ok", accepted: events.length, duplicates: events.length - accepted };
   }
 
+  /**
+   * Keeps this shard's row in D1 `shard_health` in step: written when its oldest buffered event
+   * passes `BUFFER_STALE_MS` (again at most once a minute while the age changes), deleted when
+   * it recovers. A D1 failure is retried on the next alarm.
+   */
+  private async reportHealth(now: number): Promise<void> {
+    const oldest = this.retired ? null : (this.sql.exec<{ at: number | null }>("SELECT at FROM chunks ORDER BY seq LIMIT 1").toArray()[0]?.at ?? null);
+    const stale = oldest !== null && now - oldest > this.cfg.buffer.staleMs;
+    if (!stale && this.staleSince === null) return;
+    if (stale && this.staleSince !== null && now - this.healthWritten < HEALTH_REWRITE_MS) return;
+    const { appId, shard } = this.identity();
+    try {
+      if (stale) {
+        const since = this.staleSince ?? now;
+        await this.env.DB.prepare(
+          "INSERT INTO shard_health (app_id, shard, stale_since, oldest_at) VALUES (?, ?, ?, ?) ON CONFLICT(app_id, shard) DO UPDATE SET oldest_at = excluded.oldest_at",
+        )
+          .bind(appId, Number(shard), since, oldest)
+          .run();
+        this.sql.exec("INSERT INTO meta(key, value) VALUES ('stale_since', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(since));
+        if (this.staleSince === null) console.error(`AppBatcher ${appId}:${shard}: oldest buffered event is ${Math.round((now - oldest) / 1000)} s old`);
+        this.staleSince = since;
+        this.healthWritten = now;
+      } else {
+        await this.env.DB.prepare("DELETE FROM shard_health WHERE app_id = ? AND shard = ?").bind(appId, Number(shard)).run();
+        this.sql.exec("DELETE FROM meta WHERE key = 'stale_since'");
+        this.staleSince = null;
+      }
+    } catch (err) {
+      console.error("AppBatcher could not report its health to D1", err);
+    }
+  }
+
   // How many of `ids` were stored within the dedup window: a read, no row written.
   private knownCount(ids: readonly string[], cutoff: number): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen WHERE message_id IN (SELECT value FROM json_each(?)) AND at >= ?", JSON.stringify(ids), cutoff).one().n;
@@ -293,6 +338,7 @@ export class AppBatcher extends DurableObject<Env> {
     } catch (err) {
       failure ??= err;
     }
+    await this.reportHealth(Date.now());
     if (failure !== null) {
       // Our own backoff instead of the runtime's alarm retries, which give up after six.
       this.failures++;

@@ -20,6 +20,7 @@ const ConfigSchema = z.object({
   FLUSH_MAX_AGE_MS: positiveInt(1000),
   BUFFER_MAX_ROWS: positiveInt(500_000),
   BUFFER_MAX_BYTES: positiveInt(256 * 1024 * 1024),
+  BUFFER_STALE_MS: positiveInt(5 * 60 * 1000),
 });
 
 /** The Worker's and AppBatcher's settings, e.g. `config(env).flush.maxAgeMs === 1000`. */
@@ -27,7 +28,8 @@ export interface Config {
   clickhouse: { url: string; database: string; username: string; password: string };
   adminToken: string;
   flush: { maxRows: number; maxBytes: number; maxAgeMs: number };
-  buffer: { maxRows: number; maxBytes: number };
+  /** `staleMs`: a shard whose oldest buffered event is older is reported unhealthy. */
+  buffer: { maxRows: number; maxBytes: number; staleMs: number };
 }
 
 /** A configuration the Worker or the dashboard must not run with; its message names every problem. */
@@ -100,7 +102,7 @@ export function config(env: object): Config {
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE, username: e.CLICKHOUSE_USER || "default", password: e.CLICKHOUSE_PASSWORD ?? "" },
     adminToken: e.ADMIN_TOKEN ?? "",
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxBytes: e.FLUSH_MAX_BYTES, maxAgeMs: e.FLUSH_MAX_AGE_MS },
-    buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES },
+    buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
   };
   cache.set(env, result);
   return result;

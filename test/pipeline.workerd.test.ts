@@ -1,6 +1,8 @@
 // End to end inside workerd: the Worker, the AppBatcher, the real queue consumer and the real
 // local ClickHouse engine. Each test uses its own app, so rows never mix between tests.
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import type { AppBatcher } from "../durable-objects/app-batcher";
+import { shardOf } from "../workers/ingest/dispatch";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { basicAuth, chQuery, createTestApp, post, setClickHouse, trackEvent } from "./seed";
 
@@ -67,7 +69,8 @@ describe("ingest to ClickHouse", () => {
     expect(byId.get("m-4")?.event).toBe("LCP");
     // The default policy keeps a truncated address only.
     expect(byId.get("m-1")?.ip).toBe("203.0.113.0");
-    expect(new Set(rows.map((r) => r.batch_id)).size).toBeGreaterThan(0);
+    // One request to a new one-shard app: one chunk, flushed as the shard's first message.
+    expect(rows.map((r) => r.batch_id)).toEqual(Array(5).fill(`${app.appId}:0:1`));
   });
 
   it("applies the app's own policy: salted hashes, extra keys, no client address", async () => {
@@ -123,14 +126,41 @@ describe("ingest to ClickHouse", () => {
   });
 
   it("answers readiness from D1, the queue and ClickHouse", async () => {
-    const ok = await env.DB.prepare("SELECT 1 AS one").first<{ one: number }>();
-    expect(ok?.one).toBe(1);
-    const { SELF } = await import("cloudflare:test");
     const ready = await SELF.fetch("https://edge.test/ready");
     expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { d1: { ok: true }, queue: { ok: true }, clickhouse: { ok: true }, shards: { ok: true, stale: [] } } });
     await setClickHouse("down");
     const notReady = await SELF.fetch("https://edge.test/ready");
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toMatchObject({ checks: { clickhouse: { ok: false }, d1: { ok: true } } });
   });
+
+  it("answers 503 naming a shard whose oldest buffered event is older than BUFFER_STALE_MS, and ready again once it drains", async () => {
+    const app = await createTestApp({ shardCount: 4 });
+    const batch = [trackEvent()];
+    const shard = shardOf(String(batch[0]?.messageId), 4);
+    const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`));
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      vi.spyOn((instance as unknown as { env: Env }).env.EVENTS_QUEUE, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
+    });
+    expect((await post("/v1/batch", { batch }, { "x-write-key": app.key })).status).toBe(200);
+    // Ten minutes of failed flushes, without waiting them out.
+    await runInDurableObject(stub, (_i: AppBatcher, state) => void state.storage.sql.exec("UPDATE chunks SET at = at - 600000"));
+    await runDurableObjectAlarm(stub);
+
+    const stale = await SELF.fetch("https://edge.test/ready");
+    expect(stale.status).toBe(503);
+    const body = await stale.json<{ status: string; checks: { shards: { ok: boolean; error: string; stale: Array<{ app: string; shard: number; ageMs: number }> } } }>();
+    expect(body.status).toBe("unavailable");
+    expect(body.checks.shards.stale).toEqual([{ app: app.appId, shard, staleSince: expect.any(Number), oldestAt: expect.any(Number), ageMs: expect.any(Number) }]);
+    expect(body.checks.shards.stale[0]?.ageMs).toBeGreaterThanOrEqual(600_000);
+    expect(body.checks.shards.error).toMatch(new RegExp(`${app.appId} shard ${shard}: oldest buffered event is 1\\d min old`));
+
+    await runInDurableObject(stub, () => vi.restoreAllMocks());
+    await runDurableObjectAlarm(stub);
+    const again = await SELF.fetch("https://edge.test/ready");
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: "ready", checks: { shards: { ok: true, stale: [] } } });
+  });
 });
+

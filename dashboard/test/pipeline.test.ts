@@ -75,6 +75,7 @@ interface Data {
     reasons: Array<{ reason: string; rejected: number; refused: number; deadLettered: number }>;
   } | null;
   error: string | null;
+  stale: Array<{ shard: number; staleSince: number; oldestAt: number; ageMs: number }>;
   canExport: boolean;
 }
 
@@ -162,4 +163,24 @@ it("reports an unreachable ClickHouse in the page and a 503 for the CSV", async 
   expect(await renderPage(d)).toContain("Could not load the pipeline counters");
   const csv = await run(() => pipelineCsv.loader({ request: browserRequest("/apps/app_pipe/pipeline.csv", { session }), params: { app: "app_pipe" }, context: { cloudflare: { env } } }));
   expect(csv.status).toBe(503);
+});
+
+it("warns when one of the app's shards holds events older than the staleness threshold, and only for that app", async () => {
+  const oldest = Date.now() - 12 * 60_000;
+  await h.db
+    .prepare("INSERT INTO shard_health (app_id, shard, stale_since, oldest_at) VALUES (?, ?, ?, ?), (?, ?, ?, ?)")
+    .bind("app_pipe", 3, oldest + 5 * 60_000, oldest, "app_noise", 0, oldest, oldest)
+    .run();
+  try {
+    const d = await load("app_pipe");
+    expect(d.stale).toEqual([{ shard: 3, staleSince: oldest + 5 * 60_000, oldestAt: oldest, ageMs: expect.any(Number) }]);
+    const html = await renderPage(d);
+    expect(html).toMatch(/role="alert"[^>]*>.*Events are waiting.*shard 3.*oldest buffered event is 12 min old/s);
+    // The app without a stale shard shows no warning, whatever other apps hold.
+    const quiet = await load("app_quiet");
+    expect(quiet.stale).toEqual([]);
+    expect(await renderPage(quiet)).not.toContain("Events are waiting");
+  } finally {
+    await h.db.prepare("DELETE FROM shard_health WHERE app_id IN ('app_pipe', 'app_noise')").run();
+  }
 });

@@ -4,8 +4,8 @@ import { HttpError } from "../lib/errors";
 import type { AppAuth } from "../http/write-key";
 import type { PreparedEvent } from "./pipeline";
 
-// FNV-1a: the same messageId always lands on the same shard, so dedup stays per shard.
-function shardOf(messageId: string, shards: number): number {
+/** The shard of an app that holds `messageId`: FNV-1a, so the same id always lands on the same shard and dedup stays per shard. */
+export function shardOf(messageId: string, shards: number): number {
   if (shards <= 1) return 0;
   let h = 0x811c9dc5;
   for (let i = 0; i < messageId.length; i++) h = Math.imul(h ^ messageId.charCodeAt(i), 0x01000193);

@@ -103,6 +103,23 @@ export async function loadPipeline(cfg: DashboardEnv["clickhouse"], app: string,
   };
 }
 
+/** A shard of the app whose oldest buffered event is older than the Worker's `BUFFER_STALE_MS`; times in epoch ms. */
+export interface StaleShard {
+  shard: number;
+  staleSince: number;
+  oldestAt: number;
+  ageMs: number;
+}
+
+/** The app's stale shards, as its AppBatchers report them in D1 `shard_health`. */
+export async function loadStaleShards(db: D1Database, app: string, now = Date.now()): Promise<StaleShard[]> {
+  const { results } = await db
+    .prepare("SELECT shard, stale_since, oldest_at FROM shard_health WHERE app_id = ? ORDER BY shard")
+    .bind(app)
+    .all<{ shard: number; stale_since: number; oldest_at: number }>();
+  return results.map((r) => ({ shard: r.shard, staleSince: r.stale_since, oldestAt: r.oldest_at, ageMs: now - r.oldest_at }));
+}
+
 /** Columns of the per-bucket CSV, in order. */
 export const PIPELINE_CSV_COLUMNS = [
   "bucket_start_utc",

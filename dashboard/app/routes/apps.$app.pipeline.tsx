@@ -11,7 +11,7 @@ import { Shell } from "../components/shell";
 import { Stat } from "../components/stat";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { loadPipeline, type Lag, type PipelineBucket, type ReasonRow, type StageCounts } from "../queries/pipeline.server";
+import { loadPipeline, loadStaleShards, type Lag, type PipelineBucket, type ReasonRow, type StageCounts, type StaleShard } from "../queries/pipeline.server";
 import { parseRange } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Pipeline health` }];
@@ -20,8 +20,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
   const range = parseRange(new URL(request.url));
-  const { data: pipeline, error } = await readOrError(() => loadPipeline(env.clickhouse, app.id, range));
-  return json({ viewer, app: { id: app.id, name: app.name }, range, pipeline, error, canExport: can(viewer.role, "data:export") });
+  const [{ data: pipeline, error }, stale] = await Promise.all([readOrError(() => loadPipeline(env.clickhouse, app.id, range)), loadStaleShards(env.db, app.id)]);
+  return json({ viewer, app: { id: app.id, name: app.name }, range, pipeline, error, stale, canExport: can(viewer.role, "data:export") });
 }
 
 // What each reason code means to someone reading the table.
@@ -72,7 +72,7 @@ function lagSeries(buckets: readonly PipelineBucket[]): Series[] {
 }
 
 export default function PipelinePage() {
-  const { viewer, app, range, pipeline, error, canExport } = useLoaderData<typeof loader>();
+  const { viewer, app, range, pipeline, error, stale, canExport } = useLoaderData<typeof loader>();
   const span = useMemo(() => [range.from, range.to] as const, [range.from, range.to]);
   const charts = useMemo(() => {
     const buckets = pipeline?.buckets ?? [];
@@ -85,6 +85,7 @@ export default function PipelinePage() {
         <h1>Pipeline health</h1>
         <RangePicker current={range.key} />
       </div>
+      <StaleWarning shards={stale} />
       {error || !pipeline ? (
         <ErrorCard title="Could not load the pipeline counters" message={error} />
       ) : pipeline.buckets.length === 0 ? (
@@ -123,6 +124,26 @@ export default function PipelinePage() {
         </>
       )}
     </Shell>
+  );
+}
+
+function StaleWarning({ shards }: { shards: readonly StaleShard[] }) {
+  if (shards.length === 0) return null;
+  return (
+    <div className="card error-card" role="alert">
+      <h2>Events are waiting</h2>
+      <ul>
+        {shards.map((s) => (
+          <li key={s.shard}>
+            shard {s.shard}: oldest buffered event is {Math.floor(s.ageMs / 60_000)} min old (stale since {utcMinute(s.staleSince)} UTC)
+          </li>
+        ))}
+      </ul>
+      <p className="muted">
+        Accepted events are kept, but they have not reached ClickHouse yet. The queue or ClickHouse may be failing: see the flush and dead-letter counts
+        below.
+      </p>
+    </div>
   );
 }
 
