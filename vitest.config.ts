@@ -44,6 +44,8 @@ export default defineConfig({
                 ENVIRONMENT: "development",
                 CLICKHOUSE_URL: inject("clickhouseUrl"),
                 CLICKHOUSE_DIRECT_URL: inject("clickhouseDirectUrl"),
+                CLICKHOUSE_USER: inject("clickhouseUser"),
+                CLICKHOUSE_PASSWORD: inject("clickhousePassword"),
                 ADMIN_TOKEN: "test-admin-token",
                 // Small enough that the back-pressure tests reach it.
                 BUFFER_MAX_ROWS: "3000",

@@ -4,7 +4,7 @@ import { encodeSinkMessage, type EventRow } from "../schemas";
 import { handleDeadLetterBatch } from "../workers/queue/dead-letters";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver } from "./queue-delivery";
-import { chQuery, createTestApp } from "./seed";
+import { chHeaders, chQuery, createTestApp } from "./seed";
 
 function row(appId: string, messageId: string, overrides: Partial<Record<keyof EventRow, unknown>> = {}): string {
   const base: EventRow = {
@@ -31,7 +31,7 @@ async function deadLetterKeys(batchId: string): Promise<string[]> {
 
 /** Runs a statement on the local ClickHouse directly, as an operator would. */
 async function chCommand(query: string): Promise<void> {
-  const res = await fetch(`${env.CLICKHOUSE_DIRECT_URL}/`, { method: "POST", body: query });
+  const res = await fetch(`${env.CLICKHOUSE_DIRECT_URL}/`, { method: "POST", headers: chHeaders(), body: query });
   const text = await res.text();
   if (!res.ok) throw new Error(text);
 }

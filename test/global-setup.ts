@@ -12,6 +12,9 @@ declare module "vitest" {
     clickhouseUrl: string;
     /** The local ClickHouse itself, for assertions that must not see injected faults. */
     clickhouseDirectUrl: string;
+    /** The local ClickHouse's credentials (the fault proxy passes them through). */
+    clickhouseUser: string;
+    clickhousePassword: string;
     /** Seed of test/fuzz.workerd.test.ts: `FUZZ_SEED=n npm test` replays or explores a run. */
     fuzzSeed: number;
   }
@@ -21,10 +24,12 @@ declare module "vitest" {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = await mkdtemp(join(tmpdir(), "telemetry-ch-"));
   const server = await startClickHouseServer({ dataDir, port: 0 });
-  await migrateClickHouse({ url: server.url });
+  await migrateClickHouse({ url: server.url, username: server.user, password: server.password });
   const proxy = await startFaultProxy(server.url);
   project.provide("clickhouseUrl", proxy.url);
   project.provide("clickhouseDirectUrl", server.url);
+  project.provide("clickhouseUser", server.user);
+  project.provide("clickhousePassword", server.password);
   // A fixed default keeps `npm test` reproducible; any other seed explores new inputs.
   const seed = Number(process.env.FUZZ_SEED ?? "20261120");
   project.provide("fuzzSeed", Number.isSafeInteger(seed) ? seed : 20261120);

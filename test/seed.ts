@@ -38,12 +38,17 @@ export function trackEvent(overrides: Record<string, unknown> = {}): Record<stri
   return { type: "track", event: "Order Completed", anonymousId: "anon-1", messageId: crypto.randomUUID(), properties: { total: 30 }, ...overrides };
 }
 
+/** The local ClickHouse's credentials, for requests made to it directly. */
+export function chHeaders(): Record<string, string> {
+  return { "X-ClickHouse-User": env.CLICKHOUSE_USER || "default", "X-ClickHouse-Key": env.CLICKHOUSE_PASSWORD };
+}
+
 /** Runs a query against the local ClickHouse directly (not through the fault proxy). */
 export async function chQuery<T>(query: string, params: Record<string, string> = {}): Promise<T[]> {
   const url = new URL(env.CLICKHOUSE_DIRECT_URL);
   url.searchParams.set("query", `${query} FORMAT JSONEachRow`);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
-  const res = await fetch(url, { method: "POST" });
+  const res = await fetch(url, { method: "POST", headers: chHeaders() });
   const text = await res.text();
   if (!res.ok) throw new Error(text);
   return text

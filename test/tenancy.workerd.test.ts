@@ -7,7 +7,7 @@ import { createApp, inOrg } from "../workers/apps/store";
 import { AppsService } from "../workers/apps/service";
 import { PURGE_CRON } from "../workers/cron";
 import worker from "../workers/index";
-import { chQuery, post, setClickHouse, trackEvent } from "./seed";
+import { chHeaders, chQuery, post, setClickHouse, trackEvent } from "./seed";
 
 const admin = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
 
@@ -130,6 +130,7 @@ describe("deleting an app", () => {
     const late = { app_id: id, type: "track", event: "Late", message_id: "late-1", anonymous_id: "u", timestamp: now, received_at: now };
     const res = await fetch(`${env.CLICKHOUSE_DIRECT_URL}/?query=${encodeURIComponent("INSERT INTO events FORMAT JSONEachRow")}&date_time_input_format=best_effort`, {
       method: "POST",
+      headers: chHeaders(),
       body: JSON.stringify(late),
     });
     expect(res.ok).toBe(true);

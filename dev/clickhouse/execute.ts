@@ -6,7 +6,7 @@ import { ClickHouseHttpError } from "./errors";
 import { bindParams } from "./params";
 import { PoisonedSession, type SessionPool } from "./pool";
 import type { RequestParams } from "./request";
-import { analyze, checkSettingName, formatSettings, parseInsert, tokens, type InsertStatement } from "./sql";
+import { analyze, checkSettingName, formatSettings, parseInsert, refuseOutsideAccess, tokens, type InsertStatement } from "./sql";
 
 export interface Outcome {
   body: Uint8Array;
@@ -91,6 +91,7 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
       const format = ins?.format;
       if (ins !== undefined && format !== undefined && ins.restStart >= p.query.trimEnd().length) {
         refuseWrites();
+        refuseOutsideAccess(p.query);
         return (s) => insertData(s, ins, format, body, p);
       }
     }
@@ -102,20 +103,22 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
       refuseWrites();
       const ins = parseInsert(text);
       const format = ins?.format;
-      if (ins !== undefined && format !== undefined) return (s) => insertData(s, ins, format, Buffer.from(text.slice(ins.restStart), "utf8"), p);
+      if (ins !== undefined && format !== undefined) {
+        // Only the statement: the rows after FORMAT are data, never SQL.
+        refuseOutsideAccess(text.slice(0, ins.restStart));
+        return (s) => insertData(s, ins, format, Buffer.from(text.slice(ins.restStart), "utf8"), p);
+      }
       if (ins !== undefined) {
         const settings = insertSettingsClause(p, ins);
         const sql = `INSERT INTO ${ins.target}${settings === "" ? "" : ` SETTINGS ${settings}`} ${text.slice(ins.restStart)}`;
-        const bound = bindParams(sql, p.params);
-        return (s) => run(s, bound, fmt);
+        return runChecked(bindParams(sql, p.params), fmt);
       }
-      const bound = bindParams(text, p.params);
-      return (s) => run(s, bound, fmt);
+      return runChecked(bindParams(text, p.params), fmt);
     }
     if (stmt.kind === "read") {
       // The engine checks these against the user's constraints like any SETTINGS clause.
       const sql = bindParams(p.settings.length === 0 ? stmt.text : `${stmt.text}\nSETTINGS ${formatSettings(p.settings)}`, p.params);
-      return (s) => run(s, sql, stmt.format ?? fmt);
+      return runChecked(sql, stmt.format ?? fmt);
     }
     // A read-only user's URL settings are checked before the statement runs, as ClickHouse does.
     const checked =
@@ -129,6 +132,7 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
     // user's SET is still refused when it would change a setting, so it runs as a check.
     if (stmt.kind === "set" && readonlyUser) {
       const check = `SELECT 1 SETTINGS ${stmt.text.slice(afterFirstToken(stmt.text))}`;
+      refuseOutsideAccess(check);
       return checked(async (s) => {
         await run(s, check, fmt);
         return empty(fmt);
@@ -138,9 +142,14 @@ export async function execute(pool: SessionPool, req: ExecuteRequest): Promise<O
     if (method === "GET" && WRITES.has(stmt.head)) throw readonly(false);
     // DDL takes no per-request settings: a trailing SETTINGS on CREATE TABLE would become
     // table settings, and the client sends its query settings with every command.
-    const sql = bindParams(stmt.text, p.params);
-    return checked((s) => run(s, sql, fmt));
+    return checked(runChecked(bindParams(stmt.text, p.params), fmt));
   }
+}
+
+/** Runs `sql` as the engine gets it, once it is known to stay inside the server's own tables. */
+function runChecked(sql: string, format: string): (session: Session) => Promise<Outcome> {
+  refuseOutsideAccess(sql);
+  return (s) => run(s, sql, format);
 }
 
 function afterFirstToken(sql: string): number {

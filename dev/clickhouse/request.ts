@@ -26,6 +26,7 @@ const TRANSPORT_PARAMS = new Set([
   "user",
   "password",
   "quota_key",
+  // Ignored: no page of another origin may read this server's answers.
   "add_http_cors_header",
   "role",
   "stacktrace",
@@ -36,7 +37,6 @@ export interface RequestParams {
   database?: string;
   queryId?: string;
   defaultFormat?: string;
-  corsHeader: boolean;
   /** Query parameters, in ClickHouse text form, by name without the `param_` prefix. */
   params: Record<string, string>;
   settings: Array<[string, string]>;
@@ -44,14 +44,13 @@ export interface RequestParams {
 
 /** Sorts URL (or multipart) parameters into query, query parameters and settings. */
 export function readParams(entries: Iterable<[string, string]>): RequestParams {
-  const out: RequestParams = { corsHeader: false, params: {}, settings: [] };
+  const out: RequestParams = { params: {}, settings: [] };
   for (const [key, value] of entries) {
     if (key.startsWith("param_")) out.params[key.slice("param_".length)] = value;
     else if (key === "query") out.query = value;
     else if (key === "database") out.database = value;
     else if (key === "query_id") out.queryId = value;
     else if (key === "default_format") out.defaultFormat = value;
-    else if (key === "add_http_cors_header") out.corsHeader = value === "1" || value === "true";
     else if (!TRANSPORT_PARAMS.has(key)) out.settings.push([key, value]);
   }
   return out;

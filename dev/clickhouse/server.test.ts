@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ClickHouseError, createClient, type ClickHouseClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateClickHouse } from "../migrate-clickhouse";
-import { startClickHouseServer, type ClickHouseServer } from "./server";
+import { LOCAL_PASSWORD_FILE, startClickHouseServer, type ClickHouseServer } from "./server";
 
 // chDB opens one data directory per process, so every server in this file shares one.
 let dataDir: string;
@@ -18,6 +19,8 @@ beforeAll(async () => {
   // The settings the Worker's client sends with every request, DDL included.
   client = createClient({
     url: server.url,
+    username: server.user,
+    password: server.password,
     clickhouse_settings: { async_insert: 0, output_format_json_quote_64bit_integers: 1, date_time_input_format: "best_effort" },
   });
 });
@@ -27,6 +30,9 @@ afterAll(async () => {
   await server.close();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+/** The server's credentials as a request header. */
+const auth = (): Record<string, string> => ({ Authorization: `Basic ${btoa(`${server.user}:${server.password}`)}` });
 
 async function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -63,7 +69,7 @@ describe("local ClickHouse over HTTP", () => {
     expect(await injected.json()).toEqual([{ c: "0" }]);
 
     // Long parameters travel as multipart/form-data instead of the URL.
-    const multipart = createClient({ url: server.url, use_multipart_params: true });
+    const multipart = createClient({ url: server.url, username: server.user, password: server.password, use_multipart_params: true });
     const long = "x".repeat(10_000);
     const rs2 = await multipart.query({ query: "SELECT length({s:String}) AS n, {m:Map(String, UInt8)} AS m", query_params: { s: long, m: { "k'": 1 } }, format: "JSONEachRow" });
     expect(await rs2.json()).toEqual([{ n: "10000", m: { "k'": 1 } }]);
@@ -71,7 +77,7 @@ describe("local ClickHouse over HTTP", () => {
   });
 
   it("returns FORMAT JSONEachRow output and quotes UInt64 in JSON", async () => {
-    const plain = createClient({ url: server.url });
+    const plain = createClient({ url: server.url, username: server.user, password: server.password });
     const rs = await plain.exec({ query: "SELECT 1 AS a, toUInt64(18446744073709551615) AS big FORMAT JSONEachRow" });
     expect(rs.response_headers["x-clickhouse-format"]).toBe("JSONEachRow");
     expect(await new Response(rs.stream).text()).toBe('{"a":1,"big":"18446744073709551615"}\n');
@@ -111,7 +117,7 @@ describe("local ClickHouse over HTTP", () => {
     const rows = Array.from({ length: 1000 }, (_, id) => JSON.stringify({ id })).join("\n");
     const res = await fetch(`${server.url}/?query=${encodeURIComponent("INSERT INTO t_gzip FORMAT JSONEachRow")}`, {
       method: "POST",
-      headers: { "Content-Encoding": "gzip" },
+      headers: { "Content-Encoding": "gzip", ...auth() },
       body: gzipSync(rows),
     });
     expect(res.status).toBe(200);
@@ -129,14 +135,14 @@ describe("local ClickHouse over HTTP", () => {
     const multi = await failure(client.command({ query: "SELECT 1; SELECT 2" }));
     expect(multi).toMatchObject({ code: "62", type: "SYNTAX_ERROR" });
 
-    const res = await fetch(`${server.url}/?query=SELECT%20*%20FROM%20no_such_table`);
+    const res = await fetch(`${server.url}/?query=SELECT%20*%20FROM%20no_such_table`, { headers: auth() });
     expect(res.status).toBe(404);
     expect(res.headers.get("x-clickhouse-exception-code")).toBe("60");
     expect(await res.text()).toMatch(/^Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\) \(version \d+\./);
 
     const garbled = await fetch(`${server.url}/?query=${encodeURIComponent("INSERT INTO t_gzip FORMAT JSONEachRow")}`, {
       method: "POST",
-      headers: { "Content-Encoding": "gzip" },
+      headers: { "Content-Encoding": "gzip", ...auth() },
       body: "not gzip at all",
     });
     expect(garbled.status).toBe(500);
@@ -173,6 +179,94 @@ describe("local ClickHouse over HTTP", () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+/** POSTs `query` with the server's credentials; `url` adds URL parameters. */
+function post(query: string, url = "", body?: string): Promise<Response> {
+  const target = `${server.url}/?${body === undefined ? "" : `query=${encodeURIComponent(query)}&`}${url}`;
+  return fetch(target, { method: "POST", headers: auth(), body: body ?? query });
+}
+
+describe("the local server is not an open door", () => {
+  it("listens on loopback only", async () => {
+    for (const host of ["0.0.0.0", "::", "192.0.2.10", "example.com"]) {
+      await expect(startClickHouseServer({ dataDir, port: 0, host }), host).rejects.toThrow(/loopback/);
+    }
+  });
+
+  it("requires the password it made on first start, kept in the data directory for its owner only", async () => {
+    const file = join(dataDir, LOCAL_PASSWORD_FILE);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readFile(file, "utf8")).trim()).toBe(server.password);
+    expect(server.password.length).toBeGreaterThanOrEqual(24);
+
+    const anonymous = await fetch(`${server.url}/?query=${encodeURIComponent("SELECT 1")}`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toMatch(/^Code: 516\..*\(AUTHENTICATION_FAILED\)/);
+    const viaUrl = await fetch(`${server.url}/?query=${encodeURIComponent("SELECT 1")}&user=default&password=${encodeURIComponent(server.password)}`);
+    expect(await viaUrl.text()).toBe("1\n");
+
+    const again = await startClickHouseServer({ dataDir, port: 0, sessions: 1 });
+    try {
+      expect(again.password).toBe(server.password);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("refuses table functions, engines, dictionaries and statements that reach files, URLs or other servers, however they are written", async () => {
+    const out = join(dataDir, "..", `${dataDir.split("/").pop() ?? "x"}-outfile.tsv`);
+    const refused = [
+      "SELECT * FROM file('/etc/passwd', 'LineAsString')",
+      "SELECT * FROM FILE ('/etc/passwd', LineAsString)",
+      "SELECT * FROM /* a comment */ `file`/**/('/etc/passwd', 'LineAsString')",
+      "SELECT * FROM \"url\"('http://127.0.0.1:9/', CSV, 'a String')",
+      "SELECT file('/etc/passwd')",
+      "SELECT * FROM remote('127.0.0.1', system.one)",
+      "SELECT * FROM remoteSecure('127.0.0.1', system.one)",
+      "SELECT * FROM s3('http://127.0.0.1:9/b/k', CSV)",
+      "SELECT * FROM sqlite('/tmp/x.sqlite', 't')",
+      "SELECT * FROM executable('cat /etc/passwd', TSV, 'a String')",
+      "SELECT * FROM urlCluster('default', 'http://127.0.0.1:9/')",
+      "SELECT * FROM icebergS3('http://127.0.0.1:9/')",
+      "SELECT * FROM clusterAllReplicas('default', system.one)",
+      "SELECT * FROM numbers(1) WHERE number IN (SELECT * FROM (SELECT * FROM file('a', 'TSV', 'x UInt8')))",
+      `INSERT INTO FUNCTION file('${out}', 'TSV') SELECT 1`,
+      `SELECT 1 INTO OUTFILE '${out}'`,
+      `SELECT 1 into\n outfile '${out}' TRUNCATE`,
+      "INSERT INTO t_any FROM INFILE '/etc/passwd' FORMAT LineAsString",
+      "CREATE TABLE t_file (a String) ENGINE = File(TSV)",
+      "CREATE TABLE t_url (a String) ENGINE=URL('http://127.0.0.1:9/', CSV)",
+      "CREATE TABLE t_kafka (a String) ENGINE = Kafka SETTINGS kafka_broker_list = 'x'",
+      "CREATE TABLE t_dist AS system.one ENGINE = Distributed('default', 'system', 'one')",
+      "CREATE DATABASE d_sqlite ENGINE = SQLite('/tmp/x.sqlite')",
+      "CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(CLICKHOUSE(HOST '127.0.0.1' PORT 9000 TABLE 'x')) LAYOUT(FLAT()) LIFETIME(0)",
+      "BACKUP TABLE t_gzip TO Disk('default', 'b.zip')",
+    ];
+    for (const query of refused) {
+      const res = await post(query);
+      expect(res.status, query).toBe(403);
+      expect(await res.text(), query).toMatch(/^Code: 497\. DB::Exception: .*\(ACCESS_DENIED\)/);
+    }
+    // The statement in the URL and rows in the body, as clients insert.
+    const inline = await post(`INSERT INTO FUNCTION file('${out}', 'TSV') FORMAT TSV`, "", "1\n");
+    expect(inline.status).toBe(403);
+    const viaGet = await fetch(`${server.url}/?query=${encodeURIComponent(`SELECT 1 INTO OUTFILE '${out}'`)}&user=default&password=${encodeURIComponent(server.password)}`);
+    expect(viaGet.status).toBe(403);
+    expect(existsSync(out)).toBe(false);
+
+    // The same words as text, or as names that are not calls, are fine.
+    const harmless = await post("SELECT 'file(' AS a, 'INTO OUTFILE x' AS b, 1 AS file, domain('http://x.example/') AS url FORMAT TSV");
+    expect(await harmless.text()).toBe("file(\tINTO OUTFILE x\t1\tx.example\n");
+  });
+
+  it("never answers with Access-Control-Allow-Origin, whatever the request asks", async () => {
+    const res = await fetch(`${server.url}/?query=${encodeURIComponent("SELECT 1")}&add_http_cors_header=1&user=default&password=${encodeURIComponent(server.password)}`, {
+      headers: { Origin: "http://evil.example" },
+    });
+    expect(await res.text()).toBe("1\n");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
 
@@ -235,8 +329,9 @@ describe("ClickHouse migrations", () => {
   it("applies the repository's migrations, and the materialized view fills ingest_batches", async () => {
     const files = (await readdir(resolve(import.meta.dirname, "../../schemas/sql/clickhouse"))).filter((f) => f.endsWith(".sql")).sort();
     expect(files.slice(0, 5)).toEqual(["0001_events.sql", "0002_ingest_batches.sql", "0003_inserted_at.sql", "0004_rollups.sql", "0005_sessions_users.sql"]);
-    expect(await migrateClickHouse({ url: server.url })).toEqual(files);
-    expect(await migrateClickHouse({ url: server.url })).toEqual([]);
+    const target = { url: server.url, username: server.user, password: server.password };
+    expect(await migrateClickHouse(target)).toEqual(files);
+    expect(await migrateClickHouse(target)).toEqual([]);
     await client.insert({
       table: "events",
       values: [{ app_id: "app1", batch_id: "b1", message_id: "m1", timestamp: new Date().toISOString() }],
@@ -296,7 +391,7 @@ describe("ClickHouse migrations", () => {
       );
       await writeFile(join(dir, "0002_second.sql"), "CREATE TABLE b (n UInt8) ENGINE = MergeTree ORDER BY n; -- trailing comment\n");
       const lines: string[] = [];
-      const opts = { url: server.url, database: "mig", dir, log: (l: string) => lines.push(l) };
+      const opts = { url: server.url, username: server.user, password: server.password, database: "mig", dir, log: (l: string) => lines.push(l) };
 
       expect(await migrateClickHouse(opts)).toEqual(["0001_first.sql", "0002_second.sql"]);
       expect(lines).toHaveLength(2);

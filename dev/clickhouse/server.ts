@@ -4,9 +4,11 @@
 // Deliberately left out, as nothing here needs them: HTTP sessions (session_id; every request
 // stands alone, as without one), streamed results (each is buffered whole), progress headers,
 // response compression, and binary input formats other than through chDB's raw insert.
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { resolve } from "node:path";
+import { isIPv4 } from "node:net";
+import { join, resolve } from "node:path";
 import { ClickHouseHttpError, toErrorReply } from "./errors";
 import { execute, type Outcome } from "./execute";
 import { SessionPool } from "./pool";
@@ -16,12 +18,13 @@ export interface ClickHouseServerOptions {
   dataDir: string;
   /** 0 picks a free port. Default 8123. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** A loopback address (127.x.x.x, ::1, localhost); default 127.0.0.1. */
   host?: string;
   /** chDB Sessions, i.e. how many queries run at once. Default 4. */
   sessions?: number;
-  /** When user or password is set, every query must present them. */
+  /** Every query must present this user (default `default`) and password. */
   user?: string;
+  /** Default: the one kept in the data directory ({@link localPassword}). */
   password?: string;
   /**
    * A second user that has `readonly = 1`, as a ClickHouse user created with that setting:
@@ -35,13 +38,43 @@ export interface ClickHouseServerOptions {
 export interface ClickHouseServer {
   url: string;
   port: number;
+  /** The credentials every query must present. */
+  user: string;
+  password: string;
   close(): Promise<void>;
+}
+
+/** The file in a data directory that keeps the local server's password, for its owner only. */
+export const LOCAL_PASSWORD_FILE = "local-password";
+
+/**
+ * The password of the local server on `dataDir`, made on first use (random, mode 0600), so any
+ * web page or process that cannot read the developer's files cannot query the server.
+ */
+export async function localPassword(dataDir: string): Promise<string> {
+  const file = join(resolve(dataDir), LOCAL_PASSWORD_FILE);
+  await mkdir(resolve(dataDir), { recursive: true });
+  try {
+    await writeFile(file, `${randomBytes(24).toString("base64url")}\n`, { flag: "wx", mode: 0o600 });
+  } catch (err) {
+    if (!(err instanceof Error && "code" in err && err.code === "EEXIST")) throw err;
+  }
+  // A file copied or restored with looser permissions is tightened again.
+  await chmod(file, 0o600);
+  const password = (await readFile(file, "utf8")).trim();
+  if (password === "") throw new Error(`${file} is empty: delete it and a new password is made`);
+  return password;
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || (isIPv4(h) && h.startsWith("127."));
 }
 
 interface Context {
   pool: SessionPool;
   version: string;
-  expected: Credentials | undefined;
+  expected: Credentials;
   /** The read-only user and its Sessions, which have readonly = 1. */
   readonly: { user: Credentials; pool: SessionPool } | undefined;
   maxBodyBytes: number;
@@ -57,17 +90,18 @@ const TEXT = "text/plain; charset=UTF-8";
  * same process must use the same `dataDir` (or start after the first has closed).
  */
 export async function startClickHouseServer(opts: ClickHouseServerOptions): Promise<ClickHouseServer> {
+  const host = opts.host ?? "127.0.0.1";
+  if (!isLoopback(host)) throw new Error(`the local ClickHouse server listens on loopback only (127.0.0.1, ::1, localhost), not ${host}`);
   const dataDir = resolve(opts.dataDir);
+  const expected = { user: opts.user ?? "default", password: opts.password ?? (await localPassword(dataDir)) };
   const pool = await SessionPool.open(dataDir, opts.sessions ?? 4);
   let readonlyPool: SessionPool | undefined;
   let ctx: Context;
   try {
     const version = await pool.use(async (s) => (await s.queryAsync("SELECT version()", { format: "TabSeparated" })).text().trim());
-    const auth = opts.user !== undefined || opts.password !== undefined;
-    const expected = auth ? { user: opts.user ?? "default", password: opts.password ?? "" } : undefined;
     const readonlyUser = opts.readonlyUser;
     if (readonlyUser !== undefined) {
-      if (readonlyUser.user === (expected?.user ?? "default")) throw new Error("the read-only user needs a name of its own");
+      if (readonlyUser.user === expected.user) throw new Error("the read-only user needs a name of its own");
       readonlyPool = await SessionPool.open(dataDir, Math.min(2, opts.sessions ?? 4), [["readonly", "1"]]);
     }
     const readonly = readonlyUser && readonlyPool ? { user: readonlyUser, pool: readonlyPool } : undefined;
@@ -94,11 +128,10 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
-  const host = opts.host ?? "127.0.0.1";
   try {
     await new Promise<void>((done, fail) => {
       server.once("error", fail);
-      server.listen(opts.port ?? 8123, host, () => {
+      server.listen(opts.port ?? 8123, host.replace(/^\[|\]$/g, ""), () => {
         server.off("error", fail);
         done();
       });
@@ -112,8 +145,10 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
   const port = typeof address === "object" && address !== null ? address.port : 0;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: `http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`,
     port,
+    user: expected.user,
+    password: expected.password,
     close() {
       closing ??= (async () => {
         ctx.closing = true;
@@ -161,7 +196,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     const who = credentialsOf(req, url);
     const readonly = ctx.readonly !== undefined && who.user === ctx.readonly.user.user ? ctx.readonly : undefined;
     const expected = readonly ? readonly.user : ctx.expected;
-    if (expected && !sameCredentials(who, expected)) {
+    if (!sameCredentials(who, expected)) {
       req.resume();
       return replyError(res, queryId, {
         code: 516,
@@ -180,14 +215,14 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     }
     if (method === "GET" && params.query === undefined) return reply(res, 200, { "Content-Type": TEXT }, "Ok.\n");
     const outcome = await execute(readonly?.pool ?? ctx.pool, { method, params, body, readonlyUser: readonly !== undefined });
-    reply(res, 200, successHeaders(queryId, outcome, params.corsHeader), outcome.body);
+    reply(res, 200, successHeaders(queryId, outcome), outcome.body);
   } catch (err) {
     if (err instanceof ClientGone) return;
     replyError(res, queryId, toErrorReply(err, ctx.version));
   }
 }
 
-function successHeaders(queryId: string, o: Outcome, cors: boolean): Record<string, string> {
+function successHeaders(queryId: string, o: Outcome): Record<string, string> {
   const summary = {
     read_rows: String(o.readRows),
     read_bytes: String(o.readBytes),
@@ -204,7 +239,6 @@ function successHeaders(queryId: string, o: Outcome, cors: boolean): Record<stri
     "X-ClickHouse-Format": o.format,
     "X-ClickHouse-Timezone": "UTC",
     "X-ClickHouse-Summary": JSON.stringify(summary),
-    ...(cors ? { "Access-Control-Allow-Origin": "*" } : {}),
   };
 }
 

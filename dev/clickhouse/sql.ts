@@ -275,3 +275,61 @@ export function formatSettings(settings: ReadonlyArray<readonly [string, string]
     })
     .join(", ");
 }
+
+// What the local server never lets a query reach: table functions, table and database engines
+// and dictionary sources that read or write files, fetch URLs, run programs or connect to other
+// servers. Compared case-insensitively, which is stricter than ClickHouse.
+const OUTSIDE = new Set(
+  [
+    "file", "fileCluster", "url", "urlCluster", "remote", "remoteSecure", "cluster", "clusterAllReplicas",
+    "s3", "s3Cluster", "s3Queue", "gcs", "oss", "cosn", "hdfs", "hdfsCluster", "azureBlobStorage", "azureBlobStorageCluster", "azureQueue",
+    "mysql", "postgresql", "materializedPostgreSQL", "materializedMySQL", "sqlite", "odbc", "jdbc", "mongodb", "redis", "cassandra", "http",
+    "executable", "executablePool", "executable_pool", "kafka", "rabbitMQ", "nats", "fileLog", "hive", "arrowFlight", "ytsaurus",
+    "distributed", "filesystem", "dataLakeCatalog", "backup",
+  ].map((n) => n.toLowerCase()),
+);
+// Data lake readers come in many spellings (icebergS3, deltaLakeAzure, hudiCluster, …).
+const OUTSIDE_PREFIX = /^(iceberg|deltalake|hudi|paimon)/;
+
+const isOutside = (name: string): boolean => {
+  const n = name.toLowerCase();
+  return OUTSIDE.has(n) || OUTSIDE_PREFIX.test(n) || (n.endsWith("cluster") && n !== "cluster" && OUTSIDE.has(n.slice(0, -"cluster".length)));
+};
+
+/** A name as ClickHouse reads it: a word, or a `quoted` or "quoted" identifier without its quotes. */
+function nameOf(t: Token): string | undefined {
+  if (t.kind === "word") return t.text;
+  if (t.kind === "quoted") return t.text.slice(1, -1);
+  return undefined;
+}
+
+const refuse = (what: string): ClickHouseHttpError =>
+  new ClickHouseHttpError(497, `${what} is not allowed on the local ClickHouse server: it would reach outside its own tables`, "ACCESS_DENIED");
+
+/**
+ * Throws ACCESS_DENIED when the statement calls a table function (or function) or names an
+ * engine or dictionary source from the list above, writes INTO OUTFILE, reads FROM INFILE,
+ * or makes a dictionary or a backup. Runs on the SQL exactly as the engine would get it, after
+ * query parameters are bound; strings and comments are skipped by the tokenizer, so quoting
+ * cannot hide a name and a name inside a string is no call.
+ */
+export function refuseOutsideAccess(sql: string): void {
+  const list = [...tokens(sql)];
+  const head = list[0]?.kind === "word" ? list[0].text.toUpperCase() : "";
+  if (head === "BACKUP" || head === "RESTORE") throw refuse(head);
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i];
+    const next = list[i + 1];
+    if (t === undefined) continue;
+    const word = t.kind === "word" ? t.text.toUpperCase() : "";
+    if (word === "OUTFILE" || word === "INFILE") throw refuse(`INTO OUTFILE and FROM INFILE`);
+    if (word === "DICTIONARY" && (head === "CREATE" || head === "ATTACH" || head === "REPLACE")) throw refuse("A dictionary");
+    const name = nameOf(t);
+    if (name === undefined || !isOutside(name)) continue;
+    // A call (`file(…)`, also as a table function) or an engine (`ENGINE = Kafka SETTINGS …`).
+    const prev = list[i - 1];
+    const beforePrev = list[i - 2];
+    const engine = (prev?.kind === "word" && prev.text.toUpperCase() === "ENGINE") || (prev?.text === "=" && beforePrev?.kind === "word" && beforePrev.text.toUpperCase() === "ENGINE");
+    if (next?.text === "(" || engine) throw refuse(`${name}()`);
+  }
+}
