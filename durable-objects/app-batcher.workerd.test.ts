@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { decodeQueueMessage, decodeSinkMessage, type TallyMessage } from "../schemas";
+import { decodeQueueMessage, decodeSinkMessage, LIMITS, type TallyMessage } from "../schemas";
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
@@ -335,6 +335,29 @@ const deadLettered = (tallies: readonly TallyMessage[]): Array<[string, number]>
   tallies.flatMap((t) => t.tallies.filter((x) => x.stage === "dead_lettered").map((x): [string, number] => [x.reason, x.n]));
 
 describe("AppBatcher with a message the queue cannot take", () => {
+  it("plans counter messages that fit a queue message however long their reasons", async () => {
+    const { stub, target } = batcher();
+    await stub.refuse(target, { rejected: { invalid_event: 1 } });
+    // Counters with the longest reasons and counts a queue message could carry.
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      for (let i = 0; i < 3000; i++) {
+        state.storage.sql.exec("INSERT INTO tallies(minute, stage, reason, n) VALUES (?, 'dead_lettered', ?, 2147483647)", 1_764_000_000 - (i % 500) * 60, `${i}`.padEnd(64, "r"));
+      }
+    });
+    const bodies: string[] = [];
+    await runInDurableObject(stub, async (instance: AppBatcher) => {
+      const queue = queueOf(instance);
+      vi.spyOn(queue, "send").mockImplementation(async (body) => {
+        bodies.push(String(body));
+        return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 } } } as unknown as QueueSendResponse;
+      });
+      while ((await instance.shipTallies()) > 0) (instance as unknown as { lastTallyShip: number }).lastTallyShip = 0;
+      vi.restoreAllMocks();
+    });
+    expect(bodies.length).toBeGreaterThan(2);
+    for (const body of bodies) expect(new TextEncoder().encode(body).byteLength).toBeLessThanOrEqual(LIMITS.maxQueueMessageBytes);
+  });
+
   it("archives a message over the queue's size limit to R2 unchanged, counts it, and sends the rows behind it", async () => {
     const { stub, target } = batcher();
     // A row stored before rows were limited: far over what one queue message may hold.

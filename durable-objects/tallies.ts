@@ -14,8 +14,9 @@ export interface PlannedTallies {
   body: string;
 }
 
-// Counter rows per message: far below a queue message's size even with long reasons.
-const MAX_TALLIES_PER_MESSAGE = 1_000;
+// Counter rows per message: one line is at most about 150 bytes (a 64-character reason, a
+// 19-digit count), so a message stays under LIMITS.maxQueueMessageBytes.
+const MAX_TALLIES_PER_MESSAGE = 700;
 
 /**
  * An AppBatcher's per-minute counters in its SQLite: added up per (minute, stage, reason)
