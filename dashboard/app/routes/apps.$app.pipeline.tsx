@@ -27,12 +27,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 // What each reason code means to someone reading the table.
 const REASONS: Record<string, string> = {
   invalid_event: "event failed validation",
-  event_too_large: "event over 32 KB",
+  event_too_large: "event over 32 KB, or its row over 100,000 bytes as stored",
   too_deep: "event nested too deeply",
   invalid_timestamp: "unreadable or too old timestamp",
   rate_limited: "over the app's rate limit (client retries)",
   buffer_full: "app's buffer full (client retries)",
-  batch_too_large: "more than 2,500 events in a batch",
+  batch_too_large: "more than 2,500 events in a batch, or their rows over 8 MB as stored",
+  unsendable: "too large for a queue message; archived in R2",
   empty_batch: "batch without events",
   invalid_json: "body is not JSON",
   invalid_body: "body is not a valid batch",
