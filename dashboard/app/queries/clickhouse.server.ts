@@ -15,9 +15,8 @@ function client(cfg: DashboardEnv["clickhouse"]): ClickHouseClient {
     password: cfg.password,
     database: cfg.database,
     request_timeout: 15_000,
-    // Numbers as numbers in JSON (the counts here stay far below 2^53); settings explicit so
-    // the local server and ClickHouse Cloud answer alike.
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0, readonly: "1" },
+    // No settings at all: a user created with readonly = 1 may not change any (Code 164), and
+    // the dashboard's user should be one. 64-bit integers therefore arrive quoted; see fromJson.
   });
   clients.set(cfg, created);
   return created;
@@ -35,12 +34,37 @@ export const UNREACHABLE = "The analytics store did not answer. The data is safe
 
 export type Params = Record<string, string | number | readonly string[]>;
 
+/** ClickHouse's type name without the wrappers that do not change how a value is written. */
+const unwrap = (type: string): string => {
+  const m = /^(?:LowCardinality|Nullable)\((.*)\)$/.exec(type);
+  return m?.[1] === undefined ? type : unwrap(m[1]);
+};
+
+/**
+ * A JSON value as the query's column type means it: ClickHouse quotes (U)Int64 and wider in
+ * JSON by default, which the dashboard's counts never need (they stay far below 2^53).
+ */
+function fromJson(type: string, value: unknown): unknown {
+  if (value === null) return null;
+  const t = unwrap(type);
+  const array = /^Array\((.*)\)$/.exec(t)?.[1];
+  if (array !== undefined && Array.isArray(value)) return value.map((v: unknown) => fromJson(array, v));
+  return /^U?Int(?:64|128|256)$/.test(t) && typeof value === "string" ? Number(value) : value;
+}
+
 /** Runs one read for `app` and returns its rows typed as `T`. */
 export async function queryApp<T>(cfg: DashboardEnv["clickhouse"], app: string, query: string, params: Params = {}): Promise<T[]> {
   if (!query.includes("{app:String}")) throw new QueryError("every dashboard query filters by {app:String}", null);
   try {
-    const rs = await client(cfg).query({ query, query_params: { ...params, app }, format: "JSONEachRow" });
-    return await rs.json<T>();
+    const rs = await client(cfg).query({ query, query_params: { ...params, app }, format: "JSON" });
+    const { meta = [], data } = await rs.json<Record<string, unknown>>();
+    const wide = meta.filter((c) => unwrap(c.type) !== c.type || /Int(?:64|128|256)|Array/.test(c.type));
+    if (wide.length === 0) return data as T[];
+    return data.map((row) => {
+      const out = { ...row };
+      for (const c of wide) out[c.name] = fromJson(c.type, row[c.name]);
+      return out as T;
+    });
   } catch (err) {
     if (err instanceof ClickHouseError) throw new QueryError(`ClickHouse ${err.code}: ${err.message.slice(0, 300)}`, err.code);
     throw new QueryError(`ClickHouse is unreachable: ${err instanceof Error ? err.message : String(err)}`, null);
