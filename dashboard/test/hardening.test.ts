@@ -67,6 +67,17 @@ describe("the dashboard as Pages serves it", () => {
   const location = (res: Response): string => res.headers.get("location") ?? "";
   const sameSite = (target: string): boolean => new URL(target, ORIGIN).origin === ORIGIN;
 
+  it("answers every request of a deployment that must not run with what is wrong", async () => {
+    const deployedOnLoopback = { ...h.env, ENVIRONMENT: "production" };
+    for (const path of ["/login", "/apps/app_hard", "/apps/app_hard/events.csv"]) {
+      const res = await server.fetchWith(deployedOnLoopback, browserRequest(path, { session }));
+      expect(res.status, path).toBe(500);
+      const text = await res.text();
+      expect(text).toMatch(/CLICKHOUSE_URL points at loopback/);
+      expect(res.headers.get("cache-control")).toBe("private, no-store");
+    }
+  });
+
   it("sends signed-in pages with a nonce-based Content-Security-Policy and no caching", async () => {
     const res = await server.fetch(browserRequest("/apps/app_hard", { session }));
     expect(res.status).toBe(200);
