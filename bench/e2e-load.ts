@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { ClickHouseTarget } from "../dev/local";
 import { startLocalStack } from "../dev/stack";
 import { makeBatch, rng } from "./fixtures";
 import { report } from "./report";
@@ -49,10 +50,11 @@ async function admin(edge: string, path: string, body: object): Promise<Record<s
   return (await res.json()) as Record<string, unknown>;
 }
 
-async function chQuery<T>(url: string, query: string, params: Record<string, string>): Promise<T[]> {
-  const u = new URL(url);
+async function chQuery<T>(ch: ClickHouseTarget, query: string, params: Record<string, string>): Promise<T[]> {
+  const u = new URL(ch.url);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(`param_${k}`, v);
-  const res = await fetch(u, { method: "POST", body: `${query} FORMAT JSONEachRow` });
+  const headers = { "X-ClickHouse-User": ch.username, "X-ClickHouse-Key": ch.password };
+  const res = await fetch(u, { method: "POST", headers, body: `${query} FORMAT JSONEachRow` });
   const text = await res.text();
   if (!res.ok) throw new Error(text);
   return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);

@@ -90,9 +90,10 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "bench-queries-"));
   const server = await startClickHouseServer({ dataDir, port: 0 });
-  const client = createClient({ url: server.url, request_timeout: 300_000, log: { level: ClickHouseLogLevel.ERROR }, clickhouse_settings: { async_insert: 0, date_time_input_format: "best_effort" } });
+  const target = { url: server.url, username: server.user, password: server.password };
+  const client = createClient({ ...target, request_timeout: 300_000, log: { level: ClickHouseLogLevel.ERROR }, clickhouse_settings: { async_insert: 0, date_time_input_format: "best_effort" } });
   try {
-    await migrateClickHouse({ url: server.url });
+    await migrateClickHouse(target);
     const loadStart = performance.now();
     for (let offset = 0; offset < ROWS; offset += CHUNK) {
       await client.command({ query: generateSql(), query_params: { offset, count: Math.min(CHUNK, ROWS - offset) } });
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
 
     // Whole pages as the dashboard loads them, through its own queries module: the overview's
     // nine reads in parallel, and the events explorer's first page (newest 50, raw events).
-    const dashboard = { url: server.url, database: "default" };
+    const dashboard = { ...target, database: "default" };
     const pages: Record<string, number> = {};
     const page = async (name: string, load: () => Promise<unknown>): Promise<void> => {
       const runs: number[] = [];

@@ -3,7 +3,7 @@
 // like a person would (so the password is hashed by the dashboard's own code).
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import { DEMO_OWNER, wranglerEnv } from "./local";
+import { DEMO_OWNER, wranglerEnv, type ClickHouseTarget } from "./local";
 
 const root = resolve(import.meta.dirname, "..");
 const dashboardDir = resolve(root, "dashboard");
@@ -27,17 +27,16 @@ export function buildDashboard(): Promise<void> {
 export interface DashboardOptions {
   port: number;
   stateDir: string;
-  clickhouseUrl: string;
+  clickhouse: ClickHouseTarget;
   sessionSecret: string;
 }
 
 /** Starts `wrangler pages dev` for dashboard/ in its own process group; stop it with the returned function. */
 export function serveDashboard(opts: DashboardOptions): { url: string; child: ChildProcess; stop(): Promise<void> } {
-  const bindings = ["ENVIRONMENT=development", `CLICKHOUSE_URL=${opts.clickhouseUrl}`, `SESSION_SECRET=${opts.sessionSecret}`];
-  for (const name of ["CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD"]) {
-    const value = process.env[name];
-    if (value) bindings.push(`${name}=${value}`);
-  }
+  const { url, username, password } = opts.clickhouse;
+  const bindings = ["ENVIRONMENT=development", `CLICKHOUSE_URL=${url}`, `SESSION_SECRET=${opts.sessionSecret}`];
+  if (username) bindings.push(`CLICKHOUSE_USER=${username}`);
+  if (password) bindings.push(`CLICKHOUSE_PASSWORD=${password}`);
   const child = spawn(
     "npx",
     ["--no-install", "wrangler", "pages", "dev", "build/client", "--ip", "127.0.0.1", "--port", String(opts.port), "--persist-to", opts.stateDir, "--show-interactive-dev-session=false", ...bindings.flatMap((b) => ["--binding", b])],

@@ -1,12 +1,14 @@
 // Applies schemas/sql/clickhouse/NNNN_*.sql in order, once each, to the local server or to
 // ClickHouse Cloud alike (it only speaks HTTP through @clickhouse/client-web).
-//   node --import tsx dev/migrate-clickhouse.ts    (CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE)
+//   node --import tsx dev/migrate-clickhouse.ts    (CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE;
+//   without CLICKHOUSE_URL, the local server of `npm start` with its stored password)
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@clickhouse/client-web";
 import { skipQuoted } from "./clickhouse/sql";
+import { clickhouseTarget } from "./local";
 
 export interface MigrateOptions {
   url: string;
@@ -130,17 +132,13 @@ function restOfLineIsBlank(sql: string, from: number): boolean {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  migrateClickHouse({
-    url: process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: process.env.CLICKHOUSE_USER,
-    password: process.env.CLICKHOUSE_PASSWORD,
-    database: process.env.CLICKHOUSE_DATABASE,
-    log: (line) => console.log(line),
-  }).then(
-    (applied) => console.log(applied.length === 0 ? "clickhouse: schema is up to date" : `clickhouse: ${applied.length} migration(s) applied`),
-    (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exitCode = 1;
-    },
-  );
+  clickhouseTarget(resolve(import.meta.dirname, ".."))
+    .then((target) => migrateClickHouse({ ...target, database: process.env.CLICKHOUSE_DATABASE, log: (line) => console.log(line) }))
+    .then(
+      (applied) => console.log(applied.length === 0 ? "clickhouse: schema is up to date" : `clickhouse: ${applied.length} migration(s) applied`),
+      (err: unknown) => {
+        console.error(err instanceof Error ? err.message : err);
+        process.exitCode = 1;
+      },
+    );
 }

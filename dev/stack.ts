@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import type { ClickHouseTarget } from "./local";
 
 /** A port nothing listens on now: `await freePort()`. */
 export function freePort(): Promise<number> {
@@ -19,7 +20,8 @@ export function freePort(): Promise<number> {
 /** A running local stack: what `npm start` printed, and how to stop it. */
 export interface LocalStack {
   edge: string;
-  clickhouse: string;
+  /** The local ClickHouse and the credentials every query needs. */
+  clickhouse: ClickHouseTarget;
   appId: string;
   writeKey: string;
   /** The dashboard and its seeded owner's login, when the stack serves one. */
@@ -64,9 +66,11 @@ export async function startLocalStack(dir: string, extraEnv: NodeJS.ProcessEnv =
     child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
       const field = (name: string): string | undefined => new RegExp(`^${name}: (\\S+)`, "m").exec(out)?.[1];
-      const [edge, clickhouse, appId, writeKey] = [field("edge"), field("clickhouse"), field("app"), field("write key")];
-      if (/^ready:/m.test(out) && edge && clickhouse && appId && writeKey) {
+      const [edge, clickhouseUrl, appId, writeKey] = [field("edge"), field("clickhouse"), field("app"), field("write key")];
+      const chLogin = /^clickhouse login: (\S+) \/ (\S+)/m.exec(out);
+      if (/^ready:/m.test(out) && edge && clickhouseUrl && chLogin?.[1] && chLogin[2] && appId && writeKey) {
         clearTimeout(timer);
+        const clickhouse = { url: clickhouseUrl, username: chLogin[1], password: chLogin[2] };
         const [dashboard, login] = [field("dashboard"), /^login: (\S+) \/ (\S+)/m.exec(out)];
         const dash = dashboard?.startsWith("http") && login?.[1] && login[2] ? { url: dashboard, email: login[1], password: login[2] } : undefined;
         done({ edge, clickhouse, appId, writeKey, dashboard: dash, child, stop });

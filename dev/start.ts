@@ -9,12 +9,12 @@ import { startClickHouseServer } from "./clickhouse/server";
 import { migrateClickHouse } from "./migrate-clickhouse";
 import { sendDemoEvents } from "./demo-events";
 import { buildDashboard, seedDemoOwner, serveDashboard, waitForDashboard } from "./dashboard";
-import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, wranglerEnv } from "./local";
+import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, localClickHouseDataDir, wranglerEnv, type ClickHouseTarget } from "./local";
 import { freePort } from "./stack";
 
 const root = resolve(import.meta.dirname, "..");
 const stateDir = resolve(root, process.env.STATE_DIR ?? ".wrangler/state");
-const dataDir = resolve(root, process.env.CLICKHOUSE_DATA_DIR ?? ".data/clickhouse");
+const dataDir = localClickHouseDataDir(root);
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -90,15 +90,19 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   const adminToken = process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN;
 
-  let clickhouseUrl = process.env.CLICKHOUSE_URL ?? "";
-  if (!clickhouseUrl) {
+  // CLICKHOUSE_URL (with CLICKHOUSE_USER, CLICKHOUSE_PASSWORD) points everything elsewhere;
+  // the local server has its own password, made on its first start.
+  let clickhouse: ClickHouseTarget = { url: process.env.CLICKHOUSE_URL ?? "", username: process.env.CLICKHOUSE_USER ?? "", password: process.env.CLICKHOUSE_PASSWORD ?? "" };
+  const local = !clickhouse.url;
+  if (local) {
     mkdirSync(dataDir, { recursive: true });
     const chPort = await pickPort("CLICKHOUSE_PORT", 8123);
     const server = await startClickHouseServer({ dataDir, port: chPort });
     stops.push(() => server.close());
-    clickhouseUrl = server.url;
+    clickhouse = { url: server.url, username: server.user, password: server.password };
   }
-  const applied = await migrateClickHouse({ url: clickhouseUrl, username: process.env.CLICKHOUSE_USER, password: process.env.CLICKHOUSE_PASSWORD });
+  const clickhouseUrl = clickhouse.url;
+  const applied = await migrateClickHouse(clickhouse);
   if (applied.length > 0) console.log(`clickhouse migrations applied: ${applied.join(", ")}`);
 
   const persist = ["--local", "--persist-to", stateDir];
@@ -124,8 +128,8 @@ async function main(): Promise<void> {
       `CLICKHOUSE_URL:${clickhouseUrl}`,
       "--var",
       `ADMIN_TOKEN:${adminToken}`,
-      ...(process.env.CLICKHOUSE_USER ? ["--var", `CLICKHOUSE_USER:${process.env.CLICKHOUSE_USER}`] : []),
-      ...(process.env.CLICKHOUSE_PASSWORD ? ["--var", `CLICKHOUSE_PASSWORD:${process.env.CLICKHOUSE_PASSWORD}`] : []),
+      ...(clickhouse.username ? ["--var", `CLICKHOUSE_USER:${clickhouse.username}`] : []),
+      ...(clickhouse.password ? ["--var", `CLICKHOUSE_PASSWORD:${clickhouse.password}`] : []),
     ],
     { cwd: root, env: wranglerEnv(root), stdio: ["ignore", "inherit", "inherit"], detached: true },
   );
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
     const buildError = await built;
     if (buildError) throw buildError;
     if (withDashboard) {
-      const dashboard = serveDashboard({ port: dashboardPort, stateDir, clickhouseUrl, sessionSecret: process.env.SESSION_SECRET ?? LOCAL_SESSION_SECRET });
+      const dashboard = serveDashboard({ port: dashboardPort, stateDir, clickhouse, sessionSecret: process.env.SESSION_SECRET ?? LOCAL_SESSION_SECRET });
       stops.unshift(() => dashboard.stop());
       dashboard.child.on("exit", (code) => void stop(code ?? 1));
       await waitForDashboard(dashboard.url, dashboard.child, 90_000);
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`edge: ${edgeUrl}`);
   console.log(`clickhouse: ${clickhouseUrl}`);
+  if (local) console.log(`clickhouse login: ${clickhouse.username} / ${clickhouse.password}`);
   if (dashboardUrl) {
     console.log(`dashboard: ${dashboardUrl}`);
     console.log(`login: ${DEMO_OWNER.email} / ${DEMO_OWNER.password}`);

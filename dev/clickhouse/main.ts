@@ -1,8 +1,9 @@
 // node --import tsx dev/clickhouse/main.ts [--data DIR] [--port N] [--host H] [--sessions N]
-// Defaults from CLICKHOUSE_DATA_DIR (.data/clickhouse), CLICKHOUSE_PORT (8123),
-// CLICKHOUSE_USER / CLICKHOUSE_PASSWORD (no authentication when unset).
+// Defaults from CLICKHOUSE_DATA_DIR (.data/clickhouse) and CLICKHOUSE_PORT (8123). Queries need
+// user `default` and the password kept in the data directory (made on first start, printed).
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { localClickHouseDataDir } from "../local";
 import { startClickHouseServer } from "./server";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
       sessions: { type: "string" },
     },
   });
-  const dataDir = resolve(root, values.data ?? process.env.CLICKHOUSE_DATA_DIR ?? ".data/clickhouse");
+  const dataDir = values.data === undefined ? localClickHouseDataDir(root) : resolve(root, values.data);
   const port = Number(values.port ?? process.env.CLICKHOUSE_PORT ?? 8123);
   const sessions = values.sessions === undefined ? undefined : Number(values.sessions);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a port: ${values.port ?? process.env.CLICKHOUSE_PORT}`);
@@ -27,10 +28,9 @@ async function main(): Promise<void> {
     port,
     host: values.host ?? "127.0.0.1",
     ...(sessions === undefined ? {} : { sessions }),
-    ...(process.env.CLICKHOUSE_USER ? { user: process.env.CLICKHOUSE_USER } : {}),
-    ...(process.env.CLICKHOUSE_PASSWORD ? { password: process.env.CLICKHOUSE_PASSWORD } : {}),
   });
   console.log(`clickhouse: ${server.url}`);
+  console.log(`clickhouse login: ${server.user} / ${server.password}`);
   console.log(`clickhouse data: ${dataDir}`);
 
   let stopping = false;

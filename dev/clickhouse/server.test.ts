@@ -6,7 +6,8 @@ import { gzipSync } from "node:zlib";
 import { ClickHouseError, createClient, type ClickHouseClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateClickHouse } from "../migrate-clickhouse";
-import { LOCAL_PASSWORD_FILE, startClickHouseServer, type ClickHouseServer } from "./server";
+import { LOCAL_PASSWORD_FILE } from "./password";
+import { startClickHouseServer, type ClickHouseServer } from "./server";
 
 // chDB opens one data directory per process, so every server in this file shares one.
 let dataDir: string;

@@ -1,16 +1,19 @@
 // A local stand-in for ClickHouse's HTTP interface over the embedded chDB engine, for
 // development and tests only (production talks to ClickHouse Cloud). It implements what
 // @clickhouse/client-web uses: ping, queries with parameters and settings, commands, inserts.
-// Deliberately left out, as nothing here needs them: HTTP sessions (session_id; every request
-// stands alone, as without one), streamed results (each is buffered whole), progress headers,
-// response compression, and binary input formats other than through chDB's raw insert.
-import { randomBytes, randomUUID } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+// Only the developer's own processes may use it: it listens on loopback, every query needs the
+// password kept in its data directory, it reaches no file, URL or other server, and it sends
+// no CORS headers. Deliberately left out, as nothing here needs them: HTTP sessions
+// (session_id; every request stands alone, as without one), streamed results (each is
+// buffered whole), progress headers, response compression, and binary input formats other
+// than through chDB's raw insert.
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIPv4 } from "node:net";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { ClickHouseHttpError, toErrorReply } from "./errors";
 import { execute, type Outcome } from "./execute";
+import { localPassword } from "./password";
 import { SessionPool } from "./pool";
 import { ClientGone, credentialsOf, parseMultipart, readBody, readParams, sameCredentials, type Credentials } from "./request";
 
@@ -42,28 +45,6 @@ export interface ClickHouseServer {
   user: string;
   password: string;
   close(): Promise<void>;
-}
-
-/** The file in a data directory that keeps the local server's password, for its owner only. */
-export const LOCAL_PASSWORD_FILE = "local-password";
-
-/**
- * The password of the local server on `dataDir`, made on first use (random, mode 0600), so any
- * web page or process that cannot read the developer's files cannot query the server.
- */
-export async function localPassword(dataDir: string): Promise<string> {
-  const file = join(resolve(dataDir), LOCAL_PASSWORD_FILE);
-  await mkdir(resolve(dataDir), { recursive: true });
-  try {
-    await writeFile(file, `${randomBytes(24).toString("base64url")}\n`, { flag: "wx", mode: 0o600 });
-  } catch (err) {
-    if (!(err instanceof Error && "code" in err && err.code === "EEXIST")) throw err;
-  }
-  // A file copied or restored with looser permissions is tightened again.
-  await chmod(file, 0o600);
-  const password = (await readFile(file, "utf8")).trim();
-  if (password === "") throw new Error(`${file} is empty: delete it and a new password is made`);
-  return password;
 }
 
 function isLoopback(host: string): boolean {

@@ -10,7 +10,10 @@ import { startLocalStack } from "../../dev/stack";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** The local stack the SDK's end-to-end tests send to. */
+    /**
+     * The local stack the SDK's end-to-end tests send to. `clickhouse` carries the local
+     * server's credentials as ClickHouse's `user` and `password` URL parameters.
+     */
     sdkStack: { edge: string; clickhouse: string; writeKey: string; appId: string };
     /** The same stack's dashboard (dashboard/e2e): its URL and the seeded owner's login. */
     dashboardStack: { edge: string; url: string; email: string; password: string };
@@ -21,7 +24,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await buildSdk();
   const dir = await mkdtemp(join(tmpdir(), "sdk-e2e-"));
   const stack = await startLocalStack(dir);
-  project.provide("sdkStack", { edge: stack.edge, clickhouse: stack.clickhouse, writeKey: stack.writeKey, appId: stack.appId });
+  const clickhouse = new URL(stack.clickhouse.url);
+  clickhouse.searchParams.set("user", stack.clickhouse.username);
+  clickhouse.searchParams.set("password", stack.clickhouse.password);
+  project.provide("sdkStack", { edge: stack.edge, clickhouse: clickhouse.href, writeKey: stack.writeKey, appId: stack.appId });
   if (!stack.dashboard) throw new Error("the local stack printed no dashboard URL and login");
   project.provide("dashboardStack", { edge: stack.edge, ...stack.dashboard });
   return async () => {
