@@ -26,6 +26,7 @@ export const SECRET = "dashboard-test-secret-0123456789abcdef";
 /** The browser id in every test request's CSRF cookie. */
 export const CSRF = "ef".repeat(24);
 export const ORIGIN = "http://127.0.0.1:8788";
+const READONLY_USER = { user: "dashboard_ro", password: "dashboard-ro-password" };
 
 export interface Harness {
   db: D1Database;
@@ -41,7 +42,8 @@ export async function startHarness(): Promise<Harness> {
   const mf = new Miniflare({ modules: true, script: D1_EXECUTOR_SCRIPT, d1Databases: { DB: "dashboard-test" } });
   const db = remoteD1(mf);
   for (const m of await readD1Migrations(resolve(root, "schemas/sql/d1"))) await db.batch(m.queries.map((q) => db.prepare(q)));
-  const ch = await startClickHouseServer({ dataDir: join(dir, "ch"), port: 0 });
+  // The dashboard reads as a user with readonly = 1, as deployments are advised to set it up.
+  const ch = await startClickHouseServer({ dataDir: join(dir, "ch"), port: 0, readonlyUser: READONLY_USER });
   await migrateClickHouse({ url: ch.url });
   const client = createClient({ url: ch.url, clickhouse_settings: { date_time_input_format: "best_effort" } });
   // The edge Worker's AppsService, run here on the same D1 and ClickHouse. There are no Durable
@@ -50,7 +52,15 @@ export async function startHarness(): Promise<Harness> {
   const APPS: AppsApi = {
     deleteApp: (orgId, appId) => deleteApp({ db, retire: async () => {}, purge: (id) => purgeAppRows(client, id) }, inOrg(orgId), appId),
   };
-  const env: RawEnv = { DB: db, ENVIRONMENT: "development", SESSION_SECRET: SECRET, CLICKHOUSE_URL: ch.url, APPS };
+  const env: RawEnv = {
+    DB: db,
+    ENVIRONMENT: "development",
+    SESSION_SECRET: SECRET,
+    CLICKHOUSE_URL: ch.url,
+    CLICKHOUSE_USER: READONLY_USER.user,
+    CLICKHOUSE_PASSWORD: READONLY_USER.password,
+    APPS,
+  };
   return {
     db,
     env,
