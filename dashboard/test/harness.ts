@@ -33,6 +33,8 @@ export interface Harness {
   env: RawEnv;
   context: AppLoadContext;
   clickhouseUrl: string;
+  /** The local server's read-write user, for fixtures (the dashboard itself reads as a read-only one). */
+  clickhouseWriter: { username: string; password: string };
   insertEvents(rows: Array<Record<string, string | number>>): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,8 +46,8 @@ export async function startHarness(): Promise<Harness> {
   for (const m of await readD1Migrations(resolve(root, "schemas/sql/d1"))) await db.batch(m.queries.map((q) => db.prepare(q)));
   // The dashboard reads as a user with readonly = 1, as deployments are advised to set it up.
   const ch = await startClickHouseServer({ dataDir: join(dir, "ch"), port: 0, readonlyUser: READONLY_USER });
-  await migrateClickHouse({ url: ch.url });
-  const client = createClient({ url: ch.url, clickhouse_settings: { date_time_input_format: "best_effort" } });
+  await migrateClickHouse({ url: ch.url, username: ch.user, password: ch.password });
+  const client = createClient({ url: ch.url, username: ch.user, password: ch.password, clickhouse_settings: { date_time_input_format: "best_effort" } });
   // The edge Worker's AppsService, run here on the same D1 and ClickHouse. There are no Durable
   // Objects in this harness: that deleting retires the app's batchers is tested in workerd
   // (test/tenancy.workerd.test.ts).
@@ -66,6 +68,7 @@ export async function startHarness(): Promise<Harness> {
     env,
     context: { cloudflare: { env } },
     clickhouseUrl: ch.url,
+    clickhouseWriter: { username: ch.user, password: ch.password },
     insertEvents: async (rows) => {
       await client.insert({ table: "events", values: rows, format: "JSONEachRow" });
     },

@@ -42,7 +42,7 @@ beforeAll(async () => {
   );
   const now = minute(0);
   const tally = (app_id: string, m: number, stage: string, reason: string, n: number) => ({ app_id, minute: m, stage, reason, n });
-  const client = createClient({ url: h.clickhouseUrl });
+  const client = createClient({ url: h.clickhouseUrl, ...h.clickhouseWriter });
   await client.insert({
     table: "pipeline_minutely",
     format: "JSONEachRow",

@@ -25,7 +25,7 @@ async function rowsOf(appId: string): Promise<number> {
   const url = new URL(h.clickhouseUrl);
   url.searchParams.set("query", "SELECT count() AS n FROM events WHERE app_id = {app:String} FORMAT JSONEachRow");
   url.searchParams.set("param_app", appId);
-  const res = await fetch(url, { method: "POST" });
+  const res = await fetch(url, { method: "POST", headers: { "x-clickhouse-user": h.clickhouseWriter.username, "x-clickhouse-key": h.clickhouseWriter.password } });
   const text = await res.text();
   if (!res.ok) throw new Error(text);
   return Number((JSON.parse(text) as { n: string }).n);
