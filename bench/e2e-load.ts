@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { ClickHouseTarget } from "../dev/local";
+import type { ClickHouseTarget } from "../dev/clickhouse/target";
 import { startLocalStack } from "../dev/stack";
 import { makeBatch, rng } from "./fixtures";
 import { report } from "./report";

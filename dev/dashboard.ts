@@ -3,7 +3,8 @@
 // like a person would (so the password is hashed by the dashboard's own code).
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import { DEMO_OWNER, wranglerEnv, type ClickHouseTarget } from "./local";
+import type { ClickHouseTarget } from "./clickhouse/target";
+import { DEMO_OWNER, wranglerEnv } from "./local";
 
 const root = resolve(import.meta.dirname, "..");
 const dashboardDir = resolve(root, "dashboard");

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@clickhouse/client-web";
 import { skipQuoted } from "./clickhouse/sql";
-import { clickhouseTarget } from "./local";
+import { clickhouseTarget } from "./clickhouse/target";
 
 export interface MigrateOptions {
   url: string;

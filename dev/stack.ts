@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import type { ClickHouseTarget } from "./local";
+import type { ClickHouseTarget } from "./clickhouse/target";
 
 /** A port nothing listens on now: `await freePort()`. */
 export function freePort(): Promise<number> {

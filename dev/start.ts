@@ -9,7 +9,8 @@ import { startClickHouseServer } from "./clickhouse/server";
 import { migrateClickHouse } from "./migrate-clickhouse";
 import { sendDemoEvents } from "./demo-events";
 import { buildDashboard, seedDemoOwner, serveDashboard, waitForDashboard } from "./dashboard";
-import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, localClickHouseDataDir, wranglerEnv, type ClickHouseTarget } from "./local";
+import { localClickHouseDataDir, type ClickHouseTarget } from "./clickhouse/target";
+import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, wranglerEnv } from "./local";
 import { freePort } from "./stack";
 
 const root = resolve(import.meta.dirname, "..");

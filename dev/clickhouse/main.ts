@@ -3,7 +3,7 @@
 // user `default` and the password kept in the data directory (made on first start, printed).
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { localClickHouseDataDir } from "../local";
+import { localClickHouseDataDir } from "./target";
 import { startClickHouseServer } from "./server";
 
 const root = resolve(import.meta.dirname, "../..");
