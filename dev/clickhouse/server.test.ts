@@ -244,6 +244,7 @@ describe("the local server is not an open door", () => {
       "CREATE DATABASE d_sqlite ENGINE = SQLite('/tmp/x.sqlite')",
       "CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(CLICKHOUSE(HOST '127.0.0.1' PORT 9000 TABLE 'x')) LAYOUT(FLAT()) LIFETIME(0)",
       "BACKUP TABLE t_gzip TO Disk('default', 'b.zip')",
+      "ATTACH TABLE t_attached FROM '../../' (a String) ENGINE = MergeTree ORDER BY a",
     ];
     for (const query of refused) {
       const res = await post(query);

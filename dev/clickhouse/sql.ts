@@ -308,8 +308,8 @@ const refuse = (what: string): ClickHouseHttpError =>
 
 /**
  * Throws ACCESS_DENIED when the statement calls a table function (or function) or names an
- * engine or dictionary source from the list above, writes INTO OUTFILE, reads FROM INFILE,
- * or makes a dictionary or a backup. Runs on the SQL exactly as the engine would get it, after
+ * engine or dictionary source from the list above, writes INTO OUTFILE, reads FROM INFILE or
+ * attaches data FROM a path, or makes a dictionary or a backup. Runs on the SQL exactly as the engine would get it, after
  * query parameters are bound; strings and comments are skipped by the tokenizer, so quoting
  * cannot hide a name and a name inside a string is no call.
  */
@@ -324,6 +324,7 @@ export function refuseOutsideAccess(sql: string): void {
     const word = t.kind === "word" ? t.text.toUpperCase() : "";
     if (word === "OUTFILE" || word === "INFILE") throw refuse(`INTO OUTFILE and FROM INFILE`);
     if (word === "DICTIONARY" && (head === "CREATE" || head === "ATTACH" || head === "REPLACE")) throw refuse("A dictionary");
+    if (word === "FROM" && head === "ATTACH" && next?.kind === "string") throw refuse("ATTACH … FROM a path");
     const name = nameOf(t);
     if (name === undefined || !isOutside(name)) continue;
     // A call (`file(…)`, also as a table function) or an engine (`ENGINE = Kafka SETTINGS …`).
