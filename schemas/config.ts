@@ -1,4 +1,6 @@
 import { z } from "zod";
+// The published local defaults, so a deployment can refuse them; this puts dev/local.ts in the
+// Worker's and the dashboard's bundles, so it must stay free of Node imports.
 import { LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET } from "../dev/local";
 
 const positiveInt = (fallback: number) =>
