@@ -18,7 +18,7 @@ describe("admin authentication", () => {
 
 describe("a deployed Worker with a local configuration", () => {
   it("answers every request, /health included, with what is wrong instead of serving", async () => {
-    const deployed = { ...env, ENVIRONMENT: "production" };
+    const deployed = { ...env, ENVIRONMENT: "production", CLICKHOUSE_PASSWORD: "" };
     for (const path of ["/health", "/ready", "/admin/apps", "/v1/config"]) {
       const res = await app.fetch(new Request(`https://edge.test${path}`, { headers: { authorization: "Bearer test-admin-token" } }), deployed, createExecutionContext());
       expect(res.status, path).toBe(500);
