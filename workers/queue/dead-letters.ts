@@ -1,5 +1,5 @@
 import { config, decodeQueueMessage, type QueueMessage } from "../../schemas";
-import { backoff } from "../../sdk/core/retry";
+import { backoff } from "../lib/backoff";
 import { clickhouseClient } from "../lib/clickhouse";
 import { recordCounts } from "./counters";
 

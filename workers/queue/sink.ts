@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { config, decodeQueueMessage, EVENT_COLUMNS, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
-import { backoff } from "../../sdk/core/retry";
+import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
 import { INSERT_SETTINGS, recordCounts, tokenOf } from "./counters";
 import { messageText } from "./dead-letters";
