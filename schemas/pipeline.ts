@@ -3,9 +3,10 @@ import { z } from "zod";
 /**
  * What a pipeline counter counts, e.g. `"rejected"`: events accepted, dropped as duplicates,
  * rejected (by reason), requests refused whole (by reason), events flushed to the queue,
- * inserted into ClickHouse, values redacted, events dead-lettered (by reason).
+ * inserted into ClickHouse, values redacted, events dead-lettered (by reason), and failed attempts
+ * to archive a dead letter in R2 (it waits in its queue meanwhile).
  */
-export const PIPELINE_STAGES = ["accepted", "deduplicated", "rejected", "refused", "flushed", "inserted", "redacted", "dead_lettered"] as const;
+export const PIPELINE_STAGES = ["accepted", "deduplicated", "rejected", "refused", "flushed", "inserted", "redacted", "dead_lettered", "archive_failed"] as const;
 /** A pipeline stage, e.g. `"flushed"`. */
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 

@@ -54,6 +54,7 @@ beforeAll(async () => {
       tally("app_pipe", now, "refused", "invalid_json", 1),
       tally("app_pipe", now, "flushed", "", 6),
       tally("app_pipe", now, "dead_lettered", "cannot_parse_datetime", 2),
+      tally("app_pipe", now, "archive_failed", "r2_error", 3),
       // Two hours ago: inside 24h, outside 1h.
       tally("app_pipe", minute(120), "accepted", "", 100),
       tally("app_pipe", minute(120), "flushed", "", 100),
@@ -88,7 +89,7 @@ async function load(app: string, range = "24h", context = h.context): Promise<Da
 it("totals each stage of the app's pipeline and ranks why events were rejected, refused or dead-lettered", async () => {
   const d = await load("app_pipe");
   expect(d.error).toBeNull();
-  expect(d.pipeline?.totals).toEqual({ accepted: 108, deduplicated: 2, rejected: 8, refused: 1, flushed: 106, inserted: 6, redacted: 4, dead_lettered: 2 });
+  expect(d.pipeline?.totals).toEqual({ accepted: 108, deduplicated: 2, rejected: 8, refused: 1, flushed: 106, inserted: 6, redacted: 4, dead_lettered: 2, archive_failed: 3 });
   expect(d.pipeline?.reasons).toEqual([
     { reason: "rate_limited", rejected: 5, refused: 0, deadLettered: 0 },
     { reason: "invalid_event", rejected: 3, refused: 0, deadLettered: 0 },
@@ -106,6 +107,8 @@ it("totals each stage of the app's pipeline and ranks why events were rejected, 
   const html = await renderPage(d);
   expect(html).toContain("Pipeline health");
   expect(html).toMatch(/Rejected events.*?>8</s);
+  // Dead letters R2 could not yet take are waiting in their queue: the page says how often that failed.
+  expect(html).toMatch(/Archive failures.*?>3</s);
   expect(html).toContain("invalid_json");
   expect(html).toContain("body is not JSON");
   expect(html).toContain("/apps/app_pipe/pipeline.csv?range=24h");
@@ -136,10 +139,10 @@ it("exports the per-bucket table as CSV", async () => {
   expect(res.headers.get("content-type")).toContain("text/csv");
   expect(res.headers.get("content-disposition")).toContain("app_pipe-pipeline-24h.csv");
   const [header, older, current, end] = (await res.text()).split("\r\n");
-  expect(header).toBe("bucket_start_utc,accepted,deduplicated,rejected,refused,flushed,inserted,redacted,dead_lettered,lag_p50_ms,lag_p95_ms,lag_max_ms");
+  expect(header).toBe("bucket_start_utc,accepted,deduplicated,rejected,refused,flushed,inserted,redacted,dead_lettered,archive_failed,lag_p50_ms,lag_p95_ms,lag_max_ms");
   // Nothing was inserted two hours ago, so that row has no lag.
-  expect(older).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,100,0,0,0,100,0,0,0,,,$/);
-  expect(current).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,8,2,8,1,6,6,4,2,\d+,\d+,\d+$/);
+  expect(older).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,100,0,0,0,100,0,0,0,0,,,$/);
+  expect(current).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,8,2,8,1,6,6,4,2,3,\d+,\d+,\d+$/);
   expect(end).toBe("");
 });
 

@@ -58,6 +58,7 @@ const LOSSES: Lines = [
   ["rejected", "rejected", "#dc2626"],
   ["deduplicated", "deduplicated", "#64748b"],
   ["dead_lettered", "dead-lettered", "#9f1239"],
+  ["archive_failed", "archive failures", "#4b5563"],
   ["refused", "refused requests", "#d97706"],
 ];
 const REDACTIONS: Lines = [["redacted", "values redacted", "#0891b2"]];
@@ -111,6 +112,7 @@ export default function PipelinePage() {
             <Stat label="Inserted" value={fmt(pipeline.totals.inserted)} />
             <Stat label="Values redacted" value={fmt(pipeline.totals.redacted)} />
             <Stat label="Dead-lettered" value={fmt(pipeline.totals.dead_lettered)} />
+            <Stat label="Archive failures" value={fmt(pipeline.totals.archive_failed)} />
             <Stat label="Lag p50 / p95" value={pipeline.lag ? `${seconds(pipeline.lag.p50)} / ${seconds(pipeline.lag.p95)}` : "—"} />
             <Stat label="Lag max" value={pipeline.lag ? seconds(pipeline.lag.max) : "—"} />
           </div>
@@ -215,6 +217,7 @@ function BucketTable({ buckets, step, csv }: { buckets: readonly PipelineBucket[
             <th className="num">inserted</th>
             <th className="num">redacted</th>
             <th className="num">dead-lettered</th>
+            <th className="num">archive failures</th>
             <th className="num">lag p50</th>
             <th className="num">lag p95</th>
             <th className="num">lag max</th>
@@ -232,6 +235,7 @@ function BucketTable({ buckets, step, csv }: { buckets: readonly PipelineBucket[
               <td className="num">{fmt(b.counts.inserted)}</td>
               <td className="num">{fmt(b.counts.redacted)}</td>
               <td className="num">{fmt(b.counts.dead_lettered)}</td>
+              <td className="num">{fmt(b.counts.archive_failed)}</td>
               <td className="num">{b.lag ? seconds(b.lag.p50) : "—"}</td>
               <td className="num">{b.lag ? seconds(b.lag.p95) : "—"}</td>
               <td className="num">{b.lag ? seconds(b.lag.max) : "—"}</td>
