@@ -64,21 +64,27 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
 
 /**
  * Creates the demo app and its local key through the Worker's admin API, once: later starts
- * find them there (409 and the same key) and leave the data as it was.
+ * find them there and leave the data as it was. False when the demo app was deleted: its id is
+ * never given out again, so there is no demo app until the local state is reset.
  */
-async function seedDemoApp(edgeUrl: string, adminToken: string): Promise<void> {
-  const call = async (path: string, body: object): Promise<void> => {
-    const res = await fetch(`${edgeUrl}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+async function seedDemoApp(edgeUrl: string, adminToken: string): Promise<boolean> {
+  const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  const existing = await fetch(`${edgeUrl}/admin/apps/${DEMO_APP_ID}`, { headers });
+  await existing.body?.cancel();
+  const call = async (path: string, body: object): Promise<number> => {
+    const res = await fetch(`${edgeUrl}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
     if (!res.ok && res.status !== 409) throw new Error(`seeding the demo app: POST ${path} answered ${res.status} ${await res.text()}`);
     await res.body?.cancel();
+    return res.status;
   };
-  // No rate limit on the demo app, so local load tests measure the pipeline, not the limiter.
-  await call("/admin/apps", { id: DEMO_APP_ID, name: "Demo app", rateLimit: 0 });
+  if (existing.status === 404) {
+    // No rate limit on the demo app, so local load tests measure the pipeline, not the limiter.
+    if ((await call("/admin/apps", { id: DEMO_APP_ID, name: "Demo app", rateLimit: 0 })) === 409) return false;
+  } else if (!existing.ok) {
+    throw new Error(`seeding the demo app: GET /admin/apps/${DEMO_APP_ID} answered ${existing.status}`);
+  }
   await call(`/admin/apps/${DEMO_APP_ID}/keys`, { name: "local demo key", key: DEMO_WRITE_KEY });
+  return true;
 }
 
 async function main(): Promise<void> {
@@ -156,11 +162,12 @@ async function main(): Promise<void> {
 
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
   let dashboardUrl = "";
+  let demoApp = true;
   try {
     // The build runs while wrangler dev starts; a failure is reported once both are done.
     const built = withDashboard ? buildDashboard().then(() => null, (err: unknown) => err) : Promise.resolve(null);
     await waitForHealth(edgeUrl, edge, 90_000);
-    await seedDemoApp(edgeUrl, adminToken);
+    demoApp = await seedDemoApp(edgeUrl, adminToken);
     const buildError = await built;
     if (buildError) throw buildError;
     if (withDashboard) {
@@ -168,7 +175,7 @@ async function main(): Promise<void> {
       stops.unshift(() => dashboard.stop());
       dashboard.child.on("exit", (code) => void stop(code ?? 1));
       await waitForDashboard(dashboard.url, dashboard.child, 90_000);
-      if (await seedDemoOwner(dashboard.url)) console.log(`demo events sent: ${await sendDemoEvents(edgeUrl, DEMO_WRITE_KEY)}`);
+      if ((await seedDemoOwner(dashboard.url)) && demoApp) console.log(`demo events sent: ${await sendDemoEvents(edgeUrl, DEMO_WRITE_KEY)}`);
       dashboardUrl = dashboard.url;
     }
   } catch (err) {
@@ -186,8 +193,12 @@ async function main(): Promise<void> {
   } else {
     console.log("dashboard: off (DASHBOARD=off)");
   }
-  console.log(`app: ${DEMO_APP_ID}`);
-  console.log(`write key: ${DEMO_WRITE_KEY}`);
+  if (demoApp) {
+    console.log(`app: ${DEMO_APP_ID}`);
+    console.log(`write key: ${DEMO_WRITE_KEY}`);
+  } else {
+    console.log(`app: none (${DEMO_APP_ID} was deleted and its id is not reused; remove .wrangler/state for a fresh demo)`);
+  }
   console.log(`admin token: ${adminToken}`);
   console.log("ready: press Ctrl-C to stop");
 }
