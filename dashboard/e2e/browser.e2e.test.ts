@@ -231,6 +231,52 @@ it("shows the pipeline's counters: accepted, rejected by reason, redacted, inser
   await page.screenshot({ path: join(shots, "dashboard-pipeline.png"), fullPage: true });
 });
 
+it("creates an organisation with an app of its own, deletes the app: its key stops at once and its id is never given out again", async () => {
+  await page.goto(`${stack.url}/apps`);
+  await page.click("text=New organisation");
+  await page.waitForURL(/\/org\/new$/);
+  await page.fill("form[aria-label='Create an organisation'] input[name=name]", "Second team");
+  await page.click("form[aria-label='Create an organisation'] button");
+  await page.waitForURL(`${stack.url}/apps`);
+  await expect(page.locator("select[name=org] option:checked").textContent()).resolves.toBe("Second team");
+  // The new organisation starts empty: the demo app belongs to the other one.
+  await expect(page.locator("text=app_demo").count()).resolves.toBe(0);
+
+  await page.fill("form[aria-label='Create an app'] input[name=name]", "Short-lived");
+  await page.fill("form[aria-label='Create an app'] input[name=id]", "app_doomed");
+  await page.click("form[aria-label='Create an app'] button");
+  await page.waitForURL(/\/apps\/app_doomed\/settings$/);
+  await page.fill("form[aria-label='Create key'] input[name=name]", "doomed");
+  await page.click("form[aria-label='Create key'] button");
+  const key = (await page.locator(".new-key").textContent()) ?? "";
+  expect(key).toMatch(/^wk_[0-9a-f]{40}$/);
+  const send = () =>
+    fetch(`${stack.edge}/v1/batch`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(`${key}:`)}`, "content-type": "application/json" },
+      body: JSON.stringify({ batch: [{ type: "track", event: "Doomed", anonymousId: "d-1" }] }),
+    });
+  // The edge now holds the key in its cache: the delete must still stop it at once.
+  expect((await send()).status).toBe(200);
+
+  await page.fill("form[aria-label='Delete app'] input[name=confirm]", "app_doomed");
+  await page.click("form[aria-label='Delete app'] button");
+  await page.waitForURL(`${stack.url}/apps`);
+  expect((await send()).status).toBe(401);
+  await expect(page.locator("text=app_doomed").count()).resolves.toBe(0);
+
+  await page.fill("form[aria-label='Create an app'] input[name=name]", "Again");
+  await page.fill("form[aria-label='Create an app'] input[name=id]", "app_doomed");
+  await page.click("form[aria-label='Create an app'] button");
+  await expect.poll(() => page.locator("[role=alert]").textContent()).toContain("not available");
+  await page.screenshot({ path: join(shots, "dashboard-second-org.png"), fullPage: true });
+
+  // Back to the demo organisation for the tests after this one.
+  await page.selectOption("select[name=org]", { label: "Demo organisation" });
+  await page.waitForURL(`${stack.url}/apps`);
+  await expect.poll(() => page.locator("text=app_demo").count()).toBeGreaterThan(0);
+});
+
 // Last: it signs the owner out and continues as the invited viewer.
 it("invites a viewer, who joins through the link and can read every view but change nothing", async () => {
   await page.goto(`${stack.url}/apps`);
