@@ -58,11 +58,12 @@ function measure(value: unknown, depthLeft: number): number {
 }
 
 // `estimate` may overcount an event whose own context replaces the batch's fields: then the
-// merged event is measured exactly before it is refused.
-function tooLarge(merged: () => unknown, estimate: number, exactWhenOver: boolean): boolean {
-  if (estimate > LIMITS.maxEventBytes && !exactWhenOver) return true;
+// merged event is measured exactly before it is refused. No closure per event: this runs for
+// every event of every batch.
+function tooLarge(raw: unknown, context: Record<string, unknown> | undefined, estimate: number): boolean {
+  if (estimate > LIMITS.maxEventBytes && context === undefined) return true;
   // Multi-byte text or escapes could still push a large event over: measure it exactly.
-  if (estimate * 3 > LIMITS.maxEventBytes) return utf8Length(JSON.stringify(merged()) ?? "") > LIMITS.maxEventBytes;
+  if (estimate * 3 > LIMITS.maxEventBytes) return utf8Length(JSON.stringify(context ? withContext(raw, context) : raw) ?? "") > LIMITS.maxEventBytes;
   return false;
 }
 
@@ -116,8 +117,7 @@ export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): Pr
     const reject = (code: EventRejection["code"], message: string) => rejected.push({ index, messageId: messageIdOf(raw), code, message });
     const estimate = measure(raw, LIMITS.maxDepth);
     if (estimate === TOO_DEEP) return reject("too_deep", `event nests deeper than ${LIMITS.maxDepth} levels`);
-    const merged = context ? () => withContext(raw, context) : () => raw;
-    if (tooLarge(merged, estimate + contextSize, context !== undefined)) {
+    if (tooLarge(raw, context, estimate + contextSize)) {
       return reject("event_too_large", `event is larger than ${LIMITS.maxEventBytes} bytes${context ? " with the batch context" : ""}`);
     }
     const parsed = Event.safeParse(raw);
