@@ -72,7 +72,7 @@ export default defineConfig({
           // other projects: it needs both cores for wrangler, ClickHouse and Chromium.
           name: "e2e",
           environment: "node",
-          include: ["sdk/**/*.e2e.test.ts", "dashboard/**/*.e2e.test.ts"],
+          include: ["sdk/**/*.e2e.test.ts", "dashboard/**/*.e2e.test.ts", "test/**/*.e2e.test.ts"],
           globalSetup: ["./sdk/e2e/global-setup.ts"],
           fileParallelism: false,
           sequence: { groupOrder: 1 },

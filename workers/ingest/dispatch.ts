@@ -1,7 +1,7 @@
 import type { AppBatcher, BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
-import type { AppAuth } from "../http/write-key";
+import type { AppAuth } from "../apps/auth";
 import type { PreparedEvent } from "./pipeline";
 
 /** The shard of an app that holds `messageId`: FNV-1a, so the same id always lands on the same shard and dedup stays per shard. */
