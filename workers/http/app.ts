@@ -20,7 +20,7 @@ export const app = new Hono<{ Bindings: Env }>()
     cors({
       origin: "*",
       allowMethods: ["GET", "POST", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "X-Write-Key"],
+      allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "X-Write-Key", "X-Retry-Count"],
       maxAge: 86_400,
     }),
   )
