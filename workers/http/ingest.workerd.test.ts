@@ -199,3 +199,87 @@ describe("rate limits and back-pressure", () => {
     expect(used).toBe(4);
   });
 });
+
+describe("Segment's HTTP API", () => {
+  // As Segment's browser library posts: text/plain (no CORS preflight for the body), key in the body.
+  const plain = (path: string, body: unknown, headers: Record<string, string> = {}) => post(path, body, { "content-type": "text/plain", ...headers });
+
+  it("accepts every single-event path and its short form, with the key in the body as analytics.js sends it", async () => {
+    const app = await createTestApp();
+    const bodies: Record<string, Record<string, unknown>> = {
+      track: { event: "Signed Up", userId: "u1" },
+      page: { name: "Home", anonymousId: "a1" },
+      screen: { name: "Checkout", anonymousId: "a1" },
+      identify: { userId: "u1", traits: { plan: "pro" } },
+      group: { userId: "u1", groupId: "acme" },
+      alias: { userId: "u1", previousId: "a1" },
+    };
+    for (const [type, body] of Object.entries(bodies)) {
+      for (const path of [`/v1/${type}`, `/v1/${type[0] ?? ""}`]) {
+        const res = await plain(path, { ...body, type, messageId: crypto.randomUUID(), writeKey: app.key, sentAt: new Date().toISOString(), _metadata: { bundled: [] } });
+        expect(res.status, path).toBe(200);
+        expect(await res.json(), path).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+      }
+    }
+    expect(await buffered(app)).toBe(12);
+  });
+
+  it("accepts batches on /v1/batch, /v1/b and /v1/import, with the key on the batch, on its events or in Basic auth", async () => {
+    const app = await createTestApp();
+    const sentAt = new Date().toISOString();
+    const onEvents = await plain("/v1/b", { batch: [trackEvent({ writeKey: app.key }), trackEvent({ writeKey: app.key })], sentAt });
+    expect(onEvents.status).toBe(200);
+    expect(await onEvents.json()).toMatchObject({ accepted: 2 });
+    expect((await plain("/v1/import", { batch: [trackEvent()], writeKey: app.key })).status).toBe(200);
+    expect((await post("/v1/b", { batch: [trackEvent()] }, { authorization: basicAuth(app.key) })).status).toBe(200);
+    const zipped = await SELF.fetch("https://edge.test/v1/b", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip", authorization: basicAuth(app.key) },
+      body: await gzip(JSON.stringify({ batch: [trackEvent(), trackEvent()], sentAt })),
+    });
+    expect(zipped.status).toBe(200);
+    expect(await buffered(app)).toBe(6);
+  });
+
+  it("takes the key from Basic auth, X-Write-Key or the body on every path, and says where a wrong one was", async () => {
+    const app = await createTestApp();
+    const placements: Array<[string, Record<string, unknown>, Record<string, string>]> = [
+      ["basic", {}, { authorization: basicAuth(app.key) }],
+      ["x-write-key", {}, { "x-write-key": app.key }],
+      ["body", { writeKey: app.key }, {}],
+    ];
+    for (const [where, extra, headers] of placements) {
+      for (const path of ["/v1/t", "/v1/track"]) expect((await plain(path, { event: "E", userId: "u1", ...extra }, headers)).status, `${where} ${path}`).toBe(200);
+      for (const path of ["/v1/b", "/v1/batch"]) expect((await plain(path, { batch: [trackEvent()], ...extra }, headers)).status, `${where} ${path}`).toBe(200);
+    }
+    expect(await buffered(app)).toBe(12);
+
+    const inBody = await plain("/v1/t", { event: "E", userId: "u1", writeKey: "wk_wrong" });
+    expect(inBody.status).toBe(401);
+    expect((await errorOf(inBody)).message).toContain("in the body");
+    // A key in a header wins over one in the body: a wrong one is refused before the body is read.
+    const inHeader = await plain("/v1/b", { batch: [trackEvent()], writeKey: app.key }, { authorization: basicAuth("wk_wrong") });
+    expect(inHeader.status).toBe(401);
+    expect((await errorOf(inHeader)).message).toContain("in a header");
+    const none = await plain("/v1/p", { name: "Home", anonymousId: "a1" });
+    expect(none.status).toBe(401);
+    expect(await buffered(app)).toBe(12);
+  });
+
+  it("answers a rate-limited short path with 429 and Retry-After, which analytics.js waits out", async () => {
+    const app = await createTestApp({ rateLimit: 5 });
+    expect((await plain("/v1/b", { batch: Array.from({ length: 2500 }, () => trackEvent()), writeKey: app.key })).status).toBe(200);
+    const over = await plain("/v1/t", { event: "E", userId: "u1", writeKey: app.key });
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("lets a browser send the headers analytics.js adds to its retries", async () => {
+    const res = await SELF.fetch("https://edge.test/v1/t", {
+      method: "OPTIONS",
+      headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization,x-retry-count" },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("x-retry-count");
+  });
+});
