@@ -1,0 +1,52 @@
+// Sentry payloads come from many SDKs and versions: every field is read defensively and a
+// field of the wrong type is treated as absent, never as an error.
+
+/** A JSON object as parsed, or an empty one. */
+export type Json = Record<string, unknown>;
+
+/** `v` when it is a JSON object, else an empty one. */
+export function obj(v: unknown): Json {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
+}
+
+/** `v` when it is an array, else an empty one. */
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** A non-empty string cut to `max` characters, or undefined; numbers become their decimal text. */
+export function str(v: unknown, max = 1024): string | undefined {
+  const s = typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
+  if (s === undefined || s === "") return undefined;
+  return s.length > max ? s.slice(0, max) : s;
+}
+
+/** A finite number, or undefined. */
+export function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/** A non-negative integer (line and column numbers), or undefined. */
+export function count(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
+const ZONE = /(Z|[+-]\d\d:?\d\d)$/i;
+
+/**
+ * A Sentry timestamp in epoch milliseconds: seconds since the epoch as a number (or its text),
+ * or RFC 3339 text, which Sentry reads as UTC when it names no zone.
+ */
+export function epochMs(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? Math.round(v * 1000) : undefined;
+  if (typeof v !== "string" || v === "") return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const ms = Date.parse(ZONE.test(v) ? v : `${v}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Drops the undefined members of an object, so the stored JSON holds only what was sent. */
+export function compact<T extends Json>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
