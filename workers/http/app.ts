@@ -7,6 +7,8 @@ import { adminRoutes } from "./admin.route";
 import { configRoutes } from "./config.route";
 import { healthRoutes } from "./health.route";
 import { ingestRoutes } from "./ingest.route";
+import { sentryRoutes } from "./sentry.route";
+import { posthogRoutes } from "./posthog.route";
 
 /** The edge Worker's HTTP API. Every error, expected or not, answers `{error: {code, message}}`. */
 export const app = new Hono<{ Bindings: Env }>()
@@ -28,6 +30,8 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1", ingestRoutes)
   .route("/v1", configRoutes)
   .route("/admin", adminRoutes)
+  .route("/", sentryRoutes)
+  .route("/", posthogRoutes)
   .notFound(() => {
     throw new HttpError(404, "not_found", "no such route");
   })
