@@ -3,6 +3,7 @@ import { keyFromDsn } from "./auth";
 import { itemJson, jsonObject, parseEnvelope } from "./envelope";
 import { crashFromEvent } from "./event";
 import { sessionBuckets, sessionEvent } from "./session";
+import { perfFromSpans } from "./span";
 import { perfFromTransaction } from "./transaction";
 import { obj, str, type Json } from "./values";
 
@@ -33,6 +34,8 @@ function translateItem(type: string, payload: () => Json, sdk: Json, sentAt: str
       return [sessionEvent(payload(), sdk)];
     case "sessions":
       return sessionBuckets(payload(), sdk, sentAt);
+    case "span":
+      return perfFromSpans(payload(), sdk);
     default:
       return [];
   }
@@ -40,8 +43,8 @@ function translateItem(type: string, payload: () => Json, sdk: Json, sentAt: str
 
 /**
  * Translates a Sentry envelope (`/api/<project>/envelope/`) into our events: `event` items
- * into `crash`, `transaction` into `perf`, `session`/`sessions` into `$session`/`$sessions`
- * tracks; every other item type is ignored. Throws a 400 `HttpError` for an envelope that
+ * into `crash`, `transaction` and streamed `span` items into `perf`, `session`/`sessions` into
+ * `$session`/`$sessions` tracks; every other item type is ignored. Throws a 400 `HttpError` for an envelope that
  * cannot be parsed or an item payload that is not a JSON object.
  * @example translateEnvelope(bytes).events[0]?.type === "crash"
  */

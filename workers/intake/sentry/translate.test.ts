@@ -170,3 +170,24 @@ describe("other items", () => {
     expect(translateEnvelope(binary).events).toEqual([]);
   });
 });
+
+describe("span items", () => {
+  it("become perf events as SDKs that stream spans send them: the segment as the transaction, children by op", () => {
+    const attr = (value: unknown, type = "string") => ({ value, type });
+    const container = {
+      version: 2,
+      items: [
+        {
+          name: "load cart", span_id: "c1", trace_id: "tr", parent_span_id: "root", start_timestamp: 1_780_000_000.1, end_timestamp: 1_780_000_000.13, is_segment: false, status: "ok",
+          attributes: { "sentry.op": attr("db.query"), "sentry.segment.name": attr("checkout"), "sentry.release": attr("r9"), "user.id": attr("u1"), "db.system": attr("postgresql") },
+        },
+        { name: "checkout", span_id: "root", trace_id: "tr", start_timestamp: 1_780_000_000, end_timestamp: 1_780_000_000.2, is_segment: true, attributes: { "sentry.op": attr("task"), "sentry.environment": attr("e2e") } },
+        { name: "unfinished", span_id: "x", trace_id: "tr", start_timestamp: 1_780_000_000 },
+      ],
+    };
+    const events = translateEnvelope(envelope({ sdk: { name: "sentry.javascript.node", version: "11" } }, [{ type: "span", item_count: 3, content_type: "application/vnd.sentry.items.span.v2+json" }, container])).events.map((e) => Event.parse(e));
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ type: "perf", messageId: "tr:c1", userId: "u1", anonymousId: "tr", context: { app: { version: "r9" }, library: { name: "sentry.javascript.node" } }, metric: { name: "db.query", value: 30 }, properties: { kind: "span", transaction: "checkout", description: "load cart", attributes: { "db.system": "postgresql" } } });
+    expect(events[1]).toMatchObject({ messageId: "tr:root", metric: { name: "checkout", value: 200 }, properties: { kind: "transaction", transaction: "checkout", op: "task", environment: "e2e" } });
+  });
+});
