@@ -1,12 +1,18 @@
 // Benchmark 1: edge CPU per event. Runs mixed 100-event batches through the exact ingest code
 // path (parse, batch schema, per-event limits and validation, skew, enrichment, redaction,
 // row serialization) and, in the same run, the baseline JSON.parse + JSON.stringify of the
-// same bytes. `npm run bench:cpu`
+// same bytes; then the same events through each vendor's door (Segment, PostHog, Sentry), whose
+// adapter translates them before that same path. `npm run bench:cpu`
 import { BatchRequest, DEFAULT_POLICY } from "../schemas";
+import type { DoorBatch } from "../workers/ingest/ingest";
+import { fromPostHog } from "../workers/intake/posthog";
+import { translateSegment } from "../workers/intake/segment/segment";
+import { translateEnvelope } from "../workers/intake/sentry";
 import { createRedactor } from "../workers/lib/redact";
 import { prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
 import { makeBatch, rng } from "./fixtures";
+import { posthogBatch, segmentBatch, sentryEnvelopes } from "./protocols";
 import { report } from "./report";
 
 const BATCHES = 200;
@@ -15,11 +21,16 @@ const ROUNDS = 7;
 
 function ingestPath(text: string): number {
   const body = BatchRequest.parse(JSON.parse(text));
-  const prepared = prepareBatch(body.batch, {
+  return prepared({ events: body.batch, envelope: { sentAt: body.sentAt, context: body.context } });
+}
+
+// What the ingest use case does with a door's events once the app is known.
+function prepared(door: DoorBatch): number {
+  const out = prepareBatch(door.events, {
     appId: "app_bench",
     receivedAt: Date.now(),
-    sentAt: parseTime(body.sentAt),
-    context: body.context,
+    sentAt: parseTime(door.envelope.sentAt),
+    context: door.envelope.context,
     ip: "203.0.113.77",
     userAgent: "",
     geo: { country: "DE", region: "BE", city: "Berlin" },
@@ -28,8 +39,26 @@ function ingestPath(text: string): number {
   });
   // prepareBatch serializes each row as stored (its size is one of the limits): the rows the
   // batcher receives are `e.encoded`, not encoded again here.
-  return prepared.bytes + prepared.rejected.length;
+  return out.bytes + out.rejected.length;
 }
+
+const encoder = new TextEncoder();
+// An envelope is JSON lines: its baseline parses and serializes each line.
+const envelopeBaseline = (t: string): number => t.split("\n").reduce((n, line) => n + (line === "" ? 0 : baseline(line)), 0);
+
+const doors: ReadonlyArray<{ name: string; bodies: (r: () => number, batch: number) => string[]; run: (t: string) => number; base?: (t: string) => number }> = [
+  { name: "segment", bodies: (r, b) => [segmentBatch(r, EVENTS_PER_BATCH, b * EVENTS_PER_BATCH)], run: (t) => prepared(translateSegment(t, { kind: "batch" })) },
+  { name: "posthog", bodies: (r, b) => [posthogBatch(r, EVENTS_PER_BATCH, b * EVENTS_PER_BATCH)], run: (t) => prepared(fromPostHog(t, {}, { receivedAt: Date.now() })) },
+  {
+    name: "sentry",
+    bodies: (r, b) => sentryEnvelopes(r, EVENTS_PER_BATCH, b * EVENTS_PER_BATCH),
+    run: (t) => {
+      const batch = translateEnvelope(encoder.encode(t));
+      return prepared({ events: batch.events, envelope: { sentAt: batch.sentAt } });
+    },
+    base: envelopeBaseline,
+  },
+];
 
 function baseline(text: string): number {
   return JSON.stringify(JSON.parse(text)).length;
@@ -49,23 +78,38 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
+/** Median µs per event of `path` and of the JSON baseline over the same bodies, after a warm-up. */
+function perEvent(bodies: readonly string[], events: number, path: (t: string) => number, base: (t: string) => number = baseline): { us: number; baseUs: number } {
+  timeIt(bodies, path);
+  timeIt(bodies, base);
+  const ns: number[] = [];
+  const baseNs: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ns.push(timeIt(bodies, path));
+    baseNs.push(timeIt(bodies, base));
+  }
+  return { us: median(ns) / events / 1000, baseUs: median(baseNs) / events / 1000 };
+}
+
 const r = rng(42);
 const bodies = Array.from({ length: BATCHES }, (_, i) => JSON.stringify(makeBatch(r, EVENTS_PER_BATCH, i * EVENTS_PER_BATCH)));
 const avgBytes = bodies.reduce((n, b) => n + b.length, 0) / (BATCHES * EVENTS_PER_BATCH);
 
-// Warm up both paths so the JIT has compiled them before timing.
-timeIt(bodies, ingestPath);
-timeIt(bodies, baseline);
-const ingestNs: number[] = [];
-const baseNs: number[] = [];
-for (let i = 0; i < ROUNDS; i++) {
-  ingestNs.push(timeIt(bodies, ingestPath));
-  baseNs.push(timeIt(bodies, baseline));
-}
 const events = BATCHES * EVENTS_PER_BATCH;
-const usPerEvent = median(ingestNs) / events / 1000;
-const baseUsPerEvent = median(baseNs) / events / 1000;
+const native = perEvent(bodies, events, ingestPath);
+const usPerEvent = native.us;
+const baseUsPerEvent = native.baseUs;
 const ratio = usPerEvent / baseUsPerEvent;
+
+// Each door on the same events as its client sends them: µs per event, against the JSON
+// baseline of its own bytes and against our native door.
+const perDoor: Record<string, { usPerEvent: number; ratioToBaseline: number; ratioToNative: number }> = {};
+for (const door of doors) {
+  const dr = rng(42);
+  const doorBodies = Array.from({ length: BATCHES }, (_, b) => door.bodies(dr, b)).flat();
+  const m = perEvent(doorBodies, events, door.run, door.base);
+  perDoor[door.name] = { usPerEvent: Number(m.us.toFixed(2)), ratioToBaseline: Number((m.us / m.baseUs).toFixed(2)), ratioToNative: Number((m.us / usPerEvent).toFixed(2)) };
+}
 const msPerBatch = (usPerEvent * EVENTS_PER_BATCH) / 1000;
 
 report("edge-cpu", {
@@ -76,6 +120,7 @@ report("edge-cpu", {
     baselineUsPerEvent: Number(baseUsPerEvent.toFixed(2)),
     ratioToBaseline: Number(ratio.toFixed(2)),
     ingestMsPer100EventBatch: Number(msPerBatch.toFixed(3)),
+    doors: perDoor,
   },
   targets: [
     { name: "ratio to JSON.parse+stringify", target: "<= 3x", met: ratio <= 3 },
