@@ -28,7 +28,7 @@ export function num(v: unknown): number | undefined {
 
 /** A non-negative integer (line and column numbers), or undefined. */
 export function count(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined;
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
 const ZONE = /(Z|[+-]\d\d:?\d\d)$/i;
