@@ -47,6 +47,7 @@ async function intake(c: Ctx, translate: (bytes: Uint8Array) => SentryBatch): Pr
         read: async () => {
           const batch = translate(await readBodyBytes(request, { anyContentType: true }));
           id = batch.id;
+          if (!key && !batch.key) throw new HttpError(401, "unauthorized", "the DSN's public key is required: sentry_key in the query, X-Sentry-Auth, or the envelope header's dsn");
           if (batch.events.length === 0) throw new NothingToKeep(batch);
           return { events: batch.events, envelope: { sentAt: batch.sentAt }, key: batch.key ? { key: batch.key, from: "body" } : null };
         },

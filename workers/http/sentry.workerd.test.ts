@@ -169,7 +169,9 @@ describe("Sentry item types", () => {
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ detail: expect.stringContaining("query") });
     expect((await send("/api/1/envelope/", envelope({ dsn: "http://wk_nope@edge.test/1" }, [{ type: "client_report" }, {}]))).status).toBe(401);
-    expect((await send("/api/1/envelope/", body)).status).toBe(401);
+    const none = await send("/api/1/envelope/", body);
+    expect(none.status).toBe(401);
+    expect((await none.json<{ detail: string }>()).detail).toMatch(/DSN's public key/);
   });
 });
 
