@@ -19,6 +19,7 @@ describe("Segment paths", () => {
       expect(segmentRoute(short)).toEqual({ kind: "single", type: long });
     }
     for (const name of ["batch", "b", "import"]) expect(segmentRoute(name)).toEqual({ kind: "batch" });
+    expect(segmentRoute("m")).toEqual({ kind: "library_metrics" });
     for (const name of ["x", "constructor", "toString", "__proto__", ""]) expect(segmentRoute(name)).toBeNull();
   });
 });
@@ -37,6 +38,13 @@ describe("translateSegment", () => {
     expect(top.envelope).toEqual({ sentAt: "2026-11-30T10:00:00Z", context: { app: { version: "1" } } });
     expect(translateSegment(JSON.stringify({ batch }), { kind: "batch" }).key).toEqual({ key: "wk_event", from: "body" });
     expect(translateSegment(JSON.stringify({ batch: [] }), { kind: "batch" }).key).toBeNull();
+  });
+
+  it("leaves out the fields Segment's libraries send as null", () => {
+    const single = translateSegment(JSON.stringify({ event: "E", userId: null, anonymousId: "a1", properties: { kept: null } }), { kind: "single", type: "track" });
+    expect(single.events).toEqual([{ type: "track", event: "E", anonymousId: "a1", properties: { kept: null } }]);
+    const batch = translateSegment(JSON.stringify({ batch: [{ type: "page", name: null, category: null, anonymousId: "a1" }, "x"] }), { kind: "batch" });
+    expect(batch.events).toEqual([{ type: "page", anonymousId: "a1" }, "x"]);
   });
 
   it("refuses what is not a Segment body with a 400 that says why", () => {
