@@ -62,7 +62,7 @@ Sentry.init({
     return {
       send: async (envelope) => {
         const res = await transport.send(envelope);
-        statuses.push({ items: envelope[1].map((item) => item[0].type), status: res.statusCode });
+        statuses.push({ items: envelope[1].map((item) => item[0].type), size: JSON.stringify(envelope).length, status: res.statusCode });
         return res;
       },
       flush: (timeout) => transport.flush(timeout),
@@ -72,6 +72,8 @@ Sentry.init({
 Sentry.setUser({ id: process.env.USER_ID });
 Sentry.setTag("suite", "e2e");
 Sentry.addBreadcrumb({ category: "step", message: "opening the cart" });
+// Enough breadcrumbs that the SDK gzips the envelope (it does above 32 KB).
+for (let i = 0; i < 99; i++) Sentry.addBreadcrumb({ category: "scroll", message: "item " + i + " " + "·".repeat(400) });
 function checkout() {
   throw new TypeError("cart is empty");
 }
@@ -98,7 +100,9 @@ it("stores what @sentry/node sends: an exception, a message, a transaction with 
     env: { ...process.env, SENTRY_DSN: dsn, RELEASE: release, USER_ID: userId },
     timeout: 60_000,
   });
-  const statuses = JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as Array<{ items: string[]; status: number }>;
+  const statuses = JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as Array<{ items: string[]; size: number; status: number }>;
+  // The SDK gzips a body above 32 KB: the error's envelope was sent compressed.
+  expect(statuses.some((s) => s.items.includes("event") && s.size > 32 * 1024)).toBe(true);
   const sent = statuses.flatMap((s) => s.items);
   for (const type of ["event", "session"]) expect(sent, type).toContain(type);
   // Sentry's SDKs stream spans (`span` items) by default now, and send transactions otherwise.
@@ -112,7 +116,8 @@ it("stores what @sentry/node sends: an exception, a message, a transaction with 
   expect(error.handled).toBe(true);
   expect(error.frames[0]?.function).toBe("checkout");
   expect(props(exception)).toMatchObject({ environment: "e2e", tags: { suite: "e2e" } });
-  expect(JSON.stringify(props(exception).breadcrumbs)).toContain("opening the cart");
+  // The most recent breadcrumbs are kept, within the event size limit.
+  expect(JSON.stringify(props(exception).breadcrumbs)).toContain("item 98");
   expect(rows.find((r) => r.crash_type === "Message")).toMatchObject({ crash_message: "stock is low", user_id: userId });
   expect(props(rows.find((r) => r.crash_type === "Message"))).toMatchObject({ level: "warning" });
 

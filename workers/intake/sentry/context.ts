@@ -1,4 +1,4 @@
-import { arr, compact, obj, str, type Json } from "./values";
+import { arr, compact, fit, obj, str, type Json } from "./values";
 
 /** What every event translated from one Sentry event shares: who, where from, and its labels. */
 export interface EventBasis {
@@ -13,6 +13,10 @@ export interface EventBasis {
 const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)$/i;
 // Contexts with a slot of their own in our context; any other context (custom ones set with
 // `setContext`) is kept in properties as sent.
+// What SDKs attach freely is kept within these budgets, so an event stays within the 32 KB limit.
+const EXTRA_BUDGET = 4_000;
+const CONTEXTS_BUDGET = 4_000;
+const MAX_TAGS = 50;
 const MAPPED_CONTEXTS = new Set(["os", "device", "app", "browser", "runtime", "culture", "trace", "cloud_resource"]);
 
 function who(event: Json): Pick<EventBasis, "userId" | "anonymousId" | "traits"> {
@@ -82,8 +86,8 @@ function labels(event: Json): Json {
     traceId: str(trace.trace_id, 64),
     spanId: str(trace.span_id, 64),
     request: event.platform === "javascript" ? undefined : section(compact({ method: str(request.method, 16), url: str(request.url, 4096) })),
-    extra: section(obj(event.extra)),
-    contexts: section(custom),
+    extra: fit(obj(event.extra), EXTRA_BUDGET),
+    contexts: fit(custom, CONTEXTS_BUDGET),
     fingerprint: Array.isArray(event.fingerprint) ? event.fingerprint.slice(0, 16) : undefined,
   });
 }
@@ -95,14 +99,10 @@ function section(o: Json): Json | undefined {
 // Tags arrive as an object or as `[key, value]` pairs, depending on the SDK.
 function tagsOf(v: unknown): Json | undefined {
   const out: Json = {};
-  if (Array.isArray(v)) {
-    for (const pair of v) {
-      const [k, val] = arr(pair);
-      const key = str(k, 200);
-      if (key) out[key] = str(val, 200) ?? "";
-    }
-  } else {
-    for (const [k, val] of Object.entries(obj(v))) out[k.slice(0, 200)] = str(val, 200) ?? (typeof val === "boolean" ? String(val) : "");
+  const pairs = Array.isArray(v) ? v.map((pair) => arr(pair)) : Object.entries(obj(v));
+  for (const [k, val] of pairs.slice(0, MAX_TAGS)) {
+    const key = str(k, 200);
+    if (key) out[key] = str(val, 200) ?? (typeof val === "boolean" ? String(val) : "");
   }
   return section(out);
 }

@@ -102,15 +102,19 @@ describe("event items", () => {
     expect(JSON.stringify(translateStore(enc(JSON.stringify(browser))).events[0])).not.toContain("{{auto}}");
   });
 
-  it("keeps a crash within the event size limit however many frames and breadcrumbs it carries", () => {
+  it("keeps a crash within the event size limit however many frames, breadcrumbs, tags and extras it carries", () => {
     const frames = Array.from({ length: 500 }, (_, i) => ({ filename: `https://cdn.example/${"x".repeat(150)}/${i}.js`, function: `fn${i}`, lineno: i }));
     const breadcrumbs = Array.from({ length: 100 }, (_, i) => ({ message: `step ${i} ${"y".repeat(300)}` }));
-    const big = { event_id: "big", breadcrumbs: { values: breadcrumbs }, exception: { values: [{ type: "E", value: "v", stacktrace: { frames } }] } };
+    const tags = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`tag${i}`, "v".repeat(150)]));
+    const extra = { small: 1, blob: "z".repeat(50_000) };
+    const contexts = { cart: { items: "c".repeat(50_000) }, flags: { beta: true } };
+    const big = { event_id: "big", tags, extra, contexts, breadcrumbs: { values: breadcrumbs }, exception: { values: [{ type: "E", value: "v", stacktrace: { frames } }] } };
     const event = translateStore(enc(JSON.stringify(big))).events[0];
     expect(JSON.stringify(event).length).toBeLessThan(32 * 1024);
     const parsed = Event.parse(event);
     expect(parsed.type === "crash" && parsed.error.frames[0]?.function).toBe("fn499");
     expect(JSON.stringify(parsed.properties)).toContain("step 99");
+    expect(parsed.properties).toMatchObject({ extra: { small: 1 }, contexts: { flags: { beta: true } } });
   });
 });
 

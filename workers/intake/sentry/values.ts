@@ -50,3 +50,23 @@ export function compact<T extends Json>(o: T): T {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return o;
 }
+
+/**
+ * The members of `o`, in order, whose JSON fits `budget` characters in all; a member too large
+ * for what is left is skipped. Keeps what SDKs attach freely (extra data, custom contexts) from
+ * pushing an event past the event size limit.
+ * @example fit({a: 1, big: "x".repeat(9000)}, 100) // {a: 1}
+ */
+export function fit(o: Json, budget: number): Json | undefined {
+  const out: Json = {};
+  let left = budget;
+  let kept = 0;
+  for (const [k, v] of Object.entries(o)) {
+    const size = k.length + 4 + (JSON.stringify(v)?.length ?? 0);
+    if (size > left) continue;
+    out[k] = v;
+    left -= size;
+    kept++;
+  }
+  return kept > 0 ? out : undefined;
+}
