@@ -225,7 +225,7 @@ describe("keys and encodings", () => {
     expect(await corrupt.json()).toMatchObject({ detail: expect.any(String) });
   });
 
-  it("answers a bad envelope and an event nothing of which could be kept with 400 {detail}", async () => {
+  it("answers a bad envelope and an event nothing of which could be kept with 400, a body too large after decompression with 413, as {detail}", async () => {
     const app = await createTestApp();
     const truncated = await send(envelopePath(app), '{}\n{"type":"event","length":500}\n{"a":1}');
     expect(truncated.status).toBe(400);
@@ -233,6 +233,10 @@ describe("keys and encodings", () => {
     const ancient = await send(envelopePath(app), envelope({}, [{ type: "event" }, errorEvent({ timestamp: 1_000_000_000 })]));
     expect(ancient.status).toBe(400);
     expect((await ancient.json<{ detail: string }>()).detail).toMatch(/timestamp/);
+    const huge = envelope({}, [{ type: "attachment" }, { data: "x".repeat(1_100_000) }]);
+    const tooLarge = await send(envelopePath(app), await compress(huge, "gzip"), { "content-encoding": "gzip" });
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json<{ detail: string }>()).detail).toMatch(/larger than/);
   });
 
   it("answers a browser's preflight and exposes the rate-limit headers", async () => {
