@@ -1,15 +1,13 @@
 import type { AppBatcher, BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
+import { fnv1a32 } from "../lib/hash";
 import type { AppAuth } from "../apps/auth";
 import type { PreparedEvent } from "./pipeline";
 
 /** The shard of an app that holds `messageId`: FNV-1a, so the same id always lands on the same shard and dedup stays per shard. */
 export function shardOf(messageId: string, shards: number): number {
-  if (shards <= 1) return 0;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < messageId.length; i++) h = Math.imul(h ^ messageId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % shards;
+  return shards <= 1 ? 0 : fnv1a32(messageId) % shards;
 }
 
 function isOverloaded(err: unknown): boolean {

@@ -1,4 +1,5 @@
 import type { Event, EventRow } from "../../schemas";
+import { recordOf } from "../lib/json";
 import { redactIp, type IpMode, type Redactor } from "../lib/redact";
 import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
 import { crashFingerprint } from "./fingerprint";
@@ -37,10 +38,7 @@ const str = (v: unknown): string =>
 type Json = Record<string, unknown>;
 
 /** `obj[key]` when it is an object, else an empty one: context fields may hold anything. */
-const sub = (obj: Json, key: string): Json => {
-  const v = obj[key];
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
-};
+const sub = (obj: Json, key: string): Json => recordOf(obj[key]);
 
 const uaCache = new Map<string, UserAgentInfo>();
 
@@ -93,9 +91,6 @@ function splitUrl(raw: string): { host: string; path: string } {
   }
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
 
 /**
  * Turns one validated event into its ClickHouse row: corrects the clock, fills ids, merges the
@@ -114,8 +109,8 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
 
   const ctx = redactor.context(rawCtx);
   // The redactor hands back the event's own object when nothing was redacted: copy before adding to it.
-  let properties = asRecord(redactor.value(e.properties ?? {}));
-  const traits = asRecord(redactor.value(e.type === "identify" || e.type === "group" ? (e.traits ?? {}) : (e.traits ?? sub(rawCtx, "traits"))));
+  let properties = recordOf(redactor.value(e.properties ?? {}));
+  const traits = recordOf(redactor.value(e.type === "identify" || e.type === "group" ? (e.traits ?? {}) : (e.traits ?? sub(rawCtx, "traits"))));
 
   const ip = redactIp(claimedIp || facts.ip, facts.ipMode);
   // request.cf locates the connection; it says nothing about an address a server forwarded.

@@ -1,11 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { tallyMinute } from "../../schemas";
 import { describeClickHouseError } from "../lib/clickhouse";
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+import { sha256Hex } from "../lib/hash";
 
 /** An `insert_deduplication_token` naming exactly this set of ids, in any order. */
 export async function tokenOf(ids: readonly string[]): Promise<string> {

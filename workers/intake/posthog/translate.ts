@@ -1,10 +1,10 @@
 import type { StackFrame } from "../../../schemas";
 import type { DoorBatch, FoundKey } from "../../ingest/ingest";
 import { HttpError } from "../../lib/errors";
+import { isRecord as isObject } from "../../lib/json";
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const id = (v: unknown): string | undefined => (typeof v === "number" && Number.isFinite(v) ? String(v) : text(v));
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);

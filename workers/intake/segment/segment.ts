@@ -1,5 +1,6 @@
 import { BatchRequest, type EventType } from "../../../schemas";
 import { HttpError } from "../../lib/errors";
+import { isRecord as isObject } from "../../lib/json";
 import { zodMessage } from "../../lib/validate";
 import type { DoorBatch, FoundKey } from "../../ingest/ingest";
 
@@ -36,10 +37,6 @@ function parseJson(text: string): unknown {
   } catch {
     throw new HttpError(400, "invalid_json", "the body is not valid JSON");
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function keyOf(v: unknown): FoundKey | null {

@@ -1,11 +1,6 @@
-function fnv32(text: string, seed: number): string {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, "0");
-}
+import { fnv1a32 } from "../../lib/hash";
+
+const fnv32 = (text: string, seed: number): string => fnv1a32(text, seed).toString(16).padStart(8, "0");
 
 /**
  * A 64-bit content hash (FNV-1a from two offsets) as 16 hex digits: wide enough that ids made

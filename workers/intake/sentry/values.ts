@@ -4,10 +4,7 @@
 /** A JSON object as parsed, or an empty one. */
 export type Json = Record<string, unknown>;
 
-/** `v` when it is a JSON object, else an empty one. */
-export function obj(v: unknown): Json {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
-}
+export { recordOf as obj } from "../../lib/json";
 
 /** `v` when it is an array, else an empty one. */
 export function arr(v: unknown): unknown[] {
