@@ -3,11 +3,12 @@
 // buffer, and ClickHouse going away under concurrent load. Whatever fails and whatever is
 // repeated, an event answered as accepted lands in ClickHouse exactly once. Each test uses its
 // own app, so rows never mix.
-import { abortAllDurableObjects, createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppBatcher } from "../durable-objects/app-batcher";
 import { decodeSinkMessage, encodeEventRow, encodeSinkMessage, type EventRow } from "../schemas";
 import { handleSinkBatch } from "../workers/queue/sink";
+import { deliver as deliverTo } from "./queue-delivery";
 import { chQuery, createTestApp, post, setClickHouse, trackEvent, type TestApp } from "./seed";
 
 afterEach(async () => {
@@ -59,17 +60,10 @@ function sinkMessage(app: TestApp, seq: number, rows: number): { batchId: string
   return { batchId, body: encodeSinkMessage(batchId, app.appId, ids.map((id) => row(app.appId, id))), ids };
 }
 
-let deliveryId = 0;
-
 /** Runs the consumer on one delivery of `bodies`, as the queue would, and says what it acked and retried. */
 async function deliver(bodies: readonly string[], attempts = 1): Promise<{ acked: number; retried: number }> {
-  const batch = createMessageBatch<unknown>(
-    "telemetry-events",
-    bodies.map((body) => ({ id: `delivery-${++deliveryId}`, timestamp: new Date(), attempts, body })),
-  );
-  await handleSinkBatch(batch, env);
-  const result = await getQueueResult(batch, createExecutionContext());
-  return { acked: result.explicitAcks.length, retried: result.retryMessages.length };
+  const result = await deliverTo(handleSinkBatch, "telemetry-events", bodies, { attempts });
+  return { acked: result.acked.length, retried: result.retried.length };
 }
 
 describe("the queue consumer under failure and redelivery", () => {
