@@ -7,3 +7,4 @@ export * from "./pipeline";
 export * from "./config";
 export * from "./redaction";
 export * from "./admin";
+export * from "./crashes";

@@ -7,6 +7,7 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = [
   "data:read", // views: overview, events, users, sessions, pipeline
   "data:export", // CSV export
+  "issue:update", // resolve, ignore or reopen crash issues
   "app:create",
   "app:update", // rename, settings
   "app:delete",
@@ -25,7 +26,7 @@ const ALL: readonly Permission[] = PERMISSIONS;
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: ALL,
   admin: ALL.filter((p) => p !== "org:update"),
-  developer: ["data:read", "data:export", "app:create", "app:update", "key:read", "key:create", "key:revoke", "member:read"],
+  developer: ["data:read", "data:export", "issue:update", "app:create", "app:update", "key:read", "key:create", "key:revoke", "member:read"],
   analyst: ["data:read", "data:export", "key:read", "member:read"],
   viewer: ["data:read", "member:read"],
 };
