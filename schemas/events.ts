@@ -70,10 +70,14 @@ export const AliasEvent = z.object({ ...common, type: z.literal("alias"), previo
 /** A Segment `group`: `{type: "group", groupId: "acme", traits: {seats: 10}}`. */
 export const GroupEvent = z.object({ ...common, type: z.literal("group"), groupId: Id });
 
-/** One stack frame of a crash: `{function: "render", file: "app.js", line: 10, column: 3, inApp: true}`. */
+/**
+ * One stack frame of a crash: `{function: "render", file: "app.js", line: 10, column: 3, inApp: true}`;
+ * `module` is the frame's module or package where the platform names one (`"app.handlers"`).
+ */
 export const StackFrame = z.object({
   function: Str(512).optional(),
   file: Str(2048).optional(),
+  module: Str(512).optional(),
   line: z.number().int().nonnegative().optional(),
   column: z.number().int().nonnegative().optional(),
   inApp: z.boolean().optional(),

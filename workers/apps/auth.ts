@@ -1,6 +1,7 @@
 // Ingest's view of a write key: the live app it belongs to and what the pipeline needs of it,
 // cached briefly per isolate. A deleted app's key may stay cached here for up to 30 s; its
 // retired batchers refuse it meanwhile (workers/apps/delete.ts), so it stops at once everywhere.
+import { CrashRule, MAX_CRASH_RULES } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { type RedactionPolicy, parsePolicy } from "../lib/redact";
 import { hashWriteKey } from "./keys";
@@ -13,6 +14,8 @@ export interface AppAuth {
   retentionDays: number;
   policy: RedactionPolicy;
   salt: string;
+  /** The app's crash grouping rules in the order they are tried. */
+  crashRules: CrashRule[];
 }
 
 interface CacheEntry {
@@ -36,6 +39,30 @@ interface AuthRow {
   hash_salt: string;
 }
 
+interface RuleRow {
+  id: string;
+  action: string;
+  match_type: string | null;
+  match_message: string | null;
+  match_module: string | null;
+}
+
+// A row the dashboard wrote is checked again here: a bad one is skipped, never fatal to ingest.
+function toRules(rows: readonly RuleRow[]): CrashRule[] {
+  const rules: CrashRule[] = [];
+  for (const r of rows) {
+    const parsed = CrashRule.safeParse({
+      id: r.id,
+      action: r.action,
+      type: r.match_type ?? undefined,
+      message: r.match_message ?? undefined,
+      module: r.match_module ?? undefined,
+    });
+    if (parsed.success) rules.push(parsed.data);
+  }
+  return rules;
+}
+
 /** Resolves a write key to its live app, or throws 401. Results are cached briefly per isolate. */
 export async function authenticate(db: D1Database, key: string | null | undefined): Promise<AppAuth> {
   if (!key || key.length > 256) throw new HttpError(401, "unauthorized", "a write key is required (HTTP Basic user, X-Write-Key or writeKey)");
@@ -45,14 +72,26 @@ export async function authenticate(db: D1Database, key: string | null | undefine
   if (hit && hit.expires > now) {
     app = hit.app;
   } else {
-    const row = await db
-      .prepare(
-        `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt
-         FROM write_keys k JOIN apps a ON a.id = k.app_id
-         WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
-      )
-      .bind(await hashWriteKey(key))
-      .first<AuthRow>();
+    const keyHash = await hashWriteKey(key);
+    // The rules ride in the same round trip as the key, so a cache miss costs one D1 call.
+    const [auth, rules] = await db.batch([
+      db
+        .prepare(
+          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt
+           FROM write_keys k JOIN apps a ON a.id = k.app_id
+           WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
+        )
+        .bind(keyHash),
+      db
+        .prepare(
+          `SELECT r.id, r.action, r.match_type, r.match_message, r.match_module
+           FROM write_keys k JOIN crash_rules r ON r.app_id = k.app_id
+           WHERE k.key_hash = ? AND k.revoked_at IS NULL
+           ORDER BY r.position, r.created_at, r.id LIMIT ?`,
+        )
+        .bind(keyHash, MAX_CRASH_RULES),
+    ]);
+    const row = (auth?.results[0] as AuthRow | undefined) ?? null;
     app = row
       ? {
           appId: row.app_id,
@@ -61,6 +100,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
           retentionDays: row.retention_days,
           policy: parsePolicy(row.redaction_policy),
           salt: row.hash_salt,
+          crashRules: toRules((rules?.results ?? []) as RuleRow[]),
         }
       : null;
     if (cache.size >= MAX_ENTRIES) cache.clear();

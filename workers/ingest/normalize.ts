@@ -1,9 +1,10 @@
-import type { Event, EventRow } from "../../schemas";
+import type { CrashRule, Event, EventRow } from "../../schemas";
 import { recordOf } from "../lib/json";
 import { redactIp, type IpMode, type Redactor } from "../lib/redact";
 import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
-import { crashFingerprint } from "./fingerprint";
+import { groupCrash } from "./fingerprint";
 import { correctTime, parseTime, toClickHouseTime } from "./skew";
+import type { Symbolicator } from "./symbolicate";
 
 /** What the edge knows about the request that carried a batch. */
 export interface RequestFacts {
@@ -19,6 +20,10 @@ export interface RequestFacts {
   geo: { country: string; region: string; city: string };
   ipMode: IpMode;
   redactor: Redactor;
+  /** The app's crash grouping rules, tried in order on each crash. */
+  crashRules?: readonly CrashRule[];
+  /** Maps crash frames with the release's source maps, when the batch's crashes have any. */
+  symbolicate?: Symbolicator;
 }
 
 /** A validated, redacted, enriched event ready to be buffered. */
@@ -139,8 +144,12 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     crashType = e.error.type;
     crashMessage = redactor.text(e.error.message);
     crashFatal = e.error.fatal ? 1 : 0;
-    crashFp = crashFingerprint(e.error.type, crashMessage, e.error.frames);
-    properties = { ...properties, error: redactor.value({ ...e.error, message: crashMessage }) };
+    const frames = facts.symbolicate ? facts.symbolicate(str(sub(rawCtx, "app").version), e.error.frames) : e.error.frames;
+    const grouping = groupCrash(e.error.type, crashMessage, frames, facts.crashRules);
+    crashFp = grouping.fingerprint;
+    // The rule is kept with the crash: the issue page says which rule grouped it.
+    const error = { ...e.error, message: crashMessage, frames, ...(grouping.rule === undefined ? {} : { rule: grouping.rule }) };
+    properties = { ...properties, error: redactor.value(error) };
   } else if (e.type === "perf") {
     perfMetric = e.metric.name;
     perfValue = e.metric.value;

@@ -81,6 +81,7 @@ function framesOf(exception: Json): StackFrame[] {
       defined({
         function: text(f.function)?.slice(0, 512),
         file: file?.slice(0, 2048),
+        module: text(f.module)?.slice(0, 512),
         line: whole(f.lineno),
         column: whole(f.colno),
         inApp: typeof f.in_app === "boolean" ? f.in_app : undefined,

@@ -22,6 +22,7 @@ function framesOf(stacktrace: unknown): StackFrame[] {
     const frame = compact({
       function: str(f.function, 512),
       file: str(f.filename, 2048) ?? str(f.abs_path, 2048) ?? str(f.module, 2048),
+      module: str(f.module, 512),
       line: count(f.lineno),
       column: count(f.colno),
       inApp: typeof f.in_app === "boolean" ? f.in_app : undefined,
