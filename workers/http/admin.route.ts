@@ -3,6 +3,7 @@ import { config } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
 import { appRoutes } from "./apps.route";
+import { sourceMapRoutes } from "./sourcemaps.route";
 
 function timingSafeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);
@@ -21,6 +22,7 @@ export const adminRoutes = new Hono<{ Bindings: Env }>()
     if (!given || !timingSafeEqual(given, token)) throw new HttpError(401, "unauthorized", "a valid admin token is required as `Authorization: Bearer <token>`");
     await next();
   })
+  .route("/", sourceMapRoutes)
   .route("/apps", appRoutes)
   .get("/dead-letters", async (c) => {
     const listing = await c.env.ARCHIVE.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 });

@@ -6,6 +6,7 @@ import { countRejections, dispatch, recordRefusals } from "./dispatch";
 import type { RequestFacts } from "./normalize";
 import { checkStoredSize, prepareBatch, type PreparedBatch } from "./pipeline";
 import { parseTime } from "./skew";
+import { loadSymbolicator } from "./symbolicate";
 
 /** Where a door found a write key: it says which place to fix in a 401. */
 export type KeySource = "header" | "query" | "body";
@@ -63,7 +64,7 @@ export interface IngestRequest {
 
 /** The bindings and execution context `ingest` needs. */
 export interface IngestEnv {
-  env: Pick<Env, "DB" | "APP_BATCHER">;
+  env: Pick<Env, "DB" | "APP_BATCHER" | "ARCHIVE">;
   ctx: Pick<ExecutionContext, "waitUntil">;
 }
 
@@ -122,6 +123,9 @@ export async function ingest(req: IngestRequest, { env, ctx }: IngestEnv): Promi
     geo: arrival.geo,
     ipMode: app.policy.ip,
     redactor: createRedactor(app.policy, app.salt),
+    crashRules: app.crashRules,
+    // Before normalization: crashes are grouped by their source-mapped frames.
+    symbolicate: await loadSymbolicator(env.ARCHIVE, app.appId, events, envelope.context),
   };
   let prepared: PreparedBatch;
   try {
