@@ -1,10 +1,14 @@
 import { finishPendingDeletions } from "../apps/delete";
 import { withDeletionDeps } from "../apps/service";
+import { config } from "../../schemas";
+import { clickhouseClient } from "../lib/clickhouse";
 import { pruneDeadLetters } from "./archive-retention.cron";
+import { updateCrashStates } from "./crash-states.cron";
 
 /** Schedules as in wrangler.toml. */
 export const ARCHIVE_CRON = "17 3 * * *";
 export const PURGE_CRON = "41 * * * *";
+export const MINUTE_CRON = "* * * * *";
 
 /** Runs the jobs of a Cron Trigger. */
 export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
@@ -16,5 +20,14 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   if (controller.cron === PURGE_CRON) {
     const { purged, failed } = await withDeletionDeps(env, (deps) => finishPendingDeletions(deps, now.getTime()));
     if (purged + failed > 0) console.log(`cron: purged ${purged} deleted apps from ClickHouse, ${failed} left for the next run`);
+  }
+  if (controller.cron === MINUTE_CRON) {
+    const client = clickhouseClient(config(env).clickhouse);
+    try {
+      const { changed, failed } = await updateCrashStates({ db: env.DB, client }, now.getTime());
+      if (changed + failed > 0) console.log(`cron: ${changed} crash issues regressed or ended their ignore, ${failed} apps left for the next run`);
+    } finally {
+      await client.close();
+    }
   }
 }
