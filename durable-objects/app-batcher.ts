@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config } from "../schemas";
+import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { deadLetterKey } from "../workers/queue/dead-letters";
+import { CrashCaps, shardLimits } from "./crash-caps";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
 import { Tallies, type EdgeRefusals } from "./tallies";
 import { TokenBucket } from "./token-bucket";
@@ -13,6 +14,8 @@ export interface BufferedEvent {
   row: string;
   /** UTF-8 size of `row`. */
   bytes: number;
+  /** The crash's fingerprint, which the crash caps count by; empty or absent for other events. */
+  fingerprint?: string;
 }
 
 /** Who is writing: the app, its shard, and the app's rate limit across all shards. */
@@ -24,7 +27,10 @@ export interface IngestTarget {
   rateLimit: number;
 }
 
-/** The answer to `ingest`: accepted (durably stored) or refused as a whole, with a wait. */
+/**
+ * The answer to `ingest`: accepted (durably stored, or for crashes over a crash cap, counted
+ * and dropped) or refused as a whole, with a wait.
+ */
 export type IngestResult =
   | { status: "ok"; accepted: number; duplicates: number }
   | { status: "rate_limited"; retryAfter: number }
@@ -89,6 +95,7 @@ export class AppBatcher extends DurableObject<Env> {
   private bufferedRows = 0;
   private bufferedBytes = 0;
   private bucket: TokenBucket | null = null;
+  private caps: CrashCaps | null = null;
   private failures = 0;
   private lastPrune = 0;
   private known: { appId: string; shard: string } | null = null;
@@ -161,7 +168,7 @@ export class AppBatcher extends DurableObject<Env> {
   async retire(): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("INSERT INTO meta(key, value) VALUES ('retired', ?) ON CONFLICT(key) DO NOTHING", String(Date.now()));
-      for (const table of ["chunks", "outbox", "seen", "tallies", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["chunks", "outbox", "seen", "tallies", "crash_drops", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
     });
     this.retired = true;
     this.bufferedRows = 0;
@@ -224,8 +231,10 @@ export class AppBatcher extends DurableObject<Env> {
       return { status: "full", retryAfter: FULL_RETRY_AFTER_S };
     }
 
+    const caps = this.crashCaps(target.shardCount);
     let accepted = 0;
     let bytes = 0;
+    let capped = 0;
     this.ctx.storage.transactionSync(() => {
       this.remember(target);
       let chunk: string[] = [];
@@ -251,10 +260,23 @@ export class AppBatcher extends DurableObject<Env> {
           .toArray()
           .map((r) => r.message_id),
       );
+      // Capped crashes by fingerprint and cap: one counter row each per request, none per crash.
+      const drops = new Map<string, { fingerprint: string; reason: CrashCapReason; n: number }>();
       let next = 0;
       for (const e of events) {
-        // Deleting the id keeps a second copy within the same request out as well.
+        // Deleting the id keeps a second copy within the same request out as well. Duplicates
+        // go first, so a resent request does not use up the crash caps.
         if (!fresh.delete(ids[next++] ?? "")) continue;
+        const cap = e.fingerprint && caps ? caps.admit(e.fingerprint, now) : null;
+        if (cap) {
+          const fingerprint = e.fingerprint ?? "";
+          const key = `${cap}\n${fingerprint}`;
+          const drop = drops.get(key);
+          if (drop) drop.n++;
+          else drops.set(key, { fingerprint, reason: cap, n: 1 });
+          capped++;
+          continue;
+        }
         if (chunkBytes + e.bytes + 1 > CHUNK_MAX_BYTES) store();
         chunk.push(e.row);
         chunkBytes += e.bytes + (chunk.length > 1 ? 1 : 0);
@@ -262,10 +284,12 @@ export class AppBatcher extends DurableObject<Env> {
         bytes += e.bytes;
       }
       store();
+      for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
       this.bump("accepted", accepted);
-      this.bump("duplicates", events.length - accepted);
+      this.bump("capped", capped);
+      this.bump("duplicates", events.length - accepted - capped);
       this.tallies.add("accepted", "", accepted, now);
-      this.tallies.add("deduplicated", "", events.length - accepted, now);
+      this.tallies.add("deduplicated", "", events.length - accepted - capped, now);
     });
     this.bufferedRows += accepted;
     this.bufferedBytes += bytes;
@@ -275,7 +299,16 @@ export class AppBatcher extends DurableObject<Env> {
     } else {
       await this.ensureAlarm(now);
     }
-    return { status: "ok", accepted: events.length, duplicates: events.length - accepted };
+    // Capped crashes are answered as accepted: a client retrying them would feed the loop.
+    return { status: "ok", accepted: events.length, duplicates: events.length - accepted - capped };
+  }
+
+  // This shard's share of the deployment's crash caps; null when there are none.
+  private crashCaps(shardCount: number): CrashCaps | null {
+    const limits = shardLimits(this.cfg.crashCaps, shardCount);
+    if (limits.perIssue === 0 && limits.perApp === 0) return null;
+    if (!this.caps || this.caps.limits.perIssue !== limits.perIssue || this.caps.limits.perApp !== limits.perApp) this.caps = new CrashCaps(limits);
+    return this.caps;
   }
 
   /**

@@ -415,3 +415,108 @@ describe("AppBatcher with a message the queue cannot take", () => {
     await runInDurableObject(stub, () => vi.restoreAllMocks());
   });
 });
+
+// The test project runs with the default caps: 60 crashes per fingerprint and 1,000 per app a minute.
+const ISSUE_CAP = 60;
+const APP_CAP = 1000;
+
+function crashes(n: number, fingerprint: string, prefix = crypto.randomUUID()): BufferedEvent[] {
+  return events(n, prefix).map((e) => ({ ...e, fingerprint }));
+}
+
+/** Ships the object's counters now and returns its capped crashes as `reason/fingerprint` → count. */
+async function shippedCaps(stub: DurableObjectStub<AppBatcher>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  await runInDurableObject(stub, async (instance: AppBatcher) => {
+    const queue = queueOf(instance);
+    const original = queue.send.bind(queue);
+    vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+      for (const t of tallyOf(body)?.tallies ?? []) {
+        if (t.stage !== "capped") continue;
+        const key = `${t.reason}/${t.fingerprint ?? ""}`;
+        out[key] = (out[key] ?? 0) + t.n;
+      }
+      return original(body, opts);
+    });
+    (instance as unknown as { lastTallyShip: number }).lastTallyShip = 0;
+    await instance.shipTallies();
+    vi.restoreAllMocks();
+  });
+  return out;
+}
+
+// Runs `ingest` inside the object with its clock at `now`, to step through minutes.
+async function ingestAt(stub: DurableObjectStub<AppBatcher>, now: number, batch: BufferedEvent[], target: IngestTarget): Promise<unknown> {
+  return runInDurableObject(stub, async (instance: AppBatcher) => {
+    vi.spyOn(Date, "now").mockReturnValue(now);
+    try {
+      return await instance.ingest(batch, target);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+}
+
+describe("AppBatcher crash caps", () => {
+  it("keeps a crash loop's first crashes of the minute, answers the rest as accepted and counts them for their issue", async () => {
+    const { stub, target } = batcher();
+    expect(await stub.ingest(crashes(250, "loop"), target)).toEqual({ status: "ok", accepted: 250, duplicates: 0 });
+    // Another issue, and events that are not crashes, are not held back by the loop.
+    expect(await stub.ingest([...crashes(5, "other"), ...events(300)], target)).toEqual({ status: "ok", accepted: 305, duplicates: 0 });
+    const stats = await stub.stats();
+    expect(stats.bufferedRows).toBe(ISSUE_CAP + 5 + 300);
+    expect(stats.counters).toMatchObject({ accepted: ISSUE_CAP + 305, capped: 250 - ISSUE_CAP });
+    expect(await shippedCaps(stub)).toEqual({ "issue_cap/loop": 250 - ISSUE_CAP });
+  });
+
+  it("drops duplicates before the caps count, so a resent request does not use up an issue's budget", async () => {
+    const { stub, target } = batcher();
+    const first = crashes(40, "loop");
+    await stub.ingest(first, target);
+    expect(await stub.ingest([...first, ...crashes(20, "loop")], target)).toEqual({ status: "ok", accepted: 60, duplicates: 40 });
+    expect((await stub.stats()).counters).toMatchObject({ accepted: 60, duplicates: 40 });
+    expect((await stub.stats()).counters.capped).toBeUndefined();
+    // The budget is spent now: the next new crash of the loop is capped, and a resend of it is a duplicate.
+    const late = crashes(1, "loop");
+    await stub.ingest(late, target);
+    expect(await stub.ingest(late, target)).toEqual({ status: "ok", accepted: 1, duplicates: 1 });
+    expect((await stub.stats()).counters).toMatchObject({ accepted: 60, capped: 1, duplicates: 41 });
+  });
+
+  it("keeps at most the app's cap of crashes a minute across its issues", async () => {
+    const { stub, target } = batcher();
+    // 25 issues of 44 crashes each: every issue under its own cap, 1,100 crashes in all.
+    const batch = Array.from({ length: 25 }, (_, i) => crashes(44, `issue-${i}`)).flat();
+    expect(await stub.ingest(batch, target)).toMatchObject({ status: "ok", accepted: 1100 });
+    expect(await stub.ingest(events(50), target)).toMatchObject({ status: "ok", accepted: 50 });
+    expect((await stub.stats()).bufferedRows).toBe(APP_CAP + 50);
+    const caps = await shippedCaps(stub);
+    expect(Object.keys(caps).every((k) => k.startsWith("app_cap/"))).toBe(true);
+    expect(Object.values(caps).reduce((a, b) => a + b, 0)).toBe(1100 - APP_CAP);
+  });
+
+  it("splits the caps across the app's shards", async () => {
+    const name = crypto.randomUUID();
+    const shards = Array.from({ length: 4 }, (_, shard) => ({
+      stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:${shard}`)),
+      target: { appId: name, shard, shardCount: 4, rateLimit: 0 },
+    }));
+    let kept = 0;
+    for (const { stub, target } of shards) {
+      await stub.ingest(crashes(40, "loop"), target);
+      kept += (await stub.stats()).bufferedRows;
+    }
+    expect(kept).toBe(ISSUE_CAP);
+  });
+
+  it("starts each minute with a fresh budget", async () => {
+    const { stub, target } = batcher();
+    const start = Date.now();
+    await ingestAt(stub, start, crashes(80, "loop"), target);
+    expect((await stub.stats()).bufferedRows).toBe(ISSUE_CAP);
+    await ingestAt(stub, start + 60_000, crashes(80, "loop"), target);
+    const stats = await stub.stats();
+    expect(stats.bufferedRows).toBe(2 * ISSUE_CAP);
+    expect(stats.counters).toMatchObject({ accepted: 2 * ISSUE_CAP, capped: 2 * (80 - ISSUE_CAP) });
+  });
+});

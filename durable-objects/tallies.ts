@@ -1,4 +1,4 @@
-import { encodeTallyMessage, tallyMinute, type ErrorCode, type PipelineStage, type RejectCode, type Tally } from "../schemas";
+import { encodeTallyMessage, MAX_TALLY_FINGERPRINT_CHARS, tallyMinute, type CrashCapReason, type ErrorCode, type PipelineStage, type RejectCode, type Tally } from "../schemas";
 
 /** What the edge refused before any event reached a batcher, for the app's per-minute counters. */
 export interface EdgeRefusals {
@@ -14,14 +14,14 @@ export interface PlannedTallies {
   body: string;
 }
 
-// Counter rows per message: one line is at most about 150 bytes (a 64-character reason, a
-// 19-digit count), so a message stays under LIMITS.maxQueueMessageBytes.
-const MAX_TALLIES_PER_MESSAGE = 700;
+// Counter rows per message: one line is at most about 200 bytes (a 64-character reason or a
+// 128-character fingerprint, a 19-digit count), so a message stays under LIMITS.maxQueueMessageBytes.
+const MAX_TALLIES_PER_MESSAGE = 500;
 
 /**
- * An AppBatcher's per-minute counters in its SQLite: added up per (minute, stage, reason)
- * until they are planned into a message with a stable batch id, which is kept until its send
- * succeeded, like the outbox of rows.
+ * An AppBatcher's per-minute counters in its SQLite: added up per (minute, stage, reason), and
+ * capped crashes per (minute, fingerprint, reason), until they are planned into a message with
+ * a stable batch id, which is kept until its send succeeded, like the outbox of rows.
  */
 export class Tallies {
   private readonly sql: SqlStorage;
@@ -34,6 +34,7 @@ export class Tallies {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS tallies (minute INTEGER NOT NULL, stage TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, stage, reason));
       CREATE TABLE IF NOT EXISTS tally_outbox (batch_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS crash_drops (minute INTEGER NOT NULL, fingerprint TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, fingerprint, reason));
     `);
   }
 
@@ -48,6 +49,19 @@ export class Tallies {
     );
   }
 
+  /** Counts crashes of one fingerprint that a crash cap kept out: a `capped` counter naming the issue. */
+  addCapped(fingerprint: string, reason: CrashCapReason, n: number, now: number): void {
+    if (n <= 0) return;
+    this.sql.exec(
+      "INSERT INTO crash_drops(minute, fingerprint, reason, n) VALUES (?, ?, ?, ?) ON CONFLICT(minute, fingerprint, reason) DO UPDATE SET n = n + excluded.n",
+      tallyMinute(now),
+      // Longer than any fingerprint the edge computes; kept within what a message may carry.
+      fingerprint.slice(0, MAX_TALLY_FINGERPRINT_CHARS),
+      reason,
+      n,
+    );
+  }
+
   addRefusals(refusals: EdgeRefusals, now: number): void {
     for (const [reason, n] of Object.entries(refusals.rejected ?? {})) this.add("rejected", reason, n ?? 0, now);
     if (refusals.refused) this.add("refused", refusals.refused, 1, now);
@@ -55,7 +69,7 @@ export class Tallies {
 
   /** True while counters wait to be planned or sent. */
   waiting(): boolean {
-    return this.sql.exec<{ n: number }>("SELECT (EXISTS (SELECT 1 FROM tallies) OR EXISTS (SELECT 1 FROM tally_outbox)) AS n").one().n === 1;
+    return this.sql.exec<{ n: number }>("SELECT (EXISTS (SELECT 1 FROM tallies) OR EXISTS (SELECT 1 FROM crash_drops) OR EXISTS (SELECT 1 FROM tally_outbox)) AS n").one().n === 1;
   }
 
   /** Messages planned and not yet sent; when there are none, plans the next from the counters. */
@@ -79,14 +93,25 @@ export class Tallies {
 
   private plan(appId: string, shard: string): void {
     const rows = this.sql.exec<{ id: number } & Tally>("SELECT rowid AS id, minute, stage, reason, n FROM tallies ORDER BY rowid LIMIT ?", MAX_TALLIES_PER_MESSAGE).toArray();
-    const last = rows[rows.length - 1];
-    if (!last) return;
+    const drops = this.sql
+      .exec<{ id: number; minute: number; fingerprint: string; reason: string; n: number }>(
+        "SELECT rowid AS id, minute, fingerprint, reason, n FROM crash_drops ORDER BY rowid LIMIT ?",
+        MAX_TALLIES_PER_MESSAGE - rows.length,
+      )
+      .toArray();
+    if (rows.length === 0 && drops.length === 0) return;
     // Sequence numbers are never reused, so a batch id names the same counters forever.
     const seq = Number(this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tally_seq'").toArray()[0]?.value ?? "0") + 1;
     this.sql.exec("INSERT INTO meta(key, value) VALUES ('tally_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(seq));
     const batchId = `${appId}:${shard}:t${seq}`;
-    const tallies = rows.map((r) => ({ minute: r.minute, stage: r.stage, reason: r.reason, n: r.n }));
+    const tallies: Tally[] = [
+      ...rows.map((r) => ({ minute: r.minute, stage: r.stage, reason: r.reason, n: r.n })),
+      ...drops.map((d): Tally => ({ minute: d.minute, stage: "capped", reason: d.reason, n: d.n, fingerprint: d.fingerprint })),
+    ];
     this.sql.exec("INSERT INTO tally_outbox(batch_id, body) VALUES (?, ?)", batchId, encodeTallyMessage(batchId, appId, tallies));
-    this.sql.exec("DELETE FROM tallies WHERE rowid <= ?", last.id);
+    const lastRow = rows[rows.length - 1];
+    const lastDrop = drops[drops.length - 1];
+    if (lastRow) this.sql.exec("DELETE FROM tallies WHERE rowid <= ?", lastRow.id);
+    if (lastDrop) this.sql.exec("DELETE FROM crash_drops WHERE rowid <= ?", lastDrop.id);
   }
 }

@@ -52,4 +52,11 @@ describe("config()", () => {
     expect(problem({ ...deployed, ENVIRONMENT: "production", CLICKHOUSE_URL: "http://localhost:8123" })).toMatch(/CLICKHOUSE_URL/);
     expect(problem({ ...deployed, ENVIRONMENT: "Development", CLICKHOUSE_URL: "http://localhost:8123" })).toMatch(/CLICKHOUSE_URL/);
   });
+
+  it("caps crashes at 60 per issue and 1,000 per app a minute unless told otherwise, 0 meaning no cap", () => {
+    expect(config({ ...deployed }).crashCaps).toEqual({ perIssue: 60, perApp: 1000 });
+    expect(config({ ...deployed, CRASH_ISSUE_CAP_PER_MINUTE: "0", CRASH_APP_CAP_PER_MINUTE: "5000" }).crashCaps).toEqual({ perIssue: 0, perApp: 5000 });
+    expect(problem({ ...deployed, CRASH_ISSUE_CAP_PER_MINUTE: "-1" })).toMatch(/CRASH_ISSUE_CAP_PER_MINUTE/);
+    expect(problem({ ...deployed, CRASH_APP_CAP_PER_MINUTE: "ten" })).toMatch(/CRASH_APP_CAP_PER_MINUTE/);
+  });
 });

@@ -10,6 +10,14 @@ const positiveInt = (fallback: number) =>
     .transform((v) => (v === undefined || v === "" ? fallback : Number(v)))
     .pipe(z.number().int().positive());
 
+// 0 switches a limit off.
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? fallback : Number(v)))
+    .pipe(z.number().int().nonnegative());
+
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().optional(),
   CLICKHOUSE_URL: z.url(),
@@ -23,6 +31,13 @@ const ConfigSchema = z.object({
   BUFFER_MAX_ROWS: positiveInt(500_000),
   BUFFER_MAX_BYTES: positiveInt(256 * 1024 * 1024),
   BUFFER_STALE_MS: positiveInt(5 * 60 * 1000),
+  // A device in a crash loop sends the same crash as fast as it restarts, often several a
+  // second: 60 a minute still shows the issue's shape over time (one a second) while keeping a
+  // loop from costing more than a busy issue. 1,000 a minute for the whole app leaves room for
+  // about 16 issues at their cap at once, far more than a healthy app sees, and bounds what a
+  // bad release can write: at most 1.44 million crash rows a day.
+  CRASH_ISSUE_CAP_PER_MINUTE: nonNegativeInt(60),
+  CRASH_APP_CAP_PER_MINUTE: nonNegativeInt(1000),
 });
 
 /** The Worker's and AppBatcher's settings, e.g. `config(env).flush.maxAgeMs === 1000`. */
@@ -32,6 +47,8 @@ export interface Config {
   flush: { maxRows: number; maxBytes: number; maxAgeMs: number };
   /** `staleMs`: a shard whose oldest buffered event is older is reported unhealthy. */
   buffer: { maxRows: number; maxBytes: number; staleMs: number };
+  /** Crashes kept per minute, per fingerprint (`perIssue`) and for the whole app (`perApp`); 0 means no cap. */
+  crashCaps: { perIssue: number; perApp: number };
 }
 
 /** A configuration the Worker or the dashboard must not run with; its message names every problem. */
@@ -105,6 +122,7 @@ export function config(env: object): Config {
     adminToken: e.ADMIN_TOKEN ?? "",
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxBytes: e.FLUSH_MAX_BYTES, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
+    crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
   };
   cache.set(env, result);
   return result;

@@ -13,6 +13,11 @@ describe("queue messages", () => {
     expect(tallies.map((t) => new Date(t.minute * 1000).toISOString())).toEqual(["2026-11-20T10:00:00.000Z", "2026-11-20T10:01:00.000Z"]);
   });
 
+  it("carries capped crashes with the fingerprint of their issue", () => {
+    const capped = [...tallies, { minute: tallies[0]?.minute ?? 0, stage: "capped" as const, reason: "issue_cap", n: 240, fingerprint: "00a3f1c2d4e5b6" }];
+    expect(decodeQueueMessage(encodeTallyMessage("app_a:0:t9", "app_a", capped))).toEqual({ kind: "tallies", batchId: "app_a:0:t9", appId: "app_a", tallies: capped });
+  });
+
   it("still reads event messages written without a kind, and never takes counters for event rows", () => {
     const events = encodeSinkMessage("app_a:0:1", "app_a", ['["app_a","track"]', '["app_a","page"]']);
     expect(decodeQueueMessage(events)).toEqual({ kind: "events", batchId: "app_a:0:1", appId: "app_a", rows: ['["app_a","track"]', '["app_a","page"]'] });

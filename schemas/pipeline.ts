@@ -2,20 +2,36 @@ import { z } from "zod";
 
 /**
  * What a pipeline counter counts, e.g. `"rejected"`: events accepted, dropped as duplicates,
+ * crashes answered as accepted but not kept under the crash caps (by `CrashCapReason`),
  * rejected (by reason), requests refused whole (by reason), events flushed to the queue,
  * inserted into ClickHouse, values redacted, events dead-lettered (by reason), and failed attempts
  * to archive a dead letter in R2 (it waits in its queue meanwhile).
  */
-export const PIPELINE_STAGES = ["accepted", "deduplicated", "rejected", "refused", "flushed", "inserted", "redacted", "dead_lettered", "archive_failed"] as const;
+export const PIPELINE_STAGES = ["accepted", "deduplicated", "capped", "rejected", "refused", "flushed", "inserted", "redacted", "dead_lettered", "archive_failed"] as const;
 /** A pipeline stage, e.g. `"flushed"`. */
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
-/** One per-minute counter of one app: `{minute: 1764000000, stage: "rejected", reason: "invalid_event", n: 3}` (minute in epoch seconds). */
+/**
+ * Which crash cap kept a crash out: `"issue_cap"` (too many of one fingerprint this minute, a
+ * crash loop) or `"app_cap"` (too many crashes of the app this minute).
+ */
+export const CRASH_CAP_REASONS = ["issue_cap", "app_cap"] as const;
+/** Which crash cap kept a crash out, e.g. `"issue_cap"`. */
+export type CrashCapReason = (typeof CRASH_CAP_REASONS)[number];
+
+/** The longest crash fingerprint a counter carries, e.g. 14 for today's `crashFingerprint`. */
+export const MAX_TALLY_FINGERPRINT_CHARS = 128;
+
+/**
+ * One per-minute counter of one app: `{minute: 1764000000, stage: "rejected", reason: "invalid_event", n: 3}`
+ * (minute in epoch seconds). Counters of `capped` crashes name the issue's `fingerprint`.
+ */
 export const Tally = z.object({
   minute: z.number().int().nonnegative(),
   stage: z.enum(PIPELINE_STAGES),
   reason: z.string().max(64),
   n: z.number().int().positive(),
+  fingerprint: z.string().min(1).max(MAX_TALLY_FINGERPRINT_CHARS).optional(),
 });
 /** One per-minute counter of one app, e.g. `{minute: 1764000000, stage: "accepted", reason: "", n: 12}`. */
 export type Tally = z.infer<typeof Tally>;

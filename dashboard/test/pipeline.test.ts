@@ -55,6 +55,10 @@ beforeAll(async () => {
       tally("app_pipe", now, "flushed", "", 6),
       tally("app_pipe", now, "dead_lettered", "cannot_parse_datetime", 2),
       tally("app_pipe", now, "archive_failed", "r2_error", 3),
+      // A crash loop over its issue's cap: the counters name each issue, the pipeline sums them.
+      tally("app_pipe", now, "capped", "issue_cap", 4),
+      tally("app_pipe", now, "capped", "issue_cap", 5),
+      tally("app_pipe", now, "capped", "app_cap", 1),
       // Two hours ago: inside 24h, outside 1h.
       tally("app_pipe", minute(120), "accepted", "", 100),
       tally("app_pipe", minute(120), "flushed", "", 100),
@@ -73,7 +77,7 @@ interface Data {
     totals: Record<string, number>;
     lag: { p50: number; p95: number; max: number } | null;
     buckets: Array<{ t: number; counts: Record<string, number>; lag: { p50: number } | null }>;
-    reasons: Array<{ reason: string; rejected: number; refused: number; deadLettered: number }>;
+    reasons: Array<{ reason: string; rejected: number; refused: number; deadLettered: number; capped: number }>;
   } | null;
   error: string | null;
   stale: Array<{ shard: number; staleSince: number; oldestAt: number; ageMs: number }>;
@@ -86,15 +90,17 @@ async function load(app: string, range = "24h", context = h.context): Promise<Da
   return (await res.json()) as Data;
 }
 
-it("totals each stage of the app's pipeline and ranks why events were rejected, refused or dead-lettered", async () => {
+it("totals each stage of the app's pipeline and ranks why events were rejected, refused, capped or dead-lettered", async () => {
   const d = await load("app_pipe");
   expect(d.error).toBeNull();
-  expect(d.pipeline?.totals).toEqual({ accepted: 108, deduplicated: 2, rejected: 8, refused: 1, flushed: 106, inserted: 6, redacted: 4, dead_lettered: 2, archive_failed: 3 });
+  expect(d.pipeline?.totals).toEqual({ accepted: 108, deduplicated: 2, capped: 10, rejected: 8, refused: 1, flushed: 106, inserted: 6, redacted: 4, dead_lettered: 2, archive_failed: 3 });
   expect(d.pipeline?.reasons).toEqual([
-    { reason: "rate_limited", rejected: 5, refused: 0, deadLettered: 0 },
-    { reason: "invalid_event", rejected: 3, refused: 0, deadLettered: 0 },
-    { reason: "cannot_parse_datetime", rejected: 0, refused: 0, deadLettered: 2 },
-    { reason: "invalid_json", rejected: 0, refused: 1, deadLettered: 0 },
+    { reason: "issue_cap", rejected: 0, refused: 0, deadLettered: 0, capped: 9 },
+    { reason: "rate_limited", rejected: 5, refused: 0, deadLettered: 0, capped: 0 },
+    { reason: "invalid_event", rejected: 3, refused: 0, deadLettered: 0, capped: 0 },
+    { reason: "cannot_parse_datetime", rejected: 0, refused: 0, deadLettered: 2, capped: 0 },
+    { reason: "app_cap", rejected: 0, refused: 0, deadLettered: 0, capped: 1 },
+    { reason: "invalid_json", rejected: 0, refused: 1, deadLettered: 0, capped: 0 },
   ]);
   // Hourly buckets for 24h: the one two hours ago and the current one, whose rows were ~3 s late.
   expect(d.pipeline?.buckets.map((b) => b.counts.accepted)).toEqual([100, 8]);
@@ -109,6 +115,8 @@ it("totals each stage of the app's pipeline and ranks why events were rejected, 
   expect(html).toMatch(/Rejected events.*?>8</s);
   // Dead letters R2 could not yet take are waiting in their queue: the page says how often that failed.
   expect(html).toMatch(/Archive failures.*?>3</s);
+  expect(html).toMatch(/Crashes capped.*?>10</s);
+  expect(html).toContain("a crash loop");
   expect(html).toContain("invalid_json");
   expect(html).toContain("body is not JSON");
   expect(html).toContain("/apps/app_pipe/pipeline.csv?range=24h");
@@ -139,10 +147,10 @@ it("exports the per-bucket table as CSV", async () => {
   expect(res.headers.get("content-type")).toContain("text/csv");
   expect(res.headers.get("content-disposition")).toContain("app_pipe-pipeline-24h.csv");
   const [header, older, current, end] = (await res.text()).split("\r\n");
-  expect(header).toBe("bucket_start_utc,accepted,deduplicated,rejected,refused,flushed,inserted,redacted,dead_lettered,archive_failed,lag_p50_ms,lag_p95_ms,lag_max_ms");
+  expect(header).toBe("bucket_start_utc,accepted,deduplicated,capped,rejected,refused,flushed,inserted,redacted,dead_lettered,archive_failed,lag_p50_ms,lag_p95_ms,lag_max_ms");
   // Nothing was inserted two hours ago, so that row has no lag.
-  expect(older).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,100,0,0,0,100,0,0,0,0,,,$/);
-  expect(current).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,8,2,8,1,6,6,4,2,3,\d+,\d+,\d+$/);
+  expect(older).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,100,0,0,0,0,100,0,0,0,0,,,$/);
+  expect(current).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,8,2,10,8,1,6,6,4,2,3,\d+,\d+,\d+$/);
   expect(end).toBe("");
 });
 
@@ -152,9 +160,9 @@ it("exports the rejected-by-reason table as CSV", async () => {
   );
   expect(res.headers.get("content-disposition")).toContain("app_pipe-pipeline-reasons-24h.csv");
   const lines = (await res.text()).trim().split("\r\n");
-  expect(lines[0]).toBe("reason,events_rejected,requests_refused,events_dead_lettered");
+  expect(lines[0]).toBe("reason,events_rejected,requests_refused,events_dead_lettered,crashes_capped");
   const d = await load("app_pipe", "24h");
-  expect(lines.slice(1)).toEqual(d.pipeline?.reasons.map((r) => `${r.reason},${r.rejected},${r.refused},${r.deadLettered}`));
+  expect(lines.slice(1)).toEqual(d.pipeline?.reasons.map((r) => `${r.reason},${r.rejected},${r.refused},${r.deadLettered},${r.capped}`));
   expect(lines.length).toBeGreaterThan(1);
 });
 

@@ -76,7 +76,8 @@ export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppA
     const shard = shardOf(e.messageId, app.shardCount);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));
-    list.push({ messageId: e.messageId, row: e.encoded, bytes: e.bytes });
+    // Empty for every event but a crash: the batcher caps crashes without reading rows.
+    list.push({ messageId: e.messageId, row: e.encoded, bytes: e.bytes, fingerprint: e.row.crash_fingerprint });
   }
   let results: IngestResult[];
   try {

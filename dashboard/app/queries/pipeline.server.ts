@@ -1,6 +1,7 @@
 // Pipeline health: the per-minute counters of 0006_pipeline.sql for one app, in the chart
-// buckets of the selected range: what the edge and the AppBatcher tallied, what reached
-// ClickHouse, what was dead-lettered, and how long rows took from the edge to ClickHouse.
+// buckets of the selected range: what the edge and the AppBatcher tallied (crashes capped
+// included), what reached ClickHouse, what was dead-lettered, and how long rows took from the
+// edge to ClickHouse.
 import { PIPELINE_STAGES, type PipelineStage } from "../../../schemas";
 import type { DashboardEnv } from "../env.server";
 import { queryApp } from "./clickhouse.server";
@@ -23,12 +24,13 @@ export interface PipelineBucket {
   lag: Lag | null;
 }
 
-/** One reason with what it cost: events rejected, whole requests refused, events dead-lettered. */
+/** One reason with what it cost: events rejected, whole requests refused, events dead-lettered, crashes capped. */
 export interface ReasonRow {
   reason: string;
   rejected: number;
   refused: number;
   deadLettered: number;
+  capped: number;
 }
 
 export interface Pipeline {
@@ -59,6 +61,9 @@ function lagOf(r: LagRow | undefined): Lag | null {
   return { p50: Math.round(Number(p50 ?? 0)), p95: Math.round(Number(p95 ?? 0)), max: Math.round(Number(r.max)) };
 }
 
+// Events a reason kept out of ClickHouse one by one.
+const lost = (r: ReasonRow): number => r.rejected + r.deadLettered + r.capped;
+
 /** Everything the pipeline view shows for `app` over `range`, in three parallel reads. */
 export async function loadPipeline(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange): Promise<Pipeline> {
   const p = { from: range.from, to: range.to, step: range.step };
@@ -86,11 +91,12 @@ export async function loadPipeline(cfg: DashboardEnv["clickhouse"], app: string,
     const n = Number(r.total);
     totals[r.stage] += n;
     bucket(Number(r.t)).counts[r.stage] += n;
-    if (r.stage !== "rejected" && r.stage !== "refused" && r.stage !== "dead_lettered") continue;
+    if (r.stage !== "rejected" && r.stage !== "refused" && r.stage !== "dead_lettered" && r.stage !== "capped") continue;
     let row = reasons.get(r.reason);
-    if (!row) reasons.set(r.reason, (row = { reason: r.reason, rejected: 0, refused: 0, deadLettered: 0 }));
+    if (!row) reasons.set(r.reason, (row = { reason: r.reason, rejected: 0, refused: 0, deadLettered: 0, capped: 0 }));
     if (r.stage === "rejected") row.rejected += n;
     else if (r.stage === "refused") row.refused += n;
+    else if (r.stage === "capped") row.capped += n;
     else row.deadLettered += n;
   }
   for (const r of lagByBucket) bucket(Number(r.t)).lag = lagOf(r);
@@ -99,7 +105,7 @@ export async function loadPipeline(cfg: DashboardEnv["clickhouse"], app: string,
     totals,
     lag: lagOf(lagTotal[0]),
     buckets: [...buckets.values()].sort((a, b) => a.t - b.t),
-    reasons: [...reasons.values()].sort((a, b) => b.rejected + b.deadLettered - (a.rejected + a.deadLettered) || b.refused - a.refused || a.reason.localeCompare(b.reason)),
+    reasons: [...reasons.values()].sort((a, b) => lost(b) - lost(a) || b.refused - a.refused || a.reason.localeCompare(b.reason)),
   };
 }
 

@@ -31,6 +31,8 @@ const REASONS: Record<string, string> = {
   too_deep: "event nested too deeply",
   invalid_timestamp: "unreadable or too old timestamp",
   rate_limited: "over the app's rate limit (client retries)",
+  issue_cap: "crashes of one issue over its per-minute cap (a crash loop); counted on the issue",
+  app_cap: "the app's crashes over their per-minute cap; counted on each issue",
   buffer_full: "app's buffer full (client retries)",
   batch_too_large: "more than 2,500 events in a batch, or their rows over 8 MB as stored",
   unsendable: "too large for a queue message; archived in R2",
@@ -57,6 +59,7 @@ const FLOW: Lines = [
 const LOSSES: Lines = [
   ["rejected", "rejected", "#dc2626"],
   ["deduplicated", "deduplicated", "#64748b"],
+  ["capped", "crashes capped", "#a16207"],
   ["dead_lettered", "dead-lettered", "#9f1239"],
   ["archive_failed", "archive failures", "#4b5563"],
   ["refused", "refused requests", "#d97706"],
@@ -95,7 +98,7 @@ export default function PipelinePage() {
           <h2>Nothing went through the pipeline in the last {range.key}</h2>
           <p>
             Every request with this app&apos;s write key is counted here per minute: events accepted, rejected (and why), dropped as duplicates,
-            flushed, stored in ClickHouse and dead-lettered, and how long they took to arrive.
+            crashes over the crash caps, events flushed, stored in ClickHouse and dead-lettered, and how long they took to arrive.
           </p>
           <p>
             Send events with a key from <a href={`/apps/${app.id}/settings`}>Settings &amp; keys</a>; counts show up within a few seconds.
@@ -108,6 +111,7 @@ export default function PipelinePage() {
             <Stat label="Rejected events" value={fmt(pipeline.totals.rejected)} />
             <Stat label="Refused requests" value={fmt(pipeline.totals.refused)} />
             <Stat label="Deduplicated" value={fmt(pipeline.totals.deduplicated)} />
+            <Stat label="Crashes capped" value={fmt(pipeline.totals.capped)} />
             <Stat label="Flushed" value={fmt(pipeline.totals.flushed)} />
             <Stat label="Inserted" value={fmt(pipeline.totals.inserted)} />
             <Stat label="Values redacted" value={fmt(pipeline.totals.redacted)} />
@@ -118,7 +122,7 @@ export default function PipelinePage() {
           </div>
           <div className="grid two">
             <TimeChart title="Accepted, flushed, inserted" series={charts.flow} span={span} fillStep={range.step} />
-            <TimeChart title="Rejected, deduplicated, dead-lettered" series={charts.losses} span={span} fillStep={range.step} />
+            <TimeChart title="Rejected, deduplicated, capped, dead-lettered" series={charts.losses} span={span} fillStep={range.step} />
             <TimeChart title="Ingest to ClickHouse lag (seconds)" series={charts.lag} span={span} />
             <TimeChart title="Values redacted" series={charts.redactions} span={span} fillStep={range.step} />
           </div>
@@ -162,7 +166,7 @@ function ReasonTable({ rows, csv }: { rows: readonly ReasonRow[]; csv: string | 
         ) : null}
       </div>
       {rows.length === 0 ? (
-        <p className="muted">Nothing was rejected, refused or dead-lettered in this range.</p>
+        <p className="muted">Nothing was rejected, refused, capped or dead-lettered in this range.</p>
       ) : (
         <table>
           <thead>
@@ -172,6 +176,7 @@ function ReasonTable({ rows, csv }: { rows: readonly ReasonRow[]; csv: string | 
               <th className="num">events rejected</th>
               <th className="num">requests refused</th>
               <th className="num">events dead-lettered</th>
+              <th className="num">crashes capped</th>
             </tr>
           </thead>
           <tbody>
@@ -184,6 +189,7 @@ function ReasonTable({ rows, csv }: { rows: readonly ReasonRow[]; csv: string | 
                 <td className="num">{fmt(r.rejected)}</td>
                 <td className="num">{fmt(r.refused)}</td>
                 <td className="num">{fmt(r.deadLettered)}</td>
+                <td className="num">{fmt(r.capped)}</td>
               </tr>
             ))}
           </tbody>
@@ -213,6 +219,7 @@ function BucketTable({ buckets, step, csv }: { buckets: readonly PipelineBucket[
             <th className="num">rejected</th>
             <th className="num">refused</th>
             <th className="num">dedup.</th>
+            <th className="num">capped</th>
             <th className="num">flushed</th>
             <th className="num">inserted</th>
             <th className="num">redacted</th>
@@ -231,6 +238,7 @@ function BucketTable({ buckets, step, csv }: { buckets: readonly PipelineBucket[
               <td className="num">{fmt(b.counts.rejected)}</td>
               <td className="num">{fmt(b.counts.refused)}</td>
               <td className="num">{fmt(b.counts.deduplicated)}</td>
+              <td className="num">{fmt(b.counts.capped)}</td>
               <td className="num">{fmt(b.counts.flushed)}</td>
               <td className="num">{fmt(b.counts.inserted)}</td>
               <td className="num">{fmt(b.counts.redacted)}</td>

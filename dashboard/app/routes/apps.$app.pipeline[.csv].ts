@@ -1,5 +1,5 @@
 // The pipeline view's tables as CSV downloads, for the range in the URL: the per-bucket table,
-// or with `table=reasons` the rejected-by-reason table.
+// or with `table=reasons` the by-reason table.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
@@ -8,7 +8,7 @@ import { csvResponse, toCsv } from "../queries/csv";
 import { loadPipeline, PIPELINE_CSV_COLUMNS, pipelineCsvRows } from "../queries/pipeline.server";
 import { parseRange } from "../queries/range";
 
-const REASON_CSV_COLUMNS = ["reason", "events_rejected", "requests_refused", "events_dead_lettered"] as const;
+const REASON_CSV_COLUMNS = ["reason", "events_rejected", "requests_refused", "events_dead_lettered", "crashes_capped"] as const;
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
@@ -19,7 +19,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return exportOr503(async () => {
     const pipeline = await loadPipeline(env.clickhouse, app.id, range);
     if (reasons) {
-      const rows = pipeline.reasons.map((r) => ({ reason: r.reason, events_rejected: r.rejected, requests_refused: r.refused, events_dead_lettered: r.deadLettered }));
+      const rows = pipeline.reasons.map((r) => ({ reason: r.reason, events_rejected: r.rejected, requests_refused: r.refused, events_dead_lettered: r.deadLettered, crashes_capped: r.capped }));
       return csvResponse(`${app.id}-pipeline-reasons-${range.key}.csv`, toCsv(REASON_CSV_COLUMNS, rows));
     }
     return csvResponse(`${app.id}-pipeline-${range.key}.csv`, toCsv(PIPELINE_CSV_COLUMNS, pipelineCsvRows(pipeline)));
