@@ -1,77 +1,11 @@
-import { runInNewContext } from "node:vm";
 import { FlattenMap, type TraceMap } from "@jridgewell/trace-mapping";
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import type { StackFrame } from "../../schemas";
 import { parseStack } from "../../sdk/core/stack";
+import { checkoutLine as lineOf, minifiedCrash } from "../../test/sourcemap-builds";
 import { parseSourceMap, scriptBasename } from "../sourcemaps/store";
 import { crashFingerprint } from "./fingerprint";
 import { loadSymbolicator, mapFrames } from "./symbolicate";
-
-const SOURCE = `import { formatCents } from "format-money";
-
-interface Line {
-  price: number;
-  qty: number;
-}
-
-function cartTotal(lines: Line[]): number {
-  return lines.reduce((sum, l) => sum + l.price * l.qty, 0);
-}
-
-export function applyDiscount(lines: Line[], code: string): number {
-  const total = cartTotal(lines);
-  if (code.startsWith("X")) throw new RangeError(\`discount \${code} is not valid for \${formatCents(total)}\`);
-  return total * 0.9;
-}
-
-export function checkout(lines: Line[], code: string): number {
-  const charged = applyDiscount(lines, code);
-  return Math.round(charged);
-}
-
-export function placeOrder(lines: Line[], code: string): { charged: number } {
-  return { charged: checkout(lines, code) };
-}
-`;
-// A dependency, so the bundle holds frames whose original source is not the app's.
-const DEPENDENCY = "export function formatCents(n: number): string { return (n / 100).toFixed(2); }";
-
-const lineOf = (text: string): number => SOURCE.split("\n").findIndex((l) => l.includes(text)) + 1;
-// Another build of the same source: more code before it moves every position and renames.
-const PRELUDE = "export const BUILD = \"b\";\nexport function double(n: number): number { return n * 2; }\nexport const FOUR = double(2);\n";
-
-/** A minified build of SOURCE, its map as uploaded, and the stack of a crash thrown in it. */
-async function minifiedCrash(file: string, prelude = ""): Promise<{ stack: string; map: string }> {
-  const out = await build({
-    stdin: { contents: prelude + SOURCE, sourcefile: "src/checkout.ts", resolveDir: "/", loader: "ts" },
-    bundle: true,
-    minify: true,
-    sourcemap: "external",
-    format: "iife",
-    globalName: "Shop",
-    outfile: `/${file}`,
-    write: false,
-    plugins: [
-      {
-        name: "dependency",
-        setup(b) {
-          b.onResolve({ filter: /^format-money$/ }, () => ({ path: "/node_modules/format-money/index.ts" }));
-          b.onLoad({ filter: /format-money/ }, () => ({ contents: DEPENDENCY, loader: "ts" }));
-        },
-      },
-    ],
-  });
-  const js = out.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
-  const map = out.outputFiles.find((f) => f.path.endsWith(".map"))?.text ?? "";
-  const shop = runInNewContext(`${js};Shop`, {}, { filename: `https://cdn.example/assets/${file}` }) as { placeOrder(lines: unknown[], code: string): unknown };
-  try {
-    shop.placeOrder([{ price: 1250, qty: 2 }], "XMAS");
-  } catch (err) {
-    return { stack: String((err as { stack?: unknown }).stack), map };
-  }
-  throw new Error("the bundle did not throw");
-}
 
 function decoded(file: string, map: string): Map<string, TraceMap> {
   const parsed = parseSourceMap(map);
@@ -98,7 +32,7 @@ describe("source-mapped frames", () => {
 
   it("group the same crash from two different minified builds of the same source", async () => {
     const a = await minifiedCrash("app.3f2a1b9c.js");
-    const b = await minifiedCrash("app.9e8d7c6b.js", PRELUDE);
+    const b = await minifiedCrash("app.9e8d7c6b.js", true);
     const framesA = parseStack(a.stack);
     const framesB = parseStack(b.stack);
     const minified = (frames: StackFrame[]) => frames.slice(0, 3).map((f) => [f.function, f.line, f.column]);

@@ -171,7 +171,7 @@ export function mapFrames(frames: readonly StackFrame[], maps: ReadonlyMap<strin
       file: original.file,
       line: original.line,
       column: original.column,
-      ...(dependency ? { inApp: false } : {}),
+      inApp: !dependency,
       minified: {
         ...(frame.function === undefined ? {} : { function: frame.function }),
         file: frame.file,
