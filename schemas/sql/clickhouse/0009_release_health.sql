@@ -15,6 +15,7 @@
 -- Crashed: our crashes with `fatal`, and a `$session` update with status crashed, unhandled or
 -- abnormal. Such a status ends a Sentry session, so "any update crashed" is "the latest update
 -- crashed". `$sessions` buckets add their totals to `agg_sessions` and `crashed` to `agg_crashed`.
+-- Crash counts and new issues per release come from crash_issues_hourly (0008).
 -- `first_seen` (the release's first event of any kind) orders releases whose names are not
 -- versions, and tells which releases existed before an issue was resolved "in the next release".
 -- Properties are parsed only for Sentry's session rows (if and multiIf evaluate lazily), so
@@ -32,9 +33,7 @@ CREATE TABLE IF NOT EXISTS release_health_hourly
     sessions         AggregateFunction(uniq, String),
     crashed_sessions AggregateFunction(uniq, String),
     agg_sessions     SimpleAggregateFunction(sum, UInt64),
-    agg_crashed      SimpleAggregateFunction(sum, UInt64),
-    crashes          SimpleAggregateFunction(sum, UInt64),
-    fatal_crashes    SimpleAggregateFunction(sum, UInt64)
+    agg_crashed      SimpleAggregateFunction(sum, UInt64)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(hour)
@@ -50,9 +49,7 @@ SELECT app_id, toStartOfHour(timestamp) AS hour, app_version,
        uniqStateIf(session_id, session_id != '' AND NOT aggregate) AS sessions,
        uniqStateIf(session_id, session_id != '' AND NOT aggregate AND crashed) AS crashed_sessions,
        sum(if(aggregate, JSONExtractUInt(properties, 'exited') + JSONExtractUInt(properties, 'errored') + JSONExtractUInt(properties, 'abnormal') + JSONExtractUInt(properties, 'crashed'), 0)) AS agg_sessions,
-       sum(if(aggregate, JSONExtractUInt(properties, 'crashed'), 0)) AS agg_crashed,
-       countIf(type = 'crash') AS crashes,
-       countIf(type = 'crash' AND crash_fatal = 1) AS fatal_crashes
+       sum(if(aggregate, JSONExtractUInt(properties, 'crashed'), 0)) AS agg_crashed
 FROM
 (
     SELECT app_id, timestamp, app_version, type, session_id, properties, crash_fatal,
@@ -77,9 +74,7 @@ SELECT app_id, toStartOfHour(timestamp) AS hour, app_version,
        uniqStateIf(session_id, session_id != '' AND NOT aggregate) AS sessions,
        uniqStateIf(session_id, session_id != '' AND NOT aggregate AND crashed) AS crashed_sessions,
        sum(if(aggregate, JSONExtractUInt(properties, 'exited') + JSONExtractUInt(properties, 'errored') + JSONExtractUInt(properties, 'abnormal') + JSONExtractUInt(properties, 'crashed'), 0)) AS agg_sessions,
-       sum(if(aggregate, JSONExtractUInt(properties, 'crashed'), 0)) AS agg_crashed,
-       countIf(type = 'crash') AS crashes,
-       countIf(type = 'crash' AND crash_fatal = 1) AS fatal_crashes
+       sum(if(aggregate, JSONExtractUInt(properties, 'crashed'), 0)) AS agg_crashed
 FROM
 (
     SELECT app_id, timestamp, app_version, type, session_id, properties, crash_fatal,
