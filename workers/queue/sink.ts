@@ -41,15 +41,24 @@ export function insertRetryDelayMs(attempt: number, random = Math.random): numbe
   return backoff(attempt - 1, 400, 5_000, random);
 }
 
-/** Batch ids among `deliveries` that ClickHouse already holds. */
-async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery<SinkMessage | TallyMessage>[]): Promise<Set<string>> {
+/** Of `ids` (batch ids, or markers like `crash_drops:<batch id>`), those `ingest_batches` holds for `apps`. */
+async function storedIds(client: ClickHouseClient, apps: readonly string[], ids: readonly string[]): Promise<Set<string>> {
   const rs = await client.query({
     query: "SELECT DISTINCT batch_id FROM ingest_batches WHERE app_id IN {apps:Array(String)} AND batch_id IN {ids:Array(String)}",
-    query_params: { apps: [...new Set(deliveries.map((d) => d.sink.appId))], ids: deliveries.map((d) => d.sink.batchId) },
+    query_params: { apps: [...new Set(apps)], ids },
     format: "JSONEachRow",
   });
   const rows = await rs.json<{ batch_id: string }>();
   return new Set(rows.map((r) => r.batch_id));
+}
+
+/** Batch ids among `deliveries` that ClickHouse already holds. */
+async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery<SinkMessage | TallyMessage>[]): Promise<Set<string>> {
+  return storedIds(
+    client,
+    deliveries.map((d) => d.sink.appId),
+    deliveries.map((d) => d.sink.batchId),
+  );
 }
 
 const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
@@ -64,8 +73,38 @@ const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
   });
 };
 
+const crashDropsMarker = (batchId: string): string => `crash_drops:${batchId}`;
+
+/**
+ * The capped crashes of tally batches, per issue and hour, into `crash_drops_hourly`, skipping
+ * batches whose drops are already there (0008_crash_drops_batches.sql records them in
+ * `ingest_batches` under their marker). Runs before the counters' insert, so a batch whose
+ * counters are stored has its drops stored too, and a retry after either insert failed writes
+ * only what is missing.
+ */
+async function writeCrashDrops(client: ClickHouseClient, batches: readonly TallyMessage[]): Promise<void> {
+  const withDrops = batches.filter((b) => b.tallies.some((t) => t.fingerprint !== undefined));
+  if (withDrops.length === 0) return;
+  const stored = await storedIds(
+    client,
+    withDrops.map((b) => b.appId),
+    withDrops.map((b) => crashDropsMarker(b.batchId)),
+  );
+  const todo = withDrops.filter((b) => !stored.has(crashDropsMarker(b.batchId)));
+  if (todo.length === 0) return;
+  const values = todo.flatMap((b) =>
+    b.tallies.flatMap((t) =>
+      t.fingerprint === undefined ? [] : [{ app_id: b.appId, hour: Math.floor(t.minute / 3600) * 3600, fingerprint: t.fingerprint, reason: t.reason, dropped: t.n, batch_id: b.batchId }],
+    ),
+  );
+  const token = crashDropsMarker(await tokenOf(todo.map((b) => b.batchId)));
+  await client.insert({ table: "crash_drops_hourly", format: "JSONEachRow", values, clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token } });
+}
+
 // Counters carry their batch id, so `ingest_batches` learns which tally batches are stored.
+// A capped crash's counter names its issue; the pipeline counts it by cap alone.
 const writeTallies: Write<TallyMessage> = async (client, batches, token) => {
+  await writeCrashDrops(client, batches);
   const values = batches.flatMap((b) => b.tallies.map((t) => ({ app_id: b.appId, minute: t.minute, stage: t.stage, reason: t.reason, n: t.n, batch_id: b.batchId })));
   await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token } });
 };
@@ -92,7 +131,8 @@ async function insert<T extends SinkMessage | TallyMessage>(client: ClickHouseCl
 
 /**
  * The ClickHouse sink: one insert per queue batch and kind of message (event rows into
- * `events`, AppBatcher counters into `pipeline_minutely`). Batches already stored are
+ * `events`, AppBatcher counters into `pipeline_minutely`, and before them the counters of
+ * capped crashes into `crash_drops_hourly`). Batches already stored are
  * acknowledged without inserting; an outage retries the messages with growing delays; data
  * ClickHouse refuses is isolated message by message and the poison ones go to the dead-letter
  * queue, their events counted as dead-lettered in the app's pipeline counters.

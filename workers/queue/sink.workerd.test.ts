@@ -1,0 +1,95 @@
+// The sink's handling of capped crashes: a tally message's crash drops land in
+// crash_drops_hourly and its counters in pipeline_minutely, each exactly once, however often
+// the message is delivered and whichever of the two inserts failed. Real local ClickHouse.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { encodeTallyMessage, tallyMinute, type Tally } from "../../schemas";
+import { deliver } from "../../test/queue-delivery";
+import { chQuery, createTestApp } from "../../test/seed";
+import { handleSinkBatch } from "./sink";
+
+const QUEUE = "telemetry-events";
+
+// `reason/fingerprint` → crashes dropped, over all hours.
+async function dropsOf(appId: string): Promise<Record<string, number>> {
+  const rows = await chQuery<{ key: string; n: string }>(
+    "SELECT concat(reason, '/', fingerprint) AS key, sum(dropped) AS n FROM crash_drops_hourly WHERE app_id = {app:String} GROUP BY key",
+    { app: appId },
+  );
+  return Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
+}
+
+// `stage/reason` → pipeline counter, over all minutes.
+async function countersOf(appId: string): Promise<Record<string, number>> {
+  const rows = await chQuery<{ key: string; n: string }>(
+    "SELECT concat(stage, '/', reason) AS key, sum(n) AS n FROM pipeline_minutely WHERE app_id = {app:String} GROUP BY key",
+    { app: appId },
+  );
+  return Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
+}
+
+// Every insert into `table` fails as a lost connection would, until mocks are restored.
+function failInsertsInto(table: string): void {
+  const original = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const query = new URL(input instanceof Request ? input.url : String(input)).searchParams.get("query") ?? "";
+    if (query.startsWith("INSERT INTO") && query.includes(table)) throw new TypeError("Network connection lost.");
+    return original(input, init);
+  });
+}
+
+// A tally message from shard 0 with 40 crashes of one issue capped by its own cap and 3 of another by the app's.
+function capped(appId: string, batch: string): { text: string; tallies: Tally[] } {
+  const minute = tallyMinute(Date.now());
+  const tallies: Tally[] = [
+    { minute, stage: "accepted", reason: "", n: 120 },
+    { minute, stage: "capped", reason: "issue_cap", n: 40, fingerprint: "00a3f1c2d4e5b6" },
+    { minute, stage: "capped", reason: "app_cap", n: 3, fingerprint: "11b4e2d3c5f6a7" },
+  ];
+  return { text: encodeTallyMessage(`${appId}:0:${batch}`, appId, tallies), tallies };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("crash drops in the sink", () => {
+  it("counts a tally message's capped crashes once per issue and hour, however often it is delivered", async () => {
+    const app = await createTestApp();
+    const { text } = capped(app.appId, "t1");
+    expect((await deliver(handleSinkBatch, QUEUE, [text])).acked).toHaveLength(1);
+    // Delivered again, alone and beside a new message (a regrouped delivery has another token).
+    expect((await deliver(handleSinkBatch, QUEUE, [text], { attempts: 2 })).acked).toHaveLength(1);
+    expect((await deliver(handleSinkBatch, QUEUE, [text, capped(app.appId, "t2").text], { attempts: 3 })).acked).toHaveLength(2);
+    expect(await dropsOf(app.appId)).toEqual({ "issue_cap/00a3f1c2d4e5b6": 80, "app_cap/11b4e2d3c5f6a7": 6 });
+    expect(await countersOf(app.appId)).toEqual({ "accepted/": 240, "capped/issue_cap": 80, "capped/app_cap": 6 });
+    const [hour] = await chQuery<{ ok: number }>("SELECT min(hour = toStartOfHour(now())) AS ok FROM crash_drops_hourly WHERE app_id = {app:String}", { app: app.appId });
+    expect(Number(hour?.ok)).toBe(1);
+  });
+
+  it("writes only the counters on redelivery when the drops were stored and the counters' insert failed", async () => {
+    const app = await createTestApp();
+    const { text } = capped(app.appId, "t1");
+    failInsertsInto("pipeline_minutely");
+    expect(await deliver(handleSinkBatch, QUEUE, [text])).toMatchObject({ acked: [], retried: [expect.anything()] });
+    vi.restoreAllMocks();
+    expect(await countersOf(app.appId)).toEqual({});
+    // Redelivered beside another message: the insert's deduplication token is not the first one's.
+    const other = encodeTallyMessage(`${app.appId}:1:t1`, app.appId, [{ minute: tallyMinute(Date.now()), stage: "capped", reason: "issue_cap", n: 1, fingerprint: "22c5f3e4d6a7b8" }]);
+    expect((await deliver(handleSinkBatch, QUEUE, [text, other], { attempts: 2 })).acked).toHaveLength(2);
+    expect(await dropsOf(app.appId)).toEqual({ "issue_cap/00a3f1c2d4e5b6": 40, "app_cap/11b4e2d3c5f6a7": 3, "issue_cap/22c5f3e4d6a7b8": 1 });
+    expect(await countersOf(app.appId)).toEqual({ "accepted/": 120, "capped/issue_cap": 41, "capped/app_cap": 3 });
+  });
+
+  it("stores nothing while the drops cannot be written, and both once the redelivery goes through", async () => {
+    const app = await createTestApp();
+    const { text } = capped(app.appId, "t1");
+    failInsertsInto("crash_drops_hourly");
+    expect(await deliver(handleSinkBatch, QUEUE, [text])).toMatchObject({ acked: [], retried: [expect.anything()] });
+    vi.restoreAllMocks();
+    expect(await dropsOf(app.appId)).toEqual({});
+    expect(await countersOf(app.appId)).toEqual({});
+    expect((await deliver(handleSinkBatch, QUEUE, [text], { attempts: 2 })).acked).toHaveLength(1);
+    expect(await dropsOf(app.appId)).toEqual({ "issue_cap/00a3f1c2d4e5b6": 40, "app_cap/11b4e2d3c5f6a7": 3 });
+    expect(await countersOf(app.appId)).toEqual({ "accepted/": 120, "capped/issue_cap": 40, "capped/app_cap": 3 });
+  });
+});
