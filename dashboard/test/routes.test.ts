@@ -5,6 +5,9 @@ import { ROLES, type Role } from "../app/auth/permissions";
 import { createApp, createKey, listKeys } from "../app/db/apps.server";
 import { createInvitation } from "../app/db/invitations.server";
 import * as overview from "../app/routes/apps.$app._index";
+import * as crashIssue from "../app/routes/apps.$app.crashes.$issue";
+import * as crashList from "../app/routes/apps.$app.crashes._index";
+import * as crashesCsv from "../app/routes/apps.$app.crashes[.csv]";
 import * as eventDetail from "../app/routes/apps.$app.events.$event";
 import * as events from "../app/routes/apps.$app.events._index";
 import * as eventsCsv from "../app/routes/apps.$app.events[.csv]";
@@ -57,6 +60,8 @@ beforeAll(async () => {
   await h.insertEvents([
     { app_id: "app_other", type: "track", event: "Secret", message_id: "m1", anonymous_id: "z", timestamp: now, received_at: now },
     { app_id: "app_x", type: "page", path: "/", message_id: "mx", anonymous_id: "u-x", session_id: "s-x", timestamp: now, received_at: now },
+    { app_id: "app_x", type: "crash", crash_type: "TypeError", crash_message: "x", crash_fingerprint: "fp-x", message_id: "cx", anonymous_id: "u-x", session_id: "s-x", timestamp: now, received_at: now },
+    { app_id: "app_other", type: "crash", crash_type: "Error", crash_message: "secret", crash_fingerprint: "fp-other", message_id: "co", anonymous_id: "z", timestamp: now, received_at: now },
   ]);
 }, 180_000);
 
@@ -150,6 +155,20 @@ const CASES: Case[] = [
   read("GET /apps/:app/sessions/:session", sessionDetail.loader, "/apps/app_x/sessions/s-x", { session: "s-x" }, ALL),
   read("GET /apps/:app/sessions.csv", sessionsCsv.loader, "/apps/app_x/sessions.csv?range=24h", {}, EXPORTERS),
   read("GET /apps/:app/sessions/:session/events.csv", sessionEventsCsv.loader, "/apps/app_x/sessions/s-x/events.csv", { session: "s-x" }, EXPORTERS),
+  read("GET /apps/:app/crashes", crashList.loader, "/apps/app_x/crashes?range=24h&sort=users&status=all&q=x", {}, ALL),
+  read("GET /apps/:app/crashes.csv", crashesCsv.loader, "/apps/app_x/crashes.csv?range=24h", {}, EXPORTERS),
+  read("GET /apps/:app/crashes/:issue", crashIssue.loader, "/apps/app_x/crashes/fp-x?range=24h", { issue: "fp-x" }, ALL),
+  // Another organisation's issue: 404 for whoever may read.
+  read("GET /apps/:app/crashes/:issue (absent)", crashIssue.loader, "/apps/app_x/crashes/fp-other", { issue: "fp-other" }, ALL, 404),
+  {
+    name: "change a crash issue's state",
+    allowed: WRITERS,
+    okStatus: 200,
+    call: (s) =>
+      run(() =>
+        crashIssue.action({ request: browserRequest("/apps/app_x/crashes/fp-x", { session: s, form: { intent: "resolve" } }), params: { app: "app_x", issue: "fp-x" }, context: h.context }),
+      ),
+  },
   read("GET /apps/:app/pipeline", pipeline.loader, "/apps/app_x/pipeline?range=24h", {}, ALL),
   read("GET /apps/:app/pipeline.csv", pipelineCsv.loader, "/apps/app_x/pipeline.csv?range=24h", {}, EXPORTERS),
   {
@@ -296,6 +315,9 @@ describe("organisation boundaries", () => {
       () => sessionsCsv.loader({ request: browserRequest("/apps/app_x/sessions.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => pipeline.loader({ request: browserRequest("/apps/app_x/pipeline", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => pipelineCsv.loader({ request: browserRequest("/apps/app_x/pipeline.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => crashList.loader({ request: browserRequest("/apps/app_x/crashes", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => crashesCsv.loader({ request: browserRequest("/apps/app_x/crashes.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => crashIssue.loader({ request: browserRequest("/apps/app_x/crashes/fp-x", { session: outsider }), params: { app: "app_x", issue: "fp-x" }, context: h.context }),
     ]) {
       expect((await run(call)).status).toBe(404);
     }
@@ -307,6 +329,14 @@ describe("organisation boundaries", () => {
       }),
     );
     expect(write.status).toBe(404);
+    const resolve = await run(() =>
+      crashIssue.action({
+        request: browserRequest("/apps/app_x/crashes/fp-x", { session: outsider, form: { intent: "resolve" } }),
+        params: { app: "app_x", issue: "fp-x" },
+        context: h.context,
+      }),
+    );
+    expect(resolve.status).toBe(404);
     const list = (await (await run(() => apps.loader({ request: browserRequest("/apps", { session: outsider }), params: {}, context: h.context }))).json()) as {
       apps: Array<{ id: string }>;
     };
