@@ -16,6 +16,9 @@ export const SYSTEM = "system";
  */
 export const REGRESSION_LOOKBACK_MS = 3 * 86_400_000;
 
+/** Issues per ClickHouse read: their fingerprints travel in the request's URL. */
+const ISSUES_PER_READ = 2000;
+
 interface StateRow {
   app_id: string;
   fingerprint: string;
@@ -112,7 +115,7 @@ async function crashesSince(client: ClickHouseClient, appId: string, states: rea
               AND crash_fingerprint IN {fps:Array(String)}
               AND toUnixTimestamp64Milli(timestamp) > {after:Array(Int64)}[indexOf({fps:Array(String)}, crash_fingerprint)]
             GROUP BY fingerprint, release`,
-    query_params: { app: appId, since: Math.min(...after), fps: states.map((s) => s.fingerprint), after },
+    query_params: { app: appId, since: after.reduce((a, b) => Math.min(a, b)), fps: states.map((s) => s.fingerprint), after },
     format: "JSONEachRow",
   });
   return (await rs.json<{ fingerprint: string; release: string; events: number | string }>()).map((r) => ({ fingerprint: r.fingerprint, release: r.release, events: num(r.events) }));
@@ -152,7 +155,8 @@ async function transitionsFor(client: ClickHouseClient, appId: string, states: r
     }
   }
   if (watched.length === 0) return out;
-  const rows = await crashesSince(client, appId, watched, now);
+  const rows: CrashesSince[] = [];
+  for (let i = 0; i < watched.length; i += ISSUES_PER_READ) rows.push(...(await crashesSince(client, appId, watched.slice(i, i + ISSUES_PER_READ), now)));
   if (rows.length === 0) return out;
   const byIssue = new Map<string, CrashesSince[]>();
   for (const r of rows) {

@@ -82,8 +82,8 @@ export default function CrashRulesPage() {
         separates them by their message.
       </p>
       <p className="card notice">
-        Rules apply to crashes received from now on: the edge picks up a change within a minute. Existing issues are not regrouped; their crashes keep the issue they were
-        stored in.
+        Rules apply to crashes received from now on: the edge picks up a change within a minute. They do not regroup existing issues: stored crashes keep the issue they
+        were grouped into.
       </p>
       <ActionNotice result={result} />
       <section className="card">
