@@ -3,20 +3,15 @@ import { z } from "zod";
 // Worker's and the dashboard's bundles, so it must stay free of Node imports.
 import { LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET } from "../dev/local";
 
-const positiveInt = (fallback: number) =>
+const intSetting = (fallback: number, valid: z.ZodNumber) =>
   z
     .string()
     .optional()
     .transform((v) => (v === undefined || v === "" ? fallback : Number(v)))
-    .pipe(z.number().int().positive());
-
-// 0 switches a limit off.
-const nonNegativeInt = (fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v === "" ? fallback : Number(v)))
-    .pipe(z.number().int().nonnegative());
+    .pipe(valid);
+const positiveInt = (fallback: number) => intSetting(fallback, z.number().int().positive());
+// For limits that 0 switches off.
+const nonNegativeInt = (fallback: number) => intSetting(fallback, z.number().int().nonnegative());
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().optional(),
@@ -35,7 +30,7 @@ const ConfigSchema = z.object({
   // second: 60 a minute still shows the issue's shape over time (one a second) while keeping a
   // loop from costing more than a busy issue. 1,000 a minute for the whole app leaves room for
   // about 16 issues at their cap at once, far more than a healthy app sees, and bounds what a
-  // bad release can write: at most 1.44 million crash rows a day.
+  // bad release can write: at most 1.44 million crash rows a day per app.
   CRASH_ISSUE_CAP_PER_MINUTE: nonNegativeInt(60),
   CRASH_APP_CAP_PER_MINUTE: nonNegativeInt(1000),
 });
