@@ -1,7 +1,8 @@
 // Benchmarks 3 and 4: query latency and storage. Loads synthetic events (default 10 million,
-// across 3 apps and 30 days) into a fresh local ClickHouse, times the overview and alert
-// queries (median of several runs) for the busiest app, and reports bytes on disk per event.
-// `npm run bench:queries -- [--rows 10000000] [--runs 5]`
+// across 3 apps and 30 days, plus 1 million crashes of the busiest app in 10,000 issues) into a
+// fresh local ClickHouse, times the overview and alert queries (median of several runs) and the
+// dashboard's pages for the busiest app, and reports bytes on disk per event.
+// `npm run bench:queries -- [--rows 10000000] [--crashes 1000000] [--issues 10000] [--runs 5]`
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,16 +10,24 @@ import { parseArgs } from "node:util";
 import { ClickHouseLogLevel, createClient } from "@clickhouse/client-web";
 import { startClickHouseServer } from "../dev/clickhouse/server";
 import { migrateClickHouse } from "../dev/migrate-clickhouse";
+import { loadIssuePage } from "../dashboard/app/queries/crash-issue.server";
+import { issueFilterOptions, listIssues, parseIssueFilters } from "../dashboard/app/queries/crashes.server";
 import { listEvents, parseEventFilters } from "../dashboard/app/queries/events.server";
 import { loadDimOptions, loadOverview } from "../dashboard/app/queries/overview.server";
 import { listSessions, sessionStats } from "../dashboard/app/queries/sessions.server";
 import { activeUsersPerDay, getJourney, getProfile, listUsers } from "../dashboard/app/queries/users.server";
 import { parseRange } from "../dashboard/app/queries/range";
+import { benchIssue, crashesSql } from "./crash-fixtures";
 import { OVERVIEW_QUERIES } from "./overview-queries";
 import { report } from "./report";
 
-const { values } = parseArgs({ options: { rows: { type: "string", default: "10000000" }, runs: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: { rows: { type: "string", default: "10000000" }, crashes: { type: "string", default: "1000000" }, issues: { type: "string", default: "10000" }, runs: { type: "string", default: "5" } },
+});
 const ROWS = Number(values.rows);
+const CRASHES = Number(values.crashes);
+const ISSUES = Number(values.issues);
+const CRASH_TARGET_MS = 500;
 const RUNS = Number(values.runs);
 const DAYS = 30;
 const CHUNK = 1_000_000;
@@ -99,8 +108,14 @@ async function main(): Promise<void> {
       await client.command({ query: generateSql(), query_params: { offset, count: Math.min(CHUNK, ROWS - offset) } });
     }
     const loadSeconds = (performance.now() - loadStart) / 1000;
+    const crashStart = performance.now();
+    for (let offset = 0; offset < CRASHES; offset += CHUNK) {
+      await client.command({ query: crashesSql(APPS[0] ?? "", ISSUES, DAYS), query_params: { offset, count: Math.min(CHUNK, CRASHES - offset) } });
+    }
+    const crashLoadSeconds = (performance.now() - crashStart) / 1000;
     // Merge the parts as a long-running table would be, so storage and reads are measured as they settle.
     await client.command({ query: "OPTIMIZE TABLE events FINAL" });
+    await client.command({ query: "OPTIMIZE TABLE crash_issues_hourly FINAL" });
 
     const to = new Date();
     const from = new Date(to.getTime() - DAYS * 86_400_000);
@@ -155,6 +170,32 @@ async function main(): Promise<void> {
       if (profile) await getJourney(dashboard, busy, profile, month);
     });
 
+    // The crashes list (default sort: most events) and an issue page, for the most frequent
+    // issue and for one of the rarest, as their loaders read them.
+    const noStates = new Map();
+    for (const key of ["30d", "24h"] as const) {
+      const range = parseRange(new URL(`http://x/?range=${key}`));
+      await page(`crashes list, ${key}`, () =>
+        Promise.all([listIssues(dashboard, busy, range, parseIssueFilters(new URL("http://x/")), noStates, null), issueFilterOptions(dashboard, busy, range)]),
+      );
+    }
+    await page("crashes list, 30d, newest first, searched", () => listIssues(dashboard, busy, month, parseIssueFilters(new URL("http://x/?sort=newest&q=field42")), noStates, null));
+    const rarest = await client.query({
+      query: "SELECT fingerprint FROM crash_issues_hourly WHERE app_id = {app:String} AND startsWith(fingerprint, 'bx') GROUP BY fingerprint ORDER BY sum(events), fingerprint LIMIT 1",
+      query_params: params,
+      format: "JSONEachRow",
+    });
+    const tail = (await rarest.json<{ fingerprint: string }>())[0]?.fingerprint ?? benchIssue(ISSUES - 1);
+    const issueEvents = async (fp: string): Promise<number> => {
+      const rs = await client.query({ query: "SELECT sum(events) AS n FROM crash_issues_hourly WHERE app_id = {app:String} AND fingerprint = {fp:String}", query_params: { ...params, fp }, format: "JSONEachRow" });
+      return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+    };
+    const headEvents = await issueEvents(benchIssue(0));
+    const tailEvents = await issueEvents(tail);
+    await page(`issue page, head issue (${headEvents} crashes), 30d`, () => loadIssuePage(dashboard, busy, benchIssue(0), month));
+    await page(`issue page, tail issue (${tailEvents} crashes), 30d`, () => loadIssuePage(dashboard, busy, tail, month));
+    const crashPages = Object.entries(pages).filter(([name]) => name.startsWith("crashes") || name.startsWith("issue page"));
+
     const parts = await client.query({
       query: `SELECT sum(rows) AS rows, sum(bytes_on_disk) AS disk, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
               FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`,
@@ -177,6 +218,9 @@ async function main(): Promise<void> {
         days: DAYS,
         loadSeconds: Number(loadSeconds.toFixed(1)),
         loadRowsPerSecond: Math.round(ROWS / loadSeconds),
+        crashes: CRASHES,
+        crashIssues: ISSUES,
+        crashLoadSeconds: Number(crashLoadSeconds.toFixed(1)),
         queriedAppRows: appRows,
         medianMs: timings,
         dashboardPagesMedianMs: pages,
@@ -189,6 +233,7 @@ async function main(): Promise<void> {
         { name: "each overview query (median)", target: `<= ${TARGET_MS} ms`, met: slowest <= TARGET_MS },
         { name: "dashboard overview page, 30 days (median)", target: "< 1000 ms", met: (pages["overview, 30 days"] ?? Infinity) < 1000 },
         { name: "every other dashboard page (median)", target: "< 1000 ms", met: Math.max(...Object.values(pages)) < 1000 },
+        { name: "crashes list and issue pages (median)", target: `< ${CRASH_TARGET_MS} ms`, met: Math.max(...crashPages.map(([, ms]) => ms)) < CRASH_TARGET_MS },
       ],
     });
   } finally {

@@ -244,3 +244,19 @@ export async function appReleases(cfg: DashboardEnv["clickhouse"], app: string):
   );
   return rows.map((r) => r.v);
 }
+
+/** Everything the issue page reads from ClickHouse, or null when the app has no such issue. */
+export async function loadIssuePage(cfg: DashboardEnv["clickhouse"], app: string, fp: string, range: TimeRange) {
+  const issue = await getIssue(cfg, app, fp, range);
+  if (!issue) return null;
+  const [series, tags, events, users, dropped, releases] = await Promise.all([
+    occurrences(cfg, app, fp, range),
+    tagBreakdown(cfg, app, fp, range),
+    issueEvents(cfg, app, issue),
+    affectedUsers(cfg, app, fp, range),
+    droppedCounts(cfg, app, fp, range),
+    appReleases(cfg, app),
+  ]);
+  const trail = events.latest ? await breadcrumbs(cfg, app, events.latest) : [];
+  return { issue, series, tags, events, users, dropped, releases, trail };
+}

@@ -16,19 +16,7 @@ import { envOf } from "../context.server";
 import { issueStateAction } from "../crashes/issue-state.server";
 import { issueHistory, issueState, listRules } from "../db/crash-issues.server";
 import { readOrError } from "../queries/clickhouse.server";
-import {
-  affectedUsers,
-  appReleases,
-  breadcrumbs,
-  droppedCounts,
-  getIssue,
-  issueEvents,
-  occurrences,
-  tagBreakdown,
-  TAGS,
-  type CrashEvent,
-  type TagName,
-} from "../queries/crash-issue.server";
+import { loadIssuePage, TAGS, type CrashEvent, type TagName } from "../queries/crash-issue.server";
 import { parseRange } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · ${data?.issue ? `${data.issue.type}: ${data.issue.message}` : "Issue"}` }];
@@ -40,20 +28,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
   const range = parseRange(new URL(request.url));
   const fp = (params.issue ?? "").slice(0, 256);
-  const { data, error } = await readOrError(async () => {
-    const issue = await getIssue(env.clickhouse, app.id, fp, range);
-    if (!issue) return null;
-    const [series, tags, events, users, dropped, releases] = await Promise.all([
-      occurrences(env.clickhouse, app.id, fp, range),
-      tagBreakdown(env.clickhouse, app.id, fp, range),
-      issueEvents(env.clickhouse, app.id, issue),
-      affectedUsers(env.clickhouse, app.id, fp, range),
-      droppedCounts(env.clickhouse, app.id, fp, range),
-      appReleases(env.clickhouse, app.id),
-    ]);
-    const trail = events.latest ? await breadcrumbs(env.clickhouse, app.id, events.latest) : [];
-    return { issue, series, tags, events, users, dropped, releases, trail };
-  });
+  const { data, error } = await readOrError(() => loadIssuePage(env.clickhouse, app.id, fp, range));
   // Another app's issue is as absent as a made-up fingerprint.
   if (data === null && !error) throw new Response("No such issue in this app", { status: 404 });
   const [state, history, rules] = await Promise.all([issueState(env.db, app.id, fp), issueHistory(env.db, app.id, fp), listRules(env.db, app.id)]);
