@@ -82,11 +82,22 @@ function decode(text: string): TraceMap {
   return map;
 }
 
-async function load(bucket: Pick<R2Bucket, "get">, appId: string, release: string, file: string): Promise<TraceMap | null> {
+// Requests of one isolate that need the same map at the same time share one read.
+const loading = new Map<string, Promise<TraceMap | null>>();
+
+function load(bucket: Pick<R2Bucket, "get">, appId: string, release: string, file: string): Promise<TraceMap | null> {
   const key = cacheKey(appId, release, file);
+  const hit = cached(key, Date.now());
+  if (hit) return Promise.resolve(hit.map);
+  const pending = loading.get(key);
+  if (pending) return pending;
+  const read = readAndDecode(bucket, key, appId, release, file).finally(() => loading.delete(key));
+  loading.set(key, read);
+  return read;
+}
+
+async function readAndDecode(bucket: Pick<R2Bucket, "get">, key: string, appId: string, release: string, file: string): Promise<TraceMap | null> {
   const now = Date.now();
-  const hit = cached(key, now);
-  if (hit) return hit.map;
   let text: string | null;
   try {
     text = await readSourceMap(bucket, appId, release, file);
