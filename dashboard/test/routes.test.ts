@@ -7,6 +7,7 @@ import { createInvitation } from "../app/db/invitations.server";
 import * as overview from "../app/routes/apps.$app._index";
 import * as crashIssue from "../app/routes/apps.$app.crashes.$issue";
 import * as crashList from "../app/routes/apps.$app.crashes._index";
+import * as crashRules from "../app/routes/apps.$app.crashes.rules";
 import * as crashesCsv from "../app/routes/apps.$app.crashes[.csv]";
 import * as eventDetail from "../app/routes/apps.$app.events.$event";
 import * as events from "../app/routes/apps.$app.events._index";
@@ -14,6 +15,8 @@ import * as eventsCsv from "../app/routes/apps.$app.events[.csv]";
 import * as overviewCsv from "../app/routes/apps.$app.overview[.csv]";
 import * as pipeline from "../app/routes/apps.$app.pipeline";
 import * as pipelineCsv from "../app/routes/apps.$app.pipeline[.csv]";
+import * as releases from "../app/routes/apps.$app.releases";
+import * as releasesCsv from "../app/routes/apps.$app.releases[.csv]";
 import * as sessionDetail from "../app/routes/apps.$app.sessions.$session";
 import * as sessionEventsCsv from "../app/routes/apps.$app.sessions.$session.events[.csv]";
 import * as sessionList from "../app/routes/apps.$app.sessions._index";
@@ -169,6 +172,22 @@ const CASES: Case[] = [
         crashIssue.action({ request: browserRequest("/apps/app_x/crashes/fp-x", { session: s, form: { intent: "resolve" } }), params: { app: "app_x", issue: "fp-x" }, context: h.context }),
       ),
   },
+  read("GET /apps/:app/crashes/rules", crashRules.loader, "/apps/app_x/crashes/rules", {}, ALL),
+  {
+    name: "add a crash grouping rule",
+    allowed: WRITERS,
+    okStatus: 200,
+    call: (s) =>
+      run(() =>
+        crashRules.action({
+          request: browserRequest("/apps/app_x/crashes/rules", { session: s, form: { intent: "add", action: "merge", type: `E${++n}`, message: "", module: "", label: "" } }),
+          params: { app: "app_x" },
+          context: h.context,
+        }),
+      ),
+  },
+  read("GET /apps/:app/releases", releases.loader, "/apps/app_x/releases?range=24h", {}, ALL),
+  read("GET /apps/:app/releases.csv", releasesCsv.loader, "/apps/app_x/releases.csv?range=24h", {}, EXPORTERS),
   read("GET /apps/:app/pipeline", pipeline.loader, "/apps/app_x/pipeline?range=24h", {}, ALL),
   read("GET /apps/:app/pipeline.csv", pipelineCsv.loader, "/apps/app_x/pipeline.csv?range=24h", {}, EXPORTERS),
   {
@@ -318,6 +337,9 @@ describe("organisation boundaries", () => {
       () => crashList.loader({ request: browserRequest("/apps/app_x/crashes", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => crashesCsv.loader({ request: browserRequest("/apps/app_x/crashes.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => crashIssue.loader({ request: browserRequest("/apps/app_x/crashes/fp-x", { session: outsider }), params: { app: "app_x", issue: "fp-x" }, context: h.context }),
+      () => crashRules.loader({ request: browserRequest("/apps/app_x/crashes/rules", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => releases.loader({ request: browserRequest("/apps/app_x/releases", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => releasesCsv.loader({ request: browserRequest("/apps/app_x/releases.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
     ]) {
       expect((await run(call)).status).toBe(404);
     }
