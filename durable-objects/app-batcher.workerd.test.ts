@@ -509,6 +509,31 @@ describe("AppBatcher crash caps", () => {
     expect(kept).toBe(ISSUE_CAP);
   });
 
+  it("writes no more SQLite rows for a request of capped crashes than for one of ordinary events", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(crashes(ISSUE_CAP, "loop"), target);
+    const rowsWritten = (batch: BufferedEvent[]): Promise<number> =>
+      runInDurableObject(stub, async (instance: AppBatcher, state) => {
+        const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+        const exec = state.storage.sql.exec.bind(state.storage.sql);
+        vi.spyOn(state.storage.sql, "exec").mockImplementation((query, ...bindings) => {
+          const cursor = exec(query, ...bindings);
+          cursors.push(cursor);
+          return cursor;
+        });
+        try {
+          await instance.ingest(batch, target);
+        } finally {
+          vi.restoreAllMocks();
+        }
+        return cursors.reduce((sum, c) => sum + c.rowsWritten, 0);
+      });
+    const capped = await rowsWritten(crashes(500, "loop"));
+    const ordinary = await rowsWritten(events(500));
+    expect((await stub.stats()).counters.capped).toBe(500);
+    expect(capped).toBeLessThanOrEqual(ordinary);
+  });
+
   it("starts each minute with a fresh budget", async () => {
     const { stub, target } = batcher();
     const start = Date.now();
