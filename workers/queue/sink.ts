@@ -77,7 +77,7 @@ const crashDropsMarker = (batchId: string): string => `crash_drops:${batchId}`;
 
 /**
  * The capped crashes of tally batches, per issue and hour, into `crash_drops_hourly`, skipping
- * batches whose drops are already there (0008_crash_drops_batches.sql records them in
+ * batches whose drops are already there (0010_crash_drops_batches.sql records them in
  * `ingest_batches` under their marker). Runs before the counters' insert, so a batch whose
  * counters are stored has its drops stored too, and a retry after either insert failed writes
  * only what is missing.
