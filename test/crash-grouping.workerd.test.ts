@@ -115,14 +115,16 @@ const errorOf = (rows: readonly CrashRow[], id: string): StoredError => (JSON.pa
 const CHROME_CHECKOUT = {
   name: "TypeError",
   message: "Cannot read properties of undefined (reading 'price')",
-  stack: "    at lineTotal (https://shop.example/assets/app.3f9a2b1c.js:1:2040)\n    at Array.map (<anonymous>)\n    at renderCart (https://shop.example/assets/app.3f9a2b1c.js:1:3100)",
+  stack:
+    "    at lineTotal (https://shop.example/assets/app.3f9a2b1c.js:1:2040)\n    at Array.map (<anonymous>)\n    at renderCart (https://shop.example/assets/app.3f9a2b1c.js:1:3100)\n    at HTMLButtonElement.<anonymous> (https://shop.example/assets/app.3f9a2b1c.js:1:4800)",
 };
 
 describe("crash grouping", () => {
   it("groups crashes from our SDK and the Sentry SDKs into issues, then by rules for new crashes only, then by source-mapped frames", async () => {
     const app = await createTestApp();
 
-    // 1. Checkout bug: Chrome on two builds and hosts, Firefox, Safari, and @sentry/browser → one issue of 5.
+    // 1. Checkout bug: Chrome on two builds and hosts, Firefox, Safari, and @sentry/browser → one
+    //    issue of 5, though each engine names the click handler differently.
     // 2. A coupon RangeError in the same file → its own issue.
     // 3. Negative stock in Node: our SDK twice (lines moved by a deploy) and @sentry/node → one issue of 3.
     // 4. A React Native (Hermes) press handler, two builds → one issue of 2.
@@ -143,19 +145,23 @@ describe("crash grouping", () => {
           sdkCrash("a-chrome-1", CHROME_CHECKOUT, web("https://shop.example"), fromOrigin("https://shop.example")),
           sdkCrash(
             "a-chrome-2",
-            { ...CHROME_CHECKOUT, stack: "    at lineTotal (https://www.shop.example/assets/app.77aa00ff.js:1:2188)\n    at Array.map (<anonymous>)\n    at renderCart (https://www.shop.example/assets/app.77aa00ff.js:1:3291)" },
+            {
+              ...CHROME_CHECKOUT,
+              stack:
+                "    at lineTotal (https://www.shop.example/assets/app.77aa00ff.js:1:2188)\n    at Array.map (<anonymous>)\n    at renderCart (https://www.shop.example/assets/app.77aa00ff.js:1:3291)\n    at HTMLButtonElement.<anonymous> (https://www.shop.example/assets/app.77aa00ff.js:1:4990)",
+            },
             web("https://www.shop.example", "1.4.1"),
             fromOrigin("https://www.shop.example"),
           ),
           sdkCrash(
             "a-firefox",
-            { name: "TypeError", message: "can't access property \"price\", line is undefined", stack: "lineTotal@https://shop.example/assets/app.3f9a2b1c.js:1:2045\nrenderCart@https://shop.example/assets/app.3f9a2b1c.js:1:3100" },
+            { name: "TypeError", message: "can't access property \"price\", line is undefined", stack: "lineTotal@https://shop.example/assets/app.3f9a2b1c.js:1:2045\nrenderCart@https://shop.example/assets/app.3f9a2b1c.js:1:3100\nsetupCart/<@https://shop.example/assets/app.3f9a2b1c.js:1:4800" },
             web("https://shop.example"),
             fromOrigin("https://shop.example"),
           ),
           sdkCrash(
             "a-safari",
-            { name: "TypeError", message: "undefined is not an object (evaluating 'line.price')", stack: "lineTotal@https://shop.example/assets/app.3f9a2b1c.js:1:2051\nmap@[native code]\nrenderCart@https://shop.example/assets/app.3f9a2b1c.js:1:3100" },
+            { name: "TypeError", message: "undefined is not an object (evaluating 'line.price')", stack: "lineTotal@https://shop.example/assets/app.3f9a2b1c.js:1:2051\nmap@[native code]\nrenderCart@https://shop.example/assets/app.3f9a2b1c.js:1:3100\n@https://shop.example/assets/app.3f9a2b1c.js:1:4800" },
             web("https://shop.example"),
             fromOrigin("https://shop.example"),
           ),
@@ -184,6 +190,7 @@ describe("crash grouping", () => {
       ).status,
     ).toBe(200);
     const browserFrames = [
+      { filename: "https://shop.example/assets/app.3f9a2b1c.js", function: "HTMLButtonElement.<anonymous>", lineno: 1, colno: 4800, in_app: true },
       { filename: "https://shop.example/assets/app.3f9a2b1c.js", function: "renderCart", lineno: 1, colno: 3100, in_app: true },
       { filename: "https://shop.example/assets/app.3f9a2b1c.js", function: "lineTotal", lineno: 1, colno: 2040, in_app: true },
     ];

@@ -67,6 +67,19 @@ describe("grouping rules", () => {
   });
 });
 
+describe("fingerprints across JavaScript engines", () => {
+  const at = (fn: string | undefined, column: number) => ({ ...(fn === undefined ? {} : { function: fn }), file: "https://shop.example/assets/app.3f9a2b1c.js", line: 1, column, inApp: true });
+  it("read one function the same whatever name an engine gives it", () => {
+    const chrome = [at("Cart.total", 10), at("async loadCart", 20), at("HTMLButtonElement.<anonymous>", 30), at("Object.onPay [as handler]", 40)];
+    const firefox = [at("total", 10), at("loadCart", 20), at("setup/<", 30), at("onPay", 40)];
+    const safari = [at("total", 10), at("loadCart", 20), at(undefined, 30), at("onPay", 40)];
+    const hermes = [at("total", 10), at("loadCart", 20), at("anonymous", 30), at("onPay", 40)];
+    const fingerprints = [chrome, firefox, safari, hermes].map((frames) => crashFingerprint("TypeError", "m", frames));
+    expect(new Set(fingerprints).size).toBe(1);
+    expect(crashFingerprint("TypeError", "m", [at("total", 10), at("saveCart", 20)])).not.toBe(fingerprints[0]);
+  });
+});
+
 describe("fingerprints of source-mapped frames", () => {
   it("ignore a function name the map could not give, which the minifier changes from build to build", () => {
     const mapped = (minifiedName: string) => [

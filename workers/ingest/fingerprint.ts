@@ -27,11 +27,16 @@ function stableFile(file: string): string {
     .replace(/[.-][0-9a-f]{6,}(?=\.)/gi, "");
 }
 
-// A mapped frame whose name the map could not give still carries the minifier's name, which
-// differs from build to build: it must not split an issue.
+// Engines name one function differently: V8 adds the receiver and `async `/`new ` (`at
+// HTMLButtonElement.onPay`, `at async load`), SpiderMonkey and JavaScriptCore give the bare
+// name, and each writes an anonymous function its own way (`<anonymous>`, `anonymous`,
+// `setup/<`, nothing). A mapped frame whose name the map could not give still carries the
+// minifier's name, which differs from build to build. None of that may split an issue.
 function stableFunction(f: GroupedFrame): string {
   if (f.minified && f.function === f.minified.function) return "?";
-  return f.function ?? "?";
+  const name = (f.function ?? "").replace(/^(?:async |new )/, "").replace(/ \[as [^\]]*\]$/, "");
+  const bare = name.slice(name.lastIndexOf(".") + 1);
+  return bare === "" || bare === "<anonymous>" || bare === "anonymous" || name.includes("<") ? "?" : bare;
 }
 
 function normalisedMessage(message: string): string {
