@@ -99,22 +99,6 @@ describe("loading maps at ingest", () => {
     expect(second?.("1.3.9", [thrownAt])[0]).toEqual(thrownAt);
   });
 
-  it("reads a map once when several requests need it at the same time", async () => {
-    const { map } = await minifiedCrash("app.3f2a1b9c.js");
-    let reads = 0;
-    const bucket = {
-      get: async () => {
-        reads++;
-        await new Promise((r) => setImmediate(r));
-        return { text: () => Promise.resolve(map) } as R2ObjectBody;
-      },
-    };
-    const batch = [crash("https://cdn.example/assets/app.3f2a1b9c.js")];
-    const loaded = await Promise.all([1, 2, 3].map(() => loadSymbolicator(bucket, "app_together", batch, undefined)));
-    expect(loaded.every((s) => s !== undefined)).toBe(true);
-    expect(reads).toBe(1);
-  });
-
   it("never fails a crash over an unreadable or corrupt map: its frames stay as sent", async () => {
     const failing = { get: () => Promise.reject(new Error("R2 is down")) };
     expect(await loadSymbolicator(failing, "app_down", [crash("https://cdn.example/app.1.js")], undefined)).toBeUndefined();

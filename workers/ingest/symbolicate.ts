@@ -82,21 +82,12 @@ function decode(text: string): TraceMap {
   return map;
 }
 
-// Requests of one isolate that need the same map at the same time share one read.
-const loading = new Map<string, Promise<TraceMap | null>>();
-
-function load(bucket: Pick<R2Bucket, "get">, appId: string, release: string, file: string): Promise<TraceMap | null> {
+// Requests that miss the same map at once each read it: a promise shared across requests would
+// tie one request's wait to another's I/O, which Workers forbid.
+async function load(bucket: Pick<R2Bucket, "get">, appId: string, release: string, file: string): Promise<TraceMap | null> {
   const key = cacheKey(appId, release, file);
   const hit = cached(key, Date.now());
-  if (hit) return Promise.resolve(hit.map);
-  const pending = loading.get(key);
-  if (pending) return pending;
-  const read = readAndDecode(bucket, key, appId, release, file).finally(() => loading.delete(key));
-  loading.set(key, read);
-  return read;
-}
-
-async function readAndDecode(bucket: Pick<R2Bucket, "get">, key: string, appId: string, release: string, file: string): Promise<TraceMap | null> {
+  if (hit) return hit.map;
   const now = Date.now();
   let text: string | null;
   try {
