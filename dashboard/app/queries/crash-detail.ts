@@ -104,3 +104,7 @@ export function frameLabel(f: MinifiedFrame): string {
   const where = [f.file || "?", f.line, f.column].filter((p) => p !== null).join(":");
   return `${f.function || "(anonymous)"} (${where})`;
 }
+
+/** The tags an issue page breaks its crashes down by. */
+export const TAGS = { release: "Release", os: "OS", device: "Device", browser: "Browser", country: "Country" } as const;
+export type TagName = keyof typeof TAGS;

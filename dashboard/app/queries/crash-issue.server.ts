@@ -2,7 +2,7 @@
 // tags, events, affected users and breadcrumbs from the raw crashes (90 days; the bloom index
 // on `crash_fingerprint` lets a rare issue skip the rest). Every read is scoped to the app.
 import type { DashboardEnv } from "../env.server";
-import { crashDetailOf, type CrashDetail } from "./crash-detail";
+import { crashDetailOf, type CrashDetail, type TagName } from "./crash-detail";
 import { queryApp, type Params } from "./clickhouse.server";
 import type { TimeRange } from "./range";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
@@ -98,9 +98,6 @@ export interface TagValue {
   /** Of the issue's crashes in the range, 0–1. */
   share: number;
 }
-
-export const TAGS = { release: "Release", os: "OS", device: "Device", browser: "Browser", country: "Country" } as const;
-export type TagName = keyof typeof TAGS;
 
 /** The most common values of each tag among the issue's crashes in the range, with their share. */
 export async function tagBreakdown(cfg: DashboardEnv["clickhouse"], app: string, fp: string, range: TimeRange): Promise<Record<TagName, TagValue[]>> {

@@ -7,42 +7,13 @@ import type { IssueState } from "../db/crash-issues.server";
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import type { Cursor } from "./cursor";
+import type { IssueFilters, StatusFilter } from "./crash-filters";
 import type { TimeRange } from "./range";
 
 export const ISSUE_PAGE_SIZE = 50;
 export const ISSUE_EXPORT_CAP = 10_000;
 /** Points in a list row's trend line. */
 export const SPARK_POINTS = 24;
-
-export const ISSUE_SORTS = { events: "Events", users: "Users", newest: "Newest", last: "Last seen" } as const;
-export type IssueSort = keyof typeof ISSUE_SORTS;
-export const STATUS_FILTERS = { unresolved: "Unresolved", regressed: "Regressed", resolved: "Resolved", ignored: "Ignored", all: "All" } as const;
-export type StatusFilter = keyof typeof STATUS_FILTERS;
-
-export interface IssueFilters {
-  release: string;
-  platform: string;
-  environment: string;
-  /** Part of the type, message or culprit, case-insensitive. */
-  q: string;
-  status: StatusFilter;
-  sort: IssueSort;
-}
-
-const oneOf = <K extends string>(options: Readonly<Record<K, string>>, raw: string | null, fallback: K): K =>
-  raw !== null && Object.hasOwn(options, raw) ? (raw as K) : fallback;
-
-export function parseIssueFilters(url: URL): IssueFilters {
-  const get = (name: string, max = 128): string => (url.searchParams.get(name) ?? "").trim().slice(0, max);
-  return {
-    release: get("release"),
-    platform: get("platform"),
-    environment: get("environment"),
-    q: get("q", 200),
-    status: oneOf(STATUS_FILTERS, url.searchParams.get("status"), "unresolved"),
-    sort: oneOf(ISSUE_SORTS, url.searchParams.get("sort"), "events"),
-  };
-}
 
 export interface IssueRow {
   fingerprint: string;
@@ -64,9 +35,6 @@ export interface IssueRow {
   /** Crashes the edge's caps dropped in the range. */
   dropped: number;
 }
-
-/** `TypeError: x is undefined`; the type alone when there is no message. */
-export const issueTitle = (r: { type: string; message: string }): string => (r.message ? `${r.type}: ${r.message}` : r.type);
 
 /** Fingerprints the status filter keeps (null: any) and leaves out, from the app's D1 states. */
 export function statusLists(status: StatusFilter, states: ReadonlyMap<string, IssueState>): { include: string[] | null; exclude: string[] } {

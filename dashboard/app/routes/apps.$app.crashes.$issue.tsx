@@ -16,7 +16,8 @@ import { envOf } from "../context.server";
 import { issueStateAction } from "../crashes/issue-state.server";
 import { issueHistory, issueState, listRules } from "../db/crash-issues.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { loadIssuePage, TAGS, type CrashEvent, type TagName } from "../queries/crash-issue.server";
+import { TAGS, type TagName } from "../queries/crash-detail";
+import { loadIssuePage, type CrashEvent } from "../queries/crash-issue.server";
 import { parseRange } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · ${data?.issue ? `${data.issue.type}: ${data.issue.message}` : "Issue"}` }];

@@ -12,7 +12,8 @@ import { Sparkline } from "../components/sparkline";
 import { envOf } from "../context.server";
 import { issueStates } from "../db/crash-issues.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { issueFilterOptions, issueTitle, ISSUE_SORTS, listIssues, parseIssueFilters, STATUS_FILTERS, type IssueFilterOptions, type StatusFilter } from "../queries/crashes.server";
+import { issueTitle, ISSUE_SORTS, parseIssueFilters, STATUS_FILTERS, type StatusFilter } from "../queries/crash-filters";
+import { issueFilterOptions, listIssues, type IssueFilterOptions } from "../queries/crashes.server";
 import { parseCursor } from "../queries/cursor";
 import { parseRange } from "../queries/range";
 
@@ -118,6 +119,7 @@ export default function CrashesPage() {
           </Link>
         ))}
         <span className="spacer" />
+        <Link to={`/apps/${app.id}/crashes/rules`}>Grouping rules</Link>
         {canExport ? (
           <a href={`/apps/${app.id}/crashes.csv${withParams((q) => q.delete("before"))}`} download>
             Export CSV

@@ -4,7 +4,8 @@ import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { issueStates } from "../db/crash-issues.server";
 import { exportOr503 } from "../queries/clickhouse.server";
-import { exportIssues, parseIssueFilters } from "../queries/crashes.server";
+import { parseIssueFilters } from "../queries/crash-filters";
+import { exportIssues } from "../queries/crashes.server";
 import { csvResponse, toCsv } from "../queries/csv";
 import { parseRange } from "../queries/range";
 
