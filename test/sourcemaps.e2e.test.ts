@@ -124,6 +124,7 @@ it("stores a crash thrown from the minified bundle in Chromium with its original
   await page.goto(`${dashboard.url}/apps/${stack.appId}/crashes/${crash?.fingerprint ?? ""}?range=24h`);
   await expect.poll(() => page.locator("body").textContent()).toContain("applyDiscount");
   expect(await page.locator("body").textContent()).toContain("src/checkout.ts");
+  await page.waitForSelector("[data-chart][data-drawn=true] canvas");
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, "crash-sourcemapped.png"), fullPage: true });
   await page.close();
