@@ -104,6 +104,9 @@ it("attributes an issue to the release of its first crash, over a range that hol
   expect(byRelease(view, "1.0.0")?.newIssues).toBe(1);
   expect(byRelease(view, "2.0.0")?.newIssues).toBe(1);
   expect(view.totalUsers).toBe(6);
+  // Over a week the chart has a point per day: rates of an hour's few sessions swing too much.
+  expect(view.step).toBe(86_400);
+  expect(view.series.filter((p) => p.release === "2.0.0").map((p) => p.t)).toEqual([Math.floor(HOUR / 86_400_000) * 86_400]);
 });
 
 it("exports the table as CSV", async () => {

@@ -45,7 +45,7 @@ export interface ReleasesView {
   releases: ReleaseHealth[];
   totalUsers: number;
   series: CrashFreePoint[];
-  /** Bucket width of `series`, seconds: the range's, but at least the rollup's hour. */
+  /** Bucket width of `series`, seconds: an hour up to a day's range, else a day. */
   step: number;
 }
 
@@ -69,7 +69,8 @@ const RANGE = "app_id = {app:String} AND hour >= toStartOfHour({from:DateTime('U
 
 export async function loadReleases(cfg: DashboardEnv["clickhouse"], appId: string, range: TimeRange): Promise<ReleasesView> {
   const params = { from: chTime(range.from), to: chTime(range.to), cap: RELEASES_CAP };
-  const step = Math.max(range.step, 3600);
+  // Rates over few sessions swing wildly: hours up to a day, then days.
+  const step = range.to - range.from > 86_400 ? 86_400 : 3600;
   const [rows, totals, crashes, firsts] = await Promise.all([
     queryApp<HealthRow>(
       cfg,

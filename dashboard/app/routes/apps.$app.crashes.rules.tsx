@@ -141,7 +141,8 @@ export default function CrashRulesPage() {
         <section className="card">
           <h2>Add a rule</h2>
           <p className="muted small">Leave a matcher blank to match anything; give at least one. In patterns, * stands for any run of characters.</p>
-          <Form method="post" className="inline-form" aria-label="Add a rule">
+          {/* A new key once a rule is added empties the form for the next one. */}
+          <Form key={rules.length} method="post" className="inline-form" aria-label="Add a rule">
             <CsrfField />
             <input type="hidden" name="intent" value="add" />
             <label>
