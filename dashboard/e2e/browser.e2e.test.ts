@@ -231,6 +231,66 @@ it("shows the pipeline's counters: accepted, rejected by reason, redacted, inser
   await page.screenshot({ path: join(shots, "dashboard-pipeline.png"), fullPage: true });
 });
 
+it("lists the demo app's crash issues, opens one with its stack, tags and users, and resolving it takes it off the unresolved list", async () => {
+  await page.goto(`${stack.url}/apps/app_demo?range=7d`);
+  await page.click("nav[aria-label='App views'] >> text=Crashes");
+  await page.waitForURL(/\/apps\/app_demo\/crashes/);
+  const rows = page.locator("section[aria-label='Issues'] tbody tr");
+  // The demo crashes arrive with the demo week; the list polls for them by reloading.
+  const deadline = Date.now() + 40_000;
+  while ((await rows.count()) === 0) {
+    if (Date.now() > deadline) throw new Error("the crashes list showed no issue within 40 s");
+    await page.waitForTimeout(1000);
+    await page.goto(`${stack.url}/apps/app_demo/crashes?range=7d`);
+  }
+  expect(await rows.count()).toBeGreaterThan(3);
+  // Most events first, each row with a title, a culprit, a trend line and its counts.
+  const counts = (await rows.locator("td:nth-child(3)").allTextContents()).map((t) => Number(t.replace(/[^0-9]/g, "")));
+  expect(counts).toEqual([...counts].sort((a, b) => b - a));
+  expect(counts[0]).toBeGreaterThan(1);
+  await expect(rows.first().locator("svg.sparkline").count()).resolves.toBe(1);
+  await expect(rows.first().locator("td:first-child .muted").textContent()).resolves.toMatch(/\(src\/|\.kt\)|\.swift\)/);
+  await expect(page.locator("a[download]", { hasText: "Export CSV" }).count()).resolves.toBe(1);
+  await page.screenshot({ path: join(shots, "crashes-list.png"), fullPage: true });
+
+  // Filters live in the URL.
+  await page.selectOption("form[aria-label=Filters] select[name=sort]", "newest");
+  await page.click("form[aria-label=Filters] button");
+  await page.waitForURL(/sort=newest/);
+  await expect.poll(() => rows.count()).toBeGreaterThan(0);
+
+  await page.goto(`${stack.url}/apps/app_demo/crashes?range=7d`);
+  const top = rows.first();
+  const fingerprint = (await top.getAttribute("data-fingerprint")) ?? "";
+  const title = ((await top.locator("td:first-child a").textContent()) ?? "").trim();
+  await top.locator("td:first-child a").click();
+  await page.waitForURL(new RegExp(`/apps/app_demo/crashes/${fingerprint}`));
+  await expect.poll(() => page.locator("h1").textContent()).toBe(title);
+  await expect.poll(() => page.locator("ol[aria-label='In-app frames'] li").count()).toBeGreaterThan(0);
+  await expect(page.locator("section[aria-label='Tags'] table[aria-label='Tag Release'] tr").count()).resolves.toBeGreaterThan(0);
+  await expect(page.locator("section[aria-label='Tags']").textContent()).resolves.toMatch(/\d+(\.\d)? %/);
+  await expect(page.locator("section[aria-label='Affected users'] tbody tr").count()).resolves.toBeGreaterThan(0);
+  await page.waitForSelector("[data-chart='Occurrences'][data-drawn=true] canvas");
+  for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(50);
+  await page.screenshot({ path: join(shots, "crash-issue.png"), fullPage: true });
+
+  await page.click("form[aria-label='Resolve now'] button");
+  await expect.poll(() => page.locator("section[aria-label='Issue status'] .badge").textContent()).toBe("Resolved");
+  await expect.poll(() => page.locator("section[aria-label='History'] li").count()).toBe(1);
+  await page.goto(`${stack.url}/apps/app_demo/crashes?range=7d`);
+  await expect.poll(() => rows.count()).toBeGreaterThan(0);
+  await expect(page.locator(`tr[data-fingerprint='${fingerprint}']`).count()).resolves.toBe(0);
+  await page.goto(`${stack.url}/apps/app_demo/crashes?range=7d&status=resolved`);
+  await expect.poll(() => page.locator(`tr[data-fingerprint='${fingerprint}'] [data-status=resolved]`).count()).toBe(1);
+
+  // Reopened, it is back where it was, so the demo app stays as `npm start` seeds it.
+  await page.goto(`${stack.url}/apps/app_demo/crashes/${fingerprint}?range=7d`);
+  await page.click("form[aria-label='Reopen'] button");
+  await expect.poll(() => page.locator("section[aria-label='Issue status'] .badge").textContent()).toBe("Unresolved");
+  await page.goto(`${stack.url}/apps/app_demo/crashes?range=7d`);
+  await expect.poll(() => page.locator(`tr[data-fingerprint='${fingerprint}']`).count()).toBe(1);
+});
+
 it("creates an organisation with an app of its own, deletes the app: its key stops at once and its id is never given out again", async () => {
   await page.goto(`${stack.url}/apps`);
   await page.click("text=New organisation");
@@ -309,11 +369,18 @@ it("invites a viewer, who joins through the link and can read every view but cha
   expect(again.status).toBe(410);
 
   // Every view reads; nothing offers a change or an export.
-  for (const view of ["", "/events", "/users", "/sessions", "/pipeline"]) {
+  for (const view of ["", "/events", "/users", "/sessions", "/pipeline", "/crashes"]) {
     await page.goto(`${stack.url}/apps/app_demo${view}?range=7d`);
     await expect(page.locator(".error-card").count()).resolves.toBe(0);
     await expect(page.locator("a[download]").count()).resolves.toBe(0);
   }
+  // A crash issue reads in full, its status without the buttons to change it.
+  await page.goto(`${stack.url}/apps/app_demo/crashes?range=7d&status=all`);
+  await page.locator("section[aria-label='Issues'] tbody tr td:first-child a").first().click();
+  await page.waitForURL(/\/crashes\/[^/?]+/);
+  await expect.poll(() => page.locator("section[aria-label='Latest crash'] .stack-trace").count()).toBe(1);
+  await expect(page.locator("section[aria-label='Issue status'] .badge").count()).resolves.toBe(1);
+  await expect(page.locator("form[method=post] button", { hasText: /Resolve|Ignore|Reopen/ }).count()).resolves.toBe(0);
   await page.goto(`${stack.url}/apps/app_demo/settings`);
   await expect(page.locator("form[method=post] button", { hasText: /Create|Save|Rename|Revoke|Delete/ }).count()).resolves.toBe(0);
   const csv = await page.request.get(`${stack.url}/apps/app_demo/sessions.csv?range=7d`);

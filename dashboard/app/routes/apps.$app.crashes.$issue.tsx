@@ -103,8 +103,12 @@ function TagTable({ name, values }: { name: TagName; values: ReadonlyArray<{ val
                   <span className="bar" style={{ width: `${v.share * 100}%` }} />
                   <span className="bar-label">{v.value}</span>
                 </td>
-                <td className="num">{count(v.n)}</td>
-                <td className="num">{percent(v.share)}</td>
+                <td className="num" style={{ width: "5rem" }}>
+                  {count(v.n)}
+                </td>
+                <td className="num" style={{ width: "5rem" }}>
+                  {percent(v.share)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -218,7 +222,7 @@ export default function IssuePage() {
               ) : null}
             </div>
             <div>
-              <section className="card" aria-label="Tags">
+              <section className="card top" aria-label="Tags">
                 <h2>Tags</h2>
                 {tags ? (Object.keys(TAGS) as TagName[]).map((t) => <TagTable key={t} name={t} values={tags[t]} />) : null}
               </section>

@@ -145,8 +145,8 @@ export default function CrashesPage() {
                 <th>trend</th>
                 <th className="num">events</th>
                 <th className="num">users</th>
-                <th>first seen (UTC)</th>
-                <th>last seen (UTC)</th>
+                <th>first seen</th>
+                <th>last seen</th>
                 <th>releases</th>
                 <th>platforms</th>
               </tr>
@@ -154,7 +154,7 @@ export default function CrashesPage() {
             <tbody>
               {page.rows.map((r) => (
                 <tr key={r.fingerprint} data-fingerprint={r.fingerprint}>
-                  <td className="clip" style={{ maxWidth: "34rem" }}>
+                  <td className="clip" style={{ maxWidth: "26rem" }}>
                     <IssueStatusBadge status={r.status} />{" "}
                     <Link to={`/apps/${app.id}/crashes/${encodeURIComponent(r.fingerprint)}?range=${range.key}`}>
                       <strong>{r.type}</strong>
@@ -167,12 +167,12 @@ export default function CrashesPage() {
                     </div>
                   </td>
                   <td>
-                    <Sparkline points={r.trend} label={`${issueTitle(r)}: ${r.trend.join(", ")} per bucket`} />
+                    <Sparkline points={r.trend} width={96} label={`${issueTitle(r)}: ${r.trend.join(", ")} per bucket`} />
                   </td>
                   <td className="num">{count(r.events)}</td>
                   <td className="num">{count(r.users)}</td>
-                  <td>{utcMinute(r.firstSeenMs)}</td>
-                  <td>{utcMinute(r.lastSeenMs)}</td>
+                  <td className="small" style={{ whiteSpace: "nowrap" }}>{utcMinute(r.firstSeenMs)}</td>
+                  <td className="small" style={{ whiteSpace: "nowrap" }}>{utcMinute(r.lastSeenMs)}</td>
                   <td className="small">{r.releases.slice(0, 3).join(", ") + (r.releases.length > 3 ? ` +${r.releases.length - 3}` : "")}</td>
                   <td className="small">{r.platforms.join(", ")}</td>
                 </tr>
@@ -183,7 +183,7 @@ export default function CrashesPage() {
         </section>
       )}
       <p className="muted small">
-        Events, users and last seen count the range and filters; first seen is the issue&apos;s first crash ever. Read in {tookMs} ms.
+        Times are UTC. Events, users and last seen count the range and filters; first seen is the issue&apos;s first crash ever. Read in {tookMs} ms.
       </p>
     </Shell>
   );
