@@ -185,6 +185,7 @@ describe("grouping rules", () => {
   it("refuses a rule without a matcher, with an unknown action or over-long patterns", async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ action: "merge" }, /at least one/],
+      [{ action: "merge", message: "*", module: "**" }, /at least one/],
       [{ action: "squash", type: "E" }, /merge or split/],
       [{ action: "merge", message: "m".repeat(513) }, /512/],
       [{ action: "merge", type: "t".repeat(257) }, /256/],

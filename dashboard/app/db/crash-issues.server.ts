@@ -201,7 +201,10 @@ export function parseRule(input: { action: string; type: string; message: string
     return { error: "This rule is not valid." };
   }
   const r = parsed.data;
-  if (r.type === undefined && r.message === undefined && r.module === undefined) return { error: "Give at least one of type, message pattern or module pattern: a rule that matches every crash would put them all in one issue." };
+  // A pattern of stars alone matches anything, like a blank one.
+  const narrows = (glob: string | undefined) => glob !== undefined && /[^*]/.test(glob);
+  if (r.type === undefined && !narrows(r.message) && !narrows(r.module))
+    return { error: "Give at least one of type, message pattern or module pattern: a rule that matches every crash would put them all in one issue." };
   const label = input.label.trim();
   if (label.length > MAX_RULE_LABEL) return { error: `The label is at most ${MAX_RULE_LABEL} characters.` };
   return { action: r.action, type: r.type ?? "", message: r.message ?? "", module: r.module ?? "", label };
