@@ -1,11 +1,11 @@
 // The minute cron against the real local ClickHouse and D1: resolved issues regress only on the
 // crashes their resolution says they should, ignores end after their count or date, nothing
 // changes when nothing happened, a second run changes nothing more, and one app's failure leaves
-// the others checked.
+// the others checked; and end to end, crashes sent through the intake regress an issue or not.
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { createScheduledController, env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
-import { chHeaders } from "../../test/seed";
+import { createScheduledController, env, runDurableObjectAlarm } from "cloudflare:test";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { chHeaders, chQuery, createTestApp, post } from "../../test/seed";
 import { config } from "../../schemas";
 import { createApp, OPERATOR } from "../apps/store";
 import worker from "../index";
@@ -232,5 +232,45 @@ describe("the crash states cron", () => {
     expect(run.failed).toBe(1);
     expect((await states(broken)).fp_b).toBe("resolved");
     expect((await states(fine)).fp_f).toBe("regressed");
+  });
+});
+
+describe("end to end through the intake", () => {
+  it("keeps an issue resolved in 2.0.0 through an older release's crash and regresses it on 2.1.0's", async () => {
+    const app = await createTestApp();
+    const send = async (id: string, release: string) => {
+      const event = {
+        type: "crash",
+        messageId: id,
+        anonymousId: "device-1",
+        context: { app: { version: release } },
+        error: { type: "TypeError", message: "total is undefined", fatal: true, frames: [{ function: "applyDiscount", file: "src/checkout.ts", line: 14, column: 3, inApp: true }] },
+      };
+      expect((await post("/v1/batch", { batch: [event] }, { "x-write-key": app.key })).status).toBe(200);
+      const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:0`));
+      const landed = () => chQuery<{ fp: string }>("SELECT crash_fingerprint AS fp FROM events WHERE app_id = {app:String} AND message_id = {id:String}", { app: app.appId, id });
+      await vi.waitUntil(
+        async () => {
+          await runDurableObjectAlarm(stub);
+          return (await landed()).length > 0;
+        },
+        { timeout: 30_000, interval: 300 },
+      );
+      return (await landed())[0]?.fp ?? "";
+    };
+    const fingerprint = await send("e2e-1", "1.9.0");
+    expect(fingerprint).not.toBe("");
+    // Resolved just before the next crashes, as a person would from the issue page.
+    await setState(app.appId, fingerprint, { status: "resolved", resolvedIn: "2.0.0", changedAt: Date.now() - 1000 });
+    const cron = (ms: number) => worker.scheduled(createScheduledController({ cron: MINUTE_CRON, scheduledTime: ms }), env);
+
+    expect(await send("e2e-2", "1.9.0")).toBe(fingerprint);
+    await cron(Date.now());
+    expect((await states(app.appId))[fingerprint]).toBe("resolved");
+
+    expect(await send("e2e-3", "2.1.0")).toBe(fingerprint);
+    await cron(Date.now());
+    expect((await states(app.appId))[fingerprint]).toBe("regressed");
+    expect((await history(app.appId)).map((e) => [e.status, e.detail, e.by])).toEqual([["regressed", "seen again in 2.1.0", "system"]]);
   });
 });
