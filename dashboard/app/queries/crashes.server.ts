@@ -50,6 +50,7 @@ export function statusLists(status: StatusFilter, states: ReadonlyMap<string, Is
   }
 }
 
+// The rollup is hourly: a range that starts within an hour counts that whole hour.
 const HOURS = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
 
 /** The range, release, platform, environment and status predicate over the rollup. */

@@ -183,7 +183,8 @@ export default function CrashesPage() {
         </section>
       )}
       <p className="muted small">
-        Times are UTC. Events, users and last seen count the range and filters; first seen is the issue&apos;s first crash ever. Read in {tookMs} ms.
+        Times are UTC. Events, users and last seen count the range and filters{range.key === "1h" ? " (over whole hours: the last hour and the one it started in)" : ""}; first seen is the
+        issue&apos;s first crash ever. Read in {tookMs} ms.
       </p>
     </Shell>
   );
