@@ -82,6 +82,32 @@ describe("deleting an app", () => {
     expect(error.message).not.toContain(id);
   });
 
+  it("removes its source maps, grouping rules and issue states with it", async () => {
+    const id = `app_tmp_${crypto.randomUUID().slice(0, 8)}`;
+    await newAppWithKey(id);
+    const map = { version: 3, sources: ["src/a.ts"], names: [], mappings: "AAAA" };
+    for (const release of ["1.0.0", "1.1.0"]) {
+      const put = await SELF.fetch(`https://edge.test/admin/apps/${id}/releases/${release}/sourcemaps/app.js`, { method: "PUT", headers: admin, body: JSON.stringify(map) });
+      expect(put.status).toBe(201);
+    }
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO crash_rules (id, app_id, position, action, match_type, created_at) VALUES (?, ?, 0, 'merge', 'ChunkLoadError', ?)").bind(`r-${id}`, id, now),
+      env.DB.prepare("INSERT INTO crash_issue_states (app_id, fingerprint, status, changed_at) VALUES (?, 'fp1', 'resolved', ?)").bind(id, now),
+      env.DB.prepare("INSERT INTO crash_issue_history (app_id, fingerprint, status, at) VALUES (?, 'fp1', 'resolved', ?)").bind(id, now),
+    ]);
+    expect((await env.ARCHIVE.list({ prefix: `sourcemaps/${id}/` })).objects).toHaveLength(2);
+
+    const deleted = await adminCall("DELETE", `/admin/apps/${id}`);
+    expect(await deleted.json()).toMatchObject({ purged: true });
+
+    expect((await env.ARCHIVE.list({ prefix: `sourcemaps/${id}/` })).objects).toHaveLength(0);
+    for (const table of ["crash_rules", "crash_issue_states", "crash_issue_history"]) {
+      const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE app_id = ?`).bind(id).first<{ n: number }>();
+      expect({ table, n: row?.n }).toEqual({ table, n: 0 });
+    }
+  });
+
   it("gives a deleted id to no organisation, and answers a taken id the same whoever holds it", async () => {
     const id = `app_tmp_${crypto.randomUUID().slice(0, 8)}`;
     const taken = `app_taken_${crypto.randomUUID().slice(0, 8)}`;

@@ -8,7 +8,7 @@ export interface DeletionDeps {
   db: D1Database;
   /** Retires every batcher shard the app may have used: they drop their buffers and refuse its keys. */
   retire(appId: string): Promise<void>;
-  /** Removes the app's rows from ClickHouse. */
+  /** Removes the app's rows from ClickHouse, its source maps from R2 and its crash rules and issue states from D1. */
   purge(appId: string): Promise<void>;
 }
 

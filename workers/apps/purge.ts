@@ -23,3 +23,13 @@ export async function purgeAppRows(client: ClickHouseClient, appId: string): Pro
     await client.command({ query: "ALTER TABLE {t:Identifier} DELETE WHERE app_id = {app:String}", query_params: params, clickhouse_settings: { mutations_sync: "2" } });
   }
 }
+
+/**
+ * Removes what D1 holds about an app's crashes (grouping rules, issue states and their history).
+ * The app's own row stays as its tombstone, so these rows would never go by cascade.
+ */
+export async function purgeAppCrashMetadata(db: D1Database, appId: string): Promise<void> {
+  await db.batch(
+    ["crash_rules", "crash_issue_states", "crash_issue_history"].map((table) => db.prepare(`DELETE FROM ${table} WHERE app_id = ?`).bind(appId)),
+  );
+}

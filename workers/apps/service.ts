@@ -5,7 +5,8 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { config } from "../../schemas";
 import { clickhouseClient } from "../lib/clickhouse";
 import { allShards, deleteApp, type AppsApi, type DeletionDeps, type DeletionResult } from "./delete";
-import { purgeAppRows } from "./purge";
+import { deleteAppSourceMaps } from "../sourcemaps/store";
+import { purgeAppCrashMetadata, purgeAppRows } from "./purge";
 import { inOrg } from "./store";
 
 /** Deletion as this Worker performs it; `close` ends its ClickHouse client. */
@@ -16,7 +17,11 @@ export function workerDeletionDeps(env: Env): DeletionDeps & { close(): Promise<
     retire: async (appId) => {
       await Promise.all(allShards().map((shard) => env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${appId}:${shard}`)).retire()));
     },
-    purge: (appId) => purgeAppRows(client, appId),
+    purge: async (appId) => {
+      await purgeAppRows(client, appId);
+      await deleteAppSourceMaps(env.ARCHIVE, appId);
+      await purgeAppCrashMetadata(env.DB, appId);
+    },
     close: () => client.close(),
   };
 }

@@ -112,6 +112,18 @@ export async function deleteSourceMaps(bucket: R2Bucket, appId: string, release:
   return keys.length;
 }
 
+/** Deletes every map of every release of an app, when the app itself is deleted; returns how many there were. */
+export async function deleteAppSourceMaps(bucket: R2Bucket, appId: string): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    // Listing again after each delete instead of following a cursor: the keys it pointed past are gone.
+    const page = await bucket.list({ prefix: `${PREFIX}${appId}/`, limit: 1000 });
+    if (page.objects.length === 0) return deleted;
+    await bucket.delete(page.objects.map((o) => o.key));
+    deleted += page.objects.length;
+  }
+}
+
 /** The stored map text for a minified file of an app's release, or null when none was uploaded. */
 export async function readSourceMap(bucket: Pick<R2Bucket, "get">, appId: string, release: string, file: string): Promise<string | null> {
   const object = await bucket.get(keyOf(appId, release, file));
