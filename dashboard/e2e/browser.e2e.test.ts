@@ -323,7 +323,8 @@ it("creates an organisation with an app of its own, deletes the app: its key sto
   await page.click("form[aria-label='Delete app'] button");
   await page.waitForURL(`${stack.url}/apps`);
   expect((await send()).status).toBe(401);
-  await expect(page.locator("text=app_doomed").count()).resolves.toBe(0);
+  // The address changes before the list replaces the settings page: poll until it has.
+  await expect.poll(() => page.locator("text=app_doomed").count()).toBe(0);
 
   await page.fill("form[aria-label='Create an app'] input[name=name]", "Again");
   await page.fill("form[aria-label='Create an app'] input[name=id]", "app_doomed");
