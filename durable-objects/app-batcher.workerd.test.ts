@@ -281,8 +281,9 @@ describe("AppBatcher.retire", () => {
         return send(body, opts);
       });
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        sends.push(...msgs.filter(ours));
-        return sendBatch(msgs);
+        const list = [...msgs];
+        sends.push(...list.filter(ours));
+        return sendBatch(list);
       });
       return state.storage.setAlarm(Date.now());
     });
