@@ -4,6 +4,27 @@ import type { Dims } from "../queries/dims";
 import type { DimOptions } from "../queries/overview.server";
 
 /**
+ * A menu of a filter's values with "any" first. A value from a shared link stays selectable
+ * even when the range has nothing with it.
+ */
+export function ValueMenu({ name, label, value, values }: { name: string; label: string; value: string; values: readonly string[] }) {
+  const all = value && !values.includes(value) ? [value, ...values] : values;
+  return (
+    <label>
+      {label}
+      <select name={name} defaultValue={value} key={`${name}-${value}`}>
+        <option value="">any</option>
+        {all.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
  * Platform and country menus that narrow a view through the URL. Every other parameter of the
  * page (range…) is carried along, except `fields`, which `children` render themselves;
  * paging starts over.
@@ -13,23 +34,7 @@ export function DimFilter({ dims, options, children, fields = [] }: { dims: Dims
   const carried = [...params].filter(([k]) => k !== "platform" && k !== "country" && k !== "before" && !fields.includes(k));
   const cleared = new URLSearchParams(params);
   for (const k of ["platform", "country", "before"]) cleared.delete(k);
-  const menu = (name: keyof Dims, label: string, values: readonly string[]) => {
-    // A value from a shared link stays selectable even when this range has no events for it.
-    const all = dims[name] && !values.includes(dims[name]) ? [dims[name], ...values] : values;
-    return (
-      <label>
-        {label}
-        <select name={name} defaultValue={dims[name]} key={`${name}-${dims[name]}`}>
-          <option value="">any</option>
-          {all.map((v) => (
-            <option key={v} value={v}>
-              {v}
-            </option>
-          ))}
-        </select>
-      </label>
-    );
-  };
+  const menu = (name: keyof Dims, label: string, values: readonly string[]) => <ValueMenu name={name} label={label} value={dims[name]} values={values} />;
   return (
     <Form method="get" className="card filters" aria-label="Filters">
       {carried.map(([k, v]) => (

@@ -5,12 +5,13 @@ import type { IssueState } from "../db/crash-issues.server";
 import { ActionNotice } from "./action-notice";
 import { CsrfField } from "./csrf";
 import { IntentForm } from "./intent-form";
+import { STATUS_COLORS } from "./issue-status";
 
 const BADGE: Record<IssueStatus, { label: string; style: { background: string; color: string } }> = {
-  unresolved: { label: "Unresolved", style: { background: "#fef3c7", color: "#92400e" } },
-  regressed: { label: "Regressed", style: { background: "#fee2e2", color: "#991b1b" } },
-  resolved: { label: "Resolved", style: { background: "#dcfce7", color: "#166534" } },
-  ignored: { label: "Ignored", style: { background: "#f1f5f9", color: "#475569" } },
+  unresolved: { label: "Unresolved", style: STATUS_COLORS.unresolved },
+  regressed: { label: "Regressed", style: STATUS_COLORS.regressed },
+  resolved: { label: "Resolved", style: STATUS_COLORS.resolved },
+  ignored: { label: "Ignored", style: STATUS_COLORS.ignored },
 };
 
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace("T", " ");

@@ -1,6 +1,7 @@
 import type { IssueStatus } from "../../../schemas";
 
-const COLORS: Record<IssueStatus, { background: string; color: string }> = {
+/** The colours of each state, shared by the list's badges and the issue page's. */
+export const STATUS_COLORS: Record<IssueStatus, { background: string; color: string }> = {
   unresolved: { background: "#fef3c7", color: "#92400e" },
   regressed: { background: "#fee2e2", color: "#991b1b" },
   resolved: { background: "#dcfce7", color: "#166534" },
@@ -10,7 +11,7 @@ const COLORS: Record<IssueStatus, { background: string; color: string }> = {
 /** An issue's state as a badge; an issue nobody triaged is unresolved. */
 export function IssueStatusBadge({ status }: { status: IssueStatus }) {
   return (
-    <span className="badge" data-status={status} style={COLORS[status]}>
+    <span className="badge" data-status={status} style={STATUS_COLORS[status]}>
       {status}
     </span>
   );

@@ -16,6 +16,7 @@ import { issueTitle, ISSUE_SORTS, parseIssueFilters, STATUS_FILTERS, type Status
 import { issueFilterOptions, listIssues, type IssueFilterOptions } from "../queries/crashes.server";
 import { parseCursor } from "../queries/cursor";
 import { parseRange } from "../queries/range";
+import { ValueMenu } from "../components/dim-filter";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Crashes` }];
 
@@ -44,24 +45,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   });
 }
 
-function Menu({ name, label, value, values }: { name: string; label: string; value: string; values: readonly string[] }) {
-  // A value from a shared link stays selectable even when this range has no crash with it.
-  const all = value && !values.includes(value) ? [value, ...values] : values;
-  return (
-    <label>
-      {label}
-      <select name={name} defaultValue={value} key={`${name}-${value}`}>
-        <option value="">any</option>
-        {all.map((v) => (
-          <option key={v} value={v}>
-            {v}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 function Filters({ options }: { options: IssueFilterOptions | null }) {
   const { filters } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
@@ -72,9 +55,9 @@ function Filters({ options }: { options: IssueFilterOptions | null }) {
       {carried.map(([k, v]) => (
         <input key={`${k}=${v}`} type="hidden" name={k} value={v} />
       ))}
-      <Menu name="release" label="Release" value={filters.release} values={options?.releases ?? []} />
-      <Menu name="platform" label="Platform" value={filters.platform} values={options?.platforms ?? []} />
-      <Menu name="environment" label="Environment" value={filters.environment} values={options?.environments ?? []} />
+      <ValueMenu name="release" label="Release" value={filters.release} values={options?.releases ?? []} />
+      <ValueMenu name="platform" label="Platform" value={filters.platform} values={options?.platforms ?? []} />
+      <ValueMenu name="environment" label="Environment" value={filters.environment} values={options?.environments ?? []} />
       <label>
         Search
         <input type="search" name="q" defaultValue={filters.q} key={filters.q} placeholder="type, message or culprit" />
