@@ -87,7 +87,22 @@ describe("sink messages", () => {
     expect(compact[EVENT_COLUMNS.indexOf("event")]).toBeNull();
     expect(JSON.parse(withBatchId(toCompactRow(legacy), "app:0:7")).at(-1)).toBe("app:0:7");
     expect(toCompactRow("[1]")).toBe("[1]");
+    expect(toCompactRow("[2,1]")).toBe("[2,1]");
     expect(toCompactRow("{not json")).toBe("{not json");
+  });
+
+  it("maps rows queued in the value-list encoding before row_format by name, and passes current rows untouched", () => {
+    const before = EVENT_COLUMNS.filter((c) => !["row_format", "path_template", "net_template", "net_outcome", "net_request_bytes", "net_response_bytes"].includes(c));
+    const old = JSON.stringify(before.map((c) => (c === "net_path" ? "/orders/7" : c === "app_id" ? "app" : c === "batch_id" ? "" : 0)));
+    const upgraded = JSON.parse(withBatchId(toCompactRow(old), "app:0:9")) as unknown[];
+    expect(upgraded).toHaveLength(EVENT_COLUMNS.length);
+    expect(upgraded[EVENT_COLUMNS.indexOf("row_format")]).toBeNull();
+    expect(upgraded[EVENT_COLUMNS.indexOf("app_id")]).toBe("app");
+    expect(upgraded[EVENT_COLUMNS.indexOf("net_path")]).toBe("/orders/7");
+    expect(upgraded[EVENT_COLUMNS.indexOf("net_template")]).toBeNull();
+    expect(upgraded.at(-1)).toBe("app:0:9");
+    const current = encodeEventRow(Object.fromEntries(EVENT_COLUMNS.map((c) => [c, c === "row_format" ? 2 : ""])) as unknown as EventRow);
+    expect(toCompactRow(current)).toBe(current);
   });
 
   it("declares a ClickHouse row with every typed dimension", () => {

@@ -8,3 +8,4 @@ export * from "./config";
 export * from "./redaction";
 export * from "./admin";
 export * from "./crashes";
+export * from "./perf";

@@ -11,6 +11,8 @@ const ChDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}
  * traits and context stays queryable as JSON text (`JSONExtractString(properties, 'plan')`).
  */
 export const EventRow = z.object({
+  // First, so the sink tells this encoding from earlier ones by its opening bytes (ROW_FORMAT).
+  row_format: z.literal(2),
   app_id: z.string(),
   type: z.enum(EVENT_TYPES),
   event: z.string(),
@@ -64,6 +66,12 @@ export const EventRow = z.object({
   traits: z.record(z.string(), z.unknown()),
   context: z.record(z.string(), z.unknown()),
   redactions: z.number().int().nonnegative(),
+  // The page path or screen with ids collapsed (`/orders/:id`), and a network call's path so.
+  path_template: z.string(),
+  net_template: z.string(),
+  net_outcome: z.string(),
+  net_request_bytes: z.number().int().nonnegative(),
+  net_response_bytes: z.number().int().nonnegative(),
   batch_id: z.string(),
 });
 /** One row of the ClickHouse `events` table. */
@@ -144,13 +152,14 @@ export function encodeEventRow(r: EventRow): string {
   // Written out rather than looped over EVENT_COLUMNS: fixed property reads are several times
   // cheaper than keyed ones on the hot path. A unit test holds the order to EVENT_COLUMNS.
   const values = [
-    r.app_id, r.type, r.event, r.message_id, r.user_id, r.anonymous_id, r.session_id, r.timestamp,
+    r.row_format, r.app_id, r.type, r.event, r.message_id, r.user_id, r.anonymous_id, r.session_id, r.timestamp,
     r.original_timestamp, r.sent_at, r.received_at, r.platform, r.os_name, r.os_version, r.app_version,
     r.app_build, r.device_type, r.device_model, r.device_manufacturer, r.browser, r.browser_version,
     r.library_name, r.library_version, r.locale, r.timezone, r.country, r.region, r.city, r.ip, r.path,
     r.url, r.referrer, r.utm_source, r.utm_medium, r.utm_campaign, r.crash_type, r.crash_message,
     r.crash_fingerprint, r.crash_fatal, r.perf_metric, r.perf_value, r.perf_unit, r.net_method, r.net_host,
-    r.net_path, r.net_status, r.duration_ms, r.properties, r.traits, r.context, r.redactions, r.batch_id
+    r.net_path, r.net_status, r.duration_ms, r.properties, r.traits, r.context, r.redactions, r.path_template,
+    r.net_template, r.net_outcome, r.net_request_bytes, r.net_response_bytes, r.batch_id
   ];
   const text = JSON.stringify(values);
   // A lone UTF-16 surrogate ("\ud800" is valid JSON from any client) is written as a \udXXX
@@ -170,16 +179,34 @@ function wellFormed(_key: string, value: unknown): unknown {
   return typeof value === "string" ? toWellFormed(value) : value;
 }
 
+/** The encoding `encodeEventRow` writes; its rows open with `[2,`. */
+export const ROW_FORMAT = 2;
+const CURRENT_ROW_PREFIX = `[${ROW_FORMAT},`;
+
+// The columns of the first value-list encoding, which had no row_format: rows an AppBatcher
+// buffered before an upgrade are still queued in it, and are mapped by name, never by position.
+const ROW_FORMAT_1_COLUMNS = EVENT_COLUMNS.filter(
+  (c) => !["row_format", "path_template", "net_template", "net_outcome", "net_request_bytes", "net_response_bytes"].includes(c),
+);
+
 /**
- * A queued row in the compact form: rows serialized as JSON objects (by earlier versions, or
- * by hand for a replay) are put in column order; a missing column becomes null, its default.
+ * A queued row in the current compact form. Rows of earlier encodings (JSON objects, or value
+ * lists without `row_format`) are put in column order by name; a column they lack becomes null,
+ * which ClickHouse stores as its default. Current rows pass untouched, without parsing.
  */
 export function toCompactRow(row: string): string {
-  if (!row.startsWith("{")) return row;
+  if (row.startsWith(CURRENT_ROW_PREFIX)) return row;
   try {
     const parsed: unknown = JSON.parse(row);
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return row;
-    const record = parsed as Record<string, unknown>;
+    let record: Record<string, unknown>;
+    if (Array.isArray(parsed)) {
+      if (parsed.length !== ROW_FORMAT_1_COLUMNS.length) return row;
+      record = Object.fromEntries(ROW_FORMAT_1_COLUMNS.map((c, i) => [c, parsed[i]]));
+    } else if (parsed !== null && typeof parsed === "object") {
+      record = parsed as Record<string, unknown>;
+    } else {
+      return row;
+    }
     return JSON.stringify(EVENT_COLUMNS.map((c) => record[c] ?? null));
   } catch {
     // Left as it is: ClickHouse refuses it and the batch goes to the dead-letter queue.

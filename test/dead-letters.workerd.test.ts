@@ -4,18 +4,10 @@ import { encodeSinkMessage, type EventRow } from "../schemas";
 import { handleDeadLetterBatch } from "../workers/queue/dead-letters";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver } from "./queue-delivery";
-import { chHeaders, chQuery, createTestApp } from "./seed";
+import { blankRow, chHeaders, chQuery, createTestApp } from "./seed";
 
 function row(appId: string, messageId: string, overrides: Partial<Record<keyof EventRow, unknown>> = {}): string {
-  const base: EventRow = {
-    app_id: appId, type: "track", event: "Replayed", message_id: messageId, user_id: "", anonymous_id: "anon", session_id: "",
-    timestamp: "2026-11-20 10:00:00.000", original_timestamp: "2026-11-20 10:00:00.000", sent_at: "2026-11-20 10:00:00.000", received_at: "2026-11-20 10:00:00.000",
-    platform: "", os_name: "", os_version: "", app_version: "", app_build: "", device_type: "", device_model: "", device_manufacturer: "",
-    browser: "", browser_version: "", library_name: "", library_version: "", locale: "", timezone: "", country: "", region: "", city: "", ip: "",
-    path: "", url: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", crash_type: "", crash_message: "", crash_fingerprint: "", crash_fatal: 0,
-    perf_metric: "", perf_value: 0, perf_unit: "", net_method: "", net_host: "", net_path: "", net_status: 0, duration_ms: 0,
-    properties: {}, traits: {}, context: {}, redactions: 0, batch_id: "",
-  };
+  const base: EventRow = { ...blankRow(appId, messageId, "2026-11-20 10:00:00.000"), event: "Replayed" };
   return JSON.stringify({ ...base, ...overrides });
 }
 

@@ -9,7 +9,7 @@ import type { AppBatcher } from "../durable-objects/app-batcher";
 import { decodeSinkMessage, encodeEventRow, encodeSinkMessage, type EventRow } from "../schemas";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver as deliverTo } from "./queue-delivery";
-import { chQuery, createTestApp, post, setClickHouse, trackEvent, type TestApp } from "./seed";
+import { blankRow, chQuery, createTestApp, post, setClickHouse, trackEvent, type TestApp } from "./seed";
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -41,15 +41,7 @@ async function expectStoredOnce(appId: string, ids: readonly string[], timeout =
 
 function row(appId: string, messageId: string, overrides: Partial<EventRow> = {}): string {
   const at = new Date().toISOString().replace("T", " ").slice(0, 23);
-  const base: EventRow = {
-    app_id: appId, type: "track", event: "Sink Test", message_id: messageId, user_id: "", anonymous_id: "anon", session_id: "",
-    timestamp: at, original_timestamp: at, sent_at: at, received_at: at,
-    platform: "", os_name: "", os_version: "", app_version: "", app_build: "", device_type: "", device_model: "", device_manufacturer: "",
-    browser: "", browser_version: "", library_name: "", library_version: "", locale: "", timezone: "", country: "", region: "", city: "", ip: "",
-    path: "", url: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", crash_type: "", crash_message: "", crash_fingerprint: "", crash_fatal: 0,
-    perf_metric: "", perf_value: 0, perf_unit: "", net_method: "", net_host: "", net_path: "", net_status: 0, duration_ms: 0,
-    properties: {}, traits: {}, context: {}, redactions: 0, batch_id: "",
-  };
+  const base: EventRow = { ...blankRow(appId, messageId, at), event: "Sink Test" };
   return encodeEventRow({ ...base, ...overrides });
 }
 

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import type { RedactionPolicy } from "../schemas";
+import { ROW_FORMAT, type EventRow, type RedactionPolicy } from "../schemas";
 import { createApp, createWriteKey, OPERATOR } from "../workers/apps/store";
 
 /** An app and its write key, made through the apps module for a test. */
@@ -62,4 +62,18 @@ export async function setClickHouse(mode: "up" | "down" | "error"): Promise<void
   const res = await fetch(`${env.CLICKHOUSE_URL}/__fault?mode=${mode}`, { method: "POST" });
   if (!res.ok) throw new Error(`fault proxy: ${res.status}`);
   await res.text();
+}
+
+/** A `track` row as the edge encodes it, every other column empty, for driving the sink directly. */
+export function blankRow(appId: string, messageId: string, at: string): EventRow {
+  return {
+    row_format: ROW_FORMAT, app_id: appId, type: "track", event: "Sink Test", message_id: messageId, user_id: "", anonymous_id: "anon", session_id: "",
+    timestamp: at, original_timestamp: at, sent_at: at, received_at: at,
+    platform: "", os_name: "", os_version: "", app_version: "", app_build: "", device_type: "", device_model: "", device_manufacturer: "",
+    browser: "", browser_version: "", library_name: "", library_version: "", locale: "", timezone: "", country: "", region: "", city: "", ip: "",
+    path: "", url: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", crash_type: "", crash_message: "", crash_fingerprint: "", crash_fatal: 0,
+    perf_metric: "", perf_value: 0, perf_unit: "", net_method: "", net_host: "", net_path: "", net_status: 0, duration_ms: 0,
+    properties: {}, traits: {}, context: {}, redactions: 0,
+    path_template: "", net_template: "", net_outcome: "", net_request_bytes: 0, net_response_bytes: 0, batch_id: "",
+  };
 }

@@ -1,4 +1,4 @@
-import type { CrashRule, Event, EventRow } from "../../schemas";
+import { networkOutcome, ROW_FORMAT, type CrashRule, type Event, type EventRow } from "../../schemas";
 import { recordOf } from "../lib/json";
 import { redactIp, type IpMode, type Redactor } from "../lib/redact";
 import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
@@ -136,6 +136,9 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   let netHost = "";
   let netPath = "";
   let netStatus = 0;
+  let netOutcome = "";
+  let netRequestBytes = 0;
+  let netResponseBytes = 0;
   let duration = 0;
   let path = str(page.path);
   let url = str(page.url);
@@ -163,6 +166,9 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     netHost = parts.host;
     netPath = parts.path;
     netStatus = e.request.status ?? 0;
+    netOutcome = networkOutcome(e.request.status, e.request.error);
+    netRequestBytes = e.request.requestBytes ?? 0;
+    netResponseBytes = e.request.responseBytes ?? 0;
     duration = e.request.duration ?? 0;
     properties = { ...properties, request: { ...e.request, url: cleanUrl } };
   } else if (e.type === "screen") {
@@ -177,6 +183,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   const campaign = sub(ctx, "campaign");
 
   const row: EventRow = {
+    row_format: ROW_FORMAT,
     app_id: facts.appId,
     type: e.type,
     event: eventName(e),
@@ -228,6 +235,11 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     traits,
     context: ctx,
     redactions: Math.min(redactor.total - before, 65535),
+    path_template: path,
+    net_template: netPath,
+    net_outcome: netOutcome,
+    net_request_bytes: netRequestBytes,
+    net_response_bytes: netResponseBytes,
     batch_id: "",
   };
   return { messageId, timestampMs: time.timestamp, row };
