@@ -2,7 +2,7 @@
 // ingest, the dashboard and the test seeds. Every call names a scope: one organisation, or the
 // operator (admin API, jobs), who sees every organisation's apps. A deleted app is a tombstone
 // that every read here ignores and that keeps its id taken for good.
-import type { AppInfo, CreateApp, WriteKeyInfo } from "../../schemas";
+import { UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
 import { hashWriteKey, newWriteKey, randomHex, writeKeyPrefix } from "./keys";
 
 /** Whose apps a call may touch. */
@@ -113,6 +113,36 @@ export async function updateAppSettings(db: D1Database, scope: AppScope, id: str
     .prepare(`UPDATE apps SET rate_limit = ?3, shard_count = ?4, retention_days = ?5, redaction_policy = ?6 WHERE ${LIVE_IN_SCOPE} AND id = ?2`)
     .bind(scope.orgId, id, s.rateLimit, s.shardCount, s.retentionDays, s.redactionPolicy)
     .run();
+  return r.meta.changes > 0;
+}
+
+/**
+ * A stored template list, checked again on the way out: a value D1 holds that no longer
+ * parses is treated as none rather than breaking ingest or the settings page.
+ */
+export function parseUrlTemplates(stored: string | null): string[] {
+  if (stored === null) return [];
+  try {
+    const parsed = UrlTemplates.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A live app's URL templates in the order they are tried; null when the scope has no such app. */
+export async function getUrlTemplates(db: D1Database, scope: AppScope, id: string): Promise<string[] | null> {
+  const row = await db.prepare(`SELECT url_templates FROM apps WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id).first<{ url_templates: string | null }>();
+  return row ? parseUrlTemplates(row.url_templates) : null;
+}
+
+/**
+ * Replaces a live app's URL templates (checked with `UrlTemplates` by the caller); false when
+ * the scope has no such app. The edge applies them within a minute, to calls received after.
+ */
+export async function setUrlTemplates(db: D1Database, scope: AppScope, id: string, templates: readonly string[]): Promise<boolean> {
+  const stored = templates.length === 0 ? null : JSON.stringify(templates);
+  const r = await db.prepare(`UPDATE apps SET url_templates = ?3 WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id, stored).run();
   return r.meta.changes > 0;
 }
 

@@ -31,6 +31,8 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
             <NavLink to={`/apps/${app.id}/users`}>Users</NavLink>
             <NavLink to={`/apps/${app.id}/sessions`}>Sessions</NavLink>
             <NavLink to={`/apps/${app.id}/crashes`}>Crashes</NavLink>
+            <NavLink to={`/apps/${app.id}/performance`}>Performance</NavLink>
+            <NavLink to={`/apps/${app.id}/network`}>Network</NavLink>
             <NavLink to={`/apps/${app.id}/releases`}>Releases</NavLink>
             <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
           </nav>
