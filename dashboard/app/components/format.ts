@@ -20,3 +20,19 @@ export function duration(ms: number): string {
 
 /** `12.5 %`. */
 export const percent = (ratio: number): string => `${(ratio * 100).toLocaleString("en", { maximumFractionDigits: 1 })} %`;
+
+/** `85 ms`, `1.24 s`: a latency; `–` when there is none. */
+export const millis = (v: number | null): string =>
+  v === null ? "–" : v < 1000 ? `${Math.round(v).toLocaleString("en")} ms` : `${(v / 1000).toLocaleString("en", { maximumFractionDigits: 2 })} s`;
+
+/** `840 B`, `1.2 KB`, `35 MB`: a size in bytes (1 KB = 1024 B). */
+export function bytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  let v = n / 1024;
+  let unit = 0;
+  while (v >= 1024 && unit < 2) {
+    v /= 1024;
+    unit++;
+  }
+  return `${v.toLocaleString("en", { maximumFractionDigits: v < 10 ? 1 : 0 })} ${["KB", "MB", "GB"][unit] ?? "GB"}`;
+}
