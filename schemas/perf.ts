@@ -32,8 +32,9 @@ export function bandOf(vital: Vital, value: number): Band {
 export const PERCENTILES = [0.5, 0.75, 0.95, 0.99] as const;
 
 /**
- * Relative accuracy of the rollups' quantile sketches (ClickHouse `quantilesDD`): a percentile
- * read from a rollup is within 1 % of the value at rank floor(p·(n−1)) of the sorted values.
+ * Relative accuracy of the percentiles read from the rollups (ClickHouse `quantilesBFloat16`
+ * states): within 1 % of the value at rank floor(p·(n−1)) of the sorted values (at most 2^-7
+ * below it, the bfloat16 truncation), whatever the magnitude.
  */
 export const QUANTILE_ACCURACY = 0.01;
 
