@@ -32,9 +32,9 @@ export function bandOf(vital: Vital, value: number): Band {
 export const PERCENTILES = [0.5, 0.75, 0.95, 0.99] as const;
 
 /**
- * Relative accuracy of the percentiles read from the rollups (ClickHouse `quantilesBFloat16`
- * states): within 1 % of the value at rank floor(p·(n−1)) of the sorted values (at most 2^-7
- * below it, the bfloat16 truncation), whatever the magnitude.
+ * Accuracy of the percentiles read from the rollups (ClickHouse `quantilesBFloat16` states): the
+ * nearest-rank percentile (the value at rank ⌈p·n⌉ of the sorted values), truncated to 8
+ * significant bits, so at most 0.78 % below it whatever the magnitude; stated as 1 %.
  */
 export const QUANTILE_ACCURACY = 0.01;
 

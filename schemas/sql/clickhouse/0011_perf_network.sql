@@ -14,7 +14,7 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS net_request_bytes UInt64;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS net_response_bytes UInt64;
 
 -- Perf metrics per hour: percentiles as quantilesBFloat16 states (a count per value truncated to
--- 8 significant bits: at most 0.78 % under the value at rank floor(p·(n−1)), for CLS scores as for
+-- 8 significant bits: at most 0.78 % under the nearest-rank value, rank ⌈p·n⌉, for CLS scores as for
 -- minutes; merges add counts, so a 30-day percentile is the same however the parts merged; where
 -- quantilesDD's error measured up to 3 % on values under 1, bench/README.md), and, for the
 -- web vitals, how many values fell in the good and poor bands (needs-improvement is the rest).
