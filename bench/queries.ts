@@ -7,7 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ClickHouseLogLevel, createClient } from "@clickhouse/client-web";
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client-web";
+import { QUANTILE_ACCURACY } from "../schemas";
 import { startClickHouseServer } from "../dev/clickhouse/server";
 import { migrateClickHouse } from "../dev/migrate-clickhouse";
 import { loadIssuePage } from "../dashboard/app/queries/crash-issue.server";
@@ -46,27 +47,50 @@ function generateSql(): string {
 INSERT INTO events (app_id, type, event, message_id, user_id, anonymous_id, session_id, timestamp, original_timestamp, sent_at, received_at,
   platform, os_name, os_version, app_version, device_type, device_model, browser, browser_version, library_name, library_version, locale, timezone,
   country, region, city, ip, path, url, referrer, utm_source, utm_medium, utm_campaign, crash_type, crash_message, crash_fingerprint, crash_fatal,
-  perf_metric, perf_value, perf_unit, net_method, net_host, net_path, net_status, duration_ms, properties, traits, context, redactions, batch_id)
+  perf_metric, perf_value, perf_unit, net_method, net_host, net_path, net_status, duration_ms, properties, traits, context, redactions, batch_id,
+  row_format, path_template, net_template, net_outcome, net_request_bytes, net_response_bytes)
 SELECT
   app, type, event, message_id, user_id, anonymous_id, session_id, ts, ts, ts + 0.2, ts + 0.25,
   platform, os_name, os_version, app_version, device_type, device_model, browser, browser_version, 'telemetry-web', '1.4.2', 'en-US', 'Europe/Berlin',
   country, '', '', '', path, concat('https://shop.example', path), 'https://www.google.com/', utm_source, utm_medium, utm_campaign,
   if(type = 'crash', crash_type, ''), if(type = 'crash', 'Cannot read properties of undefined', ''), if(type = 'crash', hex(${r(11)} % 200), ''), if(type = 'crash', toUInt8(${r(12)} % 4 = 0), 0),
-  if(type = 'perf', perf_metric, ''), if(type = 'perf', (${r(13)} % 4000) / 1.0, 0), if(type = 'perf', 'ms', ''),
-  if(type = 'network', 'GET', ''), if(type = 'network', 'api.example.com', ''), if(type = 'network', concat('/v1/items/', toString(${r(14)} % 50)), ''),
-  if(type = 'network', [200, 200, 200, 404, 500][${r(15)} % 5 + 1], 0), if(type IN ('network', 'perf'), (${r(16)} % 900) / 1.0, 0),
-  concat('{"plan":"', ['free', 'pro', 'team'][${r(17)} % 3 + 1], '","value":', toString(${r(18)} % 10000), ',"sku":"sku-', toString(${r(19)} % 97), '"}'),
+  if(type = 'perf', perf_metric, ''), if(type = 'perf', perf_value, 0), if(type = 'perf', if(perf_metric = 'CLS', 'score', 'ms'), ''),
+  if(type = 'network', net_method, ''), if(type = 'network', net_host, ''), if(type = 'network', net_path, ''),
+  if(type = 'network', net_status, 0), multiIf(type = 'network', net_ms, type = 'perf' AND perf_metric != 'CLS', perf_value, 0),
+  multiIf(type = 'perf' AND perf_metric = 'checkout', '{"kind":"transaction","op":"ui.action"}', type = 'perf' AND perf_metric = 'db.query', '{"kind":"span","transaction":"checkout","op":"db.query","description":"SELECT cart"}',
+          type = 'network', concat('{"request":{"method":"', net_method, '","url":"https://', net_host, net_path, '","status":', toString(net_status), '}}'),
+          concat('{"plan":"', ['free', 'pro', 'team'][${r(17)} % 3 + 1], '","value":', toString(${r(18)} % 10000), ',"sku":"sku-', toString(${r(19)} % 97), '"}')),
   '{}',
   '{"page":{"title":"Shop"},"screen":{"width":1440,"height":900}}',
   0,
-  concat(app, ':0:', toString(intDiv(number, 2000)))
+  concat(app, ':0:', toString(intDiv(number, 2000))),
+  2, path, if(type = 'network', net_template, ''), if(type = 'network', net_outcome, ''),
+  if(type = 'network' AND net_method = 'POST', 200 + ${r(23)} % 3000, 0), if(type = 'network' AND net_status > 0, 300 + ${r(24)} % 60000, 0)
 FROM (
   SELECT number,
     [${APPS.map((a) => `'${a}'`).join(", ")}][multiIf(${r(1)} % 10 < 6, 1, ${r(1)} % 10 < 9, 2, 3)] AS app,
     ${r(2)} % 200000 AS device,
     multiIf(${r(3)} % 100 < 45, 'track', ${r(3)} % 100 < 65, 'page', ${r(3)} % 100 < 72, 'screen', ${r(3)} % 100 < 76, 'identify', ${r(3)} % 100 < 84, 'perf', ${r(3)} % 100 < 96, 'network', 'crash') AS type,
     ['TypeError', 'RangeError', 'NetworkError'][${r(4)} % 3 + 1] AS crash_type,
-    ['LCP', 'INP', 'CLS', 'TTFB', 'app_start'][${r(4)} % 5 + 1] AS perf_metric,
+    -- Perf values are log-normal around each metric's typical median (Box-Muller over two hashes),
+    -- so the percentiles the views read from sketches are checked against realistic tails.
+    ['LCP', 'INP', 'CLS', 'FCP', 'TTFB', 'LCP', 'INP', 'app_start_cold', 'screen_load', 'checkout', 'db.query'][${r(4)} % 11 + 1] AS perf_metric,
+    sqrt(-2 * log((${r(21)} % 1000000 + 0.5) / 1000000)) * cos(2 * pi() * (${r(22)} % 1000000) / 1000000) AS gauss,
+    multiIf(perf_metric = 'LCP', (1800., 0.5), perf_metric = 'INP', (140., 0.7), perf_metric = 'CLS', (0.04, 1.1), perf_metric = 'FCP', (1200., 0.5),
+            perf_metric = 'TTFB', (450., 0.6), perf_metric = 'app_start_cold', (1400., 0.4), perf_metric = 'screen_load', (380., 0.6),
+            perf_metric = 'checkout', (900., 0.5), (120., 0.8)) AS shape,
+    round(if(perf_metric = 'CLS' AND ${r(25)} % 3 = 0, 0, shape.1 * exp(shape.2 * gauss)), 3) AS perf_value,
+    -- Network calls: five endpoints on three hosts, ids in their paths, each with its own latency and failure mix.
+    ${r(14)} % 5 AS endpoint,
+    ['api.example.com', 'api.example.com', 'api.example.com', 'auth.example.com', 'cdn.example.com'][endpoint + 1] AS net_host,
+    ['GET', 'POST', 'GET', 'POST', 'GET'][endpoint + 1] AS net_method,
+    ['/v1/items/:id', '/v1/cart', '/v1/orders/:uuid', '/oauth/token', '/assets/:hash'][endpoint + 1] AS net_template,
+    multiIf(endpoint = 0, concat('/v1/items/', toString(${r(26)} % 5000)), endpoint = 2, concat('/v1/orders/', toString(generateUUIDv4(number))),
+            endpoint = 4, concat('/assets/', lower(hex(${r(26)}))), net_template) AS net_path,
+    ${r(15)} % 1000 AS fate,
+    multiIf(endpoint = 3 AND fate < 60, 503, fate < 8, 0, fate < 12, 0, fate < 40, 404, fate < 48, 500, 200) AS net_status,
+    multiIf(net_status >= 500, 'server_error', net_status >= 400, 'client_error', net_status > 0, 'ok', fate < 8, 'failed', 'timeout') AS net_outcome,
+    round(if(net_outcome = 'timeout', 30000, [90., 160., 220., 480., 35.][endpoint + 1] * exp(0.6 * gauss)), 1) AS net_ms,
     multiIf(type = 'track', concat('Event ', toString(toUInt32(sqrt(${r(5)} % 900)))), type IN ('page', 'screen'), 'Shop', type = 'crash', crash_type, type = 'perf', perf_metric, type = 'network', 'GET', '') AS event,
     concat('m-', toString(number)) AS message_id,
     if(${r(6)} % 10 < 4, concat('user-', toString(device)), '') AS user_id,
@@ -90,6 +114,64 @@ FROM (
     ['winter-sale', 'brand', '', ''][device % 4 + 1] AS utm_campaign
   FROM numbers({offset:UInt64}, {count:UInt64})
 )`;
+}
+
+interface AccuracyRow {
+  key: string;
+  sketch: number[];
+  exact: number[];
+  interpolated: number[];
+}
+
+// |sketch − exact| / exact, or the absolute difference where the exact value is 0 (CLS has many).
+const relError = (sketch: number, exact: number): number => (exact === 0 ? Math.abs(sketch) : Math.abs(sketch - exact) / Math.abs(exact));
+
+async function sketchAccuracy(client: ClickHouseClient, app: string): Promise<{ maxRelativeError: number; maxVsInterpolated: number; groups: number; worst: string }> {
+  const levels = "[0.5, 0.75, 0.95, 0.99]";
+  const exactOf = (value: string, key: string, from: string): string => `
+    SELECT ${key} AS key, arraySort(groupArray(${value})) AS s, length(s) AS n,
+           arrayMap(p -> s[greatest(1, toUInt64(ceil(p * n)))], ${levels}) AS exact,
+           quantilesExactInclusive(0.5, 0.75, 0.95, 0.99)(${value}) AS interpolated
+    FROM events WHERE app_id = {app:String} AND ${from} GROUP BY key`;
+  const cases = [
+    {
+      sketch: `SELECT metric AS key, quantilesBFloat16Merge(0.5, 0.75, 0.95, 0.99)(q) AS sketch FROM perf_hourly WHERE app_id = {app:String} GROUP BY key`,
+      exact: exactOf("perf_value", "toString(perf_metric)", "type = 'perf'"),
+    },
+    {
+      sketch: `SELECT concat(toString(method), ' ', toString(host), template) AS key, quantilesBFloat16Merge(0.5, 0.95, 0.99)(q) AS sketch FROM network_hourly WHERE app_id = {app:String} GROUP BY key`,
+      exact: exactOf("duration_ms", "concat(toString(net_method), ' ', toString(net_host), net_template)", "type = 'network'"),
+      levels: [0, 2, 3],
+    },
+    {
+      sketch: `SELECT toString(toDate(hour)) AS key, [quantilesBFloat16Merge(0.5, 0.75, 0.95, 0.99)(q)[2]] AS sketch FROM perf_hourly WHERE app_id = {app:String} AND metric = 'LCP' GROUP BY key`,
+      exact: exactOf("perf_value", "toString(toDate(timestamp))", "type = 'perf' AND perf_metric = 'LCP'"),
+      levels: [1],
+    },
+  ];
+  let maxRelativeError = 0;
+  let maxVsInterpolated = 0;
+  let groups = 0;
+  let worst = "";
+  for (const c of cases) {
+    const sketches = new Map((await (await client.query({ query: c.sketch, query_params: { app }, format: "JSONEachRow" })).json<{ key: string; sketch: number[] }>()).map((r) => [r.key, r.sketch]));
+    const exact = await (await client.query({ query: c.exact, query_params: { app }, format: "JSONEachRow" })).json<AccuracyRow>();
+    for (const row of exact) {
+      const sketch = sketches.get(row.key);
+      if (!sketch) continue;
+      groups++;
+      const levels = c.levels ?? [0, 1, 2, 3];
+      levels.forEach((level, i) => {
+        const e = relError(sketch[i] ?? NaN, row.exact[level] ?? NaN);
+        if (e > maxRelativeError) {
+          maxRelativeError = e;
+          worst = `${row.key} p${[50, 75, 95, 99][level]}: sketch ${sketch[i]}, exact ${row.exact[level]}`;
+        }
+        maxVsInterpolated = Math.max(maxVsInterpolated, relError(sketch[i] ?? NaN, row.interpolated[level] ?? NaN));
+      });
+    }
+  }
+  return { maxRelativeError: Number(maxRelativeError.toFixed(5)), maxVsInterpolated: Number(maxVsInterpolated.toFixed(5)), groups, worst };
 }
 
 function median(xs: number[]): number {
@@ -117,6 +199,8 @@ async function main(): Promise<void> {
     // Merge the parts as a long-running table would be, so storage and reads are measured as they settle.
     await client.command({ query: "OPTIMIZE TABLE events FINAL" });
     await client.command({ query: "OPTIMIZE TABLE crash_issues_hourly FINAL" });
+    await client.command({ query: "OPTIMIZE TABLE perf_hourly FINAL" });
+    await client.command({ query: "OPTIMIZE TABLE network_hourly FINAL" });
 
     const to = new Date();
     const from = new Date(to.getTime() - DAYS * 86_400_000);
@@ -197,6 +281,12 @@ async function main(): Promise<void> {
     await page(`issue page, tail issue (${tailEvents} crashes), 30d`, () => loadIssuePage(dashboard, busy, tail, month));
     const crashPages = Object.entries(pages).filter(([name]) => name.startsWith("crashes") || name.startsWith("issue page"));
 
+    // Accuracy of the perf and network percentiles the views read from the rollups' sketches,
+    // against exact quantiles of the raw values: per metric (and per endpoint) over the 30 days,
+    // and per day for the LCP p75 chart. Exact is the nearest-rank value (rank ⌈p·n⌉), the one
+    // the states keep; the interpolated exact quantile (quantileExactInclusive) is beside it.
+    const accuracy = await sketchAccuracy(client, busy);
+
     const parts = await client.query({
       query: `SELECT sum(rows) AS rows, sum(bytes_on_disk) AS disk, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
               FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`,
@@ -229,12 +319,14 @@ async function main(): Promise<void> {
         uncompressedBytesPerEvent: Number((Number(p?.uncompressed ?? 0) / rows).toFixed(1)),
         compressionRatio: Number((Number(p?.uncompressed ?? 0) / Number(p?.compressed ?? 1)).toFixed(1)),
         largestColumns: biggest,
+        percentileAccuracy: accuracy,
       },
       targets: [
         { name: "each overview query (median)", target: `<= ${TARGET_MS} ms`, met: slowest <= TARGET_MS },
         { name: "dashboard overview page, 30 days (median)", target: "< 1000 ms", met: (pages["overview, 30 days"] ?? Infinity) < 1000 },
         { name: "every other dashboard page (median)", target: "< 1000 ms", met: Math.max(...Object.values(pages)) < 1000 },
         { name: "crashes list and issue pages (median)", target: `< ${CRASH_TARGET_MS} ms`, met: Math.max(...crashPages.map(([, ms]) => ms)) < CRASH_TARGET_MS },
+        { name: "perf and network percentiles vs exact (max relative error)", target: `<= ${QUANTILE_ACCURACY * 100} %`, met: accuracy.maxRelativeError <= QUANTILE_ACCURACY },
       ],
     });
   } finally {
