@@ -342,7 +342,10 @@ export async function sendDemoEvents(edgeUrl: string, writeKey: string): Promise
       body: JSON.stringify({ batch: events.slice(i, i + 500) }),
     });
     if (!res.ok) throw new Error(`sending demo events: ${res.status} ${await res.text()}`);
-    await res.body?.cancel();
+    // A refused demo event is a demo that no longer matches the wire contract: say which.
+    const { rejected } = (await res.json()) as { rejected?: Array<{ messageId?: string; message?: string }> };
+    const first = rejected?.[0];
+    if (first) throw new Error(`the edge refused ${rejected.length} demo events, e.g. ${first.messageId ?? "?"}: ${first.message ?? ""}`);
   }
   return events.length;
 }
