@@ -5,6 +5,7 @@ import { CrashRule, MAX_CRASH_RULES } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { type RedactionPolicy, parsePolicy } from "../lib/redact";
 import { hashWriteKey } from "./keys";
+import { parseUrlTemplates } from "./store";
 
 /** What ingest needs to know about the app a write key belongs to. */
 export interface AppAuth {
@@ -16,6 +17,8 @@ export interface AppAuth {
   salt: string;
   /** The app's crash grouping rules in the order they are tried. */
   crashRules: CrashRule[];
+  /** The app's own URL templates in the order they are tried. */
+  urlTemplates: string[];
 }
 
 interface CacheEntry {
@@ -37,6 +40,7 @@ interface AuthRow {
   retention_days: number;
   redaction_policy: string | null;
   hash_salt: string;
+  url_templates: string | null;
 }
 
 interface RuleRow {
@@ -73,11 +77,11 @@ export async function authenticate(db: D1Database, key: string | null | undefine
     app = hit.app;
   } else {
     const keyHash = await hashWriteKey(key);
-    // The rules ride in the same round trip as the key, so a cache miss costs one D1 call.
+    // The rules and URL templates ride in the same round trip as the key, so a cache miss costs one D1 call.
     const [auth, rules] = await db.batch([
       db
         .prepare(
-          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt
+          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates
            FROM write_keys k JOIN apps a ON a.id = k.app_id
            WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
         )
@@ -101,6 +105,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
           policy: parsePolicy(row.redaction_policy),
           salt: row.hash_salt,
           crashRules: toRules((rules?.results ?? []) as RuleRow[]),
+          urlTemplates: parseUrlTemplates(row.url_templates),
         }
       : null;
     if (cache.size >= MAX_ENTRIES) cache.clear();

@@ -124,6 +124,7 @@ export async function ingest(req: IngestRequest, { env, ctx }: IngestEnv): Promi
     ipMode: app.policy.ip,
     redactor: createRedactor(app.policy, app.salt),
     crashRules: app.crashRules,
+    urlTemplates: app.urlTemplates,
     // Before normalization: crashes are grouped by their source-mapped frames.
     symbolicate: await loadSymbolicator(env.ARCHIVE, app.appId, events, envelope.context),
   };

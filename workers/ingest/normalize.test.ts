@@ -93,6 +93,58 @@ describe("enrichment", () => {
   });
 });
 
+describe("templates and URLs", () => {
+  it("stores a network call's path templated beside its redacted URL, without the fragment", () => {
+    const row = norm({
+      type: "network",
+      anonymousId: "a",
+      request: {
+        method: "GET",
+        url: "https://api.example.com/v1/users/8812/avatars/3f2504e0-4f89-11d3-9a0c-0305e82c3301?email=jane%40example.com&size=64#top",
+        status: 404,
+        duration: 31,
+        requestBytes: 120,
+        responseBytes: 9000,
+      },
+    });
+    expect(row).toMatchObject({
+      net_host: "api.example.com",
+      net_path: "/v1/users/8812/avatars/3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+      net_template: "/v1/users/:id/avatars/:uuid",
+      net_outcome: "client_error",
+      net_request_bytes: 120,
+      net_response_bytes: 9000,
+    });
+    expect(row.properties.request).toMatchObject({ url: "https://api.example.com/v1/users/8812/avatars/3f2504e0-4f89-11d3-9a0c-0305e82c3301?email=[email]&size=64" });
+    expect(JSON.stringify(row)).not.toContain("jane");
+  });
+
+  it("applies the app's own templates first", () => {
+    const f = facts({ urlTemplates: ["/v1/users/:user/**"] });
+    const row = norm({ type: "network", anonymousId: "a", request: { method: "GET", url: "https://api.example.com/v1/users/8812/avatars/x.png" } }, f);
+    expect(row.net_template).toBe("/v1/users/:user/**");
+    expect(row.net_outcome).toBe("failed");
+  });
+
+  it("templates page paths, and a perf or network event without a page takes the app's current screen", () => {
+    const page = norm({ type: "page", anonymousId: "a", context: { page: { path: "/orders/1337", url: "https://shop.example/orders/1337?coupon=x&mail=jane%40example.com" } } });
+    expect(page).toMatchObject({ path: "/orders/1337", path_template: "/orders/:id", url: "https://shop.example/orders/1337?coupon=x&mail=[email]" });
+    expect(JSON.stringify(page.context)).not.toContain("jane");
+    const perf = norm({ type: "perf", anonymousId: "a", metric: { name: "screen_load", value: 420 }, properties: { screen: "ProductDetail" } });
+    expect(perf).toMatchObject({ path: "ProductDetail", path_template: "ProductDetail" });
+    const net = norm({ type: "network", anonymousId: "a", request: { method: "GET", url: "/v1/cart", status: 200 }, properties: { screen: "Cart" } });
+    expect(net).toMatchObject({ path: "Cart", net_path: "/v1/cart", net_template: "/v1/cart" });
+    const track = norm({ type: "track", anonymousId: "a", event: "e" });
+    expect(track).toMatchObject({ path: "", path_template: "", net_template: "" });
+  });
+
+  it("redacts the error text of a failed call", () => {
+    const row = norm({ type: "network", anonymousId: "a", request: { method: "GET", url: "https://x.example/a", error: "fetch failed for jane@example.com: timed out" } });
+    expect(row.net_outcome).toBe("timeout");
+    expect(JSON.stringify(row)).not.toContain("jane");
+  });
+});
+
 describe("prepareBatch", () => {
   it("gives a messageId to events without one and keeps the client's", () => {
     const out = prepareBatch([{ type: "track", userId: "u", event: "e" }, { type: "track", userId: "u", event: "e", messageId: "mine" }], facts());

@@ -5,6 +5,7 @@ import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
 import { groupCrash } from "./fingerprint";
 import { correctTime, parseTime, toClickHouseTime } from "./skew";
 import type { Symbolicator } from "./symbolicate";
+import { templatePath } from "./url-template";
 
 /** What the edge knows about the request that carried a batch. */
 export interface RequestFacts {
@@ -22,6 +23,8 @@ export interface RequestFacts {
   redactor: Redactor;
   /** The app's crash grouping rules, tried in order on each crash. */
   crashRules?: readonly CrashRule[];
+  /** The app's own URL templates, tried in order before the automatic ones. */
+  urlTemplates?: readonly string[];
   /** Maps crash frames with the release's source maps, when the batch's crashes have any. */
   symbolicate?: Symbolicator;
 }
@@ -44,6 +47,8 @@ type Json = Record<string, unknown>;
 
 /** `obj[key]` when it is an object, else an empty one: context fields may hold anything. */
 const sub = (obj: Json, key: string): Json => recordOf(obj[key]);
+
+const NO_TEMPLATES: readonly string[] = [];
 
 const uaCache = new Map<string, UserAgentInfo>();
 
@@ -123,7 +128,17 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
 
   const time = correctTime(parseTime(e.timestamp ?? e.originalTimestamp), parseTime(e.sentAt) ?? facts.sentAt, facts.receivedAt);
   const sent = parseTime(e.sentAt) ?? facts.sentAt ?? facts.receivedAt;
-  const page = sub(ctx, "page");
+  let page = sub(ctx, "page");
+  // The page's URLs get the query-string rules network URLs get; the context keeps the same text.
+  if (typeof page.url === "string" || typeof page.referrer === "string") {
+    const cleanUrl = typeof page.url === "string" ? redactor.url(page.url) : page.url;
+    const cleanReferrer = typeof page.referrer === "string" ? redactor.url(page.referrer) : page.referrer;
+    if (cleanUrl !== page.url || cleanReferrer !== page.referrer) {
+      page = { ...page, url: cleanUrl, referrer: cleanReferrer };
+      ctx.page = page;
+    }
+  }
+  const templates = facts.urlTemplates ?? NO_TEMPLATES;
 
   let crashType = "";
   let crashMessage = "";
@@ -139,6 +154,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   let netOutcome = "";
   let netRequestBytes = 0;
   let netResponseBytes = 0;
+  let netTemplate = "";
   let duration = 0;
   let path = str(page.path);
   let url = str(page.url);
@@ -159,18 +175,23 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     perfUnit = e.metric.unit;
     if (perfUnit === "ms") duration = perfValue;
     else if (perfUnit === "s") duration = perfValue * 1000;
+    // A React Native app has screens, not pages: the SDK names the current one.
+    if (path === "") path = str(properties.screen);
   } else if (e.type === "network") {
-    const cleanUrl = redactor.text(e.request.url);
+    const cleanUrl = redactor.url(e.request.url);
     const parts = splitUrl(cleanUrl);
     netMethod = e.request.method.toUpperCase();
     netHost = parts.host;
     netPath = parts.path;
+    netTemplate = templatePath(netPath, templates);
     netStatus = e.request.status ?? 0;
     netOutcome = networkOutcome(e.request.status, e.request.error);
     netRequestBytes = e.request.requestBytes ?? 0;
     netResponseBytes = e.request.responseBytes ?? 0;
     duration = e.request.duration ?? 0;
-    properties = { ...properties, request: { ...e.request, url: cleanUrl } };
+    if (path === "") path = str(properties.screen);
+    const error = e.request.error === undefined ? {} : { error: redactor.text(e.request.error) };
+    properties = { ...properties, request: { ...e.request, url: cleanUrl, ...error } };
   } else if (e.type === "screen") {
     path = e.name ?? path;
   } else if (e.type === "alias") {
@@ -235,8 +256,8 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     traits,
     context: ctx,
     redactions: Math.min(redactor.total - before, 65535),
-    path_template: path,
-    net_template: netPath,
+    path_template: path === "" ? "" : templatePath(path, templates),
+    net_template: netTemplate,
     net_outcome: netOutcome,
     net_request_bytes: netRequestBytes,
     net_response_bytes: netResponseBytes,

@@ -150,6 +150,40 @@ describe("robustness", () => {
   });
 });
 
+describe("URLs", () => {
+  const url = (s: string, policy: Partial<RedactionPolicy> = {}) => redactor(policy).url(s);
+
+  it("masks e-mails and tokens in the query string, encoded or not, and drops the fragment", () => {
+    expect(url("https://api.example.com/v1/search?q=shoes&email=jane.doe%40example.com&page=2#access_token=abc")).toBe(
+      "https://api.example.com/v1/search?q=shoes&email=[email]&page=2",
+    );
+    expect(url("https://api.example.com/a?who=jane@example.com")).toBe("https://api.example.com/a?who=[email]");
+    expect(url("/reset?token=Zk9xT2ZaQ3d5bUhyN3Fw&lang=en")).toBe("/reset?token=[url_secret]&lang=en");
+    expect(url("/a?bearer=Bearer%20abcdefghijklmnopqrstuvwxyz012345")).toBe("/a?bearer=[redacted]");
+  });
+
+  it("masks the value of a parameter named like a secret even when no detector knows its shape", () => {
+    const r = redactor();
+    expect(r.url("https://x.example/cb?github_token=s3cr3tvalue&state=ok&user_password=hunter2")).toBe("https://x.example/cb?github_token=[redacted]&state=ok&user_password=[redacted]");
+    expect(r.counts.key).toBe(2);
+  });
+
+  it("masks personal data in the path and leaves a clean URL as sent", () => {
+    expect(url("https://x.example/users/jane@example.com/orders?page=2")).toBe("https://x.example/users/[email]/orders?page=2");
+    const clean = "https://x.example/v1/items/42?page=2&sort=asc";
+    expect(url(clean)).toBe(clean);
+  });
+
+  it("drops a query value that holds personal data when the policy drops values, and the whole URL for its path", () => {
+    expect(url("/a?email=jane%40example.com&page=2", { action: "drop" })).toBe("/a?page=2");
+    expect(url("/users/jane@example.com", { action: "drop" })).toBe("");
+  });
+
+  it("keeps a value that is not valid percent-encoding as sent", () => {
+    expect(url("/a?q=100%&x=1")).toBe("/a?q=100%&x=1");
+  });
+});
+
 describe("policies and client IPs", () => {
   it("parses stored policies, filling defaults, and falls back to the strict defaults on bad text", () => {
     expect(parsePolicy(null)).toEqual(DEFAULT_POLICY);

@@ -17,6 +17,12 @@ export interface Redactor {
   value(v: unknown): unknown;
   /** Redacted free text (a crash message, a URL); a value the policy drops becomes "". */
   text(s: string): string;
+  /**
+   * A redacted URL for storage: the fragment dropped, detectors run on the whole URL and again on
+   * each query value as decoded (an e-mail sent as `alice%40example.com`), and the value of a
+   * parameter named like a secret (`?token=`, `?api_key=`) masked; "" when the policy drops it.
+   */
+  url(s: string): string;
   /** Like `value` for a Segment `context`, leaving the fields that describe the client (user agent, library, OS…) as sent. */
   context(ctx: Record<string, unknown>): Record<string, unknown>;
 }
@@ -194,6 +200,49 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return out ?? obj;
   };
 
+  const queryValue = (raw: string): string | typeof DROPPED => {
+    if (!raw.includes("%") && !raw.includes("+")) return raw;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(raw.replace(/\+/g, " "));
+    } catch {
+      return raw;
+    }
+    const r = scan(decoded);
+    if (r === DROPPED) return DROPPED;
+    return r === decoded ? raw : encodeURIComponent(r).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
+  };
+
+  const redactUrl = (s: string): string => {
+    const hash = s.indexOf("#");
+    const whole = scan(hash < 0 ? s : s.slice(0, hash));
+    if (whole === DROPPED) return "";
+    const q = whole.indexOf("?");
+    if (q < 0) return whole;
+    const params = whole.slice(q + 1).split("&");
+    let changed = false;
+    const kept: string[] = [];
+    for (const param of params) {
+      const eq = param.indexOf("=");
+      const value = eq < 0 ? "" : param.slice(eq + 1);
+      if (eq < 0 || value === "" || value.startsWith("[")) {
+        kept.push(param);
+        continue;
+      }
+      const name = param.slice(0, eq);
+      if (sensitiveKey(name)) {
+        count("key");
+        kept.push(`${name}=[redacted]`);
+        changed = true;
+        continue;
+      }
+      const r = queryValue(value);
+      if (r !== value) changed = true;
+      if (r !== DROPPED) kept.push(`${name}=${r}`);
+    }
+    return changed ? `${whole.slice(0, q)}?${kept.join("&")}` : whole;
+  };
+
   const safely = <T>(fn: () => T, fallback: T): T => {
     try {
       return fn();
@@ -217,6 +266,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       const r = scan(s);
       return r === DROPPED ? "" : r;
     }, ""),
+    url: (s) => safely(() => redactUrl(s), ""),
     context: (ctx) =>
       safely(() => {
         const out: Record<string, unknown> = {};
