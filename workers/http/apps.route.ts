@@ -1,10 +1,11 @@
 import { Hono } from "hono";
-import { AppId, CreateApp, CreateWriteKey } from "../../schemas";
+import { z } from "zod";
+import { AppId, CreateApp, CreateWriteKey, MAX_URL_TEMPLATES, UrlTemplates } from "../../schemas";
 import { deleteApp } from "../apps/delete";
 import { withDeletionDeps } from "../apps/service";
-import { createApp, createWriteKey, getApp, listApps, listWriteKeys, OPERATOR, revokeWriteKey } from "../apps/store";
+import { createApp, createWriteKey, getApp, getUrlTemplates, listApps, listWriteKeys, OPERATOR, revokeWriteKey, setUrlTemplates } from "../apps/store";
 import { HttpError } from "../lib/errors";
-import { jsonBody } from "../lib/validate";
+import { jsonBody, zodMessage } from "../lib/validate";
 
 const noApp = (id: string) => new HttpError(404, "not_found", `no app ${id.slice(0, 64)}`);
 
@@ -12,6 +13,20 @@ function appIdParam(raw: string): string {
   const parsed = AppId.safeParse(raw);
   if (!parsed.success) throw noApp(raw);
   return parsed.data;
+}
+
+const TemplatesBody = z.object({ templates: z.array(z.unknown()) });
+
+// The answer names the template that is wrong, as the operator wrote it.
+function urlTemplates(templates: readonly unknown[]): string[] {
+  if (templates.length > MAX_URL_TEMPLATES) throw new HttpError(400, "invalid_body", `at most ${MAX_URL_TEMPLATES} URL templates, got ${templates.length}`);
+  const parsed = UrlTemplates.safeParse(templates);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const at = typeof issue?.path[0] === "number" ? issue.path[0] : -1;
+  const bad = templates[at];
+  if (at < 0 || issue === undefined) throw new HttpError(400, "invalid_body", zodMessage(parsed.error.issues));
+  throw new HttpError(400, "invalid_body", `template ${at + 1} ${JSON.stringify(bad)?.slice(0, 200) ?? "undefined"}: ${issue.message}`);
 }
 
 /** Apps and write keys for operators (`/admin/apps`), across every organisation. */
@@ -34,6 +49,19 @@ export const appRoutes = new Hono<{ Bindings: Env }>()
     const result = await withDeletionDeps(c.env, (deps) => deleteApp(deps, OPERATOR, id));
     if (!result.deleted) throw noApp(id);
     return c.json({ app: { id }, purged: result.purged });
+  })
+  .get("/:app/url-templates", async (c) => {
+    const id = appIdParam(c.req.param("app"));
+    const templates = await getUrlTemplates(c.env.DB, OPERATOR, id);
+    if (!templates) throw noApp(id);
+    return c.json({ templates });
+  })
+  // Calls received within a minute of a change may still be grouped by the old templates.
+  .put("/:app/url-templates", async (c) => {
+    const id = appIdParam(c.req.param("app"));
+    const templates = urlTemplates((await jsonBody(c.req.raw, TemplatesBody)).templates);
+    if (!(await setUrlTemplates(c.env.DB, OPERATOR, id, templates))) throw noApp(id);
+    return c.json({ templates });
   })
   .post("/:app/keys", async (c) => {
     const id = appIdParam(c.req.param("app"));
