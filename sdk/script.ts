@@ -3,9 +3,10 @@
 // initialises it without any code.
 import type { Client } from "./core/client";
 import type { Options } from "./core/types";
+import { startSpan, timed, type Span, type SpanOptions } from "./core/spans";
 import { init } from "./platforms/browser";
 
-type Method = Exclude<keyof Client, "ready" | "configured">;
+type Method = Exclude<keyof Client, "ready" | "configured" | "startSpan" | "span">;
 const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "ids", "shutdown"];
 
 let client: Client | undefined;
@@ -22,6 +23,9 @@ const Telemetry: Record<string, unknown> & { init(options: Options): Client } = 
   },
 };
 for (const m of METHODS) Telemetry[m] = (...args: unknown[]) => (client ? call(m, args) : void early.push([m, args]));
+// A span times what runs now: before init it runs all the same, on a span that reports to nobody.
+Telemetry.startSpan = (name: string, options?: SpanOptions): Span => client?.startSpan(name, options) ?? startSpan(name, options);
+Telemetry.span = <T>(name: string, fn: (span: Span) => T, options?: SpanOptions): T => (client ? client.span(name, fn, options) : timed(startSpan(name, options), fn));
 
 const g = globalThis as unknown as { Telemetry?: typeof Telemetry; document?: { currentScript?: { getAttribute(n: string): string | null } | null } };
 g.Telemetry = Telemetry;

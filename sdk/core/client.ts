@@ -3,6 +3,7 @@ import { createQueue } from "./queue";
 import { fetchRemoteConfig, sanitize } from "./remote-config";
 import { createSender } from "./sender";
 import { touchSession, type SessionState } from "./session";
+import { startSpan, timed, type Span, type SpanOptions } from "./spans";
 import { crashInfo } from "./stack";
 import type { CaptureSwitches, Metric, Options, Platform, Props, RemoteConfig, RequestInfo, Transport, WireEvent } from "./types";
 
@@ -26,6 +27,17 @@ export interface Client {
   perf(name: string, value: number, unit?: string, properties?: Props): void;
   /** Records a network call: `t.network({method: "GET", url: "https://api.example.com/a", status: 200, duration: 87})`. */
   network(request: RequestInfo, properties?: Props): void;
+  /**
+   * Starts a transaction, timed until its `end()`, which sends it with its ended children as
+   * perf events; sampled as a whole by `sampling.perf`.
+   * `const s = t.startSpan("checkout", {op: "ui.action"}); s.startChild("http.client", "POST /api/orders").end(); s.end()`
+   */
+  startSpan(name: string, options?: SpanOptions): Span;
+  /**
+   * Times `fn` (sync or async) as a transaction; a throw or rejection ends it with status
+   * `"error"` and is passed on. `const order = await t.span("checkout", (s) => placeOrder(s))`
+   */
+  span<T>(name: string, fn: (span: Span) => T, options?: SpanOptions): T;
   /** Adds properties to every later event (kept across restarts): `t.register({plan: "pro"})`. */
   register(properties: Props): void;
   /** Stops adding one super-property: `t.unregister("plan")`. */
@@ -114,9 +126,9 @@ export function createClient(platform: Platform, options: Options): Core {
   };
 
   // `fields` may be a function: identify and alias change the ids their own event carries.
-  const capture = (type: string, fields: Props | (() => Props), properties?: Props): void => {
-    const at = Date.now();
+  const capture = (type: string, fields: Props | (() => Props), properties?: Props, at = Date.now()): void => {
     const context = { ...o.context, ...platform.context() };
+    const scoped = platform.properties?.(type);
     run(() => {
       if (state.optedOut) return;
       const own = typeof fields === "function" ? fields() : fields;
@@ -129,7 +141,7 @@ export function createClient(platform: Platform, options: Options): Core {
         anonymousId: state.anonymousId,
         context: { ...context, library: platform.library, sessionId: state.session.id },
       };
-      const props = { ...state.superProps, ...properties };
+      const props = { ...state.superProps, ...scoped, ...properties };
       if (Object.keys(props).length) event.properties = props;
       if (state.userId) event.userId = state.userId;
       // The edge refuses events over 32 KB; say so here, where the caller can be found.
@@ -150,6 +162,7 @@ export function createClient(platform: Platform, options: Options): Core {
     });
 
   const fresh = (optedOut?: boolean): State => ({ anonymousId: uuid(), optedOut });
+  const sampled = (share: "network" | "perf"): boolean => Math.random() < (o.sampling?.[share] ?? 1) * (remote.sampling?.[share] ?? 1);
 
   const ready = (async () => {
     const [saved, cached] = await Promise.all([storage.get(`${prefix}s`), storage.get(`${prefix}c`), queue.load()]);
@@ -210,6 +223,8 @@ export function createClient(platform: Platform, options: Options): Core {
       capture("crash", { error: crashInfo(error, { fatal: how.fatal ?? false, handled: how.handled ?? true }, platform.inApp) }, how.properties),
     perf: (name, value, unit = "ms", properties) => capture("perf", { metric: { name, value, unit } satisfies Metric }, properties),
     network: (request, properties) => capture("network", { request }, properties),
+    startSpan: (name, options) => startSpan(name, options, sampled("perf") ? (metric, value, at, props) => capture("perf", { metric: { name: metric, value, unit: "ms" } }, props, at) : undefined),
+    span: (name, fn, options) => timed(client.startSpan(name, options), fn),
     register: (properties) => mutate(() => (state.superProps = { ...state.superProps, ...properties })),
     unregister: (key) => mutate(() => delete state.superProps?.[key]),
     reset: () => mutate(() => (state = fresh())),
@@ -238,8 +253,7 @@ export function createClient(platform: Platform, options: Options): Core {
     },
     allows: (kind) => {
       if ((o.capture?.[kind] ?? platform.capture[kind]) !== true || remote.capture?.[kind] === false) return false;
-      const share = kind === "network" ? "network" : kind === "vitals" ? "perf" : undefined;
-      return !share || Math.random() < (o.sampling?.[share] ?? 1) * (remote.sampling?.[share] ?? 1);
+      return kind === "network" ? sampled("network") : kind === "vitals" ? sampled("perf") : true;
     },
     beacon: (send) => {
       if (!pending && !state.optedOut) sender.beacon(send);

@@ -4,4 +4,5 @@ export { fetchTransport } from "./transport";
 export { memoryStorage } from "./storage";
 export { classify, backoff, parseRetryAfter, type Verdict } from "./retry";
 export { parseStack, crashInfo } from "./stack";
+export { MAX_CHILD_SPANS, type Span, type SpanOptions } from "./spans";
 export type * from "./types";

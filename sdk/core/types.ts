@@ -117,6 +117,8 @@ export interface Platform {
   context(): Context;
   /** Auto-capture defaults for this platform. */
   capture: CaptureSwitches;
+  /** Properties an event of `type` carries at the moment it is recorded, under its own (the focused screen…). */
+  properties?(type: string): Props | undefined;
   /** Whether a stack frame's file is the app's own code rather than a library's. */
   inApp?(file: string): boolean;
 }

@@ -55,3 +55,4 @@ export function init(options: Options): Client {
 
 export type { Client } from "../../core/client";
 export type * from "../../core/types";
+export type { Span, SpanOptions } from "../../core/spans";

@@ -109,3 +109,4 @@ export function captureScreens(c: Client, nav: NavigationRefLike): void {
 
 export type { Client } from "../../core/client";
 export type * from "../../core/types";
+export type { Span, SpanOptions } from "../../core/spans";
