@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeClient, fakeEdge, received } from "./fakes";
 import { MAX_CHILD_SPANS } from "./spans";
-import type { WireEvent } from "./types";
+import type { Metric, WireEvent } from "./types";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -12,7 +12,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const perfOf = (events: WireEvent[]) => events.filter((e) => e.type === "perf").map((e) => ({ metric: e.metric, timestamp: e.timestamp, properties: e.properties }));
+const perfOf = (events: WireEvent[]) => events.filter((e) => e.type === "perf").map((e) => ({ metric: e.metric as Metric | undefined, timestamp: e.timestamp, properties: e.properties }));
 
 describe("spans", () => {
   it("sends a transaction and its ended children as perf events in the shape Sentry transactions arrive in", async () => {
