@@ -2,7 +2,7 @@
 // the viewer's organisation, plus the forms' parsing. Deleting goes to the edge Worker through
 // the APPS service binding: only it can retire the app's batchers and purge its rows.
 import { z } from "zod";
-import { AppId, MAX_SHARD_COUNT, RedactionPolicy, type AppInfo, type WriteKeyInfo } from "../../../schemas";
+import { AppId, MAX_SHARD_COUNT, MAX_URL_TEMPLATES, RedactionPolicy, UrlTemplate, type AppInfo, type WriteKeyInfo } from "../../../schemas";
 import type { AppsApi, DeletionResult } from "../../../workers/apps/delete";
 import * as store from "../../../workers/apps/store";
 import type { RawEnv } from "../env.server";
@@ -45,6 +45,41 @@ export const AppSettings = z.object({
 
 export const updateSettings = (db: D1Database, orgId: string, appId: string, s: z.infer<typeof AppSettings>): Promise<boolean> =>
   store.updateAppSettings(db, store.inOrg(orgId), appId, s);
+
+/** The app's URL templates in the order the edge tries them; null when the organisation has no such app. */
+export const getUrlTemplates = (db: D1Database, orgId: string, appId: string): Promise<string[] | null> => store.getUrlTemplates(db, store.inOrg(orgId), appId);
+
+/** Replaces the app's URL templates (parsed with parseUrlTemplateLines); false when the organisation has no such app. */
+export const setUrlTemplates = (db: D1Database, orgId: string, appId: string, templates: readonly string[]): Promise<boolean> =>
+  store.setUrlTemplates(db, store.inOrg(orgId), appId, templates);
+
+/**
+ * URL templates as typed in the form, one a line (blank lines skipped), in order; or what is
+ * wrong, naming each line, so a long list is fixed in one go.
+ */
+export function parseUrlTemplateLines(text: string): { templates: string[] } | { error: string } {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ n: i + 1, text: line.trim() }))
+    .filter((l) => l.text !== "");
+  if (lines.length > MAX_URL_TEMPLATES) return { error: `An app has at most ${MAX_URL_TEMPLATES} URL templates; this list has ${lines.length}.` };
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  for (const l of lines) {
+    const parsed = UrlTemplate.safeParse(l.text);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const why = issue?.code === "too_small" ? "too short: a template is a path such as /orders/:id" : issue?.code === "too_big" ? "longer than 512 characters" : (issue?.message ?? "not a template");
+      problems.push(`line ${l.n} (${l.text.slice(0, 80)}): ${why}`);
+      continue;
+    }
+    const earlier = seen.get(parsed.data);
+    if (earlier !== undefined) problems.push(`line ${l.n} repeats line ${earlier}`);
+    else seen.set(parsed.data, l.n);
+  }
+  if (problems.length > 0) return { error: `Nothing saved. ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? `; and ${problems.length - 10} more` : ""}.` };
+  return { templates: [...seen.keys()] };
+}
 
 /** The app's keys, prefixes only, newest first. */
 export const listKeys = (db: D1Database, orgId: string, appId: string): Promise<WriteKeyInfo[]> => store.listWriteKeys(db, store.inOrg(orgId), appId);
