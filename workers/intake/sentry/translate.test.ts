@@ -119,7 +119,7 @@ describe("event items", () => {
 });
 
 describe("transaction items", () => {
-  it("become a perf event for the transaction and one per finished span", () => {
+  it("become a perf event for the transaction, one per measured vital and one per finished span", () => {
     const tx = {
       type: "transaction",
       event_id: "tx1",
@@ -136,9 +136,113 @@ describe("transaction items", () => {
     const batch = translateEnvelope(envelope({ event_id: "tx1" }, [{ type: "transaction" }, tx]));
     expect(batch.id).toBe("tx1");
     const events = batch.events.map((e) => Event.parse(e));
-    expect(events).toHaveLength(2);
+    expect(events).toHaveLength(3);
     expect(events[0]).toMatchObject({ type: "perf", messageId: "tx1", metric: { name: "GET /cart", value: 250, unit: "ms" }, properties: { kind: "transaction", op: "http.server", status: "ok", spans: 2, measurements: { lcp: 1840 } } });
-    expect(events[1]).toMatchObject({ type: "perf", messageId: "tx1:sp1", timestamp: 1_780_000_000_010, metric: { name: "db.query", value: 40 }, properties: { kind: "span", transaction: "GET /cart", description: "SELECT 1", parentSpanId: "root" } });
+    expect(events[1]).toMatchObject({ type: "perf", messageId: "tx1:m:LCP", timestamp: 1_780_000_000_000, metric: { name: "LCP", value: 1840, unit: "ms" } });
+    expect(events[1]?.properties).not.toHaveProperty("kind");
+    expect(events[2]).toMatchObject({ type: "perf", messageId: "tx1:sp1", timestamp: 1_780_000_000_010, metric: { name: "db.query", value: 40 }, properties: { kind: "span", transaction: "GET /cart", description: "SELECT 1", parentSpanId: "root" } });
+  });
+});
+
+describe("transactions for the performance and network views", () => {
+  // What @sentry/browser sends for a page load, trimmed: vitals as measurements, fetches as http.client spans.
+  const pageload = {
+    type: "transaction",
+    event_id: "pl1",
+    platform: "javascript",
+    transaction: "/products/:id",
+    start_timestamp: 1_780_000_000,
+    timestamp: 1_780_000_002,
+    request: { url: "https://shop.example/products/88123?ref=mail", headers: { "User-Agent": "Mozilla/5.0" } },
+    contexts: { trace: { trace_id: "tr", span_id: "root", op: "pageload" } },
+    measurements: {
+      lcp: { value: 2.9, unit: "second" },
+      fcp: { value: 812.5, unit: "millisecond" },
+      ttfb: { value: 120, unit: "millisecond" },
+      cls: { value: 0.12, unit: "" },
+      inp: { value: 240, unit: "millisecond" },
+      "ttfb.requestTime": { value: 30, unit: "millisecond" },
+      fp: { value: 700, unit: "millisecond" },
+      app_start_cold: { value: 1200, unit: "millisecond" },
+      lcp_weird: { value: 1, unit: "millisecond" },
+    },
+    spans: [
+      {
+        span_id: "f1", op: "http.client", description: "GET https://api.example.com/v1/products/88123?fields=all", status: "ok", start_timestamp: 1_780_000_000.5, timestamp: 1_780_000_000.62,
+        data: { "http.method": "GET", url: "https://api.example.com/v1/products/88123", "http.query": "?fields=all", "http.response.status_code": 200, "http.response_content_length": 5120, "http.request.body.size": 0 },
+      },
+      {
+        span_id: "f2", op: "http.client", description: "POST https://api.example.com/v1/cart", status: "internal_error", start_timestamp: 1_780_000_001, timestamp: 1_780_000_001.3,
+        data: { "http.request.method": "POST", url: "https://api.example.com/v1/cart", "http.response.status_code": "503", "http.request_content_length": 88 },
+      },
+      { span_id: "f3", op: "http.client", description: "GET https://api.example.com/v1/recs", status: "deadline_exceeded", start_timestamp: 1_780_000_001, timestamp: 1_780_000_001.9 },
+      { span_id: "f4", op: "http.client", description: "GET /v1/session", status: "unknown_error", start_timestamp: 1_780_000_001, timestamp: 1_780_000_001.01, data: {} },
+      { span_id: "r1", op: "resource.script", description: "https://cdn.example/app.js", start_timestamp: 1_780_000_000.1, timestamp: 1_780_000_000.2 },
+    ],
+  };
+
+  it("turn measured vitals and app starts into perf metrics of their own, in ms, with ids a retry repeats", () => {
+    const events = translateEnvelope(envelope({ event_id: "pl1" }, [{ type: "transaction" }, pageload])).events.map((e) => Event.parse(e));
+    const vitals = events.filter((e) => e.type === "perf" && e.messageId?.startsWith("pl1:m:"));
+    expect(vitals.map((e) => (e.type === "perf" ? [e.messageId, e.metric.name, e.metric.value, e.metric.unit] : []))).toEqual([
+      ["pl1:m:LCP", "LCP", 2900, "ms"],
+      ["pl1:m:FCP", "FCP", 812.5, "ms"],
+      ["pl1:m:TTFB", "TTFB", 120, "ms"],
+      ["pl1:m:CLS", "CLS", 0.12, "score"],
+      ["pl1:m:INP", "INP", 240, "ms"],
+      ["pl1:m:app_start_cold", "app_start_cold", 1200, "ms"],
+    ]);
+    // The page the vitals were measured on, for the views by page.
+    expect(vitals[0]?.context).toMatchObject({ page: { path: "/products/88123" } });
+  });
+
+  it("turn http.client spans into network calls besides their perf spans", () => {
+    const events = translateEnvelope(envelope({}, [{ type: "transaction" }, pageload])).events.map((e) => Event.parse(e));
+    const calls = events.filter((e) => e.type === "network");
+    expect(calls.map((e) => e.messageId)).toEqual(["pl1:f1:net", "pl1:f2:net", "pl1:f3:net", "pl1:f4:net"]);
+    expect(calls.map((e) => (e.type === "network" ? e.request : {}))).toEqual([
+      { method: "GET", url: "https://api.example.com/v1/products/88123?fields=all", status: 200, duration: 120, requestBytes: 0, responseBytes: 5120 },
+      { method: "POST", url: "https://api.example.com/v1/cart", status: 503, duration: 300, requestBytes: 88 },
+      { method: "GET", url: "https://api.example.com/v1/recs", duration: 900, error: "deadline exceeded" },
+      { method: "GET", url: "/v1/session", duration: 10, error: "unknown error" },
+    ]);
+    expect(calls[0]).toMatchObject({ timestamp: 1_780_000_000_500, anonymousId: "tr", context: { page: { path: "/products/88123" } }, properties: { transaction: "/products/:id", spanId: "f1" } });
+    expect(events.filter((e) => e.type === "perf" && e.metric.name === "http.client")).toHaveLength(4);
+  });
+
+  it("give every span the transaction's name exactly as its metric has it, however long", () => {
+    const long = `GET /${"x".repeat(300)}`;
+    const events = translateEnvelope(envelope({}, [{ type: "transaction" }, { ...pageload, transaction: long }])).events.map((e) => Event.parse(e));
+    const txn = events.find((e) => e.type === "perf" && e.properties?.kind === "transaction");
+    const name = txn?.type === "perf" ? txn.metric.name : "";
+    expect(name).toHaveLength(128);
+    const spans = events.filter((e) => e.type === "perf" && e.properties?.kind === "span");
+    expect(spans.length).toBe(5);
+    for (const s of spans) expect(s.properties?.transaction).toBe(name);
+  });
+
+  it("read vitals and calls from streamed spans too, with a long segment name cut the same for the segment and its children", () => {
+    const attr = (value: unknown, type = "string") => ({ value, type });
+    const long = `checkout ${"y".repeat(300)}`;
+    const container = {
+      version: 2,
+      items: [
+        {
+          name: "GET https://api.example.com/v1/orders/77123", span_id: "h1", trace_id: "tr2", start_timestamp: 1_780_000_000, end_timestamp: 1_780_000_000.25, status: "ok",
+          attributes: { "sentry.op": attr("http.client"), "sentry.segment.name": attr(long), "http.request.method": attr("GET"), url: attr("https://api.example.com/v1/orders/77123"), "http.response.status_code": attr(404, "integer"), "http.response.body.size": attr(310, "integer") },
+        },
+        { name: "click button", span_id: "i1", trace_id: "tr2", start_timestamp: 1_780_000_000, end_timestamp: 1_780_000_000.3, attributes: { "sentry.op": attr("ui.interaction.click"), "sentry.segment.name": attr(long) }, measurements: { inp: { value: 312, unit: "millisecond" } } },
+        { name: long, span_id: "root", trace_id: "tr2", start_timestamp: 1_780_000_000, end_timestamp: 1_780_000_001, is_segment: true, attributes: { "sentry.op": attr("ui.action") } },
+      ],
+    };
+    const events = translateEnvelope(envelope({}, [{ type: "span" }, container])).events.map((e) => Event.parse(e));
+    const call = events.find((e) => e.type === "network");
+    expect(call).toMatchObject({ messageId: "tr2:h1:net", request: { method: "GET", url: "https://api.example.com/v1/orders/77123", status: 404, duration: 250, responseBytes: 310 } });
+    expect(events.find((e) => e.type === "perf" && e.metric.name === "INP")).toMatchObject({ messageId: "tr2:i1:m:INP", metric: { value: 312, unit: "ms" } });
+    const segment = events.find((e) => e.type === "perf" && e.properties?.kind === "transaction");
+    const name = segment?.type === "perf" ? segment.metric.name : "";
+    expect(name).toHaveLength(128);
+    for (const s of events.filter((e) => e.type === "perf" && e.properties?.kind === "span")) expect(s.properties?.transaction).toBe(name);
   });
 });
 
