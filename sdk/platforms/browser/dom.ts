@@ -20,6 +20,7 @@ export interface Elem {
 /** A performance entry of any type the SDK observes. */
 export interface PerfEntry {
   entryType: string;
+  name?: string;
   startTime: number;
   duration: number;
   value?: number;

@@ -2,8 +2,8 @@ import type { Core } from "../../core/client";
 import type { PerfEntry, Win } from "./dom";
 
 /**
- * Measures web vitals as perf events: TTFB and app start (the page's load event) once known;
- * LCP, CLS and INP when the page is hidden (their values settle only then), again if they
+ * Measures web vitals as perf events: TTFB, FCP and app start (the page's load event) once
+ * known; LCP, CLS and INP when the page is hidden (their values settle only then), again if they
  * changed by the next time. Follows the web-vitals definitions, simplified: CLS is the largest
  * session window of shifts (gaps under 1 s, windows up to 5 s); INP is the slowest interaction,
  * or the 98th percentile once there are 50 or more. Returns the function to call on hide.
@@ -34,6 +34,19 @@ export function captureVitals(c: Core, w: Win): () => void {
   };
   if (w.document.readyState === "complete") loaded();
   else w.addEventListener("load", () => setTimeout(loaded, 0));
+
+  // A paint after the page was first hidden (a tab opened in the background) counts the time
+  // nobody was looking: such a page has no FCP, as in web-vitals.
+  let hiddenAt = w.document.visibilityState === "hidden" ? 0 : Infinity;
+  w.document.addEventListener("visibilitychange", (e: { timeStamp: number }) => {
+    if (w.document.visibilityState === "hidden") hiddenAt = Math.min(hiddenAt, e.timeStamp);
+  });
+  let fcp = false;
+  observe("paint", (e) => {
+    if (e.name !== "first-contentful-paint" || fcp || e.startTime >= hiddenAt) return;
+    fcp = true;
+    report("FCP", Math.max(0, e.startTime - start));
+  });
 
   let lcp = 0;
   observe("largest-contentful-paint", (e) => (lcp = Math.max(0, e.startTime - start)));
