@@ -3,14 +3,18 @@ import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { useMemo, useRef } from "react";
 import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
+import { REGRESSION } from "../../../schemas/perf";
 import { ErrorCard } from "../components/error-card";
 import { count, percent, utcMinute } from "../components/format";
+import { perfValue, signedPercent } from "../components/perf-format";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
 import { useUplot, type UplotChart } from "../components/use-uplot";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { parseRange } from "../queries/range";
+import { metricPath } from "../queries/perf";
+import { regressionsByRelease } from "../queries/perf-regressions.server";
 import { loadReleases, type CrashFreePoint } from "../queries/releases.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Releases` }];
@@ -19,8 +23,16 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
   const range = parseRange(new URL(request.url));
-  const { data, error } = await readOrError(() => loadReleases(env.clickhouse, app.id, range));
-  return json({ viewer, app: { id: app.id, name: app.name }, range, view: data, error, canExport: can(viewer.role, "data:export") });
+  const { data, error } = await readOrError(() => Promise.all([loadReleases(env.clickhouse, app.id, range), regressionsByRelease(env.clickhouse, app.id, range)]));
+  return json({
+    viewer,
+    app: { id: app.id, name: app.name },
+    range,
+    view: data?.[0] ?? null,
+    regressions: Object.fromEntries(data?.[1] ?? []),
+    error,
+    canExport: can(viewer.role, "data:export"),
+  });
 }
 
 const COLORS = ["#2563eb", "#059669", "#d97706", "#db2777", "#7c3aed"];
@@ -74,7 +86,7 @@ const pickSessions = (p: CrashFreePoint) => p.crashFreeSessions;
 const pickUsers = (p: CrashFreePoint) => p.crashFreeUsers;
 
 export default function ReleasesPage() {
-  const { viewer, app, range, view, error, canExport } = useLoaderData<typeof loader>();
+  const { viewer, app, range, view, regressions, error, canExport } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const span = useMemo(() => [range.from, range.to] as const, [range.from, range.to]);
   const top = useMemo(() => (view?.releases ?? []).slice(0, COLORS.length).map((r) => r.release), [view]);
@@ -86,7 +98,8 @@ export default function ReleasesPage() {
       </div>
       <p className="muted small">
         A user or session is crashed when a fatal crash happened in it: from our SDK, the session id every event carries; from Sentry's SDKs, their session updates and
-        aggregates. Adoption is the share of this range's users who used the release.
+        aggregates. Adoption is the share of this range's users who used the release. A performance regression is a metric whose p75 in this range is more than{" "}
+        {percent(REGRESSION.threshold)} worse than in the previous release, both with at least {REGRESSION.minSamples} values.
         {canExport ? (
           <>
             {" "}
@@ -123,6 +136,7 @@ export default function ReleasesPage() {
                     <th className="num">crash-free sessions</th>
                     <th className="num">crashes</th>
                     <th className="num">new issues</th>
+                    <th>performance</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -139,6 +153,18 @@ export default function ReleasesPage() {
                         {r.crashes > 0 ? <Link to={`/apps/${app.id}/crashes?range=${range.key}&release=${encodeURIComponent(r.release)}&status=all`}>{count(r.crashes)}</Link> : "0"}
                       </td>
                       <td className="num">{count(r.newIssues)}</td>
+                      <td className="perf-regressions">
+                        {(regressions[r.release] ?? []).map((g) => (
+                          <Link
+                            key={`${g.metric} ${g.unit}`}
+                            to={`${metricPath(app.id, g.metric)}?range=${range.key}`}
+                            className="badge perf-regressed"
+                            title={`p75 ${perfValue(g.p75, g.unit)}, was ${perfValue(g.previousP75, g.unit)} in ${g.previous}`}
+                          >
+                            {g.metric} {signedPercent(g.change)}
+                          </Link>
+                        ))}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
