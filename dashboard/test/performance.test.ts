@@ -316,7 +316,7 @@ describe("a metric's page", () => {
 });
 
 describe("regressions", () => {
-  const s = (release: string, firstSeen: number, n: number, p75: number) => ({ release, firstSeen, n, p75 });
+  const s = (release: string, firstSeen: number, n: number, p75: number, platform = "ios") => ({ platform, release, firstSeen, n, p75 });
 
   it("compares each release with the latest earlier one that has enough values, in first-seen order", () => {
     const out = compareReleases([s("b", 2, 30, 111), s("a", 1, 30, 100), s("c", 3, 5, 500), s("d", 4, 30, 121)]);
@@ -331,6 +331,16 @@ describe("regressions", () => {
     ]);
   });
 
+  it("compares releases of one platform only", () => {
+    const out = compareReleases([s("ios-1", 1, 30, 100), s("web-1", 2, 30, 50, "web"), s("ios-2", 3, 30, 105), s("web-2", 4, 30, 80, "web")]);
+    expect(out.map((r) => [r.platform, r.release, r.previous, r.regressed])).toEqual([
+      ["ios", "ios-1", null, false],
+      ["ios", "ios-2", "ios-1", false],
+      ["web", "web-1", null, false],
+      ["web", "web-2", "web-1", true],
+    ]);
+  });
+
   it("does not flag a change of exactly the threshold, nor one whose previous release has too few values", () => {
     expect(REGRESSION.threshold).toBe(0.1);
     expect(compareReleases([s("a", 1, 20, 100), s("b", 2, 20, 110)])[1]?.regressed).toBe(false);
@@ -342,7 +352,7 @@ describe("regressions", () => {
     const body = await json<{ regressions: Record<string, Regression[]>; error: string | null }>(res);
     expect(body.error).toBeNull();
     expect(Object.keys(body.regressions).sort()).toEqual(["2.0.0", "5.0.0"]);
-    expect(body.regressions["2.0.0"]?.map((r) => [r.metric, r.previous])).toEqual([["app_start_cold", "1.0.0"]]);
+    expect(body.regressions["2.0.0"]?.map((r) => [r.metric, r.platform, r.previous])).toEqual([["app_start_cold", "android", "1.0.0"]]);
     expect(body.regressions["2.0.0"]?.[0]?.change).toBeCloseTo(0.25, 1);
     near(body.regressions["5.0.0"]?.[0]?.previousP75, 1312.5);
   });

@@ -1,8 +1,9 @@
-// Performance regressions between releases, from perf_hourly: per metric, releases in the order
-// they first appeared (as the releases page knows them), each compared with the previous release
-// that has enough values. A release regresses a metric when its p75 is worse (higher) than that
-// release's by more than REGRESSION.threshold, both with at least REGRESSION.minSamples values
-// in the range.
+// Performance regressions between releases, from perf_hourly: per metric and platform, releases
+// in the order they first appeared (as the releases page knows them), each compared with the
+// previous release on the same platform that has enough values (an app's iOS, Android and web
+// builds ship their own releases, and one platform's start time says nothing of another's). A
+// release regresses a metric when its p75 is worse (higher) than that release's by more than
+// REGRESSION.threshold, both with at least REGRESSION.minSamples values in the range.
 import { REGRESSION } from "../../../schemas/perf";
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
@@ -13,6 +14,7 @@ import { releaseFirstSeen } from "./releases.server";
 type CH = DashboardEnv["clickhouse"];
 
 export interface ReleaseSample {
+  platform: string;
   release: string;
   /** Epoch ms of the release's first event, all time. */
   firstSeen: number;
@@ -32,6 +34,7 @@ export interface ReleasePerf extends ReleaseSample {
 /** A regressed metric as the releases page names it. */
 export interface Regression {
   metric: string;
+  platform: string;
   unit: string;
   p75: number;
   previous: string;
@@ -40,16 +43,16 @@ export interface Regression {
 }
 
 /**
- * Compares each release with the latest earlier release that has at least minSamples values;
- * `samples` in any order, the answer oldest release first.
+ * Compares each release with the latest earlier release on its platform that has at least
+ * minSamples values; `samples` in any order, the answer by platform, oldest release first.
  */
 export function compareReleases(samples: readonly ReleaseSample[]): ReleasePerf[] {
-  const ordered = [...samples].sort((a, b) => a.firstSeen - b.firstSeen || a.release.localeCompare(b.release));
-  let base: ReleaseSample | null = null;
+  const ordered = [...samples].sort((a, b) => a.platform.localeCompare(b.platform) || a.firstSeen - b.firstSeen || a.release.localeCompare(b.release));
+  const base = new Map<string, ReleaseSample>();
   return ordered.map((r): ReleasePerf => {
     const enough = r.n >= REGRESSION.minSamples;
-    const prev = base;
-    if (enough) base = r;
+    const prev = base.get(r.platform) ?? null;
+    if (enough) base.set(r.platform, r);
     if (!prev || prev.p75 <= 0) return { ...r, previous: prev?.release ?? null, previousP75: prev?.p75 ?? null, change: null, regressed: false };
     const change = (r.p75 - prev.p75) / prev.p75;
     return { ...r, previous: prev.release, previousP75: prev.p75, change: enough ? change : null, regressed: enough && change > REGRESSION.threshold };
@@ -62,6 +65,7 @@ const P75 = "quantilesBFloat16Merge(0.5, 0.75, 0.95, 0.99)(q)[2]";
 interface Row {
   metric: string;
   kind: string;
+  platform: string;
   unit: string;
   release: string;
   n: number;
@@ -73,10 +77,10 @@ async function releaseRows(cfg: CH, appId: string, range: TimeRange, where: stri
   const rows = await queryApp<Row>(
     cfg,
     appId,
-    `SELECT toString(metric) AS metric, toString(kind) AS kind, toString(unit) AS unit, toString(app_version) AS release, sum(n) AS n, ${P75} AS p75,
+    `SELECT toString(metric) AS metric, toString(kind) AS kind, toString(unit) AS unit, toString(platform) AS platform, toString(app_version) AS release, sum(n) AS n, ${P75} AS p75,
             toUnixTimestamp(min(hour)) AS first_hour
      FROM perf_hourly WHERE app_id = {app:String} AND ${HOURS} AND app_version != '' AND ${where}
-     GROUP BY metric, kind, unit, release`,
+     GROUP BY metric, kind, unit, platform, release`,
     { ...params, from: range.from, to: range.to },
   );
   const firsts = await releaseFirstSeen(cfg, appId, [...new Set(rows.map((r) => r.release))]);
@@ -84,6 +88,7 @@ async function releaseRows(cfg: CH, appId: string, range: TimeRange, where: stri
 }
 
 const sample = (r: Row, firsts: ReadonlyMap<string, number>): ReleaseSample => ({
+  platform: r.platform,
   release: r.release,
   // A release seen only through perf data still takes its place by its first hour here.
   firstSeen: firsts.get(r.release) ?? Number(r.first_hour) * 1000,
@@ -91,7 +96,7 @@ const sample = (r: Row, firsts: ReadonlyMap<string, number>): ReleaseSample => (
   p75: Number(r.p75),
 });
 
-/** One metric's releases in the range (with the page's filters), oldest first, each compared with its previous one. */
+/** One metric's releases in the range (with the page's filters) by platform, oldest first, each compared with its previous one. */
 export async function releasePerf(cfg: CH, appId: string, range: TimeRange, m: { metric: string; kind: string; unit: string }, f: PerfFilters): Promise<ReleasePerf[]> {
   const parts = ["metric = {metric:String}", "kind = {kind:String}", "unit = {unit:String}"];
   const params: Params = { metric: m.metric, kind: m.kind, unit: m.unit };
@@ -119,7 +124,7 @@ export async function regressionsByRelease(cfg: CH, appId: string, range: TimeRa
     for (const r of compareReleases(group.map((g) => sample(g, firsts)))) {
       if (!r.regressed || r.change === null || r.previous === null || r.previousP75 === null) continue;
       const list = out.get(r.release) ?? [];
-      list.push({ metric: first.metric, unit: first.unit, p75: r.p75, previous: r.previous, previousP75: r.previousP75, change: r.change });
+      list.push({ metric: first.metric, platform: r.platform, unit: first.unit, p75: r.p75, previous: r.previous, previousP75: r.previousP75, change: r.change });
       out.set(r.release, list);
     }
   }

@@ -82,7 +82,8 @@ export default function MetricPage() {
   const vital = isVital(metric) ? VITALS[metric] : null;
   const thresholds = useMemo(() => (vital ? { good: vital.good, poor: vital.poor } : null), [vital]);
   const unit = view?.unit ?? "";
-  const releasesNewestFirst = useMemo(() => [...(view?.releases ?? [])].reverse(), [view]);
+  // By platform, newest release first within each.
+  const releasesNewestFirst = useMemo(() => [...(view?.releases ?? [])].sort((a, b) => a.platform.localeCompare(b.platform) || b.firstSeen - a.firstSeen || b.release.localeCompare(a.release)), [view]);
   return (
     <Shell viewer={viewer} app={app}>
       <div className="page-head">
@@ -119,7 +120,7 @@ export default function MetricPage() {
           <section className="card" aria-label="Releases">
             <h2>By release</h2>
             <p className="muted small">
-              Oldest release last. A release is flagged when its p75 is more than {percent(REGRESSION.threshold)} worse than the previous release's, both with at least{" "}
+              Newest release first on each platform. A release is flagged when its p75 is more than {percent(REGRESSION.threshold)} worse than the previous release's on the same platform, both with at least{" "}
               {REGRESSION.minSamples} values.
             </p>
             {releasesNewestFirst.length === 0 ? (
@@ -128,6 +129,7 @@ export default function MetricPage() {
               <table className="perf-releases">
                 <thead>
                   <tr>
+                    <th>platform</th>
                     <th>release</th>
                     <th className="num">values</th>
                     <th className="num">p75</th>
@@ -136,7 +138,8 @@ export default function MetricPage() {
                 </thead>
                 <tbody>
                   {releasesNewestFirst.map((r) => (
-                    <tr key={r.release} data-release={r.release} data-regressed={r.regressed ? "true" : undefined}>
+                    <tr key={`${r.platform} ${r.release}`} data-release={r.release} data-regressed={r.regressed ? "true" : undefined}>
+                      <td>{r.platform || <span className="muted">(none)</span>}</td>
                       <td>
                         <code>{r.release}</code>
                       </td>

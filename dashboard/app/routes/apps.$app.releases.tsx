@@ -99,7 +99,7 @@ export default function ReleasesPage() {
       <p className="muted small">
         A user or session is crashed when a fatal crash happened in it: from our SDK, the session id every event carries; from Sentry's SDKs, their session updates and
         aggregates. Adoption is the share of this range's users who used the release. A performance regression is a metric whose p75 in this range is more than{" "}
-        {percent(REGRESSION.threshold)} worse than in the previous release, both with at least {REGRESSION.minSamples} values.
+        {percent(REGRESSION.threshold)} worse than in the previous release on the same platform, both with at least {REGRESSION.minSamples} values.
         {canExport ? (
           <>
             {" "}
@@ -156,10 +156,10 @@ export default function ReleasesPage() {
                       <td className="perf-regressions">
                         {(regressions[r.release] ?? []).map((g) => (
                           <Link
-                            key={`${g.metric} ${g.unit}`}
+                            key={`${g.metric} ${g.unit} ${g.platform}`}
                             to={`${metricPath(app.id, g.metric)}?range=${range.key}`}
                             className="badge perf-regressed"
-                            title={`p75 ${perfValue(g.p75, g.unit)}, was ${perfValue(g.previousP75, g.unit)} in ${g.previous}`}
+                            title={`${g.platform ? `${g.platform}: ` : ""}p75 ${perfValue(g.p75, g.unit)}, was ${perfValue(g.previousP75, g.unit)} in ${g.previous}`}
                           >
                             {g.metric} {signedPercent(g.change)}
                           </Link>
