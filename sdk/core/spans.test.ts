@@ -125,4 +125,20 @@ describe("spans", () => {
     expect(out).toBe("still runs");
     expect(perfOf(received(edge)).map((e) => e.metric?.name)).toEqual(["kept", "db.query"]);
   });
+
+  it("cuts names to what the edge accepts, the spans repeating their transaction's name exactly", async () => {
+    const edge = fakeEdge();
+    const t = fakeClient(edge);
+    const long = `GET /search/${"x".repeat(200)}`;
+    const root = t.startSpan(long);
+    root.startChild("y".repeat(200), "z".repeat(2000)).end();
+    root.startChild("").end();
+    root.end();
+    await t.flush();
+    const [tx, first, second] = perfOf(received(edge));
+    expect(tx?.metric?.name).toBe(long.slice(0, 128));
+    expect(first?.metric?.name).toBe("y".repeat(128));
+    expect(first?.properties).toMatchObject({ transaction: long.slice(0, 128), description: "z".repeat(1024) });
+    expect(second?.metric?.name).toBe("span");
+  });
 });

@@ -46,10 +46,12 @@ const clock = (): number => (globalThis as { performance?: { now(): number } }).
  * (`kind: "span"`, `transaction` = the root's name).
  * `startSpan("checkout", {op: "ui.action"}, sink)`
  */
-export function startSpan(name: string, options: SpanOptions = {}, sink?: SpanSink): Span {
+export function startSpan(rawName: string, options: SpanOptions = {}, sink?: SpanSink): Span {
+  // The edge takes metric names up to 128 characters; spans repeat their transaction's exactly.
+  const name = rawName.slice(0, 128) || "transaction";
   const children: Timing[] = [];
   let open = true;
-  const timing = (op?: string, description?: string): Timing => ({ op, description, status: "ok", at: Date.now(), start: clock() });
+  const timing = (op?: string, description?: string): Timing => ({ op: op?.slice(0, 128), description: description?.slice(0, 1024), status: "ok", at: Date.now(), start: clock() });
   const ms = (t: Timing): number => Math.round(Math.max(0, clock() - t.start) * 1000) / 1000;
   const spanOf = (t: Timing, root: boolean): Span => {
     const span: Span = {
@@ -70,7 +72,7 @@ export function startSpan(name: string, options: SpanOptions = {}, sink?: SpanSi
         // A child still running when its transaction ends has no duration to report.
         const ended = children.filter((c) => c.ms !== undefined);
         sink?.(name, t.ms, t.at, { ...options.properties, kind: "transaction", transaction: name, ...(options.op ? { op: options.op } : {}), status: t.status, spans: ended.length });
-        for (const c of ended) sink?.(c.op ?? "span", c.ms ?? 0, c.at, { kind: "span", transaction: name, op: c.op, ...(c.description ? { description: c.description } : {}), status: c.status });
+        for (const c of ended) sink?.(c.op || "span", c.ms ?? 0, c.at, { kind: "span", transaction: name, op: c.op, ...(c.description ? { description: c.description } : {}), status: c.status });
       },
     };
     return span;
