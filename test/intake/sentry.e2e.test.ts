@@ -85,6 +85,8 @@ try {
 Sentry.captureMessage("stock is low", "warning");
 await Sentry.startSpan({ name: "checkout", op: "task" }, async () => {
   await Sentry.startSpan({ name: "load cart", op: "db.query" }, () => new Promise((done) => setTimeout(done, 30)));
+  // Sentry's fetch instrumentation makes this an http.client span; the edge answers it 404.
+  await fetch(process.env.EDGE + "/v1/carts/88123/items?email=" + encodeURIComponent("jane@example.com")).then((r) => r.text());
 });
 Sentry.endSession();
 await Sentry.flush(15000);
@@ -92,12 +94,12 @@ await Sentry.close(15000);
 console.log(JSON.stringify(statuses));
 `;
 
-it("stores what @sentry/node sends: an exception, a message, a transaction with its span and the session, every request answered 2xx", async () => {
+it("stores what @sentry/node sends: an exception, a message, a transaction with its spans, the call it made and the session, every request answered 2xx", async () => {
   const release = `node-e2e@${Date.now().toString(36)}`;
   const userId = `sentry-node-${Date.now().toString(36)}`;
   const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", nodeApp], {
     cwd: root,
-    env: { ...process.env, SENTRY_DSN: dsn, RELEASE: release, USER_ID: userId },
+    env: { ...process.env, SENTRY_DSN: dsn, RELEASE: release, USER_ID: userId, EDGE: stack.edge },
     timeout: 60_000,
   });
   const statuses = JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as Array<{ items: string[]; size: number; status: number }>;
@@ -109,7 +111,10 @@ it("stores what @sentry/node sends: an exception, a message, a transaction with 
   expect(sent.some((t) => t === "span" || t === "transaction")).toBe(true);
   expect(statuses.filter((s) => s.status < 200 || s.status > 299)).toEqual([]);
 
-  const rows = await rowsOf(release, (r) => r.filter((x) => x.type === "crash").length >= 2 && r.some((x) => x.type === "perf") && r.some((x) => x.event === "$session" && props(x).status === "exited"));
+  const rows = await rowsOf(
+    release,
+    (r) => r.filter((x) => x.type === "crash").length >= 2 && r.some((x) => x.type === "perf") && r.some((x) => x.type === "network") && r.some((x) => x.event === "$session" && props(x).status === "exited"),
+  );
   const exception = rows.find((r) => r.crash_type === "TypeError");
   expect(exception).toMatchObject({ user_id: userId, crash_message: "cart is empty", crash_fatal: 0, platform: "node", library_name: "sentry.javascript.node" });
   const error = props(exception).error as { handled: boolean; frames: Array<{ function?: string; inApp?: boolean }> };
@@ -128,6 +133,43 @@ it("stores what @sentry/node sends: an exception, a message, a transaction with 
   expect(span?.duration_ms).toBeGreaterThanOrEqual(25);
   expect(props(span)).toMatchObject({ description: "load cart", transaction: "checkout" });
   expect(tx?.duration_ms).toBeGreaterThanOrEqual(span?.duration_ms ?? 0);
+
+  // The fetch inside the transaction: a network call of its own, templated, its e-mail masked.
+  const [call] = await chQuery<{ net_method: string; net_template: string; net_status: number; net_outcome: string; properties: string }>(
+    stack.clickhouse,
+    "SELECT net_method, net_template, net_status, net_outcome, properties FROM events WHERE app_id = {app:String} AND app_version = {release:String} AND type = 'network'",
+    { app: stack.appId, release },
+  );
+  expect(call).toMatchObject({ net_method: "GET", net_template: "/v1/carts/:id/items", net_status: 404, net_outcome: "client_error" });
+  expect(call?.properties).toContain("email=[email]");
+  expect(call?.properties).not.toContain("jane");
+  expect(props(rows.find((r) => r.type === "perf" && r.perf_metric === "http.client"))).toMatchObject({ kind: "span", transaction: "checkout" });
+
+  // What the performance and network views read: the spans under their transaction, the call under its template.
+  const perfRollup = await waitForRows(
+    () =>
+      chQuery<{ metric: string; kind: string; txn: string; n: string }>(
+        stack.clickhouse,
+        "SELECT metric, kind, txn, sum(n) AS n FROM perf_hourly WHERE app_id = {app:String} AND app_version = {release:String} GROUP BY metric, kind, txn ORDER BY metric",
+        { app: stack.appId, release },
+      ),
+    (r) => r.length >= 3,
+  );
+  expect(perfRollup.map((r) => [r.metric, r.kind, r.txn, Number(r.n)])).toEqual([
+    ["checkout", "transaction", "", 1],
+    ["db.query", "span", "checkout", 1],
+    ["http.client", "span", "checkout", 1],
+  ]);
+  const networkRollup = await waitForRows(
+    () =>
+      chQuery<{ method: string; template: string; status: number; outcome: string; n: string }>(
+        stack.clickhouse,
+        "SELECT method, template, status, outcome, sum(n) AS n FROM network_hourly WHERE app_id = {app:String} AND app_version = {release:String} GROUP BY method, template, status, outcome",
+        { app: stack.appId, release },
+      ),
+    (r) => r.length >= 1,
+  );
+  expect(networkRollup.map((r) => [r.method, r.template, r.status, r.outcome, Number(r.n)])).toEqual([["GET", "/v1/carts/:id/items", 404, "client_error", 1]]);
 
   const sessions = rows.filter((r) => r.event === "$session");
   expect(new Set(sessions.map((s) => s.session_id)).size).toBe(1);
