@@ -3,12 +3,9 @@
 // recent failing calls, the one read of raw events, bounded by the range and a LIMIT.
 import type { DashboardEnv } from "../env.server";
 import { queryApp } from "./clickhouse.server";
-import type { EndpointKey, NetworkFilters } from "./network-filters";
+import { FAILING_CALLS_SHOWN, type EndpointKey, type NetworkFilters } from "./network-filters";
 import { callStats, chartStep, networkSeries, networkWhere, STATS_COLUMNS, type CallStats, type NetworkPoint, type StatsRow } from "./network.server";
 import type { TimeRange } from "./range";
-
-/** Failing calls listed at most. */
-export const FAILING_CALLS_SHOWN = 50;
 
 export interface StatusRow {
   /** 0: no response came back. */

@@ -10,6 +10,13 @@ export type EndpointSort = keyof typeof ENDPOINT_SORTS;
  * or slow call would put a rarely used endpoint on top.
  */
 export const WORST_MIN_CALLS = 20;
+/** Endpoints the page lists; the CSV has up to ENDPOINT_EXPORT_CAP. */
+export const ENDPOINTS_SHOWN = 100;
+export const ENDPOINT_EXPORT_CAP = 10_000;
+/** Endpoints in each "worst" panel. */
+export const WORST_SHOWN = 5;
+/** Failing calls an endpoint's page lists at most. */
+export const FAILING_CALLS_SHOWN = 50;
 
 export interface NetworkFilters {
   platform: string;

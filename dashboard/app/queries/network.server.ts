@@ -5,14 +5,8 @@
 // different inserts are merged here with GROUP BY.
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
-import { WORST_MIN_CALLS, type EndpointKey, type EndpointSort, type NetworkFilters } from "./network-filters";
+import { ENDPOINT_EXPORT_CAP, ENDPOINTS_SHOWN, WORST_MIN_CALLS, WORST_SHOWN, type EndpointKey, type EndpointSort, type NetworkFilters } from "./network-filters";
 import type { TimeRange } from "./range";
-
-/** Endpoints the page lists; the CSV has up to ENDPOINT_EXPORT_CAP. */
-export const ENDPOINTS_SHOWN = 100;
-export const ENDPOINT_EXPORT_CAP = 10_000;
-/** Endpoints in each "worst" panel. */
-export const WORST_SHOWN = 5;
 
 /** Calls and how they ended, with latency percentiles and sizes: one endpoint's, or all of them. */
 export interface CallStats {

@@ -12,8 +12,8 @@ import { Shell } from "../components/shell";
 import { Stat } from "../components/stat";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { FAILING_CALLS_SHOWN, loadEndpoint, type FailingCall, type StatusRow } from "../queries/network-endpoint.server";
-import { decodeEndpoint, endpointLabel, OUTCOME_LABELS, parseNetworkFilters } from "../queries/network-filters";
+import { loadEndpoint, type FailingCall, type StatusRow } from "../queries/network-endpoint.server";
+import { decodeEndpoint, endpointLabel, FAILING_CALLS_SHOWN, OUTCOME_LABELS, parseNetworkFilters } from "../queries/network-filters";
 import { networkFilterOptions } from "../queries/network.server";
 import { parseRange } from "../queries/range";
 

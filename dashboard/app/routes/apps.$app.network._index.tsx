@@ -14,8 +14,8 @@ import { Shell } from "../components/shell";
 import { Stat } from "../components/stat";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { isFiltered, NETWORK_FILTER_NAMES, parseNetworkFilters, WORST_MIN_CALLS } from "../queries/network-filters";
-import { ENDPOINTS_SHOWN, loadNetwork, networkFilterOptions, type NetworkFilterOptions } from "../queries/network.server";
+import { ENDPOINTS_SHOWN, isFiltered, NETWORK_FILTER_NAMES, parseNetworkFilters, WORST_MIN_CALLS } from "../queries/network-filters";
+import { loadNetwork, networkFilterOptions, type NetworkFilterOptions } from "../queries/network.server";
 import { parseRange } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Network` }];
@@ -76,8 +76,9 @@ function EmptyState({ filtered, range }: { filtered: boolean; range: string }) {
           <p>Network calls reach this page two ways:</p>
           <ul>
             <li>
-              Our SDK records the app&apos;s <code>fetch</code> and <code>XMLHttpRequest</code> calls (the browser) and <code>fetch</code> calls (React Native) when network capture
-              is on: <code>init({"{ network: true }"})</code>. Calls to the ingest endpoint itself are left out.
+              Our SDK records the app&apos;s <code>fetch</code> and <code>XMLHttpRequest</code> calls by itself in the browser and in React Native (on by default;{" "}
+              <code>capture: {"{ network: false }"}</code> turns it off, <code>sampling: {"{ network: 0.1 }"}</code> keeps a share), never its own; <code>network(…)</code>{" "}
+              records a call by hand, from Node too.
             </li>
             <li>
               Sentry SDKs with tracing send <code>http.client</code> spans, which the Sentry intake stores as network calls.
