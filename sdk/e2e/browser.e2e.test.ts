@@ -1,6 +1,7 @@
 // The real script-tag build in Debian's Chromium, sending to the local edge: page views (one
-// by SPA navigation), an interaction, a crash, a network call and web vitals must all land in
-// ClickHouse. Leaves a screenshot in test-results/sdk-e2e-page.png.
+// by SPA navigation), an interaction, a crash, network calls, web vitals and a span tree must
+// all land in ClickHouse, the perf and network ones in their rollups with the edge's templates.
+// Leaves a screenshot in test-results/sdk-e2e-page.png.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,6 +25,8 @@ beforeAll(async () => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/telemetry.min.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
     else if (path === "/api/items") res.writeHead(200, { "content-type": "application/json" }).end('{"items":[1,2,3]}');
+    else if (path === "/api/orders/12345") res.writeHead(200, { "content-type": "application/json" }).end('{"id":12345,"total":30}');
+    else if (path?.startsWith("/api/orders/")) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"no such order"}');
     else if (path === "/favicon.ico") res.writeHead(204).end();
     else res.writeHead(200, { "content-type": "text/html" }).end(html);
   });
@@ -100,7 +103,7 @@ it("records page views, an interaction, a crash, a network call and web vitals f
          FROM events WHERE app_id = {app:String} AND anonymous_id = {anon:String} ORDER BY timestamp`,
         { app: stack.appId, anon: anonymousId },
       ),
-    (r) => ["LCP", "CLS", "INP", "TTFB"].every((m) => r.some((e) => e.perf_metric === m)) && r.some((e) => e.type === "crash") && r.filter((e) => e.type === "page").length >= 2,
+    (r) => ["LCP", "CLS", "INP", "TTFB", "FCP"].every((m) => r.some((e) => e.perf_metric === m)) && r.some((e) => e.type === "crash") && r.filter((e) => e.type === "page").length >= 2,
     40_000,
   );
 
@@ -115,7 +118,8 @@ it("records page views, an interaction, a crash, a network call and web vitals f
   expect(network?.request_url).toBe(`${site}/api/items`);
   // The SDK's own requests to the edge are never recorded.
   expect(rows.filter((r) => r.type === "network" && r.net_path.startsWith("/v1/"))).toEqual([]);
-  for (const metric of ["LCP", "TTFB", "INP", "app_start"]) expect(rows.find((r) => r.perf_metric === metric)?.perf_value, metric).toBeGreaterThan(0);
+  for (const metric of ["LCP", "FCP", "TTFB", "INP", "app_start"]) expect(rows.find((r) => r.perf_metric === metric)?.perf_value, metric).toBeGreaterThan(0);
+  expect(rows.filter((r) => r.perf_metric === "FCP")).toHaveLength(1);
   expect(rows.find((r) => r.perf_metric === "INP")?.perf_value).toBeGreaterThanOrEqual(100);
   expect(rows.find((r) => r.perf_metric === "CLS")?.perf_value).toBeGreaterThan(0);
   expect(new Set(rows.map((r) => r.session_id)).size).toBe(1);
@@ -123,4 +127,72 @@ it("records page views, an interaction, a crash, a network call and web vitals f
   expect(problems).toEqual([]);
   expect(edgeCalls).toContain("GET /v1/config 200 plain");
   expect(edgeCalls).toContain("POST /v1/batch 200 gzip");
+});
+
+interface Telemetry {
+  ids(): { anonymousId: string };
+  flush(): Promise<void>;
+  span<T>(name: string, fn: (span: { startChild(op: string, description?: string): { end(): void } }) => T, options?: { op?: string }): T;
+}
+
+it("records a span tree and network calls that land in the perf and network rollups under their templates", async () => {
+  const page = await browser.newPage();
+  // A page with an id in its path: the rollups group it under the page's template.
+  await page.goto(`${site}/orders/4321`, { waitUntil: "load" });
+  const anonymousId = await page.evaluate(() => (globalThis as unknown as { Telemetry: Telemetry }).Telemetry.ids().anonymousId);
+  const txn = `checkout ${anonymousId.slice(0, 8)}`;
+  await page.evaluate(async (name) => {
+    const t = (globalThis as unknown as { Telemetry: Telemetry }).Telemetry;
+    await t.span(
+      name,
+      async (s) => {
+        const call = s.startChild("http.client", "GET /api/orders/:id");
+        await Promise.all([fetch("/api/orders/12345"), fetch("/api/orders/67890")]);
+        call.end();
+        s.startChild("render", "OrderSummary").end();
+        // Still running when the transaction ends: not sent.
+        s.startChild("resource.script", "late.js");
+      },
+      { op: "ui.action" },
+    );
+    // Nothing listens on port 9: a call that gets no answer.
+    await fetch("http://127.0.0.1:9/api/ping").catch(() => undefined);
+    await t.flush();
+  }, txn);
+  await page.close();
+
+  const perf = await waitForRows(
+    () =>
+      chQuery<{ metric: string; kind: string; txn: string; page: string; n: string }>(
+        stack.clickhouse,
+        `SELECT metric, kind, txn, page, sum(n) AS n FROM perf_hourly
+         WHERE app_id = {app:String} AND (txn = {txn:String} OR (metric = {txn:String} AND kind = 'transaction'))
+         GROUP BY metric, kind, txn, page ORDER BY kind DESC, metric`,
+        { app: stack.appId, txn },
+      ),
+    (r) => r.length >= 3,
+  );
+  expect(perf).toEqual([
+    { metric: txn, kind: "transaction", txn: "", page: "/orders/:id", n: "1" },
+    { metric: "http.client", kind: "span", txn, page: "/orders/:id", n: "1" },
+    { metric: "render", kind: "span", txn, page: "/orders/:id", n: "1" },
+  ]);
+
+  const host = new URL(site).host;
+  const network = await waitForRows(
+    () =>
+      chQuery<{ host: string; method: string; template: string; status: number; outcome: string; n: string }>(
+        stack.clickhouse,
+        `SELECT host, method, template, status, outcome, sum(n) AS n FROM network_hourly
+         WHERE app_id = {app:String} AND host IN ({host:String}, '127.0.0.1:9') AND template != '/api/items'
+         GROUP BY host, method, template, status, outcome ORDER BY status`,
+        { app: stack.appId, host },
+      ),
+    (r) => r.length >= 3,
+  );
+  expect(network).toEqual([
+    { host: "127.0.0.1:9", method: "GET", template: "/api/ping", status: 0, outcome: "failed", n: "1" },
+    { host, method: "GET", template: "/api/orders/:id", status: 200, outcome: "ok", n: "1" },
+    { host, method: "GET", template: "/api/orders/:id", status: 404, outcome: "client_error", n: "1" },
+  ]);
 });
