@@ -13,6 +13,7 @@ import * as endpointPage from "../app/routes/apps.$app.network.$endpoint";
 import * as list from "../app/routes/apps.$app.network._index";
 import * as templatesPage from "../app/routes/apps.$app.network.templates";
 import * as listCsv from "../app/routes/apps.$app.network[.csv]";
+import { templatePath } from "../../workers/ingest/url-template";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
 import { bodyOf, newMember, newOrg, type Person } from "./orgs";
 
@@ -332,6 +333,10 @@ describe("URL templates page", () => {
     expect(await getUrlTemplates(h.db, orgId, APP)).toEqual(["/api/orgs/:org/projects/:project", "/static/**", "/api/v1/reports/*"]);
     const seen = await page(owner);
     expect(seen.data).toMatchObject({ templates: ["/api/orgs/:org/projects/:project", "/static/**", "/api/v1/reports/*"], canEdit: true });
+  });
+
+  it("explains the syntax with examples that hold", () => {
+    for (const [template, path, grouped] of templatesPage.TEMPLATE_EXAMPLES) expect(templatePath(path, [template])).toBe(grouped);
   });
 
   it("previews a URL or path's template under the saved list", async () => {

@@ -170,7 +170,9 @@ export default function EndpointPage() {
           <div className="stats">
             <Stat label="Calls" value={count(view.totals.calls)} />
             <Stat label="Error rate" value={rate(view.totals.errorRate)} />
-            <Stat label="p50 / p95 / p99" value={`${millis(view.totals.p50)} / ${millis(view.totals.p95)} / ${millis(view.totals.p99)}`} />
+            <Stat label="p50 latency" value={millis(view.totals.p50)} />
+            <Stat label="p95 latency" value={millis(view.totals.p95)} />
+            <Stat label="p99 latency" value={millis(view.totals.p99)} />
             <Stat label="Avg sent / received" value={`${bytes(view.totals.avgRequestBytes)} / ${bytes(view.totals.avgResponseBytes)}`} />
           </div>
           <p className="muted small">

@@ -156,8 +156,8 @@ export default function NetworkPage() {
           <p className="muted small">
             Calls are grouped by method, host and path template. The error rate counts every call that did not end ok: 4xx and 5xx answers, calls that failed without an answer
             (offline, blocked, aborted) and timeouts. The worst lists take endpoints with at least {WORST_MIN_CALLS} calls. Latency percentiles are within 1 %; sizes average
-            over every call, counting calls that did not report a size as 0 (totals {bytes(view.totals.avgRequestBytes)} sent and {bytes(view.totals.avgResponseBytes)} received
-            per call). Times are UTC{range.key === "1h" ? ", over whole hours" : ""}. Read in {tookMs} ms.
+            over every call, counting calls that did not report a size as 0 (over all endpoints, {bytes(view.totals.avgRequestBytes)} sent and{" "}
+            {bytes(view.totals.avgResponseBytes)} received per call). Times are UTC{range.key === "1h" ? ", over whole hours" : ""}. Read in {tookMs} ms.
           </p>
         </>
       )}

@@ -56,7 +56,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   });
 }
 
-const EXAMPLES: ReadonlyArray<[string, string, string]> = [
+/** The examples the page shows: a template, a path, and what the edge makes of it under that template. */
+export const TEMPLATE_EXAMPLES: ReadonlyArray<[string, string, string]> = [
   ["/api/orgs/:org/projects/:project", "/api/orgs/acme/projects/web-app", "/api/orgs/:org/projects/:project"],
   ["/api/v1/reports/*", "/api/v1/reports/2024", "/api/v1/reports/2024"],
   ["/static/**", "/static/js/main.3f9a2b1c.js", "/static/**"],
@@ -106,7 +107,7 @@ export default function UrlTemplatesPage() {
             </tr>
           </thead>
           <tbody>
-            {EXAMPLES.map(([t, path, out]) => (
+            {TEMPLATE_EXAMPLES.map(([t, path, out]) => (
               <tr key={t}>
                 <td>
                   <code>{t}</code>
