@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bandOf, Event, networkOutcome, NETWORK_OUTCOMES, REGRESSION, VITAL_NAMES, type Vital } from "../schemas";
 import { demoEvents } from "./demo-events";
 
-type Loose = { type: string; messageId: string; timestamp: string; userId?: string; metric?: { name: string; value: number }; request?: { status?: number; error?: string }; context: { app?: { version?: string }; library?: { name?: string } }; properties?: Record<string, unknown> };
+type Loose = { type: string; messageId: string; timestamp: string; userId?: string; anonymousId?: string; metric?: { name: string; value: number }; request?: { status?: number; error?: string }; context: { app?: { version?: string }; library?: { name?: string }; sessionId?: string }; properties?: Record<string, unknown> };
 
 const now = Date.parse("2026-12-01T12:00:00Z");
 const events = demoEvents(now) as Loose[];
@@ -32,6 +32,7 @@ describe("demo events", () => {
     const [before, after] = [of("5.12.0"), of("5.13.0")];
     expect(Math.min(before.length, after.length)).toBeGreaterThanOrEqual(REGRESSION.minSamples);
     expect(p75(after) / p75(before) - 1).toBeGreaterThan(REGRESSION.threshold);
+    expect(Math.abs(p75(after) / p75(before) - 1.3)).toBeLessThan(0.01);
   });
 
   it("have app starts, screen loads with their screen, and transactions whose spans name them", () => {
@@ -41,6 +42,24 @@ describe("demo events", () => {
     const spans = events.filter((e) => e.properties?.kind === "span");
     expect(new Set(spans.map((e) => e.properties?.transaction))).toEqual(new Set(["checkout", "GET /v1/orders/:id", "POST /v1/carts/:id/items"]));
     expect(perf("checkout").every((e) => e.properties?.kind === "transaction")).toBe(true);
+  });
+
+  it("keep bounces, and the session and user ids the dashboard's end-to-end tests follow", () => {
+    const sessions = new Map<string, { views: number; actions: number; first: number; last: number }>();
+    for (const e of events) {
+      const id = e.context.sessionId;
+      if (!id) continue;
+      const at = Date.parse(e.timestamp);
+      const s = sessions.get(id) ?? { views: 0, actions: 0, first: at, last: at };
+      if (e.type === "page" || e.type === "screen") s.views++;
+      if (e.type === "track") s.actions++;
+      sessions.set(id, { ...s, first: Math.min(s.first, at), last: Math.max(s.last, at) });
+    }
+    const bounces = [...sessions.values()].filter((s) => s.views <= 1 && s.actions === 0 && s.last - s.first < 10_000).length;
+    expect(bounces / sessions.size).toBeGreaterThan(0.05);
+    expect([...sessions.keys()].filter((id) => !/^demo-session-\d+$/.test(id))).toEqual([]);
+    const identified = new Set(events.filter((e) => e.type === "identify").map((e) => e.userId));
+    expect(events.filter((e) => e.userId !== undefined && !identified.has(e.userId)).map((e) => e.userId)).toEqual([]);
   });
 
   it("have network calls with every outcome, some from signed-in users", () => {

@@ -82,6 +82,8 @@ const PAGE_WEIGHT: Readonly<Record<string, number>> = { "/": 1, "/pricing": 0.9,
 /** One session as the product events saw it, for the telemetry its client measured. */
 interface Visit {
   web: boolean;
+  /** A single page or screen view: nothing is added that would make it more than a bounce. */
+  bounce: boolean;
   version: string;
   device: string;
   browser: string;
@@ -101,6 +103,8 @@ interface Endpoint {
   lost?: readonly [number, number];
   req?: number;
   resp: number;
+  /** Share of the visits to its page or screen that make this call (default 0.55). */
+  share?: number;
 }
 const API = "https://api.shop.example";
 const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
@@ -111,7 +115,7 @@ const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   order: { method: "GET", host: API, path: (r) => `/v1/orders/${100_000 + Math.floor(r() * 90_000)}`, ms: 110, statuses: [[401, 0.05], [404, 0.03]], resp: 2600 },
   me: { method: "GET", host: API, path: () => "/v1/me", ms: 60, statuses: [[304, 0.3], [401, 0.04]], resp: 800 },
   // The payment provider is the slow and flaky one.
-  charge: { method: "POST", host: "https://payments.example.net", path: () => "/v2/charges", ms: 900, statuses: [[502, 0.08], [503, 0.07], [400, 0.03]], lost: [0.02, 0.04], req: 640, resp: 1100 },
+  charge: { method: "POST", host: "https://payments.example.net", path: () => "/v2/charges", ms: 900, statuses: [[502, 0.08], [503, 0.07], [400, 0.03]], lost: [0.02, 0.04], req: 640, resp: 1100, share: 1 },
   asset: { method: "GET", host: "https://cdn.shop.example", path: (r) => `/assets/${hex(r, 40)}.webp`, ms: 45, statuses: [[304, 0.35], [404, 0.01]], resp: 85_000 },
   config: { method: "GET", host: "https://config.shop.example", path: (r) => `/flags/${hex(r, 12)}/v3.json`, ms: 70, statuses: [[304, 0.5]], lost: [0.01, 0], resp: 3100 },
 };
@@ -127,7 +131,7 @@ function networkCalls(r: Rand, where: string, t: number, base: Record<string, un
   const section = where.startsWith("/") ? `/${where.split("/")[1] ?? ""}` : where;
   return (CALLS[section] ?? ["me"]).flatMap((name, i) => {
     const e = ENDPOINTS[name];
-    if (!e || r() < 0.45) return [];
+    if (!e || r() >= (e.share ?? 0.55)) return [];
     const at = t + 150 + i * 90 + Math.floor(r() * 400);
     const roll = r();
     const [failed, timedOut] = e.lost ?? [0, 0];
@@ -187,7 +191,7 @@ function telemetryOf(visit: Visit, r: Rand, events: object[], now: number): void
   for (const [v, view] of visit.views.entries()) {
     const loads = [view];
     // Visitors open an order, a product or an invoice now and then: pages with ids in their path.
-    if (visit.web && r() < 0.4) {
+    if (visit.web && !visit.bounce && r() < 0.4) {
       const path = pickFrom(r, [`/orders/${1000 + Math.floor(r() * 9000)}`, `/products/${pickFrom(r, ["trail-runner-2", "rain-shell", "merino-socks", "dome-tent-3p"])}`, `/account/invoices/${uuidOf(r)}`]);
       const context = { ...view.context, page: { path } };
       const base = { ...view.base, messageId: `${String(view.base.messageId)}-p` };
@@ -200,10 +204,9 @@ function telemetryOf(visit: Visit, r: Rand, events: object[], now: number): void
       const { t, where, base, context } = load;
       if (visit.web) {
         const weight = (PAGE_WEIGHT[`/${where.split("/")[1] ?? ""}`] ?? 1) * slowDevice;
-        const newest = visit.version === "5.13.0";
         const ttfb = skewed(r, 380 * weight, 0.6);
         const fcp = ttfb + skewed(r, 900 * weight, 0.45);
-        const lcp = (fcp + skewed(r, 650 * weight, 0.55)) * (newest ? 1.5 : 1);
+        const lcp = fcp + skewed(r, 650 * weight, 0.55);
         events.push(perfEvent(base, "ttfb", t, context, "TTFB", ttfb));
         events.push(perfEvent(base, "fcp", t + 1, context, "FCP", fcp));
         events.push(perfEvent(base, "lcp", t + 2, context, "LCP", lcp));
@@ -221,29 +224,46 @@ function telemetryOf(visit: Visit, r: Rand, events: object[], now: number): void
   }
 }
 
+/**
+ * Makes release `after`'s LCP p75 `factor` times release `before`'s, scaling all of its values:
+ * the regression the views flag is then the one meant, whatever mix of pages and devices each
+ * release happened to draw.
+ */
+function slowerPaint(events: object[], before: string, after: string, factor: number): void {
+  type Perf = { type?: string; metric?: { name: string; value: number }; context?: { app?: { version?: string } } };
+  const lcp = (version: string): Array<{ value: number }> =>
+    (events as Perf[]).flatMap((e) => (e.type === "perf" && e.metric?.name === "LCP" && e.context?.app?.version === version ? [e.metric] : []));
+  const p75 = (ms: Array<{ value: number }>): number => ms.map((m) => m.value).sort((x, y) => x - y)[Math.floor(0.75 * (ms.length - 1))] ?? 0;
+  const [was, is] = [lcp(before), lcp(after)];
+  const scale = (factor * p75(was)) / (p75(is) || 1);
+  for (const m of is) m.value = Math.round(m.value * scale);
+}
+
 const RN_SCREENS = ["Home", "Catalog", "Product", "Cart", "Checkout", "Settings"];
 
 /** React Native sessions: screens with their load times, cold and warm starts, and their calls. */
-function reactNativeSessions(r: Rand, events: object[], now: number, sessions = 90): void {
+function reactNativeSessions(r: Rand, events: object[], now: number, firstSession: number, signedIn: ReadonlySet<string>, sessions = 90): void {
   for (let s = 0; s < sessions; s++) {
     const n = Math.floor(r() * 120);
+    const id = firstSession + s;
     let t = now - Math.floor(Math.pow(r(), 1.4) * 7 * DAY);
     const version = releaseAt(["3.0.0", "3.1.0", "3.2.0"], t, now);
     const ios = r() < 0.5;
     const tablet = r() < 0.15;
-    const context = { sessionId: `demo-rn-session-${s}`, library: { name: "edge-telemetry-react-native", version: "1.4.0" }, app: { version }, os: { name: ios ? "iOS" : "Android" }, device: { type: tablet ? "tablet" : "mobile", model: ios ? (tablet ? "iPad13,18" : "iPhone15,2") : tablet ? "SM-X200" : "Pixel 7" } };
-    const user = n % 2 === 0 ? { userId: `customer-${n}` } : {};
+    const context = { sessionId: `demo-session-${id}`, library: { name: "edge-telemetry-react-native", version: "1.4.0" }, app: { version }, os: { name: ios ? "iOS" : "Android" }, device: { type: tablet ? "tablet" : "mobile", model: ios ? (tablet ? "iPad13,18" : "iPhone15,2") : tablet ? "SM-X200" : "Pixel 7" } };
+    // People who signed in on the web are known in the app too.
+    const user = signedIn.has(`demo-user-${n}`) ? { userId: `customer-${n}` } : {};
     // Older Android phones start slowly; 3.1.0 moved work off the start path.
     const startMedian = (ios ? 900 : 1500) * (version === "3.0.0" ? 1.25 : 1);
     const steps = 2 + Math.floor(r() * 6);
     for (let i = 0; i < steps && t < now; i++) {
-      const base = { anonymousId: `demo-user-${n}`, messageId: `demo-rn-${s}-${i}`, ...user };
+      const base = { anonymousId: `demo-user-${n}`, messageId: `demo-rn-${id}-${i}`, ...user };
       const at = (ms: number): string => new Date(t + ms).toISOString();
       if (i === 0) {
-        events.push({ ...base, messageId: `demo-rn-${s}-open`, type: "track", event: "Application Opened", timestamp: at(-50), context, properties: { from_background: false } });
+        events.push({ ...base, messageId: `demo-rn-${id}-open`, type: "track", event: "Application Opened", timestamp: at(-50), context, properties: { from_background: false } });
         events.push(perfEvent(base, "cold", t - 40, context, "app_start_cold", skewed(r, startMedian, 0.4)));
       } else if (r() < 0.2) {
-        events.push({ ...base, messageId: `demo-rn-${s}-${i}-back`, type: "track", event: "Application Opened", timestamp: at(-40), context, properties: { from_background: true } });
+        events.push({ ...base, messageId: `demo-rn-${id}-${i}-back`, type: "track", event: "Application Opened", timestamp: at(-40), context, properties: { from_background: true } });
         events.push(perfEvent(base, "warm", t - 30, context, "app_start_warm", skewed(r, ios ? 160 : 260, 0.45)));
       }
       const screen = i === 0 ? "Home" : pickFrom(r, RN_SCREENS);
@@ -257,12 +277,13 @@ function reactNativeSessions(r: Rand, events: object[], now: number, sessions = 
   }
 }
 
-/** The API server's own transactions, as a Node service (or Sentry's SDK) reports them. */
-function serverTransactions(r: Rand, events: object[], now: number, count = 100): void {
+/** The API server's own transactions, as a Node service (or Sentry's SDK) reports them, for the user it served. */
+function serverTransactions(r: Rand, events: object[], now: number, signedIn: ReadonlySet<string>, count = 100): void {
   for (let i = 0; i < count; i++) {
     const t = now - Math.floor(Math.pow(r(), 1.2) * 7 * DAY);
     const context = { library: { name: "edge-telemetry-node", version: "1.4.0" }, app: { version: releaseAt(["api-1.8.0", "api-1.9.0"], t, now) }, os: { name: "Linux" } };
-    const base = { anonymousId: "api-server", messageId: `demo-api-${i}` };
+    const n = Math.floor(r() * 120);
+    const base = { anonymousId: `demo-user-${n}`, messageId: `demo-api-${i}`, ...(signedIn.has(`demo-user-${n}`) ? { userId: `customer-${n}` } : {}) };
     if (r() < 0.6)
       events.push(...transaction(r, base, t, context, "GET /v1/orders/:id", "http.server", [["cache.get", "orders:*", 3], ["db.query", "SELECT * FROM orders WHERE id = ?", 18], ["db.query", "SELECT * FROM order_lines WHERE order_id = ?", 26]], 1));
     else events.push(...transaction(r, base, t, context, "POST /v1/carts/:id/items", "http.server", [["db.query", "SELECT * FROM carts WHERE id = ? FOR UPDATE", 14], ["http.client", "GET inventory/v1/stock", 120], ["db.query", "INSERT INTO cart_items VALUES (?, ?, ?)", 9]], 1));
@@ -284,16 +305,16 @@ export function demoEvents(now = Date.now(), sessions = 400): object[] {
     const web = platform.web;
     // More traffic lately, and by day than by night.
     let t = now - Math.floor(Math.pow(rand(), 1.4) * 7 * 86_400_000);
-    // Web clients say which page they are on with every event, as the SDK does.
     const version = releaseAt(platform.versions, t, now);
     // Browsers and devices come from their own generator, so the product events stay as they were.
     const browser = web ? pickFrom(tele, BROWSERS) : undefined;
     const client = browser ? { userAgent: browser.ua, os: { name: browser.os }, device: { type: browser.device } } : { os: { name: platform.os }, device: { type: "mobile" } };
+    // Web clients say which page they are on with every event, as the SDK does.
     const context = { sessionId: `demo-session-${s}`, ...client, library: { name: platform.library }, app: { version }, ...(web ? { page: { path: "/" } } : {}) };
-    const visit: Visit = { web, version, device: browser?.device ?? "mobile", browser: browser?.name ?? "", views: [] };
     const kinds = CRASHES.filter((c) => c.on === "all" || (c.on === "web") === web);
     // One visit in eight is a single page or screen view: a bounce.
     const steps = rand() < 0.125 ? 1 : 2 + Math.floor(rand() * 9);
+    const visit: Visit = { web, bounce: steps === 1, version, device: browser?.device ?? "mobile", browser: browser?.name ?? "", views: [] };
     // Half of the people sign in at some point; from then on their events carry the user id.
     const signsIn = n % 2 === 0 && steps > 2 && !signedIn.has(user) && rand() < 0.5;
     for (let i = 0; i < steps && t < now; i++) {
@@ -327,8 +348,9 @@ export function demoEvents(now = Date.now(), sessions = 400): object[] {
     }
     telemetryOf(visit, tele, events, now);
   }
-  reactNativeSessions(tele, events, now);
-  serverTransactions(tele, events, now);
+  slowerPaint(events, "5.12.0", "5.13.0", 1.3);
+  reactNativeSessions(tele, events, now, sessions, signedIn);
+  serverTransactions(tele, events, now, signedIn);
   return events;
 }
 
