@@ -34,6 +34,11 @@ describe("automatic path templates", () => {
     ["/api/v2", "/api/v2"],
     ["/blog/react-18-release-notes-2024", "/blog/react-18-release-notes-2024"],
     ["/downloads/app-1.2.3.dmg", "/downloads/app-1.2.3.dmg"],
+    ["/reviews/iphone15-pro-max-review", "/reviews/iphone15-pro-max-review"],
+    ["/reviews/iPhone15-Pro-Max-Review", "/reviews/iPhone15-Pro-Max-Review"],
+    ["/api/v1.2/items", "/api/v1.2/items"],
+    ["/docs/3.14", "/docs/3.14"],
+    ["/items/42.json", "/items/:id.json"],
     ["/", "/"],
     ["", ""],
     ["Checkout", "Checkout"],
@@ -52,6 +57,24 @@ describe("automatic path templates", () => {
     ["/products/88123/reviews", "/products/:id/reviews"],
   ])("%s → %s", (path, want) => {
     expect(templatePath(path, [])).toBe(want);
+  });
+
+  it("collapses random base64url tokens that hold a digit, whatever their separators", () => {
+    // A fixed linear congruential sequence: the same tokens every run.
+    let seed = 20261201;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    const kept: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const chars = Array.from({ length: 16 + next(17) }, () => alphabet[next(64)] ?? "a");
+      chars[next(chars.length)] = String(next(10));
+      const t = chars.join("");
+      if (templatePath(`/s/${t}`, []) === `/s/${t}`) kept.push(t);
+    }
+    expect(kept).toEqual([]);
   });
 
   it("hands back the very same string when there is nothing to collapse", () => {

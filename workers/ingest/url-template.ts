@@ -84,11 +84,15 @@ function longDigits(s: string): boolean {
   return false;
 }
 
-// Random tokens are long and mix letters and digits in one stretch; a slug's words
-// (`react-18-release-notes`) are letters or numbers each.
+// A word, number or model name as people write them in slugs: `react`, `Pro`, `iPhone15`,
+// `oauth2`, `2fa`, `API`, `ES2015`. Random text breaks this within a few characters.
+const WORDISH = /^(?:[a-z]*[A-Z]?[a-z]+\d*[a-z]*|[A-Z]+\d*|\d+[a-z]{0,3})$/;
+
+// Random tokens are long, mix letters and digits, and are not made of words; a slug
+// (`react-18-release-notes`, `iPhone15-Pro-Max-Review`) is.
 function token(s: string): boolean {
-  if (!TOKEN.test(s)) return false;
-  return s.split(/[_-]/).some((part) => part.length >= 8 && lettersAndDigits(part));
+  if (!TOKEN.test(s) || !lettersAndDigits(s)) return false;
+  return !s.split(/[_=-]/).every((part) => part === "" || WORDISH.test(part));
 }
 
 function wholeSegment(seg: string): string | null {
@@ -100,13 +104,17 @@ function wholeSegment(seg: string): string | null {
   return null;
 }
 
+const NUMBERED_FILE = /^\d+(\.[A-Za-z][A-Za-z0-9]{0,9})$/;
+
 // A file name or compound segment keeps its words and extension: only the pieces that vary go
-// (`main.3f9a2b1c.js` → `main.:hash.js`, `IMG_20240115.jpg` → `IMG_:id.jpg`).
+// (`main.3f9a2b1c.js` → `main.:hash.js`, `IMG_20240115.jpg` → `IMG_:id.jpg`, `42.json` → `:id.json`).
 function pieces(seg: string): string {
+  const numbered = NUMBERED_FILE.exec(seg);
+  if (numbered) return `:id${numbered[1] ?? ""}`;
   const replaced = seg.replace(UUID_IN, ":uuid").replace(DATE_IN, ":date");
   return replaced
     .split(PIECE_SEPARATOR)
-    .map((p) => (p.length >= 5 && NUMBER.test(p) ? ":id" : p.length >= 8 && HEX.test(p) && DIGIT.test(p) ? ":hash" : p.length >= 16 && lettersAndDigits(p) ? ":token" : longDigits(p) ? ":id" : p))
+    .map((p) => (p.length >= 5 && NUMBER.test(p) ? ":id" : p.length >= 8 && HEX.test(p) && DIGIT.test(p) ? ":hash" : p.length >= 16 && token(p) ? ":token" : longDigits(p) ? ":id" : p))
     .join("");
 }
 
