@@ -23,10 +23,9 @@ function urlTemplates(templates: readonly unknown[]): string[] {
   const parsed = UrlTemplates.safeParse(templates);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const at = typeof issue?.path[0] === "number" ? issue.path[0] : -1;
-  const bad = templates[at];
-  if (at < 0 || issue === undefined) throw new HttpError(400, "invalid_body", zodMessage(parsed.error.issues));
-  throw new HttpError(400, "invalid_body", `template ${at + 1} ${JSON.stringify(bad)?.slice(0, 200) ?? "undefined"}: ${issue.message}`);
+  const at = issue?.path[0];
+  if (issue === undefined || typeof at !== "number") throw new HttpError(400, "invalid_body", zodMessage(parsed.error.issues));
+  throw new HttpError(400, "invalid_body", `template ${at + 1} ${JSON.stringify(templates[at])?.slice(0, 200) ?? "undefined"}: ${issue.message}`);
 }
 
 /** Apps and write keys for operators (`/admin/apps`), across every organisation. */

@@ -179,6 +179,10 @@ describe("URLs", () => {
     expect(url("/users/jane@example.com", { action: "drop" })).toBe("");
   });
 
+  it("checks a value that only starts like a placeholder", () => {
+    expect(url("/a?q=[x]jane%40example.com")).toBe("/a?q=[x][email]");
+  });
+
   it("keeps a value that is not valid percent-encoding as sent", () => {
     expect(url("/a?q=100%&x=1")).toBe("/a?q=100%&x=1");
   });

@@ -44,6 +44,8 @@ const CONTEXT_AS_SENT = new Set(["userAgent", "library", "os", "app", "device", 
 const KEY_CACHE_LIMIT = 5000;
 const MIN_DETECTABLE_LENGTH = 6;
 const DROPPED = Symbol("dropped");
+// What a detector left in place of a value: `[email]`, or `[email:9f86d081884c7d65]` when hashing.
+const PLACEHOLDER = /^\[[a-z_]+(?::[0-9a-f]+)?\]$/;
 
 const normalizeKey = (k: string): string => k.toLowerCase().replace(/[^a-z0-9]/g, "");
 
@@ -225,7 +227,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     for (const param of params) {
       const eq = param.indexOf("=");
       const value = eq < 0 ? "" : param.slice(eq + 1);
-      if (eq < 0 || value === "" || value.startsWith("[")) {
+      if (eq < 0 || value === "" || PLACEHOLDER.test(value)) {
         kept.push(param);
         continue;
       }
