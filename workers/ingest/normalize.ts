@@ -129,10 +129,13 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   const time = correctTime(parseTime(e.timestamp ?? e.originalTimestamp), parseTime(e.sentAt) ?? facts.sentAt, facts.receivedAt);
   const sent = parseTime(e.sentAt) ?? facts.sentAt ?? facts.receivedAt;
   let page = sub(ctx, "page");
-  // The page's URLs get the query-string rules network URLs get; the context keeps the same text.
-  if (typeof page.url === "string" || typeof page.referrer === "string") {
-    const cleanUrl = typeof page.url === "string" ? redactor.url(page.url) : page.url;
-    const cleanReferrer = typeof page.referrer === "string" ? redactor.url(page.referrer) : page.referrer;
+  // The page's URLs, already redacted as context, also get the query-string rules of network
+  // URLs (secret-named parameters, encoded values); the context keeps the same text.
+  const pageUrl = typeof page.url === "string" && page.url.includes("?");
+  const pageReferrer = typeof page.referrer === "string" && page.referrer.includes("?");
+  if (pageUrl || pageReferrer) {
+    const cleanUrl = pageUrl ? redactor.query(String(page.url)) : page.url;
+    const cleanReferrer = pageReferrer ? redactor.query(String(page.referrer)) : page.referrer;
     if (cleanUrl !== page.url || cleanReferrer !== page.referrer) {
       page = { ...page, url: cleanUrl, referrer: cleanReferrer };
       ctx.page = page;

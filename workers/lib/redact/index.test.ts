@@ -183,6 +183,11 @@ describe("URLs", () => {
     expect(url("/a?q=[x]jane%40example.com")).toBe("/a?q=[x][email]");
   });
 
+  it("applies only the query-string rules to a URL already scanned, keeping its hash route", () => {
+    expect(redactor().query("https://app.example/?mail=jane%40example.com&user_password=x#/orders/42")).toBe("https://app.example/?mail=[email]&user_password=[redacted]#/orders/42");
+    expect(redactor().query("https://app.example/#/orders/42")).toBe("https://app.example/#/orders/42");
+  });
+
   it("keeps a value that is not valid percent-encoding as sent", () => {
     expect(url("/a?q=100%&x=1")).toBe("/a?q=100%&x=1");
   });

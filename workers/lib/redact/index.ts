@@ -23,6 +23,11 @@ export interface Redactor {
    * parameter named like a secret (`?token=`, `?api_key=`) masked; "" when the policy drops it.
    */
   url(s: string): string;
+  /**
+   * Only the query-string rules of `url`, for a URL whose whole text `value` or `context`
+   * already redacted (a page's address): its fragment stays, a hash route being the page.
+   */
+  query(s: string): string;
   /** Like `value` for a Segment `context`, leaving the fields that describe the client (user agent, library, OS…) as sent. */
   context(ctx: Record<string, unknown>): Record<string, unknown>;
 }
@@ -215,16 +220,15 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return r === decoded ? raw : encodeURIComponent(r).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
   };
 
-  const redactUrl = (s: string): string => {
-    const hash = s.indexOf("#");
-    const whole = scan(hash < 0 ? s : s.slice(0, hash));
-    if (whole === DROPPED) return "";
-    const q = whole.indexOf("?");
-    if (q < 0) return whole;
-    const params = whole.slice(q + 1).split("&");
+  // The per-parameter rules on a URL whose whole text was already scanned; a fragment stays.
+  const redactQuery = (s: string): string => {
+    const q = s.indexOf("?");
+    if (q < 0) return s;
+    const hash = s.indexOf("#", q);
+    const query = hash < 0 ? s.slice(q + 1) : s.slice(q + 1, hash);
     let changed = false;
     const kept: string[] = [];
-    for (const param of params) {
+    for (const param of query.split("&")) {
       const eq = param.indexOf("=");
       const value = eq < 0 ? "" : param.slice(eq + 1);
       if (eq < 0 || value === "" || PLACEHOLDER.test(value)) {
@@ -242,8 +246,15 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       if (r !== value) changed = true;
       if (r !== DROPPED) kept.push(`${name}=${r}`);
     }
-    return changed ? `${whole.slice(0, q)}?${kept.join("&")}` : whole;
+    return changed ? `${s.slice(0, q)}?${kept.join("&")}${hash < 0 ? "" : s.slice(hash)}` : s;
   };
+
+  const redactUrl = (s: string): string => {
+    const hash = s.indexOf("#");
+    const whole = scan(hash < 0 ? s : s.slice(0, hash));
+    return whole === DROPPED ? "" : redactQuery(whole);
+  };
+
 
   const safely = <T>(fn: () => T, fallback: T): T => {
     try {
@@ -269,6 +280,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       return r === DROPPED ? "" : r;
     }, ""),
     url: (s) => safely(() => redactUrl(s), ""),
+    query: (s) => safely(() => redactQuery(s), ""),
     context: (ctx) =>
       safely(() => {
         const out: Record<string, unknown> = {};
