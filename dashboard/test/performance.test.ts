@@ -307,6 +307,20 @@ describe("a metric's page", () => {
     expect((await metricRequest(APP, "db.query", "range=24h")).status).toBe(404);
   });
 
+  it("applies the filters on a metric's page", async () => {
+    const desktop = await metric("LCP", "range=24h&device=desktop");
+    expect(desktop.summary?.n).toBe(10);
+    near(desktop.summary?.p75, 2400);
+    expect(desktop.pages.map((r) => r.value)).toEqual(["/home"]);
+    const android = await metric("app_start_cold", "range=24h&release=5.0.0");
+    expect(android.releases.map((r) => r.release)).toEqual(["5.0.0"]);
+    expect(android.summary?.n).toBe(20);
+  });
+
+  it("answers 404 for a metric name longer than any the edge stores", async () => {
+    expect((await metricRequest(APP, "x".repeat(600), "range=24h")).status).toBe(404);
+  });
+
   it("shows a metric sent before the range as empty", async () => {
     const view = await metric("LCP", "range=1h");
     expect(view.summary).toBeNull();
@@ -376,6 +390,11 @@ describe("CSV", () => {
       "checkout_render,custom,ms,5",
     ]);
     near(Number(lines[4]?.split(",")[5]), 40);
+  });
+
+  it("exports with the page's filters", async () => {
+    const lines = await csv("range=24h&platform=android");
+    expect(lines.slice(1).map((l) => l.split(",").slice(0, 4).join(","))).toEqual(["app_start_cold,app_start,ms,90"]);
   });
 
   it("exports a vital's breakdown by the chosen dimension", async () => {
