@@ -13,7 +13,7 @@ export function BandBar({ shares }: { shares: BandShares | null }) {
   ];
   const text = parts.map((p) => `${percent(p.share)} ${p.label}`).join(", ");
   return (
-    <div className="vitals-bands" aria-label={text} title={text}>
+    <div className="vitals-bands" title={text}>
       <div className="vitals-bar" role="img" aria-label={text}>
         {parts.map((p) => (p.share > 0 ? <span key={p.key} style={{ width: `${p.share * 100}%`, background: p.color }} /> : null))}
       </div>
