@@ -22,7 +22,8 @@ function EndpointName({ app, e }: { app: string; e: EndpointKey }) {
   const link = useEndpointLink(app);
   return (
     <Link to={link(e)} title={endpointLabel(e)}>
-      <span className="badge method">{e.method || "?"}</span> <span className="muted">{e.host}</span>
+      <span className="badge method">{e.method || "?"}</span>
+      <span className="muted">{e.host}</span>
       <code>{e.template}</code>
     </Link>
   );
