@@ -79,7 +79,8 @@ export default function UrlTemplatesPage() {
       <p>
         Network calls are grouped by method, host and the path&apos;s template. The edge makes templates by itself: numbers, UUIDs, hashes, dates and random tokens in a path
         become <code>:id</code>, <code>:uuid</code>, <code>:hash</code>, <code>:date</code> and <code>:token</code>. Templates of your own come first, for the segments it
-        cannot tell apart, such as names and slugs, or a number that should stay.
+        cannot tell apart, such as names and slugs, or a number that should stay. The same templates group page paths in the performance views, and they apply to
+        the path as stored, after the app&apos;s redaction rules.
       </p>
       <section className="card network-template-help" aria-label="Template syntax">
         <h2>How a template reads</h2>
