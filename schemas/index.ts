@@ -9,3 +9,4 @@ export * from "./redaction";
 export * from "./admin";
 export * from "./crashes";
 export * from "./perf";
+export * from "./url-templates";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bandOf, networkOutcome, perfKindOf, UrlTemplates } from "./perf";
+import { bandOf, networkOutcome, perfKindOf } from "./perf";
+import { UrlTemplates } from "./url-templates";
 
 describe("web vital bands", () => {
   it("puts a value on a threshold in the better band, as web.dev defines them", () => {

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /**
  * The web vitals and their published thresholds (web.dev, Core Web Vitals): a value at or
  * under `good` is good, over `poor` is poor, between is "needs improvement". CLS is unitless.
@@ -92,21 +90,3 @@ export function networkOutcome(status: number | undefined, error?: string): Netw
   if (status !== undefined && status > 0) return status >= 500 ? "server_error" : status >= 400 ? "client_error" : "ok";
   return error !== undefined && TIMEOUT_TEXT.test(error) ? "timeout" : "failed";
 }
-
-/**
- * One per-app URL template override, tried in order before the automatic templating of network
- * paths (and page paths): segments are literals, `:name` (any one segment, shown as `:name`),
- * `*` (any one segment, kept as sent: stops a meaningful segment being collapsed) or a final
- * `**` (the rest of the path, shown as `**`). `"/api/orgs/:org/files/**"`
- */
-export const UrlTemplate = z
-  .string()
-  .trim()
-  .min(2)
-  .max(512)
-  .regex(/^\/[^\s?#]*$/, "a template is a path starting with / without spaces, query or fragment")
-  .refine((t) => !t.split("/").slice(0, -1).includes("**"), "** may only end a template");
-/** The most URL templates an app may set: each network call is checked against all of them. */
-export const MAX_URL_TEMPLATES = 100;
-/** An app's URL template list, in the order they are tried. */
-export const UrlTemplates = z.array(UrlTemplate).max(MAX_URL_TEMPLATES);
