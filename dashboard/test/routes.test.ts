@@ -13,6 +13,13 @@ import * as eventDetail from "../app/routes/apps.$app.events.$event";
 import * as events from "../app/routes/apps.$app.events._index";
 import * as eventsCsv from "../app/routes/apps.$app.events[.csv]";
 import * as overviewCsv from "../app/routes/apps.$app.overview[.csv]";
+import * as networkEndpoint from "../app/routes/apps.$app.network.$endpoint";
+import * as networkList from "../app/routes/apps.$app.network._index";
+import * as networkTemplates from "../app/routes/apps.$app.network.templates";
+import * as networkCsv from "../app/routes/apps.$app.network[.csv]";
+import * as perfMetric from "../app/routes/apps.$app.performance.$metric";
+import * as perfOverview from "../app/routes/apps.$app.performance._index";
+import * as perfCsv from "../app/routes/apps.$app.performance[.csv]";
 import * as pipeline from "../app/routes/apps.$app.pipeline";
 import * as pipelineCsv from "../app/routes/apps.$app.pipeline[.csv]";
 import * as releases from "../app/routes/apps.$app.releases";
@@ -33,6 +40,7 @@ import * as membersPage from "../app/routes/org.members";
 import * as orgNew from "../app/routes/org.new";
 import * as orgSettings from "../app/routes/org.settings";
 import * as orgSwitch from "../app/routes/org.switch";
+import { encodeEndpoint } from "../app/queries/network-filters";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
 import { join, newMember, newOrg, type Person } from "./orgs";
 
@@ -65,6 +73,10 @@ beforeAll(async () => {
     { app_id: "app_x", type: "page", path: "/", message_id: "mx", anonymous_id: "u-x", session_id: "s-x", timestamp: now, received_at: now },
     { app_id: "app_x", type: "crash", crash_type: "TypeError", crash_message: "x", crash_fingerprint: "fp-x", message_id: "cx", anonymous_id: "u-x", session_id: "s-x", timestamp: now, received_at: now },
     { app_id: "app_other", type: "crash", crash_type: "Error", crash_message: "secret", crash_fingerprint: "fp-other", message_id: "co", anonymous_id: "z", timestamp: now, received_at: now },
+    { app_id: "app_x", type: "perf", event: "LCP", perf_metric: "LCP", perf_value: 1800, perf_unit: "ms", path: "/", message_id: "px", anonymous_id: "u-x", timestamp: now, received_at: now },
+    { app_id: "app_other", type: "perf", event: "Secret metric", perf_metric: "Secret metric", perf_value: 1, perf_unit: "ms", message_id: "po", anonymous_id: "z", timestamp: now, received_at: now },
+    { app_id: "app_x", type: "network", event: "GET", net_method: "GET", net_host: "api.x.test", net_path: "/a/1", net_template: "/a/:id", net_status: 500, net_outcome: "server_error", duration_ms: 90, message_id: "nx", anonymous_id: "u-x", timestamp: now, received_at: now },
+    { app_id: "app_other", type: "network", event: "GET", net_method: "GET", net_host: "secret.test", net_path: "/s", net_template: "/s", net_status: 200, net_outcome: "ok", duration_ms: 9, message_id: "no", anonymous_id: "z", timestamp: now, received_at: now },
   ]);
 }, 180_000);
 
@@ -115,6 +127,7 @@ function read(name: string, loader: Loader, path: string, params: Record<string,
 }
 
 const EXPORTERS: readonly Role[] = ["owner", "admin", "developer", "analyst"];
+const xEndpoint = encodeEndpoint({ method: "GET", host: "api.x.test", template: "/a/:id" });
 
 const CASES: Case[] = [
   { name: "GET /apps", allowed: ALL, okStatus: 200, call: (s) => run(() => apps.loader({ request: browserRequest("/apps", { session: s }), params: {}, context: h.context })) },
@@ -181,6 +194,27 @@ const CASES: Case[] = [
       run(() =>
         crashRules.action({
           request: browserRequest("/apps/app_x/crashes/rules", { session: s, form: { intent: "add", action: "merge", type: `E${++n}`, message: "", module: "", label: "" } }),
+          params: { app: "app_x" },
+          context: h.context,
+        }),
+      ),
+  },
+  read("GET /apps/:app/performance", perfOverview.loader, "/apps/app_x/performance?range=24h", {}, ALL),
+  read("GET /apps/:app/performance/:metric", perfMetric.loader, "/apps/app_x/performance/LCP?range=24h", { metric: "LCP" }, ALL),
+  read("GET /apps/:app/performance/:metric (another app's)", perfMetric.loader, "/apps/app_x/performance/Secret%20metric?range=24h", { metric: "Secret metric" }, ALL, 404),
+  read("GET /apps/:app/performance.csv", perfCsv.loader, "/apps/app_x/performance.csv?range=24h", {}, EXPORTERS),
+  read("GET /apps/:app/network", networkList.loader, "/apps/app_x/network?range=24h", {}, ALL),
+  read("GET /apps/:app/network.csv", networkCsv.loader, "/apps/app_x/network.csv?range=24h", {}, EXPORTERS),
+  read("GET /apps/:app/network/:endpoint", networkEndpoint.loader, `/apps/app_x/network/${xEndpoint}?range=24h`, { endpoint: xEndpoint }, ALL),
+  read("GET /apps/:app/network/templates", networkTemplates.loader, "/apps/app_x/network/templates", {}, ALL),
+  {
+    name: "save the app's URL templates",
+    allowed: WRITERS,
+    okStatus: 200,
+    call: (s) =>
+      run(() =>
+        networkTemplates.action({
+          request: browserRequest("/apps/app_x/network/templates", { session: s, form: { intent: "save", templates: `/a/:id\n/b/${++n}/**` } }),
           params: { app: "app_x" },
           context: h.context,
         }),
@@ -340,6 +374,13 @@ describe("organisation boundaries", () => {
       () => crashRules.loader({ request: browserRequest("/apps/app_x/crashes/rules", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => releases.loader({ request: browserRequest("/apps/app_x/releases", { session: outsider }), params: { app: "app_x" }, context: h.context }),
       () => releasesCsv.loader({ request: browserRequest("/apps/app_x/releases.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => perfOverview.loader({ request: browserRequest("/apps/app_x/performance", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => perfMetric.loader({ request: browserRequest("/apps/app_x/performance/LCP", { session: outsider }), params: { app: "app_x", metric: "LCP" }, context: h.context }),
+      () => perfCsv.loader({ request: browserRequest("/apps/app_x/performance.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => networkList.loader({ request: browserRequest("/apps/app_x/network", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => networkCsv.loader({ request: browserRequest("/apps/app_x/network.csv", { session: outsider }), params: { app: "app_x" }, context: h.context }),
+      () => networkEndpoint.loader({ request: browserRequest(`/apps/app_x/network/${xEndpoint}`, { session: outsider }), params: { app: "app_x", endpoint: xEndpoint }, context: h.context }),
+      () => networkTemplates.loader({ request: browserRequest("/apps/app_x/network/templates", { session: outsider }), params: { app: "app_x" }, context: h.context }),
     ]) {
       expect((await run(call)).status).toBe(404);
     }
