@@ -43,13 +43,18 @@ it("sends a Node program's events when it exits, without an explicit flush", asy
   const rows = await waitForRows(() => rowsOf(`user-${run}`), (r) => r.length >= 7);
   expect(rows.map((r) => r.type).sort()).toEqual(["identify", "perf", "perf", "perf", "track", "track", "track"]);
   expect(new Set(rows.map((r) => `${r.library_name}/${r.platform}`))).toEqual(new Set(["edge-telemetry-node/node"]));
-  // The span tree rolls up as a transaction and its span, as a Sentry transaction would.
+  // The span tree rolls up as a transaction and its span, as a Sentry transaction would. The
+  // view's rows commit after the table's, so they are waited for too.
   const txn = `nightly export ${run}`;
-  const perf = await chQuery<{ metric: string; kind: string; txn: string; platform: string; n: string }>(
-    stack.clickhouse,
-    `SELECT metric, kind, txn, platform, sum(n) AS n FROM perf_hourly
-     WHERE app_id = {app:String} AND (txn = {txn:String} OR metric = {txn:String}) GROUP BY metric, kind, txn, platform ORDER BY kind DESC`,
-    { app: stack.appId, txn },
+  const perf = await waitForRows(
+    () =>
+      chQuery<{ metric: string; kind: string; txn: string; platform: string; n: string }>(
+        stack.clickhouse,
+        `SELECT metric, kind, txn, platform, sum(n) AS n FROM perf_hourly
+         WHERE app_id = {app:String} AND (txn = {txn:String} OR metric = {txn:String}) GROUP BY metric, kind, txn, platform ORDER BY kind DESC`,
+        { app: stack.appId, txn },
+      ),
+    (r) => r.length >= 2,
   );
   expect(perf).toEqual([
     { metric: txn, kind: "transaction", txn: "", platform: "node", n: "1" },
