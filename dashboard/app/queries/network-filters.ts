@@ -64,7 +64,7 @@ export function decodeEndpoint(segment: string): EndpointKey | null {
   if (!/^[A-Za-z0-9_-]{1,4096}$/.test(segment)) return null;
   try {
     const binary = atob(segment.replace(/-/g, "+").replace(/_/g, "/"));
-    const parsed: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    const parsed: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
     if (!Array.isArray(parsed) || parsed.length !== 3 || !parsed.every((p): p is string => typeof p === "string")) return null;
     const [method, host, template] = parsed as [string, string, string];
     return { method, host, template };
