@@ -191,6 +191,11 @@ describe("network page", () => {
     expect(view.series.reduce((s, p) => s + p.calls, 0)).toBe(69);
     expect(view.series.reduce((s, p) => s + p.errors, 0)).toBe(10 + 1 + 1 + 1);
     expect(view.series.every((p) => p.p95 !== null && p.p50 !== null)).toBe(true);
+    // The error rate chart splits by outcome, each bucket's parts adding up to its errors.
+    expect(view.series.every((p) => p.clientErrors + p.serverErrors + p.failed + p.timeouts === p.errors)).toBe(true);
+    expect(view.series.reduce((s, p) => s + p.clientErrors, 0)).toBe(view.totals.clientErrors);
+    expect(view.series.reduce((s, p) => s + p.timeouts, 0)).toBe(view.totals.timeouts);
+    expect(view.series.reduce((s, p) => s + p.avgResponseBytes * p.calls, 0)).toBeCloseTo(view.totals.avgResponseBytes * view.totals.calls, 6);
   });
 
   it("filters by platform, release, host and method", async () => {

@@ -29,15 +29,11 @@ export interface CallStats {
 
 export type EndpointRow = EndpointKey & CallStats;
 
-export interface NetworkPoint {
+/** One chart bucket: its calls, how they ended, latency and sizes. */
+export type NetworkPoint = CallStats & {
   /** Bucket start, epoch seconds. */
   t: number;
-  calls: number;
-  errors: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+};
 
 // The rollup is hourly: a range that starts within an hour counts that whole hour.
 export const HOURS = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
@@ -113,7 +109,7 @@ export function networkWhere(range: TimeRange, f: Partial<NetworkFilters>, fixed
 /** Bucket width of the charts: the rollup's hour at least, days past a week. */
 export const chartStep = (range: TimeRange): number => Math.max(3600, range.step);
 
-/** Calls, errors and latency per bucket. */
+/** Calls, how they ended, latency and sizes per bucket. */
 export async function networkSeries(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, w: { sql: string; params: Params }): Promise<NetworkPoint[]> {
   const rows = await queryApp<StatsRow & { t: number }>(
     cfg,
@@ -122,10 +118,7 @@ export async function networkSeries(cfg: DashboardEnv["clickhouse"], app: string
      FROM network_hourly WHERE ${w.sql} GROUP BY t ORDER BY t`,
     { ...w.params, step: chartStep(range) },
   );
-  return rows.map((r) => {
-    const s = callStats(r);
-    return { t: Number(r.t), calls: s.calls, errors: s.errors, p50: s.p50, p95: s.p95, p99: s.p99 };
-  });
+  return rows.map((r) => ({ t: Number(r.t), ...callStats(r) }));
 }
 
 const SORT_SQL: Record<EndpointSort, string> = {
