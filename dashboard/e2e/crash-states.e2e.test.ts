@@ -3,30 +3,17 @@
 // add a grouping rule, and read the releases page with its charts drawn. Screenshots go to
 // test-results/crash-issue-state.png, crash-rules.png and releases.png. What it changes it undoes, so the
 // other browser tests see the demo app as `npm start` seeds it.
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import type {} from "../../sdk/e2e/global-setup";
-import { launchChromium, type Chromium } from "../../test/chromium";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Chromium } from "../../test/chromium";
+import { DEMO_APP as APP, openWhen, shot, signedIn, stack } from "./demo";
 
-const stack = inject("dashboardStack");
-const shots = resolve(import.meta.dirname, "../../test-results");
-const APP = "app_demo";
 let chrome: Chromium | undefined;
 let page: Page;
 let issuePath = "";
 
 beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  chrome = await launchChromium("crash-states", { width: 1280, height: 900 });
-  page = await chrome.context.newPage();
-  page.on("dialog", (dialog) => void dialog.accept());
-  await page.goto(`${stack.url}/login`);
-  await page.fill("input[name=email]", stack.email);
-  await page.fill("input[name=password]", stack.password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${stack.url}/apps`);
+  ({ chrome, page } = await signedIn("crash-states"));
 });
 
 afterAll(async () => {
@@ -37,15 +24,8 @@ const statusSection = (p: Page) => p.locator("section[aria-label='Issue status']
 const issueRows = (p: Page) => p.locator("section[aria-label='Issues'] tbody tr");
 
 /** The list at `query`, reloaded until the demo's crashes have landed. */
-async function listWithIssues(p: Page, query: string): Promise<void> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    await p.goto(`${stack.url}/apps/${APP}/crashes?${query}`);
-    if ((await issueRows(p).count()) > 0) return;
-    if (Date.now() > deadline) throw new Error("the demo app's crashes did not show in 40 s");
-    await p.waitForTimeout(1000);
-  }
-}
+const listWithIssues = (p: Page, query: string): Promise<void> =>
+  openWhen(p, `/apps/${APP}/crashes?${query}`, async (q) => (await issueRows(q).count()) > 0, "the demo app's crashes", 40_000);
 
 it("resolves the demo app's issue, which leaves the unresolved list and shows under resolved, and reopens it", async () => {
   await listWithIssues(page, "range=7d");
@@ -56,7 +36,7 @@ it("resolves the demo app's issue, which leaves the unresolved list and shows un
   await page.waitForURL(/\/apps\/app_demo\/crashes\/[^/?]+/);
   issuePath = new URL(page.url()).pathname;
   await expect.poll(() => statusSection(page).locator("[data-status]").textContent()).toBe("Unresolved");
-  await page.screenshot({ path: join(shots, "crash-issue-state.png") });
+  await page.screenshot({ path: shot("crash-issue-state.png") });
 
   await statusSection(page).getByRole("button", { name: "Resolve", exact: true }).click();
   await expect.poll(() => statusSection(page).locator("[data-status]").textContent()).toBe("Resolved");
@@ -85,7 +65,7 @@ it("adds a grouping rule on the rules page, which says it applies to new crashes
   await expect.poll(() => page.locator("[role=status]").textContent()).toContain("Rule added");
   await expect.poll(() => page.locator("table.rules tbody tr").count()).toBe(1);
   expect(await page.locator("table.rules tbody tr").first().textContent()).toContain("ChunkLoadError");
-  await page.screenshot({ path: join(shots, "crash-rules.png"), fullPage: true });
+  await page.screenshot({ path: shot("crash-rules.png"), fullPage: true });
 
   await page.getByRole("button", { name: "Delete" }).click();
   await expect.poll(() => page.locator("table.rules tbody tr").count()).toBe(0);
@@ -97,5 +77,5 @@ it("shows release health with its crash-free charts drawn", async () => {
   await page.waitForSelector("[data-chart][data-drawn=true] canvas");
   await expect.poll(() => page.locator("[data-chart][data-drawn=true]").count()).toBe(2);
   await expect.poll(() => page.locator("table.releases tbody").textContent()).toMatch(/%/);
-  await page.screenshot({ path: join(shots, "releases.png"), fullPage: true });
+  await page.screenshot({ path: shot("releases.png"), fullPage: true });
 });

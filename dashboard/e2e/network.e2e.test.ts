@@ -2,28 +2,16 @@
 // demo app's endpoints with their charts drawn, sorted from a column header, one endpoint's page,
 // and the URL templates page (save a template, preview a URL, put the list back as it was).
 // Screenshots go to test-results/network.png, network-endpoint.png and network-templates.png.
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import type {} from "../../sdk/e2e/global-setup";
-import { launchChromium, type Chromium } from "../../test/chromium";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Chromium } from "../../test/chromium";
+import { DEMO_APP as APP, openWhen, shot, signedIn, stack } from "./demo";
 
-const stack = inject("dashboardStack");
-const shots = resolve(import.meta.dirname, "../../test-results");
-const APP = "app_demo";
 let chrome: Chromium | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  chrome = await launchChromium("network", { width: 1280, height: 900 });
-  page = await chrome.context.newPage();
-  await page.goto(`${stack.url}/login`);
-  await page.fill("input[name=email]", stack.email);
-  await page.fill("input[name=password]", stack.password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${stack.url}/apps`);
+  ({ chrome, page } = await signedIn("network"));
 });
 
 afterAll(async () => {
@@ -33,26 +21,19 @@ afterAll(async () => {
 const endpointRows = (p: Page) => p.locator("section[aria-label='Endpoints'] tbody tr");
 
 /** The network page at `query`, reloaded until the demo's calls have landed. */
-async function networkWithCalls(p: Page, query: string): Promise<void> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    await p.goto(`${stack.url}/apps/${APP}/network?${query}`);
-    if ((await endpointRows(p).count()) > 0) return;
-    if (Date.now() > deadline) throw new Error("the demo app's network calls did not show in 40 s");
-    await p.waitForTimeout(1000);
-  }
-}
+const networkWithCalls = (p: Page, query: string): Promise<void> =>
+  openWhen(p, `/apps/${APP}/network?${query}`, async (q) => (await endpointRows(q).count()) > 0, "the demo app's network calls", 40_000);
 
 it("lists the demo app's endpoints with calls, errors and latency drawn, and sorts from a header", async () => {
   await networkWithCalls(page, "range=7d");
-  await expect.poll(() => page.locator("[data-chart][data-drawn=true]").count()).toBe(3);
+  await expect.poll(() => page.locator("[data-chart][data-drawn=true]").count()).toBe(4);
   expect(await page.locator("section[aria-label='Highest error rate'] tbody tr").count()).toBeGreaterThan(0);
   expect(await page.locator("section[aria-label='Slowest (p95)'] tbody tr").count()).toBeGreaterThan(0);
   // The endpoints table carries its id placeholders, not one row per id.
   const labels = await endpointRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-endpoint") ?? ""));
   expect(labels.some((l) => /:id|:uuid|:hash/.test(l))).toBe(true);
   expect(await page.getByRole("link", { name: "Export CSV" }).getAttribute("href")).toContain(`/apps/${APP}/network.csv?range=7d`);
-  await page.screenshot({ path: join(shots, "network.png"), fullPage: true });
+  await page.screenshot({ path: shot("network.png"), fullPage: true });
 
   await page.locator("section[aria-label='Endpoints'] thead").getByRole("link", { name: /p95/ }).click();
   // The header marks the sort once the sorted rows have rendered with it.
@@ -70,10 +51,10 @@ it("opens an endpoint's page with its status codes, releases, platforms and fail
   await page.waitForURL(/\/apps\/app_demo\/network\/[A-Za-z0-9_-]+/);
   await expect.poll(() => page.locator("h1").textContent()).toContain(label.split(" ")[0] ?? "");
   await expect.poll(() => page.locator("section[aria-label='Status codes'] tbody tr").count()).toBeGreaterThan(0);
-  await expect.poll(() => page.locator("[data-chart][data-drawn=true]").count()).toBe(3);
+  await expect.poll(() => page.locator("[data-chart][data-drawn=true]").count()).toBe(4);
   expect(await page.locator("section[aria-label='By release'] tbody tr").count()).toBeGreaterThan(0);
   expect(await page.locator("section[aria-label='Recent failing calls'] tbody tr").count()).toBeGreaterThan(0);
-  await page.screenshot({ path: join(shots, "network-endpoint.png"), fullPage: true });
+  await page.screenshot({ path: shot("network-endpoint.png"), fullPage: true });
 });
 
 it("saves a URL template, previews a URL under it, and puts the list back", async () => {
@@ -87,7 +68,7 @@ it("saves a URL template, previews a URL under it, and puts the list back", asyn
   await page.fill("input[name=preview]", "https://api.shop.example/v1/products/12345/reviews?page=2");
   await page.getByRole("button", { name: "Show its template" }).click();
   await expect.poll(() => page.locator("[data-template]").textContent()).toBe("/v1/products/:product/reviews");
-  await page.screenshot({ path: join(shots, "network-templates.png"), fullPage: true });
+  await page.screenshot({ path: shot("network-templates.png"), fullPage: true });
 
   await page.goto(`${stack.url}/apps/${APP}/network/templates`);
   await page.locator("form[aria-label='Edit URL templates'] textarea").fill(before);

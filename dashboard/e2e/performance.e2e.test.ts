@@ -3,45 +3,22 @@
 // releases page naming the release that made the largest paint slower. Screenshots go to
 // test-results/performance.png, performance-metric.png, performance-vital.png and
 // releases-regression.png.
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import type {} from "../../sdk/e2e/global-setup";
-import { launchChromium, type Chromium } from "../../test/chromium";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Chromium } from "../../test/chromium";
+import { DEMO_APP as APP, openWhen, shot, signedIn, stack } from "./demo";
 
-const stack = inject("dashboardStack");
-const shots = resolve(import.meta.dirname, "../../test-results");
-const APP = "app_demo";
 const SERVER_TXN = "GET /v1/orders/:id";
 let chrome: Chromium | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  chrome = await launchChromium("performance", { width: 1280, height: 900 });
-  page = await chrome.context.newPage();
-  await page.goto(`${stack.url}/login`);
-  await page.fill("input[name=email]", stack.email);
-  await page.fill("input[name=password]", stack.password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${stack.url}/apps`);
+  ({ chrome, page } = await signedIn("performance"));
 });
 
 afterAll(async () => {
   await chrome?.close();
 });
-
-/** `path` reloaded until `ready` finds what the demo's events put there. */
-async function openWhen(p: Page, path: string, ready: (p: Page) => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    await p.goto(`${stack.url}${path}`);
-    if (await ready(p)) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not show in 60 s`);
-    await p.waitForTimeout(1000);
-  }
-}
 
 it("shows the demo app's web vitals with their ratings, charts and bands, and the other metrics", async () => {
   // The API server's transactions are the demo's last events: once they show, everything has landed.
@@ -56,7 +33,7 @@ it("shows the demo app's web vitals with their ratings, charts and bands, and th
   await expect.poll(() => metrics.textContent()).toContain("app_start_cold");
   expect(await metrics.textContent()).toContain("checkout");
   expect(await page.locator("table.perf-slowest tbody tr").count()).toBeGreaterThan(0);
-  await page.screenshot({ path: join(shots, "performance.png"), fullPage: true });
+  await page.screenshot({ path: shot("performance.png"), fullPage: true });
 
   // The breakdown follows its dimension through the URL.
   await page.locator("nav[aria-label=Dimension]").getByRole("link", { name: "Release", exact: true }).click();
@@ -72,7 +49,7 @@ it("opens a transaction's page with its percentiles drawn and its span breakdown
   expect(await page.locator("table.perf-slow-spans tbody tr").count()).toBeGreaterThan(0);
   await page.waitForSelector("[data-chart='Percentiles over time'][data-drawn=true] canvas");
   expect(await page.locator("table.perf-releases tbody tr").count()).toBeGreaterThan(0);
-  await page.screenshot({ path: join(shots, "performance-metric.png"), fullPage: true });
+  await page.screenshot({ path: shot("performance-metric.png"), fullPage: true });
 });
 
 it("opens a transaction whose name holds slashes and a colon, from its link", async () => {
@@ -89,7 +66,7 @@ it("draws a vital's percentiles with its thresholds and shows its bands", async 
   await page.waitForSelector("[data-chart='Percentiles over time'][data-drawn=true] canvas");
   expect(await page.locator("section[aria-label=Bands] .vitals-shares").textContent()).toMatch(/%.*%.*%/);
   expect(await page.locator(".u-legend").textContent()).toContain("poor > 4 s");
-  await page.screenshot({ path: join(shots, "performance-vital.png"), fullPage: true });
+  await page.screenshot({ path: shot("performance-vital.png"), fullPage: true });
 });
 
 it("flags the release that made the largest paint slower on the releases page and on LCP's page", async () => {
@@ -97,7 +74,7 @@ it("flags the release that made the largest paint slower on the releases page an
   await openWhen(page, `/apps/${APP}/releases?range=7d`, async (p) => (await badge(p).count()) === 1, "the LCP regression");
   expect(await badge(page).textContent()).toMatch(/^LCP \+\d/);
   await page.waitForSelector("[data-chart][data-drawn=true] canvas");
-  await page.screenshot({ path: join(shots, "releases-regression.png"), fullPage: true });
+  await page.screenshot({ path: shot("releases-regression.png"), fullPage: true });
 
   await badge(page).click();
   await page.waitForURL(/\/performance\/LCP/);
