@@ -83,7 +83,7 @@ async function releaseRows(cfg: CH, appId: string, range: TimeRange, where: stri
      GROUP BY metric, kind, unit, platform, release`,
     { ...params, from: range.from, to: range.to },
   );
-  const firsts = await releaseFirstSeen(cfg, appId, [...new Set(rows.map((r) => r.release))]);
+  const firsts = await releaseFirstSeen(cfg, appId, { releases: [...new Set(rows.map((r) => r.release))] });
   return { rows, firsts };
 }
 

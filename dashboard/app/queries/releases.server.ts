@@ -67,16 +67,25 @@ const HEALTH_COLUMNS = `uniqMerge(users) AS users, uniqMerge(crashed_users) AS c
 
 const RANGE = "app_id = {app:String} AND hour >= toStartOfHour({from:DateTime('UTC')}) AND hour < {to:DateTime('UTC')}";
 
-/** Each release's first event of any kind, all time, epoch ms: the order releases came out in. */
-export async function releaseFirstSeen(cfg: DashboardEnv["clickhouse"], appId: string, releases: readonly string[]): Promise<Map<string, number>> {
-  if (releases.length === 0) return new Map();
+/**
+ * Each release's first event of any kind, all time, epoch ms: the order releases came out in.
+ * For the given releases, or for every release seen in a range (so the releases page asks it
+ * beside its other reads instead of after them).
+ */
+export async function releaseFirstSeen(
+  cfg: DashboardEnv["clickhouse"],
+  appId: string,
+  which: { releases: readonly string[] } | { range: TimeRange },
+): Promise<Map<string, number>> {
+  if ("releases" in which && which.releases.length === 0) return new Map();
   const rows = await queryApp<{ release: string; first: number }>(
     cfg,
     appId,
     `SELECT toString(app_version) AS release, toUnixTimestamp64Milli(min(first_seen)) AS first
-     FROM release_health_hourly WHERE app_id = {app:String} AND app_version IN {releases:Array(String)}
+     FROM release_health_hourly
+     WHERE app_id = {app:String} AND app_version IN ${"range" in which ? `(SELECT DISTINCT app_version FROM release_health_hourly WHERE ${RANGE})` : "{releases:Array(String)}"}
      GROUP BY release`,
-    { releases: [...releases] },
+    "range" in which ? { from: chTime(which.range.from), to: chTime(which.range.to) } : { releases: [...which.releases] },
   );
   return new Map(rows.map((r) => [r.release, Number(r.first)]));
 }
@@ -85,7 +94,7 @@ export async function loadReleases(cfg: DashboardEnv["clickhouse"], appId: strin
   const params = { from: chTime(range.from), to: chTime(range.to), cap: RELEASES_CAP };
   // Rates over few sessions swing wildly: hours up to a day, then days.
   const step = range.to - range.from > 86_400 ? 86_400 : 3600;
-  const [rows, totals, crashes] = await Promise.all([
+  const [rows, totals, crashes, firstBy] = await Promise.all([
     queryApp<HealthRow>(
       cfg,
       appId,
@@ -121,10 +130,10 @@ export async function loadReleases(cfg: DashboardEnv["clickhouse"], appId: strin
        GROUP BY release`,
       params,
     ),
+    releaseFirstSeen(cfg, appId, { range }),
   ]);
   const totalUsers = Number(totals[0]?.users ?? 0);
   const crashesBy = new Map(crashes.map((c) => [c.release, c]));
-  const firstBy = await releaseFirstSeen(cfg, appId, rows.map((r) => r.release));
   const releases = rows.map((r): ReleaseHealth => {
     const sessions = Number(r.sessions) + Number(r.agg_sessions);
     const crashedSessions = Number(r.crashed_sessions) + Number(r.agg_crashed);
