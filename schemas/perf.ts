@@ -64,9 +64,9 @@ export function perfKindOf(metric: string, kindProperty: string): PerfKind {
 }
 
 /**
- * A release's p75 of a metric is a regression when worse than the previous release's by more
- * than this share (higher is worse for every metric we collect), with at least `minSamples`
- * values on both sides so one slow device does not flag a release.
+ * A release's p75 of a metric is a regression when worse than the previous release's on the
+ * same platform by more than this share (higher is worse for every metric we collect), with at
+ * least `minSamples` values on both sides so one slow device does not flag a release.
  */
 export const REGRESSION = { threshold: 0.1, minSamples: 20 } as const;
 
