@@ -182,6 +182,38 @@ async function sketchAccuracy(client: ClickHouseClient, app: string): Promise<{ 
   return { maxRelativeError: Number(maxRelativeError.toFixed(5)), maxVsInterpolated: Number(maxVsInterpolated.toFixed(5)), groups, worst };
 }
 
+/**
+ * Median time to insert INSERT_PROBE rows of the generated traffic with every view attached, and
+ * with perf_hourly_mv and network_hourly_mv detached, over alternating rounds; the ratio is what
+ * the two views add to an insert.
+ */
+const INSERT_PROBE = 100_000;
+async function perfViewInsertCost(client: ClickHouseClient): Promise<{ rowsPerInsert: number; withViewsMs: number; withoutMs: number; ratio: number }> {
+  const withViews: number[] = [];
+  const without: number[] = [];
+  let offset = 1_000_000_000;
+  const insert = async (into: number[]): Promise<void> => {
+    const t0 = performance.now();
+    await client.command({ query: generateSql(), query_params: { offset, count: INSERT_PROBE } });
+    into.push(performance.now() - t0);
+    offset += INSERT_PROBE;
+  };
+  for (let round = 0; round < 4; round++) {
+    await insert(withViews);
+    await client.command({ query: "DETACH TABLE perf_hourly_mv" });
+    await client.command({ query: "DETACH TABLE network_hourly_mv" });
+    try {
+      await insert(without);
+    } finally {
+      await client.command({ query: "ATTACH TABLE perf_hourly_mv" });
+      await client.command({ query: "ATTACH TABLE network_hourly_mv" });
+    }
+  }
+  const a = median(withViews.slice(1));
+  const b = median(without.slice(1));
+  return { rowsPerInsert: INSERT_PROBE, withViewsMs: Math.round(a), withoutMs: Math.round(b), ratio: Number((a / b).toFixed(3)) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
@@ -330,6 +362,9 @@ async function main(): Promise<void> {
     });
     const biggest = (await cols.json<{ name: string; codec: string; compressed: string }>()).map((c) => `${c.name} ${c.codec || "LZ4"}: ${(Number(c.compressed) / Number(p?.rows ?? 1)).toFixed(1)} B/event`);
     const rows = Number(p?.rows ?? 0);
+    // What the perf and network views cost each insert: batches of the same traffic inserted
+    // with every view attached and with those two detached, alternately, in this run.
+    const viewCost = await perfViewInsertCost(client);
     const slowest = Math.max(...Object.values(timings));
 
     report("queries", {
@@ -350,6 +385,7 @@ async function main(): Promise<void> {
         compressionRatio: Number((Number(p?.uncompressed ?? 0) / Number(p?.compressed ?? 1)).toFixed(1)),
         largestColumns: biggest,
         percentileAccuracy: accuracy,
+        perfNetworkViewsInsertCost: viewCost,
       },
       targets: [
         { name: "each overview query (median)", target: `<= ${TARGET_MS} ms`, met: slowest <= TARGET_MS },
