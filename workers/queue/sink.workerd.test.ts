@@ -2,9 +2,9 @@
 // crash_drops_hourly and its counters in pipeline_minutely, each exactly once, however often
 // the message is delivered and whichever of the two inserts failed. Real local ClickHouse.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { encodeTallyMessage, tallyMinute, type Tally } from "../../schemas";
+import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, tallyMinute, type Tally } from "../../schemas";
 import { deliver } from "../../test/queue-delivery";
-import { chQuery, createTestApp } from "../../test/seed";
+import { blankRow, chQuery, createTestApp } from "../../test/seed";
 import { handleSinkBatch } from "./sink";
 
 const QUEUE = "telemetry-events";
@@ -91,5 +91,34 @@ describe("crash drops in the sink", () => {
     expect((await deliver(handleSinkBatch, QUEUE, [text], { attempts: 2 })).acked).toHaveLength(1);
     expect(await dropsOf(app.appId)).toEqual({ "issue_cap/00a3f1c2d4e5b6": 40, "app_cap/11b4e2d3c5f6a7": 3 });
     expect(await countersOf(app.appId)).toEqual({ "accepted/": 120, "capped/issue_cap": 40, "capped/app_cap": 3 });
+  });
+});
+
+describe("rows queued before an upgrade", () => {
+  it("stores rows in the encoding before row_format by column name, beside current rows, with nothing dead-lettered", async () => {
+    const app = await createTestApp();
+    const at = new Date().toISOString().replace("T", " ").slice(0, 23);
+    const current = blankRow(app.appId, "m-current", at);
+    // The value list an AppBatcher buffered before the upgrade: no row_format, no templates or outcome.
+    const before = EVENT_COLUMNS.filter((c) => !["row_format", "path_template", "net_template", "net_outcome", "net_request_bytes", "net_response_bytes"].includes(c));
+    const old: Record<string, unknown> = { ...current, type: "network", event: "GET", message_id: "m-old", net_method: "GET", net_host: "api.example.com", net_path: "/orders/7", net_status: 503, duration_ms: 12 };
+    const oldRow = JSON.stringify(before.map((c) => old[c]));
+    const text = encodeSinkMessage(`${app.appId}:0:upgrade`, app.appId, [oldRow, encodeEventRow(current)]);
+    const outcome = await deliver(handleSinkBatch, QUEUE, [text]);
+    expect(outcome.acked).toHaveLength(1);
+    const rows = await chQuery<{ message_id: string; row_format: number; net_path: string; net_template: string }>(
+      "SELECT message_id, row_format, net_path, net_template FROM events WHERE app_id = {app:String} ORDER BY message_id",
+      { app: app.appId },
+    );
+    expect(rows).toEqual([
+      { message_id: "m-current", row_format: 2, net_path: "", net_template: "" },
+      { message_id: "m-old", row_format: 1, net_path: "/orders/7", net_template: "" },
+    ]);
+    // The network rollup groups the old call by its path and reads its outcome from the status.
+    const rolled = await chQuery<{ template: string; outcome: string; n: string }>(
+      "SELECT template, toString(outcome) AS outcome, sum(n) AS n FROM network_hourly WHERE app_id = {app:String} GROUP BY template, outcome",
+      { app: app.appId },
+    );
+    expect(rolled).toEqual([{ template: "/orders/7", outcome: "server_error", n: "1" }]);
   });
 });
