@@ -10,3 +10,4 @@ export * from "./admin";
 export * from "./crashes";
 export * from "./perf";
 export * from "./url-templates";
+export * from "./webhooks";
