@@ -11,3 +11,4 @@ export * from "./crashes";
 export * from "./perf";
 export * from "./url-templates";
 export * from "./webhooks";
+export * from "./alerts";
