@@ -102,7 +102,7 @@ export const AlertConditionSchema = z.discriminatedUnion(
     z.object({
       type: z.literal("change_pct"),
       direction,
-      value: finite("condition.value").min(0, "condition.value of a change is a percentage of at least 0"),
+      value: finite("condition.value").min(0, "condition.value of a change is a percentage of at least 0 (below 30 means a drop of more than 30 %)"),
       against: z.enum(["previous", "week_before"], { error: "condition.against must be previous or week_before" }),
     }),
   ],

@@ -73,8 +73,10 @@ export function conditionHolds(ref: RuleRef, m: Measurement): { holds: boolean; 
   const observed = observedValue(ref.rule.condition, m);
   if (observed === null) return { holds: false, observed };
   if (m.samples < ref.rule.minEvents) return { holds: false, observed };
-  const { direction, value } = ref.rule.condition;
-  return { holds: direction === "above" ? observed > value : observed < value, observed };
+  const c = ref.rule.condition;
+  // A change "below 30" is a drop of more than 30 %: its percentage is a size, the direction its sign.
+  const limit = c.type === "change_pct" && c.direction === "below" ? -c.value : c.value;
+  return { holds: c.direction === "above" ? observed > limit : observed < limit, observed };
 }
 
 function intentOf(ref: RuleRef, type: IntentType, value: number | null, at: number): NotificationIntent {
