@@ -4,8 +4,9 @@ import { backoff } from "../../lib/backoff";
 import { signedHeaders } from "./sign";
 import { checkWebhookUrl } from "./url-guard";
 
-/** How long a receiver has to answer before the attempt counts as failed. */
-export const DELIVERY_TIMEOUT_MS = 10_000;
+// How long a receiver has to answer before the attempt counts as failed: long enough for a slow
+// receiver, short enough that six at a time do not hold a consumer for long.
+const DELIVERY_TIMEOUT_MS = 10_000;
 /** The most of a receiver's answer the log keeps, in bytes. */
 export const EXCERPT_BYTES = 1024;
 /** Retries stop this long after the first attempt. */
