@@ -83,6 +83,8 @@ function v6Range(g: number[]): string | null {
   if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0 && h === 0 && i === 1) return "loopback";
   // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible) and 64:ff9b::a.b.c.d (NAT64) reach the IPv4 inside
   if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && (f === 0xffff || f === 0)) return embedded(h, i) ?? (f === 0 ? "IPv4-compatible" : null);
+  // ::ffff:0:a.b.c.d, the translated form of SIIT
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0xffff && f === 0) return embedded(h, i);
   if (a === 0x64 && b === 0xff9b) return embedded(h, i) ?? (c === 1 ? "NAT64 local-use" : null);
   // 6to4 carries an IPv4 in its second and third groups; Teredo hides one behind a relay
   if (a === 0x2002) return embedded(b, c);
