@@ -2,7 +2,8 @@ import type { ClickHouseClient } from "@clickhouse/client-web";
 import type { AlertFilter, AlertMetric } from "../../../schemas";
 import type { Measurement, RuleRef } from "./state";
 
-// Reads each rule's metric for its window [now - window, now) and, for change rules, the window
+// Reads each rule's metric for its window, which ends one settled minute before the evaluated
+// minute `now` ([now - 1m - window, now - 1m)), and, for change rules, the window
 // it is compared with. Reads are grouped by where they come from, so an app's rules cost one
 // query per source however many there are: minute rollups for unfiltered counts and the
 // pipeline, raw events (bounded by the app and the windows, the table's key) for users, rates,
@@ -11,6 +12,8 @@ import type { Measurement, RuleRef } from "./state";
 
 const MINUTE = 60_000;
 const WEEK = 7 * 24 * 60 * MINUTE;
+/** How long a minute is left to settle before it is read: events reach ClickHouse seconds after they happen, and a minute read too early would never be read again. */
+export const SETTLE_MS = MINUTE;
 const QUANTILE_INDEX = { p50: 1, p95: 2, p99: 3 } as const;
 
 type Source = "minutely" | "raw" | "pipeline" | "lag" | "new_issue" | "regressed_issue";
@@ -41,7 +44,7 @@ export function sourceOf(metric: AlertMetric, filter: AlertFilter): Source {
 /** The windows a rule reads at minute `now`: its own, then the one a change is measured against. */
 export function windowsOf(ref: RuleRef, now: number): Array<{ from: number; to: number }> {
   const w = ref.rule.window * MINUTE;
-  const current = { from: now - w, to: now };
+  const current = { from: now - SETTLE_MS - w, to: now - SETTLE_MS };
   const c = ref.rule.condition;
   if (c.type === "threshold") return [current];
   const shift = c.against === "previous" ? w : WEEK;

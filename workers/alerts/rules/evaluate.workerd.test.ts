@@ -79,8 +79,8 @@ function client(): ClickHouseClient {
 }
 
 const deps = () => ({ db: env.DB, client: client() });
-// Evaluated at minute 10: a 5-minute window is [M+5, M+10).
-const E = at(10);
+// Evaluated at minute 11: a 5-minute window is [M+5, M+10), the minute before 11 left to settle.
+const E = at(11);
 
 async function measure(app: string, input: Partial<AlertRuleInput>, now = E) {
   const [m] = await measureRules(deps(), app, [ref(app, input)], now);
@@ -96,7 +96,7 @@ describe("every metric kind, measured over its window", () => {
       event(app, at(7), { event: "Checkout Failed", app_version: "2.0", properties: JSON.stringify({ plan: "pro", seats: 5 }) }),
       event(app, at(8), { event: "Checkout Failed", app_version: "2.0", properties: JSON.stringify({ plan: "free" }) }),
       event(app, at(9, 59), { event: "Checkout Failed", app_version: "1.0", properties: JSON.stringify({ plan: "pro" }) }),
-      event(app, at(10), { event: "Checkout Failed" }), // the evaluated minute itself is not over yet
+      event(app, at(10), { event: "Checkout Failed" }), // the settling minute is read at the next evaluation
       event(app, at(6), { type: "screen", event: "Home" }),
     ]);
     expect(await measure(app, { metric: { kind: "events", name: "Checkout Failed" } })).toMatchObject({ value: 4 });
@@ -241,24 +241,24 @@ describe("the minute's evaluation", () => {
     const failed = (count: number, minute: number): Row[] => Array.from({ length: count }, (_, i) => event(app, at(minute, i), { event: "Checkout Failed" }));
     await insert("events", [...failed(5, 20), ...failed(5, 21), event(app, at(21, 30), { event: "Checkout Succeeded" })]);
 
-    expect(mine(app, await evaluateAlerts(deps(), at(21, 5)))).toEqual([]);
+    expect(mine(app, await evaluateAlerts(deps(), at(22, 5)))).toEqual([]);
     await insert("events", [event(app, at(21, 40), { event: "Checkout Failed" })]);
     // Two crons for the same minute at once, then a third retry: one notification between them.
-    const runs = await Promise.all([evaluateAlerts(deps(), at(22, 1)), evaluateAlerts(deps(), at(22, 7))]);
-    const retry = await evaluateAlerts(deps(), at(22, 50));
+    const runs = await Promise.all([evaluateAlerts(deps(), at(23, 1)), evaluateAlerts(deps(), at(23, 7))]);
+    const retry = await evaluateAlerts(deps(), at(23, 50));
     const fired = [...runs.flatMap((r) => mine(app, r)), ...mine(app, retry)];
     expect(fired).toHaveLength(1);
-    expect(fired[0]).toMatchObject({ type: "firing", value: 6, threshold: 5, at: at(22), rule: { id: rule, appId: app, name: "Checkout failures", window: 1, endpointIds: ["wh_1"] } });
+    expect(fired[0]).toMatchObject({ type: "firing", value: 6, threshold: 5, at: at(23), rule: { id: rule, appId: app, name: "Checkout failures", window: 1, endpointIds: ["wh_1"] } });
 
-    expect(mine(app, await evaluateAlerts(deps(), at(23)))).toMatchObject([{ type: "resolved", value: 0, threshold: 5 }]);
-    expect(mine(app, await evaluateAlerts(deps(), at(24)))).toEqual([]);
+    expect(mine(app, await evaluateAlerts(deps(), at(24)))).toMatchObject([{ type: "resolved", value: 0, threshold: 5 }]);
+    expect(mine(app, await evaluateAlerts(deps(), at(25)))).toEqual([]);
 
     const state = await env.DB.prepare("SELECT state, since, last_value, last_evaluated_at FROM alert_rule_states WHERE rule_id = ?").bind(rule).first();
-    expect(state).toEqual({ state: "resolved", since: at(23), last_value: 0, last_evaluated_at: at(24) });
+    expect(state).toEqual({ state: "resolved", since: at(24), last_value: 0, last_evaluated_at: at(25) });
     const history = await env.DB.prepare("SELECT at, from_state, to_state, value, threshold FROM alert_rule_history WHERE app_id = ? ORDER BY at").bind(app).all();
     expect(history.results).toEqual([
-      { at: at(22), from_state: "ok", to_state: "firing", value: 6, threshold: 5 },
-      { at: at(23), from_state: "firing", to_state: "resolved", value: 0, threshold: 5 },
+      { at: at(23), from_state: "ok", to_state: "firing", value: 6, threshold: 5 },
+      { at: at(24), from_state: "firing", to_state: "resolved", value: 0, threshold: 5 },
     ]);
   });
 
@@ -267,20 +267,34 @@ describe("the minute's evaluation", () => {
     const muted = await addRule(app, { ...checkout, mutedUntil: at(60) });
     await addRule(app, { ...checkout, enabled: false, endpointIds: [] });
     await insert("events", Array.from({ length: 8 }, (_, i) => event(app, at(30, i), { event: "Checkout Failed" })));
-    expect(mine(app, await evaluateAlerts(deps(), at(31)))).toEqual([]);
+    expect(mine(app, await evaluateAlerts(deps(), at(32)))).toEqual([]);
     const state = await env.DB.prepare("SELECT state FROM alert_rule_states WHERE rule_id = ?").bind(muted).first<{ state: string }>();
     expect(state?.state).toBe("firing");
     const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM alert_rule_states WHERE app_id = ?").bind(app).first<{ n: number }>();
     expect(rows?.n).toBe(1);
   });
 
+  it("a rule whose definition no longer parses is reported, and the app's other rules and other apps are still evaluated; a deleted app's rules are not", async () => {
+    const app = await newApp();
+    const gone = await newApp();
+    const good = await addRule(app, checkout);
+    await addRule(gone, checkout);
+    await env.DB.prepare("INSERT INTO alert_rules (id, app_id, name, definition, enabled, created_at, updated_at) VALUES ('rule_broken', ?, 'broken', '{\"name\":1}', 1, 0, 0)").bind(app).run();
+    await env.DB.prepare("UPDATE apps SET deleted_at = ? WHERE id = ?").bind(M, gone).run();
+    await insert("events", [app, gone].flatMap((a) => Array.from({ length: 6 }, (_, i) => event(a, at(50, i), { event: "Checkout Failed" }))));
+    const run = await evaluateAlerts(deps(), at(52));
+    expect(mine(app, run).map((i) => i.rule.id)).toEqual([good]);
+    expect(mine(gone, run)).toEqual([]);
+    expect(run.failed.filter((f) => f.appId === app)).toMatchObject([{ ruleId: "rule_broken", error: expect.stringContaining("name must be a string") }]);
+  });
+
   it("a rate below minEvents samples does not fire, and fires once it has them", async () => {
     const app = await newApp();
     await addRule(app, { name: "errors", metric: { kind: "network_error_rate" }, window: "1m", minEvents: 4, condition: { type: "threshold", direction: "above", value: 50 } });
     await insert("events", [call(app, at(40), 500, 1), call(app, at(40), 500, 1), call(app, at(40), 200, 1)]);
-    expect(mine(app, await evaluateAlerts(deps(), at(41)))).toEqual([]);
+    expect(mine(app, await evaluateAlerts(deps(), at(42)))).toEqual([]);
     await insert("events", [call(app, at(41), 500, 1), call(app, at(41), 500, 1), call(app, at(41), 500, 1), call(app, at(41), 200, 1)]);
-    expect(mine(app, await evaluateAlerts(deps(), at(42)))).toMatchObject([{ type: "firing", value: 75 }]);
+    expect(mine(app, await evaluateAlerts(deps(), at(43)))).toMatchObject([{ type: "firing", value: 75 }]);
   });
 
   it("a hundred rules of an app cost one query per source, not one per rule", async () => {

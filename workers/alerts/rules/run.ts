@@ -24,19 +24,19 @@ interface RuleRow {
 export interface AlertRun {
   intents: NotificationIntent[];
   evaluated: number;
-  /** Apps whose rules could not be read or measured, with why. */
-  failed: Array<{ appId: string; error: string }>;
+  /** Apps whose rules could not be measured, and rules whose stored definition no longer parses, with why. */
+  failed: Array<{ appId: string; ruleId?: string; error: string }>;
 }
 
-function refOf(row: RuleRow): RuleRef | null {
+function refOf(row: RuleRow): RuleRef | string {
   let json: unknown;
   try {
     json = JSON.parse(row.definition);
   } catch {
-    return null;
+    return "definition is not JSON";
   }
   const parsed = AlertRuleSchema.safeParse(json);
-  if (!parsed.success) return null;
+  if (!parsed.success) return parsed.error.issues.map((i) => i.message).join("; ");
   return { id: row.id, appId: row.app_id, name: row.name, rule: { ...parsed.data, mutedUntil: row.muted_until } };
 }
 
@@ -73,11 +73,10 @@ async function save(db: D1Database, appId: string, ruleId: string, s: RuleState,
 }
 
 /** Evaluates the rules of one app at minute `now`, writes their states and history, and returns what to notify. */
-export async function evaluateApp(deps: { db: D1Database; client: ClickHouseClient }, appId: string, rows: readonly RuleRow[], now: number): Promise<NotificationIntent[]> {
-  const due = rows.flatMap((row) => {
-    const ref = refOf(row);
+async function evaluateApp(deps: { db: D1Database; client: ClickHouseClient }, appId: string, rules: ReadonlyArray<{ ref: RuleRef; row: RuleRow }>, now: number): Promise<NotificationIntent[]> {
+  const due = rules.flatMap(({ ref, row }) => {
     const prev = stateOf(row);
-    return ref !== null && (prev.lastEvaluatedAt === null || prev.lastEvaluatedAt < now) ? [{ ref, prev }] : [];
+    return prev.lastEvaluatedAt === null || prev.lastEvaluatedAt < now ? [{ ref, prev }] : [];
   });
   if (due.length === 0) return [];
   const measured = await measureRules(deps, appId, due.map((d) => d.ref), now);
@@ -104,9 +103,17 @@ export async function evaluateAlerts(deps: { db: D1Database; client: ClickHouseC
        ORDER BY r.app_id, r.id`,
     )
     .all<RuleRow>();
-  const byApp = new Map<string, RuleRow[]>();
-  for (const row of rs.results) byApp.set(row.app_id, [...(byApp.get(row.app_id) ?? []), row]);
-  const run: AlertRun = { intents: [], evaluated: rs.results.length, failed: [] };
+  const run: AlertRun = { intents: [], evaluated: 0, failed: [] };
+  const byApp = new Map<string, Array<{ ref: RuleRef; row: RuleRow }>>();
+  for (const row of rs.results) {
+    const ref = refOf(row);
+    if (typeof ref === "string") {
+      run.failed.push({ appId: row.app_id, ruleId: row.id, error: ref });
+      continue;
+    }
+    byApp.set(row.app_id, [...(byApp.get(row.app_id) ?? []), { ref, row }]);
+    run.evaluated++;
+  }
   for (const [appId, rows] of byApp) {
     try {
       run.intents.push(...(await evaluateApp(deps, appId, rows, minute)));
