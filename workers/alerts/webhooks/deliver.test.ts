@@ -92,7 +92,7 @@ describe("attemptDelivery", () => {
   it("refuses a URL the guard refuses, without sending anything", async () => {
     const before = received.length;
     const r = await attemptDelivery({ url: `${base}/hook`, id: "msg_d7", body, secrets: [newWebhookSecret()] });
-    expect(r).toMatchObject({ ok: false, status: null, error: expect.stringMatching(/^refused: only https/) });
+    expect(r).toMatchObject({ ok: false, status: null, error: expect.stringMatching(/^refused: only https/), refused: true });
     const meta = await attemptDelivery({ url: "https://169.254.169.254/latest/meta-data/", id: "msg_d7", body, secrets: [newWebhookSecret()], localMode: true });
     expect(meta.error).toMatch(/^refused: .*link-local/);
     expect(received.length).toBe(before);

@@ -31,6 +31,8 @@ export interface AttemptResult {
   error: string | null;
   latencyMs: number;
   excerpt: string;
+  /** Set when the URL was refused without a request: no retry can change that. */
+  refused?: true;
 }
 
 async function readExcerpt(res: Response): Promise<string> {
@@ -74,7 +76,7 @@ function describeError(e: unknown, timeoutMs: number): string {
 export async function attemptDelivery(req: DeliveryRequest, fetchFn: typeof fetch = fetch): Promise<AttemptResult> {
   const timeoutMs = req.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   const checked = checkWebhookUrl(req.url, { localMode: req.localMode });
-  if (!checked.ok) return { ok: false, status: null, error: `refused: ${checked.reason}`, latencyMs: 0, excerpt: "" };
+  if (!checked.ok) return { ok: false, status: null, error: `refused: ${checked.reason}`, latencyMs: 0, excerpt: "", refused: true };
   const started = Date.now();
   try {
     const headers = await signedHeaders(req.secrets, req.id, req.body, started);
