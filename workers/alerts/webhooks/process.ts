@@ -1,9 +1,8 @@
 // The two steps between a rule changing state and a receiver's log line: recording a delivery
 // per endpoint in the endpoint's format, and making its next attempt when it is due. The queue
 // consumer and the alert evaluator call these; they hold no state of their own.
-import type { AlertNotice } from "./payload";
-import { renderBody, standardBody } from "./payload";
 import { attemptDelivery, nextAttemptAt, type AttemptResult } from "./deliver";
+import { renderBody, standardBody, type AlertNotice } from "./payload";
 import { getDelivery, getEndpoint, liveSecrets, newDeliveryId, recordAttempt, recordDelivery } from "./store";
 
 /**

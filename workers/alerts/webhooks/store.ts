@@ -1,7 +1,7 @@
 // Webhook endpoints, their secrets, deliveries and attempts in D1: the one place that reads and
 // writes them. Endpoints belong to an organisation and every call names it, so no query can
-// reach another organisation's endpoint or its log. A secret leaves this module twice only: once
-// to its creator, and to the signer.
+// reach another organisation's endpoint or its log. A secret leaves this module only once to
+// whoever created or rotated it, and to the signer.
 import type { CreateWebhookEndpoint, UpdateWebhookEndpoint, WebhookAttemptInfo, WebhookDeliveryInfo, WebhookEndpointInfo, WebhookEventType, WebhookFormat } from "../../../schemas";
 import { randomHex } from "../../apps/keys";
 import type { AttemptResult } from "./deliver";
