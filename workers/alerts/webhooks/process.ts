@@ -1,6 +1,6 @@
 // The two steps between a rule changing state and a receiver's log line: recording a delivery
-// per endpoint in the endpoint's format, and making its next attempt when it is due. The queue
-// consumer and the alert evaluator call these; they hold no state of their own.
+// per endpoint in the endpoint's format, and making its next attempt when it is due: the whole
+// of a queue consumer's work per message. They hold no state of their own.
 import { attemptDelivery, nextAttemptAt, type AttemptResult } from "./deliver";
 import { renderBody, standardBody, type AlertNotice } from "./payload";
 import { getDelivery, getEndpoint, liveSecrets, newDeliveryId, recordAttempt, recordDelivery } from "./store";
