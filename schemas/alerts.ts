@@ -70,13 +70,16 @@ export const ALERT_FILTERS_BY_METRIC: Record<AlertMetricKind, readonly AlertFilt
   crashes: ["platform", "release", "country", "property"],
   new_issue: ["platform", "release"],
   regressed_issue: [],
-  crash_free_users: ["platform", "release", "country"],
-  crash_free_sessions: ["platform", "release", "country"],
+  crash_free_users: ["release"],
+  crash_free_sessions: ["release"],
   network_error_rate: ["platform", "release", "country"],
   network_latency: ["platform", "release", "country"],
   perf: ["platform", "release", "country"],
   pipeline: [],
 };
+
+/** Metrics read from hourly rollups: their windows are whole hours, the last ones complete. */
+export const ALERT_HOURLY_METRICS: readonly AlertMetricKind[] = ["crash_free_users", "crash_free_sessions"];
 
 /** Metrics whose value is a rate or a percentile of samples: `minEvents` applies to them. */
 export const ALERT_SAMPLED_METRICS: readonly AlertMetricKind[] = ["crash_free_users", "crash_free_sessions", "network_error_rate", "network_latency", "perf"];
@@ -136,6 +139,13 @@ export const AlertRuleSchema = z
     }
     if (rule.enabled && rule.endpointIds.length === 0) {
       ctx.addIssue({ code: "custom", path: ["endpointIds"], message: "an enabled rule needs at least one webhook endpoint" });
+    }
+    if (ALERT_HOURLY_METRICS.includes(rule.metric.kind) && rule.window % 60 !== 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["window"],
+        message: `${rule.metric.kind} is read from the hourly release-health rollup: its window must be whole hours (1h, 6h, 1d, or a multiple of 60 minutes)`,
+      });
     }
     if (rule.minEvents > 0 && !ALERT_SAMPLED_METRICS.includes(rule.metric.kind)) {
       ctx.addIssue({ code: "custom", path: ["minEvents"], message: `minEvents applies to rates and percentiles (${ALERT_SAMPLED_METRICS.join(", ")}), not to ${rule.metric.kind}` });

@@ -6,8 +6,9 @@ import type { Measurement, RuleRef } from "./state";
 // minute `now` ([now - 1m - window, now - 1m)), and, for change rules, the window
 // it is compared with. Reads are grouped by where they come from, so an app's rules cost one
 // query per source however many there are: minute rollups for unfiltered counts and the
-// pipeline, raw events (bounded by the app and the windows, the table's key) for users, rates,
-// percentiles and release or property filters, D1 for regressions
+// pipeline, the hourly release-health rollup for crash-free rates (whole hours, the same
+// numbers as the releases page), raw events (bounded by the app and the windows, the table's
+// key) for users, network and perf percentiles and release or property filters, D1 for regressions
 // (docs/decisions/0013-alert-evaluation.md).
 
 const MINUTE = 60_000;
@@ -16,7 +17,8 @@ const WEEK = 7 * 24 * 60 * MINUTE;
 export const SETTLE_MS = MINUTE;
 const QUANTILE_INDEX = { p50: 1, p95: 2, p99: 3 } as const;
 
-type Source = "minutely" | "raw" | "pipeline" | "lag" | "new_issue" | "regressed_issue";
+type Source = "minutely" | "raw" | "pipeline" | "lag" | "health" | "new_issue" | "regressed_issue";
+const HOUR = 60 * MINUTE;
 
 interface Read {
   from: number;
@@ -36,6 +38,9 @@ export function sourceOf(metric: AlertMetric, filter: AlertFilter): Source {
     case "new_issue":
     case "regressed_issue":
       return metric.kind;
+    case "crash_free_users":
+    case "crash_free_sessions":
+      return "health";
     default:
       return "raw";
   }
@@ -44,7 +49,9 @@ export function sourceOf(metric: AlertMetric, filter: AlertFilter): Source {
 /** The windows a rule reads at minute `now`: its own, then the one a change is measured against. */
 export function windowsOf(ref: RuleRef, now: number): Array<{ from: number; to: number }> {
   const w = ref.rule.window * MINUTE;
-  const current = { from: now - SETTLE_MS - w, to: now - SETTLE_MS };
+  const settled = now - SETTLE_MS;
+  const to = sourceOf(ref.rule.metric, ref.rule.filter) === "health" ? settled - (settled % HOUR) : settled;
+  const current = { from: to - w, to };
   const c = ref.rule.condition;
   if (c.type === "threshold") return [current];
   const shift = c.against === "previous" ? w : WEEK;
@@ -97,6 +104,16 @@ function aggregates(sql: Sql, read: Read, source: Source): [string, string] {
     const a = `toFloat64(sumIf(events, ${and(parts)}))`;
     return [a, a];
   }
+  if (source === "health") {
+    const parts = [sql.range("hour", read)];
+    if (read.filter.release !== undefined) parts.push(`app_version = ${sql.param("String", read.filter.release)}`);
+    const cond = and(parts);
+    // As the releases page counts them: Sentry's session aggregates add to our sessions.
+    if (m.kind === "crash_free_sessions") {
+      return [`toFloat64(uniqMergeIf(sessions, ${cond}) + sumIf(agg_sessions, ${cond}))`, `toFloat64(uniqMergeIf(crashed_sessions, ${cond}) + sumIf(agg_crashed, ${cond}))`];
+    }
+    return [`toFloat64(uniqMergeIf(users, ${cond}))`, `toFloat64(uniqMergeIf(crashed_users, ${cond}))`];
+  }
   if (source === "pipeline" || source === "lag") {
     const parts = [sql.range("minute", read)];
     if (source === "lag") return [`toFloat64(countIf(${and(parts)}))`, `quantilesTDigestMergeIf(0.5, 0.95)(lag, ${and(parts)})[2]`];
@@ -122,10 +139,6 @@ function aggregates(sql: Sql, read: Read, source: Source): [string, string] {
       const a = `toFloat64(uniqExactIf(${USER}, ${where()}))`;
       return [a, a];
     }
-    case "crash_free_users":
-      return [`toFloat64(uniqExactIf(${USER}, ${where()}))`, `toFloat64(uniqExactIf(${USER}, ${where("type = 'crash'", "crash_fatal = 1")}))`];
-    case "crash_free_sessions":
-      return [`toFloat64(uniqExactIf(session_id, ${where("session_id != ''")}))`, `toFloat64(uniqExactIf(session_id, ${where("session_id != ''", "type = 'crash'", "crash_fatal = 1")}))`];
     case "network_error_rate":
     case "network_latency": {
       const more = ["type = 'network'"];
@@ -151,7 +164,7 @@ export function measure(metric: AlertMetric, a: number, b: number): Measurement 
   switch (metric.kind) {
     case "crash_free_users":
     case "crash_free_sessions":
-      return { value: a > 0 ? 100 * (1 - b / a) : null, samples: a };
+      return { value: a > 0 ? 100 * Math.max(0, 1 - b / a) : null, samples: a };
     case "network_error_rate":
       return { value: a > 0 ? (100 * b) / a : null, samples: a };
     case "network_latency":
@@ -165,12 +178,30 @@ export function measure(metric: AlertMetric, a: number, b: number): Measurement 
   }
 }
 
-const TABLES: Record<"minutely" | "raw" | "pipeline" | "lag", { table: string; time: string }> = {
+const TABLES: Record<"minutely" | "raw" | "pipeline" | "lag" | "health", { table: string; time: string }> = {
+  health: { table: "release_health_hourly", time: "hour" },
   minutely: { table: "events_minutely", time: "minute" },
   raw: { table: "events", time: "timestamp" },
   pipeline: { table: "pipeline_minutely", time: "minute" },
   lag: { table: "pipeline_lag_minutely", time: "minute" },
 };
+
+/** The one event type a raw read looks at, if it has one: when every read of a query has one, the table's key skips the other types. */
+function typeOf(m: AlertMetric): string | null {
+  switch (m.kind) {
+    case "events":
+      return m.type ?? null;
+    case "crashes":
+      return "crash";
+    case "network_error_rate":
+    case "network_latency":
+      return "network";
+    case "perf":
+      return "perf";
+    default:
+      return null;
+  }
+}
 
 const num = (v: unknown): number => (typeof v === "number" ? v : v === null || v === undefined ? Number.NaN : Number(v));
 
@@ -182,9 +213,11 @@ async function readTable(client: ClickHouseClient, appId: string, source: keyof 
     return [`${a} AS a${i}`, `${b} AS b${i}`];
   });
   const spans = new Map(reads.map((r) => [`${r.from}:${r.to}`, r]));
-  const where = [...spans.values()].map((r) => sql.range(time, r)).join(" OR ");
+  const where = [`app_id = ${sql.param("String", appId)}`, `(${[...spans.values()].map((r) => sql.range(time, r)).join(" OR ")})`];
+  const types = reads.map((r) => typeOf(r.metric));
+  if (source === "raw" && types.every((t) => t !== null)) where.push(`type IN ${sql.param("Array(String)", [...new Set(types)])}`);
   const rs = await client.query({
-    query: `SELECT ${columns.join(", ")} FROM ${table} WHERE app_id = ${sql.param("String", appId)} AND (${where})`,
+    query: `SELECT ${columns.join(", ")} FROM ${table} WHERE ${where.join(" AND ")}`,
     query_params: sql.params,
     format: "JSONEachRow",
   });

@@ -148,18 +148,31 @@ describe("every metric kind, measured over its window", () => {
     expect(await measure(app, { metric: { kind: "regressed_issue" } })).toMatchObject({ value: 2 });
   });
 
-  it("crash-free users and sessions: the share without a fatal crash, in percent", async () => {
+  it("crash-free users and sessions: the share without a fatal crash over the last whole hours, in percent, as the releases page counts them", async () => {
     const app = await newApp();
+    const HOUR = 60 * MIN;
+    const H = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
+    const t = (minutes: number): number => H + minutes * MIN;
+    const fatal = { type: "crash", event: "", crash_fatal: 1, crash_fingerprint: "fp" };
     await insert("events", [
-      event(app, at(5), { user_id: "u1", session_id: "s1" }),
-      event(app, at(5), { user_id: "u2", session_id: "s2" }),
-      event(app, at(6), { user_id: "u2", session_id: "s2", type: "crash", event: "", crash_fatal: 1, crash_fingerprint: "fp" }),
-      event(app, at(6), { user_id: "u3", session_id: "s3", type: "crash", event: "", crash_fatal: 0, crash_fingerprint: "fp" }),
-      event(app, at(7), { user_id: "u4", session_id: "s4" }),
-      event(app, at(7), { user_id: "u4", session_id: "s5" }),
+      event(app, t(5), { user_id: "u1", session_id: "s1", app_version: "1.0" }),
+      event(app, t(5), { user_id: "u2", session_id: "s2", app_version: "1.0" }),
+      event(app, t(6), { user_id: "u2", session_id: "s2", app_version: "1.0", ...fatal }),
+      event(app, t(6), { user_id: "u3", session_id: "s3", app_version: "1.0", ...fatal, crash_fatal: 0 }),
+      event(app, t(7), { user_id: "u4", session_id: "s4", app_version: "2.0" }),
+      event(app, t(59), { user_id: "u4", session_id: "s5", app_version: "2.0" }),
+      event(app, t(-5), { user_id: "u9", session_id: "s9", app_version: "2.0", ...fatal }), // the hour before
+      event(app, t(61), { user_id: "u8", session_id: "s8", app_version: "2.0", ...fatal }), // the hour after
     ]);
-    expect(await measure(app, { metric: { kind: "crash_free_users" } })).toMatchObject({ value: 75, samples: 4 });
-    expect(await measure(app, { metric: { kind: "crash_free_sessions" } })).toMatchObject({ value: 80, samples: 5 });
+    // Evaluated at 00:01 of the next hour: the window is the hour that just ended.
+    const now = t(61);
+    expect(await measure(app, { metric: { kind: "crash_free_users" }, window: "1h" }, now)).toMatchObject({ value: 75, samples: 4 });
+    expect(await measure(app, { metric: { kind: "crash_free_sessions" }, window: "1h" }, now)).toMatchObject({ value: 80, samples: 5 });
+    expect(await measure(app, { metric: { kind: "crash_free_users" }, window: "1h", filter: { release: "1.0" } }, now)).toMatchObject({ value: expect.closeTo((2 / 3) * 100, 6), samples: 3 });
+    // Two hours back, the crash of the hour before counts as well: 5 users, 2 crashed.
+    expect(await measure(app, { metric: { kind: "crash_free_users" }, window: 120 }, now)).toMatchObject({ value: 60, samples: 5 });
+    // Until the hour's settling minute has passed, the hour before is still the window.
+    expect(await measure(app, { metric: { kind: "crash_free_users" }, window: "1h" }, t(60))).toMatchObject({ value: 0, samples: 1 });
   });
 
   it("network error rate: calls that were not ok, in percent, for the app and for one endpoint", async () => {
@@ -303,7 +316,7 @@ describe("the minute's evaluation", () => {
       { metric: { kind: "events", name: "Checkout Failed" } },
       { metric: { kind: "crashes" }, filter: { platform: "ios" } },
       { metric: { kind: "users" } },
-      { metric: { kind: "crash_free_users" } },
+      { metric: { kind: "crash_free_users" }, window: "1h" },
       { metric: { kind: "network_latency", percentile: "p99" } },
       { metric: { kind: "perf", name: "LCP", percentile: "p95" } },
       { metric: { kind: "pipeline", counter: "rejected" } },
@@ -311,11 +324,11 @@ describe("the minute's evaluation", () => {
       { metric: { kind: "events" }, condition: { type: "change_pct", direction: "above", value: 100, against: "week_before" } },
       { metric: { kind: "regressed_issue" } },
     ];
-    const refs = Array.from({ length: 100 }, (_, i) => ref(app, { ...kinds[i % kinds.length], window: (i % 60) + 1 }));
+    const refs = Array.from({ length: 100 }, (_, i) => ref(app, { window: (i % 60) + 1, ...kinds[i % kinds.length] }));
     queries = 0;
     const measured = await measureRules(deps(), app, refs, E);
     expect(measured).toHaveLength(100);
-    // Minute rollup, raw events, pipeline counters, pipeline lag (regressions are read from D1).
-    expect(queries).toBe(4);
+    // Minute rollup, raw events, release health, pipeline counters, pipeline lag (regressions are read from D1).
+    expect(queries).toBe(5);
   });
 });

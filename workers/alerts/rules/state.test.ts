@@ -121,6 +121,10 @@ describe("alert rule schema", () => {
     expect(AlertRuleSchema.parse({ ...base, metric: { kind: "crashes" }, window: 90 }).window).toBe(90);
     expect(errors({ ...base, metric: { kind: "crashes" }, window: 1441 }).join()).toMatch(/window/);
     expect(errors({ ...base, metric: { kind: "crashes" }, window: "2d" }).join()).toMatch(/window must be one of 1m, 5m, 15m, 1h, 6h, 1d/);
+    expect(errors({ ...base, metric: { kind: "crash_free_sessions" }, window: 90 })).toEqual([
+      "crash_free_sessions is read from the hourly release-health rollup: its window must be whole hours (1h, 6h, 1d, or a multiple of 60 minutes)",
+    ]);
+    expect(errors({ ...base, metric: { kind: "crash_free_sessions" }, window: "6h" })).toEqual([]);
   });
 
   it("refuses filters a metric cannot be read with, saying which it accepts", () => {
@@ -129,6 +133,7 @@ describe("alert rule schema", () => {
       "metric perf cannot be filtered by property: it accepts platform, release, country",
     ]);
     expect(errors({ ...base, metric: { kind: "events" }, filter: { event: "x" } }).join()).toMatch(/set metric.name instead/);
+    expect(errors({ ...base, window: "1h", metric: { kind: "crash_free_users" }, filter: { platform: "ios" } })).toEqual(["metric crash_free_users cannot be filtered by platform: it accepts release"]);
     expect(errors({ ...base, metric: { kind: "users" }, filter: { event: "Checkout Failed", property: { key: "plan", value: "pro" } } })).toEqual([]);
   });
 
