@@ -10,7 +10,7 @@ import { AlertRuleSchema, config, type AlertRuleInput } from "../../../schemas";
 import { createApp, OPERATOR } from "../../apps/store";
 import { clickhouseClient } from "../../lib/clickhouse";
 import { measureRules } from "./evaluate";
-import { evaluateAlerts } from "./run";
+import { evaluateAlerts, testAlert } from "./run";
 import type { RuleRef } from "./state";
 
 const MIN = 60_000;
@@ -299,6 +299,17 @@ describe("the minute's evaluation", () => {
     expect(mine(app, run).map((i) => i.rule.id)).toEqual([good]);
     expect(mine(gone, run)).toEqual([]);
     expect(run.failed.filter((f) => f.appId === app)).toMatchObject([{ ruleId: "rule_broken", error: expect.stringContaining("name must be a string") }]);
+  });
+
+  it("a rule's test is a sample notification with the window's value that changes no state, and only for the rule's own app", async () => {
+    const app = await newApp();
+    const other = await newApp();
+    const rule = await addRule(app, checkout);
+    await insert("events", Array.from({ length: 2 }, (_, i) => event(app, at(45, i), { event: "Checkout Failed" })));
+    expect(await testAlert(deps(), app, rule, at(47, 30))).toMatchObject({ type: "alert.test", value: 2, threshold: 5, at: at(47), rule: { id: rule, appId: app } });
+    expect(await testAlert(deps(), other, rule, at(46))).toBeNull();
+    const state = await env.DB.prepare("SELECT COUNT(*) AS n FROM alert_rule_states WHERE rule_id = ?").bind(rule).first<{ n: number }>();
+    expect(state?.n).toBe(0);
   });
 
   it("a rate below minEvents samples does not fire, and fires once it has them", async () => {

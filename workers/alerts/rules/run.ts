@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { AlertRuleSchema, type AlertState } from "../../../schemas";
 import { measureRules } from "./evaluate";
-import { initialState, step, type HistoryRow, type NotificationIntent, type RuleRef, type RuleState } from "./state";
+import { initialState, observedValue, step, testIntent, type HistoryRow, type NotificationIntent, type RuleRef, type RuleState } from "./state";
 
 // The minute's evaluation of every enabled rule of every live app. A rule's state is written only
 // if no run has evaluated this minute yet, and its transition's history row in the same batch,
@@ -47,8 +47,8 @@ function stateOf(row: RuleRow): RuleState {
 
 const nullIfNaN = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : v);
 
-async function save(db: D1Database, appId: string, ruleId: string, s: RuleState, now: number, history: HistoryRow | null): Promise<boolean> {
-  const upsert = db
+function upsertState(db: D1Database, appId: string, ruleId: string, s: RuleState, now: number): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO alert_rule_states (rule_id, app_id, state, since, last_value, last_evaluated_at, clear_count, last_fired_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -57,22 +57,21 @@ async function save(db: D1Database, appId: string, ruleId: string, s: RuleState,
        WHERE alert_rule_states.last_evaluated_at < excluded.last_evaluated_at`,
     )
     .bind(ruleId, appId, s.state, s.since, nullIfNaN(s.lastValue), now, s.clearCount, s.lastFiredAt);
-  if (history === null) {
-    const r = await upsert.run();
-    return r.meta.changes > 0;
-  }
-  const [r] = await db.batch([
-    upsert,
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO alert_rule_history (rule_id, app_id, at, from_state, to_state, value, threshold, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(ruleId, appId, history.at, history.from, history.to, nullIfNaN(history.value), history.threshold, history.detail),
-  ]);
-  return r !== undefined && r.meta.changes > 0;
 }
 
-/** Evaluates the rules of one app at minute `now`, writes their states and history, and returns what to notify. */
+// Written only if the state this run computed is the one stored: a concurrent run of the same
+// minute that won the upsert with another outcome leaves no row of this one.
+function insertHistory(db: D1Database, h: HistoryRow, s: RuleState): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO alert_rule_history (rule_id, app_id, at, from_state, to_state, value, threshold, detail)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE EXISTS (SELECT 1 FROM alert_rule_states WHERE rule_id = ? AND app_id = ? AND last_evaluated_at = ? AND state = ? AND since = ?)`,
+    )
+    .bind(h.ruleId, h.appId, h.at, h.from, h.to, nullIfNaN(h.value), h.threshold, h.detail, h.ruleId, h.appId, h.at, s.state, s.since);
+}
+
+/** Evaluates the rules of one app at minute `now`, writes their states and history in one batch, and returns what to notify. */
 async function evaluateApp(deps: { db: D1Database; client: ClickHouseClient }, appId: string, rules: ReadonlyArray<{ ref: RuleRef; row: RuleRow }>, now: number): Promise<NotificationIntent[]> {
   const due = rules.flatMap(({ ref, row }) => {
     const prev = stateOf(row);
@@ -80,15 +79,19 @@ async function evaluateApp(deps: { db: D1Database; client: ClickHouseClient }, a
   });
   if (due.length === 0) return [];
   const measured = await measureRules(deps, appId, due.map((d) => d.ref), now);
-  const intents: NotificationIntent[] = [];
+  const statements: D1PreparedStatement[] = [];
+  const pending: Array<{ upsertAt: number; intent: NotificationIntent | null }> = [];
   for (const [i, { ref, prev }] of due.entries()) {
     const m = measured[i];
     if (m === undefined) continue;
     const s = step(ref, prev, m, now);
-    const won = await save(deps.db, appId, ref.id, s.next, now, s.history);
-    if (won && s.intent !== null) intents.push(s.intent);
+    pending.push({ upsertAt: statements.length, intent: s.intent });
+    statements.push(upsertState(deps.db, appId, ref.id, s.next, now));
+    if (s.history !== null) statements.push(insertHistory(deps.db, s.history, s.next));
   }
-  return intents;
+  if (statements.length === 0) return [];
+  const results = await deps.db.batch(statements);
+  return pending.flatMap((p) => ((results[p.upsertAt]?.meta.changes ?? 0) > 0 && p.intent !== null ? [p.intent] : []));
 }
 
 /** Evaluates every enabled rule of every live app at the minute of `now` and returns the notifications to send. */
@@ -122,4 +125,21 @@ export async function evaluateAlerts(deps: { db: D1Database; client: ClickHouseC
     }
   }
   return run;
+}
+
+/** A rule's "test": a sample `alert.test` notification with the value its window has now, changing no state; null when the app has no such rule. */
+export async function testAlert(deps: { db: D1Database; client: ClickHouseClient }, appId: string, ruleId: string, now: number): Promise<NotificationIntent | string | null> {
+  const row = await deps.db
+    .prepare(
+      `SELECT r.id, r.app_id, r.name, r.definition, r.muted_until, NULL AS state, NULL AS since, NULL AS last_value, NULL AS last_evaluated_at, NULL AS clear_count, NULL AS last_fired_at
+       FROM alert_rules r WHERE r.app_id = ? AND r.id = ?`,
+    )
+    .bind(appId, ruleId)
+    .first<RuleRow>();
+  if (row === null) return null;
+  const ref = refOf(row);
+  if (typeof ref === "string") return ref;
+  const minute = Math.floor(now / 60_000) * 60_000;
+  const [m] = await measureRules(deps, appId, [ref], minute);
+  return testIntent(ref, minute, m === undefined ? null : nullIfNaN(observedValue(ref.rule.condition, m)));
 }
