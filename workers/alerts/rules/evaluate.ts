@@ -12,13 +12,13 @@ import type { Measurement, RuleRef } from "./state";
 // (docs/decisions/0013-alert-evaluation.md).
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const WEEK = 7 * 24 * 60 * MINUTE;
 /** How long a minute is left to settle before it is read: events reach ClickHouse seconds after they happen, and a minute read too early would never be read again. */
 export const SETTLE_MS = MINUTE;
 const QUANTILE_INDEX = { p50: 1, p95: 2, p99: 3 } as const;
 
 type Source = "minutely" | "raw" | "pipeline" | "lag" | "health" | "new_issue" | "regressed_issue";
-const HOUR = 60 * MINUTE;
 
 interface Read {
   from: number;
@@ -136,7 +136,8 @@ function aggregates(sql: Sql, read: Read, source: Source): [string, string] {
       return [a, a];
     }
     case "users": {
-      const a = `toFloat64(uniqExactIf(${USER}, ${where()}))`;
+      // uniq, as the users view counts them: exact for small counts, bounded memory for a day of a busy app.
+      const a = `toFloat64(uniqIf(${USER}, ${where()}))`;
       return [a, a];
     }
     case "network_error_rate":
