@@ -4,7 +4,7 @@
 import type { DashboardEnv } from "../env.server";
 import { crashDetailOf, type CrashDetail, type TagName } from "./crash-detail";
 import { queryApp, type Params } from "./clickhouse.server";
-import type { TimeRange } from "./range";
+import { HOUR_RANGE, type TimeRange } from "./range";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
 
 /** Breadcrumbs: at most this many of the session's events before the crash… */
@@ -33,7 +33,6 @@ export interface IssueSummary {
   lastInRangeMs: number | null;
 }
 
-const IN_RANGE = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
 const RAW = `app_id = {app:String} AND type = 'crash' AND crash_fingerprint = {fp:String}
   AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')`;
 
@@ -55,8 +54,8 @@ export async function getIssue(cfg: DashboardEnv["clickhouse"], app: string, fp:
     app,
     `SELECT argMaxMerge(latest) AS latest, toUnixTimestamp64Milli(min(first_seen)) AS firstSeenMs, toUnixTimestamp64Milli(max(last_seen)) AS lastSeenMs,
             sum(events) AS totalEvents, toString(argMin(app_version, first_seen)) AS firstRelease,
-            sumIf(events, ${IN_RANGE}) AS rangeEvents, toUInt64(uniqMergeIf(users, ${IN_RANGE})) AS rangeUsers, sumIf(fatal, ${IN_RANGE}) AS rangeFatal,
-            toUnixTimestamp64Milli(minIf(first_seen, ${IN_RANGE})) AS firstInRangeMs, toUnixTimestamp64Milli(maxIf(last_seen, ${IN_RANGE})) AS lastInRangeMs
+            sumIf(events, ${HOUR_RANGE}) AS rangeEvents, toUInt64(uniqMergeIf(users, ${HOUR_RANGE})) AS rangeUsers, sumIf(fatal, ${HOUR_RANGE}) AS rangeFatal,
+            toUnixTimestamp64Milli(minIf(first_seen, ${HOUR_RANGE})) AS firstInRangeMs, toUnixTimestamp64Milli(maxIf(last_seen, ${HOUR_RANGE})) AS lastInRangeMs
      FROM crash_issues_hourly WHERE app_id = {app:String} AND fingerprint = {fp:String} GROUP BY fingerprint`,
     { fp, from: range.from, to: range.to },
   );
@@ -87,7 +86,7 @@ export async function occurrences(cfg: DashboardEnv["clickhouse"], app: string, 
     range.step < 3600
       ? `SELECT intDiv(toUnixTimestamp(timestamp), {step:UInt32}) * {step:UInt32} AS t, count() AS n FROM events WHERE ${RAW} GROUP BY t ORDER BY t`
       : `SELECT intDiv(toUnixTimestamp(hour), {step:UInt32}) * {step:UInt32} AS t, sum(events) AS n FROM crash_issues_hourly
-         WHERE app_id = {app:String} AND fingerprint = {fp:String} AND ${IN_RANGE} GROUP BY t ORDER BY t`;
+         WHERE app_id = {app:String} AND fingerprint = {fp:String} AND ${HOUR_RANGE} GROUP BY t ORDER BY t`;
   const rows = await queryApp<{ t: number; n: number }>(cfg, app, sql, params);
   return rows.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
 }
@@ -223,7 +222,7 @@ export async function droppedCounts(cfg: DashboardEnv["clickhouse"], app: string
     cfg,
     app,
     `SELECT toString(reason) AS reason, sum(dropped) AS n FROM crash_drops_hourly
-     WHERE app_id = {app:String} AND fingerprint = {fp:String} AND ${IN_RANGE} GROUP BY reason`,
+     WHERE app_id = {app:String} AND fingerprint = {fp:String} AND ${HOUR_RANGE} GROUP BY reason`,
     { fp, from: range.from, to: range.to },
   );
   const of = (reason: string): number => Number(rows.find((r) => r.reason === reason)?.n ?? 0);

@@ -8,7 +8,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import type { Cursor } from "./cursor";
 import type { IssueFilters, StatusFilter } from "./crash-filters";
-import type { TimeRange } from "./range";
+import { HOUR_RANGE, type TimeRange } from "./range";
 
 export const ISSUE_PAGE_SIZE = 50;
 export const ISSUE_EXPORT_CAP = 10_000;
@@ -50,12 +50,10 @@ export function statusLists(status: StatusFilter, states: ReadonlyMap<string, Is
   }
 }
 
-// The rollup is hourly: a range that starts within an hour counts that whole hour.
-const HOURS = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
 
 /** The range, release, platform, environment and status predicate over the rollup. */
 function whereSql(range: TimeRange, f: IssueFilters, lists: { include: string[] | null; exclude: string[] }): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", HOURS];
+  const parts = ["app_id = {app:String}", HOUR_RANGE];
   const params: Params = { from: range.from, to: range.to };
   for (const [column, value] of [
     ["app_version", f.release],
@@ -163,7 +161,7 @@ async function issueRows(cfg: DashboardEnv["clickhouse"], app: string, range: Ti
     queryApp<{ fingerprint: string; n: number }>(
       cfg,
       app,
-      `SELECT fingerprint, sum(dropped) AS n FROM crash_drops_hourly WHERE app_id = {app:String} AND ${HOURS} AND fingerprint IN {include:Array(String)} GROUP BY fingerprint`,
+      `SELECT fingerprint, sum(dropped) AS n FROM crash_drops_hourly WHERE app_id = {app:String} AND ${HOUR_RANGE} AND fingerprint IN {include:Array(String)} GROUP BY fingerprint`,
       { from: range.from, to: range.to, include: w.params.include ?? [] },
     ),
   ]);
@@ -256,7 +254,7 @@ export async function issueFilterOptions(cfg: DashboardEnv["clickhouse"], app: s
      FROM (
        SELECT kv.1 AS kind, kv.2 AS v, sum(events) AS n FROM crash_issues_hourly
        ARRAY JOIN [('r', toString(app_version)), ('p', toString(platform)), ('e', toString(environment))] AS kv
-       WHERE app_id = {app:String} AND ${HOURS} AND kv.2 != ''
+       WHERE app_id = {app:String} AND ${HOUR_RANGE} AND kv.2 != ''
        GROUP BY kind, v
      )`,
     { from: range.from, to: range.to },

@@ -6,7 +6,7 @@
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { ENDPOINT_EXPORT_CAP, ENDPOINTS_SHOWN, WORST_MIN_CALLS, WORST_SHOWN, type EndpointKey, type EndpointSort, type NetworkFilters } from "./network-filters";
-import type { TimeRange } from "./range";
+import { HOUR_RANGE, type TimeRange } from "./range";
 
 /** Calls and how they ended, with latency percentiles and sizes: one endpoint's, or all of them. */
 export interface CallStats {
@@ -35,8 +35,6 @@ export type NetworkPoint = CallStats & {
   t: number;
 };
 
-// The rollup is hourly: a range that starts within an hour counts that whole hour.
-export const HOURS = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
 
 /** The columns every read of call statistics selects, named as StatsRow has them. */
 export const STATS_COLUMNS = `sum(n) AS calls,
@@ -88,7 +86,7 @@ export function callStats(r: StatsRow): CallStats {
 
 /** The app, range and filter predicate over the rollup; `fixed` pins an endpoint. */
 export function networkWhere(range: TimeRange, f: Partial<NetworkFilters>, fixed?: EndpointKey): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", HOURS];
+  const parts = ["app_id = {app:String}", HOUR_RANGE];
   const params: Params = { from: range.from, to: range.to };
   const filters: Array<[string, string | undefined]> = [
     ["platform", f.platform],
@@ -209,7 +207,7 @@ export async function networkFilterOptions(cfg: DashboardEnv["clickhouse"], app:
      FROM (
        SELECT kv.1 AS kind, kv.2 AS v, sum(n) AS c FROM network_hourly
        ARRAY JOIN [('p', toString(platform)), ('r', toString(app_version)), ('h', toString(host)), ('m', toString(method))] AS kv
-       WHERE app_id = {app:String} AND ${HOURS} AND kv.2 != ''
+       WHERE app_id = {app:String} AND ${HOUR_RANGE} AND kv.2 != ''
        GROUP BY kind, v
      )`,
     { from: range.from, to: range.to },

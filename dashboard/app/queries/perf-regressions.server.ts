@@ -8,7 +8,7 @@ import { REGRESSION } from "../../../schemas/perf";
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { PERF_DIMENSIONS, PERF_DIMENSION_NAMES, type PerfFilters } from "./perf";
-import type { TimeRange } from "./range";
+import { HOUR_RANGE, type TimeRange } from "./range";
 import { releaseFirstSeen } from "./releases.server";
 
 type CH = DashboardEnv["clickhouse"];
@@ -59,7 +59,6 @@ export function compareReleases(samples: readonly ReleaseSample[]): ReleasePerf[
   });
 }
 
-const HOURS = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
 const P75 = "quantilesBFloat16Merge(0.5, 0.75, 0.95, 0.99)(q)[2]";
 
 interface Row {
@@ -79,7 +78,7 @@ async function releaseRows(cfg: CH, appId: string, range: TimeRange, where: stri
     appId,
     `SELECT toString(metric) AS metric, toString(kind) AS kind, toString(unit) AS unit, toString(platform) AS platform, toString(app_version) AS release, sum(n) AS n, ${P75} AS p75,
             toUnixTimestamp(min(hour)) AS first_hour
-     FROM perf_hourly WHERE app_id = {app:String} AND ${HOURS} AND app_version != '' AND ${where}
+     FROM perf_hourly WHERE app_id = {app:String} AND ${HOUR_RANGE} AND app_version != '' AND ${where}
      GROUP BY metric, kind, unit, platform, release`,
     { ...params, from: range.from, to: range.to },
   );

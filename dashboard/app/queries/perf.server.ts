@@ -9,7 +9,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { PERF_DIMENSIONS, PERF_DIMENSION_NAMES, SLOWEST_MIN_COUNT, type PerfDimension, type PerfFilters } from "./perf";
 import { releasePerf, type ReleasePerf } from "./perf-regressions.server";
-import type { TimeRange } from "./range";
+import { HOUR_RANGE, type TimeRange } from "./range";
 
 /** Rows of a breakdown or a list at most. */
 export const BREAKDOWN_ROWS = 20;
@@ -86,8 +86,6 @@ export interface PerfOverview {
   slowest: SlowRow[];
 }
 
-// The rollup is hourly: a range that starts within an hour counts that whole hour.
-const HOURS = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
 const QUANTILES = "quantilesBFloat16Merge(0.5, 0.75, 0.95, 0.99)(q)";
 const VITAL_ROWS = "kind = '' AND metric IN {vitals:Array(String)}";
 
@@ -96,7 +94,7 @@ export const perfStep = (range: TimeRange): number => (range.to - range.from > 2
 
 /** The app, range and filter predicate over perf_hourly. */
 function whereSql(range: TimeRange, f: PerfFilters): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", HOURS];
+  const parts = ["app_id = {app:String}", HOUR_RANGE];
   const params: Params = { from: range.from, to: range.to, vitals: [...VITAL_NAMES] };
   for (const d of PERF_DIMENSION_NAMES) {
     if (!f[d]) continue;
@@ -210,7 +208,7 @@ export async function loadPerfOptions(cfg: CH, appId: string, range: TimeRange):
     `SELECT arraySort(groupUniqArray({cap:UInt32})(toString(app_version))) AS releases, arraySort(groupUniqArray({cap:UInt32})(toString(platform))) AS platforms,
             arraySort(groupUniqArray({cap:UInt32})(toString(browser))) AS browsers, arraySort(groupUniqArray({cap:UInt32})(toString(device_class))) AS devices,
             arraySort(groupUniqArray({cap:UInt32})(toString(country))) AS countries, arraySort(groupUniqArray({cap:UInt32})(page)) AS pages
-     FROM perf_hourly WHERE app_id = {app:String} AND ${HOURS} AND kind != 'span'`,
+     FROM perf_hourly WHERE app_id = {app:String} AND ${HOUR_RANGE} AND kind != 'span'`,
     { from: range.from, to: range.to, cap: OPTIONS_CAP },
   );
   const r = rows[0];

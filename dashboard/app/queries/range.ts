@@ -29,3 +29,9 @@ export function parseRange(url: URL, now = Date.now()): TimeRange {
 export function chTime(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace("T", " ");
 }
+
+/**
+ * The range over an hourly rollup's `hour` column, with the range's bounds as `{from:UInt32}` and
+ * `{to:UInt32}` (epoch seconds): a range that starts within an hour counts that whole hour.
+ */
+export const HOUR_RANGE = "hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')";
