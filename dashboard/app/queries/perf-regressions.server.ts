@@ -7,7 +7,7 @@
 import { REGRESSION } from "../../../schemas/perf";
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
-import { PERF_DIMENSIONS, PERF_DIMENSION_NAMES, type PerfFilters } from "./perf";
+import { perfFilterSql, type PerfFilters } from "./perf";
 import { HOUR_RANGE, type TimeRange } from "./range";
 import { releaseFirstSeen } from "./releases.server";
 
@@ -97,14 +97,9 @@ const sample = (r: Row, firsts: ReadonlyMap<string, number>): ReleaseSample => (
 
 /** One metric's releases in the range (with the page's filters) by platform, oldest first, each compared with its previous one. */
 export async function releasePerf(cfg: CH, appId: string, range: TimeRange, m: { metric: string; kind: string; unit: string }, f: PerfFilters): Promise<ReleasePerf[]> {
-  const parts = ["metric = {metric:String}", "kind = {kind:String}", "unit = {unit:String}"];
-  const params: Params = { metric: m.metric, kind: m.kind, unit: m.unit };
-  for (const d of PERF_DIMENSION_NAMES) {
-    if (!f[d]) continue;
-    parts.push(`${PERF_DIMENSIONS[d].column} = {f_${d}:String}`);
-    params[`f_${d}`] = f[d];
-  }
-  const { rows, firsts } = await releaseRows(cfg, appId, range, parts.join(" AND "), params);
+  const filters = perfFilterSql(f);
+  const where = ["metric = {metric:String}", "kind = {kind:String}", "unit = {unit:String}", ...filters.parts].join(" AND ");
+  const { rows, firsts } = await releaseRows(cfg, appId, range, where, { metric: m.metric, kind: m.kind, unit: m.unit, ...filters.params });
   return compareReleases(rows.map((r) => sample(r, firsts)));
 }
 

@@ -7,7 +7,7 @@
 import { SCREEN_LOAD_METRIC, VITAL_NAMES, bandOf, isVital, perfKindOf, type Band, type PerfKind, type Vital } from "../../../schemas/perf";
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
-import { PERF_DIMENSIONS, PERF_DIMENSION_NAMES, SLOWEST_MIN_COUNT, type PerfDimension, type PerfFilters } from "./perf";
+import { PERF_DIMENSIONS, perfFilterSql, SLOWEST_MIN_COUNT, type PerfDimension, type PerfFilters } from "./perf";
 import { releasePerf, type ReleasePerf } from "./perf-regressions.server";
 import { HOUR_RANGE, type TimeRange } from "./range";
 
@@ -94,14 +94,11 @@ export const perfStep = (range: TimeRange): number => (range.to - range.from > 2
 
 /** The app, range and filter predicate over perf_hourly. */
 function whereSql(range: TimeRange, f: PerfFilters): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", HOUR_RANGE];
-  const params: Params = { from: range.from, to: range.to, vitals: [...VITAL_NAMES] };
-  for (const d of PERF_DIMENSION_NAMES) {
-    if (!f[d]) continue;
-    parts.push(`${PERF_DIMENSIONS[d].column} = {f_${d}:String}`);
-    params[`f_${d}`] = f[d];
-  }
-  return { sql: parts.join(" AND "), params };
+  const filters = perfFilterSql(f);
+  return {
+    sql: ["app_id = {app:String}", HOUR_RANGE, ...filters.parts].join(" AND "),
+    params: { from: range.from, to: range.to, vitals: [...VITAL_NAMES], ...filters.params },
+  };
 }
 
 const percentiles = (qs: readonly (number | null)[]): Percentiles => ({ p50: qs[0] ?? 0, p75: qs[1] ?? 0, p95: qs[2] ?? 0, p99: qs[3] ?? 0 });

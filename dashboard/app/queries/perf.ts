@@ -44,3 +44,15 @@ export const MAX_METRIC_NAME = 512;
 
 /** Values under this many samples are too few for "slowest" lists: one slow load would top them. */
 export const SLOWEST_MIN_COUNT = 5;
+
+/** The filters that are set, as `platform = {f_platform:String} AND …` over perf_hourly's columns, and their parameters. */
+export function perfFilterSql(f: PerfFilters): { parts: string[]; params: Record<string, string> } {
+  const parts: string[] = [];
+  const params: Record<string, string> = {};
+  for (const d of PERF_DIMENSION_NAMES) {
+    if (!f[d]) continue;
+    parts.push(`${PERF_DIMENSIONS[d].column} = {f_${d}:String}`);
+    params[`f_${d}`] = f[d];
+  }
+  return { parts, params };
+}
