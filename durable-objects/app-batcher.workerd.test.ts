@@ -315,20 +315,23 @@ async function deadLettersOf(appId: string): Promise<Map<string, { text: string;
 }
 
 /** Records what the object sends; `refuse` decides which sendBatch calls fail. */
-async function watchQueue(stub: DurableObjectStub<AppBatcher>, refuse: (bodies: string[]) => boolean): Promise<{ rows: string[]; tallies: TallyMessage[] }> {
+// The queue binding is shared by every batcher of the isolate, and earlier tests' batchers may
+// still be shipping their counters: only this app's messages are watched or refused.
+async function watchQueue(stub: DurableObjectStub<AppBatcher>, appId: string, refuse: (bodies: string[]) => boolean): Promise<{ rows: string[]; tallies: TallyMessage[] }> {
   const seen = { rows: [] as string[], tallies: [] as TallyMessage[] };
+  const ours = (body: string): boolean => decodeQueueMessage(body)?.appId === appId;
   await runInDurableObject(stub, (instance: AppBatcher) => {
     const queue = queueOf(instance);
     const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
     vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-      const bodies = [...msgs].map((m) => String(m.body));
-      if (refuse(bodies)) throw new Error("Unknown Internal Error (15000)");
+      const bodies = [...msgs].map((m) => String(m.body)).filter(ours);
+      if (bodies.length > 0 && refuse(bodies)) throw new Error("Unknown Internal Error (15000)");
       for (const b of bodies) seen.rows.push(...(decodeSinkMessage(b)?.rows ?? []));
       return sendBatch(msgs);
     });
     vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
       const t = tallyOf(body);
-      if (t) seen.tallies.push(t);
+      if (t && t.appId === appId) seen.tallies.push(t);
       return send(body, opts);
     });
   });
@@ -369,7 +372,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
     await stub.ingest([{ messageId: "poison", row: poisonRow, bytes: poisonRow.length }], target);
     const behind = events(30);
     await stub.ingest(behind, target);
-    const seen = await watchQueue(stub, () => false);
+    const seen = await watchQueue(stub, target.appId, () => false);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(new Set(seen.rows)).toEqual(new Set(behind.map((e) => e.row)));
     const dead = [...(await deadLettersOf(target.appId)).values()];
@@ -391,7 +394,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
     await stub.ingest(before, target);
     await stub.ingest(odd, target);
     await stub.ingest(after, target);
-    const seen = await watchQueue(stub, (bodies) => bodies.some((b) => b.includes(odd[0]?.messageId ?? "?")));
+    const seen = await watchQueue(stub, target.appId, (bodies) => bodies.some((b) => b.includes(odd[0]?.messageId ?? "?")));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const dead = [...(await deadLettersOf(target.appId)).values()];
     expect(dead).toHaveLength(1);
@@ -409,7 +412,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
     const { stub, target } = batcher();
     await stub.ingest(events(300), target);
     await stub.ingest(events(300), target);
-    const seen = await watchQueue(stub, () => true);
+    const seen = await watchQueue(stub, target.appId, () => true);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await deadLettersOf(target.appId)).toEqual(new Map());
     const stats = await stub.stats();
@@ -429,13 +432,15 @@ function crashes(n: number, fingerprint: string, prefix = crypto.randomUUID()): 
 }
 
 /** Ships the object's counters now and returns its capped crashes as `reason/fingerprint` → count. */
-async function shippedCaps(stub: DurableObjectStub<AppBatcher>): Promise<Record<string, number>> {
+async function shippedCaps(stub: DurableObjectStub<AppBatcher>, appId: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   await runInDurableObject(stub, async (instance: AppBatcher) => {
     const queue = queueOf(instance);
     const original = queue.send.bind(queue);
     vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
-      for (const t of tallyOf(body)?.tallies ?? []) {
+      const tally = tallyOf(body);
+      // Other batchers share the queue binding: only this object's app counts.
+      for (const t of tally && tally.appId === appId ? tally.tallies : []) {
         if (t.stage !== "capped") continue;
         const key = `${t.reason}/${t.fingerprint ?? ""}`;
         out[key] = (out[key] ?? 0) + t.n;
@@ -470,7 +475,7 @@ describe("AppBatcher crash caps", () => {
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(ISSUE_CAP + 5 + 300);
     expect(stats.counters).toMatchObject({ accepted: ISSUE_CAP + 305, capped: 250 - ISSUE_CAP });
-    expect(await shippedCaps(stub)).toEqual({ "issue_cap/loop": 250 - ISSUE_CAP });
+    expect(await shippedCaps(stub, target.appId)).toEqual({ "issue_cap/loop": 250 - ISSUE_CAP });
   });
 
   it("drops duplicates before the caps count, so a resent request does not use up an issue's budget", async () => {
@@ -494,7 +499,7 @@ describe("AppBatcher crash caps", () => {
     expect(await stub.ingest(batch, target)).toMatchObject({ status: "ok", accepted: 1100 });
     expect(await stub.ingest(events(50), target)).toMatchObject({ status: "ok", accepted: 50 });
     expect((await stub.stats()).bufferedRows).toBe(APP_CAP + 50);
-    const caps = await shippedCaps(stub);
+    const caps = await shippedCaps(stub, target.appId);
     expect(Object.keys(caps).every((k) => k.startsWith("app_cap/"))).toBe(true);
     expect(Object.values(caps).reduce((a, b) => a + b, 0)).toBe(1100 - APP_CAP);
   });
