@@ -223,3 +223,9 @@ export async function pendingPurges(db: D1Database, settleMs: number, limit = 10
 export async function markPurged(db: D1Database, id: string, at: number): Promise<void> {
   await db.prepare("UPDATE apps SET purged_at = ? WHERE id = ? AND deleted_at IS NOT NULL").bind(at, id).run();
 }
+
+/** The organisation of a live app in the scope: its id, null for an app that belongs to none yet, undefined when the scope has no such app. */
+export async function appOrgId(db: D1Database, scope: AppScope, id: string): Promise<string | null | undefined> {
+  const row = await db.prepare(`SELECT org_id FROM apps WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id).first<{ org_id: string | null }>();
+  return row === null ? undefined : row.org_id;
+}
