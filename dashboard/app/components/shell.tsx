@@ -1,5 +1,6 @@
 import { Form, Link, NavLink } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { can, isRole } from "../auth/permissions";
 import { CsrfField } from "./csrf";
 import { OrgSwitcher } from "./org-switcher";
 
@@ -34,12 +35,14 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
             <NavLink to={`/apps/${app.id}/performance`}>Performance</NavLink>
             <NavLink to={`/apps/${app.id}/network`}>Network</NavLink>
             <NavLink to={`/apps/${app.id}/releases`}>Releases</NavLink>
+            <NavLink to={`/apps/${app.id}/alerts`}>Alerts</NavLink>
             <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
           </nav>
         ) : null}
         <span className="spacer" />
         <nav className="tabs" aria-label="Organisation">
           <NavLink to="/org/members">Members</NavLink>
+          {isRole(viewer.role) && can(viewer.role, "alert:update") ? <NavLink to="/org/webhooks">Webhooks</NavLink> : null}
           <NavLink to="/org/settings">Organisation</NavLink>
         </nav>
         <span className="who">
