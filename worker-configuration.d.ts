@@ -10,6 +10,7 @@ declare namespace Cloudflare {
 		DB: D1Database;
 		EVENTS_QUEUE: Queue;
 		DEAD_LETTERS: Queue;
+		WEBHOOKS: Queue;
 		CLICKHOUSE_URL: string;
 		CLICKHOUSE_DATABASE: string;
 		FLUSH_MAX_ROWS: string;
@@ -18,6 +19,7 @@ declare namespace Cloudflare {
 		BUFFER_MAX_ROWS: string;
 		BUFFER_MAX_BYTES: string;
 		ADMIN_TOKEN: string;
+		DASHBOARD_URL: string;
 		CLICKHOUSE_USER: string;
 		CLICKHOUSE_PASSWORD: string;
 		APP_BATCHER: DurableObjectNamespace<import("./workers/index").AppBatcher>;

@@ -25,3 +25,5 @@ export function wranglerEnv(root: string): NodeJS.ProcessEnv {
 export const DEMO_OWNER = { email: "demo@example.com", password: "local-demo-password", name: "Demo Owner", orgName: "Demo organisation" } as const;
 /** The dashboard's JWT signing secret on this machine; production sets its own as a Pages secret. */
 export const LOCAL_SESSION_SECRET = "local-only-session-secret-do-not-deploy-0000";
+/** Where `npm start` serves the dashboard unless DASHBOARD_PORT says otherwise: the Worker's webhooks link there. */
+export const LOCAL_DASHBOARD_URL = "http://127.0.0.1:8788";

@@ -135,6 +135,7 @@ async function main(): Promise<void> {
       `CLICKHOUSE_URL:${clickhouseUrl}`,
       "--var",
       `ADMIN_TOKEN:${adminToken}`,
+      ...(withDashboard ? ["--var", `DASHBOARD_URL:http://127.0.0.1:${dashboardPort}`] : []),
       ...(clickhouse.username ? ["--var", `CLICKHOUSE_USER:${clickhouse.username}`] : []),
       ...(clickhouse.password ? ["--var", `CLICKHOUSE_PASSWORD:${clickhouse.password}`] : []),
     ],

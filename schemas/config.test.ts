@@ -7,6 +7,7 @@ const deployed = {
   CLICKHOUSE_USER: "ingest",
   CLICKHOUSE_PASSWORD: "a-real-password",
   ADMIN_TOKEN: "an-operator-chosen-admin-token",
+  DASHBOARD_URL: "https://telemetry.example.com/",
 };
 
 const problem = (env: Record<string, string | undefined>): string => {
@@ -21,6 +22,12 @@ const problem = (env: Record<string, string | undefined>): string => {
 describe("config()", () => {
   it("accepts a complete deployed configuration", () => {
     expect(config({ ...deployed }).clickhouse).toMatchObject({ url: deployed.CLICKHOUSE_URL, username: "ingest", password: "a-real-password" });
+    expect(config({ ...deployed }).dashboardUrl).toBe("https://telemetry.example.com");
+  });
+
+  it("refuses a deployed Worker that does not know where the dashboard is, since alert webhooks link to it", () => {
+    expect(problem({ ...deployed, DASHBOARD_URL: undefined })).toMatch(/DASHBOARD_URL is not set/);
+    expect(problem({ ...deployed, DASHBOARD_URL: "not a url" })).toMatch(/DASHBOARD_URL must be the dashboard's address/);
   });
 
   it("refuses a deployed Worker pointed at a loopback ClickHouse, naming the setting", () => {

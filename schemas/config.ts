@@ -1,7 +1,7 @@
 import { z } from "zod";
 // The published local defaults, so a deployment can refuse them; this puts dev/local.ts in the
 // Worker's and the dashboard's bundles, so it must stay free of Node imports.
-import { LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET } from "../dev/local";
+import { LOCAL_ADMIN_TOKEN, LOCAL_DASHBOARD_URL, LOCAL_SESSION_SECRET } from "../dev/local";
 
 const intSetting = (fallback: number, valid: z.ZodNumber) =>
   z
@@ -20,6 +20,8 @@ const ConfigSchema = z.object({
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
   ADMIN_TOKEN: z.string().optional(),
+  // Alert webhooks link back to the dashboard's pages.
+  DASHBOARD_URL: z.url({ error: "DASHBOARD_URL must be the dashboard's address, e.g. https://telemetry.example.com" }).optional(),
   FLUSH_MAX_ROWS: positiveInt(2000),
   FLUSH_MAX_BYTES: positiveInt(1024 * 1024),
   FLUSH_MAX_AGE_MS: positiveInt(1000),
@@ -39,6 +41,8 @@ const ConfigSchema = z.object({
 export interface Config {
   clickhouse: { url: string; database: string; username: string; password: string };
   adminToken: string;
+  /** Where the dashboard is, without a trailing slash: webhooks link to its pages. */
+  dashboardUrl: string;
   flush: { maxRows: number; maxBytes: number; maxAgeMs: number };
   /** `staleMs`: a shard whose oldest buffered event is older is reported unhealthy. */
   buffer: { maxRows: number; maxBytes: number; staleMs: number };
@@ -109,12 +113,16 @@ export function config(env: object): Config {
   const parsed = ConfigSchema.safeParse(env);
   const problems = parsed.success ? [] : z.prettifyError(parsed.error).split("\n");
   const vars = env as Readonly<Record<string, unknown>>;
-  if (!isDevelopment(vars)) problems.push(...deployedConfigProblems(vars));
+  if (!isDevelopment(vars)) {
+    problems.push(...deployedConfigProblems(vars));
+    if (typeof vars.DASHBOARD_URL !== "string" || vars.DASHBOARD_URL === "") problems.push("DASHBOARD_URL is not set: alert webhooks link to the dashboard, so set it to the dashboard's https address");
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(`invalid Worker configuration: ${problems.join("; ")}`);
   const e = parsed.data;
   const result: Config = {
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE, username: e.CLICKHOUSE_USER || "default", password: e.CLICKHOUSE_PASSWORD ?? "" },
     adminToken: e.ADMIN_TOKEN ?? "",
+    dashboardUrl: (e.DASHBOARD_URL ?? LOCAL_DASHBOARD_URL).replace(/\/+$/, ""),
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxBytes: e.FLUSH_MAX_BYTES, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },

@@ -2,9 +2,11 @@ import { app } from "./http/app";
 import { handleScheduled } from "./cron";
 import { handleDeadLetterBatch } from "./queue/dead-letters";
 import { handleSinkBatch } from "./queue/sink";
+import { handleWebhookBatch, handleWebhookDeadLetters, WEBHOOK_DEAD_LETTER_QUEUE, WEBHOOK_QUEUE, webhookConsumerDeps } from "./alerts/webhooks/queue";
 
 export { AppBatcher } from "../durable-objects/app-batcher";
 export { AppsService } from "./apps/service";
+export { AlertsService } from "./alerts/service";
 
 /** Queue names as in wrangler.toml: the dead-letter queue's consumer archives to R2. */
 const DEAD_LETTER_QUEUE = "telemetry-events-dlq";
@@ -12,7 +14,9 @@ const DEAD_LETTER_QUEUE = "telemetry-events-dlq";
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   async queue(batch, env) {
-    if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
+    if (batch.queue === WEBHOOK_QUEUE) await handleWebhookBatch(batch, webhookConsumerDeps(env));
+    else if (batch.queue === WEBHOOK_DEAD_LETTER_QUEUE) await handleWebhookDeadLetters(batch, webhookConsumerDeps(env));
+    else if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
     else await handleSinkBatch(batch, env);
   },
   async scheduled(controller, env) {

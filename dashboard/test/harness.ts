@@ -19,6 +19,8 @@ import type { RawEnv } from "../app/env.server";
 import { deleteApp, type AppsApi } from "../../workers/apps/delete";
 import { purgeAppRows } from "../../workers/apps/purge";
 import { inOrg } from "../../workers/apps/store";
+import type { WebhookMessage } from "../../workers/alerts/notify";
+import { alertSends } from "../../workers/alerts/sends";
 import { D1_EXECUTOR_SCRIPT, remoteD1 } from "./d1";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -36,6 +38,8 @@ export interface Harness {
   /** The local server's read-write user, for fixtures (the dashboard itself reads as a read-only one). */
   clickhouseWriter: { username: string; password: string };
   insertEvents(rows: Array<Record<string, string | number>>): Promise<void>;
+  /** What the ALERTS binding queued for the webhook consumer, oldest first (the consumer itself runs in workerd tests and the stack). */
+  webhookMessages: WebhookMessage[];
   close(): Promise<void>;
 }
 
@@ -54,6 +58,18 @@ export async function startHarness(): Promise<Harness> {
   const APPS: AppsApi = {
     deleteApp: (orgId, appId) => deleteApp({ db, retire: async () => {}, purge: (id) => purgeAppRows(client, id) }, inOrg(orgId), appId),
   };
+  // The edge Worker's AlertsService, run here on the same D1 and ClickHouse; its queue keeps what was sent.
+  const webhookMessages: WebhookMessage[] = [];
+  const ALERTS = alertSends({
+    db,
+    dashboardUrl: ORIGIN,
+    queue: {
+      sendBatch: async (messages) => {
+        for (const m of messages) webhookMessages.push(m.body);
+      },
+    },
+    withClickHouse: (fn) => fn(client),
+  });
   const env: RawEnv = {
     DB: db,
     ENVIRONMENT: "development",
@@ -62,6 +78,7 @@ export async function startHarness(): Promise<Harness> {
     CLICKHOUSE_USER: READONLY_USER.user,
     CLICKHOUSE_PASSWORD: READONLY_USER.password,
     APPS,
+    ALERTS,
   };
   return {
     db,
@@ -69,6 +86,7 @@ export async function startHarness(): Promise<Harness> {
     context: { cloudflare: { env } },
     clickhouseUrl: ch.url,
     clickhouseWriter: { username: ch.user, password: ch.password },
+    webhookMessages,
     insertEvents: async (rows) => {
       await client.insert({ table: "events", values: rows, format: "JSONEachRow" });
     },

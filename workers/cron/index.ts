@@ -2,6 +2,7 @@ import { finishPendingDeletions } from "../apps/delete";
 import { withDeletionDeps } from "../apps/service";
 import { config } from "../../schemas";
 import { clickhouseClient } from "../lib/clickhouse";
+import { runAlerts } from "./alerts.cron";
 import { pruneDeadLetters } from "./archive-retention.cron";
 import { updateCrashStates } from "./crash-states.cron";
 
@@ -23,11 +24,25 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   }
   if (controller.cron === MINUTE_CRON) {
     const client = clickhouseClient(config(env).clickhouse);
+    // Alerting runs even when the crash states fail this minute; the first failure is rethrown after.
+    let failure: unknown = null;
     try {
       const { changed, failed } = await updateCrashStates({ db: env.DB, client }, now.getTime());
       if (changed + failed > 0) console.log(`cron: ${changed} crash issues regressed or ended their ignore, ${failed} apps left for the next run`);
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      // After the crash states: a regressed-issue rule reads the regressions this run recorded.
+      const alerts = await runAlerts({ db: env.DB, client, queue: env.WEBHOOKS, dashboardUrl: config(env).dashboardUrl }, now.getTime());
+      if (alerts.queued + alerts.requeued > 0) console.log(`cron: alerts queued ${alerts.queued} webhook deliveries, ${alerts.requeued} again after their message was lost`);
+      for (const f of alerts.failed) console.error(`cron: alert rules of ${f.appId}${f.ruleId ? ` (rule ${f.ruleId})` : ""} not evaluated: ${f.error}`);
+      for (const s of alerts.skipped) console.error(`cron: alert rule ${s.ruleId} sent nothing${s.endpointId ? ` to ${s.endpointId}` : ""}: ${s.reason}`);
+    } catch (err) {
+      failure ??= err;
     } finally {
       await client.close();
     }
+    if (failure !== null) throw failure;
   }
 }

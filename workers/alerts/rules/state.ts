@@ -29,7 +29,7 @@ export type IntentType = "firing" | "resolved" | "alert.test";
 
 /** A notification to send: the rule, what happened, the value against the threshold. */
 export interface NotificationIntent {
-  rule: { id: string; appId: string; name: string; metric: AlertRule["metric"]; window: number; condition: AlertCondition; endpointIds: string[] };
+  rule: { id: string; appId: string; name: string; metric: AlertRule["metric"]; filter: AlertRule["filter"]; window: number; condition: AlertCondition; endpointIds: string[] };
   type: IntentType;
   value: number | null;
   threshold: number;
@@ -80,8 +80,8 @@ export function conditionHolds(ref: RuleRef, m: Measurement): { holds: boolean; 
 }
 
 function intentOf(ref: RuleRef, type: IntentType, value: number | null, at: number): NotificationIntent {
-  const { metric, window, condition, endpointIds } = ref.rule;
-  return { rule: { id: ref.id, appId: ref.appId, name: ref.name, metric, window, condition, endpointIds }, type, value, threshold: condition.value, at };
+  const { metric, filter, window, condition, endpointIds } = ref.rule;
+  return { rule: { id: ref.id, appId: ref.appId, name: ref.name, metric, filter, window, condition, endpointIds }, type, value, threshold: condition.value, at };
 }
 
 /**

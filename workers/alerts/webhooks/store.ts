@@ -316,3 +316,27 @@ export async function listAttempts(db: D1Database, orgId: string, deliveryId: st
     .all<AttemptRow>();
   return rs.results.map(toAttempt);
 }
+
+/**
+ * Pending deliveries whose attempt is overdue by more than `graceMs` at `now`, across every
+ * organisation, oldest first: their queue message was lost (a send that failed after the
+ * delivery was recorded), and the minute's sweep queues them again.
+ */
+export async function overdueDeliveries(db: D1Database, now: number, graceMs: number, limit = 100): Promise<Array<{ orgId: string; deliveryId: string }>> {
+  const rs = await db
+    .prepare(
+      `SELECT e.org_id, d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.next_attempt_at < ?1 ORDER BY d.next_attempt_at LIMIT ?2`,
+    )
+    .bind(now - graceMs, limit)
+    .all<{ org_id: string; id: string }>();
+  return rs.results.map((r) => ({ orgId: r.org_id, deliveryId: r.id }));
+}
+
+/** Pushes a pending delivery's due time to `at`, so the sweep does not queue it again meanwhile. */
+export async function postponeDelivery(db: D1Database, orgId: string, id: string, at: number): Promise<void> {
+  await db
+    .prepare(`UPDATE webhook_deliveries SET next_attempt_at = ?3 WHERE id = ?2 AND status = 'pending' AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE org_id = ?1)`)
+    .bind(orgId, id, at)
+    .run();
+}
