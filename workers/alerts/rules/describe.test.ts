@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AlertRuleSchema, type AlertRuleInput } from "../../../schemas";
-import { metricViewPath, ruleInWords } from "./describe";
+import { limitInWords, observedInWords, ruleInWords } from "./describe";
 
 const rule = (input: Omit<AlertRuleInput, "name" | "endpointIds">) => AlertRuleSchema.parse({ name: "r", endpointIds: ["whe_1"], ...input });
 
@@ -43,13 +43,10 @@ describe("a rule in words", () => {
     ).toBe("track events, count over 6 h down more than 30 % on the previous window where plan = pro");
   });
 
-  it("links each metric to the view that shows it", () => {
-    expect(metricViewPath("app_shop", { kind: "events", name: "Checkout Failed" })).toBe("/apps/app_shop/events?event=Checkout+Failed");
-    expect(metricViewPath("app_shop", { kind: "regressed_issue" })).toBe("/apps/app_shop/crashes");
-    expect(metricViewPath("app_shop", { kind: "crash_free_sessions" })).toBe("/apps/app_shop/releases");
-    expect(metricViewPath("app_shop", { kind: "network_latency", percentile: "p99" })).toBe("/apps/app_shop/network");
-    expect(metricViewPath("app_shop", { kind: "perf", name: "screen load", percentile: "p50" })).toBe("/apps/app_shop/performance/screen%20load");
-    expect(metricViewPath("app_shop", { kind: "users" })).toBe("/apps/app_shop/users");
-    expect(metricViewPath("app_shop", { kind: "pipeline", counter: "rejected" })).toBe("/apps/app_shop/pipeline");
+  it("shows a value against its limit: the metric's own for thresholds, signed percentages for changes", () => {
+    const lcp = rule({ metric: { kind: "perf", name: "LCP", percentile: "p95" }, window: "15m", condition: { type: "threshold", direction: "above", value: 2500 } });
+    expect([observedInWords(lcp, 2612.5), limitInWords(lcp, 2500), observedInWords(lcp, null)]).toEqual(["2,612.5 ms", "2,500 ms", "no data"]);
+    const drop = rule({ metric: { kind: "users" }, window: "1h", condition: { type: "change_pct", direction: "below", value: 30, against: "previous" } });
+    expect([observedInWords(drop, -42.5), limitInWords(drop, 30)]).toEqual(["−42.5 %", "−30 %"]);
   });
 });

@@ -1,6 +1,7 @@
-// A rule as people read it, and the dashboard view of what it watches: one wording for the
-// dashboard's rule pages and for anything that tells people about a rule elsewhere.
+// A rule as people read it on the dashboard's rule pages: the webhook notice's wording
+// (workers/alerts/notify.ts), with each value in its metric's unit.
 import { VITALS, isVital, type AlertCondition, type AlertFilter, type AlertMetric, type AlertRule } from "../../../schemas";
+import { describeCondition } from "../notify";
 import { formatValue, formatWindow } from "../webhooks/payload";
 
 const PIPELINE_WORDS: Record<Extract<AlertMetric, { kind: "pipeline" }>["counter"], string> = {
@@ -66,11 +67,20 @@ export function valueInWords(m: AlertMetric, v: number | null): string {
   return v === null || unit === "" ? formatValue(v) : `${formatValue(v)} ${unit}`;
 }
 
+/** The value a rule compares with its condition's: the metric with its unit, or its change: `6`, `+62.5 %`; `no data` for null. */
+export function observedInWords(rule: Pick<AlertRule, "metric" | "condition">, v: number | null): string {
+  if (rule.condition.type === "threshold" || v === null) return valueInWords(rule.metric, v);
+  return `${v >= 0 ? "+" : "−"}${formatValue(Math.abs(v))} %`;
+}
+
+/** The condition's limit as the history shows it beside the value: `5`, `2,500 ms`, `50 %`. */
+export function limitInWords(rule: Pick<AlertRule, "metric" | "condition">, threshold: number): string {
+  return rule.condition.type === "threshold" ? valueInWords(rule.metric, threshold) : `${rule.condition.direction === "above" ? "+" : "−"}${formatValue(threshold)} %`;
+}
+
 /** When a rule holds: `above 5`, `below 99.5 %`, `up more than 50 % on the previous window`. */
 export function conditionInWords(m: AlertMetric, c: AlertCondition): string {
-  if (c.type === "threshold") return `${c.direction} ${valueInWords(m, c.value)}`;
-  const against = c.against === "previous" ? "the previous window" : "the same window a week before";
-  return `${c.direction === "above" ? "up" : "down"} more than ${formatValue(c.value)} % on ${against}`;
+  return c.type === "threshold" ? `${c.direction} ${valueInWords(m, c.value)}` : describeCondition(c);
 }
 
 /** A rule's filters: `platform ios, release 2.1.0, plan = pro`; empty when it has none. */
@@ -91,34 +101,4 @@ export const windowInWords = (minutes: number): string => formatWindow(minutes *
 export function ruleInWords(rule: Pick<AlertRule, "metric" | "filter" | "window" | "condition">): string {
   const filters = filterInWords(rule.filter);
   return `${metricInWords(rule.metric)} over ${windowInWords(rule.window)} ${conditionInWords(rule.metric, rule.condition)}${filters ? ` where ${filters}` : ""}`;
-}
-
-/** The dashboard path of the view that shows what a metric measures, e.g. `/apps/app_shop/performance/LCP`. */
-export function metricViewPath(appId: string, m: AlertMetric): string {
-  const app = `/apps/${encodeURIComponent(appId)}`;
-  switch (m.kind) {
-    case "events": {
-      const q = new URLSearchParams();
-      if (m.type) q.set("type", m.type);
-      if (m.name) q.set("event", m.name);
-      const query = q.toString();
-      return `${app}/events${query ? `?${query}` : ""}`;
-    }
-    case "users":
-      return `${app}/users`;
-    case "crashes":
-    case "new_issue":
-    case "regressed_issue":
-      return `${app}/crashes`;
-    case "crash_free_users":
-    case "crash_free_sessions":
-      return `${app}/releases`;
-    case "network_error_rate":
-    case "network_latency":
-      return `${app}/network`;
-    case "perf":
-      return `${app}/performance/${encodeURIComponent(m.name)}`;
-    case "pipeline":
-      return `${app}/pipeline`;
-  }
 }
