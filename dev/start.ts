@@ -10,6 +10,7 @@ import { migrateClickHouse } from "./migrate-clickhouse";
 import { sendDemoEvents } from "./demo-events";
 import { buildDashboard, seedDemoOwner, serveDashboard, waitForDashboard } from "./dashboard";
 import { localClickHouseDataDir, type ClickHouseTarget } from "./clickhouse/target";
+import { startLocalCron, wranglerCrons } from "./cron";
 import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, wranglerEnv } from "./local";
 import { freePort } from "./stack";
 
@@ -183,6 +184,11 @@ async function main(): Promise<void> {
     console.error(err instanceof Error ? err.message : err);
     await stop(1);
     return;
+  }
+  // LOCAL_CRON=off leaves the schedules to be fired by hand (`/__scheduled?cron=…`).
+  if (process.env.LOCAL_CRON !== "off") {
+    const stopCron = startLocalCron(edgeUrl, wranglerCrons(root));
+    stops.unshift(async () => stopCron());
   }
   console.log("");
   console.log(`edge: ${edgeUrl}`);

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { config } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
+import { alertRoutes } from "./alerts.route";
 import { appRoutes } from "./apps.route";
 import { sourceMapRoutes } from "./sourcemaps.route";
 
@@ -24,6 +25,7 @@ export const adminRoutes = new Hono<{ Bindings: Env }>()
   })
   .route("/", sourceMapRoutes)
   .route("/apps", appRoutes)
+  .route("/apps", alertRoutes)
   .get("/dead-letters", async (c) => {
     const listing = await c.env.ARCHIVE.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 });
     return c.json({

@@ -165,7 +165,7 @@ export async function updateRule(
   scope: AppScope,
   appId: string,
   ruleId: string,
-  patch: Partial<AlertRuleInput>,
+  patch: Partial<AlertRuleInput> | Readonly<Record<string, unknown>>,
   opts: { now?: number } = {},
 ): Promise<RuleChange | null> {
   const orgId = await appOrgId(db, scope, appId);
