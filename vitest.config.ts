@@ -47,6 +47,7 @@ export default defineConfig({
                 CLICKHOUSE_USER: inject("clickhouseUser"),
                 CLICKHOUSE_PASSWORD: inject("clickhousePassword"),
                 ADMIN_TOKEN: "test-admin-token",
+                WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
                 // Small enough that the back-pressure tests reach it.
                 BUFFER_MAX_ROWS: "3000",
                 TEST_MIGRATIONS: await readD1Migrations("./schemas/sql/d1"),

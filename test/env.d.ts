@@ -7,6 +7,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** The local ClickHouse without the fault proxy in between. */
       CLICKHOUSE_DIRECT_URL: string;
+      /** test/webhook-receiver.ts, running beside the tests. */
+      WEBHOOK_RECEIVER_URL: string;
     }
   }
 }

@@ -5,6 +5,7 @@ import type { TestProject } from "vitest/node";
 import { startClickHouseServer } from "../dev/clickhouse/server";
 import { migrateClickHouse } from "../dev/migrate-clickhouse";
 import { startFaultProxy } from "./fault-proxy";
+import { startWebhookReceiver } from "./webhook-receiver";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,6 +16,8 @@ declare module "vitest" {
     /** The local ClickHouse's credentials (the fault proxy passes them through). */
     clickhouseUser: string;
     clickhousePassword: string;
+    /** A webhook receiver in Node (test/webhook-receiver.ts): where alert tests point endpoints. */
+    webhookReceiverUrl: string;
     /** Seed of test/fuzz.workerd.test.ts: `FUZZ_SEED=n npm test` replays or explores a run. */
     fuzzSeed: number;
   }
@@ -26,6 +29,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = await startClickHouseServer({ dataDir, port: 0 });
   await migrateClickHouse({ url: server.url, username: server.user, password: server.password });
   const proxy = await startFaultProxy(server.url);
+  const receiver = await startWebhookReceiver();
+  project.provide("webhookReceiverUrl", receiver.url);
   project.provide("clickhouseUrl", proxy.url);
   project.provide("clickhouseDirectUrl", server.url);
   project.provide("clickhouseUser", server.user);
@@ -35,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("fuzzSeed", Number.isSafeInteger(seed) ? seed : 20261120);
   return async () => {
     await proxy.close();
+    await receiver.close();
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
   };
