@@ -284,7 +284,7 @@ describe("boundaries", () => {
     // Another organisation sees neither the app nor the rule.
     expect((await rulePage(outsider, id)).status).toBe(404);
     expect((await listPage(outsider)).status).toBe(404);
-    for (const form of [{ intent: "mute", for: "1h" }, { intent: "test" }, { intent: "delete" }, { intent: "update", ...CHECKOUT, endpointIds: foreignHook }]) {
+    for (const form of [{ intent: "mute", for: "1h" }, { intent: "test" }, { intent: "delete" }, { intent: "update", ...CHECKOUT, endpointIds: foreignHook }] as Form[]) {
       expect((await act(outsider, id, form)).status).toBe(404);
     }
     expect((await create(outsider, { ...CHECKOUT, endpointIds: foreignHook })).status).toBe(404);
@@ -298,7 +298,7 @@ describe("boundaries", () => {
     const shown = await bodyOf<RulePage>(await rulePage(viewer, id));
     expect(shown.form).toBeNull();
     expect((await create(viewer, { ...CHECKOUT, endpointIds: hook })).status).toBe(403);
-    for (const form of [{ intent: "mute", for: "1h" }, { intent: "disable" }, { intent: "test" }, { intent: "delete" }]) {
+    for (const form of [{ intent: "mute", for: "1h" }, { intent: "disable" }, { intent: "test" }, { intent: "delete" }] as Form[]) {
       expect((await act(viewer, id, form)).status).toBe(403);
     }
     expect((await bodyOf<RulePage>(await rulePage(viewer, id))).rule).toMatchObject({ enabled: true, mutedUntil: null });
