@@ -1,0 +1,147 @@
+// The alert rules pages × every role, against a real D1 and ClickHouse: everyone may read the
+// rules, those who manage alerts may change and test them, and another organisation's app and
+// its rules stay invisible.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROLES, type Role } from "../app/auth/permissions";
+import { createRule } from "../app/db/alert-rules.server";
+import { createApp } from "../app/db/apps.server";
+import * as list from "../app/routes/apps.$app.alerts._index";
+import * as page from "../app/routes/apps.$app.alerts.$rule";
+import { createEndpoint } from "../../workers/alerts/webhooks/store";
+import { browserRequest, run, startHarness, type Harness } from "./harness";
+import { newMember, newOrg } from "./orgs";
+
+let h: Harness;
+let orgId = "";
+let ownerEmail = "";
+let hook = "";
+let testedRule = "";
+let otherRule = "";
+const sessions = new Map<Role, string>();
+let outsider = "";
+let n = 0;
+
+interface Case {
+  name: string;
+  allowed: readonly Role[];
+  okStatus: number;
+  call(session: string): Promise<Response>;
+}
+
+const ALL = ROLES;
+const MANAGERS: readonly Role[] = ["owner", "admin", "developer"];
+
+/** A new enabled rule of app_x sending to the organisation's endpoint. */
+async function newRule(): Promise<string> {
+  const made = await createRule(
+    h.db,
+    orgId,
+    "app_x",
+    { name: `Rule ${++n}`, metric: { kind: "events", name: "Checkout Failed" }, window: "1m", condition: { type: "threshold", direction: "above", value: 5 }, endpointIds: [hook] },
+    ownerEmail,
+  );
+  if (!made?.ok) throw new Error("rule not created");
+  return made.rule.id;
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  const acme = await newOrg(h, "Acme");
+  orgId = acme.orgId;
+  ownerEmail = acme.owner.email;
+  sessions.set("owner", acme.owner.session);
+  for (const role of ROLES.filter((r) => r !== "owner")) sessions.set(role, (await newMember(h, orgId, role)).session);
+  await createApp(h.db, orgId, { id: "app_x", name: "X" });
+  const made = await createEndpoint(h.db, orgId, { url: "https://hooks.example.com/x", description: "On-call", format: "standard" });
+  if (!made.ok) throw new Error(made.reason);
+  hook = made.endpoint.id;
+  testedRule = await newRule();
+  const other = await newOrg(h, "Other");
+  outsider = other.owner.session;
+  await createApp(h.db, other.orgId, { id: "app_other", name: "Other's app" });
+  const theirs = await createEndpoint(h.db, other.orgId, { url: "https://hooks.example.org/y", description: "", format: "standard" });
+  if (!theirs.ok) throw new Error(theirs.reason);
+  const rule = await createRule(
+    h.db,
+    other.orgId,
+    "app_other",
+    { name: "Theirs", metric: { kind: "users" }, window: "1h", condition: { type: "threshold", direction: "below", value: 10 }, endpointIds: [theirs.endpoint.id] },
+    other.owner.email,
+  );
+  if (!rule?.ok) throw new Error("their rule not created");
+  otherRule = rule.rule.id;
+}, 180_000);
+
+afterAll(async () => h?.close());
+
+const listAction = (s: string, form: Record<string, string>, app = "app_x") =>
+  run(() => list.action({ request: browserRequest(`/apps/${app}/alerts`, { session: s, form }), params: { app }, context: h.context }));
+const ruleAction = (s: string, rule: string, form: Record<string, string>, app = "app_x") =>
+  run(() => page.action({ request: browserRequest(`/apps/${app}/alerts/${rule}`, { session: s, form }), params: { app, rule }, context: h.context }));
+
+const CASES: Case[] = [
+  {
+    name: "GET /apps/:app/alerts",
+    allowed: ALL,
+    okStatus: 200,
+    call: (s) => run(() => list.loader({ request: browserRequest("/apps/app_x/alerts", { session: s }), params: { app: "app_x" }, context: h.context })),
+  },
+  {
+    name: "GET /apps/:app/alerts/:rule",
+    allowed: ALL,
+    okStatus: 200,
+    call: (s) => run(() => page.loader({ request: browserRequest(`/apps/app_x/alerts/${testedRule}`, { session: s }), params: { app: "app_x", rule: testedRule }, context: h.context })),
+  },
+  {
+    // Another organisation's rule under our app: 404 for whoever may read.
+    name: "GET /apps/:app/alerts/:rule (another organisation's)",
+    allowed: ALL,
+    okStatus: 404,
+    call: (s) => run(() => page.loader({ request: browserRequest(`/apps/app_x/alerts/${otherRule}`, { session: s }), params: { app: "app_x", rule: otherRule }, context: h.context })),
+  },
+  {
+    name: "POST /apps/:app/alerts (create a rule)",
+    allowed: MANAGERS,
+    okStatus: 200,
+    call: (s) =>
+      listAction(s, { intent: "create", name: `New ${++n}`, kind: "crashes", window: "5m", condition: "above", value: "3", enabled: "on", endpointIds: hook }),
+  },
+  { name: "POST /apps/:app/alerts/:rule (mute)", allowed: MANAGERS, okStatus: 200, call: async (s) => ruleAction(s, await newRule(), { intent: "mute", for: "1h" }) },
+  { name: "POST /apps/:app/alerts/:rule (send test)", allowed: MANAGERS, okStatus: 200, call: (s) => ruleAction(s, testedRule, { intent: "test" }) },
+  { name: "POST /apps/:app/alerts/:rule (delete)", allowed: MANAGERS, okStatus: 302, call: async (s) => ruleAction(s, await newRule(), { intent: "delete" }) },
+];
+
+describe("alert routes × role matrix", () => {
+  for (const c of CASES) {
+    for (const role of ROLES) {
+      const allowed = c.allowed.includes(role);
+      it(`${c.name} as ${role}: ${allowed ? "allowed" : "refused"}`, async () => {
+        const res = await c.call(sessions.get(role) ?? "");
+        expect(res.status).toBe(allowed ? c.okStatus : 403);
+      });
+    }
+  }
+});
+
+describe("organisation boundaries", () => {
+  it("hides another organisation's app and its rules: 404 on every read and write", async () => {
+    const responses = [
+      await run(() => list.loader({ request: browserRequest("/apps/app_other/alerts", { session: sessions.get("owner") }), params: { app: "app_other" }, context: h.context })),
+      await run(() =>
+        page.loader({ request: browserRequest(`/apps/app_other/alerts/${otherRule}`, { session: sessions.get("owner") }), params: { app: "app_other", rule: otherRule }, context: h.context }),
+      ),
+      await listAction(sessions.get("owner") ?? "", { intent: "create", name: "Intruder", kind: "users", window: "1h", condition: "above", value: "1", endpointIds: hook }, "app_other"),
+      await ruleAction(sessions.get("owner") ?? "", otherRule, { intent: "mute", for: "7d" }, "app_other"),
+      await ruleAction(sessions.get("owner") ?? "", otherRule, { intent: "test" }, "app_other"),
+      await ruleAction(sessions.get("owner") ?? "", otherRule, { intent: "delete" }, "app_other"),
+      // Their owner, on our app.
+      await run(() => list.loader({ request: browserRequest("/apps/app_x/alerts", { session: outsider }), params: { app: "app_x" }, context: h.context })),
+      await ruleAction(outsider, testedRule, { intent: "delete" }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual(responses.map(() => 404));
+    const theirs = await run(() =>
+      page.loader({ request: browserRequest(`/apps/app_other/alerts/${otherRule}`, { session: outsider }), params: { app: "app_other", rule: otherRule }, context: h.context }),
+    );
+    expect(await theirs.json()).toMatchObject({ rule: { name: "Theirs", mutedUntil: null } });
+  });
+});
