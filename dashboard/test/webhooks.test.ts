@@ -140,6 +140,8 @@ describe("one endpoint", () => {
     expect(await bodyOf<Result>(await act(owner.session, id, { intent: "disable" }))).toEqual({ ok: expect.stringContaining("Turned off") });
     expect((await bodyOf<EndpointData>(await show(owner.session, id))).endpoint).toMatchObject({ enabled: false, disabledReason: null });
     expect(await html(`/org/webhooks/${id}`)).toContain("turned off</span> by hand");
+    const test = await bodyOf<Result>(await act(owner.session, id, { intent: "test" }));
+    expect("ok" in test && test.ok).toContain("The endpoint is turned off, so its attempt fails at once");
     const on = await bodyOf<Result>(await act(owner.session, id, { intent: "enable" }));
     expect("ok" in on && on.ok).toContain("Turned on");
     expect("ok" in on && on.ok).not.toContain("failure record");

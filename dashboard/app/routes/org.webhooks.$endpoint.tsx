@@ -83,7 +83,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     case "test": {
       const sent = await alertsApi(context.cloudflare.env).testEndpoint(viewer.orgId, endpoint.id);
       if (!sent.ok) return reply({ error: `No test was sent: ${sent.reason}.` }, 409);
-      return reply({ ok: "Test delivery queued: it is in the log below, pending until its attempt is made (reload to follow it)." });
+      const off = endpoint.enabled ? "" : " The endpoint is turned off, so its attempt fails at once: turn it on to receive it.";
+      return reply({ ok: `Test delivery queued: it is in the log below, pending until its attempt is made (reload to follow it).${off}` });
     }
     case "resend": {
       const delivery = await getDelivery(env, viewer.orgId, field(form, "deliveryId"));
@@ -147,7 +148,7 @@ export default function WebhookEndpointPage() {
         </div>
         <DeliveryLog deliveries={deliveries} next={next} paged={paged} filtered={app !== ""} />
       </section>
-      <div className="grid two">
+      <div className="grid two endpoint-settings">
         <section className="card">
           <h2>Edit</h2>
           <EndpointForm
