@@ -132,7 +132,9 @@ describe("one endpoint", () => {
     const refused = await act(owner.session, id, { intent: "update", url: "https://192.168.1.10/x", description: "after", format: "slack" });
     expect(refused.status).toBe(400);
     expect(await bodyOf<Result>(refused)).toMatchObject({ error: expect.stringContaining("192.168.1.10 is a private address"), values: { url: "https://192.168.1.10/x" } });
-    expect((await bodyOf<EndpointData>(await show(owner.session, id))).endpoint.url).toBe("http://127.0.0.1:9/after");
+    const badFormat = await act(owner.session, id, { intent: "update", url: "http://127.0.0.1:9/after", description: "after", format: "xml" });
+    expect(await bodyOf<Result>(badFormat)).toMatchObject({ error: "Choose the standard or the Slack format." });
+    expect((await bodyOf<EndpointData>(await show(owner.session, id))).endpoint).toMatchObject({ url: "http://127.0.0.1:9/after", format: "slack" });
   });
 
   it("turns off by hand and on again", async () => {

@@ -10,8 +10,7 @@ import type { DashboardEnv } from "../env.server";
 import { parseCursor } from "../queries/cursor";
 import { listApps } from "./apps.server";
 
-export { FAILING_REASON, SECRET_OVERLAP_MS } from "../../../workers/alerts/webhooks/store";
-export type { WebhookAttemptInfo, WebhookDeliveryInfo, WebhookEndpointInfo };
+export type { WebhookEndpointInfo };
 
 /** Deliveries a page of an endpoint's log shows. */
 export const DELIVERIES_PER_PAGE = 20;
@@ -30,7 +29,7 @@ export const getDelivery = (env: DashboardEnv, orgId: string, id: string): Promi
 const EndpointForm = CreateWebhookEndpoint.extend({
   url: z.string().min(1, "Enter the URL to send to.").max(2048, "A URL is at most 2,048 characters."),
   description: z.string().max(500, "A description is at most 500 characters."),
-  format: WebhookFormat.catch("standard"),
+  format: z.enum(WebhookFormat.options, { error: "Choose the standard or the Slack format." }),
 });
 
 /** The endpoint the create or edit form typed, or what is wrong with it in words. */
@@ -56,7 +55,7 @@ export function rotateSecret(env: DashboardEnv, orgId: string, id: string, overl
 }
 
 /** A delivery as the log shows it: with its app's and rule's names and every attempt, newest first. */
-export interface DeliveryView extends WebhookDeliveryInfo {
+export interface LoggedDelivery extends WebhookDeliveryInfo {
   appName: string;
   /** The rule's name; null for a test without a rule, or a rule deleted since. */
   ruleName: string | null;
@@ -82,7 +81,7 @@ export async function deliveryLog(
   orgId: string,
   endpointId: string,
   query: LogQuery,
-): Promise<{ deliveries: DeliveryView[]; next: string | null; apps: Array<{ id: string; name: string }> }> {
+): Promise<{ deliveries: LoggedDelivery[]; next: string | null; apps: Array<{ id: string; name: string }> }> {
   const cursor = parseCursor(query.before);
   const [apps, rows] = await Promise.all([
     listApps(env.db, orgId),
