@@ -227,11 +227,11 @@ export function AlertRuleForm({ intent, submit, values, endpoints, result, canMa
             </label>
           ))
         )}
-        <label style={{ display: "flex", gap: ".4rem", alignItems: "center" }}>
-          <input type="checkbox" name="enabled" defaultChecked={values.enabled} />
-          Enabled
-        </label>
       </Group>
+      <label style={{ display: "flex", gap: ".4rem", alignItems: "center" }}>
+        <input type="checkbox" name="enabled" defaultChecked={values.enabled} />
+        Enabled: evaluated every minute (a disabled rule is kept but not evaluated)
+      </label>
 
       <FormError result={result} />
       <div>

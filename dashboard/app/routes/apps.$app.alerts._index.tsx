@@ -60,6 +60,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   return json<CreateResult>({ ok: `Rule “${created.rule.name}” created. The cron evaluates it every minute from now on.`, ruleId: created.rule.id });
 }
 
+const NOWRAP = { whiteSpace: "nowrap" } as const;
+
 function Explainer({ hasEndpoints, canEdit }: { hasEndpoints: boolean; canEdit: boolean }) {
   return (
     <div className="card empty-state">
@@ -122,9 +124,9 @@ export default function AlertsPage() {
                   <td>
                     <AlertStateBadge state={r.state} />
                   </td>
-                  <td>{r.since ? utcMinute(r.since) : <span className="muted">{r.evaluated ? "–" : "not evaluated yet"}</span>}</td>
+                  <td style={NOWRAP}>{r.since ? utcMinute(r.since) : <span className="muted">{r.evaluated ? "–" : "not evaluated yet"}</span>}</td>
                   <td className="num">{r.lastValue ?? <span className="muted">–</span>}</td>
-                  <td>{r.mutedUntil !== null && r.mutedUntil > data.now ? utcMinute(r.mutedUntil) : <span className="muted">–</span>}</td>
+                  <td style={NOWRAP}>{r.mutedUntil !== null && r.mutedUntil > data.now ? utcMinute(r.mutedUntil) : <span className="muted">–</span>}</td>
                   <td>{r.enabled ? "yes" : <strong>no</strong>}</td>
                   <td>{r.endpoints.length > 0 ? r.endpoints.join(", ") : <span className="muted">nowhere</span>}</td>
                 </tr>
