@@ -42,7 +42,7 @@ export default function WebhooksPage() {
   const failed = result && "error" in result ? result : null;
   return (
     <Shell viewer={viewer}>
-      <h1>Webhooks</h1>
+      <h1>Webhooks of {viewer.orgName}</h1>
       <p className="muted">
         Alert rules send to these endpoints when they fire and when they resolve. Each request is signed with the endpoint's secret the Standard Webhooks way (
         <code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>), and retried with backoff for 24 hours until the receiver answers 2xx.
@@ -65,7 +65,7 @@ export default function WebhooksPage() {
                 <th>Description</th>
                 <th>Format</th>
                 <th>State</th>
-                <th>Created</th>
+                <th>Created (UTC)</th>
               </tr>
             </thead>
             <tbody>
