@@ -14,10 +14,11 @@ export const listRules = (db: D1Database, orgId: string, appId: string) => rules
 
 export const getRule = (db: D1Database, orgId: string, appId: string, ruleId: string) => rules.getRule(db, inOrg(orgId), appId, ruleId);
 
-export const createRule = (db: D1Database, orgId: string, appId: string, input: AlertRuleInput, createdBy: string) =>
+/** Creates a rule from `input`, checked against the rule schema; null when the organisation has no such app. */
+export const createRule = (db: D1Database, orgId: string, appId: string, input: unknown, createdBy: string) =>
   rules.createRule(db, inOrg(orgId), appId, input, { createdBy });
 
-export const updateRule = (db: D1Database, orgId: string, appId: string, ruleId: string, patch: Partial<AlertRuleInput>) =>
+export const updateRule = (db: D1Database, orgId: string, appId: string, ruleId: string, patch: Partial<AlertRuleInput> | Readonly<Record<string, unknown>>) =>
   rules.updateRule(db, inOrg(orgId), appId, ruleId, patch);
 
 export const deleteRule = (db: D1Database, orgId: string, appId: string, ruleId: string) => rules.deleteRule(db, inOrg(orgId), appId, ruleId);

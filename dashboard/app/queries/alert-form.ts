@@ -1,7 +1,7 @@
 // The alert rule form: its fields as the browser posts them, the rule they make, and the fields
 // a stored rule fills in. Parsing only shapes the input: the rule schema and the store decide
 // what is valid, so the form and the admin API refuse the same things with the same words.
-import { ALERT_WINDOWS, type AlertMetric, type AlertMetricKind, type AlertRule, type AlertRuleInput } from "../../../schemas";
+import { ALERT_WINDOWS, type AlertMetric, type AlertMetricKind, type AlertRule } from "../../../schemas";
 
 /** The metric kinds in the order the form offers them, with their labels. */
 export const METRIC_KINDS: ReadonlyArray<{ kind: AlertMetricKind; label: string }> = [
@@ -139,17 +139,17 @@ function conditionOf(v: RuleFormValues): unknown {
 }
 
 /**
- * The rule the form describes, for createRule and updateRule: only the fields its metric kind
- * takes, every filter that was filled in (the schema refuses those the kind cannot apply).
+ * The rule the form describes, unchecked, for createRule and updateRule to check against the
+ * rule schema: only the fields its metric kind takes, and every filter that was filled in (the
+ * schema refuses those the kind cannot apply).
  */
-export function ruleFromForm(v: RuleFormValues): AlertRuleInput {
+export function ruleFromForm(v: RuleFormValues): Readonly<Record<string, unknown>> {
   const filter: Record<string, unknown> = {};
   if (v.platform !== "") filter.platform = v.platform;
   if (v.release !== "") filter.release = v.release;
   if (v.country !== "") filter.country = v.country.toUpperCase();
   if (v.event !== "") filter.event = v.event;
   if (v.propKey !== "" || v.propValue !== "") filter.property = { key: v.propKey, value: v.propValue };
-  // The schema checks every shape below; this module only names the fields.
   return {
     name: v.name,
     metric: metricOf(v),
@@ -162,7 +162,7 @@ export function ruleFromForm(v: RuleFormValues): AlertRuleInput {
     resolveAfter: numberOr(v.resolveAfter),
     enabled: v.enabled,
     endpointIds: v.endpointIds,
-  } as AlertRuleInput;
+  };
 }
 
 const windowChoice = (minutes: number): string => Object.entries(ALERT_WINDOWS).find(([, m]) => m === minutes)?.[0] ?? String(minutes);
