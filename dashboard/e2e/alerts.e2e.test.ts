@@ -77,7 +77,7 @@ it("creates the checkout rule from the form, sending to an endpoint made on the 
   await row.getByRole("link", { name: "Checkout failures" }).click();
   await page.waitForURL(/\/apps\/app_demo\/alerts\/rule_[0-9a-f]+$/);
   rulePath = new URL(page.url()).pathname;
-  expect(await page.locator("main").textContent()).toContain("No changes yet");
+  await expect.poll(() => page.locator("main").textContent()).toContain("No changes yet");
 });
 
 it("fires once six failures have reached the minute the cron reads, sends its webhook, and mutes", async () => {
