@@ -9,6 +9,7 @@ import * as list from "../app/routes/apps.$app.alerts._index";
 import * as page from "../app/routes/apps.$app.alerts.$rule";
 import { createEndpoint } from "../../workers/alerts/webhooks/store";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
+import { roleMatrix, type Case } from "./matrix";
 import { newMember, newOrg } from "./orgs";
 
 let h: Harness;
@@ -21,12 +22,6 @@ const sessions = new Map<Role, string>();
 let outsider = "";
 let n = 0;
 
-interface Case {
-  name: string;
-  allowed: readonly Role[];
-  okStatus: number;
-  call(session: string): Promise<Response>;
-}
 
 const ALL = ROLES;
 const MANAGERS: readonly Role[] = ["owner", "admin", "developer"];
@@ -112,15 +107,7 @@ const CASES: Case[] = [
 ];
 
 describe("alert routes × role matrix", () => {
-  for (const c of CASES) {
-    for (const role of ROLES) {
-      const allowed = c.allowed.includes(role);
-      it(`${c.name} as ${role}: ${allowed ? "allowed" : "refused"}`, async () => {
-        const res = await c.call(sessions.get(role) ?? "");
-        expect(res.status).toBe(allowed ? c.okStatus : 403);
-      });
-    }
-  }
+  roleMatrix(CASES, sessions);
 });
 
 describe("organisation boundaries", () => {

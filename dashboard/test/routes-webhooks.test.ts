@@ -8,6 +8,7 @@ import { createApp } from "../app/db/apps.server";
 import * as endpointPage from "../app/routes/org.webhooks.$endpoint";
 import * as listPage from "../app/routes/org.webhooks._index";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
+import { roleMatrix, type Case } from "./matrix";
 import { newMember, newOrg } from "./orgs";
 
 let h: Harness;
@@ -30,12 +31,6 @@ beforeAll(async () => {
 
 afterAll(async () => h?.close());
 
-interface Case {
-  name: string;
-  allowed: readonly Role[];
-  okStatus: number;
-  call(session: string): Promise<Response>;
-}
 
 const MANAGERS: readonly Role[] = ["owner", "admin", "developer"];
 
@@ -116,15 +111,7 @@ const CASES: Case[] = [
 ];
 
 describe("webhook route × role matrix", () => {
-  for (const c of CASES) {
-    for (const role of ROLES) {
-      const allowed = c.allowed.includes(role);
-      it(`${c.name} as ${role}: ${allowed ? "allowed" : "refused"}`, async () => {
-        const res = await c.call(sessions.get(role) ?? "");
-        expect(res.status).toBe(allowed ? c.okStatus : 403);
-      });
-    }
-  }
+  roleMatrix(CASES, sessions);
 
   it("sends signed-out visitors to sign in", async () => {
     const res = await run(() => listPage.loader({ request: browserRequest("/org/webhooks"), params: {}, context: h.context }));

@@ -42,6 +42,7 @@ import * as orgSettings from "../app/routes/org.settings";
 import * as orgSwitch from "../app/routes/org.switch";
 import { encodeEndpoint } from "../app/queries/network-filters";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
+import { roleMatrix, type Case } from "./matrix";
 import { join, newMember, newOrg, type Person } from "./orgs";
 
 let h: Harness;
@@ -82,12 +83,6 @@ beforeAll(async () => {
 
 afterAll(async () => h?.close());
 
-interface Case {
-  name: string;
-  allowed: readonly Role[];
-  okStatus: number;
-  call(session: string): Promise<Response>;
-}
 
 const ALL = ROLES;
 const WRITERS: readonly Role[] = ["owner", "admin", "developer"];
@@ -334,16 +329,7 @@ const CASES: Case[] = [
 ];
 
 describe("route × role matrix", () => {
-  for (const c of CASES) {
-    for (const role of ROLES) {
-      const allowed = c.allowed.includes(role);
-      it(`${c.name} as ${role}: ${allowed ? "allowed" : "refused"}`, async () => {
-        const session = sessions.get(role) ?? "";
-        const res = await c.call(session);
-        expect(res.status).toBe(allowed ? c.okStatus : 403);
-      });
-    }
-  }
+  roleMatrix(CASES, sessions);
 
   it("signed-out sessions and strangers are sent to sign in", async () => {
     for (const session of [sessions.get("viewer"), undefined]) {
