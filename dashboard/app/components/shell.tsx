@@ -27,6 +27,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
             <NavLink to={`/apps/${app.id}`} end>
               Overview
             </NavLink>
+            <NavLink to={`/apps/${app.id}/insights`}>Insights</NavLink>
             <NavLink to={`/apps/${app.id}/events`}>Events</NavLink>
             <NavLink to={`/apps/${app.id}/pipeline`}>Pipeline</NavLink>
             <NavLink to={`/apps/${app.id}/users`}>Users</NavLink>
@@ -41,6 +42,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
         ) : null}
         <span className="spacer" />
         <nav className="tabs" aria-label="Organisation">
+          <NavLink to="/dashboards">Dashboards</NavLink>
           <NavLink to="/org/members">Members</NavLink>
           {isRole(viewer.role) && can(viewer.role, "alert:update") ? <NavLink to="/org/webhooks">Webhooks</NavLink> : null}
           <NavLink to="/org/settings">Organisation</NavLink>
