@@ -1,6 +1,7 @@
 // What saved insights and dashboards share between server and browser: the insight types, where
 // each opens, how a dashboard's range and filters override a card's own, and the cards' layout.
 import { RANGES, type RangeKey } from "../queries/range";
+import { DEFAULT_TZ, parseFilters, parseTz, writeFilters } from "./filters";
 
 export const INSIGHT_TYPES = ["trends", "stickiness", "funnels", "retention", "paths"] as const;
 export type InsightType = (typeof INSIGHT_TYPES)[number];
@@ -23,8 +24,6 @@ export function insightPath(appId: string, type: InsightType, query: string): st
 
 /** The filters a dashboard may set for all its cards; every insight reads them under these names. */
 export const SCOPE_FILTERS = ["platform", "country", "release", "tz"] as const;
-const MAX_VALUE = 200;
-const MAX_PROPS = 10;
 
 /** A dashboard's shared range ("" keeps each card's own) and filters, as a query string. */
 export interface DashboardScope {
@@ -35,20 +34,17 @@ export interface DashboardScope {
 export const isRangeKey = (v: string | null): v is RangeKey => v !== null && Object.hasOwn(RANGES, v);
 
 /**
- * The shared filters the query string sets, cleaned: only the scope's parameter names, values
- * cut to a sane length, `prop` only as `key:value`. `normalizeFilters("platform=ios&x=1")` → `platform=ios`.
+ * The shared filters the query string sets, written back the way every insight reads them
+ * (unknown parameters, malformed `prop`s and unknown time zones left out).
+ * `normalizeFilters("platform=ios&x=1")` → `platform=ios`.
  */
 export function normalizeFilters(query: string | URLSearchParams): string {
-  const from = typeof query === "string" ? new URLSearchParams(query.replace(/^\?/, "")) : query;
+  const url = new URL(`http://x/?${typeof query === "string" ? query.replace(/^\?/, "") : query.toString()}`);
+  const ignored: string[] = [];
   const out = new URLSearchParams();
-  for (const name of SCOPE_FILTERS) {
-    const v = (from.get(name) ?? "").trim().slice(0, MAX_VALUE);
-    if (v) out.set(name, v);
-  }
-  for (const p of from.getAll("prop").slice(0, MAX_PROPS)) {
-    const v = p.trim().slice(0, MAX_VALUE);
-    if (/^[^:]+:/.test(v)) out.append("prop", v);
-  }
+  writeFilters(out, parseFilters(url, ignored));
+  const tz = parseTz(url, ignored);
+  if (tz !== DEFAULT_TZ) out.set("tz", tz);
   return out.toString();
 }
 

@@ -1,0 +1,49 @@
+import type { SerializeFrom } from "@remix-run/cloudflare";
+import { Link } from "@remix-run/react";
+import type { ReactNode } from "react";
+import type { Card } from "../../insights/cards.server";
+import { INSIGHT_LABELS } from "../../insights/saved";
+
+export type CardData = SerializeFrom<Card>;
+
+/** `10:42:07 UTC`. */
+const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+
+/** The insight's compact view, by its type. */
+function View({ data }: { data: NonNullable<CardData["data"]> }): ReactNode {
+  const card: { type: string } = data;
+  switch (card.type) {
+    default:
+      return null;
+  }
+}
+
+/** A saved insight on a dashboard: its name (to its full page), app and kind, then its result, or why there is none. */
+export function InsightCard({ card, actions }: { card: CardData; actions?: ReactNode }) {
+  const { insight } = card;
+  return (
+    <section className={`card insight-card w${card.w}`} aria-label={insight.name} data-card={insight.id}>
+      <header className="insight-card-head">
+        <div>
+          <h2>
+            <Link to={card.href}>{insight.name}</Link>
+          </h2>
+          <p className="small muted">
+            {INSIGHT_LABELS[insight.type]} · {insight.appName}
+            {card.at !== null ? ` · as of ${clock(card.at)}${card.cached ? " (cached)" : ""}` : ""}
+          </p>
+          {insight.description ? <p className="small">{insight.description}</p> : null}
+        </div>
+        {actions}
+      </header>
+      {card.problems.length > 0 ? <p className="small muted">{card.problems.join(" ")}</p> : null}
+      {card.data ? (
+        <View data={card.data} />
+      ) : (
+        <div className="error-card insight-card-error" role="alert">
+          <p>{card.error}</p>
+        </div>
+      )}
+    </section>
+  );
+}

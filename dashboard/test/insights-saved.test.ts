@@ -1,0 +1,210 @@
+// Saved insights and dashboards against a real D1 and ClickHouse: saving from an insight page's
+// form, listing, renaming and deleting; dashboards made, filled, reordered and renamed; every
+// organisation seeing only its own; cards rendered from fixture events under the dashboard's
+// range and filters; and the one-minute cache that spares ClickHouse, which Refresh skips.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createApp } from "../app/db/apps.server";
+import { applyScope, scopeFromUrl } from "../app/insights/saved";
+import * as listPage from "../app/routes/dashboards._index";
+import * as dashPage from "../app/routes/dashboards.$id";
+import * as insightPage from "../app/routes/dashboards.insights.$id";
+import * as save from "../app/routes/insights.save";
+import { browserRequest, run, startHarness, type Harness } from "./harness";
+import { bodyOf, newMember, newOrg, type Person } from "./orgs";
+
+let h: Harness;
+let owner: Person;
+let analyst: Person;
+let viewer: Person;
+let outsider: Person;
+const APP = "app_shop";
+const THEIR_APP = "app_theirs";
+
+const saveInsight = (who: Person, form: Record<string, string>) =>
+  run(() => save.action({ request: browserRequest("/insights/save", { session: who.session, form: { intent: "save", ...form } }), params: {}, context: h.context }));
+const lists = (who: Person) => run(() => listPage.loader({ request: browserRequest("/dashboards", { session: who.session }), params: {}, context: h.context }));
+const createDash = (who: Person, form: Record<string, string>) =>
+  run(() => listPage.action({ request: browserRequest("/dashboards", { session: who.session, form: { intent: "create", ...form } }), params: {}, context: h.context }));
+const dashboard = (who: Person, id: string, query = "") =>
+  run(() => dashPage.loader({ request: browserRequest(`/dashboards/${id}${query}`, { session: who.session }), params: { id }, context: h.context }));
+const onDashboard = (who: Person, id: string, form: Record<string, string>, query = "") =>
+  run(() => dashPage.action({ request: browserRequest(`/dashboards/${id}${query}`, { session: who.session, form }), params: { id }, context: h.context }));
+const insight = (who: Person, id: string) => run(() => insightPage.loader({ request: browserRequest(`/dashboards/insights/${id}`, { session: who.session }), params: { id }, context: h.context }));
+const onInsight = (who: Person, id: string, form: Record<string, string>) =>
+  run(() => insightPage.action({ request: browserRequest(`/dashboards/insights/${id}`, { session: who.session, form }), params: { id }, context: h.context }));
+
+interface Listed {
+  dashboards: Array<{ id: string; name: string; cards: number }>;
+  insights: Array<{ id: string; name: string; description: string; type: string; appId: string; appName: string; query: string; createdBy: string }>;
+  canEdit: boolean;
+}
+interface CardOut {
+  insight: { id: string; name: string; type: string };
+  w: 1 | 2;
+  href: string;
+  data: { type: string; result: unknown } | null;
+  error: string | null;
+  cached: boolean;
+}
+interface DashOut {
+  dashboard: { id: string; name: string; description: string };
+  scope: { range: string; filters: string };
+  cards: CardOut[];
+  addable: Array<{ id: string; label: string }>;
+  canEdit: boolean;
+}
+
+async function saved(who: Person, form: Record<string, string>): Promise<string> {
+  const res = await saveInsight(who, form);
+  const body = await bodyOf<{ ok: boolean; id?: string; error?: string }>(res);
+  if (!body.ok || !body.id) throw new Error(`not saved: ${res.status} ${body.error ?? ""}`);
+  return body.id;
+}
+
+async function made(who: Person, name: string): Promise<string> {
+  const res = await createDash(who, { name, description: "" });
+  expect(res.status).toBe(302);
+  return (res.headers.get("location") ?? "").replace("/dashboards/", "");
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  const org = await newOrg(h, "Shop");
+  owner = org.owner;
+  analyst = await newMember(h, org.orgId, "analyst");
+  viewer = await newMember(h, org.orgId, "viewer");
+  await createApp(h.db, org.orgId, { id: APP, name: "Shop" });
+  const other = await newOrg(h, "Other");
+  outsider = other.owner;
+  await createApp(h.db, other.orgId, { id: THEIR_APP, name: "Theirs" });
+}, 180_000);
+
+afterAll(async () => h?.close());
+afterEach(() => vi.restoreAllMocks());
+
+describe("saved insights", () => {
+  it("saves the page's definition under a name, lists it for everyone in the organisation, renames and deletes it", async () => {
+    const id = await saved(analyst, { type: "trends", appId: APP, name: "Signups per day", description: "From the landing page", query: "?range=30d&event=Signed+Up" });
+    const forViewer = await bodyOf<Listed>(await lists(viewer));
+    expect(forViewer.canEdit).toBe(false);
+    expect(forViewer.insights).toEqual([
+      expect.objectContaining({ id, name: "Signups per day", description: "From the landing page", type: "trends", appId: APP, appName: "Shop", query: "range=30d&event=Signed+Up", createdBy: analyst.email }),
+    ]);
+    // Its page links to the insight's own page with the saved definition.
+    const page = await bodyOf<{ card: CardOut }>(await insight(viewer, id));
+    const href = new URL(`http://x${page.card.href}`);
+    expect([href.pathname, href.searchParams.get("range")]).toEqual([`/apps/${APP}/insights/trends`, "30d"]);
+
+    expect((await onInsight(owner, id, { intent: "update", name: "Signups", description: "" })).status).toBe(200);
+    expect((await bodyOf<Listed>(await lists(owner))).insights.map((i) => [i.name, i.description])).toEqual([["Signups", ""]]);
+    const blank = await onInsight(owner, id, { intent: "update", name: " ", description: "" });
+    expect(blank.status).toBe(400);
+    expect(await bodyOf<{ error: string }>(blank)).toEqual({ error: "Give it a name." });
+
+    const gone = await onInsight(analyst, id, { intent: "delete" });
+    expect([gone.status, gone.headers.get("location")]).toEqual([302, "/dashboards"]);
+    expect((await bodyOf<Listed>(await lists(owner))).insights).toEqual([]);
+    expect((await insight(owner, id)).status).toBe(404);
+  });
+
+  it("refuses a nameless insight, an unknown kind, another organisation's app, and viewers", async () => {
+    const nameless = await saveInsight(owner, { type: "trends", appId: APP, name: "", description: "", query: "" });
+    expect([nameless.status, await bodyOf<unknown>(nameless)]).toEqual([400, { ok: false, error: "Give it a name." }]);
+    const unknown = await saveInsight(owner, { type: "cohorts", appId: APP, name: "X", description: "", query: "" });
+    expect([unknown.status, await bodyOf<unknown>(unknown)]).toEqual([400, { ok: false, error: "Unknown insight type." }]);
+    const theirs = await saveInsight(owner, { type: "trends", appId: THEIR_APP, name: "Peek", description: "", query: "" });
+    expect([theirs.status, await bodyOf<unknown>(theirs)]).toEqual([404, { ok: false, error: "No such app in your organisation." }]);
+    expect((await saveInsight(viewer, { type: "trends", appId: APP, name: "X", description: "", query: "" })).status).toBe(403);
+    expect((await bodyOf<Listed>(await lists(owner))).insights).toEqual([]);
+  });
+});
+
+describe("dashboards", () => {
+  it("are made, filled with saved insights, reordered, widened, renamed and deleted; insights deleted leave their cards", async () => {
+    const a = await saved(owner, { type: "trends", appId: APP, name: "A", description: "", query: "range=7d" });
+    const b = await saved(owner, { type: "funnels", appId: APP, name: "B", description: "", query: "range=7d" });
+    const c = await saved(owner, { type: "retention", appId: APP, name: "C", description: "", query: "range=30d" });
+    const id = await made(analyst, "Growth");
+    const empty = await bodyOf<DashOut>(await dashboard(viewer, id));
+    expect(empty).toMatchObject({ dashboard: { name: "Growth" }, cards: [], addable: [], canEdit: false });
+    expect((await bodyOf<DashOut>(await dashboard(owner, id))).addable.map((i) => i.id).sort()).toEqual([a, b, c].sort());
+
+    for (const insightId of [a, b, c]) expect((await onDashboard(analyst, id, { intent: "add", insightId })).status).toBe(302);
+    const twice = await onDashboard(analyst, id, { intent: "add", insightId: a });
+    expect([twice.status, await bodyOf<unknown>(twice)]).toEqual([400, { error: "This insight is already on the dashboard." }]);
+    await onDashboard(analyst, id, { intent: "up", insightId: c });
+    await onDashboard(analyst, id, { intent: "wide", insightId: b });
+    const order = (await bodyOf<DashOut>(await dashboard(viewer, id))).cards.map((k) => [k.insight.name, k.w]);
+    expect(order).toEqual([
+      ["A", 1],
+      ["C", 1],
+      ["B", 2],
+    ]);
+    // From the saved insight's page too, and only to a dashboard of one's own organisation.
+    const second = await made(owner, "Weekly");
+    const added = await onInsight(owner, a, { intent: "add-to", dashboardId: second });
+    expect([added.status, added.headers.get("location")]).toEqual([302, `/dashboards/${second}`]);
+
+    expect((await onInsight(owner, c, { intent: "delete" })).status).toBe(302);
+    expect((await bodyOf<DashOut>(await dashboard(viewer, id))).cards.map((k) => k.insight.name)).toEqual(["A", "B"]);
+    expect((await bodyOf<Listed>(await lists(viewer))).dashboards.find((d) => d.id === id)?.cards).toBe(2);
+
+    const renamed = await onDashboard(owner, id, { intent: "rename", name: "Growth (weekly)", description: "Every Monday" });
+    expect(renamed.status).toBe(302);
+    expect((await bodyOf<DashOut>(await dashboard(viewer, id))).dashboard).toMatchObject({ name: "Growth (weekly)", description: "Every Monday" });
+    expect((await onDashboard(viewer, id, { intent: "rename", name: "Mine", description: "" })).status).toBe(403);
+    expect((await onDashboard(viewer, id, { intent: "remove", insightId: a })).status).toBe(403);
+
+    const deleted = await onDashboard(owner, id, { intent: "delete" });
+    expect([deleted.status, deleted.headers.get("location")]).toEqual([302, "/dashboards"]);
+    expect((await dashboard(owner, id)).status).toBe(404);
+    // Its insights stay saved.
+    expect((await bodyOf<Listed>(await lists(owner))).insights.map((i) => i.name).sort()).toEqual(["A", "B"]);
+  });
+
+  it("keep to their organisation: another organisation's dashboard and insights are 404 and cannot be added", async () => {
+    const ours = await made(owner, "Ours");
+    const mine = await saved(owner, { type: "trends", appId: APP, name: "Mine", description: "", query: "" });
+    const theirs = await made(outsider, "Theirs");
+    const theirInsight = await saved(outsider, { type: "trends", appId: THEIR_APP, name: "Their trend", description: "", query: "" });
+    expect((await dashboard(owner, theirs)).status).toBe(404);
+    expect((await onDashboard(owner, theirs, { intent: "rename", name: "Pwned", description: "" })).status).toBe(404);
+    expect((await onDashboard(owner, theirs, { intent: "delete" })).status).toBe(404);
+    expect((await onDashboard(owner, theirs, { intent: "refresh" })).status).toBe(404);
+    expect((await insight(owner, theirInsight)).status).toBe(404);
+    expect((await onInsight(owner, theirInsight, { intent: "delete" })).status).toBe(404);
+    const foreign = await onDashboard(owner, ours, { intent: "add", insightId: theirInsight });
+    expect([foreign.status, await bodyOf<unknown>(foreign)]).toEqual([400, { error: "No such saved insight in your organisation." }]);
+    expect((await onInsight(owner, mine, { intent: "add-to", dashboardId: theirs })).status).toBe(404);
+    expect((await bodyOf<Listed>(await lists(outsider))).insights.map((i) => i.name)).toEqual(["Their trend"]);
+    expect((await bodyOf<Listed>(await lists(outsider))).dashboards.map((d) => d.name)).toEqual(["Theirs"]);
+    expect((await bodyOf<DashOut>(await dashboard(outsider, theirs))).dashboard.name).toBe("Theirs");
+  });
+});
+
+describe("a dashboard's range and filters", () => {
+  it("replace each card's own: range (and custom bounds), platform, country, release, time zone, and a property filter on the same key", () => {
+    const scope = scopeFromUrl(new URL("http://x/d?range=30d&platform=ios&prop=plan:pro&tz=Europe/Berlin&junk=1"), { range: "", filters: "country=DE" });
+    expect(scope).toEqual({ range: "30d", filters: "platform=ios&country=DE&prop=plan%3Apro&tz=Europe%2FBerlin" });
+    const card = "range=7d&from=2026-01-01&to=2026-01-02&event=Signed+Up&platform=web&prop=plan:free&prop=source:ads&interval=day";
+    expect(Object.fromEntries(new URLSearchParams(applyScope(card, scope)).entries())).toMatchObject({ range: "30d", event: "Signed Up", platform: "ios", country: "DE", interval: "day", tz: "Europe/Berlin" });
+    const q = new URLSearchParams(applyScope(card, scope));
+    expect([q.has("from"), q.has("to"), q.getAll("prop")]).toEqual([false, false, ["source:ads", "plan:pro"]]);
+    // The URL can clear what the dashboard saved; a dashboard with no range keeps each card's.
+    expect(scopeFromUrl(new URL("http://x/d?country="), { range: "7d", filters: "country=DE" })).toEqual({ range: "7d", filters: "" });
+    expect(applyScope("range=24h&platform=web", { range: "", filters: "" })).toBe("range=24h&platform=web");
+  });
+
+  it("are saved as what the dashboard opens with by those who may edit it", async () => {
+    const id = await made(owner, "Scoped");
+    const a = await saved(owner, { type: "trends", appId: APP, name: "Scoped trend", description: "", query: "range=7d&platform=web" });
+    await onDashboard(owner, id, { intent: "add", insightId: a });
+    const kept = await onDashboard(owner, id, { intent: "save-scope" }, "?range=30d&country=DE");
+    expect([kept.status, kept.headers.get("location")]).toEqual([302, `/dashboards/${id}`]);
+    const opened = await bodyOf<DashOut>(await dashboard(viewer, id));
+    expect(opened.scope).toEqual({ range: "30d", filters: "country=DE" });
+    const href = new URL(`http://x${opened.cards[0]?.href ?? ""}`);
+    expect([href.pathname, href.searchParams.get("range"), href.searchParams.get("platform"), href.searchParams.get("country")]).toEqual([`/apps/${APP}/insights/trends`, "30d", "web", "DE"]);
+    expect((await onDashboard(viewer, id, { intent: "save-scope" }, "?range=1h")).status).toBe(403);
+  });
+});
