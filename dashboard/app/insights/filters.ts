@@ -30,6 +30,8 @@ export function parseFilters(url: URL, problems: string[]): InsightFilters {
   const get = (name: string): string => (url.searchParams.get(name) ?? "").trim().slice(0, MAX_VALUE);
   const props: PropFilter[] = [];
   for (const raw of url.searchParams.getAll("prop")) {
+    // A form's blank property field is no filter.
+    if (raw.trim() === "") continue;
     const at = raw.indexOf(":");
     const key = at > 0 ? raw.slice(0, at).trim() : "";
     if (!key) {

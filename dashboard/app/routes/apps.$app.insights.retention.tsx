@@ -1,0 +1,105 @@
+import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { requireApp } from "../auth/guard.server";
+import { can } from "../auth/permissions";
+import { ErrorCard } from "../components/error-card";
+import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { RetentionView } from "../components/insights/retention-view";
+import { SaveInsight } from "../components/insights/save-insight";
+import { RangePicker } from "../components/range-picker";
+import { Shell } from "../components/shell";
+import { envOf } from "../context.server";
+import { PERIODS } from "../insights/calendar";
+import { filtersText } from "../insights/filters";
+import { loadInsightOptions } from "../insights/options.server";
+import { FIRST_SEEN_LOOKBACK_DAYS, parseRetention, runRetention } from "../insights/retention.server";
+import { readOrError } from "../queries/clickhouse.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Retention` }];
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const env = envOf(context);
+  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
+  const def = parseRetention(new URL(request.url));
+  const started = Date.now();
+  const { data, error } = await readOrError(() => Promise.all([runRetention(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
+  return json({
+    viewer,
+    app: { id: app.id, name: app.name },
+    def,
+    result: data?.[0] ?? null,
+    options: data?.[1] ?? null,
+    error,
+    canExport: can(viewer.role, "data:export"),
+    tookMs: Date.now() - started,
+  });
+}
+
+export default function RetentionPage() {
+  const { viewer, app, def, result, options, error, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { search } = useLocation();
+  const filters = filtersText(def.filters);
+  return (
+    <Shell viewer={viewer} app={app}>
+      <div className="page-head">
+        <h1>
+          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Retention
+        </h1>
+        <RangePicker current={def.range.key} />
+      </div>
+      <Form method="get" className="card filters" aria-label="Retention definition">
+        <input type="hidden" name="range" value={def.range.key} />
+        <label>
+          Cohort by
+          <input name="start" defaultValue={def.start} key={`s-${def.start}`} list="insight-events" placeholder="first seen" />
+        </label>
+        <label>
+          Coming back with
+          <input name="return" defaultValue={def.returning} key={`r-${def.returning}`} list="insight-events" placeholder="any event" />
+        </label>
+        <label>
+          Period
+          <select name="period" defaultValue={def.period} key={def.period}>
+            {PERIODS.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <FilterFields filters={def.filters} tz={def.tz} options={options} />
+        <EventList events={options?.events ?? []} />
+        <button type="submit">Apply</button>
+      </Form>
+      <Problems problems={def.problems} />
+      <SaveInsight type="retention" appId={app.id} viewer={viewer} />
+      {error || !result ? (
+        <ErrorCard title="Could not load retention" message={error} />
+      ) : (
+        <section className="card" aria-label="Retention">
+          <h2>
+            {def.start ? `First “${def.start}”` : "First seen"} → back with {def.returning ? `“${def.returning}”` : "any event"}, by {def.period}
+            {filters ? <span className="muted small"> · {filters}</span> : null}
+          </h2>
+          <RetentionView result={result} period={def.period} tz={def.tz} />
+          <p className="muted small">
+            A cohort is the people whose {def.start ? `first “${def.start}”` : "first event ever"} fell in that {def.period} ({def.tz}):{" "}
+            {result.firstSeen === "profiles"
+              ? "first seen over the user summaries' 365 days"
+              : `looked for over the ${FIRST_SEEN_LOOKBACK_DAYS} days of raw events before the range`}
+            . A cell is the share of the cohort active again in that {def.period}; hover it for the count. Anonymous visits count for the user they later signed in as.
+            {canExport ? (
+              <>
+                {" "}
+                <a href={`/apps/${app.id}/insights/retention.csv${search}`} download>
+                  Export CSV
+                </a>
+              </>
+            ) : null}{" "}
+            Read in {tookMs} ms.
+          </p>
+        </section>
+      )}
+    </Shell>
+  );
+}
