@@ -34,7 +34,15 @@ async function received(): Promise<Received[]> {
 /** Six `Checkout Failed` events through the edge, as the demo app's SDK would send them. */
 async function sendCheckoutFailures(): Promise<void> {
   const now = new Date().toISOString();
-  const batch = Array.from({ length: 6 }, (_, i) => ({ type: "track", event: "Checkout Failed", messageId: `${NAME}-${i}`, anonymousId: `buyer-${i}`, timestamp: now }));
+  const batch = Array.from({ length: 6 }, (_, i) => ({
+    type: "track",
+    event: "Checkout Failed",
+    messageId: `${NAME}-${i}`,
+    anonymousId: `buyer-${i}`,
+    timestamp: now,
+    // As a browser client sends them: the events view and other tests read the newest events' context.
+    context: { library: { name: "checkout-web", version: "1.4.0" }, page: { path: "/checkout" } },
+  }));
   const res = await fetch(`${sdk.edge}/v1/batch`, { method: "POST", headers: { "content-type": "application/json", "x-write-key": sdk.writeKey }, body: JSON.stringify({ batch }) });
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ accepted: 6, rejected: [] });
