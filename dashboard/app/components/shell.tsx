@@ -22,7 +22,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
         </Link>
         <OrgSwitcher orgId={viewer.orgId} orgName={viewer.orgName} orgs={viewer.orgs} />
         {app ? (
-          <nav className="tabs" aria-label="App views">
+          <nav className="tabs app-tabs" aria-label="App views">
             <span className="app-name">{app.name}</span>
             <NavLink to={`/apps/${app.id}`} end>
               Overview
