@@ -4,6 +4,7 @@
 // range and filters; and the one-minute cache that spares ClickHouse, which Refresh skips.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../app/db/apps.server";
+import { cacheGet, cachePut, CARD_TTL_SECONDS } from "../app/insights/cache.server";
 import { applyScope, scopeFromUrl } from "../app/insights/saved";
 import * as listPage from "../app/routes/dashboards._index";
 import * as dashPage from "../app/routes/dashboards.$id";
@@ -67,8 +68,25 @@ async function made(who: Person, name: string): Promise<string> {
   return (res.headers.get("location") ?? "").replace("/dashboards/", "");
 }
 
+const DAY = 86_400_000;
+/** Today 00:00 UTC: fixture events fall on whole days before it, so the cards' answers hold whenever the test runs. */
+const T = Math.floor(Date.now() / DAY) * DAY;
+const at = (daysAgo: number, hour: number): string => new Date(T - daysAgo * DAY + hour * 3_600_000).toISOString();
+const day = (daysAgo: number): string => new Date(T - daysAgo * DAY).toISOString().slice(0, 10);
+let seq = 0;
+const ev = (user: string, ts: string): Record<string, string | number> => ({ app_id: APP, message_id: `s${++seq}`, user_id: user, anonymous_id: "", timestamp: ts, received_at: ts, type: "page", path: "/", platform: "web" });
+
 beforeAll(async () => {
   h = await startHarness();
+  await h.insertEvents([
+    // u1 first seen two days ago and back yesterday; u2 first seen two days ago, never back.
+    ev("u1", at(2, 10)),
+    ev("u1", at(1, 10)),
+    ev("u2", at(2, 11)),
+    // u3 first seen 20 days ago (before a 7-day range, inside a 30-day one), back yesterday.
+    ev("u3", at(20, 10)),
+    ev("u3", at(1, 9)),
+  ]);
   const org = await newOrg(h, "Shop");
   owner = org.owner;
   analyst = await newMember(h, org.orgId, "analyst");
@@ -206,5 +224,80 @@ describe("a dashboard's range and filters", () => {
     const href = new URL(`http://x${opened.cards[0]?.href ?? ""}`);
     expect([href.pathname, href.searchParams.get("range"), href.searchParams.get("platform"), href.searchParams.get("country")]).toEqual([`/apps/${APP}/insights/trends`, "30d", "web", "DE"]);
     expect((await onDashboard(viewer, id, { intent: "save-scope" }, "?range=1h")).status).toBe(403);
+  });
+});
+
+interface RetentionCard {
+  cohorts: Array<{ day: string; size: number; returned: number[] }>;
+}
+
+/** A dashboard holding one retention card of app_shop (first seen, any return, by day, over 7 days, unless `query` says otherwise). */
+async function retentionBoard(name: string, query = "range=7d&period=day"): Promise<{ id: string; card: string }> {
+  const id = await made(owner, name);
+  const card = await saved(owner, { type: "retention", appId: APP, name: `${name} retention`, description: "", query });
+  expect((await onDashboard(owner, id, { intent: "add", insightId: card })).status).toBe(302);
+  return { id, card };
+}
+
+const cohortsOf = (card: CardOut | undefined): Array<[string, number, number[]]> =>
+  ((card?.data?.result as RetentionCard | undefined)?.cohorts ?? []).filter((c) => c.size > 0).map((c) => [c.day, c.size, c.returned]);
+
+/** Requests the dashboard's reads send to ClickHouse while `fn` runs. */
+async function clickhouseRequests<T>(fn: () => Promise<T>): Promise<{ out: T; requests: number }> {
+  const spy = vi.spyOn(globalThis, "fetch");
+  try {
+    const out = await fn();
+    const requests = spy.mock.calls.filter(([input]) => String(input instanceof Request ? input.url : input).startsWith(h.clickhouseUrl)).length;
+    return { out, requests };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe("cards", () => {
+  it("render each saved insight from ClickHouse, under the dashboard's range when it sets one", async () => {
+    const { id } = await retentionBoard("Cohorts");
+    // 7 days: u1 and u2 were first seen two days ago (u3 before the range); u1 came back a day later, nobody two days later (today).
+    const week = await bodyOf<DashOut>(await dashboard(viewer, id));
+    expect(week.cards.map((c) => [c.insight.type, c.error])).toEqual([["retention", null]]);
+    expect(cohortsOf(week.cards[0])).toEqual([[day(2), 2, [1, 0]]]);
+    // 30 days from the dashboard's URL: u3's cohort, 20 days ago, back on day 19.
+    const month = await bodyOf<DashOut>(await dashboard(viewer, id, "?range=30d"));
+    const u3 = cohortsOf(month.cards[0]).find(([d]) => d === day(20));
+    expect([u3?.[1], u3?.[2][18]]).toEqual([1, 1]);
+    expect(cohortsOf(month.cards[0]).find(([d]) => d === day(2))).toEqual([day(2), 2, [1, 0]]);
+    expect(new URL(`http://x${month.cards[0]?.href ?? ""}`).searchParams.get("range")).toBe("30d");
+  });
+
+  it("come from the cache for a minute without asking ClickHouse; Refresh asks again and the next view uses its answer", async () => {
+    // Its own definition (web only: the same people), so no earlier test's entry answers it.
+    const { id } = await retentionBoard("Cached", "range=7d&platform=web");
+    const first = await clickhouseRequests(async () => bodyOf<DashOut>(await dashboard(viewer, id)));
+    expect(first.requests).toBeGreaterThan(0);
+    expect(first.out.cards[0]?.cached).toBe(false);
+    const again = await clickhouseRequests(async () => bodyOf<DashOut>(await dashboard(owner, id)));
+    expect(again.requests).toBe(0);
+    expect(again.out.cards[0]?.cached).toBe(true);
+    expect(cohortsOf(again.out.cards[0])).toEqual(cohortsOf(first.out.cards[0]));
+    // Another range is another entry.
+    expect((await clickhouseRequests(() => dashboard(viewer, id, "?range=30d"))).requests).toBeGreaterThan(0);
+
+    await h.insertEvents([ev("u2", at(1, 12))]);
+    const refreshed = await clickhouseRequests(() => onDashboard(viewer, id, { intent: "refresh" }));
+    expect([refreshed.out.status, refreshed.out.headers.get("location"), refreshed.requests > 0]).toEqual([302, `/dashboards/${id}`, true]);
+    const after = await clickhouseRequests(async () => bodyOf<DashOut>(await dashboard(viewer, id)));
+    expect(after.requests).toBe(0);
+    // u2's return yesterday is in the refreshed answer.
+    expect(cohortsOf(after.out.cards[0])).toEqual([[day(2), 2, [2, 0]]]);
+  });
+});
+
+describe("the card cache", () => {
+  it("answers for CARD_TTL_SECONDS after a result is kept, then no more", async () => {
+    const t0 = 1_800_000_000_000;
+    await cachePut("org\napp\ntrends\nrange=7d\n1-2", { n: 1 }, t0);
+    expect(await cacheGet("org\napp\ntrends\nrange=7d\n1-2", t0 + CARD_TTL_SECONDS * 1000 - 1)).toEqual({ value: { n: 1 }, at: t0 });
+    expect(await cacheGet("org\napp\ntrends\nrange=7d\n1-2", t0 + CARD_TTL_SECONDS * 1000)).toBeUndefined();
+    expect(await cacheGet("other-org\napp\ntrends\nrange=7d\n1-2", t0)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 // Each insight type's module as dashboards use it: parse a saved definition (its query string),
 // write it back canonically (the cache key), and run it for an app.
 import type { DashboardEnv } from "../env.server";
+import { parseRetention, runRetention, toRetentionSearch } from "./retention.server";
 import type { InsightType } from "./saved";
 
 interface InsightModule<D, R> {
@@ -25,7 +26,9 @@ function module<T extends InsightType, D extends { problems: string[] }, R>(type
   };
 }
 
-const KNOWN = {};
+const KNOWN = {
+  retention: module("retention", { parse: parseRetention, run: runRetention, toSearch: toRetentionSearch }),
+};
 type Modules = typeof KNOWN;
 
 /** A card's definition and result, by type: `{type: "trends", def, result}`. */

@@ -3,6 +3,7 @@ import { Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { Card } from "../../insights/cards.server";
 import { INSIGHT_LABELS } from "../../insights/saved";
+import { RetentionView } from "./retention-view";
 
 export type CardData = SerializeFrom<Card>;
 
@@ -11,10 +12,9 @@ const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19
 
 /** The insight's compact view, by its type. */
 function View({ data }: { data: NonNullable<CardData["data"]> }): ReactNode {
-  const card: { type: string } = data;
-  switch (card.type) {
-    default:
-      return null;
+  switch (data.type) {
+    case "retention":
+      return <RetentionView result={data.result} period={data.def.period} tz={data.def.tz} compact />;
   }
 }
 
