@@ -1,0 +1,233 @@
+// Trends and stickiness over hand-worked fixture events in the real local ClickHouse: counts,
+// unique users (an anonymous visitor identified later is one person), sessions, sum, average and
+// nearest-rank percentiles of a property, breakdowns into the top N and "other", filters, weeks,
+// days and months in Tokyo where an event's UTC day is another, and the previous period.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dashboardEnv, type DashboardEnv } from "../app/env.server";
+import { parseTrends, runTrends, toTrendsSearch, type TrendLine, type TrendsResult } from "../app/insights/trends.server";
+import { ownerWithApps, startHarness, type Harness } from "./harness";
+
+let h: Harness;
+let cfg: DashboardEnv["clickhouse"];
+const APP = "app_tr";
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+// D0 is a Monday (UTC) 10 to 16 days ago; the 7d range ends at D7 12:00 and starts at D0 12:00,
+// so its UTC days are D0 … D7 (eight buckets, the first and last half days).
+const today = Math.floor(Date.now() / DAY) * DAY;
+const D0 = today - 10 * DAY - ((new Date(today - 10 * DAY).getUTCDay() + 6) % 7) * DAY;
+const NOW = D0 + 7 * DAY + 12 * HOUR;
+const at = (day: number, hour: number, minute = 0): string => new Date(D0 + day * DAY + hour * HOUR + minute * 60_000).toISOString();
+const sec = (ms: number): number => ms / 1000;
+let seq = 0;
+
+type Row = Record<string, string | number>;
+function ev(user: string, anon: string, ts: string, fields: Row = {}): Row {
+  return { app_id: APP, message_id: `t${++seq}`, user_id: user, anonymous_id: anon, timestamp: ts, received_at: ts, type: "track", ...fields };
+}
+const purchase = (amount: number, plan: string, country: string, platform: string, sessionId: string): Row => ({
+  event: "Purchase",
+  properties: JSON.stringify({ amount, plan }),
+  country,
+  platform,
+  session_id: sessionId,
+});
+
+// The month that starts 2 to 33 days ago, for monthly buckets (its first day M, UTC).
+const thisMonth = new Date(today);
+const M = thisMonth.getUTCDate() >= 3 ? Date.UTC(thisMonth.getUTCFullYear(), thisMonth.getUTCMonth(), 1) : Date.UTC(thisMonth.getUTCFullYear(), thisMonth.getUTCMonth() - 1, 1);
+const PREV_MONTH = new Date(M - DAY);
+const M_PREV = Date.UTC(PREV_MONTH.getUTCFullYear(), PREV_MONTH.getUTCMonth(), 1);
+
+beforeAll(async () => {
+  h = await startHarness();
+  await ownerWithApps(h, [{ id: APP, name: "Trends" }]);
+  cfg = dashboardEnv(h.env).clickhouse;
+  await h.insertEvents([
+    // Purchases. u1 (DE, iOS, plan pro): D0 13:00 (10) and 14:00 (20) in s1, D2 15:00 (25) in s6;
+    // an 11:00 purchase on D0 (1000) is before the range, in the previous period.
+    ev("u1", "", at(0, 11), purchase(1000, "pro", "DE", "ios", "s0")),
+    ev("u1", "", at(0, 13), purchase(10, "pro", "DE", "ios", "s1")),
+    ev("u1", "", at(0, 14), purchase(20, "pro", "DE", "ios", "s1")),
+    ev("u1", "", at(2, 15), purchase(25, "pro", "DE", "ios", "s6")),
+    // a2 buys anonymously D1 09:00 (30), identifies as u2 at 09:05, buys again at 10:00 (40).
+    ev("", "a2", at(1, 9), purchase(30, "free", "FR", "web", "s2")),
+    ev("u2", "a2", at(1, 9, 5), { type: "identify", country: "FR", platform: "web", session_id: "s2" }),
+    ev("u2", "", at(1, 10), purchase(40, "free", "FR", "web", "s2")),
+    // u3 (US, Android, team) D2 10:00 (50); u4 (GB, web, basic) D3 10:00 (70).
+    ev("u3", "", at(2, 10), purchase(50, "team", "US", "android", "s3")),
+    ev("u4", "", at(3, 10), purchase(70, "basic", "GB", "web", "s5")),
+    // Ten days before D0 … three: a purchase in the previous period (D-3).
+    ev("u9", "", at(-3, 10), purchase(5, "pro", "DE", "ios", "s9")),
+    // Pages: u1 D0 13:30; a2 (anonymous, later u2) D1 08:00 and u2 D1 10:30.
+    ev("u1", "", at(0, 13, 30), { type: "page", path: "/", session_id: "s1" }),
+    ev("", "a2", at(1, 8), { type: "page", path: "/pricing", session_id: "s2" }),
+    ev("u2", "", at(1, 10, 30), { type: "page", path: "/checkout", session_id: "s2" }),
+    // Load times 1 … 20 ms on D4, for percentiles.
+    ...Array.from({ length: 20 }, (_, i) => ev("u6", "", at(4, 10, i), { event: "Load", properties: JSON.stringify({ ms: i + 1 }) })),
+    // Pings around midnight in Tokyo (UTC+9): D0 14:00 UTC is D0 23:00 there, D0 16:00 is D1
+    // 01:00; D6 14:00 is Sunday D6 23:00, D6 16:00 is Monday D7 01:00 (the next week).
+    ev("u5", "", at(0, 14), { event: "Ping" }),
+    ev("u5", "", at(0, 16), { event: "Ping" }),
+    ev("u5", "", at(6, 14), { event: "Ping" }),
+    ev("u5", "", at(6, 16), { event: "Ping" }),
+    // Ticks on the last day of the month before M: 14:00 UTC is 23:00 that day in Tokyo, 16:00
+    // UTC is already M 01:00 there.
+    { ...ev("u5", "", new Date(M - DAY + 14 * HOUR).toISOString(), { event: "Tick" }) },
+    { ...ev("u5", "", new Date(M - DAY + 16 * HOUR).toISOString(), { event: "Tick" }) },
+    // Another app with the same people and events: never counted.
+    { ...ev("u1", "", at(0, 13), purchase(10, "pro", "DE", "ios", "s1")), app_id: "app_noise" },
+    { ...ev("u7", "", at(1, 13), purchase(10, "pro", "DE", "ios", "sx")), app_id: "app_noise" },
+  ]);
+}, 180_000);
+
+afterAll(async () => h?.close());
+
+const trend = async (query: string, now = NOW): Promise<TrendsResult> => {
+  const def = parseTrends(new URL(`http://x/?${query}`), now);
+  expect(def.problems).toEqual([]);
+  return runTrends(cfg, APP, def);
+};
+const days = Array.from({ length: 8 }, (_, i) => sec(D0 + i * DAY));
+const only = (r: TrendsResult): TrendLine => {
+  expect(r.lines).toHaveLength(1);
+  const line = r.lines[0];
+  if (!line) throw new Error("no line");
+  return line;
+};
+const byLabel = (r: TrendsResult, label: string): TrendLine | undefined => r.lines.find((l) => l.label === label);
+
+describe("trends", () => {
+  it("counts an event per UTC day over the range, with every day of it and the range's total", async () => {
+    const r = await trend("range=7d&event0=Purchase&measure0=total&interval=day");
+    expect(r.buckets).toEqual(days);
+    // D0 13:00 and 14:00 (11:00 is before the range); D1 09:00, 10:00; D2 10:00, 15:00; D3.
+    expect(only(r)).toMatchObject({ values: [2, 2, 2, 1, 0, 0, 0, 0], total: 7, previous: null });
+  });
+
+  it("counts a person once when they were anonymous before they identified", async () => {
+    const r = await trend("range=7d&event0=Purchase&measure0=users&interval=day");
+    // D1: a2's purchase and u2's are one person; D2: u3 and u1. Over the range u1 u2 u3 u4, not 5.
+    expect(only(r)).toMatchObject({ values: [1, 1, 2, 1, 0, 0, 0, 0], total: 4 });
+    const pages = await trend("range=7d&type0=page&measure0=users&interval=day");
+    // a2's /pricing at 08:00 (before identifying) and u2's /checkout: one person on D1.
+    expect(only(pages)).toMatchObject({ values: [1, 1, 0, 0, 0, 0, 0, 0], total: 2 });
+  });
+
+  it("counts unique sessions", async () => {
+    const r = await trend("range=7d&event0=Purchase&measure0=sessions&interval=day");
+    // D2: s3 and s6; over the range s1 s2 s3 s5 s6.
+    expect(only(r)).toMatchObject({ values: [1, 1, 2, 1, 0, 0, 0, 0], total: 5 });
+  });
+
+  it("sums and averages a numeric property; days without a value have no average", async () => {
+    const sum = await trend("range=7d&event0=Purchase&measure0=sum&prop0=amount&interval=day");
+    // 10+20, 30+40, 50+25, 70; 245 in all.
+    expect(only(sum)).toMatchObject({ values: [30, 70, 75, 70, 0, 0, 0, 0], total: 245 });
+    const avg = await trend("range=7d&event0=Purchase&measure0=avg&prop0=amount&interval=day");
+    // 15, 35, 37.5, 70; 245 / 7 = 35.
+    expect(only(avg)).toMatchObject({ values: [15, 35, 37.5, 70, null, null, null, null], total: 35 });
+  });
+
+  it("gives nearest-rank percentiles: the value at rank ceil(p·n)", async () => {
+    // 20 values 1 … 20 ms: ranks 10, 18, 19 and 20.
+    const want = { p50: 10, p90: 18, p95: 19, p99: 20 } as const;
+    for (const [p, v] of Object.entries(want)) {
+      const r = await trend(`range=7d&event0=Load&measure0=${p}&prop0=ms&interval=day`);
+      expect({ p, total: only(r).total, d4: only(r).values[4] }).toEqual({ p, total: v, d4: v });
+    }
+  });
+
+  it("breaks down by a dimension into the top N and other, other counting its people once", async () => {
+    const r = await trend("range=7d&event0=Purchase&measure0=total&interval=day&breakdown=country&top=2");
+    // DE 3 (D0 2, D2 1), FR 2 (D1), then US 1 (D2) and GB 1 (D3) together as other.
+    expect(r.lines.map((l) => [l.label, l.values.slice(0, 4), l.total])).toEqual([
+      ["DE", [2, 0, 1, 0], 3],
+      ["FR", [0, 2, 0, 0], 2],
+      ["Other", [0, 0, 1, 1], 2],
+    ]);
+    const users = await trend("range=7d&event0=Purchase&measure0=users&interval=day&breakdown=country&top=2");
+    // Every country has one person (FR's a2 and u2 are one): ties rank by name, DE and FR; other is u3 and u4.
+    expect(users.lines.map((l) => [l.label, l.total])).toEqual([
+      ["DE", 1],
+      ["FR", 1],
+      ["Other", 2],
+    ]);
+  });
+
+  it("breaks down by a property, ranking by the measure", async () => {
+    const r = await trend("range=7d&event0=Purchase&measure0=sum&prop0=amount&interval=day&breakdown=prop&breakdown_prop=plan&top=2");
+    // basic 70 and free 30+40 = 70 tie (by name), pro 10+20+25 and team 50 are other: 105.
+    expect(r.lines.map((l) => [l.label, l.total])).toEqual([
+      ["basic", 70],
+      ["free", 70],
+      ["Other", 105],
+    ]);
+  });
+
+  it("applies filters, and several series side by side", async () => {
+    const ios = await trend("range=7d&event0=Purchase&measure0=total&interval=day&platform=ios");
+    expect(only(ios).total).toBe(3);
+    const pro = await trend("range=7d&event0=Purchase&measure0=total&interval=day&prop=plan:pro");
+    expect(only(pro).total).toBe(3);
+    const two = await trend("range=7d&event0=Purchase&measure0=total&type1=page&measure1=total&interval=day");
+    expect(two.lines.map((l) => [l.label, l.total])).toEqual([
+      ["Purchase · total count", 7],
+      ["page events · total count", 3],
+    ]);
+  });
+
+  it("puts days and weeks where Tokyo's calendar has them, not UTC's", async () => {
+    const utcDays = await trend("range=7d&event0=Ping&measure0=total&interval=day");
+    // UTC: two pings on D0, two on D6.
+    expect(only(utcDays).values).toEqual([2, 0, 0, 0, 0, 0, 2, 0]);
+    const tokyoDays = await trend("range=7d&event0=Ping&measure0=total&interval=day&tz=Asia/Tokyo");
+    // Tokyo days start at 15:00 UTC the day before; the range (D0 21:00 to D7 21:00 there) spans D0 … D7.
+    expect(tokyoDays.buckets).toEqual(days.map((d) => d - 9 * 3600));
+    expect(only(tokyoDays).values).toEqual([1, 1, 0, 0, 0, 0, 1, 1]);
+    const utcWeeks = await trend("range=7d&event0=Ping&measure0=total&interval=week");
+    expect(utcWeeks.buckets).toEqual([sec(D0), sec(D0 + 7 * DAY)]);
+    expect(only(utcWeeks).values).toEqual([4, 0]);
+    const tokyoWeeks = await trend("range=7d&event0=Ping&measure0=total&interval=week&tz=Asia/Tokyo");
+    // Monday D7 01:00 in Tokyo opens the next week there.
+    expect(tokyoWeeks.buckets).toEqual([sec(D0) - 9 * 3600, sec(D0 + 7 * DAY) - 9 * 3600]);
+    expect(only(tokyoWeeks).values).toEqual([3, 1]);
+  });
+
+  it("puts months where Tokyo's calendar has them", async () => {
+    const utc = await trend("range=90d&event0=Tick&measure0=total&interval=month", Date.now());
+    const valueAt = (r: TrendsResult, t: number): number | null | undefined => only(r).values[r.buckets.indexOf(t)];
+    expect(valueAt(utc, sec(M_PREV))).toBe(2);
+    expect(valueAt(utc, sec(M))).toBe(0);
+    const tokyo = await trend("range=90d&event0=Tick&measure0=total&interval=month&tz=Asia/Tokyo", Date.now());
+    expect(valueAt(tokyo, sec(M_PREV) - 9 * 3600)).toBe(1);
+    expect(valueAt(tokyo, sec(M) - 9 * 3600)).toBe(1);
+  });
+
+  it("compares with the previous period bucket by bucket", async () => {
+    const r = await trend("range=7d&event0=Purchase&measure0=total&interval=day&compare=1");
+    // The previous 7 days are D-7 12:00 … D0 12:00: D-3 10:00 is its fifth day, D0 11:00 its eighth.
+    expect(r.previousBuckets).toEqual(days.map((d) => d - 7 * 86_400));
+    expect(only(r)).toMatchObject({ values: [2, 2, 2, 1, 0, 0, 0, 0], previous: [0, 0, 0, 0, 1, 0, 0, 1], previousTotal: 2 });
+  });
+
+  it("reads a shared link back to the same definition, and says what it ignored", () => {
+    const q = "range=30d&type0=track&event0=Purchase&measure0=p95&prop0=amount&event1=Load&measure1=users&interval=week&breakdown=prop&breakdown_prop=plan&top=3&compare=1&display=bar&tz=Asia%2FTokyo&platform=ios&prop=plan%3Apro";
+    const def = parseTrends(new URL(`http://x/?${q}`), NOW);
+    expect(def.problems).toEqual([]);
+    expect(parseTrends(new URL(`http://x/?${toTrendsSearch(def)}`), NOW)).toEqual(def);
+    const bad = parseTrends(new URL("http://x/?range=7d&measure0=median&type1=click&measure2=sum&interval=hour&range=7d&breakdown=shoe&tz=Mars/Base"), NOW);
+    expect(bad.series).toEqual([
+      { type: "", event: "", measure: "total", prop: "" },
+      { type: "", event: "", measure: "total", prop: "" },
+      { type: "", event: "", measure: "total", prop: "" },
+    ]);
+    expect(bad.breakdown).toEqual({ kind: "none" });
+    expect(bad.tz).toBe("UTC");
+    expect(bad.problems).toHaveLength(5);
+    // 90 days of hours are 2,160 buckets: days instead.
+    const coarse = parseTrends(new URL("http://x/?range=90d&interval=hour"), NOW);
+    expect(coarse.interval).toBe("day");
+    expect(coarse.problems).toHaveLength(1);
+  });
+});
