@@ -1,0 +1,138 @@
+// The funnel as ClickHouse computes it, one pass over the step events of the range:
+// 1. per person (personKey: a user id, or the user an anonymous id became), every step event
+//    as one number (epoch ms × 16 + step index), sorted; an event that matches two steps counts
+//    for both, the earlier step first, as windowFunnel orders them;
+// 2. a fold over that array walks the events as ClickHouse's windowFunnel does and keeps, for
+//    each step, the timestamps of the latest attempt that reached it (windowFunnel gives only
+//    the level; the timestamps give the time between steps);
+// 3. people, medians and breakdown buckets (top N, the rest as "other", and the total) from
+//    those per-person rows.
+// The fold's rules, those of windowFunnel(window[, 'strict_order']): a first-step event starts
+// a new attempt; a step-k event extends the attempt at step k-1 when it is no later than that
+// attempt's start + window (inclusive); reaching the last step ends the walk; in strict order, a
+// step-k event while step k-1 is not reached, once an attempt started, ends the walk. Only step
+// events are read, so "strict" is about the other steps' events, not every event.
+import type { Params } from "../queries/clickhouse.server";
+import { appRange, rangeParams } from "../queries/scope";
+import { filtersSql } from "./filters";
+import { type FunnelsDef, type FunnelStep, windowMs } from "./funnels.server";
+import { hasPerson, personKey } from "./person";
+import type { Breakdown } from "./trends";
+
+/** One bucket's figures as the query returns them (the total row has `total_row` 1). */
+export interface FunnelRow {
+  bucket: string;
+  other: number;
+  total_row: number;
+  /** People who reached step 1, 2, … n. */
+  people: number[];
+  /** Median ms from step k to step k+1 (n - 1 values; null when nobody). */
+  medians: Array<number | null>;
+  /** Median ms from the first step to the last. */
+  total: number | null;
+}
+
+/** The shared filters' SQL under parameter names of its own (`f_pk0` → `s2_pk0`), so steps do not share values. */
+function renamed(part: { sql: string; params: Params }, prefix: string): { sql: string; params: Params } {
+  return {
+    sql: part.sql.replace(/\{f_(\w+):/g, `{${prefix}_$1:`),
+    params: Object.fromEntries(Object.entries(part.params).map(([k, v]) => [k.replace(/^f_/, `${prefix}_`), v])),
+  };
+}
+
+/** The condition an event meets to count as step `i`, with its parameters. */
+function stepCondition(step: FunnelStep, i: number): { sql: string; params: Params } {
+  const column = step.match === "type" ? "type" : "event";
+  const props = renamed(filtersSql({ platform: "", country: "", release: "", props: step.props }), `s${i}`);
+  return { sql: `(${column} = {s${i}_name:String}${props.sql})`, params: { [`s${i}_name`]: step.name, ...props.params } };
+}
+
+/** A breakdown value of an events row, as text (a property sent as a number reads as its digits). */
+function breakdownSql(b: Breakdown): { sql: string; params: Params } | null {
+  if (b.kind === "none") return null;
+  if (b.kind === "dim") return { sql: `toString(${b.dim})`, params: {} };
+  return {
+    sql: "if(JSONType(properties, {fn_bkey:String}) = 'String', JSONExtractString(properties, {fn_bkey:String}), JSONExtractRaw(properties, {fn_bkey:String}))",
+    params: { fn_bkey: b.key },
+  };
+}
+
+/** The fold's state: (stopped, timestamps of the attempt at step 1, …, at step n). */
+function foldSql(n: number, strict: boolean): string {
+  const ts = "intDiv(x, 16)";
+  const k = "(x % 16)";
+  const at = (step: number): string => `acc.${step + 2}`;
+  const extends_ = (step: number): string => `(${k} = ${step} AND notEmpty(${at(step - 1)}) AND ${ts} <= ${at(step - 1)}[1] + {fn_window:UInt64})`;
+  const next: string[] = [`if(${k} = 0, [${ts}], ${at(0)})`];
+  for (let s = 1; s < n; s++) next.push(`if(${extends_(s)}, arrayPushBack(${at(s - 1)}, ${ts}), ${at(s)})`);
+  const stops = [extends_(n - 1)];
+  if (strict) for (let s = 1; s < n; s++) stops.push(`(${k} = ${s} AND notEmpty(${at(0)}) AND empty(${at(s - 1)}))`);
+  const empty = Array.from({ length: n }, () => "CAST([] AS Array(UInt64))").join(", ");
+  return `arrayFold((acc, x) -> if(acc.1 = 1, acc, (toUInt8(${stops.join(" OR ")}), ${next.join(", ")})), steps, (toUInt8(0), ${empty}))`;
+}
+
+/**
+ * One row per person who did any step in the range: `person`, `level` (the last step reached,
+ * 0 when step 1 never came), `chain` (that attempt's step timestamps, ms) and, with a
+ * breakdown, `b` (the value on their first step-1 event).
+ */
+function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
+  const n = def.steps.length;
+  const steps = def.steps.map(stepCondition);
+  const filters = filtersSql(def.filters);
+  const b = breakdownSql(def.breakdown);
+  const params: Params = { ...rangeParams(def.range), fn_window: windowMs(def.window), ...filters.params, ...b?.params };
+  for (const s of steps) Object.assign(params, s.params);
+  const entries = steps.map((s, i) => `if(${s.sql}, toUInt64(toUnixTimestamp64Milli(timestamp)) * 16 + ${i}, 0)`).join(", ");
+  const state = foldSql(n, def.order === "strict");
+  const reached = Array.from({ length: n }, (_, s) => `f.${s + 2}`);
+  const sql = `SELECT person, ${reached.map((r) => `notEmpty(${r})`).join(" + ")} AS level,
+         multiIf(${reached
+           .slice(1)
+           .reverse()
+           .map((r) => `notEmpty(${r}), ${r}`)
+           .join(", ")}, f.2) AS chain${b ? ", b" : ""}
+    FROM (
+      SELECT ${personKey()} AS person, arraySort(groupArrayArray(arrayFilter(v -> v > 0, [${entries}]))) AS steps, ${state} AS f
+             ${b ? `, argMinIf(${b.sql}, timestamp, ${steps[0]?.sql ?? "0"}) AS b` : ""}
+      FROM events
+      WHERE ${appRange()} AND ${hasPerson()} AND (${steps.map((s) => s.sql).join(" OR ")})${filters.sql}
+      GROUP BY person
+    )`;
+  return { sql, params };
+}
+
+/**
+ * The funnel's figures: one row per breakdown bucket (the `top` busiest values, then "other")
+ * and the total row. Without a breakdown every person is in the bucket "".
+ */
+export function funnelSql(def: FunnelsDef, top: number): { sql: string; params: Params } {
+  const n = def.steps.length;
+  const people = peopleSql(def);
+  const counts = Array.from({ length: n }, (_, s) => `countIf(level >= ${s + 1})`).join(", ");
+  const gaps = Array.from({ length: n - 1 }, (_, s) => `quantileExactInclusiveIfState(0.5)(toFloat64(chain[${s + 2}] - chain[${s + 1}]), level >= ${s + 2}) AS m${s}`);
+  const total = `quantileExactInclusiveIfState(0.5)(toFloat64(chain[${n}] - chain[1]), level = ${n}) AS mt`;
+  const merged = Array.from({ length: n - 1 }, (_, s) => `quantileExactInclusiveIfMerge(0.5)(m${s})`).join(", ");
+  const sql = `SELECT bucket, other, toUInt8(grouping(bucket, other) = 3) AS total_row, sumForEach(people) AS people,
+           [${merged}] AS medians, quantileExactInclusiveIfMerge(0.5)(mt) AS total
+    FROM (
+      SELECT if(rank <= {fn_top:UInt32}, b, '') AS bucket, toUInt8(rank > {fn_top:UInt32}) AS other, people, ${Array.from({ length: n - 1 }, (_, s) => `m${s}`).join(", ")}, mt
+      FROM (
+        SELECT b, [${counts}] AS people, ${gaps.join(", ")}, ${total},
+               row_number() OVER (ORDER BY people[1] DESC, b) AS rank
+        FROM (SELECT ${def.breakdown.kind === "none" ? "'' AS b" : "b"}, level, chain FROM (${people.sql}) WHERE level >= 1)
+        GROUP BY b
+      )
+    )
+    GROUP BY GROUPING SETS ((bucket, other), ())`;
+  return { sql, params: { ...people.params, fn_top: top } };
+}
+
+/** Person keys of those whose last step reached is `level`, at most `cap`. */
+export function funnelPeopleSql(def: FunnelsDef, level: number, cap: number): { sql: string; params: Params } {
+  const people = peopleSql(def);
+  return {
+    sql: `SELECT person FROM (${people.sql}) WHERE level = {fn_level:UInt32} ORDER BY person LIMIT {fn_cap:UInt32}`,
+    params: { ...people.params, fn_level: level, fn_cap: cap },
+  };
+}
