@@ -42,7 +42,7 @@ export function cardKey(orgId: string, insight: Pick<SavedInsight, "appId" | "ty
 }
 
 /** One card of `orgId`'s dashboard; the insight must already be known to be the organisation's. */
-export async function loadCard(env: DashboardEnv, orgId: string, insight: SavedInsight, w: CardLayout["w"], scope: DashboardScope, opts: CardOptions): Promise<Card> {
+export async function loadCard(cfg: DashboardEnv["clickhouse"], orgId: string, insight: SavedInsight, w: CardLayout["w"], scope: DashboardScope, opts: CardOptions): Promise<Card> {
   const base = { insight: { id: insight.id, name: insight.name, description: insight.description, type: insight.type, appId: insight.appId, appName: insight.appName }, w };
   const query = applyScope(insight.query, scope);
   const module = INSIGHT_MODULES[insight.type];
@@ -56,7 +56,7 @@ export async function loadCard(env: DashboardEnv, orgId: string, insight: SavedI
     const hit = await cacheGet<InsightResult>(key, opts.now);
     if (hit) return { ...base, href, problems: prepared.problems, data: hit.value, error: null, at: hit.at, cached: true };
   }
-  const out = await readOrError(() => prepared.run(env.clickhouse, insight.appId));
+  const out = await readOrError(() => prepared.run(cfg, insight.appId));
   if (out.error !== null) return { ...base, href, problems: prepared.problems, data: null, error: out.error, at: null, cached: false };
   const entry = await cachePut(key, out.data, opts.now);
   return { ...base, href, problems: prepared.problems, data: entry.value, error: null, at: entry.at, cached: false };
@@ -64,7 +64,7 @@ export async function loadCard(env: DashboardEnv, orgId: string, insight: SavedI
 
 /** Every card of a layout, run concurrently as the page shows them; cards of insights gone since are left out. */
 export function loadCards(
-  env: DashboardEnv,
+  cfg: DashboardEnv["clickhouse"],
   orgId: string,
   layout: readonly CardLayout[],
   insights: ReadonlyMap<string, SavedInsight>,
@@ -73,7 +73,7 @@ export function loadCards(
 ): Promise<Card[]> {
   const cards = layout.flatMap((c) => {
     const insight = insights.get(c.insightId);
-    return insight ? [loadCard(env, orgId, insight, c.w, scope, opts)] : [];
+    return insight ? [loadCard(cfg, orgId, insight, c.w, scope, opts)] : [];
   });
   return Promise.all(cards);
 }

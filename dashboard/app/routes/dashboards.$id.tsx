@@ -29,7 +29,7 @@ async function dashboardOr404(env: DashboardEnv, orgId: string, id: string | und
 /** The cards as the page shows them under `scope`; `refresh` skips the cache. */
 async function cardsOf(env: DashboardEnv, orgId: string, d: Dashboard, scope: DashboardScope, refresh: boolean) {
   const insights = await getSavedInsights(env.db, orgId, d.layout.map((c) => c.insightId));
-  return loadCards(env, orgId, d.layout, insights, scope, { refresh, now: Date.now() });
+  return loadCards(env.clickhouse, orgId, d.layout, insights, scope, { refresh, now: Date.now() });
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

@@ -1,0 +1,51 @@
+// The product-analytics insights on the benchmark's events: one definition per insight type, run
+// through its own module as its page runs it, and a ten-card dashboard whose cards run at once
+// as the dashboard page runs them (cache skipped), then the same dashboard answered from its cache.
+import type { SavedInsight } from "../dashboard/app/db/insights.server";
+import type { DashboardEnv } from "../dashboard/app/env.server";
+import { loadCards } from "../dashboard/app/insights/cards.server";
+import { INSIGHT_MODULES } from "../dashboard/app/insights/modules.server";
+import type { CardLayout, InsightType } from "../dashboard/app/insights/saved";
+
+/** The generated traffic's track events are `Event 0` … `Event 29` (the low numbers most frequent); pages are its paths. */
+export const INSIGHT_CASES: ReadonlyArray<{ name: string; type: InsightType; query: string }> = [
+  { name: "trends, unique users per day by country, 30d", type: "trends", query: "range=30d&type0=track&measure0=users&interval=day&breakdown=country" },
+  { name: "trends, two series, previous period, 30d", type: "trends", query: "range=30d&event0=Event+1&measure0=total&event1=Event+2&measure1=users&interval=day&compare=1" },
+  { name: "funnel, 3 steps within a day, 30d", type: "funnels", query: "range=30d&step=Event+1&step=Event+2&step=Event+3&window=1d" },
+  { name: "retention, weekly by first seen, 30d", type: "retention", query: "range=30d&period=week" },
+  { name: "paths, pages 3 deep, 30d", type: "paths", query: "range=30d&kind=pages&depth=3" },
+  { name: "stickiness, 30d", type: "stickiness", query: "range=30d" },
+];
+
+/** Ten cards as a team's growth dashboard holds them. */
+const DASHBOARD: ReadonlyArray<{ type: InsightType; query: string }> = [
+  ...INSIGHT_CASES.map(({ type, query }) => ({ type, query })),
+  { type: "trends", query: "range=30d&type0=page&measure0=total&interval=day&breakdown=path" },
+  { type: "funnels", query: "range=30d&step=type%3Apage&step=Event+1&window=1h&order=strict" },
+  { type: "retention", query: "range=30d&period=day&start=Event+1&return=Event+2" },
+  { type: "trends", query: "range=30d&type0=track&measure0=sessions&interval=week&breakdown=platform" },
+];
+
+/** Runs one definition for `app` through its module; null when the module is not there. */
+export function insightCase(cfg: DashboardEnv["clickhouse"], app: string, type: InsightType, query: string): (() => Promise<unknown>) | null {
+  const module = INSIGHT_MODULES[type];
+  if (!module) return null;
+  return () => module.prepare(query, Date.now()).run(cfg, app);
+}
+
+/** The ten-card dashboard of `app`: `fresh` runs every card (Refresh), otherwise the cache answers what it holds. */
+export function tenCardDashboard(cfg: DashboardEnv["clickhouse"], app: string): { types: InsightType[]; load: (fresh: boolean) => Promise<{ failed: number }> } {
+  const insights = new Map<string, SavedInsight>();
+  const layout: CardLayout[] = DASHBOARD.map((c, i) => {
+    const id = `bench_${i}`;
+    insights.set(id, { id, appId: app, appName: app, type: c.type, name: `${c.type} ${i}`, description: "", query: c.query, createdBy: "bench", createdAt: 0, updatedAt: 0 });
+    return { insightId: id, w: 1 };
+  });
+  return {
+    types: DASHBOARD.map((c) => c.type),
+    load: async (fresh) => {
+      const cards = await loadCards(cfg, "org_bench", layout, insights, { range: "", filters: "" }, { refresh: fresh, now: Date.now() });
+      return { failed: cards.filter((c) => c.error !== null).length };
+    },
+  };
+}
