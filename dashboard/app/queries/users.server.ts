@@ -17,6 +17,8 @@ export interface UserFilters {
   dims: Dims;
   /** Part of a user id or anonymous id (case-insensitive), or an exact anonymous id. */
   q: string;
+  /** Only these people: a subquery of person keys (`user_key`) and its parameters, from an insight. */
+  people?: { sql: string; params: Params } | undefined;
 }
 
 export function parseUserFilters(url: URL): UserFilters {
@@ -49,6 +51,10 @@ function usersSql(range: TimeRange, f: UserFilters): { sql: string; params: Para
     search = `AND (positionCaseInsensitive(user_key, {q:String}) > 0 OR user_key IN (
       SELECT DISTINCT if(user_id != '', user_id, anonymous_id) FROM events WHERE app_id = {app:String} AND anonymous_id = {q:String}))`;
     params.q = f.q;
+  }
+  if (f.people) {
+    search += ` AND user_key IN (${f.people.sql})`;
+    Object.assign(params, f.people.params);
   }
   // The latest platform and country are merged for every user only when a filter needs them.
   const dims = d.sql ? ", argMaxMerge(platform) AS platform, argMaxMerge(country) AS country" : "";

@@ -30,13 +30,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     result: data?.[0] ?? null,
     options: data?.[1] ?? null,
     error,
+    lookbackDays: FIRST_SEEN_LOOKBACK_DAYS,
     canExport: can(viewer.role, "data:export"),
     tookMs: Date.now() - started,
   });
 }
 
 export default function RetentionPage() {
-  const { viewer, app, def, result, options, error, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, def, result, options, error, lookbackDays, canExport, tookMs } = useLoaderData<typeof loader>();
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   return (
@@ -86,7 +87,7 @@ export default function RetentionPage() {
             A cohort is the people whose {def.start ? `first “${def.start}”` : "first event ever"} fell in that {def.period} ({def.tz}):{" "}
             {result.firstSeen === "profiles"
               ? "first seen over the user summaries' 365 days"
-              : `looked for over the ${FIRST_SEEN_LOOKBACK_DAYS} days of raw events before the range`}
+              : `looked for over the ${lookbackDays} days of raw events before the range`}
             . A cell is the share of the cohort active again in that {def.period}; hover it for the count. Anonymous visits count for the user they later signed in as.
             {canExport ? (
               <>

@@ -17,6 +17,7 @@ import { hasDims } from "../queries/dims";
 import { loadDimOptions } from "../queries/overview.server";
 import { parseRange } from "../queries/range";
 import { activeUsersPerDay, listUsers, parseUserFilters } from "../queries/users.server";
+import { pathPeople } from "../insights/paths.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Users` }];
 
@@ -25,7 +26,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
   const url = new URL(request.url);
   const range = parseRange(url);
-  const filters = parseUserFilters(url);
+  // People on one path of the paths insight (`?paths=…&step=…`): the list narrows to them.
+  const onPath = pathPeople(url);
+  const filters = { ...parseUserFilters(url), people: onPath?.people };
   const raw = parseCursor(url.searchParams.get("before"));
   const before = raw ? { ts: raw.ts, key: raw.id } : null;
   const started = Date.now();
@@ -41,7 +44,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     viewer,
     app: { id: app.id, name: app.name },
     range,
-    filters,
+    filters: { dims: filters.dims, q: filters.q },
+    onPath: onPath ? { steps: onPath.steps, insight: onPath.insight } : null,
     options,
     page,
     daily,
@@ -53,14 +57,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export default function UsersPage() {
-  const { viewer, app, range, filters, options, page, daily, error, paged, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, range, filters, onPath, options, page, daily, error, paged, canExport, tookMs } = useLoaderData<typeof loader>();
   const withParams = useParamLink();
   const series = useMemo(() => [{ label: "active users", color: "#059669", points: daily }], [daily]);
   const span = useMemo(() => {
     const day = Math.floor(range.from / 86_400) * 86_400;
     return [day, Math.max(range.to, day + 86_400)] as const;
   }, [range.from, range.to]);
-  const filtered = hasDims(filters.dims) || filters.q !== "";
+  const filtered = hasDims(filters.dims) || filters.q !== "" || onPath !== null;
 
   return (
     <Shell viewer={viewer} app={app}>
@@ -68,6 +72,12 @@ export default function UsersPage() {
         <h1>Users</h1>
         <RangePicker current={range.key} />
       </div>
+      {onPath ? (
+        <p className="card" role="status">
+          People whose path was <strong>{onPath.steps.join(" → ")}</strong> in the <Link to={`/apps/${app.id}/insights/paths?${onPath.insight}`}>paths insight</Link>.{" "}
+          <Link to={`?range=${range.key}`}>All users</Link>
+        </p>
+      ) : null}
       <DimFilter dims={filters.dims} options={options} fields={["q"]}>
         <label>
           User or anonymous id

@@ -1,0 +1,233 @@
+// Paths: what people do after a chosen start (or before a chosen end), step by step, within a
+// session or within bursts of activity separated by a gap. Steps are pages (their path or
+// template), screens or track events; a step repeated in a row counts once. Each person
+// contributes one path, their first in the range that has the start (or the end), so the counts
+// are people and every column of the chart adds up.
+//
+// One scan: the range's events of the step type, grouped per person into time-ordered arrays,
+// split into sequences, collapsed and cut in ClickHouse; the per-path counts then fan out into
+// the ranked paths, the nodes of each column and the links between columns.
+import type { DashboardEnv } from "../env.server";
+import { queryApp, type Params } from "../queries/clickhouse.server";
+import { appRange, rangeParams } from "../queries/scope";
+import { filtersSql, parseFilters, parseInsightRange, writeFilters, type InsightFilters, type TimeRange } from "./filters";
+import { hasPerson, personKey } from "./person";
+
+import { DEFAULT_TOP, MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, OTHER, PATH_KINDS, type PathKind, type PathLink, type PathNode, type PathsResult, type RankedPath } from "./paths";
+
+export { OTHER, type PathKind, type PathLink, type PathNode, type PathsResult, type RankedPath };
+
+const DEFAULT_DEPTH = 4;
+/** The longest gap the URL may ask for, minutes (a day). */
+const MAX_GAP = 1440;
+/** Rows of each kind (paths, nodes, links) per step the query returns at most. */
+const FANOUT_CAP = 500;
+
+export interface PathsDef {
+  range: TimeRange;
+  kind: PathKind;
+  /** The step paths begin at, or "" for the start of each sequence. */
+  start: string;
+  /** The step paths lead to, when there is no start; "" for none. */
+  end: string;
+  depth: number;
+  /** Minutes of inactivity that end a sequence; 0 means sequences are sessions. */
+  gap: number;
+  top: number;
+  filters: InsightFilters;
+  problems: string[];
+}
+
+const isKind = (v: string | null): v is PathKind => v !== null && Object.hasOwn(PATH_KINDS, v);
+
+function intParam(url: URL, name: string, min: number, max: number, fallback: number, problems: string[], what: string): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= min && n <= max) return n;
+  problems.push(`${what} must be a whole number from ${min} to ${max}; ${fallback} was used.`);
+  return fallback;
+}
+
+/** The paths insight the URL defines; anything unusable falls back to the default and is named in `problems`. */
+export function parsePaths(url: URL, now = Date.now()): PathsDef {
+  const problems: string[] = [];
+  const range = parseInsightRange(url, problems, now);
+  const rawKind = url.searchParams.get("kind");
+  if (rawKind !== null && rawKind !== "" && !isKind(rawKind)) problems.push(`"${rawKind.slice(0, 20)}" is not a kind of step (pages, screens or events); pages were used.`);
+  const step = (name: string): string => (url.searchParams.get(name) ?? "").trim().slice(0, 500);
+  let end = step("end");
+  const start = step("start");
+  if (start && end) {
+    problems.push("Paths either begin at a start or lead to an end; the end was ignored.");
+    end = "";
+  }
+  return {
+    range,
+    kind: isKind(rawKind) ? rawKind : "pages",
+    start,
+    end,
+    depth: intParam(url, "depth", MIN_DEPTH, MAX_DEPTH, DEFAULT_DEPTH, problems, "The depth"),
+    gap: intParam(url, "gap", 0, MAX_GAP, 0, problems, "The gap (minutes)"),
+    top: intParam(url, "top", 1, MAX_TOP, DEFAULT_TOP, problems, "The number of paths"),
+    filters: parseFilters(url, problems),
+    problems,
+  };
+}
+
+/** The query string of `def`: `parsePaths` of it gives the same definition. */
+export function toPathsSearch(def: PathsDef): string {
+  const q = new URLSearchParams();
+  q.set("range", def.range.key);
+  q.set("kind", def.kind);
+  if (def.start) q.set("start", def.start);
+  if (def.end) q.set("end", def.end);
+  q.set("depth", String(def.depth));
+  if (def.gap > 0) q.set("gap", String(def.gap));
+  if (def.top !== DEFAULT_TOP) q.set("top", String(def.top));
+  writeFilters(q, def.filters);
+  return q.toString();
+}
+
+/**
+ * `person` and `path` (Array(String)) for each person with a path: their first sequence in the
+ * range holding the start (or the end), collapsed, cut to the depth.
+ */
+function personPathsSql(def: PathsDef): { sql: string; params: Params } {
+  const f = filtersSql(def.filters);
+  // Sequence breaks: a new session, or (with a gap) a pause longer than the gap.
+  const breaks = `arrayMap(i -> i > 1 AND if({pp_gap:UInt32} > 0, dateDiff('second', evs[i - 1].1, evs[i].1) > {pp_gap:UInt32} * 60, evs[i].2 != evs[i - 1].2), arrayEnumerate(evs))`;
+  const collapse = "arrayFilter((x, i) -> i = 1 OR x != raw[i - 1], raw, arrayEnumerate(raw))";
+  const cut = `multiIf(
+      {pp_start:String} != '', if(has(seq, {pp_start:String}), arraySlice(seq, indexOf(seq, {pp_start:String}), {pp_depth:UInt8}), []),
+      {pp_end:String} != '', if(has(seq, {pp_end:String}), arraySlice(seq, greatest(1, toInt64(indexOf(seq, {pp_end:String})) - {pp_depth:UInt8} + 1), least(indexOf(seq, {pp_end:String}), {pp_depth:UInt8})), []),
+      arraySlice(seq, 1, {pp_depth:UInt8}))`;
+  const sql = `SELECT person, arrayFirst(p -> notEmpty(p), arrayMap(seq -> ${cut}, arrayMap(raw -> ${collapse}, seqs))) AS path
+    FROM (
+      SELECT person, arrayMap(s -> arrayMap(x -> x.3, s), arraySplit((x, b) -> b, evs, ${breaks})) AS seqs
+      FROM (
+        SELECT ${personKey()} AS person, arraySort(groupArray((timestamp, session_id, label))) AS evs
+        FROM (
+          SELECT user_id, anonymous_id, timestamp, session_id, if({pp_kind:String} = 'events', toString(event), path) AS label FROM events
+          WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '')${f.sql}
+        )
+        WHERE label != ''
+        GROUP BY person))
+    WHERE notEmpty(path)`;
+  const type = def.kind === "pages" ? "page" : def.kind === "screens" ? "screen" : "track";
+  return {
+    sql,
+    params: { ...rangeParams(def.range), ...f.params, pp_gap: def.gap, pp_start: def.start, pp_end: def.end, pp_depth: def.depth, pp_kind: def.kind, pp_type: type },
+  };
+}
+
+interface FanRow {
+  kind: number;
+  step: number;
+  label: string;
+  next: string;
+  steps: string[];
+  people: number;
+}
+
+/** Runs the paths insight for `appId`. */
+export async function runPaths(cfg: DashboardEnv["clickhouse"], appId: string, def: PathsDef): Promise<PathsResult> {
+  const p = personPathsSql(def);
+  // kind 0: whole paths; 1: nodes (step, label); 2: links (step, label → next); 3: people per step.
+  const rows = await queryApp<FanRow>(
+    cfg,
+    appId,
+    `SELECT r.1 AS kind, r.2 AS step, r.3 AS label, r.4 AS next, r.5 AS steps, toUInt64(sum(c)) AS people
+     FROM (SELECT path, count() AS c FROM (${p.sql}) GROUP BY path)
+     ARRAY JOIN arrayConcat(
+       [(0, 0, '', '', path)],
+       arrayMap(j -> (1, j, path[j], '', emptyArrayString()), arrayEnumerate(path)),
+       arrayMap(j -> (2, j, path[j], path[j + 1], emptyArrayString()), arrayPopBack(arrayEnumerate(path))),
+       arrayMap(j -> (3, j, '', '', emptyArrayString()), arrayEnumerate(path))) AS r
+     GROUP BY kind, step, label, next, steps
+     ORDER BY kind, step, people DESC, label, next, steps
+     LIMIT {cap:UInt32} BY kind, step`,
+    { ...p.params, cap: FANOUT_CAP },
+  );
+  return shape(def, rows.map((r) => ({ ...r, kind: Number(r.kind), step: Number(r.step), people: Number(r.people) })));
+}
+
+/** Ranked paths, and the chart's columns folded to their top nodes, from the fanned-out counts. */
+export function shape(def: Pick<PathsDef, "top">, rows: readonly FanRow[]): PathsResult {
+  const of = (kind: number) => rows.filter((r) => r.kind === kind);
+  const perStep = new Map(of(3).map((r) => [r.step, r.people]));
+  const people = perStep.get(1) ?? 0;
+  const all = of(0);
+  const top = all.slice(0, def.top).map((r) => ({ steps: r.steps, people: r.people, share: people > 0 ? r.people / people : 0 }));
+  const shown = top.reduce((n, r) => n + r.people, 0);
+  const depth = Math.max(0, ...perStep.keys());
+
+  // Each column keeps its busiest nodes; the rest fold into OTHER.
+  const kept = new Map<number, Set<string>>();
+  const nodes: PathNode[] = [];
+  const outgoing = new Map<string, number>();
+  const links = new Map<string, PathLink>();
+  const fold = (step: number, label: string): string => (kept.get(step)?.has(label) ? label : OTHER);
+  for (let step = 1; step <= depth; step++) {
+    const column = of(1).filter((r) => r.step === step);
+    const keep = column.slice(0, NODES_PER_STEP);
+    kept.set(step, new Set(keep.map((r) => r.label)));
+    const rest = (perStep.get(step) ?? 0) - keep.reduce((n, r) => n + r.people, 0);
+    for (const r of keep) nodes.push({ step: step - 1, label: r.label, people: r.people, ended: 0 });
+    if (rest > 0) nodes.push({ step: step - 1, label: OTHER, people: rest, ended: 0 });
+  }
+  for (const r of of(2)) {
+    const from = fold(r.step, r.label);
+    const to = fold(r.step + 1, r.next);
+    const key = `${r.step}\u0001${from}\u0001${to}`;
+    const link = links.get(key) ?? { step: r.step - 1, from, to, people: 0 };
+    link.people += r.people;
+    links.set(key, link);
+    outgoing.set(`${r.step}\u0001${from}`, (outgoing.get(`${r.step}\u0001${from}`) ?? 0) + r.people);
+  }
+  // Links beyond the query's cap are the rarest: whatever flow is unaccounted for between two
+  // columns goes between their "other" nodes.
+  for (let step = 1; step < depth; step++) {
+    const flow = [...links.values()].filter((l) => l.step === step - 1).reduce((n, l) => n + l.people, 0);
+    const missing = (perStep.get(step + 1) ?? 0) - flow;
+    if (missing <= 0) continue;
+    const key = `${step}\u0001${OTHER}\u0001${OTHER}`;
+    const link = links.get(key) ?? { step: step - 1, from: OTHER, to: OTHER, people: 0 };
+    link.people += missing;
+    links.set(key, link);
+    outgoing.set(`${step}\u0001${OTHER}`, (outgoing.get(`${step}\u0001${OTHER}`) ?? 0) + missing);
+  }
+  for (const n of nodes) n.ended = Math.max(0, n.people - (outgoing.get(`${n.step + 1}\u0001${n.label}`) ?? 0));
+  return {
+    people,
+    paths: top,
+    other: { people: people - shown, paths: Math.max(0, all.length - top.length) },
+    nodes,
+    links: [...links.values()].sort((a, b) => a.step - b.step || b.people - a.people),
+  };
+}
+
+/**
+ * The people on one ranked path of the insight, as a subquery of person keys (the users view's
+ * `user_key`) with its parameters.
+ */
+export function pathPeopleSql(def: PathsDef, steps: readonly string[]): { sql: string; params: Params } {
+  const p = personPathsSql(def);
+  return { sql: `SELECT person FROM (${p.sql}) WHERE path = {pp_steps:Array(String)}`, params: { ...p.params, pp_steps: [...steps] } };
+}
+
+/** The users view listing the people on one ranked path: `?paths=<the insight's query string>&step=…`. */
+export function pathPeopleLink(appId: string, def: PathsDef, steps: readonly string[]): string {
+  const q = new URLSearchParams({ range: def.range.key, paths: toPathsSearch(def) });
+  for (const s of steps) q.append("step", s);
+  return `/apps/${encodeURIComponent(appId)}/users?${q.toString()}`;
+}
+
+/** The path a users view URL asks for (`pathPeopleLink`), with its people as a subquery; null when it names none. */
+export function pathPeople(url: URL, now = Date.now()): { steps: string[]; insight: string; people: { sql: string; params: Params } } | null {
+  const raw = url.searchParams.get("paths");
+  const steps = url.searchParams.getAll("step").slice(0, MAX_DEPTH);
+  if (raw === null || steps.length === 0) return null;
+  const def = parsePaths(new URL(`http://x/?${raw}`), now);
+  return { steps, insight: toPathsSearch(def), people: pathPeopleSql(def, steps) };
+}

@@ -1,0 +1,120 @@
+import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { requireApp } from "../auth/guard.server";
+import { ErrorCard } from "../components/error-card";
+import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { PathsView } from "../components/insights/paths-view";
+import { SaveInsight } from "../components/insights/save-insight";
+import { RangePicker } from "../components/range-picker";
+import { Shell } from "../components/shell";
+import { count } from "../components/format";
+import { envOf } from "../context.server";
+import { filtersText } from "../insights/filters";
+import { loadInsightOptions } from "../insights/options.server";
+import { MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, PATH_KINDS, type PathKind } from "../insights/paths";
+import { parsePaths, pathPeopleLink, runPaths } from "../insights/paths.server";
+import { readOrError } from "../queries/clickhouse.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Paths` }];
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const env = envOf(context);
+  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
+  const def = parsePaths(new URL(request.url));
+  const started = Date.now();
+  const { data, error } = await readOrError(() => Promise.all([runPaths(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
+  const result = data?.[0] ?? null;
+  return json({
+    viewer,
+    app: { id: app.id, name: app.name },
+    def,
+    result,
+    options: data?.[1] ?? null,
+    peopleLinks: (result?.paths ?? []).map((p) => pathPeopleLink(app.id, def, p.steps)),
+    error,
+    tookMs: Date.now() - started,
+  });
+}
+
+const STEP_WORD: Readonly<Record<PathKind, string>> = { pages: "page path", screens: "screen", events: "event" };
+
+export default function PathsPage() {
+  const { viewer, app, def, result, options, peopleLinks, error, tookMs } = useLoaderData<typeof loader>();
+  const filters = filtersText(def.filters);
+  const anchor = def.start ? `after “${def.start}”` : def.end ? `before “${def.end}”` : "from the first step";
+  return (
+    <Shell viewer={viewer} app={app}>
+      <div className="page-head">
+        <h1>
+          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Paths
+        </h1>
+        <RangePicker current={def.range.key} />
+      </div>
+      <Form method="get" className="card filters" aria-label="Paths definition">
+        <input type="hidden" name="range" value={def.range.key} />
+        <label>
+          Steps
+          <select name="kind" defaultValue={def.kind} key={def.kind}>
+            {(Object.keys(PATH_KINDS) as PathKind[]).map((k) => (
+              <option key={k} value={k}>
+                {PATH_KINDS[k]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Start at
+          <input name="start" defaultValue={def.start} key={`s-${def.start}`} list={def.kind === "events" ? "insight-events" : undefined} placeholder={`a ${STEP_WORD[def.kind]}`} />
+        </label>
+        <label>
+          or end at
+          <input name="end" defaultValue={def.end} key={`e-${def.end}`} list={def.kind === "events" ? "insight-events" : undefined} placeholder={`a ${STEP_WORD[def.kind]}`} />
+        </label>
+        <label>
+          Steps deep
+          <select name="depth" defaultValue={def.depth} key={`d-${def.depth}`}>
+            {Array.from({ length: MAX_DEPTH - MIN_DEPTH + 1 }, (_, i) => MIN_DEPTH + i).map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Within
+          <select name="gap" defaultValue={def.gap} key={`g-${def.gap}`}>
+            <option value={0}>a session</option>
+            {[5, 30, 60, 240].map((m) => (
+              <option key={m} value={m}>
+                {m} min between steps
+              </option>
+            ))}
+            {[0, 5, 30, 60, 240].includes(def.gap) ? null : <option value={def.gap}>{def.gap} min between steps</option>}
+          </select>
+        </label>
+        <label>
+          Top paths
+          <input name="top" type="number" min={1} max={MAX_TOP} defaultValue={def.top} key={`t-${def.top}`} style={{ width: "5rem" }} />
+        </label>
+        <FilterFields filters={def.filters} options={options} />
+        <EventList events={options?.events ?? []} />
+        <button type="submit">Apply</button>
+      </Form>
+      <Problems problems={def.problems} />
+      <SaveInsight type="paths" appId={app.id} viewer={viewer} />
+      {error || !result ? (
+        <ErrorCard title="Could not load paths" message={error} />
+      ) : (
+        <section className="card" aria-label="Paths">
+          <h2>
+            {PATH_KINDS[def.kind]} {anchor}, {def.depth} steps deep <span className="muted small">{count(result.people)} people{filters ? ` · ${filters}` : ""}</span>
+          </h2>
+          <PathsView result={result} peopleLinks={peopleLinks} />
+          <p className="muted small">
+            Each person counts once, on their first {def.gap > 0 ? `run of steps no more than ${def.gap} minutes apart` : "session"} in the range that {def.start || def.end ? "has the step" : "has steps"}; a step repeated in a row counts once. Each column shows its {NODES_PER_STEP} busiest steps and the rest as other. The people count of a path lists them in Users. Anonymous visits count for the user they later signed in as. Read in {tookMs} ms.
+          </p>
+        </section>
+      )}
+    </Shell>
+  );
+}
