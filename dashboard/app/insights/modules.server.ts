@@ -1,8 +1,12 @@
 // Each insight type's module as dashboards use it: parse a saved definition (its query string),
 // write it back canonically (the cache key), and run it for an app.
 import type { DashboardEnv } from "../env.server";
+import { parseFunnels, runFunnels, toFunnelsSearch } from "./funnels.server";
+import { parsePaths, runPaths, toPathsSearch } from "./paths.server";
 import { parseRetention, runRetention, toRetentionSearch } from "./retention.server";
 import type { InsightType } from "./saved";
+import { parseTrends, toTrendsSearch } from "./trends";
+import { runTrends } from "./trends.server";
 
 interface InsightModule<D, R> {
   parse(url: URL, now?: number): D;
@@ -27,6 +31,9 @@ function module<T extends InsightType, D extends { problems: string[] }, R>(type
 }
 
 const KNOWN = {
+  trends: module("trends", { parse: parseTrends, run: runTrends, toSearch: toTrendsSearch }),
+  funnels: module("funnels", { parse: parseFunnels, run: runFunnels, toSearch: toFunnelsSearch }),
+  paths: module("paths", { parse: parsePaths, run: runPaths, toSearch: toPathsSearch }),
   retention: module("retention", { parse: parseRetention, run: runRetention, toSearch: toRetentionSearch }),
 };
 type Modules = typeof KNOWN;

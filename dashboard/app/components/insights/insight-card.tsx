@@ -3,6 +3,7 @@ import { Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { Card } from "../../insights/cards.server";
 import { INSIGHT_LABELS } from "../../insights/saved";
+import { PathsView } from "./paths-view";
 import { RetentionView } from "./retention-view";
 
 export type CardData = SerializeFrom<Card>;
@@ -15,6 +16,10 @@ function View({ data }: { data: NonNullable<CardData["data"]> }): ReactNode {
   switch (data.type) {
     case "retention":
       return <RetentionView result={data.result} period={data.def.period} tz={data.def.tz} compact />;
+    case "paths":
+      return <PathsView result={data.result} compact />;
+    default:
+      return <p className="muted">Open it on its page to see it.</p>;
   }
 }
 
