@@ -4,6 +4,7 @@
 // days and months in Tokyo where an event's UTC day is another, and the previous period.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardEnv, type DashboardEnv } from "../app/env.server";
+import { parseStickiness, runStickiness, toStickinessSearch } from "../app/insights/stickiness.server";
 import { parseTrends, runTrends, toTrendsSearch, type TrendLine, type TrendsResult } from "../app/insights/trends.server";
 import { ownerWithApps, startHarness, type Harness } from "./harness";
 
@@ -229,5 +230,40 @@ describe("trends", () => {
     const coarse = parseTrends(new URL("http://x/?range=90d&interval=hour"), NOW);
     expect(coarse.interval).toBe("day");
     expect(coarse.problems).toHaveLength(1);
+  });
+});
+
+describe("stickiness", () => {
+  const sticky = async (query: string) => {
+    const def = parseStickiness(new URL(`http://x/?${query}`), NOW);
+    expect(def.problems).toEqual([]);
+    expect(parseStickiness(new URL(`http://x/?${toStickinessSearch(def)}`), NOW)).toEqual(def);
+    return runStickiness(cfg, APP, def);
+  };
+
+  it("counts on how many days of each week people did the event, a person identified midweek once", async () => {
+    const r = await sticky("range=7d&event=Purchase&period=week");
+    // The week of D0 (read from its Monday): u1 on D0 and D2; u2 on D1 (a2's purchase is theirs);
+    // u3 on D2; u4 on D3. The week of D7 has none yet.
+    expect(r.people).toEqual([3, 1, 0, 0, 0, 0, 0]);
+    expect(r).toMatchObject({ total: 4, persons: 4, periods: [sec(D0), sec(D0 + 7 * DAY)] });
+  });
+
+  it("counts days and weeks in the time zone", async () => {
+    const utc = await sticky("range=7d&event=Ping&period=week");
+    // UTC: D0 (twice) and D6 (twice) in the week of D0: two days.
+    expect(utc.people).toEqual([0, 1, 0, 0, 0, 0, 0]);
+    const tokyo = await sticky("range=7d&event=Ping&period=week&tz=Asia%2FTokyo");
+    // Tokyo: D0, D1 and D6 in the week of D0; Monday D7 in the next week.
+    expect(tokyo.people).toEqual([1, 0, 1, 0, 0, 0, 0]);
+    expect(tokyo).toMatchObject({ total: 2, persons: 1 });
+  });
+
+  it("counts days of the month, up to 31", async () => {
+    const r = await sticky("range=30d&type=page&period=month");
+    expect(r.people).toHaveLength(31);
+    // u1 on D0, u2 (a2 included) on D1: one day each, whatever month D0 and D1 fall in.
+    expect(r.people[0]).toBe(2);
+    expect(r.total).toBe(2);
   });
 });

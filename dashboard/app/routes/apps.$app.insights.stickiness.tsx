@@ -1,0 +1,93 @@
+import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { EVENT_TYPES } from "../../../schemas/events";
+import { requireApp } from "../auth/guard.server";
+import { ErrorCard } from "../components/error-card";
+import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import insightStyles from "../components/insights/insights.css?url";
+import { SaveInsight } from "../components/insights/save-insight";
+import { StickinessView } from "../components/insights/stickiness-view";
+import { RangePicker } from "../components/range-picker";
+import { Shell } from "../components/shell";
+import { envOf } from "../context.server";
+import { filtersText } from "../insights/filters";
+import { loadInsightOptions } from "../insights/options.server";
+import { STICKY_PERIODS, stickinessSubject } from "../insights/stickiness";
+import { parseStickiness, runStickiness } from "../insights/stickiness.server";
+import { readOrError } from "../queries/clickhouse.server";
+
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: insightStyles }];
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Stickiness` }];
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const env = envOf(context);
+  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
+  const def = parseStickiness(new URL(request.url));
+  const started = Date.now();
+  const { data, error } = await readOrError(() => Promise.all([runStickiness(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
+  return json({ viewer, app: { id: app.id, name: app.name }, def, result: data?.[0] ?? null, options: data?.[1] ?? null, error, tookMs: Date.now() - started });
+}
+
+export default function StickinessPage() {
+  const { viewer, app, def, result, options, error, tookMs } = useLoaderData<typeof loader>();
+  const filters = filtersText(def.filters);
+  return (
+    <Shell viewer={viewer} app={app}>
+      <div className="page-head">
+        <h1>
+          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Stickiness
+        </h1>
+        <RangePicker current={def.range.key} />
+      </div>
+      <Form method="get" className="card filters" aria-label="Stickiness definition">
+        <input type="hidden" name="range" value={def.range.key} />
+        <label>
+          Type
+          <select name="type" defaultValue={def.type} key={`t-${def.type}`}>
+            <option value="">any</option>
+            {EVENT_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Event
+          <input name="event" defaultValue={def.event} key={`e-${def.event}`} list="insight-events" placeholder="any event" />
+        </label>
+        <label>
+          Days of each
+          <select name="period" defaultValue={def.period} key={`p-${def.period}`}>
+            {Object.keys(STICKY_PERIODS).map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <FilterFields filters={def.filters} tz={def.tz} options={options} />
+        <EventList events={options?.events ?? []} />
+        <button type="submit">Apply</button>
+      </Form>
+      <Problems problems={def.problems} />
+      <SaveInsight type="stickiness" appId={app.id} viewer={viewer} />
+      {error || !result ? (
+        <ErrorCard title="Could not load stickiness" message={error} />
+      ) : (
+        <section className="card" aria-label="Stickiness">
+          <h2>
+            Days with {stickinessSubject(def)} per {def.period}
+            {filters ? <span className="muted small"> · {filters}</span> : null}
+          </h2>
+          <StickinessView result={result} />
+          <p className="muted small">
+            Each person counts once per {def.period} ({def.tz}, weeks from Monday) they did it in, by the number of days they did; the first {def.period} is read from its start, the
+            last may still be running. Anonymous visits count for the user they later signed in as. Read in {tookMs} ms.
+          </p>
+        </section>
+      )}
+    </Shell>
+  );
+}

@@ -1,0 +1,184 @@
+import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { EVENT_TYPES } from "../../../schemas/events";
+import { requireApp } from "../auth/guard.server";
+import { can } from "../auth/permissions";
+import { ErrorCard } from "../components/error-card";
+import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import insightStyles from "../components/insights/insights.css?url";
+import { SaveInsight } from "../components/insights/save-insight";
+import { TrendsView } from "../components/insights/trends-view";
+import { RangePicker } from "../components/range-picker";
+import { Shell } from "../components/shell";
+import { envOf } from "../context.server";
+import { filtersText } from "../insights/filters";
+import { loadInsightOptions } from "../insights/options.server";
+import { BREAKDOWN_DIMS, DISPLAYS, INTERVALS, MAX_SERIES, MAX_TOP, MEASURES, type TrendSeries } from "../insights/trends";
+import { parseTrends, runTrends } from "../insights/trends.server";
+import { readOrError } from "../queries/clickhouse.server";
+
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: insightStyles }];
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Trends` }];
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const env = envOf(context);
+  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
+  const def = parseTrends(new URL(request.url));
+  const started = Date.now();
+  const { data, error } = await readOrError(() => Promise.all([runTrends(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
+  return json({
+    viewer,
+    app: { id: app.id, name: app.name },
+    def,
+    result: data?.[0] ?? null,
+    options: data?.[1] ?? null,
+    error,
+    canExport: can(viewer.role, "data:export"),
+    tookMs: Date.now() - started,
+  });
+}
+
+/** One series of the form; the spare row (no series yet) offers "—" as its measure. */
+function SeriesRow({ i, s }: { i: number; s: TrendSeries | null }) {
+  return (
+    <fieldset className="trends-series" aria-label={`Series ${i + 1}`}>
+      <span className="muted small trends-series-n">{i + 1}</span>
+      <label>
+        Type
+        <select name={`type${i}`} defaultValue={s?.type ?? ""} key={`t${i}-${s?.type ?? ""}`}>
+          <option value="">any</option>
+          {EVENT_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Event
+        <input name={`event${i}`} defaultValue={s?.event ?? ""} key={`e${i}-${s?.event ?? ""}`} list="insight-events" placeholder="any event" />
+      </label>
+      <label>
+        Measure
+        <select name={`measure${i}`} defaultValue={s?.measure ?? "none"} key={`m${i}-${s?.measure ?? "none"}`}>
+          <option value="none">{s ? "— remove —" : "— add a series —"}</option>
+          {Object.entries(MEASURES).map(([k, v]) => (
+            <option key={k} value={k}>
+              {v.replace(/ of$/, " of property")}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Property
+        <input name={`prop${i}`} defaultValue={s?.prop ?? ""} key={`p${i}-${s?.prop ?? ""}`} placeholder="for sum, average, pNN" />
+      </label>
+    </fieldset>
+  );
+}
+
+export default function TrendsPage() {
+  const { viewer, app, def, result, options, error, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { search } = useLocation();
+  const filters = filtersText(def.filters);
+  const rows: Array<TrendSeries | null> = def.series.length < MAX_SERIES ? [...def.series, null] : def.series;
+  const breakdown = def.breakdown.kind === "dim" ? def.breakdown.dim : def.breakdown.kind;
+  return (
+    <Shell viewer={viewer} app={app}>
+      <div className="page-head">
+        <h1>
+          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Trends
+        </h1>
+        <RangePicker current={def.range.key} />
+      </div>
+      <Form method="get" className="card trends-form" aria-label="Trend definition">
+        <input type="hidden" name="range" value={def.range.key} />
+        <div className="trends-series-list">
+          {rows.map((s, i) => (
+            <SeriesRow key={i} i={i} s={s} />
+          ))}
+        </div>
+        <div className="filters">
+          <label>
+            Breakdown
+            <select name="breakdown" defaultValue={breakdown} key={`b-${breakdown}`}>
+              <option value="none">none</option>
+              {Object.entries(BREAKDOWN_DIMS).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
+                </option>
+              ))}
+              <option value="prop">a property…</option>
+            </select>
+          </label>
+          <label>
+            Breakdown property
+            <input name="breakdown_prop" defaultValue={def.breakdown.kind === "prop" ? def.breakdown.key : ""} key={`bp-${def.breakdown.kind === "prop" ? def.breakdown.key : ""}`} placeholder="e.g. plan" />
+          </label>
+          <label>
+            Top
+            <input name="top" type="number" min={1} max={MAX_TOP} defaultValue={def.top} key={`top-${def.top}`} style={{ width: "5rem" }} />
+          </label>
+          <label>
+            Interval
+            <select name="interval" defaultValue={def.interval} key={`i-${def.interval}`}>
+              {Object.keys(INTERVALS).map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Display
+            <select name="display" defaultValue={def.display} key={`d-${def.display}`}>
+              {Object.entries(DISPLAYS).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="toggle">
+            <input type="checkbox" name="compare" value="1" defaultChecked={def.compare} key={`c-${String(def.compare)}`} />
+            Compare with the previous {def.range.key}
+          </label>
+        </div>
+        <div className="filters">
+          <FilterFields filters={def.filters} tz={def.tz} options={options} />
+          <EventList events={options?.events ?? []} />
+          <button type="submit">Apply</button>
+        </div>
+      </Form>
+      <Problems problems={def.problems} />
+      <SaveInsight type="trends" appId={app.id} viewer={viewer} />
+      {error || !result ? (
+        <ErrorCard title="Could not load the trend" message={error} />
+      ) : (
+        <section className="card" aria-label="Trend">
+          <h2>
+            {def.series.length} series by {def.interval}
+            {def.breakdown.kind !== "none" ? ` · top ${def.top} by ${def.breakdown.kind === "dim" ? BREAKDOWN_DIMS[def.breakdown.dim] : def.breakdown.key}` : ""}
+            {def.compare ? ` · against the previous ${def.range.key}` : ""}
+            {filters ? <span className="muted small"> · {filters}</span> : null}
+          </h2>
+          <TrendsView result={result} display={def.display} />
+          <p className="muted small">
+            Buckets are {def.interval}s in {def.tz}; the first and last may be partial. Unique users count a person once, anonymous visits included for the user they later signed in as.
+            Percentiles are nearest-rank over the matching events&apos; values.
+            {canExport ? (
+              <>
+                {" "}
+                <a href={`/apps/${app.id}/insights/trends.csv${search}`} download>
+                  Export CSV
+                </a>
+              </>
+            ) : null}{" "}
+            Read in {tookMs} ms.
+          </p>
+        </section>
+      )}
+    </Shell>
+  );
+}
