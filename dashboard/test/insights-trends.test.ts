@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardEnv, type DashboardEnv } from "../app/env.server";
 import { parseStickiness, runStickiness, toStickinessSearch } from "../app/insights/stickiness.server";
 import { parseTrends, runTrends, toTrendsSearch, type TrendLine, type TrendsResult } from "../app/insights/trends.server";
-import { ownerWithApps, startHarness, type Harness } from "./harness";
+import * as trendsCsv from "../app/routes/apps.$app.insights.trends[.csv]";
+import * as trendsPage from "../app/routes/apps.$app.insights.trends";
+import { browserRequest, ownerWithApps, run, startHarness, type Harness } from "./harness";
 
 let h: Harness;
 let cfg: DashboardEnv["clickhouse"];
+let session = "";
 const APP = "app_tr";
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -42,7 +45,7 @@ const M_PREV = Date.UTC(PREV_MONTH.getUTCFullYear(), PREV_MONTH.getUTCMonth(), 1
 
 beforeAll(async () => {
   h = await startHarness();
-  await ownerWithApps(h, [{ id: APP, name: "Trends" }]);
+  session = await ownerWithApps(h, [{ id: APP, name: "Trends" }]);
   cfg = dashboardEnv(h.env).clickhouse;
   await h.insertEvents([
     // Purchases. u1 (DE, iOS, plan pro): D0 13:00 (10) and 14:00 (20) in s1, D2 15:00 (25) in s6;
@@ -265,5 +268,36 @@ describe("stickiness", () => {
     // u1 on D0, u2 (a2 included) on D1: one day each, whatever month D0 and D1 fall in.
     expect(r.people[0]).toBe(2);
     expect(r.total).toBe(2);
+  });
+});
+
+describe("the trends page and its CSV", () => {
+  // The page reads the range up to now: the fixtures' D0 … D3 are 7 to 16 days ago, inside 30d.
+  const q = "range=30d&event0=Purchase&measure0=users&interval=week&breakdown=country&top=2";
+
+  it("shows the trend the link defines, and says what it ignored", async () => {
+    const res = await run(() => trendsPage.loader({ request: browserRequest(`/apps/${APP}/insights/trends?${q}&tz=Nowhere`, { session }), params: { app: APP }, context: h.context }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: TrendsResult | null; error: string | null; def: { problems: string[] } };
+    expect(body.error).toBeNull();
+    expect(body.def.problems).toEqual(['"Nowhere" is not a time zone; UTC was used.']);
+    // People per country over the 30 days: DE u1 and u9 (D-3), FR u2 (a2 included); US and GB
+    // (one each) rank after FR by name: other u3 and u4.
+    expect(body.result?.lines.map((l) => [l.label, l.total])).toEqual([
+      ["DE", 2],
+      ["FR", 1],
+      ["Other", 2],
+    ]);
+  });
+
+  it("exports one line per line of the chart and bucket", async () => {
+    const res = await run(() => trendsCsv.loader({ request: browserRequest(`/apps/${APP}/insights/trends.csv?${q}`, { session }), params: { app: APP }, context: h.context }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/csv");
+    const lines = (await res.text()).trim().split("\r\n");
+    expect(lines[0]).toBe("line,series,breakdown,bucket,value,previous_bucket,previous_value");
+    // The week of D0 (a Monday): DE 1, FR 1, other 2 (u3 on D2, u4 on D3).
+    const week = new Date(D0).toISOString();
+    expect(lines.filter((l) => l.includes(`,${week},`))).toEqual([`DE,1,DE,${week},1,,`, `FR,1,FR,${week},1,,`, `Other,1,(other),${week},2,,`]);
   });
 });
