@@ -3,6 +3,7 @@
 import type { DashboardEnv } from "../env.server";
 import { parseFunnels, runFunnels, toFunnelsSearch } from "./funnels.server";
 import { parsePaths, runPaths, toPathsSearch } from "./paths.server";
+import { parseStickiness, runStickiness, toStickinessSearch } from "./stickiness.server";
 import { parseRetention, runRetention, toRetentionSearch } from "./retention.server";
 import type { InsightType } from "./saved";
 import { parseTrends, toTrendsSearch } from "./trends";
@@ -34,6 +35,7 @@ const KNOWN = {
   trends: module("trends", { parse: parseTrends, run: runTrends, toSearch: toTrendsSearch }),
   funnels: module("funnels", { parse: parseFunnels, run: runFunnels, toSearch: toFunnelsSearch }),
   paths: module("paths", { parse: parsePaths, run: runPaths, toSearch: toPathsSearch }),
+  stickiness: module("stickiness", { parse: parseStickiness, run: runStickiness, toSearch: toStickinessSearch }),
   retention: module("retention", { parse: parseRetention, run: runRetention, toSearch: toRetentionSearch }),
 };
 type Modules = typeof KNOWN;

@@ -5,7 +5,8 @@ import { can, type Permission } from "../auth/permissions";
 import { CsrfField } from "../components/csrf";
 import { FormError } from "../components/form-error";
 import { InsightCard } from "../components/insights/insight-card";
-import insightStyles from "../components/insights/dashboards.css?url";
+import dashboardStyles from "../components/insights/dashboards.css?url";
+import insightStyles from "../components/insights/insights.css?url";
 import { IntentForm } from "../components/intent-form";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
@@ -16,7 +17,11 @@ import { loadCards } from "../insights/cards.server";
 import { INSIGHT_LABELS, scopeFromUrl, type DashboardScope, type LayoutChange } from "../insights/saved";
 import { DEFAULT_RANGE } from "../queries/range";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: insightStyles }];
+// Cards show the insights' own views, styled as on their pages.
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: insightStyles },
+  { rel: "stylesheet", href: dashboardStyles },
+];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.dashboard.name ?? "Dashboard"} · Dashboards` }];
 

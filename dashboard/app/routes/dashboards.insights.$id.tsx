@@ -5,7 +5,8 @@ import { can, type Permission } from "../auth/permissions";
 import { ActionNotice } from "../components/action-notice";
 import { utcMinute } from "../components/format";
 import { InsightCard } from "../components/insights/insight-card";
-import insightStyles from "../components/insights/dashboards.css?url";
+import dashboardStyles from "../components/insights/dashboards.css?url";
+import insightStyles from "../components/insights/insights.css?url";
 import { IntentForm } from "../components/intent-form";
 import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
@@ -14,7 +15,11 @@ import type { DashboardEnv } from "../env.server";
 import { loadCard } from "../insights/cards.server";
 import { INSIGHT_LABELS } from "../insights/saved";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: insightStyles }];
+// Cards show the insights' own views, styled as on their pages.
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: insightStyles },
+  { rel: "stylesheet", href: dashboardStyles },
+];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.card.insight.name ?? "Saved insight"} · Dashboards` }];
 

@@ -5,6 +5,8 @@ import type { Card } from "../../insights/cards.server";
 import { INSIGHT_LABELS } from "../../insights/saved";
 import { PathsView } from "./paths-view";
 import { RetentionView } from "./retention-view";
+import { StickinessView } from "./stickiness-view";
+import { TrendsView } from "./trends-view";
 
 export type CardData = SerializeFrom<Card>;
 
@@ -14,6 +16,10 @@ const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19
 /** The insight's compact view, by its type. */
 function View({ data }: { data: NonNullable<CardData["data"]> }): ReactNode {
   switch (data.type) {
+    case "trends":
+      return <TrendsView result={data.result} display={data.def.display} compact />;
+    case "stickiness":
+      return <StickinessView result={data.result} compact />;
     case "retention":
       return <RetentionView result={data.result} period={data.def.period} tz={data.def.tz} compact />;
     case "paths":
