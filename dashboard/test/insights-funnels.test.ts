@@ -4,6 +4,7 @@
 // people who dropped at a step in the users view, the page, its CSV, and no other app's data.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardEnv } from "../app/env.server";
+import { droppedPeopleLink } from "../app/insights/funnels";
 import { parseFunnels, runFunnels, toFunnelsSearch, type FunnelsResult, type FunnelSeries } from "../app/insights/funnels.server";
 import { browserRequest, ownerWithApps, run, startHarness, type Harness } from "./harness";
 
@@ -89,6 +90,8 @@ beforeAll(async () => {
     { id: "app_fn", name: "Shop" },
     { id: "app_noise", name: "Noise" },
     { id: "app_plan", name: "Plans" },
+    { id: "app_rand", name: "Random" },
+    { id: "app_noise_free", name: "Quiet" },
   ]);
   // Out of order and in several inserts, as separate batches arrive: the funnel sorts by time.
   const shuffled = [...FIXTURES].reverse();
@@ -173,5 +176,157 @@ describe("funnel figures", () => {
       ["2", [1, 1, 0]],
       ["pro", [1, 1, 0]],
     ]);
+  });
+});
+
+describe("against ClickHouse's windowFunnel", () => {
+  it("reaches the same step per person as windowFunnel, loose and strict, on random sequences", async () => {
+    // 400 people, 6 events each among A, B, C and D (not a step), at random seconds within 2 hours.
+    let seed = 7;
+    const rand = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const rows: Row[] = [];
+    for (let p = 0; p < 400; p++) {
+      for (let i = 0; i < 6; i++) {
+        rows.push({ ...ev({ anon: `r${p}` }, ["Product Viewed", "Added to Cart", "Checkout Started", "Other"][Math.floor(rand() * 4)] ?? "", Math.floor(rand() * 7200) * S), app_id: "app_rand" });
+      }
+    }
+    await h.insertEvents(rows);
+    const direct = async (mode: string): Promise<number[]> => {
+      const { createClient } = await import("@clickhouse/client-web");
+      const client = createClient({ url: h.clickhouseUrl, ...h.clickhouseWriter });
+      const rs = await client.query({
+        query: `SELECT level, count() AS n FROM (
+                  SELECT anonymous_id, windowFunnel(1800000${mode})(toUInt64(toUnixTimestamp64Milli(timestamp)), event = 'Product Viewed', event = 'Added to Cart', event = 'Checkout Started') AS level
+                  FROM events WHERE app_id = 'app_rand' AND event IN ('Product Viewed', 'Added to Cart', 'Checkout Started') GROUP BY anonymous_id)
+                GROUP BY level ORDER BY level`,
+        format: "JSONEachRow",
+      });
+      const byLevel = new Map((await rs.json<{ level: number; n: string }>()).map((r) => [Number(r.level), Number(r.n)]));
+      await client.close();
+      return [1, 2, 3].map((k) => [...byLevel].filter(([level]) => level >= k).reduce((sum, [, n]) => sum + n, 0));
+    };
+    const loose = await funnel(`${FUNNEL.replace("window=1h", "window=30m")}`, "app_rand");
+    expect(people(loose.total)).toEqual(await direct(""));
+    const strict = await funnel(`${FUNNEL.replace("window=1h", "window=30m")}&order=strict`, "app_rand");
+    expect(people(strict.total)).toEqual(await direct(", 'strict_order'"));
+    // Not a vacuous comparison: some convert, some do not, and strict order loses some.
+    expect(people(loose.total)[2]).toBeGreaterThan(0);
+    expect(people(strict.total)[2]).toBeLessThan(people(loose.total)[2] ?? 0);
+  });
+});
+
+describe("definition in the URL", () => {
+  it("reads back what it writes, and names what it ignored", () => {
+    const url = new URL(
+      `http://x/?range=30d&step=${encodeURIComponent(A)}&step=&step=type:page&step3_prop=path:/checkout&step3_prop=plan:pro&window=2h&order=strict&platform=ios&prop=plan:pro&breakdown=country&top=3`,
+    );
+    const def = parseFunnels(url);
+    expect(def.problems).toEqual([]);
+    // The blank second row is dropped; its position still pairs the third row with step3_prop.
+    expect(def.steps).toEqual([
+      { match: "event", name: A, props: [] },
+      { match: "type", name: "page", props: [{ key: "path", value: "/checkout" }, { key: "plan", value: "pro" }] },
+    ]);
+    const again = parseFunnels(new URL(`http://x/?${toFunnelsSearch(def)}`));
+    expect({ ...again, range: again.range.key }).toEqual({ ...def, range: def.range.key });
+    expect(toFunnelsSearch(again)).toBe(toFunnelsSearch(def));
+
+    const bad = parseFunnels(new URL(`http://x/?step=A&step=type:nonsense&window=2w&order=sideways&range=1y`));
+    expect(bad.window).toEqual({ n: 1, unit: "d" });
+    expect(bad.order).toBe("loose");
+    expect(bad.steps.map((s) => s.name)).toEqual(["A"]);
+    expect(bad.problems).toHaveLength(5);
+  });
+});
+
+interface PageData {
+  def: { steps: unknown[]; problems: string[] };
+  result: FunnelsResult | null;
+  error: string | null;
+}
+
+async function load<T>(mod: { loader: (args: never) => Promise<unknown> }, path: string, app = "app_fn"): Promise<{ status: number; body: T | null; text: string }> {
+  const loader = mod.loader as (args: { request: Request; params: Record<string, string>; context: typeof h.context }) => Promise<unknown>;
+  const res = await run(() => loader({ request: browserRequest(path, { session }), params: { app }, context: h.context }));
+  const text = await res.text();
+  return { status: res.status, body: res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as T) : null, text };
+}
+
+describe("pages", () => {
+  it("shows the funnel from its URL, and an empty state without steps", async () => {
+    const page = await import("../app/routes/apps.$app.insights.funnels");
+    const shown = await load<PageData>(page, `/apps/app_fn/insights/funnels?${FUNNEL}`);
+    expect(shown.status).toBe(200);
+    expect(shown.body?.error).toBeNull();
+    expect(people(shown.body?.result?.total)).toEqual([8, 5, 3]);
+    const blank = await load<PageData>(page, "/apps/app_fn/insights/funnels");
+    expect(blank.body).toMatchObject({ result: null, error: null, def: { steps: [], problems: [] } });
+  });
+
+  it("shows zeros for an app without those events", async () => {
+    const r = await funnel(FUNNEL, "app_noise_free");
+    expect(people(r.total)).toEqual([0, 0, 0]);
+    expect(r.total.medianTotalMs).toBeNull();
+  });
+
+  it("exports every step, and every breakdown value's steps, as CSV", async () => {
+    const csv = await import("../app/routes/apps.$app.insights.funnels[.csv]");
+    const plain = await load(csv, `/apps/app_fn/insights/funnels.csv?${FUNNEL}`);
+    expect(plain.status).toBe(200);
+    expect(plain.text.trim().split("\r\n")).toEqual([
+      "breakdown,step,event,people,of_first_step,of_previous_step,dropped,median_seconds_from_previous",
+      ",1,Product Viewed,8,1.0000,1.0000,0,",
+      ",2,Added to Cart,5,0.6250,0.6250,3,200.000",
+      ",3,Checkout Started,3,0.3750,0.6000,2,100.000",
+    ]);
+    const split = await load(csv, `/apps/app_fn/insights/funnels.csv?${FUNNEL}&breakdown=platform&top=1`);
+    expect(split.text.trim().split("\r\n").map((l) => l.split(",").slice(0, 4).join(","))).toEqual([
+      "breakdown,step,event,people",
+      "(total),1,Product Viewed,8",
+      "(total),2,Added to Cart,5",
+      "(total),3,Checkout Started,3",
+      "web,1,Product Viewed,4",
+      "web,2,Added to Cart,3",
+      "web,3,Checkout Started,3",
+      "(other),1,Product Viewed,4",
+      "(other),2,Added to Cart,2",
+      "(other),3,Checkout Started,0",
+    ]);
+    expect((await load(csv, "/apps/app_fn/insights/funnels.csv?step=A")).status).toBe(400);
+  });
+});
+
+describe("the people who dropped", () => {
+  interface UsersData {
+    page: { rows: Array<{ key: string }> } | null;
+    dropped: { step: number; reached: string; missed: string } | null;
+  }
+  const link = (step: number, extra = ""): string => {
+    const def = parseFunnels(new URL(`http://x/?${FUNNEL}${extra}`));
+    return droppedPeopleLink("app_fn", def, step);
+  };
+
+  it("lists who reached the step before and not this one in the users view", async () => {
+    const users = await import("../app/routes/apps.$app.users._index");
+    // Step 2: p3 (no B), p4 (B before A), p8 (B 1 ms late). p7 converted after identifying:
+    // neither anon-7 nor user-7 is among them.
+    const two = await load<UsersData>(users, link(2));
+    expect(two.body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-3", "anon-4", "anon-8"]);
+    expect(two.body?.dropped).toEqual({ step: 2, reached: A, missed: B, insight: expect.any(String) as string });
+    // Step 3: p2 (never checked out) and p6 (1 ms late); strict order adds p5, whose C came first.
+    expect((await load<UsersData>(users, link(3))).body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-2", "anon-6"]);
+    expect((await load<UsersData>(users, link(2, "&order=strict"))).body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-3", "anon-4", "anon-5", "anon-8"]);
+  });
+
+  it("exports the same people as CSV, and ignores a step that does not exist", async () => {
+    const usersCsv = await import("../app/routes/apps.$app.users[.csv]");
+    const csv = await load(usersCsv, link(3).replace("/users?", "/users.csv?"));
+    expect(csv.text.trim().split("\r\n").slice(1).map((l) => l.split(",")[0]).sort()).toEqual(["anon-2", "anon-6"]);
+    const users = await import("../app/routes/apps.$app.users._index");
+    const none = await load<UsersData>(users, link(2).replace("dropped=2", "dropped=9"));
+    expect(none.body?.dropped).toBeNull();
   });
 });

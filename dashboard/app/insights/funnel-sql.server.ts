@@ -15,7 +15,7 @@
 import type { Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
-import { type FunnelsDef, type FunnelStep, windowMs } from "./funnels.server";
+import { type FunnelsDef, type FunnelStep, windowMs } from "./funnels";
 import { hasPerson, personKey } from "./person";
 import type { Breakdown } from "./trends";
 

@@ -18,6 +18,7 @@ import { loadDimOptions } from "../queries/overview.server";
 import { parseRange } from "../queries/range";
 import { activeUsersPerDay, listUsers, parseUserFilters } from "../queries/users.server";
 import { pathPeople } from "../insights/paths.server";
+import { funnelDropouts } from "../insights/funnel-people.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Users` }];
 
@@ -28,7 +29,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const range = parseRange(url);
   // People on one path of the paths insight (`?paths=…&step=…`): the list narrows to them.
   const onPath = pathPeople(url);
-  const filters = { ...parseUserFilters(url), people: onPath?.people };
+  // People who dropped at one step of a funnel (`?funnel=…&dropped=…`).
+  const dropped = onPath ? null : funnelDropouts(url);
+  const filters = { ...parseUserFilters(url), people: onPath?.people ?? dropped?.people };
   const raw = parseCursor(url.searchParams.get("before"));
   const before = raw ? { ts: raw.ts, key: raw.id } : null;
   const started = Date.now();
@@ -46,6 +49,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     range,
     filters: { dims: filters.dims, q: filters.q },
     onPath: onPath ? { steps: onPath.steps, insight: onPath.insight } : null,
+    dropped: dropped ? { step: dropped.step, reached: dropped.reached, missed: dropped.missed, insight: dropped.insight } : null,
     options,
     page,
     daily,
@@ -57,14 +61,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export default function UsersPage() {
-  const { viewer, app, range, filters, onPath, options, page, daily, error, paged, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, range, filters, onPath, dropped, options, page, daily, error, paged, canExport, tookMs } = useLoaderData<typeof loader>();
   const withParams = useParamLink();
   const series = useMemo(() => [{ label: "active users", color: "#059669", points: daily }], [daily]);
   const span = useMemo(() => {
     const day = Math.floor(range.from / 86_400) * 86_400;
     return [day, Math.max(range.to, day + 86_400)] as const;
   }, [range.from, range.to]);
-  const filtered = hasDims(filters.dims) || filters.q !== "" || onPath !== null;
+  const filtered = hasDims(filters.dims) || filters.q !== "" || onPath !== null || dropped !== null;
 
   return (
     <Shell viewer={viewer} app={app}>
@@ -76,6 +80,12 @@ export default function UsersPage() {
         <p className="card" role="status">
           People whose path was <strong>{onPath.steps.join(" → ")}</strong> in the <Link to={`/apps/${app.id}/insights/paths?${onPath.insight}`}>paths insight</Link>.{" "}
           <Link to={`?range=${range.key}`}>All users</Link>
+        </p>
+      ) : null}
+      {dropped ? (
+        <p className="card" role="status">
+          People who reached <strong>{dropped.reached}</strong> but not <strong>{dropped.missed}</strong> (step {dropped.step}) in the{" "}
+          <Link to={`/apps/${app.id}/insights/funnels?${dropped.insight}`}>funnel</Link>. <Link to={`?range=${range.key}`}>All users</Link>
         </p>
       ) : null}
       <DimFilter dims={filters.dims} options={options} fields={["q"]}>

@@ -6,6 +6,8 @@ import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
 import { parseRange } from "../queries/range";
 import { exportUsers, parseUserFilters } from "../queries/users.server";
+import { funnelDropouts } from "../insights/funnel-people.server";
+import { pathPeople } from "../insights/paths.server";
 
 const COLUMNS = ["user", "user_id", "first_seen", "last_seen", "events", "sessions", "platform", "country"] as const;
 
@@ -15,7 +17,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const range = parseRange(url);
   return exportOr503(async () => {
-    const rows = (await exportUsers(env.clickhouse, app.id, range, parseUserFilters(url))).map((u) => ({
+    // The people a path or a funnel's drop-off narrowed the page to, as on the page.
+    const people = pathPeople(url)?.people ?? funnelDropouts(url)?.people;
+    const rows = (await exportUsers(env.clickhouse, app.id, range, { ...parseUserFilters(url), people })).map((u) => ({
       user: u.key,
       user_id: u.userId,
       first_seen: new Date(u.firstSeenMs).toISOString(),
