@@ -26,12 +26,9 @@ const DASHBOARD: ReadonlyArray<{ type: InsightType; query: string }> = [
   { type: "trends", query: "range=30d&type0=track&measure0=sessions&interval=week&breakdown=platform" },
 ];
 
-/** Runs one definition for `app` through its module; null when the module is not there. */
-export function insightCase(cfg: DashboardEnv["clickhouse"], app: string, type: InsightType, query: string): (() => Promise<unknown>) | null {
-  const module = INSIGHT_MODULES[type];
-  if (!module) return null;
-  return () => module.prepare(query, Date.now()).run(cfg, app);
-}
+/** Runs one definition for `app` through its module, as its page does. */
+export const insightCase = (cfg: DashboardEnv["clickhouse"], app: string, type: InsightType, query: string): Promise<unknown> =>
+  INSIGHT_MODULES[type].prepare(query, Date.now()).run(cfg, app);
 
 /** The ten-card dashboard of `app`: `fresh` runs every card (Refresh), otherwise the cache answers what it holds. */
 export function tenCardDashboard(cfg: DashboardEnv["clickhouse"], app: string): { types: InsightType[]; load: (fresh: boolean) => Promise<{ failed: number }> } {

@@ -344,14 +344,8 @@ async function main(): Promise<void> {
     // Product analytics: each insight type through its module, and a ten-card dashboard with its
     // cards run at once (as its page runs them) and then answered from the cards' cache.
     const insights: Record<string, number> = {};
-    const missing: string[] = [];
     for (const c of INSIGHT_CASES) {
-      const load = insightCase(dashboard, busy, c.type, c.query);
-      if (!load) {
-        missing.push(c.type);
-        continue;
-      }
-      await page(c.name, load);
+      await page(c.name, () => insightCase(dashboard, busy, c.type, c.query));
       insights[c.name] = pages[c.name] ?? Infinity;
     }
     const board = tenCardDashboard(dashboard, busy);
@@ -410,7 +404,6 @@ async function main(): Promise<void> {
         percentileAccuracy: accuracy,
         perfNetworkViewsInsertCost: viewCost,
         insightsMedianMs: insights,
-        insightTypesNotBenchmarked: missing,
         tenCardDashboard: { types: board.types, medianMs: dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], cardsThatFailed: failedCards },
       },
       targets: [
@@ -423,7 +416,7 @@ async function main(): Promise<void> {
         },
         { name: "crashes list and issue pages (median)", target: `< ${CRASH_TARGET_MS} ms`, met: Math.max(...crashPages.map(([, ms]) => ms)) < CRASH_TARGET_MS },
         { name: "performance and network pages, and the releases page's regressions (median)", target: `< ${PERF_TARGET_MS} ms`, met: Math.max(...perfPages.map(([, ms]) => ms)) < PERF_TARGET_MS },
-        { name: "each insight, 30 days (median)", target: "< 1000 ms", met: missing.length === 0 && Math.max(...Object.values(insights)) < 1000 },
+        { name: "each insight, 30 days (median)", target: "< 1000 ms", met: Math.max(...Object.values(insights)) < 1000 },
         { name: "ten-card dashboard, 30 days, every card run (median)", target: "< 2000 ms", met: failedCards === 0 && dashboardMs < 2000 },
         { name: "perf and network percentiles vs exact (max relative error)", target: `<= ${QUANTILE_ACCURACY * 100} %`, met: accuracy.maxRelativeError <= QUANTILE_ACCURACY },
       ],

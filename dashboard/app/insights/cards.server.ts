@@ -45,11 +45,7 @@ export function cardKey(orgId: string, insight: Pick<SavedInsight, "appId" | "ty
 export async function loadCard(cfg: DashboardEnv["clickhouse"], orgId: string, insight: SavedInsight, w: CardLayout["w"], scope: DashboardScope, opts: CardOptions): Promise<Card> {
   const base = { insight: { id: insight.id, name: insight.name, description: insight.description, type: insight.type, appId: insight.appId, appName: insight.appName }, w };
   const query = applyScope(insight.query, scope);
-  const module = INSIGHT_MODULES[insight.type];
-  if (!module) {
-    return { ...base, href: insightPath(insight.appId, insight.type, query), problems: [], data: null, error: "This kind of insight cannot be shown yet.", at: null, cached: false };
-  }
-  const prepared = module.prepare(query, opts.now);
+  const prepared = INSIGHT_MODULES[insight.type].prepare(query, opts.now);
   const href = insightPath(insight.appId, insight.type, prepared.search);
   const key = cardKey(orgId, insight, prepared.search, opts.now);
   if (!opts.refresh) {

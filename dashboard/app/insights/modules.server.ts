@@ -44,5 +44,5 @@ type Modules = typeof KNOWN;
 export type InsightResult = { [K in keyof Modules]: RunOut<Modules[K]> }[keyof Modules];
 type RunOut<M> = M extends { prepare(query: string, now: number): { run(cfg: DashboardEnv["clickhouse"], appId: string): Promise<infer R> } } ? R : never;
 
-/** The module of each type a dashboard can show. */
-export const INSIGHT_MODULES: Partial<Record<InsightType, { prepare(query: string, now: number): Omit<Prepared<InsightType, unknown, unknown>, "run"> & { run(cfg: DashboardEnv["clickhouse"], appId: string): Promise<InsightResult> } }>> = KNOWN;
+/** Each type's module. */
+export const INSIGHT_MODULES: Record<InsightType, { prepare(query: string, now: number): Omit<Prepared<InsightType, unknown, unknown>, "run"> & { run(cfg: DashboardEnv["clickhouse"], appId: string): Promise<InsightResult> } }> = KNOWN;

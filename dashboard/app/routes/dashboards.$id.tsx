@@ -141,6 +141,13 @@ function ScopeFilters({ filters }: { filters: string }) {
   );
 }
 
+/** The URL with no shared range: `range=` (empty) overrides a saved one, so each card keeps its own. */
+function ownRange(params: URLSearchParams): string {
+  const next = new URLSearchParams(params);
+  next.set("range", "");
+  return next.toString();
+}
+
 function CardActions({ id, first, last, w }: { id: string; first: boolean; last: boolean; w: 1 | 2 }) {
   const button = (intent: string, label: string, title: string, danger = false) => (
     <Form method="post" aria-label={title}>
@@ -175,7 +182,12 @@ export default function DashboardPage() {
           {dashboard.description ? <p className="muted">{dashboard.description}</p> : null}
         </div>
         <div className="inline-form">
-          <RangePicker current={scope.range || DEFAULT_RANGE} />
+          <div className={scope.range ? "dashboard-range" : "dashboard-range unset"}>
+            <RangePicker current={scope.range || DEFAULT_RANGE} />
+            <Link to={`?${ownRange(params)}`} className={scope.range ? "" : "active"} aria-current={scope.range ? undefined : "page"} title="Each card keeps the range it was saved with">
+              each card&apos;s own
+            </Link>
+          </div>
           <IntentForm intent="refresh" label="Refresh" title="Refresh every card" />
         </div>
       </div>

@@ -3,6 +3,7 @@ import { Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { Card } from "../../insights/cards.server";
 import { INSIGHT_LABELS } from "../../insights/saved";
+import { FunnelsView } from "./funnels-view";
 import { PathsView } from "./paths-view";
 import { RetentionView } from "./retention-view";
 import { StickinessView } from "./stickiness-view";
@@ -14,7 +15,7 @@ export type CardData = SerializeFrom<Card>;
 const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
 /** The insight's compact view, by its type. */
-function View({ data }: { data: NonNullable<CardData["data"]> }): ReactNode {
+function View({ data, appId }: { data: NonNullable<CardData["data"]>; appId: string }): ReactNode {
   switch (data.type) {
     case "trends":
       return <TrendsView result={data.result} display={data.def.display} compact />;
@@ -22,10 +23,10 @@ function View({ data }: { data: NonNullable<CardData["data"]> }): ReactNode {
       return <StickinessView result={data.result} compact />;
     case "retention":
       return <RetentionView result={data.result} period={data.def.period} tz={data.def.tz} compact />;
+    case "funnels":
+      return <FunnelsView def={data.def} result={data.result} appId={appId} compact />;
     case "paths":
       return <PathsView result={data.result} compact />;
-    default:
-      return <p className="muted">Open it on its page to see it.</p>;
   }
 }
 
@@ -41,7 +42,7 @@ export function InsightCard({ card, actions }: { card: CardData; actions?: React
           </h2>
           <p className="small muted">
             {INSIGHT_LABELS[insight.type]} · {insight.appName}
-            {card.at !== null ? ` · as of ${clock(card.at)}${card.cached ? " (cached)" : ""}` : ""}
+            {card.at !== null ? ` · as of ${clock(card.at)}` : ""}
           </p>
           {insight.description ? <p className="small">{insight.description}</p> : null}
         </div>
@@ -49,7 +50,7 @@ export function InsightCard({ card, actions }: { card: CardData; actions?: React
       </header>
       {card.problems.length > 0 ? <p className="small muted">{card.problems.join(" ")}</p> : null}
       {card.data ? (
-        <View data={card.data} />
+        <View data={card.data} appId={insight.appId} />
       ) : (
         <div className="error-card insight-card-error" role="alert">
           <p>{card.error}</p>
