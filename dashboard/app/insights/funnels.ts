@@ -4,7 +4,7 @@
 // breakdown. The whole definition lives in the URL, so a link shares it and a card re-runs it.
 import { EVENT_TYPES } from "../../../schemas/events";
 import { BREAKDOWN_DIMS, DEFAULT_TOP, MAX_TOP, type Breakdown } from "./trends";
-import { parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type PropFilter, type TimeRange } from "./filters";
+import { MAX_PROPS, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type PropFilter, type TimeRange } from "./filters";
 
 export const MIN_STEPS = 2;
 export const MAX_STEPS = 10;
@@ -95,6 +95,7 @@ function parseSteps(url: URL, problems: string[]): FunnelStep[] {
       const at = p.indexOf(":");
       const key = at > 0 ? p.slice(0, at).trim() : "";
       if (!key) problems.push(`The step filter "${p.slice(0, 60)}" is not key:value; it was ignored.`);
+      else if (props.length === MAX_PROPS) problems.push(`A step takes at most ${MAX_PROPS} property filters; "${p.slice(0, 60)}" was ignored.`);
       else props.push({ key: key.slice(0, STEP_NAME_MAX), value: p.slice(at + 1).trim().slice(0, STEP_NAME_MAX) });
     }
     const name = isType ? ref.slice(TYPE_PREFIX.length).trim() : ref;
