@@ -4,7 +4,8 @@
 import type { DashboardEnv } from "../env.server";
 import { crashDetailOf, type CrashDetail, type TagName } from "./crash-detail";
 import { queryApp, type Params } from "./clickhouse.server";
-import { HOUR_RANGE, type TimeRange } from "./range";
+import type { TimeRange } from "./range";
+import { appRange, inRange, rangeParams } from "./scope";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
 
 /** Breadcrumbs: at most this many of the session's events before the crash… */
@@ -33,8 +34,7 @@ export interface IssueSummary {
   lastInRangeMs: number | null;
 }
 
-const RAW = `app_id = {app:String} AND type = 'crash' AND crash_fingerprint = {fp:String}
-  AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')`;
+const RAW = `${appRange("timestamp")} AND type = 'crash' AND crash_fingerprint = {fp:String}`;
 
 /** The issue, or null when the app has no crash with this fingerprint. */
 export async function getIssue(cfg: DashboardEnv["clickhouse"], app: string, fp: string, range: TimeRange): Promise<IssueSummary | null> {
@@ -54,10 +54,10 @@ export async function getIssue(cfg: DashboardEnv["clickhouse"], app: string, fp:
     app,
     `SELECT argMaxMerge(latest) AS latest, toUnixTimestamp64Milli(min(first_seen)) AS firstSeenMs, toUnixTimestamp64Milli(max(last_seen)) AS lastSeenMs,
             sum(events) AS totalEvents, toString(argMin(app_version, first_seen)) AS firstRelease,
-            sumIf(events, ${HOUR_RANGE}) AS rangeEvents, toUInt64(uniqMergeIf(users, ${HOUR_RANGE})) AS rangeUsers, sumIf(fatal, ${HOUR_RANGE}) AS rangeFatal,
-            toUnixTimestamp64Milli(minIf(first_seen, ${HOUR_RANGE})) AS firstInRangeMs, toUnixTimestamp64Milli(maxIf(last_seen, ${HOUR_RANGE})) AS lastInRangeMs
+            sumIf(events, ${inRange("hour")}) AS rangeEvents, toUInt64(uniqMergeIf(users, ${inRange("hour")})) AS rangeUsers, sumIf(fatal, ${inRange("hour")}) AS rangeFatal,
+            toUnixTimestamp64Milli(minIf(first_seen, ${inRange("hour")})) AS firstInRangeMs, toUnixTimestamp64Milli(maxIf(last_seen, ${inRange("hour")})) AS lastInRangeMs
      FROM crash_issues_hourly WHERE app_id = {app:String} AND fingerprint = {fp:String} GROUP BY fingerprint`,
-    { fp, from: range.from, to: range.to },
+    { fp, ...rangeParams(range) },
   );
   const r = rows[0];
   if (!r) return null;
@@ -81,12 +81,12 @@ export async function getIssue(cfg: DashboardEnv["clickhouse"], app: string, fp:
 
 /** Crashes per chart bucket of the range; below an hour from the raw crashes, else the rollup. */
 export async function occurrences(cfg: DashboardEnv["clickhouse"], app: string, fp: string, range: TimeRange): Promise<Array<{ t: number; n: number }>> {
-  const params: Params = { fp, from: range.from, to: range.to, step: range.step };
+  const params: Params = { fp, ...rangeParams(range), step: range.step };
   const sql =
     range.step < 3600
       ? `SELECT intDiv(toUnixTimestamp(timestamp), {step:UInt32}) * {step:UInt32} AS t, count() AS n FROM events WHERE ${RAW} GROUP BY t ORDER BY t`
       : `SELECT intDiv(toUnixTimestamp(hour), {step:UInt32}) * {step:UInt32} AS t, sum(events) AS n FROM crash_issues_hourly
-         WHERE app_id = {app:String} AND fingerprint = {fp:String} AND ${HOUR_RANGE} GROUP BY t ORDER BY t`;
+         WHERE ${appRange("hour")} AND fingerprint = {fp:String} GROUP BY t ORDER BY t`;
   const rows = await queryApp<{ t: number; n: number }>(cfg, app, sql, params);
   return rows.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
 }
@@ -111,7 +111,7 @@ export async function tagBreakdown(cfg: DashboardEnv["clickhouse"], app: string,
        WHERE ${RAW}
        GROUP BY tag, value
      ) WHERE value != '' ORDER BY tag, n DESC, value LIMIT {limit:UInt32} BY tag`,
-    { fp, from: range.from, to: range.to, limit: TAG_VALUES },
+    { fp, ...rangeParams(range), limit: TAG_VALUES },
   );
   const out: Record<TagName, TagValue[]> = { release: [], os: [], device: [], browser: [], country: [] };
   for (const r of rows) {
@@ -191,7 +191,7 @@ export async function affectedUsers(cfg: DashboardEnv["clickhouse"], app: string
     `SELECT if(user_id != '', user_id, anonymous_id) AS key, max(user_id != '') AS identified, count() AS crashes, toUnixTimestamp64Milli(max(timestamp)) AS lastMs
      FROM events WHERE ${RAW} AND key != ''
      GROUP BY key ORDER BY crashes DESC, lastMs DESC, key LIMIT {limit:UInt32}`,
-    { fp, from: range.from, to: range.to, limit: USERS_SHOWN },
+    { fp, ...rangeParams(range), limit: USERS_SHOWN },
   );
   return rows.map((r) => ({ key: r.key, identified: Number(r.identified) === 1, crashes: Number(r.crashes), lastMs: Number(r.lastMs) }));
 }
@@ -222,8 +222,8 @@ export async function droppedCounts(cfg: DashboardEnv["clickhouse"], app: string
     cfg,
     app,
     `SELECT toString(reason) AS reason, sum(dropped) AS n FROM crash_drops_hourly
-     WHERE app_id = {app:String} AND fingerprint = {fp:String} AND ${HOUR_RANGE} GROUP BY reason`,
-    { fp, from: range.from, to: range.to },
+     WHERE ${appRange("hour")} AND fingerprint = {fp:String} GROUP BY reason`,
+    { fp, ...rangeParams(range) },
   );
   const of = (reason: string): number => Number(rows.find((r) => r.reason === reason)?.n ?? 0);
   return { issueCap: of("issue_cap"), appCap: of("app_cap") };

@@ -8,7 +8,8 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import type { Cursor } from "./cursor";
 import type { IssueFilters, StatusFilter } from "./crash-filters";
-import { HOUR_RANGE, type TimeRange } from "./range";
+import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 export const ISSUE_PAGE_SIZE = 50;
 export const ISSUE_EXPORT_CAP = 10_000;
@@ -53,8 +54,8 @@ export function statusLists(status: StatusFilter, states: ReadonlyMap<string, Is
 
 /** The range, release, platform, environment and status predicate over the rollup. */
 function whereSql(range: TimeRange, f: IssueFilters, lists: { include: string[] | null; exclude: string[] }): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", HOUR_RANGE];
-  const params: Params = { from: range.from, to: range.to };
+  const parts = [appRange("hour")];
+  const params: Params = rangeParams(range);
   for (const [column, value] of [
     ["app_version", f.release],
     ["platform", f.platform],
@@ -161,8 +162,8 @@ async function issueRows(cfg: DashboardEnv["clickhouse"], app: string, range: Ti
     queryApp<{ fingerprint: string; n: number }>(
       cfg,
       app,
-      `SELECT fingerprint, sum(dropped) AS n FROM crash_drops_hourly WHERE app_id = {app:String} AND ${HOUR_RANGE} AND fingerprint IN {include:Array(String)} GROUP BY fingerprint`,
-      { from: range.from, to: range.to, include: w.params.include ?? [] },
+      `SELECT fingerprint, sum(dropped) AS n FROM crash_drops_hourly WHERE ${appRange("hour")} AND fingerprint IN {include:Array(String)} GROUP BY fingerprint`,
+      { ...rangeParams(range), include: w.params.include ?? [] },
     ),
   ]);
   const first = new Map(firsts.map((r) => [r.fingerprint, Number(r.ms)]));
@@ -254,10 +255,10 @@ export async function issueFilterOptions(cfg: DashboardEnv["clickhouse"], app: s
      FROM (
        SELECT kv.1 AS kind, kv.2 AS v, sum(events) AS n FROM crash_issues_hourly
        ARRAY JOIN [('r', toString(app_version)), ('p', toString(platform)), ('e', toString(environment))] AS kv
-       WHERE app_id = {app:String} AND ${HOUR_RANGE} AND kv.2 != ''
+       WHERE ${appRange("hour")} AND kv.2 != ''
        GROUP BY kind, v
      )`,
-    { from: range.from, to: range.to },
+    rangeParams(range),
   );
   return rows[0] ?? { releases: [], platforms: [], environments: [] };
 }

@@ -4,11 +4,13 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { cursorOf, type Cursor } from "./cursor";
 import { parseRange, type TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 export const PAGE_SIZE = 50;
 export const EXPORT_CAP = 10_000;
 /** Live tail polls fetch at most this many newer rows per poll. */
 const TAIL_CAP = 200;
+const OPEN_END = 4_294_967_295;
 
 export interface EventFilters {
   range: TimeRange;
@@ -49,9 +51,9 @@ export function parseEventFilters(url: URL, now = Date.now()): EventFilters {
 
 /** The WHERE clause and its parameters for `f`; empty filters add nothing. */
 function where(f: EventFilters, openEnd = false): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", "timestamp >= toDateTime64({from:UInt32}, 3, 'UTC')"];
-  if (!openEnd) parts.push("timestamp < toDateTime64({to:UInt32}, 3, 'UTC')");
-  const params: Params = { from: f.range.from, to: f.range.to };
+  const parts = [appRange("timestamp")];
+  // The live tail has no end: its far bound is the last second a UInt32 holds (2106).
+  const params: Params = rangeParams({ from: f.range.from, to: openEnd ? OPEN_END : f.range.to });
   if (f.type) {
     parts.push("type = {type:String}");
     params.type = f.type;

@@ -6,6 +6,7 @@ import { queryApp } from "./clickhouse.server";
 import { FAILING_CALLS_SHOWN, type EndpointKey, type NetworkFilters } from "./network-filters";
 import { callStats, chartStep, networkSeries, networkWhere, STATS_COLUMNS, type CallStats, type NetworkPoint, type StatsRow } from "./network.server";
 import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 export interface StatusRow {
   /** 0: no response came back. */
@@ -44,8 +45,7 @@ export interface EndpointView {
 }
 
 /** Raw calls of one endpoint that did not end ok; rows stored before outcomes read theirs from the status. */
-const FAILING = `app_id = {app:String} AND type = 'network'
-  AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')
+const FAILING = `${appRange("timestamp")} AND type = 'network'
   AND net_method = {method:String} AND net_host = {host:String} AND if(net_template != '', net_template, net_path) = {template:String}
   AND if(net_outcome != '', toString(net_outcome), multiIf(net_status >= 400, 'error', net_status > 0, 'ok', 'failed')) != 'ok'`;
 
@@ -64,7 +64,7 @@ export async function loadEndpoint(
       `SELECT toString(${column}) AS key, ${STATS_COLUMNS} FROM network_hourly WHERE ${w.sql} GROUP BY key ORDER BY calls DESC, key LIMIT 100`,
       w.params,
     );
-  const failingParams: Record<string, string | number> = { from: range.from, to: range.to, ...endpoint, limit: FAILING_CALLS_SHOWN };
+  const failingParams: Record<string, string | number> = { ...rangeParams(range), ...endpoint, limit: FAILING_CALLS_SHOWN };
   let failingFilter = "";
   if (f.platform) {
     failingFilter += " AND platform = {platform:String}";

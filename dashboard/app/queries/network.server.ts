@@ -6,7 +6,8 @@
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { ENDPOINT_EXPORT_CAP, ENDPOINTS_SHOWN, WORST_MIN_CALLS, WORST_SHOWN, type EndpointKey, type EndpointSort, type NetworkFilters } from "./network-filters";
-import { HOUR_RANGE, type TimeRange } from "./range";
+import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 /** Calls and how they ended, with latency percentiles and sizes: one endpoint's, or all of them. */
 export interface CallStats {
@@ -86,8 +87,8 @@ export function callStats(r: StatsRow): CallStats {
 
 /** The app, range and filter predicate over the rollup; `fixed` pins an endpoint. */
 export function networkWhere(range: TimeRange, f: Partial<NetworkFilters>, fixed?: EndpointKey): { sql: string; params: Params } {
-  const parts = ["app_id = {app:String}", HOUR_RANGE];
-  const params: Params = { from: range.from, to: range.to };
+  const parts = [appRange("hour")];
+  const params: Params = rangeParams(range);
   const filters: Array<[string, string | undefined]> = [
     ["platform", f.platform],
     ["app_version", f.release],
@@ -207,10 +208,10 @@ export async function networkFilterOptions(cfg: DashboardEnv["clickhouse"], app:
      FROM (
        SELECT kv.1 AS kind, kv.2 AS v, sum(n) AS c FROM network_hourly
        ARRAY JOIN [('p', toString(platform)), ('r', toString(app_version)), ('h', toString(host)), ('m', toString(method))] AS kv
-       WHERE app_id = {app:String} AND ${HOUR_RANGE} AND kv.2 != ''
+       WHERE ${appRange("hour")} AND kv.2 != ''
        GROUP BY kind, v
      )`,
-    { from: range.from, to: range.to },
+    rangeParams(range),
   );
   return rows[0] ?? { platforms: [], releases: [], hosts: [], methods: [] };
 }

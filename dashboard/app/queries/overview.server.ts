@@ -4,6 +4,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp } from "./clickhouse.server";
 import { dimsSql, type Dims } from "./dims";
 import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 export interface Point {
   t: number;
@@ -31,8 +32,9 @@ export interface Overview {
   versions: TopRow[];
 }
 
-const HOURS = "app_id = {app:String} AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})";
-const DAYS = "app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') AND day < toDate(toDateTime({to:UInt32}), 'UTC') + 1";
+// Only the hours that begin in the range: the last hour's lists leave out the hour it began in.
+const HOURS = `${appRange("hour")} AND hour >= toDateTime({from:UInt32}, 'UTC')`;
+const DAYS = appRange("day");
 
 const top = (column: string, table: "events_hourly" | "pages_hourly", dims: string, extra = ""): string => {
   const measure = table === "pages_hourly" ? "views" : "events";
@@ -45,7 +47,7 @@ export const usersTable = (dims: string): string => (dims ? "users_daily_dims" :
 function eventSeriesQuery(step: number, dims: string): string {
   if (step === 60) {
     return `SELECT toUnixTimestamp(minute) AS t, toUInt64(sum(events)) AS n FROM events_minutely
-            WHERE app_id = {app:String} AND minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})${dims} GROUP BY t ORDER BY t`;
+            WHERE ${appRange("minute")}${dims} GROUP BY t ORDER BY t`;
   }
   return `SELECT toUnixTimestamp(toStartOfInterval(hour, toIntervalSecond({step:UInt32}))) AS t, toUInt64(sum(events)) AS n FROM events_hourly
           WHERE ${HOURS}${dims} GROUP BY t ORDER BY t`;
@@ -60,7 +62,7 @@ export async function loadOverview(
   now = Date.now(),
 ): Promise<Overview> {
   const d = dimsSql(dims);
-  const p = { from: range.from, to: range.to, step: range.step, ...d.params };
+  const p = { ...rangeParams(range), step: range.step, ...d.params };
   const nowSec = Math.floor(now / 1000);
   const [events, daily, totals, live, topEvents, topPages, countries, platforms, versions] = await Promise.all([
     queryApp<Point>(cfg, app, eventSeriesQuery(range.step, d.sql), p),
@@ -114,7 +116,7 @@ export interface DimOptions {
 
 /** The platforms and countries seen in `range`, busiest first: what the filter menus offer. */
 export async function loadDimOptions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange): Promise<DimOptions> {
-  const p = { from: range.from, to: range.to };
+  const p = rangeParams(range);
   const list = (column: string): string =>
     `SELECT toString(${column}) AS key FROM events_hourly WHERE ${HOURS} AND ${column} != '' GROUP BY key ORDER BY sum(events) DESC, key LIMIT 100`;
   const [platforms, countries] = await Promise.all([queryApp<{ key: string }>(cfg, app, list("platform"), p), queryApp<{ key: string }>(cfg, app, list("country"), p)]);

@@ -8,7 +8,8 @@ import { REGRESSION } from "../../../schemas/perf";
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { perfFilterSql, type PerfFilters } from "./perf";
-import { HOUR_RANGE, type TimeRange } from "./range";
+import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 import { releaseFirstSeen } from "./releases.server";
 
 type CH = DashboardEnv["clickhouse"];
@@ -78,9 +79,9 @@ async function releaseRows(cfg: CH, appId: string, range: TimeRange, where: stri
     appId,
     `SELECT toString(metric) AS metric, toString(kind) AS kind, toString(unit) AS unit, toString(platform) AS platform, toString(app_version) AS release, sum(n) AS n, ${P75} AS p75,
             toUnixTimestamp(min(hour)) AS first_hour
-     FROM perf_hourly WHERE app_id = {app:String} AND ${HOUR_RANGE} AND app_version != '' AND ${where}
+     FROM perf_hourly WHERE ${appRange("hour")} AND app_version != '' AND ${where}
      GROUP BY metric, kind, unit, platform, release`,
-    { ...params, from: range.from, to: range.to },
+    { ...params, ...rangeParams(range) },
   );
   const firsts = await releaseFirstSeen(cfg, appId, { releases: [...new Set(rows.map((r) => r.release))] });
   return { rows, firsts };

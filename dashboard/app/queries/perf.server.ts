@@ -9,7 +9,8 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "./clickhouse.server";
 import { PERF_DIMENSIONS, perfFilterSql, SLOWEST_MIN_COUNT, type PerfDimension, type PerfFilters } from "./perf";
 import { releasePerf, type ReleasePerf } from "./perf-regressions.server";
-import { HOUR_RANGE, type TimeRange } from "./range";
+import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 /** Rows of a breakdown or a list at most. */
 export const BREAKDOWN_ROWS = 20;
@@ -96,8 +97,8 @@ export const perfStep = (range: TimeRange): number => (range.to - range.from > 2
 function whereSql(range: TimeRange, f: PerfFilters): { sql: string; params: Params } {
   const filters = perfFilterSql(f);
   return {
-    sql: ["app_id = {app:String}", HOUR_RANGE, ...filters.parts].join(" AND "),
-    params: { from: range.from, to: range.to, vitals: [...VITAL_NAMES], ...filters.params },
+    sql: [appRange("hour"), ...filters.parts].join(" AND "),
+    params: { ...rangeParams(range), vitals: [...VITAL_NAMES], ...filters.params },
   };
 }
 
@@ -205,8 +206,8 @@ export async function loadPerfOptions(cfg: CH, appId: string, range: TimeRange):
     `SELECT arraySort(groupUniqArray({cap:UInt32})(toString(app_version))) AS releases, arraySort(groupUniqArray({cap:UInt32})(toString(platform))) AS platforms,
             arraySort(groupUniqArray({cap:UInt32})(toString(browser))) AS browsers, arraySort(groupUniqArray({cap:UInt32})(toString(device_class))) AS devices,
             arraySort(groupUniqArray({cap:UInt32})(toString(country))) AS countries, arraySort(groupUniqArray({cap:UInt32})(page)) AS pages
-     FROM perf_hourly WHERE app_id = {app:String} AND ${HOUR_RANGE} AND kind != 'span'`,
-    { from: range.from, to: range.to, cap: OPTIONS_CAP },
+     FROM perf_hourly WHERE ${appRange("hour")} AND kind != 'span'`,
+    { ...rangeParams(range), cap: OPTIONS_CAP },
   );
   const r = rows[0];
   const clean = (v: string[] | undefined): string[] => (v ?? []).filter((x) => x !== "");
@@ -346,11 +347,11 @@ async function slowSpans(cfg: CH, appId: string, txn: string, range: TimeRange, 
     appId,
     `SELECT toString(event) AS op, JSONExtractString(properties, 'description') AS description, count() AS n, avg(perf_value) AS avg, max(perf_value) AS max
      FROM events
-     WHERE app_id = {app:String} AND type = 'perf' AND event IN {ops:Array(String)}
-       AND timestamp >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND timestamp < toDateTime({to:UInt32}, 'UTC')
+     WHERE ${appRange("timestamp")} AND type = 'perf' AND event IN {ops:Array(String)}
        AND JSONExtractString(properties, 'kind') = 'span' AND JSONExtractString(properties, 'transaction') = {txn:String}
      GROUP BY op, description ORDER BY avg DESC, op, description LIMIT {cap:UInt32}`,
-    { ops, txn, from: range.from, to: range.to, cap: SLOW_SPANS },
+    // From the start of the range's first hour, as the hourly rollups beside it count.
+    { ops, txn, ...rangeParams({ from: range.from - (range.from % 3600), to: range.to }), cap: SLOW_SPANS },
   );
   return rows.map((r) => ({ op: r.op, description: r.description, n: Number(r.n), avg: Number(r.avg), max: Number(r.max) }));
 }

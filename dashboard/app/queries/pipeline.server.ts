@@ -6,6 +6,7 @@ import { PIPELINE_STAGES, type PipelineStage } from "../../../schemas";
 import type { DashboardEnv } from "../env.server";
 import { queryApp } from "./clickhouse.server";
 import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 export type StageCounts = Record<PipelineStage, number>;
 
@@ -46,7 +47,7 @@ export interface Pipeline {
 const zeros = (): StageCounts => Object.fromEntries(PIPELINE_STAGES.map((s) => [s, 0])) as StageCounts;
 const isStage = (s: string): s is PipelineStage => (PIPELINE_STAGES as readonly string[]).includes(s);
 
-const RANGE = "app_id = {app:String} AND minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})";
+const RANGE = appRange("minute");
 const BUCKET = "toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32})))";
 const LAG = "quantilesTDigestMerge(0.5, 0.95)(lag) AS q, max(max_lag) AS max";
 
@@ -66,7 +67,7 @@ const lost = (r: ReasonRow): number => r.rejected + r.deadLettered + r.capped;
 
 /** Everything the pipeline view shows for `app` over `range`, in three parallel reads. */
 export async function loadPipeline(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange): Promise<Pipeline> {
-  const p = { from: range.from, to: range.to, step: range.step };
+  const p = { ...rangeParams(range), step: range.step };
   const [counts, lagByBucket, lagTotal] = await Promise.all([
     queryApp<{ t: number; stage: string; reason: string; total: number }>(
       cfg,

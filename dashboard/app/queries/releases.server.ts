@@ -8,7 +8,8 @@
 // crashed when a fatal crash of ours or a crashed Sentry session touched it.
 import type { DashboardEnv } from "../env.server";
 import { queryApp } from "./clickhouse.server";
-import { chTime, type TimeRange } from "./range";
+import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 /** Releases listed at most; an app ships far fewer in a range. */
 export const RELEASES_CAP = 200;
@@ -65,7 +66,7 @@ const HEALTH_COLUMNS = `uniqMerge(users) AS users, uniqMerge(crashed_users) AS c
   uniqMerge(sessions) AS sessions, uniqMerge(crashed_sessions) AS crashed_sessions,
   sum(agg_sessions) AS agg_sessions, sum(agg_crashed) AS agg_crashed`;
 
-const RANGE = "app_id = {app:String} AND hour >= toStartOfHour({from:DateTime('UTC')}) AND hour < {to:DateTime('UTC')}";
+const RANGE = appRange("hour");
 
 /**
  * Each release's first event of any kind, all time, epoch ms: the order releases came out in.
@@ -85,13 +86,13 @@ export async function releaseFirstSeen(
      FROM release_health_hourly
      WHERE app_id = {app:String} AND app_version IN ${"range" in which ? `(SELECT DISTINCT app_version FROM release_health_hourly WHERE ${RANGE})` : "{releases:Array(String)}"}
      GROUP BY release`,
-    "range" in which ? { from: chTime(which.range.from), to: chTime(which.range.to) } : { releases: [...which.releases] },
+    "range" in which ? rangeParams(which.range) : { releases: [...which.releases] },
   );
   return new Map(rows.map((r) => [r.release, Number(r.first)]));
 }
 
 export async function loadReleases(cfg: DashboardEnv["clickhouse"], appId: string, range: TimeRange): Promise<ReleasesView> {
-  const params = { from: chTime(range.from), to: chTime(range.to), cap: RELEASES_CAP };
+  const params = { ...rangeParams(range), cap: RELEASES_CAP };
   // Rates over few sessions swing wildly: hours up to a day, then days.
   const step = range.to - range.from > 86_400 ? 86_400 : 3600;
   const [rows, totals, crashes, firstBy] = await Promise.all([
@@ -123,7 +124,7 @@ export async function loadReleases(cfg: DashboardEnv["clickhouse"], appId: strin
              GROUP BY fingerprint, app_version
            )
            GROUP BY fingerprint
-           HAVING first_ever >= {from:DateTime('UTC')} AND first_ever < {to:DateTime('UTC')}
+           HAVING first_ever >= toDateTime64({from:UInt32}, 3, 'UTC') AND first_ever < toDateTime64({to:UInt32}, 3, 'UTC')
          )
          GROUP BY release
        )

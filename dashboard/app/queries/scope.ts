@@ -4,8 +4,12 @@
 // query can leave its app. The column says which table's clock is meant.
 import { HOUR_RANGE, type TimeRange } from "./range";
 
-/** The time column of a table: raw `events` (and `timestamp` tables), minute, hour and day rollups. */
-export type TimeColumn = "timestamp" | "minute" | "hour" | "day";
+/**
+ * The time column of a table: raw `events` (and `timestamp` tables), minute, hour and day
+ * rollups; `session_day` is the `day` of summaries whose rows the caller narrows by their own
+ * times (sessions, which may cross midnight on either side of the range).
+ */
+export type TimeColumn = "timestamp" | "minute" | "hour" | "day" | "session_day";
 
 const RANGE_OF: Record<TimeColumn, string> = {
   timestamp: "timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')",
@@ -14,11 +18,21 @@ const RANGE_OF: Record<TimeColumn, string> = {
   hour: HOUR_RANGE,
   // Days are whole: the day holding `to` counts, as a chart's last bar does.
   day: "day >= toDate(toDateTime({from:UInt32}, 'UTC')) AND day <= toDate(toDateTime({to:UInt32} - 1, 'UTC'))",
+  // A day either side: a session that began before midnight has rows on both days.
+  session_day: "day >= toDate(toDateTime({from:UInt32}, 'UTC')) - 1 AND day <= toDate(toDateTime({to:UInt32}, 'UTC')) + 1",
 };
 
 /** `app_id = {app:String} AND <the range over column>`, e.g. `WHERE ${appRange("hour")} AND …`. */
 export function appRange(column: TimeColumn = "timestamp"): string {
   return `app_id = {app:String} AND ${RANGE_OF[column]}`;
+}
+
+/**
+ * The range alone over `column`, for aggregates that read an app's rows beyond it and count
+ * some only (`sumIf(events, ${inRange("hour")})`): the query's WHERE still holds the app.
+ */
+export function inRange(column: TimeColumn = "timestamp"): string {
+  return RANGE_OF[column];
 }
 
 /** The parameters `appRange` names: `{from, to}` in epoch seconds. */

@@ -7,6 +7,7 @@ import { queryApp, type Params } from "./clickhouse.server";
 import { SESSION_EVENTS_CAP } from "./caps";
 import { dimsSql, parseDims, type Dims } from "./dims";
 import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 
 export const SESSION_PAGE_SIZE = 50;
 export const SESSION_EXPORT_CAP = 10_000;
@@ -91,7 +92,7 @@ export interface SessionStats {
  * crossed midnight into it. A session is taken to last under a day (the SDK ends one after 30
  * idle minutes); an older part of a longer one is not read.
  */
-const DAYS = "app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') - 1 AND day <= toDate(toDateTime({to:UInt32}), 'UTC') + 1";
+const DAYS = appRange("session_day");
 
 /**
  * Every session of `app` that started in the range, one row each, with the filters applied:
@@ -106,7 +107,7 @@ function sessionsSql(range: TimeRange, f: SessionFilters): { sql: string; params
       GROUP BY session_id
       HAVING start >= toDateTime64({from:UInt32}, 3, 'UTC') AND start < toDateTime64({to:UInt32}, 3, 'UTC')${d.sql}
     )${f.bounced ? ` WHERE ${BOUNCE}` : ""}`;
-  return { sql, params: { from: range.from, to: range.to, ...d.params } };
+  return { sql, params: { ...rangeParams(range), ...d.params } };
 }
 
 /** Whole rows for the given sessions (a page of the list, or one session). */
@@ -172,7 +173,7 @@ const newestFirst = (a: SessionRow, b: SessionRow): number => b.startedMs - a.st
 export async function listSessions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters, before: SessionCursor | null, limit = SESSION_PAGE_SIZE): Promise<SessionPage> {
   const ids = await sessionIds(cfg, app, range, f, before, limit + 1);
   const page = ids.slice(0, limit);
-  const rows = (await sessionRows(cfg, app, DAYS, page, { from: range.from, to: range.to })).sort(newestFirst);
+  const rows = (await sessionRows(cfg, app, DAYS, page, rangeParams(range))).sort(newestFirst);
   const last = rows.at(-1);
   return { rows, next: ids.length > limit && last ? sessionCursor(last) : null };
 }
@@ -180,7 +181,7 @@ export async function listSessions(cfg: DashboardEnv["clickhouse"], app: string,
 /** Up to SESSION_EXPORT_CAP sessions for the CSV, newest first. */
 export async function exportSessions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters): Promise<SessionRow[]> {
   const ids = await sessionIds(cfg, app, range, f, null, SESSION_EXPORT_CAP);
-  return (await sessionRows(cfg, app, DAYS, ids, { from: range.from, to: range.to })).sort(newestFirst);
+  return (await sessionRows(cfg, app, DAYS, ids, rangeParams(range))).sort(newestFirst);
 }
 
 function bucketColumns(column: string, buckets: ReadonlyArray<{ min: number }>, prefix: string): string {

@@ -8,6 +8,7 @@ import { JOURNEY_CAP } from "./caps";
 import { dimsSql, parseDims, type Dims } from "./dims";
 import { usersTable } from "./overview.server";
 import type { TimeRange } from "./range";
+import { appRange, rangeParams } from "./scope";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
 
 export const USER_PAGE_SIZE = 50;
@@ -44,7 +45,7 @@ export interface UserRow {
  */
 function usersSql(range: TimeRange, f: UserFilters): { sql: string; params: Params } {
   const d = dimsSql(f.dims);
-  const params: Params = { from: range.from, to: range.to, ...d.params };
+  const params: Params = { ...rangeParams(range), ...d.params };
   let search = "";
   if (f.q) {
     // A key containing the text, or the user behind an exact anonymous id (bloom-indexed).
@@ -154,9 +155,9 @@ export async function activeUsersPerDay(cfg: DashboardEnv["clickhouse"], app: st
     cfg,
     app,
     `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS n FROM ${usersTable(d.sql)}
-     WHERE app_id = {app:String} AND day >= toDate(toDateTime({from:UInt32}), 'UTC') AND day < toDate(toDateTime({to:UInt32}), 'UTC') + 1${d.sql}
+     WHERE ${appRange("day")}${d.sql}
      GROUP BY t ORDER BY t`,
-    { from: range.from, to: range.to, ...d.params },
+    { ...rangeParams(range), ...d.params },
   );
   return rows.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
 }
@@ -243,8 +244,8 @@ export async function getProfile(cfg: DashboardEnv["clickhouse"], app: string, k
 /** The events of one user: by user id, plus anonymous events from before they were identified. */
 function journeySql(p: UserProfile, range: TimeRange): { sql: string; params: Params } {
   return {
-    sql: `app_id = {app:String} AND ${whoSql(p)} AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')`,
-    params: { uid: p.userId, anon: p.anonymousIds, key: p.key, from: range.from, to: range.to },
+    sql: `${appRange("timestamp")} AND ${whoSql(p)}`,
+    params: { uid: p.userId, anon: p.anonymousIds, key: p.key, ...rangeParams(range) },
   };
 }
 
