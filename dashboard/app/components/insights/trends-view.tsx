@@ -50,7 +50,10 @@ function LineChart({ result, lines, height }: { result: TrendsResult; lines: rea
           cursor: { points: { size: 6 } },
           scales: { x: { time: true }, y: { range: (_u, _min, max): [number, number] => [0, max > 0 ? max * 1.08 : 1] } },
           axes: [
-            { stroke: "#64748b", grid: { stroke: "#e2e8f0" } },
+            // A tick per bucket when they fit, named as the zone's calendar has it.
+            result.buckets.length <= 16
+              ? { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, splits: () => result.buckets, values: (_u, ticks: number[]) => ticks.map((t) => bucketLabel(t, interval, tz).replace(/^week of /, "")) }
+              : { stroke: "#64748b", grid: { stroke: "#e2e8f0" } },
             { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 60 },
           ],
           series: [
