@@ -2,10 +2,11 @@
 // unique users (an anonymous visitor identified later is one person), sessions, sum, average and
 // nearest-rank percentiles of a property, breakdowns into the top N and "other", filters, weeks,
 // days and months in Tokyo where an event's UTC day is another, and the previous period.
+import { createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardEnv, type DashboardEnv } from "../app/env.server";
 import { parseStickiness, runStickiness, toStickinessSearch } from "../app/insights/stickiness.server";
-import { parseTrends, runTrends, toTrendsSearch, type TrendLine, type TrendsResult } from "../app/insights/trends.server";
+import { bucketStarts, parseTrends, runTrends, toTrendsSearch, type TrendLine, type TrendsResult } from "../app/insights/trends.server";
 import * as trendsCsv from "../app/routes/apps.$app.insights.trends[.csv]";
 import * as trendsPage from "../app/routes/apps.$app.insights.trends";
 import { browserRequest, ownerWithApps, run, startHarness, type Harness } from "./harness";
@@ -299,5 +300,41 @@ describe("the trends page and its CSV", () => {
     // The week of D0 (a Monday): DE 1, FR 1, other 2 (u3 on D2, u4 on D3).
     const week = new Date(D0).toISOString();
     expect(lines.filter((l) => l.includes(`,${week},`))).toEqual([`DE,1,DE,${week},1,,`, `FR,1,FR,${week},1,,`, `Other,1,(other),${week},2,,`]);
+  });
+});
+
+describe("buckets", () => {
+  const SQL = {
+    hour: "toStartOfHour(t, {tz:String})",
+    day: "toStartOfDay(t, {tz:String})",
+    week: "toDateTime(toMonday(t, {tz:String}), {tz:String})",
+    month: "toDateTime(toStartOfMonth(t, {tz:String}), {tz:String})",
+  } as const;
+
+  it("lists the same buckets as ClickHouse's calendar, across daylight saving changes and half-hour zones", async () => {
+    const ch = createClient({ url: h.clickhouseUrl, ...h.clickhouseWriter });
+    // Spring and autumn changes in Europe and America, and India's half hour.
+    const spans = [
+      { from: Date.UTC(2026, 2, 1) / 1000, to: Date.UTC(2026, 3, 20) / 1000 },
+      { from: Date.UTC(2026, 9, 20, 7, 30) / 1000, to: Date.UTC(2026, 10, 12, 5) / 1000 },
+    ];
+    try {
+      for (const tz of ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]) {
+        for (const interval of ["hour", "day", "week", "month"] as const) {
+          for (const span of spans) {
+            // Every minute of the span, bucketed by ClickHouse.
+            const rs = await ch.query({
+              query: `SELECT DISTINCT toUnixTimestamp(${SQL[interval]}) AS b FROM (SELECT toDateTime({from:UInt32} + number * 60, 'UTC') AS t FROM numbers(intDiv({to:UInt32} - {from:UInt32}, 60))) ORDER BY b`,
+              query_params: { ...span, tz },
+              format: "JSONEachRow",
+            });
+            const want = (await rs.json<{ b: number | string }>()).map((r) => Number(r.b));
+            expect({ tz, interval, span, buckets: bucketStarts(span, interval, tz) }).toEqual({ tz, interval, span, buckets: want });
+          }
+        }
+      }
+    } finally {
+      await ch.close();
+    }
   });
 });
