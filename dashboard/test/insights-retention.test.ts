@@ -22,7 +22,9 @@ const at = (day: number, hour: number, minute = 0): string => new Date(D0 + day 
 let seq = 0;
 
 function ev(user: string, anon: string, ts: string, fields: Record<string, string | number> = {}): Record<string, string | number> {
-  return { app_id: "app_ret", message_id: `r${++seq}`, user_id: user, anonymous_id: anon, timestamp: ts, received_at: ts, type: "page", path: "/", platform: "web", ...fields };
+  // A session a person and day, as the SDKs start one per visit.
+  const session = `${user || anon}-${ts.slice(0, 10)}`;
+  return { app_id: "app_ret", message_id: `r${++seq}`, user_id: user, anonymous_id: anon, session_id: session, timestamp: ts, received_at: ts, type: "page", path: "/", platform: "web", ...fields };
 }
 const signedUp = { type: "track", event: "Signed Up" };
 const ordered = { type: "track", event: "Order Completed" };

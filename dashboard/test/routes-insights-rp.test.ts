@@ -1,6 +1,7 @@
 // The retention and paths pages × every role, against a real D1 and ClickHouse: everyone who may
 // read data sees them and the people on a path, those who may export get the retention CSV, and
 // another organisation's app stays invisible.
+import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
 import { createApp } from "../app/db/apps.server";
@@ -31,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => h?.close());
 
-const get = (mod: { loader: typeof retention.loader }, path: string, s: string, app = "app_x") =>
+const get = (mod: { loader: (args: LoaderFunctionArgs) => Promise<unknown> }, path: string, s: string, app = "app_x") =>
   run(() => mod.loader({ request: browserRequest(path, { session: s }), params: { app }, context: h.context }));
 
 const CASES: Case[] = [

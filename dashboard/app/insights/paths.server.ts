@@ -95,25 +95,40 @@ export function toPathsSearch(def: PathsDef): string {
  */
 function personPathsSql(def: PathsDef): { sql: string; params: Params } {
   const f = filtersSql(def.filters);
-  // Sequence breaks: a new session, or (with a gap) a pause longer than the gap.
-  const breaks = `arrayMap(i -> i > 1 AND if({pp_gap:UInt32} > 0, dateDiff('second', evs[i - 1].1, evs[i].1) > {pp_gap:UInt32} * 60, evs[i].2 != evs[i - 1].2), arrayEnumerate(evs))`;
-  const collapse = "arrayFilter((x, i) -> i = 1 OR x != raw[i - 1], raw, arrayEnumerate(raw))";
+  // Each element is compared with the one before through a shifted copy of the array: a lambda
+  // that indexed the array itself would copy it once per element.
+  // Sequence breaks within a unit (a session, or a device's events): a pause longer than the gap.
+  const breaks = "arrayMap((t, before) -> {pp_gap:UInt32} > 0 AND dateDiff('second', before, t) > {pp_gap:UInt32} * 60, ts, arrayPushFront(arrayPopBack(ts), ts[1]))";
+  const collapse = "arrayFilter((x, before) -> x != before, raw, arrayPushFront(arrayPopBack(raw), ''))";
   const cut = `multiIf(
       {pp_start:String} != '', if(has(seq, {pp_start:String}), arraySlice(seq, indexOf(seq, {pp_start:String}), {pp_depth:UInt8}), []),
       {pp_end:String} != '', if(has(seq, {pp_end:String}), arraySlice(seq, greatest(1, toInt64(indexOf(seq, {pp_end:String})) - {pp_depth:UInt8} + 1), least(indexOf(seq, {pp_end:String}), {pp_depth:UInt8})), []),
       arraySlice(seq, 1, {pp_depth:UInt8}))`;
-  const sql = `SELECT person, arrayFirst(p -> notEmpty(p), arrayMap(seq -> ${cut}, arrayMap(raw -> ${collapse}, seqs))) AS path
-    FROM (
-      SELECT person, arrayMap(s -> arrayMap(x -> x.3, s), arraySplit((x, b) -> b, evs, ${breaks})) AS seqs
-      FROM (
-        SELECT ${personKey()} AS person, arraySort(groupArray((timestamp, session_id, label))) AS evs
-        FROM (
-          SELECT user_id, anonymous_id, timestamp, session_id, if({pp_kind:String} = 'events', toString(event), path) AS label FROM events
-          WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '')${f.sql}
-        )
-        WHERE label != ''
-        GROUP BY person))
-    WHERE notEmpty(path)`;
+  // Sequences are cut per session (or per device: anonymous id, else user id, for gaps), whose
+  // events are one person's, named by the user id the session reached if any; then per pair of
+  // ids, so the identity map is looked up once per pair, not per event; then per person.
+  const unit = def.gap > 0 ? "if(anonymous_id != '', anonymous_id, user_id)" : "session_id";
+  const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (
+      SELECT ${personKey()} AS person, pair_path, pair_at FROM (
+        SELECT uid AS user_id, aid AS anonymous_id, argMin(unit_path, unit_at) AS pair_path, min(unit_at) AS pair_at FROM (
+          SELECT max(user_id) AS uid, max(anonymous_id) AS aid,
+                 arraySort(groupArray((timestamp, label))) AS evs,
+                 arrayMap(x -> x.1, evs) AS ts,
+                 ${breaks} AS breaks,
+                 arraySplit((x, b) -> b, arrayMap(x -> x.2, evs), breaks) AS seqs,
+                 arrayConcat([ts[1]], arrayFilter((t, b) -> b, ts, breaks)) AS starts,
+                 arrayMap(seq -> ${cut}, arrayMap(raw -> ${collapse}, seqs)) AS cuts,
+                 arrayFirstIndex(p -> notEmpty(p), cuts) AS found,
+                 cuts[found] AS unit_path, starts[found] AS unit_at
+          FROM (
+            SELECT user_id, anonymous_id, timestamp, session_id, if({pp_kind:String} = 'events', toString(event), path) AS label FROM events
+            WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '')${f.sql}
+          )
+          WHERE label != ''
+          GROUP BY ${unit}
+          HAVING found > 0)
+        GROUP BY uid, aid))
+    GROUP BY person`;
   const type = def.kind === "pages" ? "page" : def.kind === "screens" ? "screen" : "track";
   return {
     sql,

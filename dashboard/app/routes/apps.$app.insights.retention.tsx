@@ -88,7 +88,8 @@ export default function RetentionPage() {
             {result.firstSeen === "profiles"
               ? "first seen over the user summaries' 365 days"
               : `looked for over the ${lookbackDays} days of raw events before the range`}
-            . A cell is the share of the cohort active again in that {def.period}; hover it for the count. Anonymous visits count for the user they later signed in as.
+            . A cell is the share of the cohort active again in that {def.period}
+            {result.returns === "sessions" ? " (in a session: events sent without a session id do not count)" : ""}; hover it for the count. Anonymous visits count for the user they later signed in as.
             {canExport ? (
               <>
                 {" "}
