@@ -12,9 +12,10 @@
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
-import { isPeriod, periodsOf, type Period, type PeriodSpan } from "./calendar";
+import { isPeriod, zonedDay, type Period } from "./calendar";
 import { filtersSql, hasFilters, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type TimeRange } from "./filters";
 import { hasPerson, personKey } from "./person";
+import { bucketStarts } from "./trends.server";
 
 export interface RetentionDef {
   range: TimeRange;
@@ -121,7 +122,9 @@ function cohortSql(def: RetentionDef, filters: string): { sql: string; firstSeen
 
 /** Runs the retention insight for `appId`. */
 export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: string, def: RetentionDef): Promise<RetentionResult> {
-  const periods = periodsOf(def.range, def.period, def.tz, MAX_COHORTS);
+  const periods = bucketStarts(def.range, def.period, def.tz)
+    .slice(-MAX_COHORTS)
+    .map((from) => ({ day: zonedDay(from, def.tz), from }));
   const first = periods[0];
   if (!first) return { cohorts: [], average: [], firstSeen: "profiles", returns: "sessions" };
   const f = filtersSql(def.filters);
@@ -172,7 +175,7 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
 }
 
 /** The cohort table and average curve from (cohort, period, people) counts. */
-export function tabulate(periods: readonly PeriodSpan[], rows: ReadonlyArray<{ cohort: string; n: number; people: number }>): Pick<RetentionResult, "cohorts" | "average"> {
+export function tabulate(periods: ReadonlyArray<{ day: string }>, rows: ReadonlyArray<{ cohort: string; n: number; people: number }>): Pick<RetentionResult, "cohorts" | "average"> {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(`${r.cohort} ${Number(r.n)}`, Number(r.people));
   const cohorts = periods.map((p, i) => ({
