@@ -50,6 +50,10 @@ beforeAll(async () => {
     view("u6", "", "", at(0, 300), "/"),
     view("u6", "", "", at(0, 305), "/pricing"),
     view("u6", "", "", at(0, 485), "/signup"),
+    // u7: two orders, one page template, then help.
+    { ...view("u7", "", "s7", at(0, 400), "/orders/1"), path_template: "/orders/:id" },
+    { ...view("u7", "", "s7", at(0, 401), "/orders/2"), path_template: "/orders/:id" },
+    view("u7", "", "s7", at(0, 402), "/help"),
     // Track events: twelve people open the app, then each one of ten features (Feature 1 three times).
     ...Array.from({ length: 12 }, (_, i) => [track(`t${i}`, `st${i}`, at(1, 100 + i), "Open"), track(`t${i}`, `st${i}`, at(1, 101 + i), `Feature ${i < 10 ? i + 1 : 1}`)]).flat(),
     // Another app with the same people: never counted.
@@ -86,6 +90,12 @@ describe("paths", () => {
     // u1 and u2: / /pricing /signup; u3: /docs /pricing /signup (the three before); u4's second session.
     expect(ranked(r)).toEqual(["/ > /pricing > /signup: 3", "/docs > /pricing > /signup: 1"]);
     expect(column(r, 2)).toEqual(["/signup 4/4"]);
+  });
+
+  it("names pages by their template, so two orders in a row are one step", async () => {
+    const r = await paths("range=7d&kind=pages&start=%2Forders%2F%3Aid&depth=3");
+    expect(ranked(r)).toEqual(["/orders/:id > /help: 1"]);
+    expect(r.depth).toBe(3);
   });
 
   it("splits sequences at a time gap instead of sessions", async () => {

@@ -1,6 +1,6 @@
 // Paths: what people do after a chosen start (or before a chosen end), step by step, within a
-// session or within bursts of activity separated by a gap. Steps are pages (their path or
-// template), screens or track events; a step repeated in a row counts once. Each person
+// session or within bursts of activity separated by a gap. Steps are pages (by their path
+// template, `/orders/:id`, as the performance views group them), screens or track events; a step repeated in a row counts once. Each person
 // contributes one path, their first in the range that has the start (or the end), so the counts
 // are people and every column of the chart adds up.
 //
@@ -121,7 +121,7 @@ function personPathsSql(def: PathsDef): { sql: string; params: Params } {
                  arrayFirstIndex(p -> notEmpty(p), cuts) AS found,
                  cuts[found] AS unit_path, starts[found] AS unit_at
           FROM (
-            SELECT user_id, anonymous_id, timestamp, session_id, if({pp_kind:String} = 'events', toString(event), path) AS label FROM events
+            SELECT user_id, anonymous_id, timestamp, session_id, multiIf({pp_kind:String} = 'events', toString(event), {pp_kind:String} = 'pages' AND path_template != '', path_template, path) AS label FROM events
             WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '')${f.sql}
           )
           WHERE label != ''
@@ -168,7 +168,7 @@ export async function runPaths(cfg: DashboardEnv["clickhouse"], appId: string, d
 }
 
 /** Ranked paths, and the chart's columns folded to their top nodes, from the fanned-out counts. */
-export function shape(def: Pick<PathsDef, "top">, rows: readonly FanRow[]): PathsResult {
+export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRow[]): PathsResult {
   const of = (kind: number) => rows.filter((r) => r.kind === kind);
   const perStep = new Map(of(3).map((r) => [r.step, r.people]));
   const people = perStep.get(1) ?? 0;
@@ -215,6 +215,7 @@ export function shape(def: Pick<PathsDef, "top">, rows: readonly FanRow[]): Path
   for (const n of nodes) n.ended = Math.max(0, n.people - (outgoing.get(`${n.step + 1}\u0001${n.label}`) ?? 0));
   return {
     people,
+    depth: def.depth,
     paths: top,
     other: { people: people - shown, paths: Math.max(0, all.length - top.length) },
     nodes,

@@ -37,6 +37,8 @@ export interface PathLink {
 export interface PathsResult {
   /** People with a path. */
   people: number;
+  /** The steps a path may have; a shorter one is a sequence that ended sooner. */
+  depth: number;
   /** The top paths, most people first, then everyone else's as one share. */
   paths: RankedPath[];
   other: { people: number; paths: number };

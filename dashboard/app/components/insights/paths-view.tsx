@@ -116,7 +116,10 @@ export function RankedPaths({ result, peopleLinks, limit }: { result: PathsResul
             <tr key={p.steps.join("\u0001")}>
               <td style={{ position: "relative" }}>
                 <span className="bar" style={{ width: `${(p.people / max) * 100}%` }} />
-                <span className="bar-label">{p.steps.map(labelOf).join(" → ")}</span>
+                <span className="bar-label">
+                  {p.steps.map(labelOf).join(" → ")}
+                  {p.steps.length < result.depth ? <span className="muted small"> · nothing after</span> : null}
+                </span>
               </td>
               <td className="num">{link ? <Link to={link}>{count(p.people)}</Link> : count(p.people)}</td>
               <td className="num">{percent(p.share)}</td>
