@@ -7,13 +7,15 @@ import { count, percent } from "../format";
 
 const COLORS = ["#2563eb", "#059669", "#d97706", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626"];
 const GREY = "#94a3b8";
-const WIDTH = 960;
 const NODE_W = 12;
 const GAP = 10;
-const LABEL_MAX = 26;
+// The drawing's own units: a card's chart is drawn narrower so its labels keep a readable size.
+const FULL = { width: 960, margin: 150, label: 26 };
+const SMALL = { width: 520, margin: 92, label: 13 };
+type Frame = typeof FULL;
 
 const labelOf = (label: string): string => (label === OTHER ? "other" : label === "" ? "(none)" : label);
-const short = (s: string): string => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
+const short = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 /** The same step keeps its colour in every column. */
 function colorOf(label: string, palette: Map<string, string>): string {
@@ -33,19 +35,19 @@ interface Placed extends PathNode {
   color: string;
 }
 
-function layout(nodes: readonly PathNode[], height: number): { placed: Map<string, Placed>; scale: number; columns: number } {
+function layout(nodes: readonly PathNode[], height: number, frame: Frame): { placed: Map<string, Placed>; scale: number; columns: number } {
   const columns = Math.max(1, ...nodes.map((n) => n.step + 1));
   const byStep = Array.from({ length: columns }, (_, s) => nodes.filter((n) => n.step === s));
   // One scale for every column, so a band keeps its width from node to node.
   const scale = Math.min(...byStep.map((col) => (height - GAP * Math.max(0, col.length - 1)) / Math.max(1, col.reduce((n, x) => n + x.people, 0))));
   const palette = new Map<string, string>();
   const placed = new Map<string, Placed>();
-  const span = columns > 1 ? (WIDTH - 2 * 150 - NODE_W) / (columns - 1) : 0;
+  const span = columns > 1 ? (frame.width - 2 * frame.margin - NODE_W) / (columns - 1) : 0;
   byStep.forEach((col, s) => {
     let y = 0;
     for (const n of col) {
       const h = Math.max(2, n.people * scale);
-      placed.set(`${s}\u0001${n.label}`, { ...n, x: 150 + s * span, y, h, color: colorOf(n.label, palette) });
+      placed.set(`${s}\u0001${n.label}`, { ...n, x: frame.margin + s * span, y, h, color: colorOf(n.label, palette) });
       y += h + GAP;
     }
   });
@@ -53,8 +55,9 @@ function layout(nodes: readonly PathNode[], height: number): { placed: Map<strin
 }
 
 /** The chart: nodes in columns, links as bands from one step to the next. */
-export function PathsChart({ result, height = 360 }: { result: PathsResult; height?: number }) {
-  const { placed, scale, columns } = layout(result.nodes, height);
+export function PathsChart({ result, height = 360, compact = false }: { result: PathsResult; height?: number; compact?: boolean }) {
+  const frame = compact ? SMALL : FULL;
+  const { placed, scale, columns } = layout(result.nodes, height, frame);
   const outAt = new Map<string, number>();
   const inAt = new Map<string, number>();
   const bands = result.links.flatMap((l: PathLink) => {
@@ -72,7 +75,7 @@ export function PathsChart({ result, height = 360 }: { result: PathsResult; heig
     return [{ key: `${l.step} ${l.from} ${l.to}`, d: `M${x0},${y0} C${mid},${y0} ${mid},${y1} ${x1},${y1}`, w, color: a.color, title: `${labelOf(l.from)} → ${labelOf(l.to)}: ${count(l.people)} people` }];
   });
   return (
-    <svg viewBox={`-4 -4 ${WIDTH + 8} ${height + 8}`} width="100%" role="img" aria-label={`Paths over ${columns} steps`} style={{ display: "block", maxHeight: height + 8, fontSize: 12 }}>
+    <svg viewBox={`-4 -4 ${frame.width + 8} ${height + 8}`} width="100%" role="img" aria-label={`Paths over ${columns} steps`} style={{ display: "block", maxHeight: height + 8, fontSize: 12 }}>
       {bands.map((b) => (
         <path key={b.key} d={b.d} fill="none" stroke={b.color} strokeOpacity={0.3} strokeWidth={b.w}>
           <title>{b.title}</title>
@@ -87,7 +90,7 @@ export function PathsChart({ result, height = 360 }: { result: PathsResult; heig
               <title>{`Step ${n.step + 1}: ${name}: ${count(n.people)} people${n.ended > 0 ? `, ${count(n.ended)} stop here` : ""}`}</title>
             </rect>
             <text x={last ? n.x + NODE_W + 6 : n.x - 6} y={n.y + n.h / 2} dominantBaseline="middle" textAnchor={last ? "start" : "end"} fill="#0f172a" stroke="#fff" strokeWidth={3} paintOrder="stroke">
-              {short(name)} <tspan fill="#64748b">{count(n.people)}</tspan>
+              {short(name, frame.label)} <tspan fill="#64748b">{count(n.people)}</tspan>
             </text>
           </g>
         );
@@ -152,7 +155,7 @@ export function PathsView({ result, peopleLinks, compact = false }: { result: Pa
   }
   return (
     <div className="paths-view">
-      <PathsChart result={result} height={compact ? 200 : 360} />
+      <PathsChart result={result} height={compact ? 240 : 360} compact={compact} />
       <RankedPaths result={result} {...(peopleLinks ? { peopleLinks } : {})} {...(compact ? { limit: 5 } : {})} />
     </div>
   );

@@ -55,7 +55,7 @@ function CohortTable({ cohorts, periods, period, tz }: { cohorts: readonly Cohor
             <th>cohort ({tz})</th>
             <th className="num">people</th>
             {Array.from({ length: periods }, (_, k) => (
-              <th key={k} className="num">
+              <th key={k} className="num" style={{ whiteSpace: "nowrap" }}>
                 {PERIOD_WORD[period]} {k + 1}
               </th>
             ))}
