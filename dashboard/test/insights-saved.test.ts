@@ -74,7 +74,19 @@ const T = Math.floor(Date.now() / DAY) * DAY;
 const at = (daysAgo: number, hour: number): string => new Date(T - daysAgo * DAY + hour * 3_600_000).toISOString();
 const day = (daysAgo: number): string => new Date(T - daysAgo * DAY).toISOString().slice(0, 10);
 let seq = 0;
-const ev = (user: string, ts: string): Record<string, string | number> => ({ app_id: APP, message_id: `s${++seq}`, user_id: user, anonymous_id: "", timestamp: ts, received_at: ts, type: "page", path: "/", platform: "web" });
+// Each visit is its own session, as the SDK would send it.
+const ev = (user: string, ts: string): Record<string, string | number> => ({
+  app_id: APP,
+  message_id: `s${++seq}`,
+  user_id: user,
+  anonymous_id: "",
+  session_id: `${user}-${seq}`,
+  timestamp: ts,
+  received_at: ts,
+  type: "page",
+  path: "/",
+  platform: "web",
+});
 
 beforeAll(async () => {
   h = await startHarness();
