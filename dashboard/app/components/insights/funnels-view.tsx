@@ -29,7 +29,7 @@ function StepBars({ labels, series, height }: { labels: readonly string[]; serie
         cursor: { show: false },
         scales: {
           // Steps run down the left side, the first at the top; shares run across.
-          x: { time: false, ori: 1, dir: 1, range: (): [number, number] => [-0.5, labels.length - 0.5] },
+          x: { time: false, ori: 1, dir: -1, range: (): [number, number] => [-0.5, labels.length - 0.5] },
           y: { ori: 0, dir: 1, range: (): [number, number] => [0, 100] },
         },
         axes: [
@@ -44,7 +44,7 @@ function StepBars({ labels, series, height }: { labels: readonly string[]; serie
             splits: () => xs,
             values: (_u, splits: number[]) => splits.map((i) => `${i + 1}. ${cut(labels[i] ?? "", AXIS_LABEL)}`),
           },
-          { scale: "y", side: 2, stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 28, values: (_u, splits: number[]) => splits.map((v) => `${v} %`) },
+          { scale: "y", side: 2, stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 28, space: 70, values: (_u, splits: number[]) => splits.map((v) => `${v} %`) },
         ],
         series: [{}, { label: "reached", stroke: BAR, fill: `${BAR}cc`, width: 0, paths: uPlot.paths.bars?.({ size: [0.62, 48] }), points: { show: false } }],
       },
@@ -112,7 +112,7 @@ function StepTable({ def, labels, series, appId }: { def: FunnelsDef; labels: re
 function BreakdownTable({ def, labels, rows }: { def: FunnelsDef; labels: readonly string[]; rows: readonly FunnelSeries[] }) {
   const name = breakdownLabel(def.breakdown);
   return (
-    <table className="events funnel-breakdown" aria-label="Breakdown">
+    <table className="events funnel-breakdown" aria-label="Breakdown" style={{ marginTop: "1.25rem" }}>
       <thead>
         <tr>
           <th>{name}</th>
