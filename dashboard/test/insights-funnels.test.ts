@@ -92,6 +92,7 @@ beforeAll(async () => {
     { id: "app_plan", name: "Plans" },
     { id: "app_rand", name: "Random" },
     { id: "app_noise_free", name: "Quiet" },
+    { id: "app_edge", name: "Edge" },
   ]);
   // Out of order and in several inserts, as separate batches arrive: the funnel sorts by time.
   const shuffled = [...FIXTURES].reverse();
@@ -102,8 +103,10 @@ beforeAll(async () => {
 
 afterAll(async () => h?.close());
 
+/** One clock for the whole file, so a range's bounds cannot move between inserting and reading. */
+const NOW = Date.now();
 const funnel = async (search: string, app = "app_fn"): Promise<FunnelsResult> =>
-  runFunnels(dashboardEnv(h.env).clickhouse, app, parseFunnels(new URL(`http://x/?${search}`)));
+  runFunnels(dashboardEnv(h.env).clickhouse, app, parseFunnels(new URL(`http://x/?${search}`), NOW));
 const people = (s: FunnelSeries | undefined): number[] => s?.steps.map((x) => x.people) ?? [];
 const medians = (s: FunnelSeries | undefined): Array<number | null> => s?.steps.map((x) => x.medianMs) ?? [];
 
@@ -147,6 +150,18 @@ describe("funnel figures", () => {
     expect(people(longer.total)).toEqual([8, 6, 4]);
   });
 
+
+  it("counts only steps inside the range: a first step just before it does not start the funnel", async () => {
+    // The 24 h range starts at `from`. e1: A 1 s before it, B and C inside: never entered. e2: A
+    // exactly at the start (inclusive), B 10 s later: two steps.
+    const from = parseFunnels(new URL("http://x/?range=24h"), NOW).range.from * 1000;
+    const edge = (who: string, event: string, ms: number): Row => ({ ...ev({ anon: who }, event, 0), app_id: "app_edge", timestamp: new Date(ms).toISOString() });
+    await h.insertEvents([edge("e1", A, from - S), edge("e1", B, from + S), edge("e1", C, from + 2 * S), edge("e2", A, from), edge("e2", B, from + 10 * S)]);
+    const day = await funnel(FUNNEL.replace("range=7d", "range=24h"), "app_edge");
+    expect(people(day.total)).toEqual([1, 1, 0]);
+    const week = await funnel(FUNNEL, "app_edge");
+    expect(people(week.total)).toEqual([2, 2, 1]);
+  });
 
   it("breaks down by a dimension, busiest first, the rest summed as other", async () => {
     const r = await funnel(`${FUNNEL}&breakdown=platform`);
