@@ -20,8 +20,11 @@ export { OTHER, type PathKind, type PathLink, type PathNode, type PathsResult, t
 const DEFAULT_DEPTH = 4;
 /** The longest gap the URL may ask for, minutes (a day). */
 const MAX_GAP = 1440;
-/** Rows of each kind (paths, nodes, links) per step the query returns at most. */
-const FANOUT_CAP = 500;
+/**
+ * Distinct paths read at most, most people first: past it, the rarest paths count in each
+ * column's people (exact) and its "other", not in its named nodes and links.
+ */
+const PATHS_CAP = 10_000;
 
 export interface PathsDef {
   range: TimeRange;
@@ -148,27 +151,48 @@ interface FanRow {
 /** Runs the paths insight for `appId`. */
 export async function runPaths(cfg: DashboardEnv["clickhouse"], appId: string, def: PathsDef): Promise<PathsResult> {
   const p = personPathsSql(def);
-  // kind 0: whole paths; 1: nodes (step, label); 2: links (step, label → next); 3: people per step.
-  const rows = await queryApp<FanRow>(
+  // The distinct paths, most people first, up to a cap, with the exact totals beside them: the
+  // people on paths at least j steps long (a column's people) and how many paths there are.
+  const rows = await queryApp<{ path: string[]; c: number; distinct: number; columns: number[] }>(
     cfg,
     appId,
-    `SELECT r.1 AS kind, r.2 AS step, r.3 AS label, r.4 AS next, r.5 AS steps, toUInt64(sum(c)) AS people
-     FROM (SELECT path, count() AS c FROM (${p.sql}) GROUP BY path)
-     ARRAY JOIN arrayConcat(
-       [(0, 0, '', '', path)],
-       arrayMap(j -> (1, j, path[j], '', emptyArrayString()), arrayEnumerate(path)),
-       arrayMap(j -> (2, j, path[j], path[j + 1], emptyArrayString()), arrayPopBack(arrayEnumerate(path))),
-       arrayMap(j -> (3, j, '', '', emptyArrayString()), arrayEnumerate(path))) AS r
-     GROUP BY kind, step, label, next, steps
-     ORDER BY kind, step, people DESC, label, next, steps
-     LIMIT {cap:UInt32} BY kind, step`,
-    { ...p.params, cap: FANOUT_CAP },
+    `SELECT path, c, count() OVER () AS distinct,
+            [${Array.from({ length: MAX_DEPTH }, (_, j) => `sum(if(length(path) > ${j}, c, 0)) OVER ()`).join(", ")}] AS columns
+     FROM (SELECT path, toUInt64(count()) AS c FROM (${p.sql}) GROUP BY path)
+     ORDER BY c DESC, path LIMIT {cap:UInt32}`,
+    { ...p.params, cap: PATHS_CAP },
   );
-  return shape(def, rows.map((r) => ({ ...r, kind: Number(r.kind), step: Number(r.step), people: Number(r.people) })));
+  return shape(def, fanOut(rows.map((r) => ({ path: r.path, c: Number(r.c) })), rows[0]?.columns.map(Number) ?? []), Number(rows[0]?.distinct ?? 0));
+}
+
+/** The counts the chart and ranking need: whole paths (kind 0), nodes (1), links (2) and each column's exact people (3). */
+export function fanOut(paths: ReadonlyArray<{ path: string[]; c: number }>, columns: readonly number[]): FanRow[] {
+  const nodes = new Map<string, FanRow>();
+  const links = new Map<string, FanRow>();
+  const add = (into: Map<string, FanRow>, row: FanRow): void => {
+    const key = `${row.step}\u0001${row.label}\u0001${row.next}`;
+    const hit = into.get(key);
+    if (hit) hit.people += row.people;
+    else into.set(key, row);
+  };
+  for (const { path, c } of paths) {
+    path.forEach((label, i) => {
+      add(nodes, { kind: 1, step: i + 1, label, next: "", steps: [], people: c });
+      const next = path[i + 1];
+      if (next !== undefined) add(links, { kind: 2, step: i + 1, label, next, steps: [], people: c });
+    });
+  }
+  const byPeople = (a: FanRow, b: FanRow): number => a.step - b.step || b.people - a.people || (a.label < b.label ? -1 : a.label > b.label ? 1 : a.next < b.next ? -1 : a.next > b.next ? 1 : 0);
+  return [
+    ...paths.map((p) => ({ kind: 0, step: 0, label: "", next: "", steps: p.path, people: p.c })),
+    ...[...nodes.values()].sort(byPeople),
+    ...[...links.values()].sort(byPeople),
+    ...columns.flatMap((people, j) => (people > 0 ? [{ kind: 3, step: j + 1, label: "", next: "", steps: [], people }] : [])),
+  ];
 }
 
 /** Ranked paths, and the chart's columns folded to their top nodes, from the fanned-out counts. */
-export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRow[]): PathsResult {
+export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRow[], distinct: number): PathsResult {
   const of = (kind: number) => rows.filter((r) => r.kind === kind);
   const perStep = new Map(of(3).map((r) => [r.step, r.people]));
   const people = perStep.get(1) ?? 0;
@@ -200,7 +224,7 @@ export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRo
     links.set(key, link);
     outgoing.set(`${r.step}\u0001${from}`, (outgoing.get(`${r.step}\u0001${from}`) ?? 0) + r.people);
   }
-  // Links beyond the query's cap are the rarest: whatever flow is unaccounted for between two
+  // Paths beyond the query's cap are the rarest: whatever flow is unaccounted for between two
   // columns goes between their "other" nodes.
   for (let step = 1; step < depth; step++) {
     const flow = [...links.values()].filter((l) => l.step === step - 1).reduce((n, l) => n + l.people, 0);
@@ -217,7 +241,7 @@ export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRo
     people,
     depth: def.depth,
     paths: top,
-    other: { people: people - shown, paths: Math.max(0, all.length - top.length) },
+    other: { people: people - shown, paths: Math.max(0, distinct - top.length) },
     nodes,
     links: [...links.values()].sort((a, b) => a.step - b.step || b.people - a.people),
   };
