@@ -120,6 +120,8 @@ describe("funnel figures", () => {
     expect(r.total.steps.map((s) => s.fromFirst)).toEqual([1, 5 / 8, 3 / 8]);
     expect(r.total.steps.map((s) => s.fromPrevious)).toEqual([1, 5 / 8, 3 / 5]);
     expect(r.breakdown).toEqual([]);
+    // A funnel has no calendar buckets: the time zone a dashboard passes on changes nothing.
+    expect(people((await funnel(`${FUNNEL}&tz=Asia/Tokyo`)).total)).toEqual([8, 5, 3]);
   });
 
   it("computes the median time between steps and overall", async () => {
