@@ -93,30 +93,26 @@ const PERIOD_SQL: Readonly<Record<Period, { start: (ts: string) => string; num: 
   month: { start: (ts) => `toStartOfMonth(${ts}, {tz:String})`, num: (d) => `toRelativeMonthNum(${d})` },
 };
 
-/** Each person's cohort period (`person`, `cohort`), from the first period of the table on. */
-function cohortSql(def: RetentionDef, filters: string): { sql: string; firstSeen: RetentionResult["firstSeen"] } {
-  const { start } = PERIOD_SQL[def.period];
+/**
+ * When each pair of ids (or user key) was first seen, as `user_id`, `anonymous_id`, `first`: the
+ * person's cohort is the earliest of their pairs'.
+ */
+function firstsSql(def: RetentionDef, filters: string): { sql: string; firstSeen: RetentionResult["firstSeen"] } {
   if (!def.start && !hasFilters(def.filters)) {
-    // Rows of one user key from different inserts merge later: min over them, then over the
-    // keys (anonymous ids) of one person.
+    // Rows of one user key from different inserts merge later: min over them.
     return {
       firstSeen: "profiles",
-      sql: `SELECT person, ${start("min(first)")} AS cohort FROM (
-              SELECT ${personKey()} AS person, first FROM (
-                SELECT key AS anonymous_id, uid AS user_id, first FROM (
-                  SELECT user_key AS key, max(user_id) AS uid, min(first_seen) AS first FROM user_profiles
-                  WHERE app_id = {app:String} AND first_seen < toDateTime64({to:UInt32}, 3, 'UTC') GROUP BY user_key)))
-            GROUP BY person HAVING cohort >= {first:Date}`,
+      sql: `SELECT uid AS user_id, key AS anonymous_id, first FROM (
+              SELECT user_key AS key, max(user_id) AS uid, min(first_seen) AS first FROM user_profiles
+              WHERE app_id = {app:String} AND first_seen < toDateTime64({to:UInt32}, 3, 'UTC') GROUP BY user_key)`,
     };
   }
   const event = def.start ? " AND event = {start:String}" : "";
   return {
     firstSeen: "events",
-    sql: `SELECT ${personKey()} AS person, ${start("min(first)")} AS cohort FROM (
-            SELECT user_id, anonymous_id, min(timestamp) AS first FROM events
-            WHERE ${appRange()} AND ${hasPerson()}${event}${filters}
-            GROUP BY user_id, anonymous_id)
-          GROUP BY person HAVING cohort >= {first:Date}`,
+    sql: `SELECT user_id, anonymous_id, min(timestamp) AS first FROM events
+          WHERE ${appRange()} AND ${hasPerson()}${event}${filters}
+          GROUP BY user_id, anonymous_id`,
   };
 }
 
@@ -128,7 +124,7 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
   const first = periods[0];
   if (!first) return { cohorts: [], average: [], firstSeen: "profiles", returns: "sessions" };
   const f = filtersSql(def.filters);
-  const cohorts = cohortSql(def, f.sql);
+  const cohorts = firstsSql(def, f.sql);
   const { start, num } = PERIOD_SQL[def.period];
   const returning = def.returning ? " AND event = {returning:String}" : "";
   // The cohorts' scan reaches back for first events; the returns' scan reads the table's periods only.
@@ -147,27 +143,27 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
   // sent without a session id do not count. Otherwise the matching raw events are read.
   const fromEvents = def.returning !== "" || hasFilters(def.filters);
   const returns = fromEvents
-    ? `SELECT ${personKey()} AS person, groupUniqArrayArray(periods) AS periods FROM (
-         SELECT user_id, anonymous_id, groupUniqArray(${start("timestamp")}) AS periods FROM events
-         WHERE ${appRange()} AND timestamp >= toDateTime64({firstFrom:UInt32}, 3, 'UTC') AND ${hasPerson()}${returning}${f.sql}
-         GROUP BY user_id, anonymous_id)
-       GROUP BY person`
-    : `SELECT ${personKey()} AS person, groupUniqArrayArray(periods) AS periods FROM (
-         SELECT uid AS user_id, aid AS anonymous_id, periods FROM (
-           SELECT max(user_id) AS uid, max(anonymous_id) AS aid, arrayDistinct([${start("min(started)")}, ${start("max(ended)")}]) AS periods FROM sessions
-           WHERE ${appRange("day")} AND day >= toDate(toDateTime({firstFrom:UInt32}, 'UTC'))
-           GROUP BY day, session_id))
-       WHERE ${hasPerson()}
-       GROUP BY person`;
+    ? `SELECT user_id, anonymous_id, groupUniqArray(${start("timestamp")}) AS periods FROM events
+       WHERE ${appRange()} AND timestamp >= toDateTime64({firstFrom:UInt32}, 3, 'UTC') AND ${hasPerson()}${returning}${f.sql}
+       GROUP BY user_id, anonymous_id`
+    : `SELECT uid AS user_id, aid AS anonymous_id, periods FROM (
+         SELECT max(user_id) AS uid, max(anonymous_id) AS aid, arrayDistinct([${start("min(started)")}, ${start("max(ended)")}]) AS periods FROM sessions
+         WHERE ${appRange("day")} AND day >= toDate(toDateTime({firstFrom:UInt32}, 'UTC'))
+         GROUP BY day, session_id)
+       WHERE ${hasPerson()}`;
   const rows = await queryApp<{ cohort: string; n: number; people: number }>(
     cfg,
     appId,
+    // Both sides in one grouping by person: a person's cohort is their earliest first, their
+    // returns every period any of their pairs (or sessions) touched.
     `SELECT toString(cohort) AS cohort, n, toUInt64(count()) AS people FROM (
-       SELECT c.cohort AS cohort,
-              arrayJoin(arrayConcat([0], arrayFilter(x -> x > 0, arrayMap(p -> ${num("p")} - ${num("c.cohort")}, a.periods)))) AS n
-       FROM (${cohorts.sql}) AS c
-       LEFT JOIN (${returns}
-       ) AS a ON a.person = c.person)
+       SELECT cohort, arrayJoin(arrayConcat([0], arrayFilter(x -> x > 0, arrayMap(p -> ${num("p")} - ${num("cohort")}, periods)))) AS n FROM (
+         SELECT ${personKey()} AS person, ${start("minIf(first, side = 0)")} AS cohort, groupUniqArrayArray(periods) AS periods FROM (
+           SELECT 0 AS side, user_id, anonymous_id, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
+           UNION ALL
+           SELECT 1 AS side, user_id, anonymous_id, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns}))
+         GROUP BY person
+         HAVING countIf(side = 0) > 0 AND cohort >= {first:Date}))
      GROUP BY cohort, n ORDER BY cohort, n`,
     params,
   );
