@@ -11,7 +11,8 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql, parseFilters, parseInsightRange, writeFilters, type InsightFilters, type TimeRange } from "./filters";
-import { hasPerson, personKey } from "./person";
+import { withPerson } from "./identities";
+import { hasPerson } from "./person";
 
 import { DEFAULT_TOP, MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, OTHER, PATH_KINDS, type PathKind, type PathLink, type PathNode, type PathsResult, type RankedPath } from "./paths";
 
@@ -111,8 +112,7 @@ function personPathsSql(def: PathsDef): { sql: string; params: Params } {
   // events are one person's, named by the user id the session reached if any; then per pair of
   // ids, so the identity map is looked up once per pair, not per event; then per person.
   const unit = def.gap > 0 ? "if(anonymous_id != '', anonymous_id, user_id)" : "session_id";
-  const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (
-      SELECT ${personKey()} AS person, pair_path, pair_at FROM (
+  const pairs = `
         SELECT uid AS user_id, aid AS anonymous_id, argMin(unit_path, unit_at) AS pair_path, min(unit_at) AS pair_at FROM (
           SELECT max(user_id) AS uid, max(anonymous_id) AS aid,
                  arraySort(groupArray((timestamp, label))) AS evs,
@@ -130,7 +130,8 @@ function personPathsSql(def: PathsDef): { sql: string; params: Params } {
           WHERE label != ''
           GROUP BY ${unit}
           HAVING found > 0)
-        GROUP BY uid, aid))
+        GROUP BY uid, aid`;
+  const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (${withPerson(pairs, ["pair_path", "pair_at"])})
     GROUP BY person`;
   const type = def.kind === "pages" ? "page" : def.kind === "screens" ? "screen" : "track";
   return {

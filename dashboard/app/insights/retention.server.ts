@@ -14,7 +14,8 @@ import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { isPeriod, zonedDay, type Period } from "./calendar";
 import { filtersSql, hasFilters, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type TimeRange } from "./filters";
-import { hasPerson, personKey } from "./person";
+import { withPerson } from "./identities";
+import { hasPerson } from "./person";
 import { bucketStarts } from "./trends.server";
 
 export interface RetentionDef {
@@ -146,11 +147,12 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
     ? `SELECT user_id, anonymous_id, groupUniqArray(${start("timestamp")}) AS periods FROM events
        WHERE ${appRange()} AND timestamp >= toDateTime64({firstFrom:UInt32}, 3, 'UTC') AND ${hasPerson()}${returning}${f.sql}
        GROUP BY user_id, anonymous_id`
-    : `SELECT uid AS user_id, aid AS anonymous_id, periods FROM (
+    : `SELECT uid AS user_id, aid AS anonymous_id, groupUniqArrayArray(periods) AS periods FROM (
          SELECT max(user_id) AS uid, max(anonymous_id) AS aid, arrayDistinct([${start("min(started)")}, ${start("max(ended)")}]) AS periods FROM sessions
          WHERE ${appRange("day")} AND day >= toDate(toDateTime({firstFrom:UInt32}, 'UTC'))
          GROUP BY day, session_id)
-       WHERE ${hasPerson()}`;
+       WHERE uid != '' OR aid != ''
+       GROUP BY uid, aid`;
   const rows = await queryApp<{ cohort: string; n: number; people: number }>(
     cfg,
     appId,
@@ -158,10 +160,13 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
     // returns every period any of their pairs (or sessions) touched.
     `SELECT toString(cohort) AS cohort, n, toUInt64(count()) AS people FROM (
        SELECT cohort, arrayJoin(arrayConcat([0], arrayFilter(x -> x > 0, arrayMap(p -> ${num("p")} - ${num("cohort")}, periods)))) AS n FROM (
-         SELECT ${personKey()} AS person, ${start("minIf(first, side = 0)")} AS cohort, groupUniqArrayArray(periods) AS periods FROM (
-           SELECT 0 AS side, user_id, anonymous_id, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
-           UNION ALL
-           SELECT 1 AS side, user_id, anonymous_id, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns}))
+         SELECT person, ${start("minIf(first, side = 0)")} AS cohort, groupUniqArrayArray(periods) AS periods FROM (
+           ${withPerson(
+             `SELECT 0 AS side, user_id, anonymous_id, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
+              UNION ALL
+              SELECT 1 AS side, user_id, anonymous_id, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns})`,
+             ["side", "first", "periods"],
+           )})
          GROUP BY person
          HAVING countIf(side = 0) > 0 AND cohort >= {first:Date}))
      GROUP BY cohort, n ORDER BY cohort, n`,
