@@ -5,10 +5,12 @@
 // person, whichever came first in the range, and their key is the `user_key` of the users view
 // (`/apps/:app/users/:key`), which shows the same person's anonymous history too.
 //
-// The identity map is read once per query as a constant (a scalar subquery: ClickHouse runs it
-// once and `transform` looks ids up in a hash table), so the key is a plain expression that
-// works anywhere: SELECT, WHERE, GROUP BY, inside windowFunnel subqueries, with no join over
-// events. It needs the `{app:String}` parameter that queryApp always sets.
+// Two ways to read it, one answer. `personKey()` is a plain expression that works anywhere
+// (SELECT, WHERE, GROUP BY, nested subqueries): the identity map is a constant (a scalar
+// subquery) looked up with `transform`. ClickHouse rebuilds that lookup table for every block of
+// rows, which is cheap for a few rows and slow for millions when thousands of ids were
+// identified; a scan of many rows joins the map instead (`identityJoin`, `joinedPersonKey`),
+// whose table is built once per query. Both need the `{app:String}` parameter queryApp sets.
 
 /** The app's anonymous ids that were identified, and the user id each became (two aligned arrays). */
 const IDENTITY_MAP = `(SELECT (groupArray(anonymous_id), groupArray(user_id)) FROM (
@@ -28,4 +30,21 @@ export function personKey(table = ""): string {
 export function hasPerson(table = ""): string {
   const t = table ? `${table}.` : "";
   return `(${t}user_id != '' OR ${t}anonymous_id != '')`;
+}
+
+/** The app's identified anonymous ids and the user each became, one row per anonymous id. */
+export const IDENTITIES = "SELECT anonymous_id, argMinMerge(user_id) AS user_id FROM person_identities WHERE app_id = {app:String} GROUP BY anonymous_id";
+
+/**
+ * The join that resolves persons over many rows: `FROM events AS e${identityJoin("e")} WHERE …`,
+ * then `joinedPersonKey("e")` is each row's person (name the events' `user_id` and
+ * `anonymous_id` through the alias; every other column is the events' own).
+ */
+export function identityJoin(table: string): string {
+  return ` LEFT ANY JOIN (${IDENTITIES}) AS became ON became.anonymous_id = ${table}.anonymous_id`;
+}
+
+/** personKey's person over `identityJoin`: the user id, else the user the anonymous id became, else the anonymous id. */
+export function joinedPersonKey(table: string): string {
+  return `if(${table}.user_id != '', ${table}.user_id, if(became.user_id != '', became.user_id, ${table}.anonymous_id))`;
 }

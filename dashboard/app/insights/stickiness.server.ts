@@ -6,7 +6,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
-import { hasPerson, personKey } from "./person";
+import { hasPerson, identityJoin, joinedPersonKey } from "./person";
 import { STICKY_PERIODS, type StickinessDef, type StickyPeriod } from "./stickiness";
 import { bucketStarts } from "./trends.server";
 
@@ -35,7 +35,7 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
   const scan = { from: Math.min(def.range.from, periods[0] ?? def.range.from), to: def.range.to };
   const f = filtersSql(def.filters);
   const params: Params = { ...rangeParams(scan), ...f.params, tz: def.tz };
-  let where = `${appRange("timestamp")} AND ${hasPerson()}`;
+  let where = `${appRange("timestamp")} AND ${hasPerson("e")}`;
   if (def.type) {
     where += " AND type = {s_type:String}";
     params.s_type = def.type;
@@ -49,8 +49,8 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
     cfg,
     appId,
     `SELECT days, grouping(days) AS whole, count() AS n, uniqExact(person) AS persons FROM (
-       SELECT ${personKey()} AS person, ${PERIOD_SQL[def.period]} AS period, uniqExact(toDate(timestamp, {tz:String})) AS days
-       FROM events WHERE ${where}${f.sql}
+       SELECT ${joinedPersonKey("e")} AS person, ${PERIOD_SQL[def.period]} AS period, uniqExact(toDate(timestamp, {tz:String})) AS days
+       FROM events AS e${identityJoin("e")} WHERE ${where}${f.sql}
        GROUP BY person, period)
      GROUP BY GROUPING SETS ((days), ())`,
     params,

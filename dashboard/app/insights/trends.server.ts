@@ -8,7 +8,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql, type TimeRange } from "./filters";
-import { hasPerson, personKey } from "./person";
+import { hasPerson, identityJoin, joinedPersonKey } from "./person";
 import { breakdownLabel, isPropertyMeasure, seriesLabel, type Breakdown, type Interval, type Measure, type TrendSeries, type TrendsDef } from "./trends";
 
 export { parseTrends, toTrendsSearch } from "./trends";
@@ -108,7 +108,7 @@ function measureSql(m: Measure): string {
     case "total":
       return "toFloat64(count())";
     case "users":
-      return `toFloat64(uniqIf(${personKey()}, ${hasPerson()}))`;
+      return `toFloat64(uniqIf(${joinedPersonKey("e")}, ${hasPerson("e")}))`;
     case "sessions":
       return "toFloat64(uniqIf(session_id, session_id != ''))";
     case "sum":
@@ -132,6 +132,9 @@ function breakdownSql(b: Breakdown): string {
   if (b.kind === "prop") return "if(JSONType(properties, {s_bkey:String}) = 'String', JSONExtractString(properties, {s_bkey:String}), JSONExtractRaw(properties, {s_bkey:String}))";
   return "''";
 }
+
+/** What a series reads: events, joined to the identity map when it counts people. */
+const fromSql = (s: TrendSeries): string => (s.measure === "users" ? `events AS e${identityJoin("e")}` : "events AS e");
 
 /** The events a series counts in a range, with their parameters. */
 function seriesWhere(def: TrendsDef, s: TrendSeries, range: TimeRange): { sql: string; params: Params } {
@@ -161,7 +164,7 @@ async function topValues(cfg: DashboardEnv["clickhouse"], appId: string, def: Tr
   const rows = await queryApp<{ r: string }>(
     cfg,
     appId,
-    `SELECT ${breakdownSql(def.breakdown)} AS r FROM events WHERE ${w.sql} GROUP BY r ORDER BY ${rank} DESC, r LIMIT {top:UInt32}`,
+    `SELECT ${breakdownSql(def.breakdown)} AS r FROM ${fromSql(s)} WHERE ${w.sql} GROUP BY r ORDER BY ${rank} DESC, r LIMIT {top:UInt32}`,
     { ...w.params, top: def.top },
   );
   return rows.map((r) => r.r);
@@ -184,7 +187,7 @@ async function seriesRows(cfg: DashboardEnv["clickhouse"], appId: string, def: T
     appId,
     `WITH ${breakdownSql(def.breakdown)} AS r
      SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${split}, grouping(t) AS whole, ${measureSql(s.measure)} AS v
-     FROM events WHERE ${w.sql}
+     FROM ${fromSql(s)} WHERE ${w.sql}
      GROUP BY GROUPING SETS ((t, b, other), (b, other))`,
     top === null ? w.params : { ...w.params, s_top: top },
   );
