@@ -11,8 +11,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql, parseFilters, parseInsightRange, writeFilters, type InsightFilters, type TimeRange } from "./filters";
-import { withPerson } from "./identities";
-import { hasPerson } from "./person";
+import { hasPerson, identityJoin, joinedPersonKey } from "./person";
 
 import { DEFAULT_TOP, MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, OTHER, PATH_KINDS, type PathKind, type PathLink, type PathNode, type PathsResult, type RankedPath } from "./paths";
 
@@ -131,7 +130,8 @@ function personPathsSql(def: PathsDef): { sql: string; params: Params } {
           GROUP BY ${unit}
           HAVING found > 0)
         GROUP BY uid, aid`;
-  const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (${withPerson(pairs, ["pair_path", "pair_at"])})
+  const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (
+      SELECT ${joinedPersonKey("ids")} AS person, ids.pair_path AS pair_path, ids.pair_at AS pair_at FROM (${pairs}) AS ids${identityJoin("ids")})
     GROUP BY person`;
   const type = def.kind === "pages" ? "page" : def.kind === "screens" ? "screen" : "track";
   return {

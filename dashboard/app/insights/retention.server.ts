@@ -14,8 +14,7 @@ import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { isPeriod, zonedDay, type Period } from "./calendar";
 import { filtersSql, hasFilters, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type TimeRange } from "./filters";
-import { withPerson } from "./identities";
-import { hasPerson } from "./person";
+import { hasPerson, identityJoin, joinedPersonKey } from "./person";
 import { bucketStarts } from "./trends.server";
 
 export interface RetentionDef {
@@ -161,12 +160,10 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
     `SELECT toString(cohort) AS cohort, n, toUInt64(count()) AS people FROM (
        SELECT cohort, arrayJoin(arrayConcat([0], arrayFilter(x -> x > 0, arrayMap(p -> ${num("p")} - ${num("cohort")}, periods)))) AS n FROM (
          SELECT person, ${start("minIf(first, side = 0)")} AS cohort, groupUniqArrayArray(periods) AS periods FROM (
-           ${withPerson(
-             `SELECT 0 AS side, user_id, anonymous_id, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
-              UNION ALL
-              SELECT 1 AS side, user_id, anonymous_id, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns})`,
-             ["side", "first", "periods"],
-           )})
+           SELECT ${joinedPersonKey("ids")} AS person, ids.side AS side, ids.first AS first, ids.periods AS periods FROM (
+             SELECT 0 AS side, user_id, anonymous_id, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
+             UNION ALL
+             SELECT 1 AS side, user_id, anonymous_id, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns})) AS ids${identityJoin("ids")})
          GROUP BY person
          HAVING countIf(side = 0) > 0 AND cohort >= {first:Date}))
      GROUP BY cohort, n ORDER BY cohort, n`,
