@@ -30,6 +30,13 @@ const PERIOD_SQL: Record<StickyPeriod, string> = {
   month: "toStartOfMonth(timestamp, {tz:String})",
 };
 
+// The day of its period an event fell on, 0 to 6 or 0 to 30: a person's days are the bits of one
+// OR-ed integer, far cheaper than a set of dates per person and period.
+const DAY_BIT: Record<StickyPeriod, string> = {
+  week: "bitShiftLeft(toUInt32(1), toDayOfWeek(timestamp, 0, {tz:String}) - 1)",
+  month: "bitShiftLeft(toUInt32(1), toDayOfMonth(timestamp, {tz:String}) - 1)",
+};
+
 export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: string, def: StickinessDef): Promise<StickinessResult> {
   const periods = bucketStarts(def.range, def.period, def.tz);
   const scan = { from: Math.min(def.range.from, periods[0] ?? def.range.from), to: def.range.to };
@@ -49,7 +56,7 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
     cfg,
     appId,
     `SELECT days, grouping(days) AS whole, count() AS n, uniqExact(person) AS persons FROM (
-       SELECT ${joinedPersonKey("e")} AS person, ${PERIOD_SQL[def.period]} AS period, uniqExact(toDate(timestamp, {tz:String})) AS days
+       SELECT ${joinedPersonKey("e")} AS person, ${PERIOD_SQL[def.period]} AS period, bitCount(groupBitOr(${DAY_BIT[def.period]})) AS days
        FROM events AS e${identityJoin("e")} WHERE ${where}${f.sql}
        GROUP BY person, period)
      GROUP BY GROUPING SETS ((days), ())`,
