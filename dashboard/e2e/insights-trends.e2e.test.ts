@@ -1,7 +1,8 @@
 // Trends as a person uses them, in Debian's Chromium against the local stack: the insights
 // index, then a trend of the demo app's product views built in the form (its definition then in
-// the URL), broken down by platform as lines, and the same trend as a table of every day.
-// Screenshots: test-results/insights-index.png and insights-trends.png.
+// the URL), broken down by platform as lines, the same trend as a table of every day, and the
+// stickiness of product views. Screenshots: test-results/insights-index.png, insights-trends.png
+// and insights-stickiness.png.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Chromium } from "../../test/chromium";
@@ -64,4 +65,21 @@ it("shows the same trend as a table of days, and the link keeps it", async () =>
   expect(columns === 2 + 8 || columns === 2 + 7).toBe(true);
   await page.reload();
   expect(await table.locator("tbody tr").count()).toBeGreaterThan(1);
+});
+
+it("counts the days of the week people came back to view products", async () => {
+  await page.goto(`${stack.url}/apps/${APP}/insights`);
+  await page.getByRole("list", { name: "Insight types" }).getByRole("link", { name: "Stickiness" }).click();
+  await page.waitForURL(`**/apps/${APP}/insights/stickiness`);
+  const form = page.getByRole("form", { name: "Stickiness definition" });
+  await form.getByLabel("Event").fill("Product Viewed");
+  await form.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/event=Product/);
+  await expect.poll(() => page.locator("[data-drawn=true]").count()).toBe(1);
+  // Every person-week counted once, by its days: the table's shares add up to the whole.
+  const shares = await page.locator("table[aria-label='Days active'] tbody tr td:nth-child(3)").allTextContents();
+  expect(shares.length).toBeGreaterThan(0);
+  const total = shares.reduce((sum, s) => sum + Number(s.replace(/[^\d.]/g, "")), 0);
+  expect(Math.abs(total - 100)).toBeLessThan(0.5 * shares.length);
+  await page.screenshot({ path: shot("insights-stickiness.png"), fullPage: true });
 });
