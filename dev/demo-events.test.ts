@@ -16,6 +16,14 @@ describe("demo events", () => {
     expect(events.filter((e) => Date.parse(e.timestamp) > now)).toEqual([]);
   });
 
+  it("give completed orders a revenue for sum, average and percentile trends", () => {
+    const orders = events.filter((e) => e.type === "track" && (e as { event?: string }).event === "Order Completed");
+    const revenues = orders.map((e) => e.properties?.revenue);
+    expect(orders.length).toBeGreaterThan(20);
+    expect(revenues.every((r) => typeof r === "number" && r >= 9.9 && r <= 249.9)).toBe(true);
+    expect(new Set(revenues).size).toBeGreaterThan(10);
+  });
+
   it("stay few enough to seed quickly", () => {
     expect(events.length).toBeLessThan(10_000);
   });

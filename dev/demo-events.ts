@@ -9,6 +9,13 @@
 const PAGES = ["/", "/pricing", "/docs", "/blog", "/signup", "/checkout"];
 const SCREENS = ["Home", "Catalog", "Product", "Cart", "Settings"];
 const EVENTS = ["Product Viewed", "Added to Cart", "Checkout Started", "Order Completed", "Signed Up"];
+
+/** 9.90 to 249.90 in steps of 10, the same for the same order id. */
+function orderRevenue(id: string): number {
+  let h = 0;
+  for (const c of id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return (h % 25) * 10 + 9.9;
+}
 // Each client's release before and after the mid-week deploy; the web shipped again a day and a
 // half ago, and that release made the largest paint slower.
 const PLATFORMS = [
@@ -332,7 +339,11 @@ export function demoEvents(now = Date.now(), sessions = 400): object[] {
         events.push({ ...base, type: web ? "page" : "screen", name: where, context: viewContext });
         visit.views.push({ t, where, base, context: viewContext });
       } else if (r < 0.95) {
-        events.push({ ...base, type: "track", event: EVENTS[Math.min(EVENTS.length - 1, Math.floor(Math.pow(rand(), 2) * EVENTS.length))], context, properties: { plan: pick(["free", "pro"]) } });
+        const event = EVENTS[Math.min(EVENTS.length - 1, Math.floor(Math.pow(rand(), 2) * EVENTS.length))];
+        const plan = pick(["free", "pro"]);
+        // An order's revenue for sum, average and percentile trends; derived from its id, so the rest of the demo stays as it was.
+        const revenue = event === "Order Completed" ? { revenue: orderRevenue(String(base.messageId)) } : {};
+        events.push({ ...base, type: "track", event, context, properties: { plan, ...revenue } });
       } else {
         // Zipf-like: kind k with weight 1/(k+1).
         const weights = kinds.map((_, k) => 1 / (k + 1));
