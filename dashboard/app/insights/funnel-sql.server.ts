@@ -16,8 +16,8 @@ import type { Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
 import { type FunnelsDef, type FunnelStep, windowMs } from "./funnels";
-import { hasPerson } from "./person";
-import type { Breakdown } from "./trends";
+import { breakdownSql } from "./breakdown";
+import { hasPerson, identityJoin, joinedPersonKey } from "./person";
 
 /** One bucket's figures as the query returns them (the total row has `total_row` 1). */
 export interface FunnelRow {
@@ -47,25 +47,6 @@ function stepCondition(step: FunnelStep, i: number): { sql: string; params: Para
   return { sql: `(${column} = {s${i}_name:String}${props.sql})`, params: { [`s${i}_name`]: step.name, ...props.params } };
 }
 
-/** A breakdown value of an events row, as text (a property sent as a number reads as its digits). */
-function breakdownSql(b: Breakdown): { sql: string; params: Params } | null {
-  if (b.kind === "none") return null;
-  if (b.kind === "dim") return { sql: `toString(${b.dim})`, params: {} };
-  return {
-    sql: "if(JSONType(properties, {fn_bkey:String}) = 'String', JSONExtractString(properties, {fn_bkey:String}), JSONExtractRaw(properties, {fn_bkey:String}))",
-    params: { fn_bkey: b.key },
-  };
-}
-
-/**
- * The person of personKey (person.ts): the user id, else the user the anonymous id became, else
- * the anonymous id. Resolved here by a join of the step events' id pairs with the identity map
- * rather than personKey's constant map: with 200,000 identified ids the constant map alone took
- * seconds per funnel on the benchmark, the join a tenth of one.
- */
-const IDENTITIES = "SELECT anonymous_id, argMinMerge(user_id) AS user_id FROM person_identities WHERE app_id = {app:String} GROUP BY anonymous_id";
-const PERSON = "if(ids.user_id != '', ids.user_id, if(became.user_id != '', became.user_id, ids.anonymous_id))";
-
 /** The fold's state: (stopped, timestamps of the attempt at step 1, …, at step n). */
 function foldSql(n: number, strict: boolean): string {
   const ts = "intDiv(x, 16)";
@@ -89,7 +70,7 @@ function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
   const n = def.steps.length;
   const steps = def.steps.map(stepCondition);
   const filters = filtersSql(def.filters);
-  const b = breakdownSql(def.breakdown);
+  const b = def.breakdown.kind === "none" ? null : breakdownSql(def.breakdown, "fn_bkey");
   const params: Params = { ...rangeParams(def.range), fn_window: windowMs(def.window), ...filters.params, ...b?.params };
   for (const s of steps) Object.assign(params, s.params);
   const entries = steps.map((s, i) => `if(${s.sql}, toUInt64(toUnixTimestamp64Milli(timestamp)) * 16 + ${i}, 0)`).join(", ");
@@ -105,7 +86,7 @@ function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
     FROM (
       SELECT person, arraySort(groupArrayArray(steps)) AS sorted, ${state} AS f${b ? ", argMinIf(b, b_at, has_first) AS b" : ""}
       FROM (
-        SELECT ${PERSON} AS person, ids.steps AS steps${b ? ", ids.b AS b, ids.b_at AS b_at, ids.has_first AS has_first" : ""}
+        SELECT ${joinedPersonKey("ids")} AS person, ids.steps AS steps${b ? ", ids.b AS b, ids.b_at AS b_at, ids.has_first AS has_first" : ""}
         FROM (
           SELECT user_id, anonymous_id, groupArrayArray(arrayFilter(v -> v > 0, [${entries}])) AS steps
                  ${b ? `, argMinIf(${b.sql}, timestamp, ${first}) AS b, minIf(timestamp, ${first}) AS b_at, countIf(${first}) > 0 AS has_first` : ""}
@@ -113,7 +94,7 @@ function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
           WHERE ${appRange()} AND ${hasPerson()} AND (${steps.map((s) => s.sql).join(" OR ")})${filters.sql}
           GROUP BY user_id, anonymous_id
         ) AS ids
-        LEFT JOIN (${IDENTITIES}) AS became ON ids.anonymous_id = became.anonymous_id
+       ${identityJoin("ids")}
       )
       GROUP BY person
     )`;

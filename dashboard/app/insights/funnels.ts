@@ -3,7 +3,7 @@
 // (`step=…`, repeated), a conversion window, loose or strict order, the shared filters and a
 // breakdown. The whole definition lives in the URL, so a link shares it and a card re-runs it.
 import { EVENT_TYPES } from "../../../schemas/events";
-import { BREAKDOWN_DIMS, DEFAULT_TOP, MAX_TOP, type Breakdown } from "./trends";
+import { parseBreakdown, writeBreakdown, type Breakdown } from "./breakdown";
 import { MAX_PROPS, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type PropFilter, type TimeRange } from "./filters";
 
 export const MIN_STEPS = 2;
@@ -112,31 +112,6 @@ function parseSteps(url: URL, problems: string[]): FunnelStep[] {
   return steps;
 }
 
-const isDim = (v: string): v is keyof typeof BREAKDOWN_DIMS => Object.hasOwn(BREAKDOWN_DIMS, v);
-
-/** `breakdown=country`, or `breakdown=prop&breakdown_prop=plan`, as trends read them. */
-function parseBreakdown(url: URL, problems: string[]): Breakdown {
-  const raw = (url.searchParams.get("breakdown") ?? "").trim();
-  if (raw === "" || raw === "none") return { kind: "none" };
-  if (raw === "prop") {
-    const key = (url.searchParams.get("breakdown_prop") ?? "").trim().slice(0, STEP_NAME_MAX);
-    if (key) return { kind: "prop", key };
-    problems.push("A breakdown by property needs the property's name; there is no breakdown.");
-    return { kind: "none" };
-  }
-  if (isDim(raw)) return { kind: "dim", dim: raw };
-  problems.push(`"${raw.slice(0, 40)}" is not something to break down by; there is no breakdown.`);
-  return { kind: "none" };
-}
-
-function writeBreakdown(q: URLSearchParams, b: Breakdown): void {
-  if (b.kind === "dim") q.set("breakdown", b.dim);
-  if (b.kind === "prop") {
-    q.set("breakdown", "prop");
-    q.set("breakdown_prop", b.key);
-  }
-}
-
 const DEFAULT_WINDOW = { n: 1, unit: "d" as WindowUnit };
 
 function parseWindow(url: URL, problems: string[]): FunnelsDef["window"] {
@@ -162,14 +137,7 @@ export function parseFunnels(url: URL, now = Date.now()): FunnelsDef {
   if (rawOrder !== null && rawOrder !== "strict" && rawOrder !== "loose") problems.push(`"${rawOrder.slice(0, 20)}" is not an order (loose or strict); loose was used.`);
   const filters = parseFilters(url, problems);
   const tz = parseTz(url, problems);
-  const breakdown = parseBreakdown(url, problems);
-  let top = DEFAULT_TOP;
-  const rawTop = url.searchParams.get("top");
-  if (rawTop !== null && rawTop !== "") {
-    const n = Number(rawTop);
-    if (Number.isInteger(n) && n >= 1 && n <= MAX_TOP) top = n;
-    else problems.push(`A breakdown shows 1 to ${MAX_TOP} values; ${DEFAULT_TOP} were shown.`);
-  }
+  const { breakdown, top } = parseBreakdown(url, problems);
   if (steps.length === 1) problems.push(`A funnel needs at least ${MIN_STEPS} steps: pick the events people go through, in order.`);
   return { range, steps, window, order: rawOrder === "strict" ? "strict" : "loose", filters, tz, breakdown, top, problems };
 }
@@ -186,8 +154,7 @@ export function toFunnelsSearch(def: FunnelsDef): string {
   if (def.order === "strict") q.set("order", "strict");
   writeFilters(q, def.filters);
   if (def.tz !== "UTC") q.set("tz", def.tz);
-  writeBreakdown(q, def.breakdown);
-  if (def.breakdown.kind !== "none" && def.top !== DEFAULT_TOP) q.set("top", String(def.top));
+  writeBreakdown(q, def.breakdown, def.top);
   return q.toString();
 }
 

@@ -7,9 +7,10 @@
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
+import { breakdownLabel, breakdownSql } from "./breakdown";
 import { filtersSql, type TimeRange } from "./filters";
 import { hasPerson, identityJoin, joinedPersonKey } from "./person";
-import { breakdownLabel, isPropertyMeasure, seriesLabel, type Breakdown, type Interval, type Measure, type TrendSeries, type TrendsDef } from "./trends";
+import { isPropertyMeasure, seriesLabel, type Interval, type Measure, type TrendSeries, type TrendsDef } from "./trends";
 
 export { parseTrends, toTrendsSearch } from "./trends";
 export type { TrendsDef } from "./trends";
@@ -126,13 +127,6 @@ function measureSql(m: Measure): string {
   }
 }
 
-/** The breakdown value of an event, as text ('' when it has none). */
-function breakdownSql(b: Breakdown): string {
-  if (b.kind === "dim") return `toString(${b.dim})`;
-  if (b.kind === "prop") return "if(JSONType(properties, {s_bkey:String}) = 'String', JSONExtractString(properties, {s_bkey:String}), JSONExtractRaw(properties, {s_bkey:String}))";
-  return "''";
-}
-
 /** What a series reads: events, joined to the identity map when it counts people. */
 const fromSql = (s: TrendSeries): string => (s.measure === "users" ? `events AS e${identityJoin("e")}` : "events AS e");
 
@@ -164,7 +158,7 @@ async function topValues(cfg: DashboardEnv["clickhouse"], appId: string, def: Tr
   const rows = await queryApp<{ r: string }>(
     cfg,
     appId,
-    `SELECT ${breakdownSql(def.breakdown)} AS r FROM ${fromSql(s)} WHERE ${w.sql} GROUP BY r ORDER BY ${rank} DESC, r LIMIT {top:UInt32}`,
+    `SELECT ${breakdownSql(def.breakdown, "s_bkey").sql} AS r FROM ${fromSql(s)} WHERE ${w.sql} GROUP BY r ORDER BY ${rank} DESC, r LIMIT {top:UInt32}`,
     { ...w.params, top: def.top },
   );
   return rows.map((r) => r.r);
@@ -185,7 +179,7 @@ async function seriesRows(cfg: DashboardEnv["clickhouse"], appId: string, def: T
   const rows = await queryApp<Row>(
     cfg,
     appId,
-    `WITH ${breakdownSql(def.breakdown)} AS r
+    `WITH ${breakdownSql(def.breakdown, "s_bkey").sql} AS r
      SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${split}, grouping(t) AS whole, ${measureSql(s.measure)} AS v
      FROM ${fromSql(s)} WHERE ${w.sql}
      GROUP BY GROUPING SETS ((t, b, other), (b, other))`,

@@ -3,6 +3,7 @@
 // `…4`) so a plain GET form edits them without scripts; a row whose measure is `none` is the
 // form's spare row, not a series.
 import { EVENT_TYPES } from "../../../schemas/events";
+import { parseBreakdown, writeBreakdown, type Breakdown } from "./breakdown";
 import { parseFilters, parseInsightRange, parseTz, writeFilters, DEFAULT_TZ, type InsightFilters, type TimeRange } from "./filters";
 
 export const MEASURES = {
@@ -22,30 +23,6 @@ export type Measure = keyof typeof MEASURES;
 export const PROPERTY_MEASURES: readonly Measure[] = ["sum", "avg", "p50", "p90", "p95", "p99"];
 export const isPropertyMeasure = (m: Measure): boolean => PROPERTY_MEASURES.includes(m);
 
-/** Dimensions a breakdown may use: raw `events` columns, by the names the URL gives them. */
-export const BREAKDOWN_DIMS = {
-  event: "event",
-  type: "type",
-  platform: "platform",
-  country: "country",
-  region: "region",
-  city: "city",
-  app_version: "release",
-  os_name: "OS",
-  browser: "browser",
-  device_type: "device type",
-  device_model: "device model",
-  path: "path",
-  locale: "locale",
-  utm_source: "UTM source",
-  utm_medium: "UTM medium",
-  utm_campaign: "UTM campaign",
-} as const;
-export type BreakdownDim = keyof typeof BREAKDOWN_DIMS;
-
-/** A breakdown: none, a dimension, or a property (`breakdown=prop&breakdown_prop=plan`). */
-export type Breakdown = { kind: "none" } | { kind: "dim"; dim: BreakdownDim } | { kind: "prop"; key: string };
-
 export const INTERVALS = { hour: 3600, day: 86_400, week: 7 * 86_400, month: 31 * 86_400 } as const;
 export type Interval = keyof typeof INTERVALS;
 
@@ -53,8 +30,6 @@ export const DISPLAYS = { line: "Lines", bar: "Bars", table: "Table" } as const;
 export type Display = keyof typeof DISPLAYS;
 
 export const MAX_SERIES = 5;
-export const DEFAULT_TOP = 10;
-export const MAX_TOP = 25;
 /** Buckets a chart may have: an interval that would give more is made coarser. */
 export const MAX_BUCKETS = 1000;
 const MAX_NAME = 200;
@@ -129,20 +104,6 @@ function parseSeries(url: URL, problems: string[]): TrendSeries[] {
   return out.length > 0 ? out : [{ type: "", event: "", measure: "total", prop: "" }];
 }
 
-function parseBreakdown(url: URL, problems: string[]): Breakdown {
-  const raw = (url.searchParams.get("breakdown") ?? "").trim();
-  if (raw === "" || raw === "none") return { kind: "none" };
-  if (raw === "prop") {
-    const key = (url.searchParams.get("breakdown_prop") ?? "").trim().slice(0, MAX_NAME);
-    if (key) return { kind: "prop", key };
-    problems.push("A breakdown by property needs the property's name; there is no breakdown.");
-    return { kind: "none" };
-  }
-  if (isKey(BREAKDOWN_DIMS, raw)) return { kind: "dim", dim: raw };
-  problems.push(`"${raw.slice(0, 40)}" is not something to break down by; there is no breakdown.`);
-  return { kind: "none" };
-}
-
 /** The trend the URL defines; what it cannot do falls back to defaults, named in `problems`. */
 export function parseTrends(url: URL, now = Date.now()): TrendsDef {
   const problems: string[] = [];
@@ -157,13 +118,7 @@ export function parseTrends(url: URL, now = Date.now()): TrendsDef {
     problems.push(`A ${range.key} range has too many ${interval}s to draw; ${coarser}s were used.`);
     interval = coarser;
   }
-  let top = DEFAULT_TOP;
-  const rawTop = q.get("top");
-  if (rawTop !== null && rawTop !== "") {
-    const n = Number(rawTop);
-    if (Number.isInteger(n) && n >= 1 && n <= MAX_TOP) top = n;
-    else problems.push(`A breakdown shows 1 to ${MAX_TOP} values; ${DEFAULT_TOP} were shown.`);
-  }
+  const { breakdown, top } = parseBreakdown(url, problems);
   const rawDisplay = q.get("display");
   const display: Display = isKey(DISPLAYS, rawDisplay) ? rawDisplay : "line";
   return {
@@ -172,7 +127,7 @@ export function parseTrends(url: URL, now = Date.now()): TrendsDef {
     filters: parseFilters(url, problems),
     tz: parseTz(url, problems),
     interval,
-    breakdown: parseBreakdown(url, problems),
+    breakdown,
     top,
     compare: q.get("compare") === "1",
     display,
@@ -191,12 +146,7 @@ export function toTrendsSearch(def: TrendsDef): string {
     if (s.prop) q.set(`prop${i}`, s.prop);
   });
   q.set("interval", def.interval);
-  if (def.breakdown.kind === "dim") q.set("breakdown", def.breakdown.dim);
-  if (def.breakdown.kind === "prop") {
-    q.set("breakdown", "prop");
-    q.set("breakdown_prop", def.breakdown.key);
-  }
-  if (def.breakdown.kind !== "none" && def.top !== DEFAULT_TOP) q.set("top", String(def.top));
+  writeBreakdown(q, def.breakdown, def.top);
   if (def.compare) q.set("compare", "1");
   if (def.display !== "line") q.set("display", def.display);
   if (def.tz !== DEFAULT_TZ) q.set("tz", def.tz);
@@ -209,9 +159,4 @@ export function seriesLabel(s: TrendSeries): string {
   const what = s.event || (s.type ? `${s.type} events` : "all events");
   const measure = isPropertyMeasure(s.measure) ? `${MEASURES[s.measure]} ${s.prop}` : MEASURES[s.measure];
   return `${what} · ${measure}`;
-}
-
-/** `country`, `plan`: what a breakdown's values are. */
-export function breakdownLabel(b: Breakdown): string {
-  return b.kind === "dim" ? BREAKDOWN_DIMS[b.dim] : b.kind === "prop" ? b.key : "";
 }

@@ -14,7 +14,7 @@ import { filtersText } from "../insights/filters";
 import { isRunnable, MAX_STEPS, stepRef, windowLabel, type FunnelStep, type FunnelsDef } from "../insights/funnels";
 import { parseFunnels, runFunnels } from "../insights/funnels.server";
 import { loadInsightOptions, type InsightOptions } from "../insights/options.server";
-import { BREAKDOWN_DIMS, MAX_TOP } from "../insights/trends";
+import { BREAKDOWN_DIMS, MAX_TOP } from "../insights/breakdown";
 import { readOrError } from "../queries/clickhouse.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Funnel` }];

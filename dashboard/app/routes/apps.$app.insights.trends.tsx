@@ -13,7 +13,8 @@ import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
 import { filtersText } from "../insights/filters";
 import { loadInsightOptions } from "../insights/options.server";
-import { BREAKDOWN_DIMS, DISPLAYS, INTERVALS, MAX_SERIES, MAX_TOP, MEASURES, type TrendSeries } from "../insights/trends";
+import { BREAKDOWN_DIMS, MAX_TOP } from "../insights/breakdown";
+import { DISPLAYS, INTERVALS, MAX_SERIES, MEASURES, type TrendSeries } from "../insights/trends";
 import { parseTrends, runTrends } from "../insights/trends.server";
 import { readOrError } from "../queries/clickhouse.server";
 

@@ -4,7 +4,7 @@
 import { Link } from "@remix-run/react";
 import { useMemo, useRef } from "react";
 import { droppedPeopleLink, stepLabel, windowLabel, type FunnelSeries, type FunnelsDef, type FunnelsResult } from "../../insights/funnels";
-import { breakdownLabel } from "../../insights/trends";
+import { breakdownLabel } from "../../insights/breakdown";
 import { count, duration, percent } from "../format";
 import { useUplot, type UplotChart } from "../use-uplot";
 
