@@ -4,17 +4,18 @@ import { EVENT_TYPES } from "../../../schemas/events";
 import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
 import { ErrorCard } from "../components/error-card";
+import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { FunnelsView } from "../components/insights/funnels-view";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { SaveInsight } from "../components/insights/save-insight";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
+import { breakdownLabel } from "../insights/breakdown";
 import { filtersText } from "../insights/filters";
 import { isRunnable, MAX_STEPS, stepRef, windowLabel, type FunnelStep, type FunnelsDef } from "../insights/funnels";
 import { parseFunnels, runFunnels } from "../insights/funnels.server";
 import { loadInsightOptions, type InsightOptions } from "../insights/options.server";
-import { BREAKDOWN_DIMS, MAX_TOP } from "../insights/breakdown";
 import { readOrError } from "../queries/clickhouse.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Funnel` }];
@@ -67,7 +68,6 @@ function Definition({ def, options }: { def: FunnelsDef; options: InsightOptions
   const events = options?.events ?? [];
   const rows: Array<FunnelStep | null> = def.steps.length < MAX_STEPS ? [...def.steps, null] : def.steps;
   const window = `${def.window.n}${def.window.unit}`;
-  const breakdown = def.breakdown.kind === "dim" ? def.breakdown.dim : def.breakdown.kind;
   return (
     <Form method="get" className="card" aria-label="Funnel definition">
       <input type="hidden" name="range" value={def.range.key} />
@@ -97,26 +97,7 @@ function Definition({ def, options }: { def: FunnelsDef; options: InsightOptions
             <option value="strict">strict: no later step before its turn</option>
           </select>
         </label>
-        <label>
-          Breakdown
-          <select name="breakdown" defaultValue={breakdown} key={`b-${breakdown}`}>
-            <option value="none">none</option>
-            {Object.entries(BREAKDOWN_DIMS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-            <option value="prop">a property…</option>
-          </select>
-        </label>
-        <label>
-          Breakdown property
-          <input name="breakdown_prop" defaultValue={def.breakdown.kind === "prop" ? def.breakdown.key : ""} key={`bp-${def.breakdown.kind === "prop" ? def.breakdown.key : ""}`} placeholder="e.g. plan" />
-        </label>
-        <label>
-          Top
-          <input name="top" type="number" min={1} max={MAX_TOP} defaultValue={def.top} key={`top-${def.top}`} style={{ width: "5rem" }} />
-        </label>
+        <BreakdownFields breakdown={def.breakdown} top={def.top} />
       </div>
       <div className="filters">
         <FilterFields filters={def.filters} options={options} />
@@ -156,7 +137,7 @@ export default function FunnelsPage() {
         <section className="card" aria-label="Funnel">
           <h2>
             {def.steps.length} steps within {windowLabel(def.window)}, {def.order} order
-            {def.breakdown.kind !== "none" ? ` · top ${def.top} by ${def.breakdown.kind === "dim" ? BREAKDOWN_DIMS[def.breakdown.dim] : def.breakdown.key}` : ""}
+            {def.breakdown.kind !== "none" ? ` · top ${def.top} by ${breakdownLabel(def.breakdown)}` : ""}
             {filters ? <span className="muted small"> · {filters}</span> : null}
           </h2>
           <FunnelsView def={def} result={result} appId={app.id} />

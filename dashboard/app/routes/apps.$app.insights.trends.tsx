@@ -4,6 +4,7 @@ import { EVENT_TYPES } from "../../../schemas/events";
 import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
 import { ErrorCard } from "../components/error-card";
+import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import insightStyles from "../components/insights/insights.css?url";
 import { SaveInsight } from "../components/insights/save-insight";
@@ -11,9 +12,9 @@ import { TrendsView } from "../components/insights/trends-view";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
+import { breakdownLabel } from "../insights/breakdown";
 import { filtersText } from "../insights/filters";
 import { loadInsightOptions } from "../insights/options.server";
-import { BREAKDOWN_DIMS, MAX_TOP } from "../insights/breakdown";
 import { DISPLAYS, INTERVALS, MAX_SERIES, MEASURES, type TrendSeries } from "../insights/trends";
 import { parseTrends, runTrends } from "../insights/trends.server";
 import { readOrError } from "../queries/clickhouse.server";
@@ -84,7 +85,6 @@ export default function TrendsPage() {
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   const rows: Array<TrendSeries | null> = def.series.length < MAX_SERIES ? [...def.series, null] : def.series;
-  const breakdown = def.breakdown.kind === "dim" ? def.breakdown.dim : def.breakdown.kind;
   return (
     <Shell viewer={viewer} app={app}>
       <div className="page-head">
@@ -101,26 +101,7 @@ export default function TrendsPage() {
           ))}
         </div>
         <div className="filters">
-          <label>
-            Breakdown
-            <select name="breakdown" defaultValue={breakdown} key={`b-${breakdown}`}>
-              <option value="none">none</option>
-              {Object.entries(BREAKDOWN_DIMS).map(([k, v]) => (
-                <option key={k} value={k}>
-                  {v}
-                </option>
-              ))}
-              <option value="prop">a property…</option>
-            </select>
-          </label>
-          <label>
-            Breakdown property
-            <input name="breakdown_prop" defaultValue={def.breakdown.kind === "prop" ? def.breakdown.key : ""} key={`bp-${def.breakdown.kind === "prop" ? def.breakdown.key : ""}`} placeholder="e.g. plan" />
-          </label>
-          <label>
-            Top
-            <input name="top" type="number" min={1} max={MAX_TOP} defaultValue={def.top} key={`top-${def.top}`} style={{ width: "5rem" }} />
-          </label>
+          <BreakdownFields breakdown={def.breakdown} top={def.top} />
           <label>
             Interval
             <select name="interval" defaultValue={def.interval} key={`i-${def.interval}`}>
@@ -160,7 +141,7 @@ export default function TrendsPage() {
         <section className="card" aria-label="Trend">
           <h2>
             {def.series.length} series by {def.interval}
-            {def.breakdown.kind !== "none" ? ` · top ${def.top} by ${def.breakdown.kind === "dim" ? BREAKDOWN_DIMS[def.breakdown.dim] : def.breakdown.key}` : ""}
+            {def.breakdown.kind !== "none" ? ` · top ${def.top} by ${breakdownLabel(def.breakdown)}` : ""}
             {def.compare ? ` · against the previous ${def.range.key}` : ""}
             {filters ? <span className="muted small"> · {filters}</span> : null}
           </h2>
