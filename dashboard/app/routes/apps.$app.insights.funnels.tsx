@@ -1,8 +1,6 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
-import { requireApp } from "../auth/guard.server";
-import { can } from "../auth/permissions";
 import { ErrorCard } from "../components/error-card";
 import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { FunnelsView } from "../components/insights/funnels-view";
@@ -10,32 +8,17 @@ import { EventList, FilterFields, Problems } from "../components/insights/filter
 import { SaveInsight } from "../components/insights/save-insight";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
-import { envOf } from "../context.server";
 import { breakdownLabel } from "../insights/breakdown";
+import { loadInsight } from "../insights/page.server";
 import { filtersText } from "../insights/filters";
 import { isRunnable, MAX_STEPS, stepRef, windowLabel, type FunnelStep, type FunnelsDef } from "../insights/funnels";
 import { parseFunnels, runFunnels } from "../insights/funnels.server";
-import { loadInsightOptions, type InsightOptions } from "../insights/options.server";
-import { readOrError } from "../queries/clickhouse.server";
+import type { InsightOptions } from "../insights/options.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Funnel` }];
 
-export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const env = envOf(context);
-  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const def = parseFunnels(new URL(request.url));
-  const started = Date.now();
-  const { data, error } = await readOrError(() => Promise.all([isRunnable(def) ? runFunnels(env.clickhouse, app.id, def) : null, loadInsightOptions(env.clickhouse, app.id, def.range)]));
-  return json({
-    viewer,
-    app: { id: app.id, name: app.name },
-    def,
-    result: data?.[0] ?? null,
-    options: data?.[1] ?? null,
-    error,
-    canExport: can(viewer.role, "data:export"),
-    tookMs: Date.now() - started,
-  });
+export async function loader(args: LoaderFunctionArgs) {
+  return json(await loadInsight(args, parseFunnels, (cfg, appId, def) => (isRunnable(def) ? runFunnels(cfg, appId, def) : Promise.resolve(null))));
 }
 
 /** Windows the form offers; a link's other window stays selectable. */

@@ -1,6 +1,5 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData } from "@remix-run/react";
-import { requireApp } from "../auth/guard.server";
 import { ErrorCard } from "../components/error-card";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { PathsView } from "../components/insights/paths-view";
@@ -8,32 +7,16 @@ import { SaveInsight } from "../components/insights/save-insight";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
 import { count } from "../components/format";
-import { envOf } from "../context.server";
 import { filtersText } from "../insights/filters";
-import { loadInsightOptions } from "../insights/options.server";
+import { loadInsight } from "../insights/page.server";
 import { MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, PATH_KINDS, type PathKind } from "../insights/paths";
 import { parsePaths, pathPeopleLink, runPaths } from "../insights/paths.server";
-import { readOrError } from "../queries/clickhouse.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Paths` }];
 
-export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const env = envOf(context);
-  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const def = parsePaths(new URL(request.url));
-  const started = Date.now();
-  const { data, error } = await readOrError(() => Promise.all([runPaths(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
-  const result = data?.[0] ?? null;
-  return json({
-    viewer,
-    app: { id: app.id, name: app.name },
-    def,
-    result,
-    options: data?.[1] ?? null,
-    peopleLinks: (result?.paths ?? []).map((p) => pathPeopleLink(app.id, def, p.steps)),
-    error,
-    tookMs: Date.now() - started,
-  });
+export async function loader(args: LoaderFunctionArgs) {
+  const page = await loadInsight(args, parsePaths, runPaths);
+  return json({ ...page, peopleLinks: (page.result?.paths ?? []).map((p) => pathPeopleLink(page.app.id, page.def, p.steps)) });
 }
 
 const STEP_WORD: Readonly<Record<PathKind, string>> = { pages: "page path", screens: "screen", events: "event" };

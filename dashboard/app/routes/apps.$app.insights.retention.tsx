@@ -1,39 +1,20 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
-import { requireApp } from "../auth/guard.server";
-import { can } from "../auth/permissions";
 import { ErrorCard } from "../components/error-card";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { RetentionView } from "../components/insights/retention-view";
 import { SaveInsight } from "../components/insights/save-insight";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
-import { envOf } from "../context.server";
 import { PERIODS } from "../insights/calendar";
 import { filtersText } from "../insights/filters";
-import { loadInsightOptions } from "../insights/options.server";
+import { loadInsight } from "../insights/page.server";
 import { FIRST_SEEN_LOOKBACK_DAYS, parseRetention, runRetention } from "../insights/retention.server";
-import { readOrError } from "../queries/clickhouse.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Retention` }];
 
-export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const env = envOf(context);
-  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const def = parseRetention(new URL(request.url));
-  const started = Date.now();
-  const { data, error } = await readOrError(() => Promise.all([runRetention(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
-  return json({
-    viewer,
-    app: { id: app.id, name: app.name },
-    def,
-    result: data?.[0] ?? null,
-    options: data?.[1] ?? null,
-    error,
-    lookbackDays: FIRST_SEEN_LOOKBACK_DAYS,
-    canExport: can(viewer.role, "data:export"),
-    tookMs: Date.now() - started,
-  });
+export async function loader(args: LoaderFunctionArgs) {
+  return json({ ...(await loadInsight(args, parseRetention, runRetention)), lookbackDays: FIRST_SEEN_LOOKBACK_DAYS });
 }
 
 export default function RetentionPage() {

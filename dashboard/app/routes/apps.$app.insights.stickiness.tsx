@@ -1,7 +1,6 @@
 import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
-import { requireApp } from "../auth/guard.server";
 import { ErrorCard } from "../components/error-card";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import insightStyles from "../components/insights/insights.css?url";
@@ -9,24 +8,17 @@ import { SaveInsight } from "../components/insights/save-insight";
 import { StickinessView } from "../components/insights/stickiness-view";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
-import { envOf } from "../context.server";
 import { filtersText } from "../insights/filters";
-import { loadInsightOptions } from "../insights/options.server";
+import { loadInsight } from "../insights/page.server";
 import { STICKY_PERIODS, stickinessSubject } from "../insights/stickiness";
 import { parseStickiness, runStickiness } from "../insights/stickiness.server";
-import { readOrError } from "../queries/clickhouse.server";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: insightStyles }];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Stickiness` }];
 
-export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const env = envOf(context);
-  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const def = parseStickiness(new URL(request.url));
-  const started = Date.now();
-  const { data, error } = await readOrError(() => Promise.all([runStickiness(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
-  return json({ viewer, app: { id: app.id, name: app.name }, def, result: data?.[0] ?? null, options: data?.[1] ?? null, error, tookMs: Date.now() - started });
+export async function loader(args: LoaderFunctionArgs) {
+  return json(await loadInsight(args, parseStickiness, runStickiness));
 }
 
 export default function StickinessPage() {

@@ -1,8 +1,6 @@
 import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
-import { requireApp } from "../auth/guard.server";
-import { can } from "../auth/permissions";
 import { ErrorCard } from "../components/error-card";
 import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
@@ -11,34 +9,18 @@ import { SaveInsight } from "../components/insights/save-insight";
 import { TrendsView } from "../components/insights/trends-view";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
-import { envOf } from "../context.server";
 import { breakdownLabel } from "../insights/breakdown";
 import { filtersText } from "../insights/filters";
-import { loadInsightOptions } from "../insights/options.server";
+import { loadInsight } from "../insights/page.server";
 import { DISPLAYS, INTERVALS, MAX_SERIES, MEASURES, type TrendSeries } from "../insights/trends";
 import { parseTrends, runTrends } from "../insights/trends.server";
-import { readOrError } from "../queries/clickhouse.server";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: insightStyles }];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Trends` }];
 
-export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const env = envOf(context);
-  const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const def = parseTrends(new URL(request.url));
-  const started = Date.now();
-  const { data, error } = await readOrError(() => Promise.all([runTrends(env.clickhouse, app.id, def), loadInsightOptions(env.clickhouse, app.id, def.range)]));
-  return json({
-    viewer,
-    app: { id: app.id, name: app.name },
-    def,
-    result: data?.[0] ?? null,
-    options: data?.[1] ?? null,
-    error,
-    canExport: can(viewer.role, "data:export"),
-    tookMs: Date.now() - started,
-  });
+export async function loader(args: LoaderFunctionArgs) {
+  return json(await loadInsight(args, parseTrends, runTrends));
 }
 
 /** One series of the form; the spare row (no series yet) offers "—" as its measure. */
