@@ -2,6 +2,9 @@
 // allowed and the status they get; everyone else must get 403.
 import { expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
+import { createApp } from "../app/db/apps.server";
+import type { Harness } from "./harness";
+import { newMember, newOrg } from "./orgs";
 
 export interface Case {
   name: string;
@@ -21,4 +24,18 @@ export function roleMatrix(cases: readonly Case[], sessions: ReadonlyMap<Role, s
       });
     }
   }
+}
+
+/**
+ * The world most matrices need: Acme, with one member of each role (their sessions) and its app
+ * `app_x`, and Other, another organisation with `app_other`, which Acme's members must not reach.
+ */
+export async function matrixWorld(h: Harness): Promise<{ orgId: string; otherOrgId: string; sessions: Map<Role, string> }> {
+  const acme = await newOrg(h, "Acme");
+  const sessions = new Map<Role, string>([["owner", acme.owner.session]]);
+  for (const role of ROLES.filter((r) => r !== "owner")) sessions.set(role, (await newMember(h, acme.orgId, role)).session);
+  await createApp(h.db, acme.orgId, { id: "app_x", name: "X" });
+  const other = await newOrg(h, "Other");
+  await createApp(h.db, other.orgId, { id: "app_other", name: "Other's app" });
+  return { orgId: acme.orgId, otherOrgId: other.orgId, sessions };
 }

@@ -3,15 +3,13 @@
 // and another organisation's dashboards and insights are 404 to all.
 import { afterAll, beforeAll, describe } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
-import { createApp } from "../app/db/apps.server";
 import { createDashboard, createSavedInsight } from "../app/db/insights.server";
 import * as listPage from "../app/routes/dashboards._index";
 import * as dashPage from "../app/routes/dashboards.$id";
 import * as insightPage from "../app/routes/dashboards.insights.$id";
 import * as save from "../app/routes/insights.save";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
-import { roleMatrix, type Case } from "./matrix";
-import { newMember, newOrg } from "./orgs";
+import { matrixWorld, roleMatrix, type Case } from "./matrix";
 
 let h: Harness;
 let orgId = "";
@@ -38,17 +36,13 @@ async function newDashboard(org = orgId): Promise<string> {
 
 beforeAll(async () => {
   h = await startHarness();
-  const acme = await newOrg(h, "Acme");
-  orgId = acme.orgId;
-  sessions.set("owner", acme.owner.session);
-  for (const role of ROLES.filter((r) => r !== "owner")) sessions.set(role, (await newMember(h, orgId, role)).session);
-  await createApp(h.db, orgId, { id: "app_x", name: "X" });
+  const world = await matrixWorld(h);
+  orgId = world.orgId;
+  for (const [role, session] of world.sessions) sessions.set(role, session);
   board = await newDashboard();
   kept = await newInsight();
-  const other = await newOrg(h, "Other");
-  await createApp(h.db, other.orgId, { id: "app_other", name: "Other's app" });
-  theirBoard = await newDashboard(other.orgId);
-  theirInsight = await newInsight(other.orgId, "app_other");
+  theirBoard = await newDashboard(world.otherOrgId);
+  theirInsight = await newInsight(world.otherOrgId, "app_other");
 }, 180_000);
 
 afterAll(async () => h?.close());

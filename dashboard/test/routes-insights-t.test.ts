@@ -3,14 +3,12 @@
 // organisation's app stays invisible.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
-import { createApp } from "../app/db/apps.server";
 import * as index from "../app/routes/apps.$app.insights._index";
 import * as stickiness from "../app/routes/apps.$app.insights.stickiness";
 import * as trends from "../app/routes/apps.$app.insights.trends";
 import * as trendsCsv from "../app/routes/apps.$app.insights.trends[.csv]";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
-import { roleMatrix, type Case } from "./matrix";
-import { newMember, newOrg } from "./orgs";
+import { matrixWorld, roleMatrix, type Case } from "./matrix";
 
 let h: Harness;
 const sessions = new Map<Role, string>();
@@ -21,12 +19,7 @@ const TREND = "range=7d&event0=Purchase&measure0=users&breakdown=country&compare
 
 beforeAll(async () => {
   h = await startHarness();
-  const acme = await newOrg(h, "Acme");
-  sessions.set("owner", acme.owner.session);
-  for (const role of ROLES.filter((r) => r !== "owner")) sessions.set(role, (await newMember(h, acme.orgId, role)).session);
-  await createApp(h.db, acme.orgId, { id: "app_x", name: "X" });
-  const other = await newOrg(h, "Other");
-  await createApp(h.db, other.orgId, { id: "app_other", name: "Other's app" });
+  for (const [role, session] of (await matrixWorld(h)).sessions) sessions.set(role, session);
 }, 180_000);
 
 afterAll(async () => h?.close());
