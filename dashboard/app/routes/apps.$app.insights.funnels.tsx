@@ -1,13 +1,12 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
 import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { FunnelsView } from "../components/insights/funnels-view";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
-import { RangePicker } from "../components/range-picker";
-import { Shell } from "../components/shell";
 import { breakdownLabel } from "../insights/breakdown";
 import { loadInsight } from "../insights/page.server";
 import { filtersText } from "../insights/filters";
@@ -96,13 +95,7 @@ export default function FunnelsPage() {
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   return (
-    <Shell viewer={viewer} app={app}>
-      <div className="page-head">
-        <h1>
-          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Funnel
-        </h1>
-        <RangePicker current={def.range.key} />
-      </div>
+    <InsightShell viewer={viewer} app={app} title="Funnel" range={def.range.key}>
       <Definition def={def} options={options} />
       <Problems problems={def.problems} />
       {isRunnable(def) ? <SaveInsight type="funnels" appId={app.id} viewer={viewer} /> : null}
@@ -140,6 +133,6 @@ export default function FunnelsPage() {
           </p>
         </section>
       )}
-    </Shell>
+    </InsightShell>
   );
 }

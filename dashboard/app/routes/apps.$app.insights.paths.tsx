@@ -1,11 +1,10 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Form, useLoaderData } from "@remix-run/react";
 import { ErrorCard } from "../components/error-card";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { PathsView } from "../components/insights/paths-view";
+import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
-import { RangePicker } from "../components/range-picker";
-import { Shell } from "../components/shell";
 import { count } from "../components/format";
 import { filtersText } from "../insights/filters";
 import { loadInsight } from "../insights/page.server";
@@ -26,13 +25,7 @@ export default function PathsPage() {
   const filters = filtersText(def.filters);
   const anchor = def.start ? `after “${def.start}”` : def.end ? `before “${def.end}”` : "from the first step";
   return (
-    <Shell viewer={viewer} app={app}>
-      <div className="page-head">
-        <h1>
-          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Paths
-        </h1>
-        <RangePicker current={def.range.key} />
-      </div>
+    <InsightShell viewer={viewer} app={app} title="Paths" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Paths definition">
         <input type="hidden" name="range" value={def.range.key} />
         <label>
@@ -98,6 +91,6 @@ export default function PathsPage() {
           </p>
         </section>
       )}
-    </Shell>
+    </InsightShell>
   );
 }

@@ -1,11 +1,10 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { ErrorCard } from "../components/error-card";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { RetentionView } from "../components/insights/retention-view";
+import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
-import { RangePicker } from "../components/range-picker";
-import { Shell } from "../components/shell";
 import { PERIODS } from "../insights/calendar";
 import { filtersText } from "../insights/filters";
 import { loadInsight } from "../insights/page.server";
@@ -22,13 +21,7 @@ export default function RetentionPage() {
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   return (
-    <Shell viewer={viewer} app={app}>
-      <div className="page-head">
-        <h1>
-          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Retention
-        </h1>
-        <RangePicker current={def.range.key} />
-      </div>
+    <InsightShell viewer={viewer} app={app} title="Retention" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Retention definition">
         <input type="hidden" name="range" value={def.range.key} />
         <label>
@@ -83,6 +76,6 @@ export default function RetentionPage() {
           </p>
         </section>
       )}
-    </Shell>
+    </InsightShell>
   );
 }

@@ -1,13 +1,12 @@
 import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Form, useLoaderData } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import insightStyles from "../components/insights/insights.css?url";
+import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
 import { StickinessView } from "../components/insights/stickiness-view";
-import { RangePicker } from "../components/range-picker";
-import { Shell } from "../components/shell";
 import { filtersText } from "../insights/filters";
 import { loadInsight } from "../insights/page.server";
 import { STICKY_PERIODS, stickinessSubject } from "../insights/stickiness";
@@ -25,13 +24,7 @@ export default function StickinessPage() {
   const { viewer, app, def, result, options, error, tookMs } = useLoaderData<typeof loader>();
   const filters = filtersText(def.filters);
   return (
-    <Shell viewer={viewer} app={app}>
-      <div className="page-head">
-        <h1>
-          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Stickiness
-        </h1>
-        <RangePicker current={def.range.key} />
-      </div>
+    <InsightShell viewer={viewer} app={app} title="Stickiness" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Stickiness definition">
         <input type="hidden" name="range" value={def.range.key} />
         <label>
@@ -80,6 +73,6 @@ export default function StickinessPage() {
           </p>
         </section>
       )}
-    </Shell>
+    </InsightShell>
   );
 }

@@ -1,14 +1,13 @@
 import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
 import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import insightStyles from "../components/insights/insights.css?url";
+import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
 import { TrendsView } from "../components/insights/trends-view";
-import { RangePicker } from "../components/range-picker";
-import { Shell } from "../components/shell";
 import { breakdownLabel } from "../insights/breakdown";
 import { filtersText } from "../insights/filters";
 import { loadInsight } from "../insights/page.server";
@@ -68,13 +67,7 @@ export default function TrendsPage() {
   const filters = filtersText(def.filters);
   const rows: Array<TrendSeries | null> = def.series.length < MAX_SERIES ? [...def.series, null] : def.series;
   return (
-    <Shell viewer={viewer} app={app}>
-      <div className="page-head">
-        <h1>
-          <Link to={`/apps/${app.id}/insights`}>Insights</Link> · Trends
-        </h1>
-        <RangePicker current={def.range.key} />
-      </div>
+    <InsightShell viewer={viewer} app={app} title="Trends" range={def.range.key}>
       <Form method="get" className="card trends-form" aria-label="Trend definition">
         <input type="hidden" name="range" value={def.range.key} />
         <div className="trends-series-list">
@@ -143,6 +136,6 @@ export default function TrendsPage() {
           </p>
         </section>
       )}
-    </Shell>
+    </InsightShell>
   );
 }
