@@ -26,7 +26,8 @@ export const isPropertyMeasure = (m: Measure): boolean => PROPERTY_MEASURES.incl
 export const INTERVALS = { hour: 3600, day: 86_400, week: 7 * 86_400, month: 31 * 86_400 } as const;
 export type Interval = keyof typeof INTERVALS;
 
-export const DISPLAYS = { line: "Lines", bar: "Bars", table: "Table" } as const;
+// "bar" draws each line's total over the range, not bars over time: its label says so.
+export const DISPLAYS = { line: "Lines", bar: "Range totals as bars", table: "Table" } as const;
 export type Display = keyof typeof DISPLAYS;
 
 export const MAX_SERIES = 5;
