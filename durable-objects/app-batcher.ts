@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
+import { localD1Env } from "../schemas/local-d1";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
@@ -325,7 +326,7 @@ export class AppBatcher extends DurableObject<Env> {
     try {
       if (stale) {
         const since = this.staleSince ?? now;
-        await this.env.DB.prepare(
+        await localD1Env(this.env).DB.prepare(
           "INSERT INTO shard_health (app_id, shard, stale_since, oldest_at) VALUES (?, ?, ?, ?) ON CONFLICT(app_id, shard) DO UPDATE SET oldest_at = excluded.oldest_at",
         )
           .bind(appId, Number(shard), since, oldest)
@@ -335,7 +336,7 @@ export class AppBatcher extends DurableObject<Env> {
         this.staleSince = since;
         this.healthWritten = now;
       } else {
-        await this.env.DB.prepare("DELETE FROM shard_health WHERE app_id = ? AND shard = ?").bind(appId, Number(shard)).run();
+        await localD1Env(this.env).DB.prepare("DELETE FROM shard_health WHERE app_id = ? AND shard = ?").bind(appId, Number(shard)).run();
         this.sql.exec("DELETE FROM meta WHERE key = 'stale_since'");
         this.staleSince = null;
       }

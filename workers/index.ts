@@ -1,3 +1,4 @@
+import { localD1Env } from "../schemas/local-d1";
 import { app } from "./http/app";
 import { handleScheduled } from "./cron";
 import { handleDeadLetterBatch } from "./queue/dead-letters";
@@ -12,14 +13,15 @@ export { AlertsService } from "./alerts/service";
 const DEAD_LETTER_QUEUE = "telemetry-events-dlq";
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  async queue(batch, env) {
+  fetch: (request, env, ctx) => app.fetch(request, localD1Env(env), ctx),
+  async queue(batch, raw) {
+    const env = localD1Env(raw);
     if (batch.queue === WEBHOOK_QUEUE) await handleWebhookBatch(batch, webhookConsumerDeps(env));
     else if (batch.queue === WEBHOOK_DEAD_LETTER_QUEUE) await handleWebhookDeadLetters(batch, webhookConsumerDeps(env));
     else if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
     else await handleSinkBatch(batch, env);
   },
   async scheduled(controller, env) {
-    await handleScheduled(controller, env);
+    await handleScheduled(controller, localD1Env(env));
   },
 } satisfies ExportedHandler<Env, unknown>;

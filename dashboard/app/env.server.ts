@@ -2,6 +2,7 @@
 // in a deployed environment, when it is one that only works on a developer's machine.
 import { z } from "zod";
 import { deployedConfigProblems, isDevelopment } from "../../schemas";
+import { patientD1 } from "../../schemas/local-d1";
 
 const Vars = z.object({
   SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters (wrangler pages secret put SESSION_SECRET)"),
@@ -42,7 +43,7 @@ export function dashboardEnv(raw: RawEnv): DashboardEnv {
   if (!parsed.success || problems.length > 0) throw new Error(`dashboard configuration: ${problems.join("; ")}`);
   const v = parsed.data;
   const env: DashboardEnv = {
-    db: raw.DB,
+    db: development ? patientD1(raw.DB) : raw.DB,
     sessionSecret: v.SESSION_SECRET,
     clickhouse: { url: v.CLICKHOUSE_URL, database: v.CLICKHOUSE_DATABASE, username: v.CLICKHOUSE_USER || undefined, password: v.CLICKHOUSE_PASSWORD || undefined },
     development,

@@ -3,6 +3,7 @@
 // (no route on the internet leads to it).
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { config } from "../../schemas";
+import { localD1Env } from "../../schemas/local-d1";
 import { clickhouseClient } from "../lib/clickhouse";
 import type { AlertsApi, SendResult } from "./api";
 import { alertSends, type SendDeps } from "./sends";
@@ -28,14 +29,14 @@ export function workerSendDeps(env: Env): SendDeps {
 /** What the dashboard calls on the edge Worker for alerts. */
 export class AlertsService extends WorkerEntrypoint<Env> implements AlertsApi {
   testRule(orgId: string, appId: string, ruleId: string): Promise<SendResult> {
-    return alertSends(workerSendDeps(this.env)).testRule(orgId, appId, ruleId);
+    return alertSends(workerSendDeps(localD1Env(this.env))).testRule(orgId, appId, ruleId);
   }
 
   testEndpoint(orgId: string, endpointId: string): Promise<SendResult> {
-    return alertSends(workerSendDeps(this.env)).testEndpoint(orgId, endpointId);
+    return alertSends(workerSendDeps(localD1Env(this.env))).testEndpoint(orgId, endpointId);
   }
 
   resendDelivery(orgId: string, deliveryId: string): Promise<SendResult> {
-    return alertSends(workerSendDeps(this.env)).resendDelivery(orgId, deliveryId);
+    return alertSends(workerSendDeps(localD1Env(this.env))).resendDelivery(orgId, deliveryId);
   }
 }

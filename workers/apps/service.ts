@@ -3,6 +3,7 @@
 // (no route on the internet leads to it).
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { config } from "../../schemas";
+import { localD1Env } from "../../schemas/local-d1";
 import { clickhouseClient } from "../lib/clickhouse";
 import { allShards, deleteApp, type AppsApi, type DeletionDeps, type DeletionResult } from "./delete";
 import { deleteAppSourceMaps } from "../sourcemaps/store";
@@ -39,6 +40,6 @@ export async function withDeletionDeps<T>(env: Env, fn: (deps: DeletionDeps) => 
 /** What the dashboard calls on the edge Worker. */
 export class AppsService extends WorkerEntrypoint<Env> implements AppsApi {
   async deleteApp(orgId: string, appId: string): Promise<DeletionResult> {
-    return withDeletionDeps(this.env, (deps) => deleteApp(deps, inOrg(orgId), appId));
+    return withDeletionDeps(localD1Env(this.env), (deps) => deleteApp(deps, inOrg(orgId), appId));
   }
 }
