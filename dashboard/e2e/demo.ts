@@ -38,7 +38,12 @@ export async function openWhen(p: Page, path: string, ready: (p: Page) => Promis
   for (;;) {
     await p.goto(`${stack.url}${path}`);
     if (await ready(p)) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not show in ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) {
+      // What the page showed instead (an error card, an empty state), so a failure explains itself.
+      const shown = (await p.locator("[role=alert], .empty-state, .empty, h2").allInnerTexts()).join(" | ").slice(0, 600);
+      await p.screenshot({ path: shot(`did-not-show-${what.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+      throw new Error(`${what} did not show in ${timeoutMs / 1000} s; ${p.url()} showed: ${shown}`);
+    }
     await p.waitForTimeout(1000);
   }
 }
