@@ -14,7 +14,7 @@ import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { isPeriod, zonedDay, type Period } from "./calendar";
 import { filtersSql, hasFilters, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type TimeRange } from "./filters";
-import { hasPerson, identityJoin, joinedPersonKey } from "./person";
+import { hasPerson, hashedPerson, idHash, identityHashJoin } from "./person";
 import { bucketStarts } from "./trends.server";
 
 export interface RetentionDef {
@@ -94,15 +94,15 @@ const PERIOD_SQL: Readonly<Record<Period, { start: (ts: string) => string; num: 
 };
 
 /**
- * When each pair of ids (or user key) was first seen, as `user_id`, `anonymous_id`, `first`: the
- * person's cohort is the earliest of their pairs'.
+ * When each pair of ids (or user key) was first seen, as `user_h`, `anon_h` (idHash) and `first`:
+ * the person's cohort is the earliest of their pairs'.
  */
 function firstsSql(def: RetentionDef, filters: string): { sql: string; firstSeen: RetentionResult["firstSeen"] } {
   if (!def.start && !hasFilters(def.filters)) {
     // Rows of one user key from different inserts merge later: min over them.
     return {
       firstSeen: "profiles",
-      sql: `SELECT uid AS user_id, key AS anonymous_id, first FROM (
+      sql: `SELECT ${idHash("uid")} AS user_h, ${idHash("key")} AS anon_h, first FROM (
               SELECT user_key AS key, max(user_id) AS uid, min(first_seen) AS first FROM user_profiles
               WHERE app_id = {app:String} AND first_seen < toDateTime64({to:UInt32}, 3, 'UTC') GROUP BY user_key)`,
     };
@@ -110,9 +110,9 @@ function firstsSql(def: RetentionDef, filters: string): { sql: string; firstSeen
   const event = def.start ? " AND event = {start:String}" : "";
   return {
     firstSeen: "events",
-    sql: `SELECT user_id, anonymous_id, min(timestamp) AS first FROM events
+    sql: `SELECT ${idHash("user_id")} AS user_h, ${idHash("anonymous_id")} AS anon_h, min(timestamp) AS first FROM events
           WHERE ${appRange()} AND ${hasPerson()}${event}${filters}
-          GROUP BY user_id, anonymous_id`,
+          GROUP BY user_h, anon_h`,
   };
 }
 
@@ -143,15 +143,15 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
   // sent without a session id do not count. Otherwise the matching raw events are read.
   const fromEvents = def.returning !== "" || hasFilters(def.filters);
   const returns = fromEvents
-    ? `SELECT user_id, anonymous_id, groupUniqArray(${start("timestamp")}) AS periods FROM events
+    ? `SELECT ${idHash("user_id")} AS user_h, ${idHash("anonymous_id")} AS anon_h, groupUniqArray(${start("timestamp")}) AS periods FROM events
        WHERE ${appRange()} AND timestamp >= toDateTime64({firstFrom:UInt32}, 3, 'UTC') AND ${hasPerson()}${returning}${f.sql}
-       GROUP BY user_id, anonymous_id`
-    : `SELECT uid AS user_id, aid AS anonymous_id, groupUniqArrayArray(periods) AS periods FROM (
+       GROUP BY user_h, anon_h`
+    : `SELECT ${idHash("uid")} AS user_h, ${idHash("aid")} AS anon_h, groupUniqArrayArray(periods) AS periods FROM (
          SELECT max(user_id) AS uid, max(anonymous_id) AS aid, arrayDistinct([${start("min(started)")}, ${start("max(ended)")}]) AS periods FROM sessions
          WHERE ${appRange("day")} AND day >= toDate(toDateTime({firstFrom:UInt32}, 'UTC'))
          GROUP BY day, session_id)
        WHERE uid != '' OR aid != ''
-       GROUP BY uid, aid`;
+       GROUP BY user_h, anon_h`;
   const rows = await queryApp<{ cohort: string; n: number; people: number }>(
     cfg,
     appId,
@@ -160,10 +160,10 @@ export async function runRetention(cfg: DashboardEnv["clickhouse"], appId: strin
     `SELECT toString(cohort) AS cohort, n, toUInt64(count()) AS people FROM (
        SELECT cohort, arrayJoin(arrayConcat([0], arrayFilter(x -> x > 0, arrayMap(p -> ${num("p")} - ${num("cohort")}, periods)))) AS n FROM (
          SELECT person, ${start("minIf(first, side = 0)")} AS cohort, groupUniqArrayArray(periods) AS periods FROM (
-           SELECT ${joinedPersonKey("ids")} AS person, ids.side AS side, ids.first AS first, ids.periods AS periods FROM (
-             SELECT 0 AS side, user_id, anonymous_id, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
+           SELECT ${hashedPerson("ids")} AS person, ids.side AS side, ids.first AS first, ids.periods AS periods FROM (
+             SELECT 0 AS side, user_h, anon_h, first, CAST([], 'Array(Date)') AS periods FROM (${cohorts.sql})
              UNION ALL
-             SELECT 1 AS side, user_id, anonymous_id, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns})) AS ids${identityJoin("ids")})
+             SELECT 1 AS side, user_h, anon_h, toDateTime64(0, 3, 'UTC') AS first, periods FROM (${returns})) AS ids${identityHashJoin("ids", true)})
          GROUP BY person
          HAVING countIf(side = 0) > 0 AND cohort >= {first:Date}))
      GROUP BY cohort, n ORDER BY cohort, n`,

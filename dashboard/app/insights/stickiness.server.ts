@@ -6,7 +6,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
-import { hasPerson, identityJoin, joinedPersonKey } from "./person";
+import { identityHashJoin, joinedPersonHash } from "./person";
 import { STICKY_PERIODS, type StickinessDef, type StickyPeriod } from "./stickiness";
 import { bucketStarts } from "./trends.server";
 
@@ -42,7 +42,7 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
   const scan = { from: Math.min(def.range.from, periods[0] ?? def.range.from), to: def.range.to };
   const f = filtersSql(def.filters);
   const params: Params = { ...rangeParams(scan), ...f.params, tz: def.tz };
-  let where = `${appRange("timestamp")} AND ${hasPerson("e")}`;
+  let where = appRange("timestamp");
   if (def.type) {
     where += " AND type = {s_type:String}";
     params.s_type = def.type;
@@ -56,9 +56,9 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
     cfg,
     appId,
     `SELECT days, grouping(days) AS whole, count() AS n, uniqExact(person) AS persons FROM (
-       SELECT ${joinedPersonKey("e")} AS person, ${PERIOD_SQL[def.period]} AS period, bitCount(groupBitOr(${DAY_BIT[def.period]})) AS days
-       FROM events AS e${identityJoin("e")} WHERE ${where}${f.sql}
-       GROUP BY person, period)
+       SELECT ${joinedPersonHash("e")} AS person, ${PERIOD_SQL[def.period]} AS period, bitCount(groupBitOr(${DAY_BIT[def.period]})) AS days
+       FROM events AS e${identityHashJoin("e")} WHERE ${where}${f.sql}
+       GROUP BY person, period HAVING person != 0)
      GROUP BY GROUPING SETS ((days), ())`,
     params,
   );

@@ -9,7 +9,7 @@ import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { breakdownLabel, breakdownSql } from "./breakdown";
 import { filtersSql, type TimeRange } from "./filters";
-import { hasPerson, identityJoin, joinedPersonKey } from "./person";
+import { identityHashJoin, joinedPersonHash } from "./person";
 import { isPropertyMeasure, seriesLabel, type Interval, type Measure, type TrendSeries, type TrendsDef } from "./trends";
 
 export { parseTrends, toTrendsSearch } from "./trends";
@@ -109,7 +109,7 @@ function measureSql(m: Measure): string {
     case "total":
       return "toFloat64(count())";
     case "users":
-      return `toFloat64(uniqIf(${joinedPersonKey("e")}, ${hasPerson("e")}))`;
+      return `toFloat64(uniqIf(${joinedPersonHash("e")}, ${joinedPersonHash("e")} != 0))`;
     case "sessions":
       return "toFloat64(uniqIf(session_id, session_id != ''))";
     case "sum":
@@ -128,7 +128,7 @@ function measureSql(m: Measure): string {
 }
 
 /** What a series reads: events, joined to the identity map when it counts people. */
-const fromSql = (s: TrendSeries): string => (s.measure === "users" ? `events AS e${identityJoin("e")}` : "events AS e");
+const fromSql = (s: TrendSeries): string => (s.measure === "users" ? `events AS e${identityHashJoin("e")}` : "events AS e");
 
 /** The events a series counts in a range, with their parameters. */
 function seriesWhere(def: TrendsDef, s: TrendSeries, range: TimeRange): { sql: string; params: Params } {
