@@ -11,7 +11,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql, parseFilters, parseInsightRange, writeFilters, type InsightFilters, type TimeRange } from "./filters";
-import { hasPerson, identityJoin, joinedPersonKey } from "./person";
+import { hashedPerson, hasPerson, idHash, identityHashJoin, identityJoin, joinedPersonKey } from "./person";
 
 import { DEFAULT_TOP, MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, OTHER, PATH_KINDS, type PathKind, type PathLink, type PathNode, type PathsResult, type RankedPath } from "./paths";
 
@@ -94,9 +94,10 @@ export function toPathsSearch(def: PathsDef): string {
 
 /**
  * `person` and `path` (Array(String)) for each person with a path: their first sequence in the
- * range holding the start (or the end), collapsed, cut to the depth.
+ * range holding the start (or the end), collapsed, cut to the depth. `person` is the person key
+ * when `named`, else a hash that only counts (person.ts).
  */
-function personPathsSql(def: PathsDef): { sql: string; params: Params } {
+function personPathsSql(def: PathsDef, named: boolean): { sql: string; params: Params } {
   const f = filtersSql(def.filters);
   // Each element is compared with the one before through a shifted copy of the array: a lambda
   // that indexed the array itself would copy it once per element.
@@ -111,8 +112,9 @@ function personPathsSql(def: PathsDef): { sql: string; params: Params } {
   // events are one person's, named by the user id the session reached if any; then per pair of
   // ids, so the identity map is looked up once per pair, not per event; then per person.
   const unit = def.gap > 0 ? "if(anonymous_id != '', anonymous_id, user_id)" : "session_id";
+  const ids = named ? "uid AS user_id, aid AS anonymous_id" : `${idHash("uid")} AS user_h, ${idHash("aid")} AS anon_h`;
   const pairs = `
-        SELECT uid AS user_id, aid AS anonymous_id, argMin(unit_path, unit_at) AS pair_path, min(unit_at) AS pair_at FROM (
+        SELECT ${ids}, argMin(unit_path, unit_at) AS pair_path, min(unit_at) AS pair_at FROM (
           SELECT max(user_id) AS uid, max(anonymous_id) AS aid,
                  arraySort(groupArray((timestamp, label))) AS evs,
                  arrayMap(x -> x.1, evs) AS ts,
@@ -127,11 +129,12 @@ function personPathsSql(def: PathsDef): { sql: string; params: Params } {
             WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '')${f.sql}
           )
           WHERE label != ''
-          GROUP BY ${unit}
+          GROUP BY cityHash64(${unit})
           HAVING found > 0)
-        GROUP BY uid, aid`;
+        GROUP BY ${named ? "uid, aid" : "user_h, anon_h"}`;
+  const person = named ? `${joinedPersonKey("ids")} AS person` : `${hashedPerson("ids")} AS person`;
   const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (
-      SELECT ${joinedPersonKey("ids")} AS person, ids.pair_path AS pair_path, ids.pair_at AS pair_at FROM (${pairs}) AS ids${identityJoin("ids")})
+      SELECT ${person}, ids.pair_path AS pair_path, ids.pair_at AS pair_at FROM (${pairs}) AS ids${named ? identityJoin("ids") : identityHashJoin("ids", true)})
     GROUP BY person`;
   const type = def.kind === "pages" ? "page" : def.kind === "screens" ? "screen" : "track";
   return {
@@ -151,7 +154,7 @@ interface FanRow {
 
 /** Runs the paths insight for `appId`. */
 export async function runPaths(cfg: DashboardEnv["clickhouse"], appId: string, def: PathsDef): Promise<PathsResult> {
-  const p = personPathsSql(def);
+  const p = personPathsSql(def, false);
   // The distinct paths, most people first, up to a cap, with the exact totals beside them: the
   // people on paths at least j steps long (a column's people) and how many paths there are.
   const rows = await queryApp<{ path: string[]; c: number; distinct: number; columns: number[] }>(
@@ -253,7 +256,7 @@ export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRo
  * `user_key`) with its parameters.
  */
 export function pathPeopleSql(def: PathsDef, steps: readonly string[]): { sql: string; params: Params } {
-  const p = personPathsSql(def);
+  const p = personPathsSql(def, true);
   return { sql: `SELECT person FROM (${p.sql}) WHERE path = {pp_steps:Array(String)}`, params: { ...p.params, pp_steps: [...steps] } };
 }
 
