@@ -4,7 +4,7 @@ import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
 import { BreakdownFields } from "../components/insights/breakdown-fields";
 import { FunnelsView } from "../components/insights/funnels-view";
-import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
 import { breakdownLabel } from "../insights/breakdown";
@@ -62,23 +62,21 @@ function Definition({ def, options }: { def: FunnelsDef; options: InsightOptions
         ))}
       </datalist>
       <div className="filters">
-        <label>
-          Conversion window
-          <select name="window" defaultValue={window} key={`w-${window}`}>
-            {(WINDOWS.includes(window) ? WINDOWS : [window, ...WINDOWS]).map((w) => (
-              <option key={w} value={w}>
-                {windowLabel({ n: Number(w.slice(0, -1)), unit: w.slice(-1) as FunnelsDef["window"]["unit"] })}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Order
-          <select name="order" defaultValue={def.order} key={`o-${def.order}`}>
-            <option value="loose">loose: other steps may come between</option>
-            <option value="strict">strict: no later step before its turn</option>
-          </select>
-        </label>
+        <Choice
+          label="Conversion window"
+          name="window"
+          value={window}
+          options={(WINDOWS.includes(window) ? WINDOWS : [window, ...WINDOWS]).map((w) => [w, windowLabel({ n: Number(w.slice(0, -1)), unit: w.slice(-1) as FunnelsDef["window"]["unit"] })] as const)}
+        />
+        <Choice
+          label="Order"
+          name="order"
+          value={def.order}
+          options={[
+            ["loose", "loose: other steps may come between"],
+            ["strict", "strict: no later step before its turn"],
+          ]}
+        />
         <BreakdownFields breakdown={def.breakdown} top={def.top} />
       </div>
       <div className="filters">

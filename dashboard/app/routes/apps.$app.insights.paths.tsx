@@ -1,7 +1,7 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, useLoaderData } from "@remix-run/react";
 import { ErrorCard } from "../components/error-card";
-import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { PathsView } from "../components/insights/paths-view";
 import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
@@ -28,16 +28,7 @@ export default function PathsPage() {
     <InsightShell viewer={viewer} app={app} title="Paths" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Paths definition">
         <input type="hidden" name="range" value={def.range.key} />
-        <label>
-          Steps
-          <select name="kind" defaultValue={def.kind} key={def.kind}>
-            {(Object.keys(PATH_KINDS) as PathKind[]).map((k) => (
-              <option key={k} value={k}>
-                {PATH_KINDS[k]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Steps" name="kind" value={def.kind} options={(Object.keys(PATH_KINDS) as PathKind[]).map((k) => [k, PATH_KINDS[k]] as const)} />
         <label>
           Start at
           <input name="start" defaultValue={def.start} key={`s-${def.start}`} list={def.kind === "events" ? "insight-events" : undefined} placeholder={`a ${STEP_WORD[def.kind]}`} />
@@ -46,28 +37,13 @@ export default function PathsPage() {
           or end at
           <input name="end" defaultValue={def.end} key={`e-${def.end}`} list={def.kind === "events" ? "insight-events" : undefined} placeholder={`a ${STEP_WORD[def.kind]}`} />
         </label>
-        <label>
-          Steps deep
-          <select name="depth" defaultValue={def.depth} key={`d-${def.depth}`}>
-            {Array.from({ length: MAX_DEPTH - MIN_DEPTH + 1 }, (_, i) => MIN_DEPTH + i).map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Within
-          <select name="gap" defaultValue={def.gap} key={`g-${def.gap}`}>
-            <option value={0}>a session</option>
-            {[5, 30, 60, 240].map((m) => (
-              <option key={m} value={m}>
-                {m} min between steps
-              </option>
-            ))}
-            {[0, 5, 30, 60, 240].includes(def.gap) ? null : <option value={def.gap}>{def.gap} min between steps</option>}
-          </select>
-        </label>
+        <Choice label="Steps deep" name="depth" value={def.depth} options={Array.from({ length: MAX_DEPTH - MIN_DEPTH + 1 }, (_, i) => MIN_DEPTH + i)} />
+        <Choice
+          label="Within"
+          name="gap"
+          value={def.gap}
+          options={[[0, "a session"], ...[...new Set([5, 30, 60, 240, def.gap])].filter((m) => m > 0).map((m) => [m, `${m} min between steps`] as const)]}
+        />
         <label>
           Top paths
           <input name="top" type="number" min={1} max={MAX_TOP} defaultValue={def.top} key={`t-${def.top}`} style={{ width: "5rem" }} />

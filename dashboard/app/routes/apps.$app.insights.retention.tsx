@@ -1,7 +1,7 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { ErrorCard } from "../components/error-card";
-import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import { RetentionView } from "../components/insights/retention-view";
 import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
@@ -32,16 +32,7 @@ export default function RetentionPage() {
           Coming back with
           <input name="return" defaultValue={def.returning} key={`r-${def.returning}`} list="insight-events" placeholder="any event" />
         </label>
-        <label>
-          Period
-          <select name="period" defaultValue={def.period} key={def.period}>
-            {PERIODS.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Period" name="period" value={def.period} options={PERIODS} />
         <FilterFields filters={def.filters} tz={def.tz} options={options} />
         <EventList events={options?.events ?? []} />
         <button type="submit">Apply</button>

@@ -2,7 +2,7 @@ import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } 
 import { Form, useLoaderData } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
-import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import insightStyles from "../components/insights/insights.css?url";
 import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
@@ -27,31 +27,12 @@ export default function StickinessPage() {
     <InsightShell viewer={viewer} app={app} title="Stickiness" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Stickiness definition">
         <input type="hidden" name="range" value={def.range.key} />
-        <label>
-          Type
-          <select name="type" defaultValue={def.type} key={`t-${def.type}`}>
-            <option value="">any</option>
-            {EVENT_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Type" name="type" value={def.type} options={[["", "any"], ...EVENT_TYPES]} />
         <label>
           Event
           <input name="event" defaultValue={def.event} key={`e-${def.event}`} list="insight-events" placeholder="any event" />
         </label>
-        <label>
-          Days of each
-          <select name="period" defaultValue={def.period} key={`p-${def.period}`}>
-            {Object.keys(STICKY_PERIODS).map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Days of each" name="period" value={def.period} options={Object.keys(STICKY_PERIODS)} />
         <FilterFields filters={def.filters} tz={def.tz} options={options} />
         <EventList events={options?.events ?? []} />
         <button type="submit">Apply</button>

@@ -3,7 +3,7 @@ import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
 import { BreakdownFields } from "../components/insights/breakdown-fields";
-import { EventList, FilterFields, Problems } from "../components/insights/filter-fields";
+import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
 import insightStyles from "../components/insights/insights.css?url";
 import { InsightShell } from "../components/insights/insight-shell";
 import { SaveInsight } from "../components/insights/save-insight";
@@ -27,32 +27,17 @@ function SeriesRow({ i, s }: { i: number; s: TrendSeries | null }) {
   return (
     <fieldset className="trends-series" aria-label={`Series ${i + 1}`}>
       <span className="muted small trends-series-n">{i + 1}</span>
-      <label>
-        Type
-        <select name={`type${i}`} defaultValue={s?.type ?? ""} key={`t${i}-${s?.type ?? ""}`}>
-          <option value="">any</option>
-          {EVENT_TYPES.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice label="Type" name={`type${i}`} value={s?.type ?? ""} options={[["", "any"], ...EVENT_TYPES]} />
       <label>
         Event
         <input name={`event${i}`} defaultValue={s?.event ?? ""} key={`e${i}-${s?.event ?? ""}`} list="insight-events" placeholder="any event" />
       </label>
-      <label>
-        Measure
-        <select name={`measure${i}`} defaultValue={s?.measure ?? "none"} key={`m${i}-${s?.measure ?? "none"}`}>
-          <option value="none">{s ? "— remove —" : "— add a series —"}</option>
-          {Object.entries(MEASURES).map(([k, v]) => (
-            <option key={k} value={k}>
-              {v.replace(/ of$/, " of property")}
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice
+        label="Measure"
+        name={`measure${i}`}
+        value={s?.measure ?? "none"}
+        options={[["none", s ? "— remove —" : "— add a series —"], ...Object.entries(MEASURES).map(([k, v]) => [k, v.replace(/ of$/, " of property")] as const)]}
+      />
       <label>
         Property
         <input name={`prop${i}`} defaultValue={s?.prop ?? ""} key={`p${i}-${s?.prop ?? ""}`} placeholder="for sum, average, pNN" />
@@ -77,26 +62,8 @@ export default function TrendsPage() {
         </div>
         <div className="filters">
           <BreakdownFields breakdown={def.breakdown} top={def.top} />
-          <label>
-            Interval
-            <select name="interval" defaultValue={def.interval} key={`i-${def.interval}`}>
-              {Object.keys(INTERVALS).map((k) => (
-                <option key={k} value={k}>
-                  {k}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Display
-            <select name="display" defaultValue={def.display} key={`d-${def.display}`}>
-              {Object.entries(DISPLAYS).map(([k, v]) => (
-                <option key={k} value={k}>
-                  {v}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice label="Interval" name="interval" value={def.interval} options={Object.keys(INTERVALS)} />
+          <Choice label="Display" name="display" value={def.display} options={Object.entries(DISPLAYS)} />
           <label className="toggle">
             <input type="checkbox" name="compare" value="1" defaultChecked={def.compare} key={`c-${String(def.compare)}`} />
             Compare with the previous {def.range.key}

@@ -59,3 +59,23 @@ export function Problems({ problems }: { problems: readonly string[] }) {
     </div>
   );
 }
+
+/** A choice of the form: `options` as [value, label] pairs, or values that are their own labels. */
+export function Choice<T extends string | number>({ label, name, value, options }: { label: string; name: string; value: T; options: ReadonlyArray<T | readonly [T, string]> }) {
+  return (
+    <label>
+      {label}
+      {/* Keyed by the value, so a new URL's definition resets the field after client navigation. */}
+      <select name={name} defaultValue={value} key={`${name}-${value}`}>
+        {options.map((o) => {
+          const [v, text] = Array.isArray(o) ? o : [o, String(o)];
+          return (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          );
+        })}
+      </select>
+    </label>
+  );
+}
