@@ -137,6 +137,36 @@ describe("saved insights", () => {
     expect((await insight(owner, id)).status).toBe(404);
   });
 
+  it("updates a saved insight in place from the page it opens, so its dashboards' cards follow, and refuses another kind or organisation", async () => {
+    const id = await saved(owner, { type: "trends", appId: APP, name: "Visitors", description: "", query: "range=7d&type0=page&measure0=users" });
+    const board = await made(owner, `Board ${id}`);
+    expect((await onDashboard(owner, board, { intent: "add", insightId: id })).status).toBe(302);
+    // The card opens the insight's page naming the saved insight, which offers the update.
+    const card = (await bodyOf<DashOut>(await dashboard(owner, board))).cards[0];
+    const href = new URL(`http://x${card?.href ?? ""}`);
+    expect(href.searchParams.get("saved")).toBe(id);
+    const replace = (who: Person, form: Record<string, string>) =>
+      run(() => save.action({ request: browserRequest("/insights/save", { session: who.session, form: { intent: "replace", insightId: id, type: "trends", appId: APP, ...form } }), params: {}, context: h.context }));
+
+    const res = await replace(analyst, { query: "range=30d&type0=page&measure0=total&saved=ignored" });
+    expect(await bodyOf<{ ok: boolean; id: string; replaced: boolean }>(res)).toEqual({ ok: true, id, name: "Visitors", replaced: true });
+    const listed = (await bodyOf<Listed>(await lists(owner))).insights.find((i) => i.id === id);
+    expect(listed?.query).toBe("range=30d&type0=page&measure0=total");
+    // Every saved insight keeps one definition: the card now runs the new one.
+    const after = new URL(`http://x${(await bodyOf<DashOut>(await dashboard(owner, board))).cards[0]?.href ?? ""}`);
+    expect([after.searchParams.get("range"), after.searchParams.get("measure0"), after.searchParams.get("saved")]).toEqual(["30d", "total", id]);
+
+    const wrongKind = await replace(owner, { type: "funnels", query: "range=7d&step=a&step=b" });
+    expect(wrongKind.status).toBe(400);
+    expect((await bodyOf<{ error: string }>(wrongKind)).error).toContain("save this one as a new insight");
+    expect((await replace(outsider, { appId: THEIR_APP, query: "range=1h" })).status).toBe(404);
+    expect((await replace(viewer, { query: "range=1h" })).status).toBe(403);
+    expect((await bodyOf<Listed>(await lists(owner))).insights.find((i) => i.id === id)?.query).toBe("range=30d&type0=page&measure0=total");
+    // The other tests count the organisation's insights and dashboards.
+    expect((await onInsight(owner, id, { intent: "delete" })).status).toBe(302);
+    expect((await onDashboard(owner, board, { intent: "delete" })).status).toBe(302);
+  });
+
   it("refuses a nameless insight, an unknown kind, another organisation's app, and viewers", async () => {
     const nameless = await saveInsight(owner, { type: "trends", appId: APP, name: "", description: "", query: "" });
     expect([nameless.status, await bodyOf<unknown>(nameless)]).toEqual([400, { ok: false, error: "Give it a name." }]);

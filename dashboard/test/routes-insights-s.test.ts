@@ -75,6 +75,21 @@ const CASES: Case[] = [
   { name: "POST /dashboards/insights/:id (rename)", allowed: EDITORS, okStatus: 200, call: (s) => onInsight(s, kept, { intent: "update", name: `Kept ${++n}`, description: "" }) },
   { name: "POST /dashboards/insights/:id (delete)", allowed: EDITORS, okStatus: 302, call: async (s) => onInsight(s, await newInsight(), { intent: "delete" }) },
   {
+    name: "POST /insights/save (update in place)",
+    allowed: EDITORS,
+    okStatus: 200,
+    call: async (s) => {
+      const id = await newInsight();
+      return run(() =>
+        save.action({
+          request: browserRequest("/insights/save", { session: s, form: { intent: "replace", insightId: id, type: "trends", appId: "app_x", query: "range=30d" } }),
+          params: {},
+          context: h.context,
+        }),
+      );
+    },
+  },
+  {
     name: "POST /insights/save",
     allowed: EDITORS,
     okStatus: 200,

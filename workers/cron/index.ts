@@ -5,6 +5,7 @@ import { clickhouseClient } from "../lib/clickhouse";
 import { runAlerts } from "./alerts.cron";
 import { pruneDeadLetters } from "./archive-retention.cron";
 import { updateCrashStates } from "./crash-states.cron";
+import { runRetention } from "./retention.cron";
 
 /** Schedules as in wrangler.toml. */
 export const ARCHIVE_CRON = "17 3 * * *";
@@ -18,6 +19,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
     const deleted = await pruneDeadLetters(env, now);
     console.log(`cron: pruned ${deleted} dead-letter archives`);
   }
+  if (controller.cron === ARCHIVE_CRON) await runRetention(env, now.getTime());
   if (controller.cron === PURGE_CRON) {
     const { purged, failed } = await withDeletionDeps(env, (deps) => finishPendingDeletions(deps, now.getTime()));
     if (purged + failed > 0) console.log(`cron: purged ${purged} deleted apps from ClickHouse, ${failed} left for the next run`);

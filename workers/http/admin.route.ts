@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { config } from "../../schemas";
+import { archiveBuckets } from "../apps/location";
 import { HttpError } from "../lib/errors";
 import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
 import { alertRoutes } from "./alerts.route";
@@ -27,10 +28,10 @@ export const adminRoutes = new Hono<{ Bindings: Env }>()
   .route("/apps", appRoutes)
   .route("/apps", alertRoutes)
   .get("/dead-letters", async (c) => {
-    const listing = await c.env.ARCHIVE.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 });
+    const listings = await Promise.all(archiveBuckets(c.env).map(async ({ location, bucket }) => ({ location, listing: await bucket.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 }) })));
     return c.json({
-      deadLetters: listing.objects.map((o) => ({ key: o.key, bytes: o.size, uploaded: o.uploaded.toISOString() })),
-      truncated: listing.truncated,
+      deadLetters: listings.flatMap(({ location, listing }) => listing.objects.map((o) => ({ key: o.key, bytes: o.size, uploaded: o.uploaded.toISOString(), location }))),
+      truncated: listings.some(({ listing }) => listing.truncated),
     });
   })
   .post("/dead-letters/replay", async (c) => {

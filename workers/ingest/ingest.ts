@@ -1,5 +1,6 @@
 import { LIMITS, type BatchResponse } from "../../schemas";
 import { authenticate, type AppAuth } from "../apps/auth";
+import { archiveBucket } from "../apps/location";
 import { HttpError } from "../lib/errors";
 import { createRedactor } from "../lib/redact";
 import { countRejections, dispatch, recordRefusals } from "./dispatch";
@@ -64,7 +65,7 @@ export interface IngestRequest {
 
 /** The bindings and execution context `ingest` needs. */
 export interface IngestEnv {
-  env: Pick<Env, "DB" | "APP_BATCHER" | "ARCHIVE">;
+  env: Pick<Env, "DB" | "APP_BATCHER" | "ARCHIVE" | "ARCHIVE_EU">;
   ctx: Pick<ExecutionContext, "waitUntil">;
 }
 
@@ -95,7 +96,7 @@ export async function ingest(req: IngestRequest, { env, ctx }: IngestEnv): Promi
   // A request refused whole once its app is known still counts in that app's pipeline
   // counters, off the answer's path; the events of an oversized batch count as rejected.
   const refused = (app: AppAuth, err: HttpError, events: number): void => {
-    ctx.waitUntil(recordRefusals(env.APP_BATCHER, app, { refused: err.code, ...(events > 0 ? { rejected: { [err.code]: events } } : {}) }));
+    ctx.waitUntil(recordRefusals(env, app, { refused: err.code, ...(events > 0 ? { rejected: { [err.code]: events } } : {}) }));
   };
   let batch: DoorBatch;
   try {
@@ -126,7 +127,7 @@ export async function ingest(req: IngestRequest, { env, ctx }: IngestEnv): Promi
     crashRules: app.crashRules,
     urlTemplates: app.urlTemplates,
     // Before normalization: crashes are grouped by their source-mapped frames.
-    symbolicate: await loadSymbolicator(env.ARCHIVE, app.appId, events, envelope.context),
+    symbolicate: await loadSymbolicator(archiveBucket(env, app.location), app.appId, events, envelope.context),
   };
   let prepared: PreparedBatch;
   try {
@@ -142,8 +143,8 @@ export async function ingest(req: IngestRequest, { env, ctx }: IngestEnv): Promi
   }
   const rejections = countRejections(prepared.rejected);
   let duplicates = 0;
-  if (prepared.events.length > 0) ({ duplicates } = await dispatch(env.APP_BATCHER, app, prepared.events, rejections));
-  else if (rejections) ctx.waitUntil(recordRefusals(env.APP_BATCHER, app, rejections));
+  if (prepared.events.length > 0) ({ duplicates } = await dispatch(env, app, prepared.events, rejections));
+  else if (rejections) ctx.waitUntil(recordRefusals(env, app, rejections));
   return { accepted: prepared.events.length, duplicates, rejected: prepared.rejected };
 }
 

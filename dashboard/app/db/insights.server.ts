@@ -2,7 +2,7 @@
 // names the viewer's organisation, so no page reaches another organisation's; a saved insight's
 // app must be a live app of that organisation.
 import { z } from "zod";
-import { changeLayout, INSIGHT_TYPES, isRangeKey, normalizeFilters, parseLayout, type CardLayout, type DashboardScope, type InsightType, type LayoutChange } from "../insights/saved";
+import { changeLayout, definitionOf, INSIGHT_TYPES, isRangeKey, normalizeFilters, parseLayout, type CardLayout, type DashboardScope, type InsightType, type LayoutChange } from "../insights/saved";
 import { getApp } from "./apps.server";
 import { randomHex } from "./ids.server";
 
@@ -42,7 +42,7 @@ export const InsightFields = z.object({
   appId: z.string().min(1, "Which app?").max(128),
   name: Name,
   description: Description,
-  query: z.string().max(4000, "This insight's definition is too long to save (at most 4,000 characters).").transform((q) => q.replace(/^\?/, "")),
+  query: z.string().max(4000, "This insight's definition is too long to save (at most 4,000 characters).").transform(definitionOf),
 });
 export type InsightFields = z.infer<typeof InsightFields>;
 
@@ -124,6 +124,22 @@ export async function updateSavedInsight(db: D1Database, orgId: string, id: stri
     .bind(orgId, id, parsed.data.name, parsed.data.description, Date.now())
     .run();
   if (rs.meta.changes === 0) return null;
+  const saved = await getSavedInsight(db, orgId, id);
+  return saved ? { ok: true, value: saved } : null;
+}
+
+/**
+ * Replaces a saved insight's definition with the one its page now shows (same app and type: a
+ * funnel saved as a trend would break the dashboards that show it); null when the organisation
+ * has no such insight.
+ */
+export async function replaceSavedInsightQuery(db: D1Database, orgId: string, id: string, input: Record<string, string>): Promise<Change<SavedInsight> | null> {
+  const current = await getSavedInsight(db, orgId, id);
+  if (!current) return null;
+  const parsed = InsightFields.pick({ type: true, appId: true, query: true }).safeParse(input);
+  if (!parsed.success) return { ok: false, reason: problem(parsed.error) };
+  if (parsed.data.type !== current.type || parsed.data.appId !== current.appId) return { ok: false, reason: `“${current.name}” is a ${current.type} insight of another page; save this one as a new insight.` };
+  await db.prepare(`UPDATE saved_insights SET query = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2`).bind(orgId, id, parsed.data.query, Date.now()).run();
   const saved = await getSavedInsight(db, orgId, id);
   return saved ? { ok: true, value: saved } : null;
 }

@@ -46,7 +46,7 @@ export async function loadCard(cfg: DashboardEnv["clickhouse"], orgId: string, i
   const base = { insight: { id: insight.id, name: insight.name, description: insight.description, type: insight.type, appId: insight.appId, appName: insight.appName }, w };
   const query = applyScope(insight.query, scope);
   const prepared = INSIGHT_MODULES[insight.type].prepare(query, opts.now);
-  const href = insightPath(insight.appId, insight.type, prepared.search);
+  const href = insightPath(insight.appId, insight.type, prepared.search, insight.id);
   const key = cardKey(orgId, insight, prepared.search, opts.now);
   if (!opts.refresh) {
     const hit = await cacheGet<InsightResult>(key, opts.now);

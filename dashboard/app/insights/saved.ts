@@ -16,10 +16,29 @@ export const INSIGHT_LABELS: Readonly<Record<InsightType, string>> = {
 
 export const isInsightType = (v: unknown): v is InsightType => typeof v === "string" && (INSIGHT_TYPES as readonly string[]).includes(v);
 
-/** `insightPath("app_x", "trends", "range=7d")` → `/apps/app_x/insights/trends?range=7d`: the insight's own page with its definition. */
-export function insightPath(appId: string, type: InsightType, query: string): string {
-  const q = query.replace(/^\?/, "");
-  return `/apps/${encodeURIComponent(appId)}/insights/${type}${q ? `?${q}` : ""}`;
+/** The URL parameter that names the saved insight a page was opened from, so saving can update it in place. */
+export const SAVED_PARAM = "saved";
+
+/**
+ * `insightPath("app_x", "trends", "range=7d")` → `/apps/app_x/insights/trends?range=7d`: the
+ * insight's own page with its definition; with `savedId`, opened from that saved insight.
+ */
+export function insightPath(appId: string, type: InsightType, query: string, savedId?: string): string {
+  const q = new URLSearchParams(query.replace(/^\?/, ""));
+  q.delete(SAVED_PARAM);
+  if (savedId) q.set(SAVED_PARAM, savedId);
+  const s = q.toString();
+  return `/apps/${encodeURIComponent(appId)}/insights/${type}${s ? `?${s}` : ""}`;
+}
+
+/** A page's query string as a definition to save: without the saved insight it was opened from. */
+export function definitionOf(search: string): string {
+  // Dropped textually: re-encoding the rest would change how a definition is spelled.
+  return search
+    .replace(/^\?/, "")
+    .split("&")
+    .filter((p) => p !== "" && !p.startsWith(`${SAVED_PARAM}=`) && p !== SAVED_PARAM)
+    .join("&");
 }
 
 /** The filters a dashboard may set for all its cards; every insight reads them under these names. */

@@ -27,7 +27,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return json({
     viewer,
     app: { id: app.id, name: app.name },
-    saved: saved.map((s) => ({ id: s.id, name: s.name, description: s.description, type: s.type, href: insightPath(app.id, s.type, s.query), updatedAt: s.updatedAt })),
+    saved: saved.map((s) => ({ id: s.id, name: s.name, description: s.description, type: s.type, href: insightPath(app.id, s.type, s.query, s.id), updatedAt: s.updatedAt })),
   });
 }
 

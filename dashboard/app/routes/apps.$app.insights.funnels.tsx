@@ -89,14 +89,14 @@ function Definition({ def, options }: { def: FunnelsDef; options: InsightOptions
 }
 
 export default function FunnelsPage() {
-  const { viewer, app, def, result, options, error, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, def, result, options, error, canExport, tookMs, saved } = useLoaderData<typeof loader>();
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   return (
     <InsightShell viewer={viewer} app={app} title="Funnel" range={def.range.key}>
       <Definition def={def} options={options} />
       <Problems problems={def.problems} />
-      {isRunnable(def) ? <SaveInsight type="funnels" appId={app.id} viewer={viewer} /> : null}
+      {isRunnable(def) ? <SaveInsight type="funnels" appId={app.id} viewer={viewer} saved={saved} /> : null}
       {error ? (
         <ErrorCard title="Could not load the funnel" message={error} />
       ) : !result ? (

@@ -21,7 +21,7 @@ export async function loader(args: LoaderFunctionArgs) {
 const STEP_WORD: Readonly<Record<PathKind, string>> = { pages: "page path", screens: "screen", events: "event" };
 
 export default function PathsPage() {
-  const { viewer, app, def, result, options, peopleLinks, error, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, def, result, options, peopleLinks, error, tookMs, saved } = useLoaderData<typeof loader>();
   const filters = filtersText(def.filters);
   const anchor = def.start ? `after “${def.start}”` : def.end ? `before “${def.end}”` : "from the first step";
   return (
@@ -53,7 +53,7 @@ export default function PathsPage() {
         <button type="submit">Apply</button>
       </Form>
       <Problems problems={def.problems} />
-      <SaveInsight type="paths" appId={app.id} viewer={viewer} />
+      <SaveInsight type="paths" appId={app.id} viewer={viewer} saved={saved} />
       {error || !result ? (
         <ErrorCard title="Could not load paths" message={error} />
       ) : (

@@ -17,7 +17,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export default function RetentionPage() {
-  const { viewer, app, def, result, options, error, lookbackDays, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, def, result, options, error, lookbackDays, canExport, tookMs, saved } = useLoaderData<typeof loader>();
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   return (
@@ -38,7 +38,7 @@ export default function RetentionPage() {
         <button type="submit">Apply</button>
       </Form>
       <Problems problems={def.problems} />
-      <SaveInsight type="retention" appId={app.id} viewer={viewer} />
+      <SaveInsight type="retention" appId={app.id} viewer={viewer} saved={saved} />
       {error || !result ? (
         <ErrorCard title="Could not load retention" message={error} />
       ) : (

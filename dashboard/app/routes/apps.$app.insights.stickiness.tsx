@@ -21,7 +21,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export default function StickinessPage() {
-  const { viewer, app, def, result, options, error, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, def, result, options, error, tookMs, saved } = useLoaderData<typeof loader>();
   const filters = filtersText(def.filters);
   return (
     <InsightShell viewer={viewer} app={app} title="Stickiness" range={def.range.key}>
@@ -38,7 +38,7 @@ export default function StickinessPage() {
         <button type="submit">Apply</button>
       </Form>
       <Problems problems={def.problems} />
-      <SaveInsight type="stickiness" appId={app.id} viewer={viewer} />
+      <SaveInsight type="stickiness" appId={app.id} viewer={viewer} saved={saved} />
       {error || !result ? (
         <ErrorCard title="Could not load stickiness" message={error} />
       ) : (

@@ -47,7 +47,7 @@ function SeriesRow({ i, s }: { i: number; s: TrendSeries | null }) {
 }
 
 export default function TrendsPage() {
-  const { viewer, app, def, result, options, error, canExport, tookMs } = useLoaderData<typeof loader>();
+  const { viewer, app, def, result, options, error, canExport, tookMs, saved } = useLoaderData<typeof loader>();
   const { search } = useLocation();
   const filters = filtersText(def.filters);
   const rows: Array<TrendSeries | null> = def.series.length < MAX_SERIES ? [...def.series, null] : def.series;
@@ -76,7 +76,7 @@ export default function TrendsPage() {
         </div>
       </Form>
       <Problems problems={def.problems} />
-      <SaveInsight type="trends" appId={app.id} viewer={viewer} />
+      <SaveInsight type="trends" appId={app.id} viewer={viewer} saved={saved} />
       {error || !result ? (
         <ErrorCard title="Could not load the trend" message={error} />
       ) : (

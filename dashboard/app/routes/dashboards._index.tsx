@@ -119,7 +119,7 @@ export default function DashboardsPage() {
                     <Link to={`/dashboards/insights/${i.id}`}>{i.name}</Link>
                   </td>
                   <td>
-                    <Link to={insightPath(i.appId, i.type, i.query)}>{INSIGHT_LABELS[i.type]}</Link>
+                    <Link to={insightPath(i.appId, i.type, i.query, i.id)}>{INSIGHT_LABELS[i.type]}</Link>
                   </td>
                   <td>{i.appName}</td>
                   <td>{i.description || <span className="muted">none</span>}</td>

@@ -86,7 +86,7 @@ export default function SavedInsightPage() {
       <h1>{insight.name}</h1>
       <p className="muted">
         {INSIGHT_LABELS[insight.type]} of {insight.appName}, saved by {saved.createdBy || "someone"} on {utcMinute(saved.createdAt)} UTC.{" "}
-        <Link to={card.href}>Open it on its page</Link> to change the definition, then save it again.
+        <Link to={card.href}>Open it on its page</Link> to change the definition and update it from there.
       </p>
       <ActionNotice result={result} />
       <div className="cards">
