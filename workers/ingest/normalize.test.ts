@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { encodeEventRow, Event } from "../../schemas";
+import { encodeEventRow, Event, type EventRow } from "../../schemas";
+import { ATTACKER_UA, attackerBatch, EMAIL, LEAKS, ORDINARY_PROPERTIES, ORDINARY_UAS, ordinaryBatch } from "../../test/fixtures/redaction-attacker";
 import { createRedactor, DEFAULT_POLICY } from "../lib/redact";
 import { crashFingerprint } from "./fingerprint";
 import { normalizeEvent, type RequestFacts } from "./normalize";
@@ -215,5 +216,114 @@ describe("crash fingerprints", () => {
     expect(crashFingerprint("TypeError", "a", frames)).not.toBe(crashFingerprint("RangeError", "a", frames));
     expect(crashFingerprint("E", "user 12 failed", [])).toBe(crashFingerprint("E", "user 97 failed", []));
     expect(crashFingerprint("E", "disk full", [])).not.toBe(crashFingerprint("E", "net down", []));
+  });
+});
+
+describe("redaction of every field that reaches ClickHouse", () => {
+  const rows = (batch: Array<Record<string, unknown>>, f = facts()) => {
+    const out = prepareBatch(batch, f);
+    expect(out.rejected).toEqual([]);
+    return new Map(out.events.map((e) => [e.messageId, e.row]));
+  };
+  const attack = () => rows(attackerBatch());
+  const get = (m: Map<string, EventRow>, id: string): EventRow => {
+    const row = m.get(id);
+    if (!row) throw new Error(`no row ${id}`);
+    return row;
+  };
+
+  it("stores nothing of the attacker batch's personal data, in any column", () => {
+    for (const [id, row] of attack()) {
+      const text = encodeEventRow(row);
+      for (const leak of LEAKS) expect(text, `${id}: ${leak}`).not.toContain(leak);
+      expect(row.redactions, id).toBeGreaterThan(0);
+    }
+  });
+
+  it("redacts the error text of a network call, with the card, e-mail and phone number in it", () => {
+    const net = get(attack(), "atk-1");
+    expect(net.properties.request).toMatchObject({ error: "declined [card] for [email] phone [phone]", url: "https://api.example.com/v1/pay?email=[email]&phone=[phone]" });
+    expect(net.net_outcome).toBe("client_error");
+  });
+
+  it("redacts typed names: crash type, event, page and screen names (and the path a screen fills), metric names", () => {
+    const m = attack();
+    expect(get(m, "atk-2")).toMatchObject({ crash_type: "CardDeclined [card] [email]", event: "CardDeclined [card] [email]" });
+    expect(get(m, "atk-2").properties.error).toMatchObject({ type: "CardDeclined [card] [email]" });
+    expect(get(m, "atk-3").event).toBe("Signup [email]");
+    expect(get(m, "atk-4")).toMatchObject({ event: "Profile of [email]", path: "/u/[email]", url: "https://shop.example/u/[email]" });
+    expect(get(m, "atk-5")).toMatchObject({ event: "Chat with [phone]", path: "Chat with [phone]", path_template: "Chat with [phone]" });
+    expect(get(m, "atk-6")).toMatchObject({ event: "ttfb [email]", perf_metric: "ttfb [email]" });
+  });
+
+  it("replaces personal keys and numbers in properties, and encoded, dotted and lowercase spellings", () => {
+    expect(get(attack(), "atk-3").properties).toEqual({
+      "[email]": "vip",
+      "[card]": true,
+      ref: "[card]",
+      phone: "[phone]",
+      contact: "call [phone]",
+      link: "https://shop.example/p/[email]?ref=mail",
+      dotted: "[card]",
+      iban: "[iban]",
+      iban_compact: "[iban]",
+    });
+  });
+
+  it("hashes ids that hold personal data with the app's salt, so one person stays one person", () => {
+    const m = attack();
+    const hashed = get(m, "atk-7").user_id;
+    expect(hashed).toMatch(/^\[email:[0-9a-f]{16}\]$/);
+    expect(get(m, "atk-8").properties.previousId).toBe(hashed);
+    expect(get(m, "atk-8").user_id).toBe("u-42");
+    expect(get(m, "atk-9").properties.groupId).toBe(`acct:${hashed}`);
+    expect(get(m, "atk-10").user_id).toMatch(/^\[card:[0-9a-f]{16}\]$/);
+    // Another app's salt gives another hash: ids cannot be joined across apps.
+    const other = rows(attackerBatch(), facts({ redactor: createRedactor(DEFAULT_POLICY, "11".repeat(32)) }));
+    expect(get(other, "atk-7").user_id).not.toBe(hashed);
+  });
+
+  it("runs the detectors on the user agent, locale, carrier and device, and drops the device's name", () => {
+    const row = get(attack(), "atk-3");
+    expect(row).toMatchObject({ locale: "[email]", device_model: "iPhone15,2", os_name: "iOS", os_version: "17.1", app_version: "2.4.0", platform: "react-native" });
+    expect(row.context).toMatchObject({ userAgent: ATTACKER_UA.replace(EMAIL, "[email]"), network: { carrier: "[phone]", wifi: true } });
+    expect(row.context.device).toEqual({ model: "iPhone15,2", manufacturer: "Apple", type: "mobile" });
+  });
+
+  it("drops the values the policy drops and keeps the rest of the event", () => {
+    const dropping = facts({ redactor: createRedactor({ ...DEFAULT_POLICY, action: "drop" }, "00".repeat(32)) });
+    const m = rows(attackerBatch(), dropping);
+    for (const [id, row] of m) for (const leak of LEAKS) expect(encodeEventRow(row), `${id}: ${leak}`).not.toContain(leak);
+    // Ids are hashed, never dropped: the event still belongs to its person.
+    expect(get(m, "atk-7").user_id).toBe(get(attack(), "atk-7").user_id);
+    expect(get(m, "atk-3").properties).toEqual({});
+  });
+
+  it("stores ordinary values exactly as sent", () => {
+    const m = rows(ordinaryBatch(), facts({ userAgent: ORDINARY_UAS[1] ?? "" }));
+    for (const [id, row] of m) expect(row.redactions, id).toBe(0);
+    const track = get(m, "ok-1");
+    expect(track.properties).toEqual(ORDINARY_PROPERTIES);
+    expect(track).toMatchObject({
+      event: "Order Completed",
+      user_id: "u-8812",
+      anonymous_id: "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+      locale: "en-US",
+      app_version: "120.0.0.0",
+      app_build: "2026.11.22.1",
+      library_version: "1.2.3.4",
+      os_version: "10.15.7",
+      browser: "Chrome",
+      url: "https://shop.example/orders/1337?item=88121&ref=home",
+      path: "/orders/1337",
+    });
+    expect(track.context).toMatchObject({ userAgent: ORDINARY_UAS[0], network: { carrier: "T-Mobile", wifi: true }, device: { id: "B5C6D7E8-1A2B-4C3D-8E9F-0A1B2C3D4E5F", model: "MacBookPro18,3", manufacturer: "Apple" } });
+    expect(get(m, "ok-2").event).toBe("Order 1337");
+    expect(get(m, "ok-3")).toMatchObject({ event: "ProductDetail", path: "ProductDetail" });
+    expect(get(m, "ok-4").perf_metric).toBe("app_start_cold");
+    expect(get(m, "ok-5").properties.request).toMatchObject({ method: "GET", url: "https://api.example.com/v1/orders/1337?page=2", error: "TypeError: Failed to fetch" });
+    expect(get(m, "ok-6").crash_type).toBe("TypeError");
+    expect(get(m, "ok-7").properties.groupId).toBe("acme-inc");
+    expect(get(m, "ok-8").properties.previousId).toBe("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
   });
 });

@@ -105,7 +105,10 @@ function splitUrl(raw: string): { host: string; path: string } {
 /**
  * Turns one validated event into its ClickHouse row: corrects the clock, fills ids, merges the
  * batch context, enriches (user agent, geo, platform), applies the app's IP rule and redacts
- * properties, traits, context and free text (crash messages, network URLs) before anything is kept.
+ * before anything is kept. Every text column is read from redacted input, as the README's field
+ * policy says: names (event, page, screen, crash type, metric) and free text pass the detectors,
+ * ids that must stay joinable are hashed with the app's salt when they hold personal data, and
+ * client-describing columns come from the redacted context and user agent.
  */
 export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string): NormalizedEvent {
   const { redactor } = facts;
@@ -114,10 +117,10 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   const rawCtx: Json = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
   const claimedIp = str(rawCtx.ip);
   delete rawCtx.ip;
-  const uaText = str(rawCtx.userAgent) || facts.userAgent;
-  const ua = userAgent(uaText);
-
   const ctx = redactor.context(rawCtx);
+  // The columns parsed from the user agent come from its redacted text: an ordinary one is
+  // unchanged, and what an attacker writes into one does not reach the device model column.
+  const ua = userAgent(str(ctx.userAgent) || redactor.userAgent(facts.userAgent));
   // The redactor hands back the event's own object when nothing was redacted: copy before adding to it.
   let properties = recordOf(redactor.value(e.properties ?? {}));
   const traits = recordOf(redactor.value(e.type === "identify" || e.type === "group" ? (e.traits ?? {}) : (e.traits ?? sub(rawCtx, "traits"))));
@@ -142,6 +145,8 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     }
   }
   const templates = facts.urlTemplates ?? NO_TEMPLATES;
+  // The event, page or screen name, crash type, metric name or method: one name per event type.
+  const name = redactor.name(eventName(e));
 
   let crashType = "";
   let crashMessage = "";
@@ -163,17 +168,17 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   let url = str(page.url);
 
   if (e.type === "crash") {
-    crashType = e.error.type;
+    crashType = name;
     crashMessage = redactor.text(e.error.message);
     crashFatal = e.error.fatal ? 1 : 0;
     const frames = facts.symbolicate ? facts.symbolicate(str(sub(rawCtx, "app").version), e.error.frames) : e.error.frames;
-    const grouping = groupCrash(e.error.type, crashMessage, frames, facts.crashRules);
+    const grouping = groupCrash(crashType, crashMessage, frames, facts.crashRules);
     crashFp = grouping.fingerprint;
     // The rule is kept with the crash: the issue page says which rule grouped it.
-    const error = { ...e.error, message: crashMessage, frames, ...(grouping.rule === undefined ? {} : { rule: grouping.rule }) };
+    const error = { ...e.error, type: crashType, message: crashMessage, frames, ...(grouping.rule === undefined ? {} : { rule: grouping.rule }) };
     properties = { ...properties, error: redactor.value(error) };
   } else if (e.type === "perf") {
-    perfMetric = e.metric.name;
+    perfMetric = name;
     perfValue = e.metric.value;
     perfUnit = e.metric.unit;
     if (perfUnit === "ms") duration = perfValue;
@@ -183,7 +188,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   } else if (e.type === "network") {
     const cleanUrl = redactor.url(e.request.url);
     const parts = splitUrl(cleanUrl);
-    netMethod = e.request.method.toUpperCase();
+    netMethod = name;
     netHost = parts.host;
     netPath = parts.path;
     netTemplate = templatePath(netPath, templates);
@@ -194,45 +199,46 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     duration = e.request.duration ?? 0;
     if (path === "") path = str(properties.screen);
     const error = e.request.error === undefined ? {} : { error: redactor.text(e.request.error) };
-    properties = { ...properties, request: { ...e.request, url: cleanUrl, ...error } };
+    properties = { ...properties, request: { ...e.request, method: redactor.name(e.request.method), url: cleanUrl, ...error } };
   } else if (e.type === "screen") {
-    path = e.name ?? path;
+    if (e.name !== undefined) path = name;
   } else if (e.type === "alias") {
-    properties = { ...properties, previousId: e.previousId };
+    properties = { ...properties, previousId: redactor.id(e.previousId) };
   } else if (e.type === "group") {
-    properties = { ...properties, groupId: e.groupId };
+    properties = { ...properties, groupId: redactor.id(e.groupId) };
   }
 
-  const sessionId = str(rawCtx.sessionId) || str(properties.sessionId) || str(properties.$session_id);
+  // Redacted as ids (hashed when they hold personal data), so one session stays one session.
+  const sessionId = str(ctx.sessionId) || str(properties.sessionId) || str(properties.$session_id);
   const campaign = sub(ctx, "campaign");
 
   const row: EventRow = {
     row_format: ROW_FORMAT,
     app_id: facts.appId,
     type: e.type,
-    event: eventName(e),
+    event: name,
     message_id: messageId,
-    user_id: e.userId ?? "",
-    anonymous_id: e.anonymousId ?? "",
+    user_id: e.userId === undefined ? "" : redactor.id(e.userId),
+    anonymous_id: e.anonymousId === undefined ? "" : redactor.id(e.anonymousId),
     session_id: sessionId,
     timestamp: toClickHouseTime(time.timestamp),
     original_timestamp: toClickHouseTime(time.original),
     sent_at: toClickHouseTime(sent),
     received_at: toClickHouseTime(facts.receivedAt),
-    platform: platformOf(rawCtx, ua),
-    os_name: str(sub(rawCtx, "os").name) || ua.os,
-    os_version: str(sub(rawCtx, "os").version) || ua.osVersion,
-    app_version: str(sub(rawCtx, "app").version),
-    app_build: str(sub(rawCtx, "app").build),
-    device_type: str(sub(rawCtx, "device").type) || ua.deviceType,
-    device_model: str(sub(rawCtx, "device").model) || ua.deviceModel,
-    device_manufacturer: str(sub(rawCtx, "device").manufacturer),
+    platform: platformOf(ctx, ua),
+    os_name: str(sub(ctx, "os").name) || ua.os,
+    os_version: str(sub(ctx, "os").version) || ua.osVersion,
+    app_version: str(sub(ctx, "app").version),
+    app_build: str(sub(ctx, "app").build),
+    device_type: str(sub(ctx, "device").type) || ua.deviceType,
+    device_model: str(sub(ctx, "device").model) || ua.deviceModel,
+    device_manufacturer: str(sub(ctx, "device").manufacturer),
     browser: ua.browser,
     browser_version: ua.browserVersion,
-    library_name: str(sub(rawCtx, "library").name),
-    library_version: str(sub(rawCtx, "library").version),
-    locale: str(rawCtx.locale),
-    timezone: str(rawCtx.timezone),
+    library_name: str(sub(ctx, "library").name),
+    library_version: str(sub(ctx, "library").version),
+    locale: str(ctx.locale),
+    timezone: str(ctx.timezone),
     country: geo.country,
     region: geo.region,
     city: geo.city,

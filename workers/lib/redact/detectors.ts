@@ -7,15 +7,18 @@ export interface TextShape {
   dots: number;
   colons: number;
   upper: number;
+  /** Letters of either case. */
+  letters: number;
   equals: boolean;
   length: number;
   /** The text holds a marker of a known token format. */
   tokenHint: boolean;
 }
 
-// Every detector needs one of these characters (a digit, @, =, :, _, -, a capital) or the word
-// "bearer": a single-class scan, far cheaper than any alternation, clears most prose.
-const ANY_HINT = /[\d@=:_A-Z-]/;
+// Every detector needs one of these characters (a digit, @, =, :, _, -, a capital, or the % of
+// percent-encoded text) or the word "bearer": a single-class scan, far cheaper than any
+// alternation, clears most prose.
+const ANY_HINT = /[\d@=:_A-Z%-]/;
 const TOKEN_HINT = /[Bb]earer|eyJ|_live_|_test_|gh[pousr]_|github_pat_|AKIA|xox[abposr]-|AIza|glpat-/;
 
 /** True when no detector can match `s`, decided without looking at it character by character. */
@@ -28,18 +31,20 @@ export function shapeOf(s: string): TextShape {
   let dots = 0;
   let colons = 0;
   let upper = 0;
+  let lower = 0;
   let at = false;
   let equals = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
     else if (c >= 65 && c <= 90) upper++;
+    else if (c >= 97 && c <= 122) lower++;
     else if (c === 46) dots++;
     else if (c === 58) colons++;
     else if (c === 64) at = true;
     else if (c === 61) equals = true;
   }
-  return { digits, at, dots, colons, upper, equals, length: s.length, tokenHint: s.length >= 20 && TOKEN_HINT.test(s) };
+  return { digits, at, dots, colons, upper, letters: upper + lower, equals, length: s.length, tokenHint: s.length >= 20 && TOKEN_HINT.test(s) };
 }
 
 /** A detector: when it can apply, what it matches, and a check that a match is real. */
@@ -67,10 +72,22 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+// Each IBAN country's fixed length (SWIFT's IBAN registry): with the mod-97 check it tells a real
+// IBAN from a hex hash or an order code that merely starts with two letters and two digits.
+const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22, CY: 28,
+  CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23,
+  GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32,
+  LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28, NL: 18,
+  NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19,
+  SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
+};
+
 // ISO 13616: move the country code and check digits to the end, letters to numbers, mod 97 = 1.
+// People type IBANs in lowercase too; the check is on the uppercased text.
 function ibanValid(text: string): boolean {
-  const s = text.replace(/ /g, "");
-  if (s.length < 15 || s.length > 34) return false;
+  const s = text.replace(/ /g, "").toUpperCase();
+  if (IBAN_LENGTHS[s.slice(0, 2)] !== s.length) return false;
   const moved = s.slice(4) + s.slice(0, 4);
   let rem = 0;
   for (const ch of moved) {
@@ -87,6 +104,17 @@ const digitsOf = (s: string): string => s.replace(/\D/g, "");
 const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?)$/;
 
 const URL_SECRET_NAMES = "(?:access_?token|refresh_?token|id_?token|token|api_?key|apikey|key|secret|client_secret|password|passwd|pwd|auth|authorization|signature|sig|code|session|session_?id|sid|jwt|credential|x-amz-signature|x-amz-credential)";
+
+// "::" alone, or "a::b" in code (`Foo::bar`), is not an address. An IPv4 address ending in .0
+// names a network, not a device: it is how a browser's frozen version reads (Chrome/120.0.0.0)
+// and how this platform stores a truncated address.
+function ipValid(m: string): boolean {
+  if (m.includes(".")) return !m.endsWith(".0");
+  return (m.match(/:/g)?.length ?? 0) >= 2 && /[0-9]/.test(m);
+}
+
+const IP_ADDRESS =
+  "(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?|::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}))";
 
 /**
  * The detectors, in the order they run: the specific ones first, so a card number inside a URL
@@ -113,15 +141,16 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
   },
   {
     name: "iban",
-    applies: (s) => s.upper >= 2 && s.digits >= 10,
-    pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g,
+    applies: (s) => s.letters >= 2 && s.digits >= 10,
+    pattern: /\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b/g,
     valid: ibanValid,
   },
   {
     name: "card",
     applies: (s) => s.digits >= 13,
-    // Issuers' ranges start with 2-6; epoch milliseconds (which start with 1) stay.
-    pattern: /(?<![\d.])[2-6]\d{3}(?:[ -]?\d{3,4}){2,3}(?:[ -]?\d{1,4})?(?![\d.])/g,
+    // Issuers' ranges start with 2-6; epoch milliseconds (which start with 1) stay. Groups are
+    // written with spaces, dashes or dots; a dot that ends a sentence is not part of the number.
+    pattern: /(?<!\d|\d\.)[2-6]\d{3}(?:[ .-]?\d{3,4}){2,3}(?:[ .-]?\d{1,4})?(?!\d|\.\d)/g,
     valid: (m) => {
       const d = digitsOf(m);
       return d.length >= 13 && d.length <= 19 && luhn(d);
@@ -136,10 +165,8 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
   {
     name: "ip",
     applies: (s) => (s.dots >= 3 && s.digits >= 4) || s.colons >= 2,
-    pattern:
-      /(?<![\w.:])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}|(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?|::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}))(?![\w.:])/g,
-    // "::" alone, or "a::b" in code (`Foo::bar`), is not an address.
-    valid: (m) => m.includes(".") || ((m.match(/:/g)?.length ?? 0) >= 2 && /[0-9]/.test(m)),
+    pattern: new RegExp(`(?<![\\w.:])${IP_ADDRESS}(?![\\w.:])`, "g"),
+    valid: ipValid,
   },
   {
     name: "phone",
@@ -153,3 +180,14 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
     },
   },
 ];
+
+/**
+ * The IP detector for a user agent: an address right after a `/` is a product's version
+ * (`Foo/1.2.3.4`), not where the client is.
+ */
+export const USER_AGENT_IP: DetectorSpec = {
+  name: "ip",
+  applies: (s) => (s.dots >= 3 && s.digits >= 4) || s.colons >= 2,
+  pattern: new RegExp(`(?<![\\w.:/])${IP_ADDRESS}(?![\\w.:])`, "g"),
+  valid: ipValid,
+};

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, LIMITS, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
-import { DETECTOR_SPECS, plainText, shapeOf, type DetectorSpec } from "./detectors";
+import { DETECTOR_SPECS, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
@@ -13,10 +13,28 @@ export interface Redactor {
   readonly total: number;
   /** Redactions so far by kind. */
   readonly counts: Readonly<Partial<Record<RedactionKind, number>>>;
-  /** A redacted copy of any JSON value; sensitive keys are gone, detected values masked, hashed or dropped. */
+  /**
+   * A redacted copy of any JSON value: sensitive keys are gone, detected values (in strings, in
+   * numbers, in keys, percent-encoded or not) masked, hashed or dropped. What a key says about
+   * its value steers the detectors: under `phone` bare digits are a phone number, under
+   * `version` a dotted quad is a version, under `userId` or `sessionId` the value is an id.
+   */
   value(v: unknown): unknown;
   /** Redacted free text (a crash message, a URL); a value the policy drops becomes "". */
   text(s: string): string;
+  /**
+   * A name that becomes a column (an event, page or screen name, a crash type, a metric): like
+   * `text`, remembering the clean ones, since a batch repeats its names.
+   */
+  name(s: string): string;
+  /**
+   * An id that must stay joinable (user, anonymous, group, previous, session, message ids): kept
+   * as sent unless a detector finds personal data in it, then that part is hashed with the app's
+   * salt whatever the policy's action, so one person keeps one id and no two people share one.
+   */
+  id(s: string): string;
+  /** A user agent as stored: detectors run on it without taking a product's version for an address. */
+  userAgent(s: string): string;
   /**
    * A redacted URL for storage: the fragment dropped, detectors run on the whole URL and again on
    * each query value as decoded (an e-mail sent as `alice%40example.com`), and the value of a
@@ -28,7 +46,11 @@ export interface Redactor {
    * already redacted (a page's address): its fragment stays, a hash route being the page.
    */
   query(s: string): string;
-  /** Like `value` for a Segment `context`, leaving the fields that describe the client (user agent, library, OS…) as sent. */
+  /**
+   * Like `value` for a Segment `context`: the user agent passes the detectors without taking a
+   * product's version for an address, the session id is an id, and the device's name (often
+   * its owner's name, which no detector can tell) is removed.
+   */
   context(ctx: Record<string, unknown>): Record<string, unknown>;
 }
 
@@ -41,10 +63,6 @@ const SENSITIVE_KEYS = new Set([
 ]);
 // Parts that make any key sensitive (`user_password`, `stripeSecretKey`, `github_token`).
 const SENSITIVE_PARTS = ["password", "passwd", "secret", "apikey", "privatekey", "accesstoken", "refreshtoken", "authtoken", "creditcard", "cardnumber"];
-
-// Context fields that describe the client, not the person: detectors would only mangle them
-// (a browser version such as 120.0.0.0 reads as an IPv4 address).
-const CONTEXT_AS_SENT = new Set(["userAgent", "library", "os", "app", "device", "screen", "locale", "timezone", "network", "sessionId"]);
 
 const KEY_CACHE_LIMIT = 5000;
 const MIN_DETECTABLE_LENGTH = 6;
@@ -111,12 +129,64 @@ function expandIpv6(s: string): string[] | null {
   return groups.map((g) => g.replace(/^0+(?=.)/, ""));
 }
 
+// What a key tells about its value.
+const HINT_NONE = 0;
+/** Bare digits are a phone number: `{phone: 14155550123}`. */
+const HINT_PHONE = 1;
+/** A dotted quad is a version, not an address: `{version: "1.2.3.4"}`. */
+const HINT_VERSION = 2;
+/** The value is a joinable id: hashed, never masked, when it holds personal data. */
+const HINT_ID = 4;
+/** A user agent: an address after a `/` is a product's version. */
+const HINT_USER_AGENT = 8;
+
+const PHONE_KEY = /^(?:tel|cell|fax|msisdn|whatsapp|mobile)(?:number|no|num)?$|phone(?:number|no|num)?s?$/;
+const VERSION_KEY = /version|build|release/;
+const ID_KEYS = new Set(["userid", "anonymousid", "groupid", "previousid", "sessionid", "messageid"]);
+
+function hintOf(k: string): number {
+  if (k === "useragent") return HINT_USER_AGENT;
+  if (ID_KEYS.has(k)) return HINT_ID;
+  if (PHONE_KEY.test(k)) return HINT_PHONE;
+  return VERSION_KEY.test(k) ? HINT_VERSION : HINT_NONE;
+}
+
+/** What is done with a key wherever it appears, worked out once per request. */
+interface KeyVerdict {
+  /** The member goes, whatever its value. */
+  sensitive: boolean;
+  hint: number;
+  /** The key's own text as stored: itself, its redaction, or DROPPED. */
+  stored: string | typeof DROPPED;
+  /** The detectors that matched the key, counted each time it appears. */
+  found: readonly Detector[];
+}
+
+// Percent-encoded text is matched as decoded, token by token; these end a token.
+const isDelimiter = (c: number): boolean => c <= 32 || c === 47 || c === 63 || c === 38 || c === 61 || c === 35 || c === 59 || c === 44 || c === 34 || c === 39;
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
+const BARE_PHONE = /^\+?\d{7,15}$/;
+// A UUID is a random identifier: no detector's match inside one is personal data.
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+const CLEAN_CACHE_LIMIT = 2000;
+
+/** Percent-encodes redacted text, leaving the placeholders' brackets and colon readable. */
+const encodeRedacted = (s: string): string => encodeURIComponent(s).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
+
 /** A redactor for one app's policy; `salt` (hex) keys the `hash` action's HMAC-SHA256. */
 export function createRedactor(policy: RedactionPolicy, salt: string): Redactor {
   const enabled = new Set(policy.detectors);
   const specs: readonly DetectorSpec[] = DETECTOR_SPECS.filter((d) => enabled.has(d.name));
+  const withoutIp = specs.filter((d) => d.name !== "ip");
+  const forUserAgent = specs.map((d) => (d.name === "ip" ? USER_AGENT_IP : d));
+  const card = specs.find((d) => d.name === "card");
+  const phoneOn = enabled.has("phone");
   const extraKeys = new Set(policy.extraKeys.map(normalizeKey));
-  const keyVerdicts = new Map<string, boolean>();
+  const keyVerdicts = new Map<string, KeyVerdict>();
+  // Names, ids and user agents found clean: a batch repeats them on every event. A user agent
+  // is clean by laxer rules (a product's version is no address), so it has its own set.
+  const clean = new Set<string>();
+  const cleanUserAgents = new Set<string>();
   const counts: Partial<Record<RedactionKind, number>> = {};
   let total = 0;
   let hmac: ((m: string) => Uint8Array) | null = null;
@@ -126,29 +196,18 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     total++;
   };
 
-  const replacement = (kind: Detector, found: string): string => {
-    if (policy.action !== "hash") return `[${kind}]`;
+  const replacement = (kind: Detector, found: string, hash: boolean): string => {
+    if (!hash) return `[${kind}]`;
     hmac ??= hmacSha256(keyBytes(salt));
     return `[${kind}:${toHex(hmac(found)).slice(0, 16)}]`;
   };
 
-  const sensitiveKey = (key: string): boolean => {
-    const hit = keyVerdicts.get(key);
-    if (hit !== undefined) return hit;
-    const k = normalizeKey(key);
-    const verdict = SENSITIVE_KEYS.has(k) || extraKeys.has(k) || SENSITIVE_PARTS.some((p) => k.includes(p)) || (k.endsWith("token") && k.length > 5);
-    if (keyVerdicts.size >= KEY_CACHE_LIMIT) keyVerdicts.clear();
-    keyVerdicts.set(key, verdict);
-    return verdict;
-  };
-
-  // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
-  const scan = (s: string): string | typeof DROPPED => {
-    if (s.length < MIN_DETECTABLE_LENGTH || specs.length === 0 || plainText(s)) return s;
+  // Runs the detectors over `s`, reporting each match to `found`; returns the rewritten text.
+  const detect = (s: string, list: readonly DetectorSpec[], hash: boolean, found: (kind: Detector) => void, decode = true): string => {
+    if (s.length < MIN_DETECTABLE_LENGTH || list.length === 0 || plainText(s)) return s;
     const shape = shapeOf(s);
     let out = s;
-    let found = false;
-    for (const spec of specs) {
+    for (const spec of list) {
       if (!spec.applies(shape)) continue;
       spec.pattern.lastIndex = 0;
       if (!spec.pattern.test(out)) continue;
@@ -156,21 +215,126 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       out = out.replace(spec.pattern, (match: string, ...groups: unknown[]) => {
         const part = spec.group ? String(groups[spec.group - 1] ?? "") : match;
         if (spec.valid && !spec.valid(part)) return match;
-        found = true;
-        count(spec.name);
-        const masked = replacement(spec.name, part);
+        found(spec.name);
+        const masked = replacement(spec.name, part, hash);
         return spec.group ? match.slice(0, match.length - part.length) + masked : masked;
       });
     }
-    return found && policy.action === "drop" ? DROPPED : out;
+    return decode && out.includes("%") ? detectEncoded(out, list, hash, found) : out;
+  };
+
+  // Each token holding percent-escapes is matched again as decoded (`jane.doe%40example.com`,
+  // `%2B1%20415%20555%200123`), and re-encoded only when something in it was found. One pass
+  // over the text: a token is the run between two delimiters around a `%`.
+  const detectEncoded = (s: string, list: readonly DetectorSpec[], hash: boolean, found: (kind: Detector) => void): string => {
+    let out = "";
+    let last = 0;
+    let i = s.indexOf("%");
+    while (i >= 0) {
+      let start = i;
+      while (start > last && !isDelimiter(s.charCodeAt(start - 1))) start--;
+      let end = i + 1;
+      while (end < s.length && !isDelimiter(s.charCodeAt(end))) end++;
+      const token = s.slice(start, end);
+      if (PERCENT_ESCAPE.test(token)) {
+        let decoded: string | null = null;
+        try {
+          decoded = decodeURIComponent(token.replace(/\+/g, " "));
+        } catch {
+          // Not valid percent-encoding: the plain pass already saw the text as it is.
+        }
+        if (decoded !== null && decoded !== token) {
+          let hit = false;
+          const r = detect(decoded, list, hash, (kind) => {
+            hit = true;
+            found(kind);
+          });
+          if (hit) {
+            out += s.slice(last, start) + encodeRedacted(r);
+            last = end;
+          }
+        }
+      }
+      i = s.indexOf("%", end);
+    }
+    return last === 0 ? s : out + s.slice(last);
+  };
+
+  // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
+  const scan = (s: string, hint = HINT_NONE): string | typeof DROPPED => {
+    if (hint === HINT_ID) return id(s);
+    const list = hint === HINT_VERSION ? withoutIp : hint === HINT_USER_AGENT ? forUserAgent : specs;
+    let hit = false;
+    let out = detect(s, list, policy.action === "hash", (kind) => {
+      hit = true;
+      count(kind);
+    });
+    if (!hit && hint === HINT_PHONE && phoneOn && BARE_PHONE.test(s.trim())) {
+      hit = true;
+      count("phone");
+      out = replacement("phone", s.trim(), policy.action === "hash");
+    }
+    return hit && policy.action === "drop" ? DROPPED : out;
+  };
+
+  const id = (s: string): string => {
+    if (s.length < MIN_DETECTABLE_LENGTH || clean.has(s) || UUID.test(s)) return s;
+    const out = detect(s, specs, true, count);
+    if (out === s) remember(clean, s);
+    return out;
+  };
+
+  const remember = (cache: Set<string>, s: string): void => {
+    if (cache.size >= CLEAN_CACHE_LIMIT) cache.clear();
+    cache.add(s);
+  };
+
+  // A number is personal data when its digits are a card number (Luhn-checked, as in text), or
+  // a phone number under a key that names one; amounts, counts and timestamps are not.
+  const numberValue = (v: number, hint: number): unknown => {
+    if (!Number.isInteger(v) || v < 1_000_000 || v >= 1e19) return v;
+    if (hint === HINT_ID) {
+      const text = String(v);
+      const r = id(text);
+      return r === text ? v : r;
+    }
+    let kind: Detector | null = null;
+    const digits = String(v);
+    if (card && v >= 1e12 && card.valid?.(digits) === true && digits.charCodeAt(0) >= 50 && digits.charCodeAt(0) <= 54) kind = "card";
+    else if (hint === HINT_PHONE && phoneOn && v < 1e15) kind = "phone";
+    if (kind === null) return v;
+    count(kind);
+    return policy.action === "drop" ? DROPPED : replacement(kind, digits, policy.action === "hash");
+  };
+
+  const verdictOf = (key: string): KeyVerdict => {
+    const hit = keyVerdicts.get(key);
+    if (hit !== undefined) return hit;
+    const k = normalizeKey(key);
+    const sensitive = SENSITIVE_KEYS.has(k) || extraKeys.has(k) || SENSITIVE_PARTS.some((p) => k.includes(p)) || (k.endsWith("token") && k.length > 5);
+    const found: Detector[] = [];
+    const text = sensitive ? key : detect(key, specs, policy.action === "hash", (kind) => found.push(kind));
+    const verdict: KeyVerdict = { sensitive, hint: hintOf(k), stored: found.length > 0 && policy.action === "drop" ? DROPPED : text, found };
+    if (keyVerdicts.size >= KEY_CACHE_LIMIT) keyVerdicts.clear();
+    keyVerdicts.set(key, verdict);
+    return verdict;
+  };
+
+  // Two keys redacted alike (`[email]`) must not overwrite each other: later ones are numbered.
+  const freeKey = (name: string, out: Record<string, unknown>, obj: Record<string, unknown>): string => {
+    if (!Object.hasOwn(out, name) && !Object.hasOwn(obj, name)) return name;
+    let n = 2;
+    while (Object.hasOwn(out, `${name}#${n}`) || Object.hasOwn(obj, `${name}#${n}`)) n++;
+    return `${name}#${n}`;
   };
 
   // Copy on write: a value with nothing to redact comes back as the very same object, so clean
   // events cost no allocation and serialize from the objects JSON.parse made. `depth` counts
   // the containers above `v`: the edge refuses deeper events before this, but the walk itself
   // must not exhaust the stack on any input, so what lies past the limit is cut and counted.
-  const walk = (v: unknown, depth: number): unknown => {
-    if (typeof v === "string") return scan(v);
+  const walk = (v: unknown, depth: number, hint: number): unknown => {
+    if (typeof v === "string") return scan(v, hint);
+    if (typeof v === "number") return numberValue(v, hint);
     if (v === null || typeof v !== "object") return v;
     if (depth >= LIMITS.maxDepth) {
       count("depth");
@@ -180,7 +344,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       let out: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
-        const r = walk(item, depth + 1);
+        const r = walk(item, depth + 1, hint);
         if (r !== item && out === null) out = v.slice(0, i);
         if (out !== null) out.push(r === DROPPED ? null : r);
       }
@@ -192,17 +356,21 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] ?? "";
       const item = obj[k];
+      const verdict = verdictOf(k);
       let r: unknown = DROPPED;
-      if (sensitiveKey(k)) count("key");
-      else r = walk(item, depth + 1);
-      if (r !== item && out === null) {
+      if (verdict.sensitive) count("key");
+      else {
+        for (const kind of verdict.found) count(kind);
+        if (verdict.stored !== DROPPED) r = walk(item, depth + 1, verdict.hint);
+      }
+      if ((r !== item || verdict.stored !== k) && out === null) {
         out = {};
         for (let j = 0; j < i; j++) {
           const prev = keys[j] ?? "";
           out[prev] = obj[prev];
         }
       }
-      if (out !== null && r !== DROPPED) out[k] = r;
+      if (out !== null && r !== DROPPED && verdict.stored !== DROPPED) out[verdict.stored === k ? k : freeKey(verdict.stored, out, obj)] = r;
     }
     return out ?? obj;
   };
@@ -217,7 +385,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     }
     const r = scan(decoded);
     if (r === DROPPED) return DROPPED;
-    return r === decoded ? raw : encodeURIComponent(r).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
+    return r === decoded ? raw : encodeRedacted(r);
   };
 
   // The per-parameter rules on a URL whose whole text was already scanned; a fragment stays.
@@ -236,7 +404,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
         continue;
       }
       const name = param.slice(0, eq);
-      if (sensitiveKey(name)) {
+      if (verdictOf(name).sensitive) {
         count("key");
         kept.push(`${name}=[redacted]`);
         changed = true;
@@ -249,12 +417,24 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return changed ? `${s.slice(0, q)}?${kept.join("&")}${hash < 0 ? "" : s.slice(hash)}` : s;
   };
 
+  // The query's plain text passes the detectors here, but its percent-encoded values are decoded
+  // parameter by parameter in `redactQuery`, so that a policy that drops drops that parameter
+  // rather than the whole URL.
   const redactUrl = (s: string): string => {
-    const hash = s.indexOf("#");
-    const whole = scan(hash < 0 ? s : s.slice(0, hash));
-    return whole === DROPPED ? "" : redactQuery(whole);
+    const cut = s.indexOf("#");
+    const noFragment = cut < 0 ? s : s.slice(0, cut);
+    const q = noFragment.indexOf("?");
+    const path = scan(q < 0 ? noFragment : noFragment.slice(0, q));
+    if (path === DROPPED) return "";
+    if (q < 0) return path;
+    let hit = false;
+    const hash = policy.action === "hash";
+    const query = detect(noFragment.slice(q), specs, hash, (kind) => {
+      hit = true;
+      count(kind);
+    }, false);
+    return hit && policy.action === "drop" ? "" : redactQuery(path + query);
   };
-
 
   const safely = <T>(fn: () => T, fallback: T): T => {
     try {
@@ -266,33 +446,46 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     }
   };
 
+  const named = (s: string, hint = HINT_NONE): string => {
+    const cache = hint === HINT_USER_AGENT ? cleanUserAgents : clean;
+    if (cache.has(s)) return s;
+    const r = scan(s, hint);
+    if (r === s) remember(cache, s);
+    return r === DROPPED ? "" : r;
+  };
+
   return {
     get total() {
       return total;
     },
     counts,
-    value: (v) => safely(() => {
-      const r = walk(v, 0);
-      return r === DROPPED ? null : r;
-    }, null),
-    text: (s) => safely(() => {
-      const r = scan(s);
-      return r === DROPPED ? "" : r;
-    }, ""),
+    value: (v) =>
+      safely(() => {
+        const r = walk(v, 0, HINT_NONE);
+        return r === DROPPED ? null : r;
+      }, null),
+    text: (s) =>
+      safely(() => {
+        const r = scan(s);
+        return r === DROPPED ? "" : r;
+      }, ""),
+    name: (s) => safely(() => named(s), ""),
+    id: (s) => safely(() => id(s), ""),
+    userAgent: (s) => safely(() => named(s, HINT_USER_AGENT), ""),
     url: (s) => safely(() => redactUrl(s), ""),
     query: (s) => safely(() => redactQuery(s), ""),
     context: (ctx) =>
       safely(() => {
-        const out: Record<string, unknown> = {};
-        for (const [k, item] of Object.entries(ctx)) {
-          if (CONTEXT_AS_SENT.has(k)) out[k] = item;
-          else if (sensitiveKey(k)) count("key");
-          else {
-            const r = walk(item, 1);
-            if (r !== DROPPED) out[k] = r;
-          }
+        let input = ctx;
+        const device = ctx.device;
+        if (device !== null && typeof device === "object" && !Array.isArray(device) && "name" in device) {
+          const { name: _owner, ...rest } = device as Record<string, unknown>;
+          count("key");
+          input = { ...ctx, device: rest };
         }
-        return out;
+        const r = walk(input, 0, HINT_NONE);
+        // The caller adds to the context it gets back: never hand back the event's own object.
+        return (r === ctx ? { ...ctx } : r) as Record<string, unknown>;
       }, {}),
   };
 }
