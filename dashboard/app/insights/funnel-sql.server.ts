@@ -17,7 +17,7 @@ import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
 import { type FunnelsDef, type FunnelStep, windowMs } from "./funnels";
 import { breakdownSql } from "./breakdown";
-import { hasPerson, identityJoin, joinedPersonKey } from "./person";
+import { hashedPerson, hasPerson, idHash, identityHashJoin, identityJoin, joinedPersonKey } from "./person";
 
 /** One bucket's figures as the query returns them (the total row has `total_row` 1). */
 export interface FunnelRow {
@@ -64,9 +64,10 @@ function foldSql(n: number, strict: boolean): string {
 /**
  * One row per person who did any step in the range: `person`, `level` (the last step reached,
  * 0 when step 1 never came), `chain` (that attempt's step timestamps, ms) and, with a
- * breakdown, `b` (the value on their first step-1 event).
+ * breakdown, `b` (the value on their first step-1 event). `person` is the person key when
+ * `named`, else a hash that only counts (person.ts).
  */
-function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
+function peopleSql(def: FunnelsDef, named: boolean): { sql: string; params: Params } {
   const n = def.steps.length;
   const steps = def.steps.map(stepCondition);
   const filters = filtersSql(def.filters);
@@ -86,15 +87,15 @@ function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
     FROM (
       SELECT person, arraySort(groupArrayArray(steps)) AS sorted, ${state} AS f${b ? ", argMinIf(b, b_at, has_first) AS b" : ""}
       FROM (
-        SELECT ${joinedPersonKey("ids")} AS person, ids.steps AS steps${b ? ", ids.b AS b, ids.b_at AS b_at, ids.has_first AS has_first" : ""}
+        SELECT ${named ? joinedPersonKey("ids") : hashedPerson("ids")} AS person, ids.steps AS steps${b ? ", ids.b AS b, ids.b_at AS b_at, ids.has_first AS has_first" : ""}
         FROM (
-          SELECT user_id, anonymous_id, groupArrayArray(arrayFilter(v -> v > 0, [${entries}])) AS steps
+          SELECT ${named ? "user_id, anonymous_id" : `${idHash("user_id")} AS user_h, ${idHash("anonymous_id")} AS anon_h`}, groupArrayArray(arrayFilter(v -> v > 0, [${entries}])) AS steps
                  ${b ? `, argMinIf(${b.sql}, timestamp, ${first}) AS b, minIf(timestamp, ${first}) AS b_at, countIf(${first}) > 0 AS has_first` : ""}
           FROM events
           WHERE ${appRange()} AND ${hasPerson()} AND (${steps.map((s) => s.sql).join(" OR ")})${filters.sql}
-          GROUP BY user_id, anonymous_id
+          GROUP BY ${named ? "user_id, anonymous_id" : "user_h, anon_h"}
         ) AS ids
-       ${identityJoin("ids")}
+       ${named ? identityJoin("ids") : identityHashJoin("ids", true)}
       )
       GROUP BY person
     )`;
@@ -107,7 +108,7 @@ function peopleSql(def: FunnelsDef): { sql: string; params: Params } {
  */
 export function funnelSql(def: FunnelsDef, top: number): { sql: string; params: Params } {
   const n = def.steps.length;
-  const people = peopleSql(def);
+  const people = peopleSql(def, false);
   const counts = Array.from({ length: n }, (_, s) => `countIf(level >= ${s + 1})`).join(", ");
   const gaps = Array.from({ length: n - 1 }, (_, s) => `quantileExactInclusiveIfState(0.5)(toFloat64(chain[${s + 2}] - chain[${s + 1}]), level >= ${s + 2}) AS m${s}`);
   const total = `quantileExactInclusiveIfState(0.5)(toFloat64(chain[${n}] - chain[1]), level = ${n}) AS mt`;
@@ -129,7 +130,7 @@ export function funnelSql(def: FunnelsDef, top: number): { sql: string; params: 
 
 /** Person keys of those whose last step reached is `level`, at most `cap`. */
 export function funnelPeopleSql(def: FunnelsDef, level: number, cap: number): { sql: string; params: Params } {
-  const people = peopleSql(def);
+  const people = peopleSql(def, true);
   return {
     sql: `SELECT person FROM (${people.sql}) WHERE level = {fn_level:UInt32} ORDER BY person LIMIT {fn_cap:UInt32}`,
     params: { ...people.params, fn_level: level, fn_cap: cap },
