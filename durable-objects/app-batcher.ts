@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
+import { archiveBucket, locationOfId } from "../workers/apps/location";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
@@ -495,7 +496,8 @@ export class AppBatcher extends DurableObject<Env> {
   private async deadLetter({ message, body }: Outgoing): Promise<void> {
     const { appId } = this.identity();
     const now = new Date();
-    await this.env.ARCHIVE.put(deadLetterKey(message.batchId, message.batchId, now), body, {
+    // An EU batcher (made from the EU jurisdiction) keeps its dead letters in the EU bucket.
+    await archiveBucket(this.env, locationOfId(this.ctx.id)).put(deadLetterKey(message.batchId, message.batchId, now), body, {
       httpMetadata: { contentType: "application/x-ndjson" },
       customMetadata: { app: appId, batch: message.batchId, kind: "events", rows: String(message.rows), attempts: "0", reason: UNSENDABLE },
     });

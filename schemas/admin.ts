@@ -4,6 +4,23 @@ import { RedactionPolicy } from "./redaction";
 /** The most shards an app may have; deleting an app retires every one of them. */
 export const MAX_SHARD_COUNT = 64;
 
+/**
+ * The longest retention an app may set, in days: raw events also expire by the events table's
+ * TTL at 90 days, so a longer setting could not be kept. `retentionDays: 30` keeps 30 days.
+ */
+export const MAX_RETENTION_DAYS = 90;
+
+/** How long rollups (counts and sketches, no person's id) are kept whatever an app's retention, e.g. 365. */
+export const ROLLUP_RETENTION_DAYS = 365;
+
+/**
+ * Where an app's buffered events and R2 archives live: `"eu"` pins its Durable Objects to the
+ * EU jurisdiction and its archives to the EU bucket; `"default"` lets Cloudflare place them.
+ */
+export const AppLocation = z.enum(["default", "eu"]);
+/** `"default"` or `"eu"`; chosen when an app is created, fixed after. */
+export type AppLocation = z.infer<typeof AppLocation>;
+
 /** An app id: lowercase letters, digits, `_` and `-`, e.g. `"app_shop"`. */
 export const AppId = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, "an app id is 2-63 lowercase letters, digits, _ or -");
 
@@ -14,8 +31,10 @@ export const CreateApp = z.object({
   /** Events per second across all shards; 0 means no limit. */
   rateLimit: z.number().int().min(0).max(1_000_000).optional(),
   shardCount: z.number().int().min(1).max(MAX_SHARD_COUNT).optional(),
-  retentionDays: z.number().int().min(1).max(3650).optional(),
+  retentionDays: z.number().int().min(1).max(MAX_RETENTION_DAYS).optional(),
   redactionPolicy: RedactionPolicy.optional(),
+  /** Fixed for the app's life: its buffers cannot move between jurisdictions. */
+  location: AppLocation.optional(),
 });
 /** The body of `POST /admin/apps`. */
 export type CreateApp = z.infer<typeof CreateApp>;
@@ -45,6 +64,8 @@ export interface AppInfo {
   createdAt: number;
   rateLimit: number;
   shardCount: number;
+  /** Raw events and per-person rows older than this many days are deleted daily. */
   retentionDays: number;
   redactionPolicy: string | null;
+  location: AppLocation;
 }

@@ -77,3 +77,12 @@ export function blankRow(appId: string, messageId: string, at: string): EventRow
     path_template: "", net_template: "", net_outcome: "", net_request_bytes: 0, net_response_bytes: 0, batch_id: "",
   };
 }
+
+/** Inserts rows (JSONEachRow, times in any ISO form) into a table of the local ClickHouse directly, e.g. aged events. */
+export async function chInsert(table: string, rows: ReadonlyArray<Record<string, string | number>>): Promise<void> {
+  const url = new URL(env.CLICKHOUSE_DIRECT_URL);
+  url.searchParams.set("query", `INSERT INTO ${table} FORMAT JSONEachRow`);
+  url.searchParams.set("date_time_input_format", "best_effort");
+  const res = await fetch(url, { method: "POST", headers: chHeaders(), body: rows.map((r) => JSON.stringify(r)).join("\n") });
+  if (!res.ok) throw new Error(await res.text());
+}

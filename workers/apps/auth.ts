@@ -1,11 +1,11 @@
 // Ingest's view of a write key: the live app it belongs to and what the pipeline needs of it,
 // cached briefly per isolate. A deleted app's key may stay cached here for up to 30 s; its
 // retired batchers refuse it meanwhile (workers/apps/delete.ts), so it stops at once everywhere.
-import { CrashRule, MAX_CRASH_RULES } from "../../schemas";
+import { CrashRule, MAX_CRASH_RULES, type AppLocation } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { type RedactionPolicy, parsePolicy } from "../lib/redact";
 import { hashWriteKey } from "./keys";
-import { parseUrlTemplates } from "./store";
+import { parseUrlTemplates, toLocation } from "./store";
 
 /** What ingest needs to know about the app a write key belongs to. */
 export interface AppAuth {
@@ -19,6 +19,8 @@ export interface AppAuth {
   crashRules: CrashRule[];
   /** The app's own URL templates in the order they are tried. */
   urlTemplates: string[];
+  /** Where its batchers and archives live (workers/apps/location.ts). */
+  location: AppLocation;
 }
 
 interface CacheEntry {
@@ -41,6 +43,7 @@ interface AuthRow {
   redaction_policy: string | null;
   hash_salt: string;
   url_templates: string | null;
+  location: string;
 }
 
 interface RuleRow {
@@ -81,7 +84,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
     const [auth, rules] = await db.batch([
       db
         .prepare(
-          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates
+          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
            FROM write_keys k JOIN apps a ON a.id = k.app_id
            WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
         )
@@ -106,6 +109,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
           salt: row.hash_salt,
           crashRules: toRules((rules?.results ?? []) as RuleRow[]),
           urlTemplates: parseUrlTemplates(row.url_templates),
+          location: toLocation(row.location),
         }
       : null;
     if (cache.size >= MAX_ENTRIES) cache.clear();

@@ -8,7 +8,8 @@ import { clickhouseClient } from "../lib/clickhouse";
 import { allShards, deleteApp, type AppsApi, type DeletionDeps, type DeletionResult } from "./delete";
 import { deleteAppSourceMaps } from "../sourcemaps/store";
 import { purgeAppCrashMetadata, purgeAppRows } from "./purge";
-import { inOrg } from "./store";
+import { archiveBuckets, batcherStub } from "./location";
+import { appLocation, inOrg } from "./store";
 
 /** Deletion as this Worker performs it; `close` ends its ClickHouse client. */
 export function workerDeletionDeps(env: Env): DeletionDeps & { close(): Promise<void> } {
@@ -16,11 +17,13 @@ export function workerDeletionDeps(env: Env): DeletionDeps & { close(): Promise<
   return {
     db: env.DB,
     retire: async (appId) => {
-      await Promise.all(allShards().map((shard) => env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${appId}:${shard}`)).retire()));
+      const location = (await appLocation(env.DB, appId)) ?? "default";
+      await Promise.all(allShards().map((shard) => batcherStub(env, location, appId, shard).retire()));
     },
     purge: async (appId) => {
       await purgeAppRows(client, appId);
-      await deleteAppSourceMaps(env.ARCHIVE, appId);
+      // Every bucket: cheap, and right even for an app whose location D1 no longer says.
+      for (const { bucket } of archiveBuckets(env)) await deleteAppSourceMaps(bucket, appId);
       await purgeAppCrashMetadata(env.DB, appId);
     },
     close: () => client.close(),

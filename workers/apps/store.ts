@@ -2,7 +2,7 @@
 // ingest, the dashboard and the test seeds. Every call names a scope: one organisation, or the
 // operator (admin API, jobs), who sees every organisation's apps. A deleted app is a tombstone
 // that every read here ignores and that keeps its id taken for good.
-import { UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
+import { AppLocation, UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
 import { hashWriteKey, newWriteKey, randomHex, writeKeyPrefix } from "./keys";
 
 /** Whose apps a call may touch. */
@@ -25,6 +25,7 @@ interface AppRow {
   shard_count: number;
   retention_days: number;
   redaction_policy: string | null;
+  location: string;
 }
 
 interface KeyRow {
@@ -36,7 +37,7 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy";
+const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, location";
 const KEY_COLUMNS = "id, app_id, prefix, name, created_at, revoked_at";
 // ?1 is the scope's organisation (or null); live apps only.
 const LIVE_IN_SCOPE = "deleted_at IS NULL AND (?1 IS NULL OR org_id = ?1)";
@@ -49,7 +50,11 @@ const toApp = (r: AppRow): AppInfo => ({
   shardCount: r.shard_count,
   retentionDays: r.retention_days,
   redactionPolicy: r.redaction_policy,
+  location: toLocation(r.location),
 });
+
+/** A stored location; anything D1 holds that is not a known one reads as the default. */
+export const toLocation = (stored: string | null | undefined): AppLocation => (stored === "eu" ? "eu" : "default");
 const toKey = (r: KeyRow): WriteKeyInfo => ({ id: r.id, appId: r.app_id, prefix: r.prefix, name: r.name, createdAt: r.created_at, revokedAt: r.revoked_at });
 
 /**
@@ -59,8 +64,8 @@ const toKey = (r: KeyRow): WriteKeyInfo => ({ id: r.id, appId: r.app_id, prefix:
 export async function createApp(db: D1Database, scope: AppScope, input: CreateApp): Promise<AppInfo | "unavailable"> {
   const result = await db
     .prepare(
-      `INSERT INTO apps (id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, hash_salt, org_id)
-       VALUES (?1, ?2, ?3, coalesce(?4, 2000), coalesce(?5, 1), coalesce(?6, 90), ?7, ?8, ?9)
+      `INSERT INTO apps (id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, hash_salt, org_id, location)
+       VALUES (?1, ?2, ?3, coalesce(?4, 2000), coalesce(?5, 1), coalesce(?6, 90), ?7, ?8, ?9, ?10)
        ON CONFLICT(id) DO NOTHING`,
     )
     .bind(
@@ -73,6 +78,7 @@ export async function createApp(db: D1Database, scope: AppScope, input: CreateAp
       input.redactionPolicy ? JSON.stringify(input.redactionPolicy) : null,
       randomHex(32),
       scope.orgId,
+      input.location ?? "default",
     )
     .run();
   if (result.meta.changes === 0) return "unavailable";
@@ -99,6 +105,15 @@ export async function renameApp(db: D1Database, scope: AppScope, id: string, nam
   return r.meta.changes > 0;
 }
 
+/**
+ * Where an app's batchers and archives live, deleted apps included (their batchers are retired
+ * and their archives removed after the tombstone); null when no app ever had the id.
+ */
+export async function appLocation(db: D1Database, id: string): Promise<AppLocation | null> {
+  const row = await db.prepare("SELECT location FROM apps WHERE id = ?").bind(id).first<{ location: string }>();
+  return row ? toLocation(row.location) : null;
+}
+
 /** What an app's settings form changes; `redactionPolicy` as stored JSON, null for the defaults. */
 export interface AppSettingsChange {
   rateLimit: number;
@@ -107,7 +122,10 @@ export interface AppSettingsChange {
   redactionPolicy: string | null;
 }
 
-/** Saves a live app's settings; false when the scope has no such app. The edge applies them within a minute. */
+/**
+ * Saves a live app's settings; false when the scope has no such app. The edge applies them
+ * within a minute; a shorter retention takes effect at the retention job's next daily run.
+ */
 export async function updateAppSettings(db: D1Database, scope: AppScope, id: string, s: AppSettingsChange): Promise<boolean> {
   const r = await db
     .prepare(`UPDATE apps SET rate_limit = ?3, shard_count = ?4, retention_days = ?5, redaction_policy = ?6 WHERE ${LIVE_IN_SCOPE} AND id = ?2`)

@@ -1,14 +1,17 @@
 import { Hono } from "hono";
 import { AppId } from "../../schemas";
+import { archiveBucket } from "../apps/location";
 import { getApp, OPERATOR } from "../apps/store";
 import { readBody } from "../ingest/body";
 import { forgetSourceMaps } from "../ingest/symbolicate";
 import { HttpError } from "../lib/errors";
 import { deleteSourceMaps, isRelease, isScriptName, listSourceMaps, MAX_SOURCE_MAP_BYTES, parseSourceMap, putSourceMap } from "../sourcemaps/store";
 
-async function liveApp(db: D1Database, raw: string): Promise<string> {
+// The app's maps live in the bucket of its location.
+async function liveApp(env: Env, raw: string): Promise<{ appId: string; bucket: R2Bucket }> {
   const parsed = AppId.safeParse(raw);
-  if (parsed.success && (await getApp(db, OPERATOR, parsed.data))) return parsed.data;
+  const app = parsed.success ? await getApp(env.DB, OPERATOR, parsed.data) : null;
+  if (app) return { appId: app.id, bucket: archiveBucket(env, app.location) };
   throw new HttpError(404, "not_found", `no app ${raw.slice(0, 64)}`);
 }
 
@@ -24,25 +27,25 @@ function releaseParam(raw: string): string {
  */
 export const sourceMapRoutes = new Hono<{ Bindings: Env }>()
   .put("/apps/:app/releases/:release/sourcemaps/:file", async (c) => {
-    const appId = await liveApp(c.env.DB, c.req.param("app"));
+    const { appId, bucket } = await liveApp(c.env, c.req.param("app"));
     const release = releaseParam(c.req.param("release"));
     const file = c.req.param("file");
     if (!isScriptName(file)) throw new HttpError(400, "invalid_body", "the file is the minified script's basename: up to 200 letters, digits, . _ ~ @ + $ or -, ending in .js, .mjs or .cjs (e.g. app.3f2a1b.js)");
     const map = parseSourceMap(await readBody(c.req.raw, { maxBytes: MAX_SOURCE_MAP_BYTES, anyContentType: true }));
     if (typeof map === "string") throw new HttpError(400, "invalid_body", `not a source map v3: ${map}`);
-    const bytes = await putSourceMap(c.env.ARCHIVE, appId, release, file, map);
+    const bytes = await putSourceMap(bucket, appId, release, file, map);
     forgetSourceMaps(appId, release);
     return c.json({ sourceMap: { app: appId, release, file, bytes } }, 201);
   })
   .get("/apps/:app/releases/:release/sourcemaps", async (c) => {
-    const appId = await liveApp(c.env.DB, c.req.param("app"));
+    const { appId, bucket } = await liveApp(c.env, c.req.param("app"));
     const release = releaseParam(c.req.param("release"));
-    return c.json({ app: appId, release, sourceMaps: await listSourceMaps(c.env.ARCHIVE, appId, release) });
+    return c.json({ app: appId, release, sourceMaps: await listSourceMaps(bucket, appId, release) });
   })
   .delete("/apps/:app/releases/:release/sourcemaps", async (c) => {
-    const appId = await liveApp(c.env.DB, c.req.param("app"));
+    const { appId, bucket } = await liveApp(c.env, c.req.param("app"));
     const release = releaseParam(c.req.param("release"));
-    const deleted = await deleteSourceMaps(c.env.ARCHIVE, appId, release);
+    const deleted = await deleteSourceMaps(bucket, appId, release);
     forgetSourceMaps(appId, release);
     return c.json({ app: appId, release, deleted });
   });

@@ -1,8 +1,9 @@
-import type { AppBatcher, BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
+import type { BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { fnv1a32 } from "../lib/hash";
 import type { AppAuth } from "../apps/auth";
+import { batcherStub } from "../apps/location";
 import type { PreparedEvent } from "./pipeline";
 
 /** The shard of an app that holds `messageId`: FNV-1a, so the same id always lands on the same shard and dedup stays per shard. */
@@ -18,15 +19,18 @@ function isRetryable(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { retryable?: unknown }).retryable === true;
 }
 
+/** The binding an app's batchers are made from, in the app's location. */
+type BatcherEnv = Pick<Env, "APP_BATCHER">;
+
 function targetOf(app: AppAuth, shard: number) {
   return { appId: app.appId, shard, shardCount: app.shardCount, rateLimit: app.rateLimit };
 }
 
-async function callShard(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, shard: number, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
+async function callShard(env: BatcherEnv, app: AppAuth, shard: number, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
   const target = targetOf(app, shard);
   for (let attempt = 0; ; attempt++) {
     try {
-      const stub = ns.get(ns.idFromName(`${app.appId}:${shard}`));
+      const stub = batcherStub(env, app.location, app.appId, shard);
       return await stub.ingest(events, target, refusals);
     } catch (err) {
       // An overloaded object only gets worse with retries; a dropped connection is safe to
@@ -51,9 +55,9 @@ export function countRejections(rejected: readonly EventRejection[]): EdgeRefusa
  * (shard 0 keeps them). Meant for `ctx.waitUntil`: it never throws, and a lost count does not
  * change the answer.
  */
-export async function recordRefusals(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, refusals: EdgeRefusals): Promise<void> {
+export async function recordRefusals(env: BatcherEnv, app: AppAuth, refusals: EdgeRefusals): Promise<void> {
   try {
-    await ns.get(ns.idFromName(`${app.appId}:0`)).refuse(targetOf(app, 0), refusals);
+    await batcherStub(env, app.location, app.appId, 0).refuse(targetOf(app, 0), refusals);
   } catch (err) {
     console.error("AppBatcher did not record refusals", err);
   }
@@ -70,7 +74,7 @@ export interface DispatchResult {
  * which is safe because the retry's events that did land are dropped as duplicates.
  * `refusals` (the request's rejected events) are counted by the first shard called.
  */
-export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppAuth, events: readonly PreparedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
+export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly PreparedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
   const byShard = new Map<number, BufferedEvent[]>();
   for (const e of events) {
     const shard = shardOf(e.messageId, app.shardCount);
@@ -82,7 +86,7 @@ export async function dispatch(ns: DurableObjectNamespace<AppBatcher>, app: AppA
   let results: IngestResult[];
   try {
     // The request's rejections ride along with the first shard's events.
-    results = await Promise.all([...byShard].map(([shard, list], i) => callShard(ns, app, shard, list, i === 0 ? refusals : undefined)));
+    results = await Promise.all([...byShard].map(([shard, list], i) => callShard(env, app, shard, list, i === 0 ? refusals : undefined)));
   } catch (err) {
     console.error("AppBatcher unavailable", err);
     throw new HttpError(503, "unavailable", "the event buffer is unavailable; retry shortly", { "Retry-After": "2" });

@@ -1,4 +1,6 @@
-import { config, decodeQueueMessage, type QueueMessage } from "../../schemas";
+import { config, decodeQueueMessage, type AppLocation, type QueueMessage } from "../../schemas";
+import { archiveBucket, archiveBuckets } from "../apps/location";
+import { appLocation } from "../apps/store";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient } from "../lib/clickhouse";
 import { recordCounts } from "./counters";
@@ -51,13 +53,21 @@ export function archiveRetryDelaySeconds(attempts: number, random = Math.random)
  */
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const failed: Array<{ message: Message<unknown>; appId: string; reason: string }> = [];
+  // An EU app's dead letters go to the EU bucket; an unknown app's (or an unreadable message's) to the default one.
+  const locations = new Map<string, AppLocation>();
+  const bucketOf = async (appId: string): Promise<R2Bucket> => {
+    let location = locations.get(appId);
+    if (location === undefined) locations.set(appId, (location = appId ? ((await appLocation(env.DB, appId)) ?? "default") : "default"));
+    return archiveBucket(env, location);
+  };
   for (const message of batch.messages) {
     const text = messageText(message);
     let appId = "";
     try {
       const sink = decodeQueueMessage(text);
       appId = sink?.appId ?? "";
-      await env.ARCHIVE.put(deadLetterKey(sink?.batchId ?? null, message.id, message.timestamp), text, {
+      const bucket = await bucketOf(appId);
+      await bucket.put(deadLetterKey(sink?.batchId ?? null, message.id, message.timestamp), text, {
         httpMetadata: { contentType: "application/x-ndjson" },
         customMetadata: { app: appId, batch: sink?.batchId ?? "", kind: sink?.kind ?? "", rows: String(rowsOf(sink)), attempts: String(message.attempts) },
       });
@@ -102,14 +112,35 @@ async function countFailures(env: Env, failed: ReadonlyArray<{ message: Message<
   }
 }
 
-/** Sends archived dead letters back to the events queue and removes them from R2. */
+/** Sends archived dead letters (of every bucket, default first) back to the events queue and removes them from R2. */
 export async function replayDeadLetters(env: Env, opts: { prefix?: string; limit?: number } = {}): Promise<{ replayed: number; rows: number; remaining: boolean; failed: string[] }> {
-  const listing = await env.ARCHIVE.list({ prefix: `${DEAD_LETTER_PREFIX}${opts.prefix ?? ""}`, limit: Math.min(opts.limit ?? 100, 1000) });
+  const limit = Math.min(opts.limit ?? 100, 1000);
+  let replayed = 0;
+  let rows = 0;
+  let remaining = false;
+  const failed: string[] = [];
+  for (const { bucket } of archiveBuckets(env)) {
+    const room = limit - replayed - failed.length;
+    if (room <= 0) {
+      remaining = true;
+      break;
+    }
+    const r = await replayFrom(env, bucket, `${DEAD_LETTER_PREFIX}${opts.prefix ?? ""}`, room);
+    replayed += r.replayed;
+    rows += r.rows;
+    failed.push(...r.failed);
+    remaining ||= r.remaining;
+  }
+  return { replayed, rows, remaining, failed };
+}
+
+async function replayFrom(env: Env, bucket: R2Bucket, prefix: string, limit: number): Promise<{ replayed: number; rows: number; remaining: boolean; failed: string[] }> {
+  const listing = await bucket.list({ prefix, limit });
   let replayed = 0;
   let rows = 0;
   const failed: string[] = [];
   for (const obj of listing.objects) {
-    const body = await env.ARCHIVE.get(obj.key);
+    const body = await bucket.get(obj.key);
     if (!body) continue;
     const text = await body.text();
     const sink = decodeQueueMessage(text);
@@ -119,7 +150,7 @@ export async function replayDeadLetters(env: Env, opts: { prefix?: string; limit
     }
     // The batch id is kept, so a batch that did land after all is skipped by the sink.
     await env.EVENTS_QUEUE.send(text, { contentType: "text" });
-    await env.ARCHIVE.delete(obj.key);
+    await bucket.delete(obj.key);
     replayed++;
     if (sink.kind === "events") rows += sink.rows.length;
   }

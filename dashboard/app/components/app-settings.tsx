@@ -1,4 +1,5 @@
 import { Form } from "@remix-run/react";
+import { MAX_RETENTION_DAYS, ROLLUP_RETENTION_DAYS, type AppLocation } from "../../../schemas";
 import { CsrfField } from "./csrf";
 import { IntentForm } from "./intent-form";
 
@@ -9,6 +10,18 @@ interface AppView {
   shardCount: number;
   retentionDays: number;
   redactionPolicy: string | null;
+  location: AppLocation;
+}
+
+/** What the page knows about the app's data lifetime, read by the loader. */
+export interface RetentionView {
+  /** Rows older than this (epoch ms) are deleted by the next daily run. */
+  cutoff: number;
+  /** The oldest raw event stored now; null when there is none. */
+  oldestEvent: number | null;
+  /** Why the oldest event could not be read, or null. */
+  error: string | null;
+  lastRun: { ranAt: number; eventsDeleted: number; personRowsDeleted: number; error: string | null } | null;
 }
 
 interface KeyView {
@@ -27,9 +40,75 @@ interface Allowed {
 }
 
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const count = (n: number, noun: string): string => `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+const minute = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
-/** Rename, settings, write keys and deletion; each part shown only to roles allowed to use it. */
-export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: KeyView[] | null; allowed: Allowed }) {
+const LOCATIONS: Record<AppLocation, { label: string; covers: string }> = {
+  default: {
+    label: "Default (Cloudflare places it)",
+    covers: "Its buffered events and archives are stored wherever Cloudflare places them.",
+  },
+  eu: {
+    label: "European Union",
+    covers:
+      "Its buffered events are held by Durable Objects in the EU jurisdiction and its archives (source maps, dead letters) in an EU R2 bucket. Analytics live in your ClickHouse, in the region it was created in.",
+  },
+};
+
+/** The location choice of the new-app form: fixed once the app exists. */
+export function LocationField() {
+  return (
+    <label>
+      Data location
+      <select name="location" defaultValue="default">
+        {Object.entries(LOCATIONS).map(([value, l]) => (
+          <option key={value} value={value}>
+            {l.label}
+          </option>
+        ))}
+      </select>
+      <small className="muted">Chosen once: an app's buffered events cannot move to another jurisdiction later.</small>
+    </label>
+  );
+}
+
+/** How long the app's data lives and where: retention, what the last daily run removed, location. */
+export function DataLifecycle({ app, retention }: { app: AppView; retention: RetentionView }) {
+  const run = retention.lastRun;
+  return (
+    <section className="card" aria-label="Data lifecycle">
+      <h2>Data lifecycle</h2>
+      <p>
+        Events older than {app.retentionDays} days are deleted daily, with the sessions, profiles and identity links of people last seen before then. The next run deletes
+        what is from before {minute(retention.cutoff)}.
+      </p>
+      <p>
+        {retention.error
+          ? retention.error
+          : retention.oldestEvent === null
+            ? "No events are stored yet."
+            : `The oldest event kept is from ${minute(retention.oldestEvent)}.`}
+      </p>
+      <p className="muted">
+        Rollups (counts by hour and day, and unique-user sketches from which no id can be read back) are kept {ROLLUP_RETENTION_DAYS} days.
+      </p>
+      <p className="muted">
+        {run === null
+          ? "The daily run has not reached this app yet."
+          : run.error
+            ? `Last run ${minute(run.ranAt)} failed; it is retried at the next run: ${run.error}`
+            : `Last run ${minute(run.ranAt)}: deleted ${count(run.eventsDeleted, "event")} and ${count(run.personRowsDeleted, "per-person row")}.`}
+      </p>
+      <p>
+        Data location: <strong>{LOCATIONS[app.location].label}</strong>. {LOCATIONS[app.location].covers} Set when the app was created; it cannot be changed, because
+        buffered events cannot move between jurisdictions.
+      </p>
+    </section>
+  );
+}
+
+/** Rename, settings, data lifecycle, write keys and deletion; each part shown only to roles allowed to use it. */
+export function AppSettingsForms({ app, keys, allowed, retention }: { app: AppView; keys: KeyView[] | null; allowed: Allowed; retention: RetentionView }) {
   const readOnly = !allowed.update;
   return (
     <>
@@ -66,8 +145,8 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
               <input name="shardCount" type="number" min={1} max={64} defaultValue={app.shardCount} />
             </label>
             <label>
-              Retention (days)
-              <input name="retentionDays" type="number" min={1} max={3650} defaultValue={app.retentionDays} />
+              Retention of events and per-person data (days, at most {MAX_RETENTION_DAYS})
+              <input name="retentionDays" type="number" min={1} max={MAX_RETENTION_DAYS} defaultValue={app.retentionDays} />
             </label>
             <label>
               Redaction policy and IP handling (JSON; empty = strict defaults)
@@ -82,6 +161,8 @@ export function AppSettingsForms({ app, keys, allowed }: { app: AppView; keys: K
           </fieldset>
         </Form>
       </section>
+
+      <DataLifecycle app={app} retention={retention} />
 
       <section className="card">
         <h2>Write keys</h2>

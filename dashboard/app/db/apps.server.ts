@@ -2,8 +2,11 @@
 // the viewer's organisation, plus the forms' parsing. Deleting goes to the edge Worker through
 // the APPS service binding: only it can retire the app's batchers and purge its rows.
 import { z } from "zod";
-import { AppId, MAX_SHARD_COUNT, MAX_URL_TEMPLATES, RedactionPolicy, UrlTemplate, type AppInfo, type WriteKeyInfo } from "../../../schemas";
+import { AppId, AppLocation, MAX_RETENTION_DAYS, MAX_SHARD_COUNT, MAX_URL_TEMPLATES, RedactionPolicy, UrlTemplate, type AppInfo, type WriteKeyInfo } from "../../../schemas";
 import type { AppsApi, DeletionResult } from "../../../workers/apps/delete";
+import { lastRetentionRun as lastRun, type RetentionRun } from "../../../workers/apps/retention";
+
+export { retentionCutoff } from "../../../workers/apps/retention";
 import * as store from "../../../workers/apps/store";
 import type { RawEnv } from "../env.server";
 
@@ -14,10 +17,15 @@ export const listApps = (db: D1Database, orgId: string): Promise<AppInfo[]> => s
 
 export const getApp = (db: D1Database, orgId: string, appId: string): Promise<AppInfo | null> => store.getApp(db, store.inOrg(orgId), appId);
 
-export const NewApp = z.object({ id: AppId, name: z.string().trim().min(1).max(200) });
+/** The new-app form; `location` is fixed for the app's life (an empty field means the default). */
+export const NewApp = z.object({
+  id: AppId,
+  name: z.string().trim().min(1).max(200),
+  location: z.preprocess((v) => (v === "" ? undefined : v), AppLocation.default("default")),
+});
 
 /** Creates an app in the organisation; false when the id is not available (held by any app, live or deleted, anywhere). */
-export async function createApp(db: D1Database, orgId: string, input: z.infer<typeof NewApp>): Promise<boolean> {
+export async function createApp(db: D1Database, orgId: string, input: Omit<z.infer<typeof NewApp>, "location"> & { location?: AppLocation }): Promise<boolean> {
   return (await store.createApp(db, store.inOrg(orgId), input)) !== "unavailable";
 }
 
@@ -26,7 +34,11 @@ export const renameApp = (db: D1Database, orgId: string, appId: string, name: st
 export const AppSettings = z.object({
   rateLimit: z.coerce.number().int().min(0).max(1_000_000),
   shardCount: z.coerce.number().int().min(1).max(MAX_SHARD_COUNT),
-  retentionDays: z.coerce.number().int().min(1).max(3650),
+  retentionDays: z.coerce
+    .number()
+    .int()
+    .min(1, "retention: at least 1 day")
+    .max(MAX_RETENTION_DAYS, `retention: at most ${MAX_RETENTION_DAYS} days, as long as raw events are stored`),
   redactionPolicy: z
     .string()
     .trim()
@@ -45,6 +57,9 @@ export const AppSettings = z.object({
 
 export const updateSettings = (db: D1Database, orgId: string, appId: string, s: z.infer<typeof AppSettings>): Promise<boolean> =>
   store.updateAppSettings(db, store.inOrg(orgId), appId, s);
+
+/** The retention job's last run for the organisation's app; null before its first run. */
+export const lastRetentionRun = (db: D1Database, orgId: string, appId: string): Promise<RetentionRun | null> => lastRun(db, store.inOrg(orgId), appId);
 
 /** The app's URL templates in the order the edge tries them; null when the organisation has no such app. */
 export const getUrlTemplates = (db: D1Database, orgId: string, appId: string): Promise<string[] | null> => store.getUrlTemplates(db, store.inOrg(orgId), appId);

@@ -4,10 +4,12 @@ import { csrfForm } from "../auth/csrf.server";
 import { requireApp } from "../auth/guard.server";
 import { can, type Permission } from "../auth/permissions";
 import { ActionNotice } from "../components/action-notice";
-import { AppSettingsForms } from "../components/app-settings";
+import { AppSettingsForms, type RetentionView } from "../components/app-settings";
 import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
-import { AppSettings, createKey, deleteApp, listKeys, renameApp, revokeKey, updateSettings } from "../db/apps.server";
+import { AppSettings, createKey, deleteApp, lastRetentionRun, listKeys, renameApp, retentionCutoff, revokeKey, updateSettings } from "../db/apps.server";
+import { readOrError } from "../queries/clickhouse.server";
+import { oldestEvent } from "../queries/retention.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Settings` }];
 
@@ -15,9 +17,17 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
   const may = (p: Permission) => can(viewer.role, p);
+  const oldest = await readOrError(() => oldestEvent(env.clickhouse, app.id));
+  const retention: RetentionView = {
+    cutoff: retentionCutoff(Date.now(), app.retentionDays),
+    oldestEvent: oldest.data,
+    error: oldest.error,
+    lastRun: await lastRetentionRun(env.db, viewer.orgId, app.id),
+  };
   return json({
     viewer,
     app,
+    retention,
     keys: may("key:read") ? await listKeys(env.db, viewer.orgId, app.id) : null,
     allowed: { update: may("app:update"), delete: may("app:delete"), createKey: may("key:create"), revokeKey: may("key:revoke") },
   });
@@ -86,7 +96,7 @@ export default function SettingsPage() {
     <Shell viewer={data.viewer} app={data.app}>
       <h1>Settings &amp; keys</h1>
       <ActionNotice result={result} secret={result && "newKey" in result ? result.newKey : undefined} />
-      <AppSettingsForms app={data.app} keys={data.keys} allowed={data.allowed} />
+      <AppSettingsForms app={data.app} keys={data.keys} allowed={data.allowed} retention={data.retention} />
     </Shell>
   );
 }

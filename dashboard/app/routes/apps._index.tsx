@@ -6,6 +6,7 @@ import { can } from "../auth/permissions";
 import { Shell } from "../components/shell";
 import { CsrfField } from "../components/csrf";
 import { FormError } from "../components/form-error";
+import { LocationField } from "../components/app-settings";
 import { envOf, field } from "../context.server";
 import { createApp, listApps, NewApp } from "../db/apps.server";
 
@@ -21,7 +22,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const env = envOf(context);
   const viewer = await requirePermission(request, env, "app:create");
   const form = await csrfForm(request, env);
-  const parsed = NewApp.safeParse({ id: field(form, "id"), name: field(form, "name") });
+  const parsed = NewApp.safeParse({ id: field(form, "id"), name: field(form, "name"), location: field(form, "location") });
   if (!parsed.success) return json({ error: parsed.error.issues.map((i) => i.message).join(" ") }, { status: 400 });
   // One answer whoever holds the id, or held it: ids are never reused and other organisations' stay unnamed.
   if (!(await createApp(env.db, viewer.orgId, parsed.data))) return json({ error: "That id is not available: choose another." }, { status: 409 });
@@ -62,6 +63,7 @@ export default function Apps() {
             Id
             <input name="id" required pattern="[a-z0-9][a-z0-9_\-]{1,62}" placeholder="app_shop" />
           </label>
+          <LocationField />
           <button type="submit">Create app</button>
           <FormError result={result} />
         </Form>
