@@ -319,11 +319,12 @@ describe("pages", () => {
 describe("the people who dropped", () => {
   interface UsersData {
     page: { rows: Array<{ key: string }> } | null;
-    dropped: { step: number; reached: string; missed: string } | null;
+    dropped: { step: number; reached: string; missed: string; breakdown: { label: string; value: string } | null } | null;
+    daily: Array<{ t: number; n: number }>;
   }
-  const link = (step: number, extra = ""): string => {
+  const link = (step: number, extra = "", value?: string): string => {
     const def = parseFunnels(new URL(`http://x/?${FUNNEL}${extra}`));
-    return droppedPeopleLink("app_fn", def, step);
+    return droppedPeopleLink("app_fn", def, step, value);
   };
 
   it("lists who reached the step before and not this one in the users view", async () => {
@@ -332,10 +333,24 @@ describe("the people who dropped", () => {
     // neither anon-7 nor user-7 is among them.
     const two = await load<UsersData>(users, link(2));
     expect(two.body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-3", "anon-4", "anon-8"]);
-    expect(two.body?.dropped).toEqual({ step: 2, reached: A, missed: B, insight: expect.any(String) as string });
+    expect(two.body?.dropped).toEqual({ step: 2, reached: A, missed: B, insight: expect.any(String) as string, breakdown: null });
+    // The chart of active users counts only them: p3 and p4 on the first day, p8 after midnight
+    // (the whole app had six people that day and two the next).
+    expect(two.body?.daily.map((d) => d.n)).toEqual([2, 1]);
     // Step 3: p2 (never checked out) and p6 (1 ms late); strict order adds p5, whose C came first.
     expect((await load<UsersData>(users, link(3))).body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-2", "anon-6"]);
     expect((await load<UsersData>(users, link(2, "&order=strict"))).body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-3", "anon-4", "anon-5", "anon-8"]);
+  });
+
+  it("narrows to one breakdown value's drop-off from the breakdown table", async () => {
+    const users = await import("../app/routes/apps.$app.users._index");
+    // Step 2 by platform: android p4 (B before A) and p8 (B late); web p3. iOS lost nobody there.
+    const android = await load<UsersData>(users, link(2, "&breakdown=platform", "android"));
+    expect(android.body?.page?.rows.map((r) => r.key).sort()).toEqual(["anon-4", "anon-8"]);
+    expect(android.body?.dropped?.breakdown).toEqual({ label: expect.any(String) as string, value: "android" });
+    const web = await load<UsersData>(users, link(2, "&breakdown=platform", "web"));
+    expect(web.body?.page?.rows.map((r) => r.key)).toEqual(["anon-3"]);
+    expect((await load<UsersData>(users, link(2, "&breakdown=platform", "ios"))).body?.page?.rows).toEqual([]);
   });
 
   it("exports the same people as CSV, and ignores a step that does not exist", async () => {

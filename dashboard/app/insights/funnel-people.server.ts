@@ -3,6 +3,7 @@
 // to a subquery that re-runs the funnel, so no list of ids travels in a link.
 import type { Params } from "../queries/clickhouse.server";
 import { funnelPeopleSql } from "./funnel-sql.server";
+import { breakdownLabel } from "./breakdown";
 import { isRunnable, parseFunnels, stepLabel, toFunnelsSearch } from "./funnels";
 
 /** People the users view can narrow to for one step's drop-off, at most. */
@@ -15,6 +16,8 @@ export interface Dropouts {
   reached: string;
   /** The funnel's query string, for a link back to it. */
   insight: string;
+  /** Narrowed to one breakdown value: the breakdown in words and the value; else null. */
+  breakdown: { label: string; value: string } | null;
   people: { sql: string; params: Params };
 }
 
@@ -27,5 +30,13 @@ export function funnelDropouts(url: URL, now = Date.now()): Dropouts | null {
   const missed = def.steps[step - 1];
   const reached = def.steps[step - 2];
   if (!isRunnable(def) || !Number.isInteger(step) || !missed || !reached) return null;
-  return { step, missed: stepLabel(missed), reached: stepLabel(reached), insight: toFunnelsSearch(def), people: funnelPeopleSql(def, step - 1, DROPPED_CAP) };
+  const value = def.breakdown.kind === "none" ? null : url.searchParams.get("value");
+  return {
+    step,
+    missed: stepLabel(missed),
+    reached: stepLabel(reached),
+    insight: toFunnelsSearch(def),
+    breakdown: value === null ? null : { label: breakdownLabel(def.breakdown), value },
+    people: funnelPeopleSql(def, step - 1, DROPPED_CAP, value),
+  };
 }

@@ -128,11 +128,12 @@ export function funnelSql(def: FunnelsDef, top: number): { sql: string; params: 
   return { sql, params: { ...people.params, fn_top: top } };
 }
 
-/** Person keys of those whose last step reached is `level`, at most `cap`. */
-export function funnelPeopleSql(def: FunnelsDef, level: number, cap: number): { sql: string; params: Params } {
+/** Person keys of those whose last step reached is `level` (and, given, whose breakdown value is `value`), at most `cap`. */
+export function funnelPeopleSql(def: FunnelsDef, level: number, cap: number, value: string | null = null): { sql: string; params: Params } {
   const people = peopleSql(def, true);
+  const narrow = value !== null && def.breakdown.kind !== "none";
   return {
-    sql: `SELECT person FROM (${people.sql}) WHERE level = {fn_level:UInt32} ORDER BY person LIMIT {fn_cap:UInt32}`,
-    params: { ...people.params, fn_level: level, fn_cap: cap },
+    sql: `SELECT person FROM (${people.sql}) WHERE level = {fn_level:UInt32}${narrow ? " AND b = {fn_value:String}" : ""} ORDER BY person LIMIT {fn_cap:UInt32}`,
+    params: { ...people.params, fn_level: level, fn_cap: cap, ...(narrow ? { fn_value: value } : {}) },
   };
 }

@@ -169,8 +169,12 @@ export function windowLabel(w: FunnelsDef["window"]): string {
   return `${w.n} ${unit}${w.n === 1 ? "" : "s"}`;
 }
 
-/** `/apps/:app/users?range=7d&funnel=…&dropped=2`: the people who reached step 1 but not step 2. */
-export function droppedPeopleLink(appId: string, def: FunnelsDef, step: number): string {
+/**
+ * `/apps/:app/users?range=7d&funnel=…&dropped=2`: the people who reached step 1 but not step 2;
+ * with `value`, only those whose breakdown value (on their first step) was that.
+ */
+export function droppedPeopleLink(appId: string, def: FunnelsDef, step: number, value?: string): string {
   const q = new URLSearchParams({ range: def.range.key, funnel: toFunnelsSearch(def), dropped: String(step) });
+  if (value !== undefined && def.breakdown.kind !== "none") q.set("value", value);
   return `/apps/${encodeURIComponent(appId)}/users?${q.toString()}`;
 }

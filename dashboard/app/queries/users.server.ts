@@ -8,6 +8,7 @@ import { JOURNEY_CAP } from "./caps";
 import { dimsSql, parseDims, type Dims } from "./dims";
 import { usersTable } from "./overview.server";
 import type { TimeRange } from "./range";
+import { identityJoin, joinedPersonKey } from "../insights/person";
 import { appRange, rangeParams } from "./scope";
 import { asTimeline, TIMELINE_COLUMNS, type TimelineEvent } from "./sessions.server";
 
@@ -149,16 +150,32 @@ export async function exportUsers(cfg: DashboardEnv["clickhouse"], app: string, 
 }
 
 /** How many users were active per day (users_daily), for the chart above the list. */
-export async function activeUsersPerDay(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, dims: Dims): Promise<Array<{ t: number; n: number }>> {
+/**
+ * Distinct users per UTC day over the range, from the daily rollup; narrowed to the `people` of
+ * an insight (a funnel's drop-off, a path), the same count over their raw events instead, each
+ * person counted as the insight counts them (anonymous visits for the user they became).
+ */
+export async function activeUsersPerDay(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, dims: Dims, people?: UserFilters["people"]): Promise<Array<{ t: number; n: number }>> {
   const d = dimsSql(dims);
-  const rows = await queryApp<{ t: number; n: number }>(
-    cfg,
-    app,
-    `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS n FROM ${usersTable(d.sql)}
-     WHERE ${appRange("day")}${d.sql}
-     GROUP BY t ORDER BY t`,
-    { ...rangeParams(range), ...d.params },
-  );
+  const rows = people
+    ? await queryApp<{ t: number; n: number }>(
+        cfg,
+        app,
+        `SELECT toUnixTimestamp(toStartOfDay(ts, 'UTC')) AS t, toUInt64(uniq(person)) AS n FROM (
+           SELECT e.timestamp AS ts, ${joinedPersonKey("e")} AS person FROM events AS e${identityJoin("e")}
+           WHERE ${appRange("timestamp")}${d.sql})
+         WHERE person IN (${people.sql})
+         GROUP BY t ORDER BY t`,
+        { ...rangeParams(range), ...d.params, ...people.params },
+      )
+    : await queryApp<{ t: number; n: number }>(
+        cfg,
+        app,
+        `SELECT toUnixTimestamp(toDateTime(day, 'UTC')) AS t, toUInt64(uniqMerge(users)) AS n FROM ${usersTable(d.sql)}
+         WHERE ${appRange("day")}${d.sql}
+         GROUP BY t ORDER BY t`,
+        { ...rangeParams(range), ...d.params },
+      );
   return rows.map((r) => ({ t: Number(r.t), n: Number(r.n) }));
 }
 

@@ -38,7 +38,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { data, error } = await readOrError(() =>
     Promise.all([
       listUsers(env.clickhouse, app.id, range, filters, before),
-      activeUsersPerDay(env.clickhouse, app.id, range, filters.dims),
+      activeUsersPerDay(env.clickhouse, app.id, range, filters.dims, filters.people),
       loadDimOptions(env.clickhouse, app.id, range),
     ]),
   );
@@ -49,7 +49,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     range,
     filters: { dims: filters.dims, q: filters.q },
     onPath: onPath ? { steps: onPath.steps, insight: onPath.insight } : null,
-    dropped: dropped ? { step: dropped.step, reached: dropped.reached, missed: dropped.missed, insight: dropped.insight } : null,
+    dropped: dropped ? { step: dropped.step, reached: dropped.reached, missed: dropped.missed, insight: dropped.insight, breakdown: dropped.breakdown } : null,
     options,
     page,
     daily,
@@ -84,7 +84,14 @@ export default function UsersPage() {
       ) : null}
       {dropped ? (
         <p className="card" role="status">
-          People who reached <strong>{dropped.reached}</strong> but not <strong>{dropped.missed}</strong> (step {dropped.step}) in the{" "}
+          People who reached <strong>{dropped.reached}</strong> but not <strong>{dropped.missed}</strong> (step {dropped.step})
+          {dropped.breakdown ? (
+            <>
+              {" "}
+              with {dropped.breakdown.label} <strong>{dropped.breakdown.value === "" ? "(none)" : dropped.breakdown.value}</strong>
+            </>
+          ) : null}{" "}
+          in the{" "}
           <Link to={`/apps/${app.id}/insights/funnels?${dropped.insight}`}>funnel</Link>. <Link to={`?range=${range.key}`}>All users</Link>
         </p>
       ) : null}

@@ -109,7 +109,7 @@ function StepTable({ def, labels, series, appId }: { def: FunnelsDef; labels: re
 }
 
 /** A row per breakdown value: people entering, then each later step's share of them with a bar. */
-function BreakdownTable({ def, labels, rows }: { def: FunnelsDef; labels: readonly string[]; rows: readonly FunnelSeries[] }) {
+function BreakdownTable({ def, labels, rows, appId }: { def: FunnelsDef; labels: readonly string[]; rows: readonly FunnelSeries[]; appId?: string }) {
   const name = breakdownLabel(def.breakdown);
   return (
     <table className="events funnel-breakdown" aria-label="Breakdown" style={{ marginTop: "1.25rem" }}>
@@ -132,12 +132,21 @@ function BreakdownTable({ def, labels, rows }: { def: FunnelsDef; labels: readon
               {r.other ? <em>other</em> : r.label === "" ? <span className="muted">(no {name})</span> : r.label}
             </td>
             <td className="num">{count(r.steps[0]?.people ?? 0)}</td>
-            {r.steps.slice(1).map((s, i) => (
-              <td key={i} className="num" style={{ position: "relative" }} title={`${count(s.people)} people`}>
-                <span className="bar" style={{ width: `${s.fromFirst * 100}%` }} />
-                <span className="bar-label">{percent(s.fromFirst)}</span>
-              </td>
-            ))}
+            {r.steps.slice(1).map((s, i) => {
+              // The people of this value who reached the step before but not this one ("other" folds many values: no list).
+              const dropped = (r.steps[i]?.people ?? 0) - s.people;
+              return (
+                <td key={i} className="num" style={{ position: "relative" }} title={`${count(s.people)} people`}>
+                  <span className="bar" style={{ width: `${s.fromFirst * 100}%` }} />
+                  <span className="bar-label">{percent(s.fromFirst)}</span>
+                  {appId && !r.other && dropped > 0 ? (
+                    <Link className="small dropped" to={droppedPeopleLink(appId, def, i + 2, r.label)} title={`${count(dropped)} people reached step ${i + 1} but not step ${i + 2}`}>
+                      −{count(dropped)}
+                    </Link>
+                  ) : null}
+                </td>
+              );
+            })}
             <td className="num">{median(r.medianTotalMs)}</td>
           </tr>
         ))}
@@ -174,7 +183,7 @@ export function FunnelsView({ def, result, appId, compact = false }: { def: Funn
       {summary}
       <StepBars labels={labels} series={result.total} height={height} />
       <StepTable def={def} labels={labels} series={result.total} appId={appId} />
-      {result.breakdown.length > 0 ? <BreakdownTable def={def} labels={labels} rows={result.breakdown} /> : null}
+      {result.breakdown.length > 0 ? <BreakdownTable def={def} labels={labels} rows={result.breakdown} appId={appId} /> : null}
     </div>
   );
 }
