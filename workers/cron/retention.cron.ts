@@ -2,7 +2,7 @@
 // retention are deleted from ClickHouse (docs/decisions/0017-retention-and-data-location.md).
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { config } from "../../schemas";
-import { clickhouseClient } from "../lib/clickhouse";
+import { clickhouseClient, describeClickHouseError } from "../lib/clickhouse";
 import { recordRetentionRuns, retentionCutoff, retentionTargets, type RetentionRun } from "../apps/retention";
 
 /**
@@ -15,6 +15,10 @@ const PER_PERSON = [
   { table: "user_profiles", column: "last_seen", kind: "person" },
   { table: "person_identities", column: "last_seen", kind: "person" },
 ] as const;
+
+// Apps per count query and mutation: their ids and cutoffs travel as query parameters in the
+// request's URL, which servers cap (16 KB for Node's HTTP server, 1 MiB for ClickHouse's).
+const APPS_PER_QUERY = 100;
 
 // Each app's cutoff in one query: a table is counted once per run whatever the number of apps.
 const DUE_PREDICATE = `app_id IN {apps:Array(String)}
@@ -38,49 +42,57 @@ export interface RetentionSummary {
  */
 export async function enforceRetention(deps: { db: D1Database; client: ClickHouseClient }, now: number): Promise<RetentionSummary> {
   const targets = await retentionTargets(deps.db);
-  const runs = new Map<string, RetentionRun>(
-    targets.map((t) => [t.appId, { appId: t.appId, ranAt: now, cutoff: retentionCutoff(now, t.retentionDays), eventsDeleted: 0, personRowsDeleted: 0, error: null }]),
-  );
-  const failed: string[] = [];
-  if (targets.length > 0) {
-    const params = { apps: targets.map((t) => t.appId), cutoffs: targets.map((t) => retentionCutoff(now, t.retentionDays)) };
-    const latest = Math.max(...params.cutoffs);
-    for (const { table, column, kind } of PER_PERSON) {
-      const query_params = { ...params, latest, t: table, c: column };
+  const runs = targets.map((t): RetentionRun => ({ appId: t.appId, ranAt: now, cutoff: retentionCutoff(now, t.retentionDays), eventsDeleted: 0, personRowsDeleted: 0, error: null }));
+  const failed = new Set<string>();
+  for (let i = 0; i < runs.length; i += APPS_PER_QUERY) {
+    const chunk = runs.slice(i, i + APPS_PER_QUERY);
+    for (const table of PER_PERSON) {
       try {
-        const due = await (
-          await deps.client.query({ query: `SELECT toString(app_id) AS app, count() AS n FROM {t:Identifier} WHERE ${DUE_PREDICATE} GROUP BY app`, query_params, format: "JSONEachRow" })
-        ).json<{ app: string; n: string }>();
-        const dueApps = due.filter((d) => Number(d.n) > 0);
-        if (dueApps.length === 0) continue;
-        await deps.client.command({
-          query: `ALTER TABLE {t:Identifier} DELETE WHERE ${DUE_PREDICATE}`,
-          query_params: { ...query_params, apps: dueApps.map((d) => d.app), cutoffs: dueApps.map((d) => runs.get(d.app)?.cutoff ?? 0) },
-          // The run's log says what is gone, so the job waits until it is.
-          clickhouse_settings: { mutations_sync: "2" },
-        });
-        for (const d of dueApps) {
-          const run = runs.get(d.app);
-          if (!run) continue;
-          if (kind === "events") run.eventsDeleted += Number(d.n);
-          else run.personRowsDeleted += Number(d.n);
-        }
+        await enforceOn(deps.client, table, chunk);
       } catch (err) {
-        failed.push(table);
-        const message = `${table}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
+        failed.add(table.table);
+        const message = `${table.table}: ${describeClickHouseError(err)}`.slice(0, 500);
         console.error(`retention: ${message}`);
-        for (const run of runs.values()) run.error = run.error ? `${run.error}; ${message}` : message;
+        for (const run of chunk) run.error = run.error ? `${run.error}; ${message}` : message;
       }
     }
   }
-  const all = [...runs.values()];
-  await recordRetentionRuns(deps.db, all, now);
+  await recordRetentionRuns(deps.db, runs, now);
   return {
-    apps: all.length,
-    eventsDeleted: all.reduce((n, r) => n + r.eventsDeleted, 0),
-    personRowsDeleted: all.reduce((n, r) => n + r.personRowsDeleted, 0),
-    failed,
+    apps: runs.length,
+    eventsDeleted: runs.reduce((n, r) => n + r.eventsDeleted, 0),
+    personRowsDeleted: runs.reduce((n, r) => n + r.personRowsDeleted, 0),
+    failed: [...failed],
   };
+}
+
+// One table for a group of apps: a count of what is due, then one mutation for the apps that
+// have rows due, counted on their runs.
+async function enforceOn(client: ClickHouseClient, { table, column, kind }: (typeof PER_PERSON)[number], runs: readonly RetentionRun[]): Promise<void> {
+  const paramsFor = (list: readonly RetentionRun[]) => ({
+    t: table,
+    c: column,
+    apps: list.map((r) => r.appId),
+    cutoffs: list.map((r) => r.cutoff),
+    latest: Math.max(...list.map((r) => r.cutoff)),
+  });
+  const due = await (
+    await client.query({ query: `SELECT toString(app_id) AS app, count() AS n FROM {t:Identifier} WHERE ${DUE_PREDICATE} GROUP BY app`, query_params: paramsFor(runs), format: "JSONEachRow" })
+  ).json<{ app: string; n: string }>();
+  const counts = new Map(due.map((d) => [d.app, Number(d.n)]));
+  const dueRuns = runs.filter((r) => (counts.get(r.appId) ?? 0) > 0);
+  if (dueRuns.length === 0) return;
+  await client.command({
+    query: `ALTER TABLE {t:Identifier} DELETE WHERE ${DUE_PREDICATE}`,
+    query_params: paramsFor(dueRuns),
+    // The run's log says what is gone, so the job waits until it is.
+    clickhouse_settings: { mutations_sync: "2" },
+  });
+  for (const run of dueRuns) {
+    const n = counts.get(run.appId) ?? 0;
+    if (kind === "events") run.eventsDeleted += n;
+    else run.personRowsDeleted += n;
+  }
 }
 
 /** The daily Cron Trigger's part: enforces retention with the Worker's ClickHouse and logs what it did. */
