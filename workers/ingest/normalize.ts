@@ -113,6 +113,8 @@ function splitUrl(raw: string): { host: string; path: string } {
 export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string): NormalizedEvent {
   const { redactor } = facts;
   const before = redactor.total;
+  // Hashed alike every time it holds personal data, so deduplication by it still holds.
+  const storedId = redactor.id(messageId);
 
   const rawCtx: Json = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
   const claimedIp = str(rawCtx.ip);
@@ -217,7 +219,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     app_id: facts.appId,
     type: e.type,
     event: name,
-    message_id: messageId,
+    message_id: storedId,
     user_id: e.userId === undefined ? "" : redactor.id(e.userId),
     anonymous_id: e.anonymousId === undefined ? "" : redactor.id(e.anonymousId),
     session_id: sessionId,
@@ -272,5 +274,5 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     net_response_bytes: netResponseBytes,
     batch_id: "",
   };
-  return { messageId, timestampMs: time.timestamp, row };
+  return { messageId: storedId, timestampMs: time.timestamp, row };
 }

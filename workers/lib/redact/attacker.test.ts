@@ -171,3 +171,10 @@ describe("ordinary values", () => {
     for (const name of ["Order Completed", "Checkout Started", "ProductDetail", "app_start_cold", "LCP", "GET", "TypeError", "Order 1337"]) expect(r.text(name), name).toBe(name);
   });
 });
+
+describe("ids that only add up like a card", () => {
+  it("leaves digit runs that are not grouped as a card is written", () => {
+    for (const s of ["m-5123-123456789", "order 4123-123456789", "4111 11111111 1111", "4111-1111 1111-1111"]) expect(redactor().text(s), s).toBe(s);
+    for (const s of ["4111-1111-1111-1111", "3782 822463 10005", "4111 1111 1111 1111 003"]) expect(redactor().text(s), s).toBe("[card]");
+  });
+});

@@ -100,6 +100,17 @@ function ibanValid(text: string): boolean {
 
 const digitsOf = (s: string): string => s.replace(/\D/g, "");
 
+// Cards are written in groups of four (the last shorter), or 4-6-5 and 4-6-4 (Amex, Diners),
+// with one kind of separator: `m-5123-123456789`, an id, is not a card however its digits add up.
+function cardGrouping(m: string, digits: string): boolean {
+  if (m.length === digits.length) return true;
+  const sep = m.charAt(4);
+  const groups = m.split(sep);
+  if (groups.join("") !== digits) return false;
+  const lengths = groups.map((g) => g.length).join(",");
+  return lengths === "4,6,5" || lengths === "4,6,4" || /^(?:4,)+[1-4]$/.test(lengths);
+}
+
 // Dates and times are the usual digit groups that are not phone numbers.
 const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?)$/;
 
@@ -153,7 +164,7 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
     pattern: /(?<!\d|\d\.)[2-6]\d{3}(?:[ .-]?\d{3,4}){2,3}(?:[ .-]?\d{1,4})?(?!\d|\.\d)/g,
     valid: (m) => {
       const d = digitsOf(m);
-      return d.length >= 13 && d.length <= 19 && luhn(d);
+      return d.length >= 13 && d.length <= 19 && cardGrouping(m, d) && luhn(d);
     },
   },
   {

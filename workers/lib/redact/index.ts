@@ -263,6 +263,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
   // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
   const scan = (s: string, hint = HINT_NONE): string | typeof DROPPED => {
     if (hint === HINT_ID) return id(s);
+    if (hint === HINT_USER_AGENT && cleanUserAgents.has(s)) return s;
     const list = hint === HINT_VERSION ? withoutIp : hint === HINT_USER_AGENT ? forUserAgent : specs;
     let hit = false;
     let out = detect(s, list, policy.action === "hash", (kind) => {
@@ -274,6 +275,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       count("phone");
       out = replacement("phone", s.trim(), policy.action === "hash");
     }
+    if (!hit && hint === HINT_USER_AGENT) remember(cleanUserAgents, s);
     return hit && policy.action === "drop" ? DROPPED : out;
   };
 
@@ -446,11 +448,10 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     }
   };
 
-  const named = (s: string, hint = HINT_NONE): string => {
-    const cache = hint === HINT_USER_AGENT ? cleanUserAgents : clean;
-    if (cache.has(s)) return s;
-    const r = scan(s, hint);
-    if (r === s) remember(cache, s);
+  const named = (s: string): string => {
+    if (clean.has(s)) return s;
+    const r = scan(s);
+    if (r === s) remember(clean, s);
     return r === DROPPED ? "" : r;
   };
 
@@ -471,7 +472,11 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       }, ""),
     name: (s) => safely(() => named(s), ""),
     id: (s) => safely(() => id(s), ""),
-    userAgent: (s) => safely(() => named(s, HINT_USER_AGENT), ""),
+    userAgent: (s) =>
+      safely(() => {
+        const r = scan(s, HINT_USER_AGENT);
+        return r === DROPPED ? "" : r;
+      }, ""),
     url: (s) => safely(() => redactUrl(s), ""),
     query: (s) => safely(() => redactQuery(s), ""),
     context: (ctx) =>
