@@ -6,6 +6,8 @@ export interface EdgeRefusals {
   rejected?: Partial<Record<RejectCode | ErrorCode, number>>;
   /** The whole request was refused with this code (`invalid_json`, `empty_batch`…). */
   refused?: ErrorCode;
+  /** Events of deleted people, answered as accepted and dropped (workers/privacy). */
+  suppressed?: number;
 }
 
 /** A tally message planned with its batch id, waiting to be sent. */
@@ -65,6 +67,7 @@ export class Tallies {
   addRefusals(refusals: EdgeRefusals, now: number): void {
     for (const [reason, n] of Object.entries(refusals.rejected ?? {})) this.add("rejected", reason, n ?? 0, now);
     if (refusals.refused) this.add("refused", refusals.refused, 1, now);
+    this.add("suppressed", "deleted_user", refusals.suppressed ?? 0, now);
   }
 
   /** True while counters wait to be planned or sent. */

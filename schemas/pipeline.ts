@@ -4,10 +4,11 @@ import { z } from "zod";
  * What a pipeline counter counts, e.g. `"rejected"`: events accepted, dropped as duplicates,
  * crashes answered as accepted but not kept under the crash caps (by `CrashCapReason`),
  * rejected (by reason), requests refused whole (by reason), events flushed to the queue,
- * inserted into ClickHouse, values redacted, events dead-lettered (by reason), and failed attempts
- * to archive a dead letter in R2 (it waits in its queue meanwhile).
+ * inserted into ClickHouse, values redacted, events dead-lettered (by reason), failed attempts
+ * to archive a dead letter in R2 (it waits in its queue meanwhile), and events of deleted people
+ * dropped at the edge (answered as accepted, like capped crashes).
  */
-export const PIPELINE_STAGES = ["accepted", "deduplicated", "capped", "rejected", "refused", "flushed", "inserted", "redacted", "dead_lettered", "archive_failed"] as const;
+export const PIPELINE_STAGES = ["accepted", "deduplicated", "capped", "rejected", "refused", "flushed", "inserted", "redacted", "dead_lettered", "archive_failed", "suppressed"] as const;
 /** A pipeline stage, e.g. `"flushed"`. */
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 

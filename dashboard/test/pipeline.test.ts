@@ -55,6 +55,8 @@ beforeAll(async () => {
       tally("app_pipe", now, "flushed", "", 6),
       tally("app_pipe", now, "dead_lettered", "cannot_parse_datetime", 2),
       tally("app_pipe", now, "archive_failed", "r2_error", 3),
+      // Events of deleted people, dropped at the edge.
+      tally("app_pipe", now, "suppressed", "deleted_user", 2),
       // A crash loop over its issue's cap: the counters name each issue, the pipeline sums them.
       tally("app_pipe", now, "capped", "issue_cap", 4),
       tally("app_pipe", now, "capped", "issue_cap", 5),
@@ -93,7 +95,7 @@ async function load(app: string, range = "24h", context = h.context): Promise<Da
 it("totals each stage of the app's pipeline and ranks why events were rejected, refused, capped or dead-lettered", async () => {
   const d = await load("app_pipe");
   expect(d.error).toBeNull();
-  expect(d.pipeline?.totals).toEqual({ accepted: 108, deduplicated: 2, capped: 10, rejected: 8, refused: 1, flushed: 106, inserted: 6, redacted: 4, dead_lettered: 2, archive_failed: 3 });
+  expect(d.pipeline?.totals).toEqual({ accepted: 108, deduplicated: 2, capped: 10, rejected: 8, refused: 1, flushed: 106, inserted: 6, redacted: 4, dead_lettered: 2, archive_failed: 3, suppressed: 2 });
   expect(d.pipeline?.reasons).toEqual([
     { reason: "issue_cap", rejected: 0, refused: 0, deadLettered: 0, capped: 9 },
     { reason: "rate_limited", rejected: 5, refused: 0, deadLettered: 0, capped: 0 },
@@ -147,10 +149,10 @@ it("exports the per-bucket table as CSV", async () => {
   expect(res.headers.get("content-type")).toContain("text/csv");
   expect(res.headers.get("content-disposition")).toContain("app_pipe-pipeline-24h.csv");
   const [header, older, current, end] = (await res.text()).split("\r\n");
-  expect(header).toBe("bucket_start_utc,accepted,deduplicated,capped,rejected,refused,flushed,inserted,redacted,dead_lettered,archive_failed,lag_p50_ms,lag_p95_ms,lag_max_ms");
+  expect(header).toBe("bucket_start_utc,accepted,deduplicated,capped,rejected,refused,flushed,inserted,redacted,dead_lettered,archive_failed,suppressed,lag_p50_ms,lag_p95_ms,lag_max_ms");
   // Nothing was inserted two hours ago, so that row has no lag.
-  expect(older).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,100,0,0,0,0,100,0,0,0,0,,,$/);
-  expect(current).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,8,2,10,8,1,6,6,4,2,3,\d+,\d+,\d+$/);
+  expect(older).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,100,0,0,0,0,100,0,0,0,0,0,,,$/);
+  expect(current).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,8,2,10,8,1,6,6,4,2,3,2,\d+,\d+,\d+$/);
   expect(end).toBe("");
 });
 

@@ -5,6 +5,7 @@ import { clickhouseClient } from "../lib/clickhouse";
 import { runAlerts } from "./alerts.cron";
 import { pruneDeadLetters } from "./archive-retention.cron";
 import { updateCrashStates } from "./crash-states.cron";
+import { runPrivacyDeletions } from "./deletions.cron";
 import { runRetention } from "./retention.cron";
 
 /** Schedules as in wrangler.toml. */
@@ -44,6 +45,12 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
       failure ??= err;
     } finally {
       await client.close();
+    }
+    try {
+      // Last: a deletion waits on ClickHouse mutations, which must not hold up alerting.
+      await runPrivacyDeletions(env, now.getTime());
+    } catch (err) {
+      failure ??= err;
     }
     if (failure !== null) throw failure;
   }

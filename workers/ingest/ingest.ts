@@ -3,6 +3,7 @@ import { authenticate, type AppAuth } from "../apps/auth";
 import { archiveBucket } from "../apps/location";
 import { HttpError } from "../lib/errors";
 import { createRedactor } from "../lib/redact";
+import { dropSuppressed, suppressedIds, withSuppressed } from "../privacy/suppression";
 import { countRejections, dispatch, recordRefusals } from "./dispatch";
 import type { RequestFacts } from "./normalize";
 import { checkStoredSize, prepareBatch, type PreparedBatch } from "./pipeline";
@@ -141,11 +142,15 @@ export async function ingest(req: IngestRequest, { env, ctx }: IngestEnv): Promi
     refused(app, storedError, events.length);
     throw storedError;
   }
-  const rejections = countRejections(prepared.rejected);
+  // A deleted person's events are answered as accepted, then dropped and counted (workers/privacy).
+  const sent = prepared.events.length;
+  const suppressed = dropSuppressed(await suppressedIds(env.DB, app.appId), prepared.events);
+  prepared = { ...prepared, events: suppressed.kept };
+  const rejections = withSuppressed(countRejections(prepared.rejected), suppressed.dropped);
   let duplicates = 0;
   if (prepared.events.length > 0) ({ duplicates } = await dispatch(env, app, prepared.events, rejections));
   else if (rejections) ctx.waitUntil(recordRefusals(env, app, rejections));
-  return { accepted: prepared.events.length, duplicates, rejected: prepared.rejected };
+  return { accepted: sent, duplicates, rejected: prepared.rejected };
 }
 
 const PLACES: Record<KeySource, string> = { header: "in a header", query: "in the query string", body: "in the body" };

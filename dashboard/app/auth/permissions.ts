@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   "member:invite",
   "member:update", // change roles, remove members
   "org:update",
+  "privacy:manage", // delete a person's data, export it for a subject access request, read the privacy audit log
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

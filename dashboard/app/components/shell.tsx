@@ -38,6 +38,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
             <NavLink to={`/apps/${app.id}/releases`}>Releases</NavLink>
             <NavLink to={`/apps/${app.id}/alerts`}>Alerts</NavLink>
             <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
+            {isRole(viewer.role) && can(viewer.role, "privacy:manage") ? <NavLink to={`/apps/${app.id}/privacy`}>Privacy</NavLink> : null}
           </nav>
         ) : null}
         <span className="spacer" />

@@ -62,6 +62,7 @@ const LOSSES: Lines = [
   ["capped", "crashes capped", "#a16207"],
   ["dead_lettered", "dead-lettered", "#9f1239"],
   ["archive_failed", "archive failures", "#4b5563"],
+  ["suppressed", "deleted people's events", "#be185d"],
   ["refused", "refused requests", "#d97706"],
 ];
 const REDACTIONS: Lines = [["redacted", "values redacted", "#0891b2"]];
@@ -117,6 +118,7 @@ export default function PipelinePage() {
             <Stat label="Values redacted" value={fmt(pipeline.totals.redacted)} />
             <Stat label="Dead-lettered" value={fmt(pipeline.totals.dead_lettered)} />
             <Stat label="Archive failures" value={fmt(pipeline.totals.archive_failed)} />
+            <Stat label="Deleted people's events dropped" value={fmt(pipeline.totals.suppressed)} />
             <Stat label="Lag p50 / p95" value={pipeline.lag ? `${seconds(pipeline.lag.p50)} / ${seconds(pipeline.lag.p95)}` : "—"} />
             <Stat label="Lag max" value={pipeline.lag ? seconds(pipeline.lag.max) : "—"} />
           </div>
@@ -225,6 +227,7 @@ function BucketTable({ buckets, step, csv }: { buckets: readonly PipelineBucket[
             <th className="num">redacted</th>
             <th className="num">dead-lettered</th>
             <th className="num">archive failures</th>
+            <th className="num">deleted people</th>
             <th className="num">lag p50</th>
             <th className="num">lag p95</th>
             <th className="num">lag max</th>
@@ -244,6 +247,7 @@ function BucketTable({ buckets, step, csv }: { buckets: readonly PipelineBucket[
               <td className="num">{fmt(b.counts.redacted)}</td>
               <td className="num">{fmt(b.counts.dead_lettered)}</td>
               <td className="num">{fmt(b.counts.archive_failed)}</td>
+              <td className="num">{fmt(b.counts.suppressed)}</td>
               <td className="num">{b.lag ? seconds(b.lag.p50) : "—"}</td>
               <td className="num">{b.lag ? seconds(b.lag.p95) : "—"}</td>
               <td className="num">{b.lag ? seconds(b.lag.max) : "—"}</td>
