@@ -1,13 +1,13 @@
 import { Hono } from "hono";
-import { AppId } from "../../schemas";
+import { AppId, config } from "../../schemas";
+import { storedIdOf } from "../apps/stored-ids";
 import { getApp, OPERATOR } from "../apps/store";
 import { clickhouseClient } from "../lib/clickhouse";
 import { HttpError } from "../lib/errors";
 import { jsonBody, zodMessage } from "../lib/validate";
-import { config } from "../../schemas";
 import { exportPage, MAX_EXPORT_PAGE } from "../privacy/export";
 import { getDeletion, listAudit, listDeletions, recordExport, requestDeletion } from "../privacy/requests";
-import { clientRead, subjectOf, SubjectInput, type Subject } from "../privacy/subject";
+import { clientRead, subjectOf, SubjectInput, withStoredIds, type Subject } from "../privacy/subject";
 
 // A person's data for operators (`/admin/apps/:app/privacy/…`): deletion requests (answered at
 // once, run by the cron), the audit log, and subject access exports.
@@ -62,7 +62,7 @@ export const privacyRoutes = new Hono<{ Bindings: Env }>()
     const appId = await liveApp(c.env.DB, c.req.param("app"));
     const input = SubjectInput.safeParse({ userIds: c.req.queries("userId"), anonymousIds: c.req.queries("anonymousId") });
     if (!input.success) throw new HttpError(400, "invalid_body", zodMessage(input.error.issues));
-    const asked = subject(input.data);
+    const asked = withStoredIds(subject(input.data), await storedIdOf(c.env.DB, appId));
     const cursor = c.req.query("cursor") ?? null;
     const client = clickhouseClient(config(c.env).clickhouse);
     try {

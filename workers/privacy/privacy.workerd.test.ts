@@ -166,10 +166,30 @@ describe("deleting a person", () => {
       ev({ type: "alias", userId: "jane-3", previousId: "jane", timestamp: at(1) }),
       ev({ type: "track", event: "Still Here", userId: "olga", anonymousId: "anon-other", timestamp: at(1) }),
     ];
-    const res = await post("/v1/batch", { batch }, { "x-write-key": app.appId === "" ? "" : app.key });
+    const res = await post("/v1/batch", { batch }, { "x-write-key": app.key });
     expect(await res.json()).toMatchObject({ accepted: 4, rejected: [] });
     await vi.waitUntil(async () => (await rows("events", "event = 'Still Here'", app.appId)) === 1 && (await counter(app.appId, "suppressed")) === before + 3, { timeout: 25_000, interval: 250 });
     expect(await rows("events", `${JANE_EVENTS} OR user_id = 'jane-3'`, app.appId)).toBe(0);
+  });
+
+  it("finds a person by the e-mail address they used as an id, which is stored hashed", async () => {
+    const other = await createTestApp();
+    const auth = { "x-write-key": other.key };
+    await post("/v1/batch", { batch: [ev({ type: "track", event: "Signed Up", userId: "mia@example.com", timestamp: at(5) }), ev({ type: "track", event: "Signed Up", userId: "noah", timestamp: at(5) })] }, auth);
+    await vi.waitUntil(async () => (await rows("events", "1", other.appId)) === 2, { timeout: 25_000, interval: 250 });
+    expect(await rows("events", "user_id = 'mia@example.com'", other.appId)).toBe(0);
+
+    const asked = await call<{ request: DeletionRequest }>("POST", `/admin/apps/${other.appId}/privacy/deletions`, { userId: "mia@example.com" });
+    expect(asked.status).toBe(202);
+    await cron(asked.json.request.requestedAt + 10 * MIN);
+    const done = await call<{ request: DeletionRequest }>("GET", `/admin/apps/${other.appId}/privacy/deletions/${asked.json.request.id}`);
+    expect(done.json.request).toMatchObject({ status: "done", removed: { events: 1 } });
+    expect(await rows("events", "event = 'Signed Up'", other.appId)).toBe(1);
+
+    clearSuppressionCache();
+    await post("/v1/batch", { batch: [ev({ type: "track", event: "Came Back", userId: "mia@example.com", timestamp: at(1) }), ev({ type: "track", event: "Marker", userId: "noah", timestamp: at(1) })] }, auth);
+    await vi.waitUntil(async () => (await rows("events", "event = 'Marker'", other.appId)) === 1 && (await counter(other.appId, "suppressed")) === 1, { timeout: 25_000, interval: 250 });
+    expect(await rows("events", "event = 'Came Back'", other.appId)).toBe(0);
   });
 
   it("refuses a request that names no one, and an unknown app", async () => {

@@ -1,7 +1,8 @@
 // Deletion requests and the privacy audit log in D1: the one owner of both, for the admin API,
 // the dashboard and the cron job. Every read and write names the app.
+import { storedIdOf } from "../apps/stored-ids";
 import { SUPPRESSION_TTL_MS, suppressStatements } from "./suppression";
-import type { Subject } from "./subject";
+import { withStoredIds, type Subject } from "./subject";
 
 /**
  * How long after a request its rows are deleted: the edge drops the person's new events within
@@ -97,14 +98,15 @@ export function auditStatement(db: D1Database, appId: string, entry: Omit<AuditE
  * edge from now on, and the cron deletes their rows (and those of every linked id) after
  * DELETE_AFTER_MS. The request and its audit entry are written together.
  */
-export async function requestDeletion(db: D1Database, appId: string, subject: Subject, actor: string, now = Date.now()): Promise<DeletionRequest> {
+export async function requestDeletion(db: D1Database, appId: string, asked: Subject, actor: string, now = Date.now()): Promise<DeletionRequest> {
   const id = `del_${crypto.randomUUID().replace(/-/g, "")}`;
+  const subject = withStoredIds(asked, await storedIdOf(db, appId));
   await db.batch([
     db
       .prepare("INSERT INTO privacy_requests (id, app_id, requested, requested_by, requested_at, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
       .bind(id, appId, JSON.stringify(subject), actor, now, now + DELETE_AFTER_MS),
     ...suppressStatements(db, appId, subject, id, now),
-    auditStatement(db, appId, { requestId: id, action: "deletion_requested", actor, at: now, detail: { ...subject } }),
+    auditStatement(db, appId, { requestId: id, action: "deletion_requested", actor, at: now, detail: { ...asked } }),
   ]);
   const made = await getDeletion(db, appId, id);
   if (!made) throw new Error(`deletion request ${id} was not stored`);

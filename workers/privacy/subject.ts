@@ -51,6 +51,16 @@ export function subjectOf(input: SubjectInput): Subject | { error: string } {
   return { userIds, anonymousIds };
 }
 
+/**
+ * The subject with each id also as ingest stores it (`storedId`, see workers/apps/stored-ids.ts),
+ * so a person named by an e-mail address used as their id is found by its hash.
+ */
+export function withStoredIds(s: Subject, storedId: ((id: string) => string) | null): Subject {
+  if (!storedId) return s;
+  const both = (ids: readonly string[]) => [...new Set(ids.flatMap((id) => [id, storedId(id)]))].filter((id) => id !== "");
+  return { userIds: both(s.userIds), anonymousIds: both(s.anonymousIds) };
+}
+
 /** `user_id IN U OR (user_id = '' AND anonymous_id IN A)`: the rows of events (and sessions) that are the subject's. */
 export const OWN_EVENTS = "(user_id IN {u:Array(String)} OR (user_id = '' AND anonymous_id IN {a:Array(String)}))";
 

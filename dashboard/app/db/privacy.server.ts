@@ -1,9 +1,10 @@
 // A person's data for the dashboard: deletion requests and the audit log through the shared
 // privacy module (workers/privacy), exports read through the dashboard's scoped ClickHouse reads.
 // Callers have checked that the app belongs to the viewer's organisation.
+import { storedIdOf } from "../../../workers/apps/stored-ids";
 import { exportStream } from "../../../workers/privacy/export";
 import { recordExport } from "../../../workers/privacy/requests";
-import { linkedSubject, subjectOf, SubjectInput, type AppRead, type Subject } from "../../../workers/privacy/subject";
+import { linkedSubject, subjectOf, SubjectInput, withStoredIds, type AppRead, type Subject } from "../../../workers/privacy/subject";
 import type { DashboardEnv } from "../env.server";
 import { queryApp } from "../queries/clickhouse.server";
 
@@ -28,7 +29,8 @@ const read =
  * The person's data as a JSON download, written page by page, after recording who exported
  * whose data (every linked id). The file name says whose data it is.
  */
-export async function exportDownload(env: DashboardEnv, appId: string, subject: Subject, actor: string, now = new Date()): Promise<Response> {
+export async function exportDownload(env: DashboardEnv, appId: string, asked: Subject, actor: string, now = new Date()): Promise<Response> {
+  const subject = withStoredIds(asked, await storedIdOf(env.db, appId));
   await recordExport(env.db, appId, (await linkedSubject(read(env.clickhouse, appId), subject)).subject, actor, now.getTime());
   const who = (subject.userIds[0] ?? subject.anonymousIds[0] ?? "person").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64);
   return new Response(exportStream(read(env.clickhouse, appId), subject, { appId, exportedAt: now.toISOString() }), {
