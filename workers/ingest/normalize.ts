@@ -148,7 +148,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   }
   const templates = facts.urlTemplates ?? NO_TEMPLATES;
   // The event, page or screen name, crash type, metric name or method: one name per event type.
-  const name = redactor.name(eventName(e));
+  const name = redactor.text(eventName(e));
 
   let crashType = "";
   let crashMessage = "";
@@ -201,7 +201,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     duration = e.request.duration ?? 0;
     if (path === "") path = str(properties.screen);
     const error = e.request.error === undefined ? {} : { error: redactor.text(e.request.error) };
-    properties = { ...properties, request: { ...e.request, method: redactor.name(e.request.method), url: cleanUrl, ...error } };
+    properties = { ...properties, request: { ...e.request, method: redactor.text(e.request.method), url: cleanUrl, ...error } };
   } else if (e.type === "screen") {
     if (e.name !== undefined) path = name;
   } else if (e.type === "alias") {

@@ -164,7 +164,7 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
     pattern: /(?<!\d|\d\.)[2-6]\d{3}(?:[ .-]?\d{3,4}){2,3}(?:[ .-]?\d{1,4})?(?!\d|\.\d)/g,
     valid: (m) => {
       const d = digitsOf(m);
-      return d.length >= 13 && d.length <= 19 && cardGrouping(m, d) && luhn(d);
+      return d.length >= 13 && d.length <= 19 && luhn(d) && cardGrouping(m, d);
     },
   },
   {

@@ -20,13 +20,11 @@ export interface Redactor {
    * `version` a dotted quad is a version, under `userId` or `sessionId` the value is an id.
    */
   value(v: unknown): unknown;
-  /** Redacted free text (a crash message, a URL); a value the policy drops becomes "". */
-  text(s: string): string;
   /**
-   * A name that becomes a column (an event, page or screen name, a crash type, a metric): like
-   * `text`, remembering the clean ones, since a batch repeats its names.
+   * Redacted free text (a crash message, a URL, an event or metric name); a value the policy
+   * drops becomes "". Short text found clean is remembered: a batch repeats its names.
    */
-  name(s: string): string;
+  text(s: string): string;
   /**
    * An id that must stay joinable (user, anonymous, group, previous, session, message ids): kept
    * as sent unless a detector finds personal data in it, then that part is hashed with the app's
@@ -169,6 +167,8 @@ const BARE_PHONE = /^\+?\d{7,15}$/;
 // A UUID is a random identifier: no detector's match inside one is personal data.
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 const CLEAN_CACHE_LIMIT = 2000;
+// Longer text (a crash message, a note) rarely repeats within a batch.
+const MAX_REMEMBERED_LENGTH = 256;
 
 /** Percent-encodes redacted text, leaving the placeholders' brackets and colon readable. */
 const encodeRedacted = (s: string): string => encodeURIComponent(s).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
@@ -244,12 +244,8 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
           // Not valid percent-encoding: the plain pass already saw the text as it is.
         }
         if (decoded !== null && decoded !== token) {
-          let hit = false;
-          const r = detect(decoded, list, hash, (kind) => {
-            hit = true;
-            found(kind);
-          });
-          if (hit) {
+          const r = detect(decoded, list, hash, found);
+          if (r !== decoded) {
             out += s.slice(last, start) + encodeRedacted(r);
             last = end;
           }
@@ -263,26 +259,28 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
   // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
   const scan = (s: string, hint = HINT_NONE): string | typeof DROPPED => {
     if (hint === HINT_ID) return id(s);
-    if (hint === HINT_USER_AGENT && cleanUserAgents.has(s)) return s;
+    if (s.length < MIN_DETECTABLE_LENGTH || plainText(s)) return s;
+    // A string found clean is remembered where its verdict cannot depend on the key it is under.
+    const cache = hint === HINT_NONE ? clean : hint === HINT_USER_AGENT ? cleanUserAgents : null;
+    if (cache?.has(s)) return s;
     const list = hint === HINT_VERSION ? withoutIp : hint === HINT_USER_AGENT ? forUserAgent : specs;
-    let hit = false;
-    let out = detect(s, list, policy.action === "hash", (kind) => {
-      hit = true;
-      count(kind);
-    });
-    if (!hit && hint === HINT_PHONE && phoneOn && BARE_PHONE.test(s.trim())) {
-      hit = true;
+    const before = total;
+    let out = detect(s, list, policy.action === "hash", count);
+    if (total === before && hint === HINT_PHONE && phoneOn && BARE_PHONE.test(s.trim())) {
       count("phone");
       out = replacement("phone", s.trim(), policy.action === "hash");
     }
-    if (!hit && hint === HINT_USER_AGENT) remember(cleanUserAgents, s);
-    return hit && policy.action === "drop" ? DROPPED : out;
+    if (total === before) {
+      if (cache && s.length <= MAX_REMEMBERED_LENGTH) remember(cache, s);
+      return s;
+    }
+    return policy.action === "drop" ? DROPPED : out;
   };
 
   const id = (s: string): string => {
-    if (s.length < MIN_DETECTABLE_LENGTH || clean.has(s) || UUID.test(s)) return s;
+    if (s.length < MIN_DETECTABLE_LENGTH || UUID.test(s) || clean.has(s)) return s;
     const out = detect(s, specs, true, count);
-    if (out === s) remember(clean, s);
+    if (out === s && s.length <= MAX_REMEMBERED_LENGTH) remember(clean, s);
     return out;
   };
 
@@ -429,13 +427,9 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     const path = scan(q < 0 ? noFragment : noFragment.slice(0, q));
     if (path === DROPPED) return "";
     if (q < 0) return path;
-    let hit = false;
-    const hash = policy.action === "hash";
-    const query = detect(noFragment.slice(q), specs, hash, (kind) => {
-      hit = true;
-      count(kind);
-    }, false);
-    return hit && policy.action === "drop" ? "" : redactQuery(path + query);
+    const before = total;
+    const query = detect(noFragment.slice(q), specs, policy.action === "hash", count, false);
+    return total !== before && policy.action === "drop" ? "" : redactQuery(path + query);
   };
 
   const safely = <T>(fn: () => T, fallback: T): T => {
@@ -446,13 +440,6 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       console.error("redaction failed", err);
       return fallback;
     }
-  };
-
-  const named = (s: string): string => {
-    if (clean.has(s)) return s;
-    const r = scan(s);
-    if (r === s) remember(clean, s);
-    return r === DROPPED ? "" : r;
   };
 
   return {
@@ -470,7 +457,6 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
         const r = scan(s);
         return r === DROPPED ? "" : r;
       }, ""),
-    name: (s) => safely(() => named(s), ""),
     id: (s) => safely(() => id(s), ""),
     userAgent: (s) =>
       safely(() => {
