@@ -6,6 +6,7 @@ import type { Role } from "../app/auth/permissions";
 import type { AuditEntry, DeletionRequest } from "../app/db/privacy.server";
 import * as page from "../app/routes/apps.$app.privacy";
 import * as download from "../app/routes/apps.$app.privacy.export";
+import * as person from "../app/routes/apps.$app.users.$user";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
 import { matrixWorld, roleMatrix, type Case } from "./matrix";
 
@@ -86,6 +87,17 @@ describe("the privacy page", () => {
     const data = (await (await load(owner)).json()) as { audit: AuditEntry[] };
     expect(data.audit.find((e) => e.action === "export" && JSON.stringify(e.detail).includes("anon-1"))).toMatchObject({ detail: { userIds: ["u-1"], anonymousIds: ["anon-1"] } });
     expect((await exportOf(owner, "kind=user&id=")).status).toBe(400);
+  });
+
+  it("is linked from a person's page for those who may use it, with the person filled in", async () => {
+    const personPage = async (role: Role) =>
+      (await (await run(() => person.loader({ request: browserRequest("/apps/app_x/users/u-1?range=24h", { session: sessions.get(role) }), params: { app: "app_x", user: "u-1" }, context: h.context }))).json()) as {
+        canManagePrivacy: boolean;
+      };
+    expect((await personPage("admin")).canManagePrivacy).toBe(true);
+    expect((await personPage("analyst")).canManagePrivacy).toBe(false);
+    const res = await run(() => page.loader({ request: browserRequest("/apps/app_x/privacy?kind=anonymous&id=anon-1", { session: owner }), params: { app: "app_x" }, context: h.context }));
+    expect(((await res.json()) as { prefill: unknown }).prefill).toEqual({ kind: "anonymous", id: "anon-1" });
   });
 
   it("hides another organisation's app", async () => {

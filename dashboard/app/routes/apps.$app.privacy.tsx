@@ -15,7 +15,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "privacy:manage");
   const [requests, audit] = await Promise.all([listDeletions(env.db, app.id), listAudit(env.db, app.id, 50)]);
-  return json({ viewer, app, requests, audit, takesEffectSeconds: SUPPRESSION_TTL_MS / 1000, deleteAfterMinutes: Math.ceil(DELETE_AFTER_MS / 60_000) });
+  // The users view's person page links here with the person filled in.
+  const url = new URL(request.url);
+  const prefill = { kind: url.searchParams.get("kind") === "anonymous" ? "anonymous" : "user", id: (url.searchParams.get("id") ?? "").slice(0, 256) };
+  return json({ viewer, app, requests, audit, prefill, takesEffectSeconds: SUPPRESSION_TTL_MS / 1000, deleteAfterMinutes: Math.ceil(DELETE_AFTER_MS / 60_000) });
 }
 
 const INTENTS = { delete: "privacy:manage" } as const;
@@ -52,19 +55,19 @@ function Removed({ removed }: { removed: Record<string, number> }) {
 }
 
 /** Which person a form names: the kind of id and the id. */
-function PersonFields() {
+function PersonFields({ kind, id }: { kind: string; id: string }) {
   return (
     <>
       <label>
         Id type
-        <select name="kind" defaultValue="user">
+        <select name="kind" defaultValue={kind}>
           <option value="user">user id</option>
           <option value="anonymous">anonymous id</option>
         </select>
       </label>
       <label>
         Id
-        <input name="id" required maxLength={256} autoComplete="off" />
+        <input name="id" required maxLength={256} autoComplete="off" defaultValue={id} />
       </label>
     </>
   );
@@ -94,7 +97,7 @@ export default function PrivacyPage() {
         <Form method="post" className="inline-form" aria-label="Delete a person" onSubmit={(e) => { if (!window.confirm("Delete everything stored about this person? This cannot be undone.")) e.preventDefault(); }}>
           <CsrfField />
           <input type="hidden" name="intent" value="delete" />
-          <PersonFields />
+          <PersonFields kind={data.prefill.kind} id={data.prefill.id} />
           <label>
             Type the id again
             <input name="confirmId" required maxLength={256} autoComplete="off" />
@@ -108,7 +111,7 @@ export default function PrivacyPage() {
         <h2>Export a person's data</h2>
         <p className="muted small">A JSON file of their events, profile, traits and sessions, through every linked id. The export is recorded below.</p>
         <Form method="get" action={`/apps/${app.id}/privacy/export`} reloadDocument className="inline-form" aria-label="Export a person's data">
-          <PersonFields />
+          <PersonFields kind={data.prefill.kind} id={data.prefill.id} />
           <button type="submit">Download JSON</button>
         </Form>
       </section>

@@ -29,7 +29,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { profile, journey } = data ?? { profile: null, journey: null };
   // Another app's user is as absent as a made-up id.
   if (!profile && !error) throw new Response("No such user in this app", { status: 404 });
-  return json({ viewer, app: { id: app.id, name: app.name }, range, profile, journey, error, canExport: can(viewer.role, "data:export") });
+  return json({ viewer, app: { id: app.id, name: app.name }, range, profile, journey, error, canExport: can(viewer.role, "data:export"), canManagePrivacy: can(viewer.role, "privacy:manage") });
 }
 
 function traitValue(v: unknown): string {
@@ -37,7 +37,7 @@ function traitValue(v: unknown): string {
 }
 
 export default function UserPage() {
-  const { viewer, app, range, profile, journey, error, canExport } = useLoaderData<typeof loader>();
+  const { viewer, app, range, profile, journey, error, canExport, canManagePrivacy } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const series = useMemo(() => [{ label: "events", color: "#2563eb", points: journey?.activity ?? [] }], [journey]);
   const span = useMemo(() => [range.from, range.to] as const, [range.from, range.to]);
@@ -49,6 +49,9 @@ export default function UserPage() {
           {profile?.userId ? "User" : "Anonymous user"} {profile ? <code>{profile.key}</code> : null}
         </h1>
         <Link to={`/apps/${app.id}/users?range=${range.key}`}>← Back to users</Link>
+        {canManagePrivacy && profile ? (
+          <Link to={`/apps/${app.id}/privacy?kind=${profile.userId ? "user" : "anonymous"}&id=${encodeURIComponent(profile.key)}`}>Export or delete this person</Link>
+        ) : null}
       </div>
       {error || !profile || !journey ? (
         <ErrorCard title="Could not load this user" message={error} />
