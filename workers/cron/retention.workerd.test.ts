@@ -1,10 +1,11 @@
 // The retention job against the real local ClickHouse and D1: data aged past an app's
 // retention is gone (raw events and the sessions, profiles and identity links of those people),
 // what is younger stays, each app by its own setting; a second run finds nothing and sends no
-// mutation; the daily Cron Trigger runs it.
+// mutation; the daily Cron Trigger runs it; a run ClickHouse fails is logged and made good by
+// the next.
 import { createScheduledController, env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { chInsert, chQuery } from "../../test/seed";
+import { afterEach, describe, expect, it } from "vitest";
+import { chInsert, chQuery, setClickHouse } from "../../test/seed";
 import { config } from "../../schemas";
 import { lastRetentionRun } from "../apps/retention";
 import { createApp, OPERATOR } from "../apps/store";
@@ -51,6 +52,10 @@ async function mutationsOn(table: string): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
+afterEach(async () => {
+  await setClickHouse("up");
+});
+
 describe("retention job", () => {
   it("keeps each app's events and people for its own retention, and a second run deletes nothing more", async () => {
     const week = await newApp(7);
@@ -94,5 +99,27 @@ describe("retention job", () => {
     await env.DB.prepare("UPDATE apps SET retention_days = 1 WHERE id = ?").bind(app).run();
     await run(NOW + DAY);
     expect(await kept(app)).toEqual({ events: [], sessions: [], profiles: [], identities: [] });
+  });
+
+  it("logs a run ClickHouse failed on each app it concerned, and the next run deletes what was due", async () => {
+    const app = await newApp(7);
+    await chInsert("events", [3, 10].map((age) => visit(app, age)));
+    // Through the fault proxy in front of ClickHouse, as the cron's own client goes.
+    const client = clickhouseClient(config(env).clickhouse);
+    try {
+      await setClickHouse("error");
+      const failed = await enforceRetention({ db: env.DB, client }, NOW);
+      expect(failed.failed).toEqual(["events", "sessions", "user_profiles", "person_identities"]);
+      expect((await lastRetentionRun(env.DB, OPERATOR, app))?.error).toContain("events:");
+      expect((await kept(app)).events).toEqual(["user-10", "user-3"]);
+
+      await setClickHouse("up");
+      const next = await enforceRetention({ db: env.DB, client }, NOW + 60_000);
+      expect(next.failed).toEqual([]);
+      expect(await lastRetentionRun(env.DB, OPERATOR, app)).toMatchObject({ eventsDeleted: 1, error: null });
+      expect((await kept(app)).events).toEqual(["user-3"]);
+    } finally {
+      await client.close();
+    }
   });
 });
