@@ -95,9 +95,9 @@ async function enforceOn(client: ClickHouseClient, { table, column, kind }: (typ
   }
 }
 
-/** The daily Cron Trigger's part: enforces retention with the Worker's ClickHouse and logs what it did. */
 // Not typed by the Worker's Env (config checks the ClickHouse settings): the dashboard's tests
 // compile this file to run the job against their own D1.
+/** The daily Cron Trigger's part: enforces retention with the Worker's ClickHouse and logs what it did. */
 export async function runRetention(env: { DB: D1Database }, now: number): Promise<void> {
   const client = clickhouseClient(config(env).clickhouse);
   try {
