@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EventRow } from "../../schemas";
-import { dropSuppressed, isSuppressed, withSuppressed, type Suppressed } from "./suppression";
+import { clearSuppressionCache, dropSuppressed, isSuppressed, suppressedIds, SUPPRESSION_TTL_MS, withSuppressed, type Suppressed } from "./suppression";
 import { subjectOf, withStoredIds } from "./subject";
 
 const list: Suppressed = { users: new Set(["jane"]), anonymous: new Set(["anon-phone"]) };
@@ -38,5 +38,21 @@ describe("naming a person", () => {
     expect(subjectOf({ userId: "jane", userIds: ["jane", "j2"] })).toEqual({ userIds: ["jane", "j2"], anonymousIds: [] });
     const hashed = (id: string) => (id.includes("@") ? "[email:0123456789abcdef]" : id);
     expect(withStoredIds({ userIds: ["mia@example.com", "noah"], anonymousIds: [] }, hashed)).toEqual({ userIds: ["mia@example.com", "[email:0123456789abcdef]", "noah"], anonymousIds: [] });
+  });
+});
+
+describe("the edge's copy of the list", () => {
+  const failing = { prepare: () => { throw new Error("D1 is down"); } } as unknown as D1Database;
+  const listing = (rows: Array<{ kind: string; id: string }>) =>
+    ({ prepare: () => ({ bind: () => ({ all: async () => ({ results: rows }) }) }) }) as unknown as D1Database;
+
+  it("reads D1 once per app per TTL, keeps a list read before while D1 fails, and refuses with a 503 without one", async () => {
+    clearSuppressionCache();
+    const first = await suppressedIds(listing([{ kind: "user", id: "jane" }]), "app_a", 1_000);
+    expect([...first.users]).toEqual(["jane"]);
+    expect((await suppressedIds(listing([]), "app_a", 1_000 + SUPPRESSION_TTL_MS - 1)).users.has("jane")).toBe(true);
+    expect((await suppressedIds(listing([]), "app_a", 1_000 + SUPPRESSION_TTL_MS)).users.size).toBe(0);
+    expect((await suppressedIds(failing, "app_a", 1_000 + 3 * SUPPRESSION_TTL_MS)).users.size).toBe(0);
+    await expect(suppressedIds(failing, "app_b", 1_000)).rejects.toMatchObject({ status: 503, code: "unavailable" });
   });
 });

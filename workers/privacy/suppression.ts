@@ -3,11 +3,14 @@
 // SUPPRESSION_TTL_MS of its request.
 import type { EdgeRefusals } from "../../durable-objects/tallies";
 import type { EventRow } from "../../schemas";
+import { HttpError } from "../lib/errors";
 import type { Subject } from "./subject";
 
 /** How long an isolate keeps an app's list: the longest a new suppression takes to apply everywhere. */
 export const SUPPRESSION_TTL_MS = 30_000;
 const MAX_APPS = 5_000;
+// How long a list read before is used again when D1 fails, before the next try.
+const STALE_RETRY_MS = 5_000;
 
 /** An app's suppressed ids, as ingest checks them. */
 export interface Suppressed {
@@ -25,11 +28,23 @@ export function suppressStatements(db: D1Database, appId: string, subject: Subje
   return [...subject.userIds.map((id) => add("user", id)), ...subject.anonymousIds.map((id) => add("anonymous", id))];
 }
 
-/** The app's suppressed ids, from the isolate's cache when it is fresh. */
+/**
+ * The app's suppressed ids, from the isolate's cache when it is fresh. When D1 cannot be read, a
+ * list read before serves a little longer; without one the request is refused with a 503, so the
+ * client sends it again instead of a deleted person's events being taken.
+ */
 export async function suppressedIds(db: D1Database, appId: string, now = Date.now()): Promise<Suppressed> {
   const hit = cache.get(appId);
   if (hit && hit.expires > now) return hit.list;
-  const { results } = await db.prepare("SELECT kind, id FROM suppressed_ids WHERE app_id = ?1").bind(appId).all<{ kind: string; id: string }>();
+  let results: Array<{ kind: string; id: string }>;
+  try {
+    ({ results } = await db.prepare("SELECT kind, id FROM suppressed_ids WHERE app_id = ?1").bind(appId).all<{ kind: string; id: string }>());
+  } catch (err) {
+    console.error("suppression list not read", err);
+    if (!hit) throw new HttpError(503, "unavailable", "the app's settings could not be read; retry shortly", { "Retry-After": "2" });
+    cache.set(appId, { list: hit.list, expires: now + STALE_RETRY_MS });
+    return hit.list;
+  }
   const list: Suppressed = results.length === 0 ? NONE : { users: new Set(results.filter((r) => r.kind === "user").map((r) => r.id)), anonymous: new Set(results.filter((r) => r.kind === "anonymous").map((r) => r.id)) };
   if (cache.size >= MAX_APPS) cache.clear();
   cache.set(appId, { list, expires: now + SUPPRESSION_TTL_MS });
