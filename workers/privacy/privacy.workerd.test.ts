@@ -6,7 +6,7 @@ import { createScheduledController, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { MINUTE_CRON } from "../cron";
 import worker from "../index";
-import { chQuery, createTestApp, post, type TestApp } from "../../test/seed";
+import { chQuery, createTestApp, post, setClickHouse, type TestApp } from "../../test/seed";
 import type { AuditEntry, DeletionRequest } from "./requests";
 import type { ExportPage } from "./export";
 import { clearSuppressionCache } from "./suppression";
@@ -190,6 +190,29 @@ describe("deleting a person", () => {
     await post("/v1/batch", { batch: [ev({ type: "track", event: "Came Back", userId: "mia@example.com", timestamp: at(1) }), ev({ type: "track", event: "Marker", userId: "noah", timestamp: at(1) })] }, auth);
     await vi.waitUntil(async () => (await rows("events", "event = 'Marker'", other.appId)) === 1 && (await counter(other.appId, "suppressed")) === 1, { timeout: 25_000, interval: 250 });
     expect(await rows("events", "event = 'Came Back'", other.appId)).toBe(0);
+  });
+
+  it("keeps a request pending with its error while ClickHouse fails, and finishes it on a later run", async () => {
+    const other = await createTestApp();
+    await post("/v1/batch", { batch: [ev({ type: "track", event: "Signed Up", userId: "liam", timestamp: at(5) })] }, { "x-write-key": other.key });
+    await vi.waitUntil(async () => (await rows("events", "1", other.appId)) === 1, { timeout: 25_000, interval: 250 });
+    const asked = await call<{ request: DeletionRequest }>("POST", `/admin/apps/${other.appId}/privacy/deletions`, { userId: "liam" });
+    const path = `/admin/apps/${other.appId}/privacy/deletions/${asked.json.request.id}`;
+    await setClickHouse("error");
+    try {
+      // The minute's other jobs fail too; the cron reports that after running them all.
+      await cron(asked.json.request.requestedAt + 10 * MIN).catch(() => undefined);
+    } finally {
+      await setClickHouse("up");
+    }
+    const failed = await call<{ request: DeletionRequest }>("GET", path);
+    expect(failed.json.request).toMatchObject({ status: "pending", removed: {} });
+    expect(failed.json.request.lastError).toMatch(/ClickHouse/);
+    expect(await rows("events", "user_id = 'liam'", other.appId)).toBe(1);
+
+    await cron(asked.json.request.requestedAt + 11 * MIN);
+    expect((await call<{ request: DeletionRequest }>("GET", path)).json.request).toMatchObject({ status: "done", lastError: null, removed: { events: 1 } });
+    expect(await rows("events", "user_id = 'liam'", other.appId)).toBe(0);
   });
 
   it("refuses a request that names no one, and an unknown app", async () => {
