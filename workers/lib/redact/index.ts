@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, LIMITS, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
-import { DETECTOR_SPECS, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec } from "./detectors";
+import { DETECTOR_SPECS, matchesNoDetector, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
@@ -69,6 +69,29 @@ const DROPPED = Symbol("dropped");
 const PLACEHOLDER = /^\[[a-z_]+(?::[0-9a-f]+)?\]$/;
 
 const normalizeKey = (k: string): string => k.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** What a key is whatever the app's policy: its normalized form, and its verdict when it is clean. */
+interface KeyFacts {
+  normalized: string;
+  /** The verdict for a key no detector matches, under any policy without extra keys. */
+  verdict: KeyVerdict | null;
+}
+
+// Keys repeat across requests far more than within one (a Sentry envelope is one event): what
+// does not depend on the policy is worked out once per isolate.
+const keyFactsCache = new Map<string, KeyFacts>();
+
+function keyFactsOf(key: string): KeyFacts {
+  const hit = keyFactsCache.get(key);
+  if (hit !== undefined) return hit;
+  const k = normalizeKey(key);
+  const sensitive = SENSITIVE_KEYS.has(k) || SENSITIVE_PARTS.some((p) => k.includes(p)) || (k.endsWith("token") && k.length > 5);
+  const clean = sensitive || key.length < MIN_DETECTABLE_LENGTH || matchesNoDetector(key);
+  const facts: KeyFacts = { normalized: k, verdict: clean ? { sensitive, hint: hintOf(k), stored: key, found: [] } : null };
+  if (keyFactsCache.size >= KEY_CACHE_LIMIT) keyFactsCache.clear();
+  keyFactsCache.set(key, facts);
+  return facts;
+}
 
 /** Parses an app's stored policy; text that is not a valid policy falls back to the strict defaults. */
 export function parsePolicy(text: string | null | undefined): RedactionPolicy {
@@ -170,6 +193,29 @@ const CLEAN_CACHE_LIMIT = 2000;
 // Longer text (a crash message, a note) rarely repeats within a batch.
 const MAX_REMEMBERED_LENGTH = 256;
 
+/** Text found clean under one set of detectors: text, versions and user agents, judged apart. */
+interface CleanSets {
+  text: Set<string>;
+  versions: Set<string>;
+  userAgents: Set<string>;
+}
+
+// What the detectors found clean stays clean for the same detectors, whatever the app's salt or
+// action: remembered per isolate, since a Sentry envelope or a beacon brings a single event per
+// request while its user agent, library and names repeat across requests.
+const cleanByDetectors = new Map<string, CleanSets>();
+const DETECTOR_SETS_REMEMBERED = 16;
+
+function cleanSetsFor(detectors: readonly string[]): CleanSets {
+  const key = detectors.join(",");
+  const hit = cleanByDetectors.get(key);
+  if (hit) return hit;
+  if (cleanByDetectors.size >= DETECTOR_SETS_REMEMBERED) cleanByDetectors.clear();
+  const sets = { text: new Set<string>(), versions: new Set<string>(), userAgents: new Set<string>() };
+  cleanByDetectors.set(key, sets);
+  return sets;
+}
+
 /** Percent-encodes redacted text, leaving the placeholders' brackets and colon readable. */
 const encodeRedacted = (s: string): string => encodeURIComponent(s).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
 
@@ -183,10 +229,9 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
   const phoneOn = enabled.has("phone");
   const extraKeys = new Set(policy.extraKeys.map(normalizeKey));
   const keyVerdicts = new Map<string, KeyVerdict>();
-  // Names, ids and user agents found clean: a batch repeats them on every event. A user agent
-  // is clean by laxer rules (a product's version is no address), so it has its own set.
-  const clean = new Set<string>();
-  const cleanUserAgents = new Set<string>();
+  // Names, ids, versions and user agents found clean. Versions and user agents are clean by
+  // laxer rules (a dotted quad there is no address), so each has its own set.
+  const { text: clean, versions: cleanVersions, userAgents: cleanUserAgents } = cleanSetsFor(specs.map((d) => d.name));
   const counts: Partial<Record<RedactionKind, number>> = {};
   let total = 0;
   let hmac: ((m: string) => Uint8Array) | null = null;
@@ -261,7 +306,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     if (hint === HINT_ID) return id(s);
     if (s.length < MIN_DETECTABLE_LENGTH || plainText(s)) return s;
     // A string found clean is remembered where its verdict cannot depend on the key it is under.
-    const cache = hint === HINT_NONE ? clean : hint === HINT_USER_AGENT ? cleanUserAgents : null;
+    const cache = hint === HINT_NONE ? clean : hint === HINT_VERSION ? cleanVersions : hint === HINT_USER_AGENT ? cleanUserAgents : null;
     if (cache?.has(s)) return s;
     const list = hint === HINT_VERSION ? withoutIp : hint === HINT_USER_AGENT ? forUserAgent : specs;
     const before = total;
@@ -299,8 +344,10 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       return r === text ? v : r;
     }
     let kind: Detector | null = null;
-    const digits = String(v);
-    if (card && v >= 1e12 && card.valid?.(digits) === true && digits.charCodeAt(0) >= 50 && digits.charCodeAt(0) <= 54) kind = "card";
+    // Epoch milliseconds (1.7e12) sit below every card number of their length, which starts with 2-6.
+    const digits = v >= 2e12 || hint === HINT_PHONE ? String(v) : "";
+    const lead = digits.charCodeAt(0);
+    if (card && v >= 2e12 && lead >= 50 && lead <= 54 && card.valid?.(digits) === true) kind = "card";
     else if (hint === HINT_PHONE && phoneOn && v < 1e15) kind = "phone";
     if (kind === null) return v;
     count(kind);
@@ -308,10 +355,12 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
   };
 
   const verdictOf = (key: string): KeyVerdict => {
+    const facts = keyFactsOf(key);
+    if (facts.verdict !== null && (extraKeys.size === 0 || facts.verdict.sensitive || !extraKeys.has(facts.normalized))) return facts.verdict;
     const hit = keyVerdicts.get(key);
     if (hit !== undefined) return hit;
-    const k = normalizeKey(key);
-    const sensitive = SENSITIVE_KEYS.has(k) || extraKeys.has(k) || SENSITIVE_PARTS.some((p) => k.includes(p)) || (k.endsWith("token") && k.length > 5);
+    const k = facts.normalized;
+    const sensitive = extraKeys.has(k) || (facts.verdict?.sensitive ?? false);
     const found: Detector[] = [];
     const text = sensitive ? key : detect(key, specs, policy.action === "hash", (kind) => found.push(kind));
     const verdict: KeyVerdict = { sensitive, hint: hintOf(k), stored: found.length > 0 && policy.action === "drop" ? DROPPED : text, found };
