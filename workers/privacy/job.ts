@@ -58,7 +58,7 @@ async function deleteRows(client: ClickHouseClient, table: string, where: string
   return n;
 }
 
-async function sessionsOf(client: ClickHouseClient, appId: string, subject: Subject): Promise<string[]> {
+async function sessionIdsOf(client: ClickHouseClient, appId: string, subject: Subject): Promise<string[]> {
   const read = clientRead(client, appId);
   const rows = await read<{ session_id: string }>(`SELECT DISTINCT session_id FROM events WHERE app_id = {app:String} AND session_id != '' AND ${OWN_EVENTS}`, subjectParams(subject));
   return rows.map((r) => r.session_id);
@@ -73,10 +73,11 @@ const union = (x: Subject, y: Subject | null): Subject => ({
 async function deleteSubject(deps: DeletionDeps, req: DeletionRequest, subject: Subject): Promise<RemovedRows> {
   const removed: RemovedRows = { ...req.removed };
   const base = { app: req.appId, ...subjectParams(subject) };
-  const sessions = await sessionsOf(deps.client, req.appId, subject);
+  const sessions = await sessionIdsOf(deps.client, req.appId, subject);
   for (const { table, where } of TABLES) {
     let n = 0;
     if (table === "sessions") {
+      // At least once, even without session ids: summaries are also found by the person's ids.
       for (let i = 0; i === 0 || i < sessions.length; i += SESSIONS_PER_DELETE) n += await deleteRows(deps.client, table, where, { ...base, s: sessions.slice(i, i + SESSIONS_PER_DELETE) });
     } else {
       n = await deleteRows(deps.client, table, where, base);
@@ -102,7 +103,6 @@ async function step(deps: DeletionDeps, req: DeletionRequest, now: number): Prom
     req = { ...req, resolved: subject, notBefore };
   }
   if (now < req.notBefore) return "waiting";
-  await deps.db.prepare("UPDATE privacy_requests SET attempts = attempts + 1 WHERE id = ?1").bind(req.id).run();
   const removed = await deleteSubject(deps, req, subject);
   await deps.db.batch([
     deps.db.prepare("UPDATE privacy_requests SET status = 'done', completed_at = ?1, last_error = NULL, lease_until = NULL, counts = ?2 WHERE id = ?3").bind(now, JSON.stringify(removed), req.id),
@@ -139,7 +139,7 @@ export async function runDeletions(deps: DeletionDeps, now: number): Promise<Del
     } catch (err) {
       const error = describeClickHouseError(err).slice(0, 500);
       run.failed.push({ id: req.id, appId: req.appId, error });
-      await deps.db.prepare("UPDATE privacy_requests SET lease_until = NULL, last_error = ?1 WHERE id = ?2").bind(error, req.id).run();
+      await deps.db.prepare("UPDATE privacy_requests SET lease_until = NULL, last_error = ?1, attempts = attempts + 1 WHERE id = ?2").bind(error, req.id).run();
     }
   }
   return run;

@@ -206,7 +206,7 @@ describe("deleting a person", () => {
       await setClickHouse("up");
     }
     const failed = await call<{ request: DeletionRequest }>("GET", path);
-    expect(failed.json.request).toMatchObject({ status: "pending", removed: {} });
+    expect(failed.json.request).toMatchObject({ status: "pending", attempts: 1, removed: {} });
     expect(failed.json.request.lastError).toMatch(/ClickHouse/);
     expect(await rows("events", "user_id = 'liam'", other.appId)).toBe(1);
 

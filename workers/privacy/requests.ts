@@ -26,6 +26,7 @@ export interface DeletionRequest {
   requestedAt: number;
   /** Not deleted before then: the edge has stopped taking the person's events by that time. */
   notBefore: number;
+  /** Runs that failed; each next minute tries again. */
   attempts: number;
   /** Why the last run failed; the next run tries again. */
   lastError: string | null;

@@ -43,9 +43,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 const ids = (s: Subject | null): string => (s ? [...s.userIds.map((u) => `user ${u}`), ...s.anonymousIds.map((a) => `anonymous ${a}`)].join(", ") : "");
 
 function Status({ r }: { r: DeletionRequest }) {
-  if (r.status === "done") return <span className="badge ok">done {r.completedAt === null ? "" : utcMinute(r.completedAt)}</span>;
-  if (r.lastError) return <span className="badge error" title={r.lastError}>{`retrying (${r.attempts} ${r.attempts === 1 ? "try" : "tries"}): ${r.lastError.slice(0, 120)}`}</span>;
-  return <span className="badge">{r.resolved ? `pending, not before ${utcMinute(r.notBefore)}` : "pending"}</span>;
+  if (r.status === "done") return <span className="badge state-delivered">done {r.completedAt === null ? "" : utcMinute(r.completedAt)}</span>;
+  if (r.lastError) return <span className="badge state-failed" title={r.lastError}>{`failed ${r.attempts === 1 ? "once" : `${r.attempts} times`}, retried every minute: ${r.lastError.slice(0, 120)}`}</span>;
+  return <span className="badge state-pending">{r.resolved ? `pending, not before ${utcMinute(r.notBefore)}` : "pending"}</span>;
 }
 
 function Removed({ removed }: { removed: Record<string, number> }) {
