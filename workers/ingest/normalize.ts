@@ -114,7 +114,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   const { redactor } = facts;
   const before = redactor.total;
   // Hashed alike every time it holds personal data, so deduplication by it still holds.
-  const storedId = redactor.id(messageId);
+  const storedId = redactor.id(messageId, true);
 
   const rawCtx: Json = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
   const claimedIp = str(rawCtx.ip);

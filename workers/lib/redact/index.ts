@@ -29,8 +29,9 @@ export interface Redactor {
    * An id that must stay joinable (user, anonymous, group, previous, session, message ids): kept
    * as sent unless a detector finds personal data in it, then that part is hashed with the app's
    * salt whatever the policy's action, so one person keeps one id and no two people share one.
+   * `once` marks an id no other event repeats (a message id): not worth remembering as clean.
    */
-  id(s: string): string;
+  id(s: string, once?: boolean): string;
   /** A user agent as stored: detectors run on it without taking a product's version for an address. */
   userAgent(s: string): string;
   /**
@@ -322,10 +323,10 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return policy.action === "drop" ? DROPPED : out;
   };
 
-  const id = (s: string): string => {
-    if (s.length < MIN_DETECTABLE_LENGTH || UUID.test(s) || clean.has(s)) return s;
+  const id = (s: string, once = false): string => {
+    if (s.length < MIN_DETECTABLE_LENGTH || UUID.test(s) || (!once && clean.has(s))) return s;
     const out = detect(s, specs, true, count);
-    if (out === s && s.length <= MAX_REMEMBERED_LENGTH) remember(clean, s);
+    if (out === s && !once && s.length <= MAX_REMEMBERED_LENGTH) remember(clean, s);
     return out;
   };
 
@@ -506,7 +507,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
         const r = scan(s);
         return r === DROPPED ? "" : r;
       }, ""),
-    id: (s) => safely(() => id(s), ""),
+    id: (s, once) => safely(() => id(s, once), ""),
     userAgent: (s) =>
       safely(() => {
         const r = scan(s, HINT_USER_AGENT);
