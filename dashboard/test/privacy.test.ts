@@ -1,7 +1,10 @@
 // The privacy page and its export download × every role, against a real D1 and ClickHouse: only
 // owners and admins may delete or export a person; a deletion is stored with its suppression and
 // audit entry at once; an export holds everything of the person through their linked ids.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createElement } from "react";
+import { renderToString } from "react-dom/server";
+import { createStaticHandler, createStaticRouter, StaticRouterProvider } from "react-router-dom/server";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Role } from "../app/auth/permissions";
 import type { AuditEntry, DeletionRequest } from "../app/db/privacy.server";
 import * as page from "../app/routes/apps.$app.privacy";
@@ -12,6 +15,18 @@ import { matrixWorld, roleMatrix, type Case } from "./matrix";
 
 let h: Harness;
 let owner = "";
+let loaded: unknown = null;
+
+// The page rendered on the server from a loader's data, as the browser first receives it.
+vi.mock("@remix-run/react", async (actual) => ({ ...(await actual<typeof import("@remix-run/react")>()), useLoaderData: () => loaded }));
+
+async function renderPage(data: unknown): Promise<string> {
+  loaded = data;
+  const handler = createStaticHandler([{ path: "*", element: createElement(page.default) }]);
+  const context = await handler.query(new Request("http://127.0.0.1/apps/app_x/privacy"));
+  if (context instanceof Response) throw new Error("the page redirected");
+  return renderToString(createElement(StaticRouterProvider, { router: createStaticRouter(handler.dataRoutes, context), context })).replace(/<!-- -->/g, "");
+}
 const sessions = new Map<Role, string>();
 let n = 0;
 
@@ -98,6 +113,17 @@ describe("the privacy page", () => {
     expect((await personPage("analyst")).canManagePrivacy).toBe(false);
     const res = await run(() => page.loader({ request: browserRequest("/apps/app_x/privacy?kind=anonymous&id=anon-1", { session: owner }), params: { app: "app_x" }, context: h.context }));
     expect(((await res.json()) as { prefill: unknown }).prefill).toEqual({ kind: "anonymous", id: "anon-1" });
+  });
+
+  it("shows the requests with their state and what they removed, and the Privacy tab only to those who may use it", async () => {
+    const data = (await (await load(owner)).json()) as { viewer: { role: string }; requests: DeletionRequest[] };
+    const html = await renderPage(data);
+    expect(html).toContain("Delete this person");
+    expect(html).toContain("anonymous anon-9");
+    expect(html).toContain("pending");
+    expect(html).toContain("drops new events for the person within 30 seconds");
+    expect(html).toContain('href="/apps/app_x/privacy"');
+    expect(await renderPage({ ...data, viewer: { ...data.viewer, role: "analyst" } })).not.toContain('href="/apps/app_x/privacy"');
   });
 
   it("hides another organisation's app", async () => {
