@@ -1,7 +1,7 @@
 // What deleting one person costs: a million events of 10,000 people over 30 days in the local
 // ClickHouse (through the same views as production), then one deletion request run by the job
 // as the cron runs it. Prints the time of each job run and the rows removed.
-//   node --import tsx bench/privacy-delete.ts [events]
+//   npm run bench:privacy -- [events]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
