@@ -253,7 +253,7 @@ describe("redaction of every field that reaches ClickHouse", () => {
     expect(get(m, "atk-3").event).toBe("Signup [email]");
     expect(get(m, "atk-4")).toMatchObject({ event: "Profile of [email]", path: "/u/[email]", url: "https://shop.example/u/[email]" });
     expect(get(m, "atk-5")).toMatchObject({ event: "Chat with [phone]", path: "Chat with [phone]", path_template: "Chat with [phone]" });
-    expect(get(m, "atk-6")).toMatchObject({ event: "ttfb [email]", perf_metric: "ttfb [email]" });
+    expect(get(m, "atk-6")).toMatchObject({ event: "ttfb [email]", perf_metric: "ttfb [email]", perf_unit: "[email]" });
   });
 
   it("replaces personal keys and numbers in properties, and encoded, dotted and lowercase spellings", () => {

@@ -182,7 +182,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   } else if (e.type === "perf") {
     perfMetric = name;
     perfValue = e.metric.value;
-    perfUnit = e.metric.unit;
+    perfUnit = redactor.text(e.metric.unit);
     if (perfUnit === "ms") duration = perfValue;
     else if (perfUnit === "s") duration = perfValue * 1000;
     // A React Native app has screens, not pages: the SDK names the current one.
