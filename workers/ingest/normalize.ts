@@ -147,7 +147,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     }
   }
   const templates = facts.urlTemplates ?? NO_TEMPLATES;
-  // The event, page or screen name, crash type, metric name or method: one name per event type.
+  // Names become columns dashboards group and filter by: they pass the detectors like any text.
   const name = redactor.text(eventName(e));
 
   let crashType = "";

@@ -25,6 +25,10 @@ describe("keys that are personal data", () => {
     expect(redactor({ action: "drop" }).value({ "jane@example.com": 1, plan: "pro" })).toEqual({ plan: "pro" });
   });
 
+  it("matches a percent-encoded key as decoded", () => {
+    expect(redactor().value({ "jane.doe%40example.com": 1 })).toEqual({ "[email]": 1 });
+  });
+
   it("counts a redacted key every time it appears, not once per request", () => {
     const r = redactor();
     r.value({ "jane@example.com": 1 });
