@@ -182,3 +182,13 @@ describe("ids that only add up like a card", () => {
     for (const s of ["4111-1111-1111-1111", "3782 822463 10005", "4111 1111 1111 1111 003"]) expect(redactor().text(s), s).toBe("[card]");
   });
 });
+
+describe("hostile keys", () => {
+  it("renames thousands of colliding keys without losing one, in linear time", () => {
+    const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`user${i}@example.com`, i]));
+    const out = redactor().value(many) as Record<string, number>;
+    expect(Object.keys(out)).toHaveLength(3000);
+    expect(Object.values(out).sort((a, b) => a - b)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(out["[email]#3000"]).toBe(2999);
+  });
+});

@@ -370,11 +370,13 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return verdict;
   };
 
-  // Two keys redacted alike (`[email]`) must not overwrite each other: later ones are numbered.
-  const freeKey = (name: string, out: Record<string, unknown>, obj: Record<string, unknown>): string => {
+  // Two keys redacted alike (`[email]`) must not overwrite each other: later ones are numbered,
+  // each object remembering where its numbering got to, so thousands of such keys stay linear.
+  const freeKey = (name: string, out: Record<string, unknown>, obj: Record<string, unknown>, next: Map<string, number>): string => {
     if (!Object.hasOwn(out, name) && !Object.hasOwn(obj, name)) return name;
-    let n = 2;
+    let n = next.get(name) ?? 2;
     while (Object.hasOwn(out, `${name}#${n}`) || Object.hasOwn(obj, `${name}#${n}`)) n++;
+    next.set(name, n + 1);
     return `${name}#${n}`;
   };
 
@@ -403,6 +405,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     const obj = v as Record<string, unknown>;
     const keys = Object.keys(obj);
     let out: Record<string, unknown> | null = null;
+    let numbering: Map<string, number> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] ?? "";
       const item = obj[k];
@@ -420,7 +423,9 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
           out[prev] = obj[prev];
         }
       }
-      if (out !== null && r !== DROPPED && verdict.stored !== DROPPED) out[verdict.stored === k ? k : freeKey(verdict.stored, out, obj)] = r;
+      if (out === null || r === DROPPED || verdict.stored === DROPPED) continue;
+      if (verdict.stored === k) out[k] = r;
+      else out[freeKey(verdict.stored, out, obj, (numbering ??= new Map()))] = r;
     }
     return out ?? obj;
   };
