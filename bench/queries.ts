@@ -270,6 +270,8 @@ async function main(): Promise<void> {
     await client.command({ query: "OPTIMIZE TABLE crash_issues_hourly FINAL" });
     await client.command({ query: "OPTIMIZE TABLE perf_hourly FINAL" });
     await client.command({ query: "OPTIMIZE TABLE network_hourly FINAL" });
+    // The per-person summaries the insights and the users and sessions pages read, likewise.
+    for (const table of ["sessions", "user_profiles", "person_identities", "users_daily", "users_daily_dims"]) await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
 
     const to = new Date();
     const from = new Date(to.getTime() - DAYS * 86_400_000);
