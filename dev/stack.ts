@@ -1,6 +1,7 @@
 // The whole local stack in a child process, as `npm start` runs it, on free ports and with its
 // state in a given directory: for tests and benchmarks that need a stack of their own.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import type { ClickHouseTarget } from "./clickhouse/target";
@@ -60,6 +61,10 @@ export async function startLocalStack(dir: string, extraEnv: NodeJS.ProcessEnv =
     });
   let out = "";
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  // Everything the stack printed, for reading after a failed test (the Worker's errors among it).
+  const log = createWriteStream(join(dir, "stack.log"));
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
   return new Promise((done, fail) => {
     const timer = setTimeout(() => void stop().then(() => fail(new Error(`the stack did not start in ${timeoutMs / 1000} s:\n${out}`))), timeoutMs);
     child.once("exit", (code) => fail(new Error(`dev/start.ts exited with ${code}:\n${out}`)));

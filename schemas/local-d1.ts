@@ -5,7 +5,10 @@
 // A statement or batch that failed busy did not commit, so running it again is safe.
 import { isDevelopment } from "./config";
 
-const BUSY = /SQLITE_BUSY|database is locked/;
+// A busy statement fails in one of two words: SQLite's own, or, when the lock is met inside the
+// local D1 object (SQLITE_BUSY_SNAPSHOT: its read snapshot went stale under the other process's
+// write), the internal error the binding reports in its place (the log shows the SQLite error).
+const BUSY = /SQLITE_BUSY|database is locked|Failed to parse body as JSON, got: Error: internal error/;
 /** Enough for the other process to finish a burst of writes; each wait at most 250 ms. */
 const ATTEMPTS = 40;
 

@@ -102,7 +102,7 @@ it("applies the dashboard's range to its cards, refreshes them, and links each c
   expect(new URL(page.url()).searchParams.get("measure0")).toBe("users");
   await expect.poll(() => drawn(page).count()).toBeGreaterThan(0);
   // Opened from the saved insight, the page offers to update it in place.
-  expect(await page.getByRole("form", { name: "Update saved insight" }).getByRole("button", { name: `Update “${INSIGHT}” to this definition` }).count()).toBe(1);
+  await expect.poll(() => page.getByRole("form", { name: "Update saved insight" }).getByRole("button", { name: `Update “${INSIGHT}” to this definition` }).count()).toBe(1);
 });
 
 it("holds every kind of insight: a funnel, retention, paths and stickiness saved from their pages, beside the trend", async () => {

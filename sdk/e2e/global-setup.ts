@@ -1,12 +1,14 @@
 // The SDK's end-to-end tests run against the whole local stack, started the way `npm start`
 // starts it but on free ports with a fresh state: the local ClickHouse, the edge Worker under
 // `wrangler dev`, and the demo app with its write key. The SDK is built first.
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import { buildSdk } from "../../dev/build-sdk";
 import { startLocalStack } from "../../dev/stack";
+
+const shots = resolve(import.meta.dirname, "../../test-results");
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -32,6 +34,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("dashboardStack", { edge: stack.edge, ...stack.dashboard });
   return async () => {
     await stack.stop();
+    // The stack's output outlives it, for reading after a failed browser test.
+    await mkdir(shots, { recursive: true });
+    await copyFile(join(dir, "stack.log"), join(shots, "e2e-stack.log")).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
 }
