@@ -35,6 +35,8 @@ const ConfigSchema = z.object({
   // bad release can write: at most 1.44 million crash rows a day per app.
   CRASH_ISSUE_CAP_PER_MINUTE: nonNegativeInt(60),
   CRASH_APP_CAP_PER_MINUTE: nonNegativeInt(1000),
+  // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
+  EVENTS_QUEUES: positiveInt(1),
 });
 
 /** The Worker's and AppBatcher's settings, e.g. `config(env).flush.maxAgeMs === 1000`. */
@@ -48,6 +50,8 @@ export interface Config {
   buffer: { maxRows: number; maxBytes: number; staleMs: number };
   /** Crashes kept per minute, per fingerprint (`perIssue`) and for the whole app (`perApp`); 0 means no cap. */
   crashCaps: { perIssue: number; perApp: number };
+  /** How many event queues apps are spread over (one carries at most 5,000 messages/s). */
+  eventQueues: number;
 }
 
 /** A configuration the Worker or the dashboard must not run with; its message names every problem. */
@@ -126,6 +130,7 @@ export function config(env: object): Config {
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxBytes: e.FLUSH_MAX_BYTES, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
+    eventQueues: e.EVENTS_QUEUES,
   };
   cache.set(env, result);
   return result;
