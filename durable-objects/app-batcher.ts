@@ -3,8 +3,10 @@ import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Confi
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, locationOfId } from "../workers/apps/location";
 import { deadLetterKey } from "../workers/queue/dead-letters";
+import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { planMessages, groupForSend, type PlannedMessage } from "./packing";
+import { MeteredSql } from "./sql-meter";
 import { Tallies, type EdgeRefusals } from "./tallies";
 import { TokenBucket } from "./token-bucket";
 
@@ -46,6 +48,8 @@ export interface BatcherStats {
   bufferedBytes: number;
   pendingMessages: number;
   counters: Record<string, number>;
+  /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
+  storage: { rowsRead: number; rowsWritten: number; bytes: number };
 }
 
 /**
@@ -91,7 +95,7 @@ const TALLY_SHIP_INTERVAL_MS = 5_000;
  * resends the very same batches and the sink can drop what it already stored.
  */
 export class AppBatcher extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly sql: MeteredSql;
   private readonly cfg: Config;
   private readonly tallies: Tallies;
   private bufferedRows = 0;
@@ -109,9 +113,9 @@ export class AppBatcher extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = new MeteredSql(ctx.storage.sql);
     this.cfg = config(env);
-    this.tallies = new Tallies(ctx.storage);
+    this.tallies = new Tallies(ctx.storage, this.sql);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
@@ -356,7 +360,8 @@ export class AppBatcher extends DurableObject<Env> {
     const counters: Record<string, number> = {};
     for (const r of this.sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters")) counters[r.name] = r.value;
     const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-    return { bufferedRows: this.bufferedRows, bufferedBytes: this.bufferedBytes, pendingMessages: pending, counters };
+    const storage = { ...this.sql.usage, bytes: this.sql.databaseSize };
+    return { bufferedRows: this.bufferedRows, bufferedBytes: this.bufferedBytes, pendingMessages: pending, counters, storage };
   }
 
   override async alarm(): Promise<void> {
@@ -405,7 +410,7 @@ export class AppBatcher extends DurableObject<Env> {
     const { appId, shard } = this.identity();
     const pending = this.tallies.pending(appId, shard);
     for (const m of pending) {
-      await this.env.EVENTS_QUEUE.send(m.body, { contentType: "text" });
+      await eventsQueue(this.env, appId).send(m.body, { contentType: "text" });
       this.tallies.sent(m.batchId);
     }
     if (pending.length > 0) this.lastTallyShip = now;
@@ -428,7 +433,7 @@ export class AppBatcher extends DurableObject<Env> {
     const send = async (batch: readonly Outgoing[]): Promise<boolean> => {
       sends++;
       try {
-        await this.env.EVENTS_QUEUE.sendBatch(batch.map((o) => ({ body: o.body, contentType: "text" as const })));
+        await eventsQueue(this.env, this.identity().appId).sendBatch(batch.map((o) => ({ body: o.body, contentType: "text" as const })));
       } catch (err) {
         lastError = err;
         return false;

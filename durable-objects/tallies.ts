@@ -26,11 +26,11 @@ const MAX_TALLIES_PER_MESSAGE = 500;
  * a stable batch id, which is kept until its send succeeded, like the outbox of rows.
  */
 export class Tallies {
-  private readonly sql: SqlStorage;
-
-  constructor(private readonly storage: DurableObjectStorage) {
-    this.sql = storage.sql;
-  }
+  // The batcher's metered SQL, so its rows are counted with the batcher's own.
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly sql: SqlStorage = storage.sql,
+  ) {}
 
   migrate(): void {
     this.sql.exec(`
