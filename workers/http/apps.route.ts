@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { AppId, CreateApp, CreateWriteKey, MAX_URL_TEMPLATES, UrlTemplates } from "../../schemas";
 import { deleteApp } from "../apps/delete";
+import { batcherStub } from "../apps/location";
 import { withDeletionDeps } from "../apps/service";
 import { createApp, createWriteKey, getApp, getUrlTemplates, listApps, listWriteKeys, OPERATOR, revokeWriteKey, setUrlTemplates } from "../apps/store";
 import { HttpError } from "../lib/errors";
@@ -42,6 +43,14 @@ export const appRoutes = new Hono<{ Bindings: Env }>()
     const app = await getApp(c.env.DB, OPERATOR, id);
     if (!app) throw noApp(id);
     return c.json({ app, keys: await listWriteKeys(c.env.DB, OPERATOR, id) });
+  })
+  // Each shard's backlog, counters and SQLite usage, read from its batcher.
+  .get("/:app/shards", async (c) => {
+    const id = appIdParam(c.req.param("app"));
+    const app = await getApp(c.env.DB, OPERATOR, id);
+    if (!app) throw noApp(id);
+    const shards = await Promise.all(Array.from({ length: app.shardCount }, async (_, shard) => ({ shard, ...(await batcherStub(c.env, app.location, id, shard).stats()) })));
+    return c.json({ shards });
   })
   .delete("/:app", async (c) => {
     const id = appIdParam(c.req.param("app"));

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { post, trackEvent } from "../../test/seed";
+import { createTestApp, post, trackEvent } from "../../test/seed";
 import { clearWriteKeyCache } from "./write-key";
 
 const admin = { authorization: "Bearer test-admin-token" };
@@ -49,6 +49,19 @@ describe("admin: apps and write keys", () => {
     const other = `app_${crypto.randomUUID().slice(0, 8)}`;
     await call("POST", "/admin/apps", { id: other, name: "Other" });
     expect((await call("POST", `/admin/apps/${other}/keys`, { key: given })).status).toBe(409);
+  });
+
+  it("lists each shard of an app with its backlog, counters and SQLite rows", async () => {
+    const { appId, key } = await createTestApp({ shardCount: 2 });
+    const batch = Array.from({ length: 20 }, () => trackEvent());
+    expect((await post("/v1/batch", { batch }, { "x-write-key": key })).status).toBe(200);
+    const res = await call("GET", `/admin/apps/${appId}/shards`);
+    expect(res.status).toBe(200);
+    const { shards } = await res.json<{ shards: Array<{ shard: number; counters: Record<string, number>; storage: { rowsWritten: number; bytes: number } }> }>();
+    expect(shards.map((s) => s.shard)).toEqual([0, 1]);
+    expect(shards.reduce((n, s) => n + (s.counters.accepted ?? 0), 0)).toBe(20);
+    expect(shards.reduce((n, s) => n + s.storage.rowsWritten, 0)).toBeGreaterThanOrEqual(20);
+    expect((await call("GET", "/admin/apps/app_nope/shards")).status).toBe(404);
   });
 
   it("refuses bad input and missing tokens in the error shape", async () => {
