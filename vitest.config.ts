@@ -11,7 +11,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["schemas/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts", "sdk/**/*.test.ts"],
+          include: ["schemas/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts", "sdk/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.workerd.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
       },

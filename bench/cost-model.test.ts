@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { gbMonths, line, partsRate, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
+import { PRICES } from "./prices";
+
+describe("cost model", () => {
+  it("bills a queue message one operation per started 64 KB, its metadata included", () => {
+    expect(queueChunks(10)).toBe(1);
+    expect(queueChunks(63_900)).toBe(1);
+    // 100 bytes of metadata push it over 64,000 bytes.
+    expect(queueChunks(63_901)).toBe(2);
+    expect(queueChunks(120_000)).toBe(2);
+    expect(queueChunks(128_000)).toBe(3);
+  });
+
+  it("counts a write, a read per delivery and a delete for every chunk", () => {
+    // 3 operations for a small message delivered once; a retried 100 KB message: 2 × (1 + 3 + 1).
+    expect(queueOperations([{ bytes: 1_000, deliveries: 1 }])).toBe(3);
+    expect(queueOperations([{ bytes: 100_000, deliveries: 3 }])).toBe(10);
+    expect(queueOperations([{ bytes: 1_000, deliveries: 1 }, { bytes: 100_000, deliveries: 1 }])).toBe(3 + 6);
+  });
+
+  it("turns units over a run into dollars per million events", () => {
+    // 3 DO rows written per event at $1 per million rows: $3 per million events.
+    expect(usdPerMillion(300, 100, PRICES.doRowsWritten)).toBeCloseTo(3, 10);
+    // One Worker request per 100-event batch at $0.30 per million: $0.003 per million events.
+    expect(usdPerMillion(10_000, 1_000_000, PRICES.workerRequests)).toBeCloseTo(0.003, 10);
+    expect(usdPerMillion(5, 0, PRICES.workerRequests)).toBe(0);
+    // 1 GB held for a whole month at $0.20 per GB-month.
+    expect(usdPerMillion(gbMonths(1e9, 730), 1e6, PRICES.doStorageGbMonth)).toBeCloseTo(0.2, 10);
+  });
+
+  it("adds up the lines that are not left out", () => {
+    const lines = [line("a", 100, 100, PRICES.doRowsWritten, ""), line("b", 1_000, 1_000_000, PRICES.workerRequests, ""), line("bound", 50, 100, PRICES.doRowsWritten, "", true)];
+    expect(lines[0]?.perEvent).toBe(1);
+    expect(total(lines)).toBeCloseTo(1 + 0.0003, 10);
+  });
+
+  it("makes one insert per full delivery of 100 messages and the parts each insert writes", () => {
+    const r = partsRate(100_000, 70, 12);
+    expect(r.insertsPerSecond).toBeCloseTo(100_000 / 7_000, 10);
+    expect(r.partsPerSecond).toBeCloseTo((100_000 / 7_000) * 12, 10);
+    expect(partsRate(10_000, 0, 12).partsPerSecond).toBe(0);
+  });
+});

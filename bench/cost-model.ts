@@ -1,0 +1,79 @@
+// The arithmetic of the cost benchmark (bench/cost.ts): billable units measured over a run,
+// multiplied by published prices (bench/prices.ts), as dollars per million accepted events.
+import type { Price } from "./prices";
+
+/** Bytes Cloudflare Queues bills as one operation (a KB is 1,000 bytes there). */
+export const QUEUE_CHUNK_BYTES = 64_000;
+/** Internal metadata Queues adds to every message, counted in its size. */
+export const QUEUE_MESSAGE_OVERHEAD_BYTES = 100;
+/** The memory every Durable Object is billed for, in GB. */
+export const DO_MEMORY_GB = 0.128;
+const HOURS_PER_MONTH = 730;
+
+/** Operations one write, read or delete of a message costs: one per started 64 KB. */
+export function queueChunks(messageBytes: number): number {
+  return Math.max(1, Math.ceil((messageBytes + QUEUE_MESSAGE_OVERHEAD_BYTES) / QUEUE_CHUNK_BYTES));
+}
+
+/** One message as the queue saw it: its size and how many times it was delivered (1 without retries). */
+export interface QueueMessage {
+  bytes: number;
+  deliveries: number;
+}
+
+/** Queue operations of messages written once, read once per delivery and deleted once. */
+export function queueOperations(messages: readonly QueueMessage[]): number {
+  let ops = 0;
+  for (const m of messages) ops += queueChunks(m.bytes) * (2 + Math.max(1, m.deliveries));
+  return ops;
+}
+
+/** GB-months of storage held by `bytes` for `hours`. */
+export function gbMonths(bytes: number, hours: number): number {
+  return (bytes / 1e9) * (hours / HOURS_PER_MONTH);
+}
+
+/** Dollars per million events for `units` used by `events` events at `price`. */
+export function usdPerMillion(units: number, events: number, price: Pick<Price, "usd" | "per">): number {
+  if (events <= 0) return 0;
+  return (units / events) * 1e6 * (price.usd / price.per);
+}
+
+/** One billable line: what was counted over the run, per event, and what a million events cost. */
+export interface CostLine {
+  component: string;
+  unit: string;
+  units: number;
+  perEvent: number;
+  usdPerMillion: number;
+  /** Left out of the total (a bound, or a figure whose price could not be grounded). */
+  excluded?: boolean;
+  how: string;
+}
+
+/** A line for `units` of `price` used by `events` events. */
+export function line(component: string, units: number, events: number, price: Price, how: string, excluded = false): CostLine {
+  return { component, unit: price.unit, units, perEvent: events > 0 ? units / events : 0, usdPerMillion: usdPerMillion(units, events, price), how, ...(excluded ? { excluded } : {}) };
+}
+
+/** The sum of the lines that are not excluded. */
+export function total(lines: readonly CostLine[]): number {
+  return lines.reduce((sum, l) => sum + (l.excluded ? 0 : l.usdPerMillion), 0);
+}
+
+/** Inserts and parts per second ClickHouse gets at one event rate. */
+export interface PartsRate {
+  eventsPerSecond: number;
+  insertsPerSecond: number;
+  partsPerSecond: number;
+}
+
+/**
+ * What the current consumer makes of `eventsPerSecond`: one insert per queue delivery of up to
+ * `messagesPerDelivery` messages of `rowsPerMessage` rows each (deliveries are full at these
+ * rates), each insert writing `partsPerInsert` parts (the table and each materialized view).
+ */
+export function partsRate(eventsPerSecond: number, rowsPerMessage: number, partsPerInsert: number, messagesPerDelivery = 100): PartsRate {
+  const insertsPerSecond = rowsPerMessage > 0 ? eventsPerSecond / (rowsPerMessage * messagesPerDelivery) : 0;
+  return { eventsPerSecond, insertsPerSecond, partsPerSecond: insertsPerSecond * partsPerInsert };
+}
