@@ -52,6 +52,76 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+// The settings of every INSERT the consumer sends, by table, while watched.
+function watchInserts(): Array<{ table: string; settings: URLSearchParams }> {
+  const seen: Array<{ table: string; settings: URLSearchParams }> = [];
+  const original = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const table = /^INSERT INTO (\S+)/.exec(url.searchParams.get("query") ?? "")?.[1];
+    if (table) seen.push({ table, settings: url.searchParams });
+    return original(input, init);
+  });
+  return seen;
+}
+
+// Inserts into `table` reach ClickHouse, but the first `times` answers are lost on the way back.
+function loseAnswersOf(table: string, times: number): void {
+  const original = globalThis.fetch;
+  let lost = 0;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const query = new URL(input instanceof Request ? input.url : String(input)).searchParams.get("query") ?? "";
+    const res = await original(input, init);
+    if (query.startsWith("INSERT INTO") && query.includes(table) && lost < times) {
+      lost++;
+      throw new TypeError("Network connection lost.");
+    }
+    return res;
+  });
+}
+
+function eventMessage(appId: string, batch: string, n: number): string {
+  const at = new Date().toISOString().replace("T", " ").slice(0, 23);
+  const rows = Array.from({ length: n }, (_, i) => encodeEventRow(blankRow(appId, `${batch}-${i}`, at)));
+  return encodeSinkMessage(`${appId}:0:${batch}`, appId, rows);
+}
+
+async function storedEvents(appId: string): Promise<number> {
+  const [row] = await chQuery<{ n: string }>("SELECT count() AS n FROM events WHERE app_id = {app:String}", { app: appId });
+  return Number(row?.n);
+}
+
+describe("inserts gathered by ClickHouse across deliveries", () => {
+  it("asks ClickHouse to gather each insert with other consumers' and to answer once it is written, under its deduplication token", async () => {
+    const app = await createTestApp();
+    const seen = watchInserts();
+    const outcome = await deliver(handleSinkBatch, QUEUE, [eventMessage(app.appId, "a1", 3), capped(app.appId, "t1").text]);
+    expect(outcome.acked).toHaveLength(2);
+    expect(seen.map((s) => s.table).sort()).toEqual(["crash_drops_hourly", "events", "pipeline_minutely"]);
+    for (const { settings } of seen) {
+      expect(settings.get("async_insert")).toBe("1");
+      // Acknowledged only once the rows are in a part: a message is never acked for rows still in a buffer.
+      expect(settings.get("wait_for_async_insert")).toBe("1");
+      expect(settings.get("async_insert_deduplicate")).toBe("1");
+      expect(settings.get("insert_deduplication_token")).toBeTruthy();
+    }
+  });
+
+  it("stores a delivery once when an insert's answer was lost and the insert was sent again, and once more when the queue delivers it again", async () => {
+    const app = await createTestApp();
+    const text = eventMessage(app.appId, "a1", 5);
+    loseAnswersOf("events", 1);
+    expect((await deliver(handleSinkBatch, QUEUE, [text, eventMessage(app.appId, "a2", 2)])).acked).toHaveLength(2);
+    vi.restoreAllMocks();
+    expect(await storedEvents(app.appId)).toBe(7);
+    // Its ack lost too: delivered again alone, then regrouped beside a new message.
+    expect((await deliver(handleSinkBatch, QUEUE, [text], { attempts: 2 })).acked).toHaveLength(1);
+    expect((await deliver(handleSinkBatch, QUEUE, [text, eventMessage(app.appId, "a3", 1)], { attempts: 3 })).acked).toHaveLength(2);
+    expect(await storedEvents(app.appId)).toBe(8);
+    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 8 });
+  });
+});
+
 describe("crash drops in the sink", () => {
   it("counts a tally message's capped crashes once per issue and hour, however often it is delivered", async () => {
     const app = await createTestApp();
