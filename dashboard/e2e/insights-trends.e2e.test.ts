@@ -1,8 +1,9 @@
 // Trends as a person uses them, in Debian's Chromium against the local stack: the insights
 // index, then a trend of the demo app's product views built in the form (its definition then in
 // the URL), broken down by platform as lines, the same trend as a table of every day, and the
-// stickiness of product views. Screenshots: test-results/insights-index.png, insights-trends.png
-// and insights-stickiness.png.
+// stickiness of product views; custom days picked in the range picker. Screenshots:
+// test-results/insights-index.png, insights-trends.png, insights-custom-range.png and
+// insights-stickiness.png.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Chromium } from "../../test/chromium";
@@ -65,6 +66,28 @@ it("shows the same trend as a table of days, and the link keeps it", async () =>
   expect(columns === 2 + 8 || columns === 2 + 7).toBe(true);
   await page.reload();
   expect(await table.locator("tbody tr").count()).toBeGreaterThan(1);
+});
+
+it("picks custom days in the range picker: a column per day, kept by the trend's form", async () => {
+  const day = (ago: number): string => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
+  const picker = page.getByRole("navigation", { name: "Time range" });
+  await picker.getByText("Custom").click();
+  await picker.getByLabel("From").fill(day(3));
+  await picker.getByLabel("To").fill(day(0));
+  await picker.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/range=custom/);
+  const table = page.locator("table[aria-label='Trend table']");
+  // Four whole UTC days, both ends included, after the line and its total.
+  await expect.poll(() => table.locator("thead th").count()).toBe(2 + 4);
+  expect(await picker.locator("summary[aria-current=page]").textContent()).toBe(`${day(3)} – ${day(0)}`);
+  await page.screenshot({ path: shot("insights-custom-range.png"), fullPage: true });
+  // The trend's own form carries the days along.
+  const form = page.getByRole("form", { name: "Trend definition" });
+  await form.locator("select[name=display]").selectOption("line");
+  await form.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/display=line/);
+  const q = new URL(page.url()).searchParams;
+  expect([q.get("range"), q.get("from"), q.get("to")]).toEqual(["custom", day(3), day(0)]);
 });
 
 it("counts the days of the week people came back to view products", async () => {

@@ -216,6 +216,28 @@ describe("trends", () => {
     expect(only(r)).toMatchObject({ values: [2, 2, 2, 1, 0, 0, 0, 0], previous: [0, 0, 0, 0, 1, 0, 0, 1], previousTotal: 2 });
   });
 
+  it("counts custom days, whole days of the time zone with both ends included, and the days before them", async () => {
+    const day = (d: number): string => new Date(D0 + d * DAY).toISOString().slice(0, 10);
+    const custom = `range=custom&from=${day(1)}&to=${day(2)}&event0=Purchase&measure0=total&interval=day`;
+    const utc = await trend(`${custom}&compare=1`);
+    expect(utc.buckets).toEqual([sec(D0 + DAY), sec(D0 + 2 * DAY)]);
+    // D1 09:00 and 10:00; D2 10:00 and 15:00. Before them, D-1 and D0: D0 11:00, 13:00, 14:00.
+    expect(only(utc)).toMatchObject({ values: [2, 2], total: 4, previous: [0, 3], previousTotal: 3 });
+    // Tokyo's D1 and D2 run from D0 15:00 to D2 15:00 UTC: D2 15:00 is D3 00:00 there.
+    const tokyo = await trend(`${custom}&tz=Asia/Tokyo`);
+    expect(tokyo.buckets).toEqual([sec(D0 + DAY) - 9 * 3600, sec(D0 + 2 * DAY) - 9 * 3600]);
+    expect(only(tokyo)).toMatchObject({ values: [2, 1], total: 3 });
+    const def = parseTrends(new URL(`http://x/?${custom}&tz=Asia/Tokyo`), NOW);
+    expect(toTrendsSearch(def)).toContain(`range=custom&from=${day(1)}&to=${day(2)}`);
+    expect(parseTrends(new URL(`http://x/?${toTrendsSearch(def)}`), NOW)).toEqual(def);
+    // Days the wrong way round, or not days at all: the default range, and why.
+    for (const bad of [`range=custom&from=${day(2)}&to=${day(1)}`, "range=custom&from=2026-02-30&to=2026-03-01", "range=custom&from=yesterday"]) {
+      const d = parseTrends(new URL(`http://x/?${bad}`), NOW);
+      expect(d.range.key).toBe("7d");
+      expect(d.problems).toHaveLength(1);
+    }
+  });
+
   it("reads a shared link back to the same definition, and says what it ignored", () => {
     const q = "range=30d&type0=track&event0=Purchase&measure0=p95&prop0=amount&event1=Load&measure1=users&interval=week&breakdown=prop&breakdown_prop=plan&top=3&compare=1&display=bar&tz=Asia%2FTokyo&platform=ios&prop=plan%3Apro";
     const def = parseTrends(new URL(`http://x/?${q}`), NOW);

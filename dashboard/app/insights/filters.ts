@@ -3,7 +3,8 @@
 // zone (`tz`) that day, week and month buckets follow. Filters reach ClickHouse only as query
 // parameters; their names start with `f_` so they never collide with an insight's own.
 import type { Params } from "../queries/clickhouse.server";
-import { DEFAULT_RANGE, parseRange, RANGES, type RangeKey, type TimeRange } from "../queries/range";
+import { customDays, DEFAULT_RANGE, parseRange, RANGES, utcDay, writeRange, type RangeKey, type TimeRange } from "../queries/range";
+import { zoneDayStart } from "./calendar";
 
 export interface PropFilter {
   key: string;
@@ -99,11 +100,22 @@ export function parseTz(url: URL, problems: string[]): string {
   return DEFAULT_TZ;
 }
 
-/** The range the URL asks for (`range=7d`), ending at `now`; an unknown key is named in `problems`. */
+/**
+ * The range the URL asks for (`range=7d`, ending at `now`, or `range=custom&from=…&to=…`: whole
+ * days in the insight's time zone, `tz`, both included); what cannot be used is named in `problems`.
+ */
 export function parseInsightRange(url: URL, problems: string[], now: number): TimeRange {
   const raw = url.searchParams.get("range");
-  if (raw !== null && !Object.hasOwn(RANGES, raw)) problems.push(`"${raw.slice(0, 20)}" is not a range; the last ${DEFAULT_RANGE} were used.`);
-  return parseRange(url, now);
+  const days = customDays(url, now);
+  if (days && "problem" in days) problems.push(`${days.problem} The last ${DEFAULT_RANGE} were used.`);
+  else if (raw !== null && raw !== "custom" && !Object.hasOwn(RANGES, raw)) problems.push(`"${raw.slice(0, 20)}" is not a range; the last ${DEFAULT_RANGE} were used.`);
+  const range = parseRange(url, now);
+  const tz = (url.searchParams.get("tz") ?? "").trim();
+  if (!range.days || !tz || tz === DEFAULT_TZ || !isTimeZone(tz)) return range;
+  const from = zoneDayStart(range.days.from, tz);
+  const to = zoneDayStart(new Date(((utcDay(range.days.to) ?? 0) + 86_400) * 1000).toISOString().slice(0, 10), tz);
+  return { ...range, from, to };
 }
 
+export { writeRange };
 export type { RangeKey, TimeRange };

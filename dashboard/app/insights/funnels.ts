@@ -4,7 +4,7 @@
 // breakdown. The whole definition lives in the URL, so a link shares it and a card re-runs it.
 import { EVENT_TYPES } from "../../../schemas/events";
 import { parseBreakdown, writeBreakdown, type Breakdown } from "./breakdown";
-import { MAX_PROPS, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type PropFilter, type TimeRange } from "./filters";
+import { MAX_PROPS, parseFilters, parseInsightRange, parseTz, writeFilters, writeRange, type InsightFilters, type PropFilter, type TimeRange } from "./filters";
 
 export const MIN_STEPS = 2;
 export const MAX_STEPS = 10;
@@ -145,7 +145,7 @@ export function parseFunnels(url: URL, now = Date.now()): FunnelsDef {
 /** The query string that defines `def`, e.g. `range=7d&step=Signed+Up&step=Order+Completed&window=1d`. */
 export function toFunnelsSearch(def: FunnelsDef): string {
   const q = new URLSearchParams();
-  q.set("range", def.range.key);
+  writeRange(q, def.range);
   def.steps.forEach((s, i) => {
     q.append("step", stepRef(s));
     for (const p of s.props) q.append(stepPropName(i + 1), `${p.key}:${p.value}`);
@@ -174,7 +174,7 @@ export function windowLabel(w: FunnelsDef["window"]): string {
  * with `value`, only those whose breakdown value (on their first step) was that.
  */
 export function droppedPeopleLink(appId: string, def: FunnelsDef, step: number, value?: string): string {
-  const q = new URLSearchParams({ range: def.range.key, funnel: toFunnelsSearch(def), dropped: String(step) });
+  const q = writeRange(new URLSearchParams({ funnel: toFunnelsSearch(def), dropped: String(step) }), def.range);
   if (value !== undefined && def.breakdown.kind !== "none") q.set("value", value);
   return `/apps/${encodeURIComponent(appId)}/users?${q.toString()}`;
 }

@@ -10,7 +10,7 @@
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
-import { filtersSql, parseFilters, parseInsightRange, writeFilters, type InsightFilters, type TimeRange } from "./filters";
+import { filtersSql, parseFilters, parseInsightRange, writeFilters, writeRange, type InsightFilters, type TimeRange } from "./filters";
 import { hashedPerson, hasPerson, idHash, identityHashJoin, identityJoin, joinedPersonKey } from "./person";
 
 import { DEFAULT_TOP, MAX_DEPTH, MAX_TOP, MIN_DEPTH, NODES_PER_STEP, OTHER, PATH_KINDS, type PathKind, type PathLink, type PathNode, type PathsResult, type RankedPath } from "./paths";
@@ -81,7 +81,7 @@ export function parsePaths(url: URL, now = Date.now()): PathsDef {
 /** The query string of `def`: `parsePaths` of it gives the same definition. */
 export function toPathsSearch(def: PathsDef): string {
   const q = new URLSearchParams();
-  q.set("range", def.range.key);
+  writeRange(q, def.range);
   q.set("kind", def.kind);
   if (def.start) q.set("start", def.start);
   if (def.end) q.set("end", def.end);
@@ -262,7 +262,7 @@ export function pathPeopleSql(def: PathsDef, steps: readonly string[]): { sql: s
 
 /** The users view listing the people on one ranked path: `?paths=<the insight's query string>&step=…`. */
 export function pathPeopleLink(appId: string, def: PathsDef, steps: readonly string[]): string {
-  const q = new URLSearchParams({ range: def.range.key, paths: toPathsSearch(def) });
+  const q = writeRange(new URLSearchParams({ paths: toPathsSearch(def) }), def.range);
   for (const s of steps) q.append("step", s);
   return `/apps/${encodeURIComponent(appId)}/users?${q.toString()}`;
 }

@@ -13,7 +13,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { isPeriod, zonedDay, type Period } from "./calendar";
-import { filtersSql, hasFilters, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type TimeRange } from "./filters";
+import { filtersSql, hasFilters, parseFilters, parseInsightRange, parseTz, writeFilters, writeRange, type InsightFilters, type TimeRange } from "./filters";
 import { hasPerson, hashedPerson, idHash, identityHashJoin } from "./person";
 import { bucketStarts } from "./trends.server";
 
@@ -58,7 +58,7 @@ export function parseRetention(url: URL, now = Date.now()): RetentionDef {
 /** The query string of `def`: `parseRetention` of it gives the same definition. */
 export function toRetentionSearch(def: RetentionDef): string {
   const q = new URLSearchParams();
-  q.set("range", def.range.key);
+  writeRange(q, def.range);
   if (def.start) q.set("start", def.start);
   if (def.returning) q.set("return", def.returning);
   if (def.period !== DEFAULT_PERIOD) q.set("period", def.period);

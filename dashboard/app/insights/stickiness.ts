@@ -2,7 +2,7 @@
 // event), the calendar period whose days are counted (`period=week|month`), and the shared
 // range, filters and time zone.
 import { EVENT_TYPES } from "../../../schemas/events";
-import { DEFAULT_TZ, parseFilters, parseInsightRange, parseTz, writeFilters, type InsightFilters, type TimeRange } from "./filters";
+import { DEFAULT_TZ, parseFilters, parseInsightRange, parseTz, writeFilters, writeRange, type InsightFilters, type TimeRange } from "./filters";
 
 export const STICKY_PERIODS = { week: 7, month: 31 } as const;
 export type StickyPeriod = keyof typeof STICKY_PERIODS;
@@ -37,7 +37,7 @@ export function parseStickiness(url: URL, now = Date.now()): StickinessDef {
 /** The definition's query string (without `?`), canonical. */
 export function toStickinessSearch(def: StickinessDef): string {
   const q = new URLSearchParams();
-  q.set("range", def.range.key);
+  writeRange(q, def.range);
   if (def.type) q.set("type", def.type);
   if (def.event) q.set("event", def.event);
   q.set("period", def.period);

@@ -4,7 +4,7 @@
 // form's spare row, not a series.
 import { EVENT_TYPES } from "../../../schemas/events";
 import { parseBreakdown, writeBreakdown, type Breakdown } from "./breakdown";
-import { parseFilters, parseInsightRange, parseTz, writeFilters, DEFAULT_TZ, type InsightFilters, type TimeRange } from "./filters";
+import { parseFilters, parseInsightRange, parseTz, writeFilters, writeRange, DEFAULT_TZ, type InsightFilters, type TimeRange } from "./filters";
 
 export const MEASURES = {
   total: "total count",
@@ -139,7 +139,7 @@ export function parseTrends(url: URL, now = Date.now()): TrendsDef {
 /** The definition's query string (without `?`), canonical: parsing it gives the same definition. */
 export function toTrendsSearch(def: TrendsDef): string {
   const q = new URLSearchParams();
-  q.set("range", def.range.key);
+  writeRange(q, def.range);
   def.series.forEach((s, i) => {
     if (s.type) q.set(`type${i}`, s.type);
     if (s.event) q.set(`event${i}`, s.event);

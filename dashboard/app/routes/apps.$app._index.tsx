@@ -14,7 +14,7 @@ import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { hasDims, parseDims } from "../queries/dims";
 import { loadDimOptions, loadOverview } from "../queries/overview.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeText } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Overview` }];
 
@@ -88,7 +88,7 @@ export default function OverviewPage() {
           {overview.totals.events === 0 ? (
             <div className="card empty-state">
               <h2>
-                No events in the last {range.key}
+                No events {rangeText(range)}
                 {hasDims(dims) ? " with these filters" : ""}
               </h2>
               <p>

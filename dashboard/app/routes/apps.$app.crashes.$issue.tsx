@@ -18,7 +18,7 @@ import { issueHistory, issueState, listRules } from "../db/crash-issues.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { TAGS, type TagName } from "../queries/crash-detail";
 import { loadIssuePage, type CrashEvent } from "../queries/crash-issue.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText, rangeName } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · ${data?.issue ? `${data.issue.type}: ${data.issue.message}` : "Issue"}` }];
 
@@ -127,7 +127,7 @@ export default function IssuePage() {
   return (
     <Shell viewer={viewer} app={app}>
       <div className="page-head">
-        <Link to={`/apps/${app.id}/crashes?range=${range.key}`}>← Back to crashes</Link>
+        <Link to={`/apps/${app.id}/crashes?${rangeSearch(range)}`}>← Back to crashes</Link>
         <RangePicker current={range.key} />
       </div>
       {error || !issue ? (
@@ -149,8 +149,8 @@ export default function IssuePage() {
           ) : null}
           <IssueStateForm state={state} releases={releases} canUpdate={canUpdate} />
           <div className="stats">
-            <Stat label={`Events (${range.key})`} value={count(issue.events)} />
-            <Stat label={`Users (${range.key})`} value={count(issue.users)} />
+            <Stat label={`Events (${rangeName(range)})`} value={count(issue.events)} />
+            <Stat label={`Users (${rangeName(range)})`} value={count(issue.users)} />
             <Stat label="First seen (UTC)" value={`${utcMinute(issue.firstSeenMs)}${issue.firstRelease ? ` in ${issue.firstRelease}` : ""}`} />
             <Stat label="Last seen (UTC)" value={utcMinute(issue.lastSeenMs)} />
             <Stat label="Events, all time" value={count(issue.totalEvents)} />
@@ -159,7 +159,7 @@ export default function IssuePage() {
             <p className="notice" role="status" aria-label="Dropped crashes">
               {dropped.issueCap > 0 ? `${count(dropped.issueCap)} crashes dropped by the crash-loop cap` : ""}
               {dropped.issueCap > 0 && dropped.appCap > 0 ? "; " : ""}
-              {dropped.appCap > 0 ? `${count(dropped.appCap)} dropped by the app's crash budget` : ""} in the last {range.key}: counted here, not stored.
+              {dropped.appCap > 0 ? `${count(dropped.appCap)} dropped by the app's crash budget` : ""} {rangeText(range)}: counted here, not stored.
             </p>
           ) : null}
           <TimeChart title="Occurrences" series={chart} span={span} height={160} fillStep={range.step} />
@@ -206,7 +206,7 @@ export default function IssuePage() {
                     ) : null}
                   </>
                 ) : (
-                  <p className="muted">No crash of this issue in the last {range.key} is still stored in full (raw crashes are kept 90 days). Pick another range.</p>
+                  <p className="muted">No crash of this issue {rangeText(range)} is still stored in full (raw crashes are kept 90 days). Pick another range.</p>
                 )}
               </section>
               {first ? (
@@ -244,7 +244,7 @@ export default function IssuePage() {
                       {users.map((u) => (
                         <tr key={u.key}>
                           <td className="clip">
-                            <Link to={`/apps/${app.id}/users/${encodeURIComponent(u.key)}?range=${range.key}`}>{u.key}</Link>
+                            <Link to={`/apps/${app.id}/users/${encodeURIComponent(u.key)}?${rangeSearch(range)}`}>{u.key}</Link>
                             {u.identified ? null : <span className="muted small"> anonymous</span>}
                           </td>
                           <td className="num">{count(u.crashes)}</td>

@@ -15,7 +15,7 @@ import { readOrError } from "../queries/clickhouse.server";
 import { issueTitle, ISSUE_SORTS, parseIssueFilters, STATUS_FILTERS, type StatusFilter } from "../queries/crash-filters";
 import { issueFilterOptions, listIssues, type IssueFilterOptions } from "../queries/crashes.server";
 import { parseCursor } from "../queries/cursor";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText } from "../queries/range";
 import { ValueMenu } from "../components/dim-filter";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Crashes` }];
@@ -114,7 +114,7 @@ export default function CrashesPage() {
         <ErrorCard title="Could not load crashes" message={error} />
       ) : page.rows.length === 0 ? (
         <div className="card empty-state">
-          <h2>{filtered || filters.status !== "unresolved" ? "No issue matches" : `No unresolved crashes in the last ${range.key}`}</h2>
+          <h2>{filtered || filters.status !== "unresolved" ? "No issue matches" : `No unresolved crashes ${rangeText(range)}`}</h2>
           <p className="muted">
             Crashes from our SDK and from Sentry SDKs are grouped into issues by their stack; try another status, a longer range or fewer filters.
           </p>
@@ -139,7 +139,7 @@ export default function CrashesPage() {
                 <tr key={r.fingerprint} data-fingerprint={r.fingerprint}>
                   <td className="clip" style={{ maxWidth: "26rem" }}>
                     <IssueStatusBadge status={r.status} />{" "}
-                    <Link to={`/apps/${app.id}/crashes/${encodeURIComponent(r.fingerprint)}?range=${range.key}`}>
+                    <Link to={`/apps/${app.id}/crashes/${encodeURIComponent(r.fingerprint)}?${rangeSearch(range)}`}>
                       <strong>{r.type}</strong>
                       {r.message ? `: ${r.message}` : ""}
                     </Link>

@@ -7,7 +7,7 @@ import { exportOr503 } from "../queries/clickhouse.server";
 import { parseIssueFilters } from "../queries/crash-filters";
 import { exportIssues } from "../queries/crashes.server";
 import { csvResponse, toCsv } from "../queries/csv";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 
 const COLUMNS = ["fingerprint", "status", "type", "message", "culprit", "events", "users", "fatal", "dropped", "first_seen", "last_seen", "releases", "platforms"] as const;
 
@@ -33,6 +33,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       releases: r.releases.join(" "),
       platforms: r.platforms.join(" "),
     }));
-    return csvResponse(`${app.id}-crashes-${range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-crashes-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

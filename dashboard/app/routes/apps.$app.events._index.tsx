@@ -1,9 +1,10 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { rangeSearch, rangeText } from "../queries/range";
 import { Form, Link, useFetcher, useLoaderData, useNavigate, useSearchParams } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
-import { RangePicker } from "../components/range-picker";
+import { RangePicker, RangeFields } from "../components/range-picker";
 import { ErrorCard } from "../components/error-card";
 import { Pager, useParamLink } from "../components/pager";
 import { Shell } from "../components/shell";
@@ -87,7 +88,7 @@ export default function EventsPage() {
         <RangePicker current={filters.range.key} />
       </div>
       <Form method="get" action={`/apps/${app.id}/events`} className="card filters" aria-label="Filter events">
-        <input type="hidden" name="range" value={filters.range.key} />
+        <RangeFields range={filters.range} />
         <label>
           Type
           <select name="type" defaultValue={filters.type}>
@@ -110,7 +111,7 @@ export default function EventsPage() {
           <input name="prop" defaultValue={filters.prop} placeholder="plan:pro" />
         </label>
         <button type="submit">Apply</button>
-        {filtered ? <Link to={`?range=${filters.range.key}`}>Clear</Link> : null}
+        {filtered ? <Link to={`?${rangeSearch(filters.range)}`}>Clear</Link> : null}
         <span className="spacer" />
         <label className="toggle">
           <input type="checkbox" checked={live} disabled={paged} onChange={(e) => setLive(e.currentTarget.checked)} />
@@ -130,7 +131,7 @@ export default function EventsPage() {
           <p className="muted">
             {filtered
               ? "Clear a filter or pick a longer range; the property filter compares text exactly (key:value)."
-              : `Nothing arrived in the last ${filters.range.key}: try a longer range, or send events with a write key.`}
+              : `Nothing arrived ${rangeText(filters.range)}: try a longer range, or send events with a write key.`}
           </p>
         </div>
       ) : (

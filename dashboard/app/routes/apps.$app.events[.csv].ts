@@ -1,5 +1,6 @@
 // The explorer's rows as a CSV download: same filters, newest first, capped at EXPORT_CAP.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { rangeName } from "../queries/range";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { exportOr503 } from "../queries/clickhouse.server";
@@ -12,6 +13,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const filters = parseEventFilters(new URL(request.url));
   return exportOr503(async () => {
     const rows = await exportEvents(env.clickhouse, app.id, filters);
-    return csvResponse(`${app.id}-events-${filters.range.key}.csv`, toCsv(EXPORT_COLUMNS, rows));
+    return csvResponse(`${app.id}-events-${rangeName(filters.range)}.csv`, toCsv(EXPORT_COLUMNS, rows));
   });
 }

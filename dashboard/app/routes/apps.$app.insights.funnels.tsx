@@ -1,4 +1,6 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { rangeText } from "../queries/range";
+import { RangeFields } from "../components/range-picker";
 import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
@@ -52,7 +54,7 @@ function Definition({ def, options }: { def: FunnelsDef; options: InsightOptions
   const window = `${def.window.n}${def.window.unit}`;
   return (
     <Form method="get" className="card" aria-label="Funnel definition">
-      <input type="hidden" name="range" value={def.range.key} />
+      <RangeFields range={def.range} />
       {rows.map((s, i) => (
         <StepRow key={i} i={i} step={s} />
       ))}
@@ -116,7 +118,7 @@ export default function FunnelsPage() {
           </h2>
           <FunnelsView def={def} result={result} appId={app.id} />
           <p className="muted small">
-            A person is counted at a step when they did every step before it in order, all within {windowLabel(def.window)} of the first, in the last {def.range.key}; each
+            A person is counted at a step when they did every step before it in order, all within {windowLabel(def.window)} of the first, {rangeText(def.range)}; each
             later attempt may start again from the first step. Anonymous visits count for the user they later signed in as. A breakdown value is the one on the person&apos;s
             first “{def.steps[0] ? stepRef(def.steps[0]) : ""}”. Median times are of the people who reached the step.
             {canExport ? (

@@ -1,6 +1,7 @@
 // The funnel as a CSV download: one line per breakdown value (or the total) and step, with its
 // people, conversion, drop-off and median time from the previous step.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { rangeName } from "../queries/range";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { isRunnable, stepLabel } from "../insights/funnels";
@@ -35,6 +36,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       def.breakdown.kind === "none"
         ? lines("", result.total)
         : [...lines("(total)", result.total), ...result.breakdown.flatMap((b) => lines(b.other ? "(other)" : b.label === "" ? "(none)" : b.label, b))];
-    return csvResponse(`${app.id}-funnel-${def.range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-funnel-${rangeName(def.range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

@@ -1,4 +1,5 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { RangeFields } from "../components/range-picker";
 import { Form, useLoaderData } from "@remix-run/react";
 import { ErrorCard } from "../components/error-card";
 import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
@@ -27,7 +28,7 @@ export default function PathsPage() {
   return (
     <InsightShell viewer={viewer} app={app} title="Paths" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Paths definition">
-        <input type="hidden" name="range" value={def.range.key} />
+        <RangeFields range={def.range} />
         <Choice label="Steps" name="kind" value={def.kind} options={(Object.keys(PATH_KINDS) as PathKind[]).map((k) => [k, PATH_KINDS[k]] as const)} />
         <label>
           Start at

@@ -1,4 +1,5 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { RangeFields } from "../components/range-picker";
 import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { ErrorCard } from "../components/error-card";
 import { Choice, EventList, FilterFields, Problems } from "../components/insights/filter-fields";
@@ -23,7 +24,7 @@ export default function RetentionPage() {
   return (
     <InsightShell viewer={viewer} app={app} title="Retention" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Retention definition">
-        <input type="hidden" name="range" value={def.range.key} />
+        <RangeFields range={def.range} />
         <label>
           Cohort by
           <input name="start" defaultValue={def.start} key={`s-${def.start}`} list="insight-events" placeholder="first seen" />

@@ -1,6 +1,7 @@
 // The retention cohort table as a CSV download: one line per cohort with its size and the people
 // back in each later period (blank where the period has not begun).
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { rangeName } from "../queries/range";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { parseRetention, runRetention } from "../insights/retention.server";
@@ -20,6 +21,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       periods.forEach((p, k) => (row[p] = c.returned[k] ?? ""));
       return row;
     });
-    return csvResponse(`${app.id}-retention-${def.period}-${def.range.key}.csv`, toCsv(columns, rows));
+    return csvResponse(`${app.id}-retention-${def.period}-${rangeName(def.range)}.csv`, toCsv(columns, rows));
   });
 }

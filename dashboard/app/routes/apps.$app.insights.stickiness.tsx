@@ -1,4 +1,5 @@
 import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { RangeFields } from "../components/range-picker";
 import { Form, useLoaderData } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
@@ -26,7 +27,7 @@ export default function StickinessPage() {
   return (
     <InsightShell viewer={viewer} app={app} title="Stickiness" range={def.range.key}>
       <Form method="get" className="card filters" aria-label="Stickiness definition">
-        <input type="hidden" name="range" value={def.range.key} />
+        <RangeFields range={def.range} />
         <Choice label="Type" name="type" value={def.type} options={[["", "any"], ...EVENT_TYPES]} />
         <label>
           Event

@@ -1,4 +1,5 @@
 import { json, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { RangeFields } from "../components/range-picker";
 import { Form, useLoaderData, useLocation } from "@remix-run/react";
 import { EVENT_TYPES } from "../../../schemas/events";
 import { ErrorCard } from "../components/error-card";
@@ -54,7 +55,7 @@ export default function TrendsPage() {
   return (
     <InsightShell viewer={viewer} app={app} title="Trends" range={def.range.key}>
       <Form method="get" className="card trends-form" aria-label="Trend definition">
-        <input type="hidden" name="range" value={def.range.key} />
+        <RangeFields range={def.range} />
         <div className="trends-series-list">
           {rows.map((s, i) => (
             <SeriesRow key={i} i={i} s={s} />
@@ -66,7 +67,7 @@ export default function TrendsPage() {
           <Choice label="Display" name="display" value={def.display} options={Object.entries(DISPLAYS)} />
           <label className="toggle">
             <input type="checkbox" name="compare" value="1" defaultChecked={def.compare} key={`c-${String(def.compare)}`} />
-            Compare with the previous {def.range.key}
+            Compare with the period before
           </label>
         </div>
         <div className="filters">
@@ -84,7 +85,7 @@ export default function TrendsPage() {
           <h2>
             {def.series.length} series by {def.interval}
             {def.breakdown.kind !== "none" ? ` · top ${def.top} by ${breakdownLabel(def.breakdown)}` : ""}
-            {def.compare ? ` · against the previous ${def.range.key}` : ""}
+            {def.compare ? " · against the period before" : ""}
             {filters ? <span className="muted small"> · {filters}</span> : null}
           </h2>
           <TrendsView result={result} display={def.display} />

@@ -1,6 +1,7 @@
 // A trend as a CSV download: one line per line of the chart and bucket, with the previous
 // period's value beside it when compared.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { rangeName } from "../queries/range";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { parseTrends, runTrends } from "../insights/trends.server";
@@ -28,6 +29,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
         previous_value: l.previous ? cell(l.previous[j]) : "",
       })),
     );
-    return csvResponse(`${app.id}-trends-${def.interval}-${def.range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-trends-${def.interval}-${rangeName(def.range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

@@ -15,7 +15,7 @@ import { readOrError } from "../queries/clickhouse.server";
 import { loadEndpoint, type FailingCall, type StatusRow } from "../queries/network-endpoint.server";
 import { decodeEndpoint, endpointLabel, FAILING_CALLS_SHOWN, OUTCOME_LABELS, parseNetworkFilters } from "../queries/network-filters";
 import { networkFilterOptions } from "../queries/network.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · ${data ? endpointLabel(data.endpoint) : "Endpoint"}` }];
 
@@ -111,7 +111,7 @@ function FailingCalls({ app, range, calls }: { app: string; range: string; calls
                 </td>
                 <td className="clip">
                   {c.userKey ? (
-                    <Link to={`/apps/${app}/users/${encodeURIComponent(c.userKey)}?range=${range}`} title={c.identified ? "user id" : "anonymous id"}>
+                    <Link to={`/apps/${app}/users/${encodeURIComponent(c.userKey)}?${range}`} title={c.identified ? "user id" : "anonymous id"}>
                       {c.userKey}
                     </Link>
                   ) : (
@@ -119,7 +119,7 @@ function FailingCalls({ app, range, calls }: { app: string; range: string; calls
                   )}
                 </td>
                 <td className="clip">
-                  {c.sessionId ? <Link to={`/apps/${app}/sessions/${encodeURIComponent(c.sessionId)}?range=${range}`}>{c.sessionId}</Link> : <span className="muted">–</span>}
+                  {c.sessionId ? <Link to={`/apps/${app}/sessions/${encodeURIComponent(c.sessionId)}?${range}`}>{c.sessionId}</Link> : <span className="muted">–</span>}
                 </td>
                 <td>{c.release || <span className="muted">–</span>}</td>
               </tr>
@@ -162,7 +162,7 @@ export default function EndpointPage() {
         <ErrorCard title="Could not load this endpoint" message={error} />
       ) : view.totals.calls === 0 ? (
         <div className="card empty-state">
-          <h2>No calls to this endpoint in the last {range.key}</h2>
+          <h2>No calls to this endpoint {rangeText(range)}</h2>
           <p className="muted">Try a longer range or fewer filters.</p>
         </div>
       ) : (
@@ -184,7 +184,7 @@ export default function EndpointPage() {
             <SliceTable title="By release" label="release" rows={view.releases} />
             <SliceTable title="By platform" label="platform" rows={view.platforms} />
           </div>
-          <FailingCalls app={app.id} range={range.key} calls={view.failing} />
+          <FailingCalls app={app.id} range={rangeSearch(range)} calls={view.failing} />
           <p className="muted small">
             URLs are as stored: query strings and other secrets redacted at the edge. Users link to their journey; sessions to their events. Read in {tookMs} ms.
           </p>

@@ -6,7 +6,7 @@ import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
 import { parseNetworkFilters } from "../queries/network-filters";
 import { exportEndpoints } from "../queries/network.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 
 const COLUMNS = [
   "method",
@@ -49,6 +49,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       avg_request_bytes: Math.round(r.avgRequestBytes),
       avg_response_bytes: Math.round(r.avgResponseBytes),
     }));
-    return csvResponse(`${app.id}-network-${range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-network-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

@@ -7,7 +7,7 @@ import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
 import { parseDims } from "../queries/dims";
 import { loadOverview } from "../queries/overview.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 
 const COLUMNS = ["table", "key", "count"] as const;
 
@@ -20,6 +20,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const o = await loadOverview(env.clickhouse, app.id, range, parseDims(url));
     const tables = { event: o.topEvents, path: o.topPages, country: o.countries, platform: o.platforms, app_version: o.versions };
     const rows = Object.entries(tables).flatMap(([table, list]) => list.map((r) => ({ table, key: r.key, count: r.n })));
-    return csvResponse(`${app.id}-overview-${range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-overview-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

@@ -17,7 +17,7 @@ import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { MAX_METRIC_NAME, parsePerfFilters } from "../queries/perf";
 import { loadMetric, loadPerfOptions, type DimRow } from "../queries/perf.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · ${data?.metric ?? "Metric"}` }];
 
@@ -88,7 +88,7 @@ export default function MetricPage() {
     <Shell viewer={viewer} app={app}>
       <div className="page-head">
         <h1>
-          <Link to={`/apps/${app.id}/performance?range=${range.key}`}>Performance</Link> / <span className="perf-metric-name">{metric}</span>
+          <Link to={`/apps/${app.id}/performance?${rangeSearch(range)}`}>Performance</Link> / <span className="perf-metric-name">{metric}</span>
         </h1>
         <RangePicker current={range.key} />
       </div>

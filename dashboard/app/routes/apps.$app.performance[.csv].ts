@@ -7,7 +7,7 @@ import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
 import { parseBreakdown, parsePerfFilters } from "../queries/perf";
 import { loadBreakdown, loadMetrics } from "../queries/perf.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 
 const METRIC_COLUMNS = ["metric", "kind", "unit", "values", "p50", "p75", "p95", "p99"] as const;
 const BREAKDOWN_COLUMNS = ["vital", "dimension", "value", "values", "p75", "good", "needs_improvement", "poor"] as const;
@@ -37,10 +37,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
         needs_improvement: ratio(r.shares.needsImprovement),
         poor: ratio(r.shares.poor),
       }));
-      return csvResponse(`${app.id}-${b.vital}-by-${b.dimension}-${range.key}.csv`, toCsv(BREAKDOWN_COLUMNS, lines));
+      return csvResponse(`${app.id}-${b.vital}-by-${b.dimension}-${rangeName(range)}.csv`, toCsv(BREAKDOWN_COLUMNS, lines));
     }
     const metrics = await loadMetrics(env.clickhouse, app.id, range, filters);
     const lines = metrics.map((m) => ({ metric: m.metric, kind: m.kind, unit: m.unit, values: m.n, p50: num(m.p50), p75: num(m.p75), p95: num(m.p95), p99: num(m.p99) }));
-    return csvResponse(`${app.id}-performance-${range.key}.csv`, toCsv(METRIC_COLUMNS, lines));
+    return csvResponse(`${app.id}-performance-${rangeName(range)}.csv`, toCsv(METRIC_COLUMNS, lines));
   });
 }

@@ -12,7 +12,7 @@ import { Stat } from "../components/stat";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { loadPipeline, loadStaleShards, type Lag, type PipelineBucket, type ReasonRow, type StageCounts, type StaleShard } from "../queries/pipeline.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText } from "../queries/range";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Pipeline health` }];
 
@@ -96,7 +96,7 @@ export default function PipelinePage() {
         <ErrorCard title="Could not load the pipeline counters" message={error} />
       ) : pipeline.buckets.length === 0 ? (
         <div className="card empty-state">
-          <h2>Nothing went through the pipeline in the last {range.key}</h2>
+          <h2>Nothing went through the pipeline {rangeText(range)}</h2>
           <p>
             Every request with this app&apos;s write key is counted here per minute: events accepted, rejected (and why), dropped as duplicates,
             crashes over the crash caps, events flushed, stored in ClickHouse and dead-lettered, and how long they took to arrive.
@@ -128,8 +128,8 @@ export default function PipelinePage() {
             <TimeChart title="Ingest to ClickHouse lag (seconds)" series={charts.lag} span={span} />
             <TimeChart title="Values redacted" series={charts.redactions} span={span} fillStep={range.step} />
           </div>
-          <ReasonTable rows={pipeline.reasons} csv={canExport ? `/apps/${app.id}/pipeline.csv?range=${range.key}&table=reasons` : null} />
-          <BucketTable buckets={pipeline.buckets} step={range.step} csv={canExport ? `/apps/${app.id}/pipeline.csv?range=${range.key}` : null} />
+          <ReasonTable rows={pipeline.reasons} csv={canExport ? `/apps/${app.id}/pipeline.csv?${rangeSearch(range)}&table=reasons` : null} />
+          <BucketTable buckets={pipeline.buckets} step={range.step} csv={canExport ? `/apps/${app.id}/pipeline.csv?${rangeSearch(range)}` : null} />
         </>
       )}
     </Shell>

@@ -6,7 +6,7 @@ import { envOf } from "../context.server";
 import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
 import { loadPipeline, PIPELINE_CSV_COLUMNS, pipelineCsvRows } from "../queries/pipeline.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 
 const REASON_CSV_COLUMNS = ["reason", "events_rejected", "requests_refused", "events_dead_lettered", "crashes_capped"] as const;
 
@@ -20,8 +20,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const pipeline = await loadPipeline(env.clickhouse, app.id, range);
     if (reasons) {
       const rows = pipeline.reasons.map((r) => ({ reason: r.reason, events_rejected: r.rejected, requests_refused: r.refused, events_dead_lettered: r.deadLettered, crashes_capped: r.capped }));
-      return csvResponse(`${app.id}-pipeline-reasons-${range.key}.csv`, toCsv(REASON_CSV_COLUMNS, rows));
+      return csvResponse(`${app.id}-pipeline-reasons-${rangeName(range)}.csv`, toCsv(REASON_CSV_COLUMNS, rows));
     }
-    return csvResponse(`${app.id}-pipeline-${range.key}.csv`, toCsv(PIPELINE_CSV_COLUMNS, pipelineCsvRows(pipeline)));
+    return csvResponse(`${app.id}-pipeline-${rangeName(range)}.csv`, toCsv(PIPELINE_CSV_COLUMNS, pipelineCsvRows(pipeline)));
   });
 }

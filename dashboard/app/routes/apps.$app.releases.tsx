@@ -12,7 +12,7 @@ import { Shell } from "../components/shell";
 import { useUplot, type UplotChart } from "../components/use-uplot";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch } from "../queries/range";
 import { metricPath } from "../queries/perf";
 import { regressionsByRelease } from "../queries/perf-regressions.server";
 import { loadReleases, type CrashFreePoint } from "../queries/releases.server";
@@ -150,14 +150,14 @@ export default function ReleasesPage() {
                       <td className="num">{count(r.sessions)}</td>
                       <td className="num">{rate(r.crashFreeSessions)}</td>
                       <td className="num">
-                        {r.crashes > 0 ? <Link to={`/apps/${app.id}/crashes?range=${range.key}&release=${encodeURIComponent(r.release)}&status=all`}>{count(r.crashes)}</Link> : "0"}
+                        {r.crashes > 0 ? <Link to={`/apps/${app.id}/crashes?${rangeSearch(range)}&release=${encodeURIComponent(r.release)}&status=all`}>{count(r.crashes)}</Link> : "0"}
                       </td>
                       <td className="num">{count(r.newIssues)}</td>
                       <td className="perf-regressions">
                         {(regressions[r.release] ?? []).map((g) => (
                           <Link
                             key={`${g.metric} ${g.unit} ${g.platform}`}
-                            to={`${metricPath(app.id, g.metric)}?range=${range.key}`}
+                            to={`${metricPath(app.id, g.metric)}?${rangeSearch(range)}`}
                             className="badge perf-regressed"
                             title={`${g.platform ? `${g.platform}: ` : ""}p75 ${perfValue(g.p75, g.unit)}, was ${perfValue(g.previousP75, g.unit)} in ${g.previous}`}
                           >

@@ -4,7 +4,7 @@ import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 import { loadReleases } from "../queries/releases.server";
 
 const COLUMNS = ["release", "first_seen", "adoption", "users", "crashed_users", "crash_free_users", "sessions", "crashed_sessions", "crash_free_sessions", "crashes", "new_issues"] as const;
@@ -30,6 +30,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       crashes: r.crashes,
       new_issues: r.newIssues,
     }));
-    return csvResponse(`${app.id}-releases-${range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-releases-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

@@ -1,4 +1,5 @@
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
+import { parseRange, rangeSearch } from "../queries/range";
 import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
@@ -26,7 +27,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 export default function SessionPage() {
   const { viewer, app, detail, error, canExport } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
-  const back = `/apps/${app.id}/sessions${params.has("range") ? `?range=${params.get("range") ?? ""}` : ""}`;
+  const back = `/apps/${app.id}/sessions${params.has("range") ? `?${rangeSearch(parseRange(new URL(`http://x/?${params.toString()}`)))}` : ""}`;
   const s = detail?.session;
   const user = s ? s.userId || s.anonymousId : "";
   return (

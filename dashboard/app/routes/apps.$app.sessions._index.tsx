@@ -17,7 +17,7 @@ import { readOrError } from "../queries/clickhouse.server";
 import { parseCursor } from "../queries/cursor";
 import { hasDims } from "../queries/dims";
 import { loadDimOptions } from "../queries/overview.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText } from "../queries/range";
 import { listSessions, parseSessionFilters, sessionStats } from "../queries/sessions.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Sessions` }];
@@ -104,7 +104,7 @@ export default function SessionsPage() {
           <p className="muted small">A bounce is a session under 10 s with at most one page or screen view and no tracked action. Sessions count in the range they started in.</p>
           {page.rows.length === 0 ? (
             <div className="card empty-state">
-              <h2>No sessions {filtered ? "match these filters" : `started in the last ${range.key}`}</h2>
+              <h2>No sessions {filtered ? "match these filters" : `started ${rangeText(range)}`}</h2>
               <p className="muted">
                 Sessions come from events that carry a session id: the SDK adds one to every event; other Segment clients can send <code>context.sessionId</code>.
               </p>
@@ -130,13 +130,13 @@ export default function SessionsPage() {
                   {page.rows.map((s) => (
                     <tr key={s.id}>
                       <td>
-                        <Link to={`/apps/${app.id}/sessions/${encodeURIComponent(s.id)}?range=${range.key}`}>{utcTime(s.startedMs)}</Link>
+                        <Link to={`/apps/${app.id}/sessions/${encodeURIComponent(s.id)}?${rangeSearch(range)}`}>{utcTime(s.startedMs)}</Link>
                       </td>
                       <td className="num">{duration(s.durationMs)}</td>
                       <td className="num">{count(s.events)}</td>
                       <td className="num">{count(s.views)}</td>
                       <td className="clip">
-                        <Link to={`/apps/${app.id}/users/${encodeURIComponent(s.userId || s.anonymousId)}?range=${range.key}`}>
+                        <Link to={`/apps/${app.id}/users/${encodeURIComponent(s.userId || s.anonymousId)}?${rangeSearch(range)}`}>
                           {s.userId || <span className="muted">{s.anonymousId}</span>}
                         </Link>
                       </td>

@@ -4,7 +4,7 @@ import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 import { exportSessions, parseSessionFilters } from "../queries/sessions.server";
 
 const COLUMNS = [
@@ -46,6 +46,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       exit: s.exit,
       bounced: s.bounced,
     }));
-    return csvResponse(`${app.id}-sessions-${range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-sessions-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

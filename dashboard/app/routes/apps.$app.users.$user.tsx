@@ -12,7 +12,7 @@ import { Stat } from "../components/stat";
 import { Timeline } from "../components/timeline";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText } from "../queries/range";
 import { JOURNEY_CAP } from "../queries/caps";
 import { getJourney, getProfile } from "../queries/users.server";
 
@@ -48,7 +48,7 @@ export default function UserPage() {
         <h1>
           {profile?.userId ? "User" : "Anonymous user"} {profile ? <code>{profile.key}</code> : null}
         </h1>
-        <Link to={`/apps/${app.id}/users?range=${range.key}`}>← Back to users</Link>
+        <Link to={`/apps/${app.id}/users?${rangeSearch(range)}`}>← Back to users</Link>
         {canManagePrivacy && profile ? (
           <Link to={`/apps/${app.id}/privacy?kind=${profile.userId ? "user" : "anonymous"}&id=${encodeURIComponent(profile.key)}`}>Export or delete this person</Link>
         ) : null}
@@ -126,7 +126,7 @@ export default function UserPage() {
                 </div>
                 {journey.events.length === 0 ? (
                   <p className="muted">
-                    No events in the last {range.key}; last seen {utcMinute(profile.lastSeenMs)}. Pick a longer range.
+                    No events {rangeText(range)}; last seen {utcMinute(profile.lastSeenMs)}. Pick a longer range.
                   </p>
                 ) : (
                   <>

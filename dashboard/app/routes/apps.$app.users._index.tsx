@@ -15,7 +15,7 @@ import { readOrError } from "../queries/clickhouse.server";
 import { parseCursor } from "../queries/cursor";
 import { hasDims } from "../queries/dims";
 import { loadDimOptions } from "../queries/overview.server";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeSearch, rangeText } from "../queries/range";
 import { activeUsersPerDay, listUsers, parseUserFilters } from "../queries/users.server";
 import { pathPeople } from "../insights/paths.server";
 import { funnelDropouts } from "../insights/funnel-people.server";
@@ -79,7 +79,7 @@ export default function UsersPage() {
       {onPath ? (
         <p className="card" role="status">
           People whose path was <strong>{onPath.steps.join(" → ")}</strong> in the <Link to={`/apps/${app.id}/insights/paths?${onPath.insight}`}>paths insight</Link>.{" "}
-          <Link to={`?range=${range.key}`}>All users</Link>
+          <Link to={`?${rangeSearch(range)}`}>All users</Link>
         </p>
       ) : null}
       {dropped ? (
@@ -92,7 +92,7 @@ export default function UsersPage() {
             </>
           ) : null}{" "}
           in the{" "}
-          <Link to={`/apps/${app.id}/insights/funnels?${dropped.insight}`}>funnel</Link>. <Link to={`?range=${range.key}`}>All users</Link>
+          <Link to={`/apps/${app.id}/insights/funnels?${dropped.insight}`}>funnel</Link>. <Link to={`?${rangeSearch(range)}`}>All users</Link>
         </p>
       ) : null}
       <DimFilter dims={filters.dims} options={options} fields={["q"]}>
@@ -114,7 +114,7 @@ export default function UsersPage() {
           <TimeChart title="Active users per day" series={series} span={span} fillStep={86_400} />
           {page.rows.length === 0 ? (
             <div className="card empty-state">
-              <h2>{filtered ? "No user matches" : `No users seen in the last ${range.key}`}</h2>
+              <h2>{filtered ? "No user matches" : `No users seen ${rangeText(range)}`}</h2>
               <p className="muted">
                 {filters.q
                   ? "The search matches part of a user id or anonymous id, or an anonymous id exactly. Try a longer range."
@@ -139,7 +139,7 @@ export default function UsersPage() {
                   {page.rows.map((u) => (
                     <tr key={u.key}>
                       <td className="clip">
-                        <Link to={`/apps/${app.id}/users/${encodeURIComponent(u.key)}?range=${range.key}`}>{u.key}</Link>
+                        <Link to={`/apps/${app.id}/users/${encodeURIComponent(u.key)}?${rangeSearch(range)}`}>{u.key}</Link>
                         {u.name ? <span className="muted small"> {u.name}</span> : null}
                         {u.userId ? null : <span className="muted small"> anonymous</span>}
                       </td>

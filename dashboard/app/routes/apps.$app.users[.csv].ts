@@ -4,7 +4,7 @@ import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
-import { parseRange } from "../queries/range";
+import { parseRange, rangeName } from "../queries/range";
 import { exportUsers, parseUserFilters } from "../queries/users.server";
 import { funnelDropouts } from "../insights/funnel-people.server";
 import { pathPeople } from "../insights/paths.server";
@@ -29,6 +29,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       platform: u.platform,
       country: u.country,
     }));
-    return csvResponse(`${app.id}-users-${range.key}.csv`, toCsv(COLUMNS, rows));
+    return csvResponse(`${app.id}-users-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
   });
 }

@@ -183,7 +183,7 @@ export default function DashboardPage() {
         </div>
         <div className="inline-form">
           <div className={scope.range ? "dashboard-range" : "dashboard-range unset"}>
-            <RangePicker current={scope.range || DEFAULT_RANGE} />
+            <RangePicker current={scope.range || DEFAULT_RANGE} days={false} />
             <Link to={`?${ownRange(params)}`} className={scope.range ? "" : "active"} aria-current={scope.range ? undefined : "page"} title="Each card keeps the range it was saved with">
               each card&apos;s own
             </Link>
