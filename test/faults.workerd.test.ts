@@ -7,6 +7,7 @@ import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppBatcher } from "../durable-objects/app-batcher";
 import { decodeSinkMessage, encodeEventRow, encodeSinkMessage, type EventRow } from "../schemas";
+import { eventsQueue } from "../workers/queue/route";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver as deliverTo } from "./queue-delivery";
 import { blankRow, chQuery, createTestApp, post, setClickHouse, trackEvent, type TestApp } from "./seed";
@@ -139,9 +140,9 @@ function batcherOf(app: TestApp, shard = 0): DurableObjectStub<AppBatcher> {
   return env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`));
 }
 
-// The object's own binding, to make its sends fail.
-function queueOf(instance: AppBatcher): Queue {
-  return (instance as unknown as { env: Env }).env.EVENTS_QUEUE;
+// The object's own binding for the app's queue, to make its sends fail.
+function queueOf(instance: AppBatcher, app: TestApp): Queue {
+  return eventsQueue((instance as unknown as { env: Env }).env, app.appId);
 }
 
 /** Posts events as one batch through the Worker; a 200 must have accepted all of them. */
@@ -163,7 +164,7 @@ describe("the AppBatcher under failure", () => {
     const app = await createTestApp();
     const stub = batcherOf(app);
     await runInDurableObject(stub, (instance: AppBatcher) => {
-      vi.spyOn(queueOf(instance), "sendBatch").mockRejectedValue(new Error("queue unavailable"));
+      vi.spyOn(queueOf(instance, app), "sendBatch").mockRejectedValue(new Error("queue unavailable"));
     });
     const batches = [events("r-a", 40), events("r-b", 40), events("r-c", 40)];
     for (const b of batches) expect((await postBatch(app, b)).status).toBe(200);
@@ -189,7 +190,7 @@ describe("the AppBatcher under failure", () => {
     const stub = batcherOf(app);
     let failed = 0;
     await runInDurableObject(stub, (instance: AppBatcher) => {
-      const queue = queueOf(instance);
+      const queue = queueOf(instance, app);
       const original = queue.sendBatch.bind(queue);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (messages, options) => {
         const sent = await original(messages, options);

@@ -3,6 +3,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import type { AppBatcher } from "../durable-objects/app-batcher";
 import { shardOf } from "../workers/ingest/dispatch";
+import { eventsQueue } from "../workers/queue/route";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { basicAuth, chQuery, createTestApp, post, setClickHouse, trackEvent } from "./seed";
 
@@ -141,7 +142,7 @@ describe("ingest to ClickHouse", () => {
     const shard = shardOf(String(batch[0]?.messageId), 4);
     const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`));
     await runInDurableObject(stub, (instance: AppBatcher) => {
-      vi.spyOn((instance as unknown as { env: Env }).env.EVENTS_QUEUE, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
+      vi.spyOn(eventsQueue((instance as unknown as { env: Env }).env, app.appId), "sendBatch").mockRejectedValue(new Error("queue unavailable"));
     });
     expect((await post("/v1/batch", { batch }, { "x-write-key": app.key })).status).toBe(200);
     // Ten minutes of failed flushes, without waiting them out.

@@ -4,6 +4,7 @@ import { appLocation } from "../apps/store";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient } from "../lib/clickhouse";
 import { recordCounts } from "./counters";
+import { eventsQueue } from "./route";
 
 /** Where archived dead letters live in R2. */
 export const DEAD_LETTER_PREFIX = "dead-letters/";
@@ -149,7 +150,7 @@ async function replayFrom(env: Env, bucket: R2Bucket, prefix: string, limit: num
       continue;
     }
     // The batch id is kept, so a batch that did land after all is skipped by the sink.
-    await env.EVENTS_QUEUE.send(text, { contentType: "text" });
+    await eventsQueue(env, sink.appId).send(text, { contentType: "text" });
     await bucket.delete(obj.key);
     replayed++;
     if (sink.kind === "events") rows += sink.rows.length;
