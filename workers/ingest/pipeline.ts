@@ -1,5 +1,6 @@
-import { encodeEventRow, Event, LIMITS, utf8Length, type EventRejection } from "../../schemas";
+import { encodeEventRow, LIMITS, utf8Length, type EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
+import { checkEvent } from "./event-check";
 import { normalizeEvent, type NormalizedEvent, type RequestFacts } from "./normalize";
 import { parseTime } from "./skew";
 
@@ -120,13 +121,9 @@ export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): Pr
     if (tooLarge(raw, context, estimate + contextSize)) {
       return reject("event_too_large", `event is larger than ${LIMITS.maxEventBytes} bytes${context ? " with the batch context" : ""}`);
     }
-    const parsed = Event.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-      return reject("invalid_event", `${where}${issue?.message ?? "invalid event"}`);
-    }
-    const e = parsed.data;
+    const checked = checkEvent(raw);
+    if (!checked.ok) return reject("invalid_event", checked.message);
+    const e = checked.event;
     if (e.timestamp !== undefined && parseTime(e.timestamp) === null) {
       return reject("invalid_timestamp", "timestamp is not an ISO-8601 time or epoch milliseconds after 2000");
     }

