@@ -30,6 +30,7 @@ import { loadMetric, loadPerfOptions, loadPerfOverview } from "../dashboard/app/
 import { loadReleases } from "../dashboard/app/queries/releases.server";
 import { benchIssue, crashesSql } from "./crash-fixtures";
 import { INSIGHT_CASES, insightCase, tenCardDashboard } from "./insights";
+import { CARD_TTL_SECONDS } from "../dashboard/app/insights/cache.server";
 import { OVERVIEW_QUERIES } from "./overview-queries";
 import { report } from "./report";
 import type { DashboardEnv } from "../dashboard/app/env.server";
@@ -221,7 +222,9 @@ async function perfViewInsertCost(client: ClickHouseClient): Promise<{ rowsPerIn
 
 /**
  * Product analytics: each insight type through its module, and a ten-card dashboard with its
- * cards run at once (as its page runs them) and then answered from the cards' cache.
+ * cards run at once (as its page runs them), then answered from the cards' cache, then opened
+ * again once its results are older than the cache's minute: the older results answer at once
+ * and fresh ones are computed behind the page (waited for after the timing, before the next run).
  */
 async function insightPages(dashboard: DashboardEnv["clickhouse"], busy: string, page: (name: string, load: () => Promise<unknown>) => Promise<void>, pages: Record<string, number>) {
   const insights: Record<string, number> = {};
@@ -235,12 +238,25 @@ async function insightPages(dashboard: DashboardEnv["clickhouse"], busy: string,
     failedCards = Math.max(failedCards, (await board.load(true)).failed);
   });
   await page("ten-card dashboard, 30d, from the cache", () => board.load(false));
-  return { insights, board, failedCards, dashboardMs: pages["ten-card dashboard, 30d, every card run"] ?? Infinity };
+  const again: number[] = [];
+  for (let i = 1; i <= RUNS; i++) {
+    const behind: Array<Promise<unknown>> = [];
+    const t0 = performance.now();
+    const out = await board.load(false, { ms: i * (CARD_TTL_SECONDS + 1) * 1000, behind });
+    again.push(performance.now() - t0);
+    if (out.refreshing !== board.types.length) throw new Error(`${out.refreshing} of ${board.types.length} cards showed an older result`);
+    await Promise.all(behind);
+  }
+  pages[AGAIN] = Math.round(median(again) * 10) / 10;
+  return { insights, board, failedCards, dashboardMs: pages["ten-card dashboard, 30d, every card run"] ?? Infinity, againMs: pages[AGAIN] };
 }
 
-const insightTargets = (insights: Record<string, number>, failedCards: number, dashboardMs: number) => [
+const AGAIN = "ten-card dashboard, 30d, opened again with its results older than a minute (shown at once, refreshed behind)";
+
+const insightTargets = (insights: Record<string, number>, failedCards: number, dashboardMs: number, againMs: number) => [
   { name: "each insight, 30 days (median)", target: "< 1000 ms", met: Math.max(...Object.values(insights)) < 1000 },
   { name: "ten-card dashboard, 30 days, every card run (median)", target: "< 2000 ms", met: failedCards === 0 && dashboardMs < 2000 },
+  { name: "ten-card dashboard, 30 days, opened again with older results (median)", target: "< 2000 ms", met: failedCards === 0 && againMs < 2000 },
 ];
 
 function median(xs: number[]): number {
@@ -293,8 +309,8 @@ async function main(): Promise<void> {
     if (ONLY_INSIGHTS) {
       const only = await insightPages(dashboard, busy, page, pages);
       report("queries-insights", {
-        figures: { rows: ROWS, days: DAYS, queriedAppRows: appRows, insightsMedianMs: only.insights, tenCardDashboard: { types: only.board.types, medianMs: only.dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], cardsThatFailed: only.failedCards } },
-        targets: insightTargets(only.insights, only.failedCards, only.dashboardMs),
+        figures: { rows: ROWS, days: DAYS, queriedAppRows: appRows, insightsMedianMs: only.insights, tenCardDashboard: { types: only.board.types, medianMs: only.dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], openedAgainMedianMs: only.againMs, cardsThatFailed: only.failedCards } },
+        targets: insightTargets(only.insights, only.failedCards, only.dashboardMs, only.againMs),
       });
       return;
     }
@@ -379,7 +395,7 @@ async function main(): Promise<void> {
     await page("releases page, regressions alone, 30d", () => regressionsByRelease(dashboard, busy, month));
     // The releases page is release health (crash reporting's view, under the one-second target of
     // every page) plus the regressions this adds: timed whole and in its two parts.
-    const { insights, board, failedCards, dashboardMs } = await insightPages(dashboard, busy, page, pages);
+    const { insights, board, failedCards, dashboardMs, againMs } = await insightPages(dashboard, busy, page, pages);
 
     const perfPages = Object.entries(pages).filter(([name]) => /^(performance|network|metric)/.test(name) || name === "releases page, regressions alone, 30d");
 
@@ -429,7 +445,7 @@ async function main(): Promise<void> {
         percentileAccuracy: accuracy,
         perfNetworkViewsInsertCost: viewCost,
         insightsMedianMs: insights,
-        tenCardDashboard: { types: board.types, medianMs: dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], cardsThatFailed: failedCards },
+        tenCardDashboard: { types: board.types, medianMs: dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], openedAgainMedianMs: againMs, cardsThatFailed: failedCards },
       },
       targets: [
         { name: "each overview query (median)", target: `<= ${TARGET_MS} ms`, met: slowest <= TARGET_MS },
@@ -441,7 +457,7 @@ async function main(): Promise<void> {
         },
         { name: "crashes list and issue pages (median)", target: `< ${CRASH_TARGET_MS} ms`, met: Math.max(...crashPages.map(([, ms]) => ms)) < CRASH_TARGET_MS },
         { name: "performance and network pages, and the releases page's regressions (median)", target: `< ${PERF_TARGET_MS} ms`, met: Math.max(...perfPages.map(([, ms]) => ms)) < PERF_TARGET_MS },
-        ...insightTargets(insights, failedCards, dashboardMs),
+        ...insightTargets(insights, failedCards, dashboardMs, againMs),
         { name: "perf and network percentiles vs exact (max relative error)", target: `<= ${QUANTILE_ACCURACY * 100} %`, met: accuracy.maxRelativeError <= QUANTILE_ACCURACY },
       ],
     });

@@ -14,5 +14,5 @@ export const onRequest: PagesFunction<RawEnv & { ASSETS: Fetcher }> = async (ctx
     const asset = await ctx.env.ASSETS.fetch(ctx.request.url, { method: ctx.request.method, headers: ctx.request.headers });
     if (asset.status >= 200 && asset.status < 400) return asset;
   }
-  return handleDashboardRequest(build, ctx.request, ctx.env);
+  return handleDashboardRequest(build, ctx.request, ctx.env, (work) => ctx.waitUntil(work));
 };

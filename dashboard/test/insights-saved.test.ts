@@ -4,7 +4,7 @@
 // range and filters; and the one-minute cache that spares ClickHouse, which Refresh skips.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../app/db/apps.server";
-import { cacheGet, cachePut, CARD_TTL_SECONDS } from "../app/insights/cache.server";
+import { cacheGet, cachePut, CARD_STALE_SECONDS, CARD_TTL_SECONDS, isFresh } from "../app/insights/cache.server";
 import { applyScope, scopeFromUrl } from "../app/insights/saved";
 import * as listPage from "../app/routes/dashboards._index";
 import * as dashPage from "../app/routes/dashboards.$id";
@@ -334,12 +334,45 @@ describe("cards", () => {
   });
 });
 
+describe("cards with an older result", () => {
+  it("show it at once, marked refreshing, while the fresh one is read behind the page; the next view has the fresh one", async () => {
+    const { id } = await retentionBoard("Behind", "range=30d&period=day&platform=web&tz=Europe/London");
+    const first = await bodyOf<DashOut & { cards: Array<CardOut & { refreshing: boolean }> }>(await dashboard(viewer, id));
+    expect(first.cards[0]?.cached).toBe(false);
+    // u4 arrives two days ago and comes back yesterday: one more in that cohort and in its day 1.
+    const before = cohortsOf(first.cards[0]).find(([d]) => d === day(2));
+    await h.insertEvents([ev("u4", at(2, 9)), ev("u4", at(1, 9))]);
+    const behind: Array<Promise<unknown>> = [];
+    const context = { cloudflare: { env: h.env, waitUntil: (work: Promise<unknown>) => behind.push(work) } };
+    const view = async (ctx: typeof context | typeof h.context) =>
+      bodyOf<DashOut & { cards: Array<CardOut & { refreshing: boolean }> }>(await run(() => dashPage.loader({ request: browserRequest(`/dashboards/${id}`, { session: viewer.session }), params: { id }, context: ctx })));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + (CARD_TTL_SECONDS + 1) * 1000);
+      const stale = await view(context);
+      expect([stale.cards[0]?.cached, stale.cards[0]?.refreshing, behind.length]).toEqual([true, true, 1]);
+      expect(cohortsOf(stale.cards[0])).toEqual(cohortsOf(first.cards[0]));
+      await Promise.all(behind);
+      const after = await clickhouseRequests(() => view(h.context));
+      expect(after.requests).toBe(0);
+      expect(after.out.cards[0]?.refreshing).toBe(false);
+      expect(cohortsOf(after.out.cards[0]).find(([d]) => d === day(2))).toEqual([day(2), (before?.[1] ?? 0) + 1, [(before?.[2][0] ?? 0) + 1, 0]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe("the card cache", () => {
-  it("answers for CARD_TTL_SECONDS after a result is kept, then no more", async () => {
+  it("serves a result as it is for CARD_TTL_SECONDS and its range, keeps it as an older one for CARD_STALE_SECONDS, then no more", async () => {
     const t0 = 1_800_000_000_000;
-    await cachePut("org\napp\ntrends\nrange=7d\n1-2", { n: 1 }, t0);
-    expect(await cacheGet("org\napp\ntrends\nrange=7d\n1-2", t0 + CARD_TTL_SECONDS * 1000 - 1)).toEqual({ value: { n: 1 }, at: t0 });
-    expect(await cacheGet("org\napp\ntrends\nrange=7d\n1-2", t0 + CARD_TTL_SECONDS * 1000)).toBeUndefined();
-    expect(await cacheGet("other-org\napp\ntrends\nrange=7d\n1-2", t0)).toBeUndefined();
+    const key = "org\napp\ntrends\nrange=7d";
+    await cachePut(key, { n: 1 }, "1-2", t0);
+    const kept = await cacheGet(key, t0 + CARD_TTL_SECONDS * 1000 - 1);
+    expect(kept).toEqual({ value: { n: 1 }, at: t0, span: "1-2" });
+    expect(kept && [isFresh(kept, "1-2", t0 + CARD_TTL_SECONDS * 1000 - 1), isFresh(kept, "1-3", t0), isFresh(kept, "1-2", t0 + CARD_TTL_SECONDS * 1000)]).toEqual([true, false, false]);
+    expect(await cacheGet(key, t0 + CARD_STALE_SECONDS * 1000 - 1)).toBeDefined();
+    expect(await cacheGet(key, t0 + CARD_STALE_SECONDS * 1000)).toBeUndefined();
+    expect(await cacheGet("other-org\napp\ntrends\nrange=7d", t0)).toBeUndefined();
   });
 });

@@ -47,7 +47,7 @@ export function withSecurityHeaders(response: Response): Response {
 const handlers = new WeakMap<ServerBuild, ReturnType<typeof createRequestHandler>>();
 
 /** Remix's answer to `request`, checked, rotated and with its headers. */
-export async function handleDashboardRequest(build: ServerBuild, request: Request, raw: RawEnv): Promise<Response> {
+export async function handleDashboardRequest(build: ServerBuild, request: Request, raw: RawEnv, waitUntil?: (work: Promise<unknown>) => void): Promise<Response> {
   let env: DashboardEnv;
   try {
     env = dashboardEnv(raw);
@@ -64,6 +64,6 @@ export async function handleDashboardRequest(build: ServerBuild, request: Reques
     handle = createRequestHandler(build);
     handlers.set(build, handle);
   }
-  const response = await handle(request, { cloudflare: { env: raw } });
+  const response = await handle(request, { cloudflare: { env: raw, waitUntil } });
   return withSecurityHeaders(await rotateSession(request, response, env.sessionSecret));
 }

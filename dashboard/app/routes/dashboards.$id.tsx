@@ -1,5 +1,6 @@
 import { json, redirect, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
-import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useRevalidator, useSearchParams } from "@remix-run/react";
+import { useEffect, useState } from "react";
 import { requireIntent, requirePermission } from "../auth/guard.server";
 import { can, type Permission } from "../auth/permissions";
 import { CsrfField } from "../components/csrf";
@@ -31,10 +32,10 @@ async function dashboardOr404(env: DashboardEnv, orgId: string, id: string | und
   return d;
 }
 
-/** The cards as the page shows them under `scope`; `refresh` skips the cache. */
-async function cardsOf(env: DashboardEnv, orgId: string, d: Dashboard, scope: DashboardScope, refresh: boolean) {
+/** The cards as the page shows them under `scope`; `refresh` skips the cache; with `background`, older results show while fresh ones compute. */
+async function cardsOf(env: DashboardEnv, orgId: string, d: Dashboard, scope: DashboardScope, refresh: boolean, background?: (work: Promise<unknown>) => void) {
   const insights = await getSavedInsights(env.db, orgId, d.layout.map((c) => c.insightId));
-  return loadCards(env.clickhouse, orgId, d.layout, insights, scope, { refresh, now: Date.now() });
+  return loadCards(env.clickhouse, orgId, d.layout, insights, scope, { refresh, now: Date.now(), background });
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -43,7 +44,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const d = await dashboardOr404(env, viewer.orgId, params.id);
   const scope = scopeFromUrl(new URL(request.url), d.scope);
   const canEdit = can(viewer.role, "insight:update");
-  const [cards, all] = await Promise.all([cardsOf(env, viewer.orgId, d, scope, false), canEdit ? listSavedInsights(env.db, viewer.orgId) : Promise.resolve([])]);
+  const [cards, all] = await Promise.all([cardsOf(env, viewer.orgId, d, scope, false, context.cloudflare.waitUntil), canEdit ? listSavedInsights(env.db, viewer.orgId) : Promise.resolve([])]);
   const onBoard = new Set(d.layout.map((c) => c.insightId));
   return json({
     viewer,
@@ -169,8 +170,28 @@ function CardActions({ id, first, last, w }: { id: string; first: boolean; last:
   );
 }
 
+// Cards shown with an older result are read again this often until their fresh results are in,
+// at most this many times (about a minute), so a card whose refresh failed does not poll forever.
+const RELOAD_MS = 1500;
+const MAX_RELOADS = 40;
+
+/** Reloads the cards while some show an older result that is being computed again. */
+function useReloadWhileRefreshing(refreshing: boolean): void {
+  const revalidator = useRevalidator();
+  const [reloads, setReloads] = useState(0);
+  useEffect(() => {
+    if (!refreshing || reloads >= MAX_RELOADS || revalidator.state !== "idle") return;
+    const timer = setTimeout(() => {
+      setReloads((n) => n + 1);
+      revalidator.revalidate();
+    }, RELOAD_MS);
+    return () => clearTimeout(timer);
+  }, [refreshing, reloads, revalidator]);
+}
+
 export default function DashboardPage() {
   const { viewer, dashboard, scope, cards, addable, canEdit } = useLoaderData<typeof loader>();
+  useReloadWhileRefreshing(cards.some((c) => c.refreshing));
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const differs = scope.range !== dashboard.saved.range || scope.filters !== dashboard.saved.filters;
@@ -193,7 +214,7 @@ export default function DashboardPage() {
       </div>
       <p className="small muted">
         {scope.range ? `Every card shows the last ${scope.range}` : "Each card shows its own range"}
-        {scope.filters ? `, filtered to ${scope.filters.replaceAll("&", ", ").replaceAll("=", " ")}` : ""}. Results are kept for a minute; Refresh reads them again.{" "}
+        {scope.filters ? `, filtered to ${scope.filters.replaceAll("&", ", ").replaceAll("=", " ")}` : ""}. Results are kept for a minute; an older one shows with its time while the card reads a fresh one; Refresh reads them all again now.{" "}
         {canEdit && differs ? (
           <Form method="post" action={`?${params.toString()}`} style={{ display: "inline" }}>
             <CsrfField />

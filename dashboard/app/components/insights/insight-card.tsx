@@ -34,7 +34,7 @@ function View({ data, appId }: { data: NonNullable<CardData["data"]>; appId: str
 export function InsightCard({ card, actions }: { card: CardData; actions?: ReactNode }) {
   const { insight } = card;
   return (
-    <section className={`card insight-card w${card.w}`} aria-label={insight.name} data-card={insight.id}>
+    <section className={`card insight-card w${card.w}`} aria-label={insight.name} data-card={insight.id} aria-busy={card.refreshing || undefined} data-refreshing={card.refreshing || undefined}>
       <header className="insight-card-head">
         <div>
           <h2>
@@ -43,6 +43,7 @@ export function InsightCard({ card, actions }: { card: CardData; actions?: React
           <p className="small muted">
             {INSIGHT_LABELS[insight.type]} · {insight.appName}
             {card.at !== null ? ` · as of ${clock(card.at)}` : ""}
+            {card.refreshing ? " · refreshing…" : ""}
           </p>
           {insight.description ? <p className="small">{insight.description}</p> : null}
         </div>
