@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { config } from "../../schemas";
 import { clickhouseClient, describeClickHouseError } from "../lib/clickhouse";
+import { unboundEventQueues } from "../queue/route";
 
 type Check = { ok: boolean; error?: string };
 
@@ -53,7 +54,8 @@ export const healthRoutes = new Hono<{ Bindings: Env }>()
           if (!r.success) throw r.error;
         }),
       ]);
-      const queue: Check = typeof c.env.EVENTS_QUEUE?.sendBatch === "function" ? { ok: true } : { ok: false, error: "EVENTS_QUEUE is not bound" };
+      const unbound = unboundEventQueues(c.env);
+      const queue: Check = unbound.length === 0 ? { ok: true } : { ok: false, error: `${unbound.join(", ")} ${unbound.length === 1 ? "is" : "are"} not bound (EVENTS_QUEUES is ${config(c.env).eventQueues})` };
       const shards = stale.length === 0 ? { ok: true, stale } : { ok: false, stale, error: stale.map((s) => `${s.app} shard ${s.shard}: oldest buffered event is ${Math.floor(s.ageMs / 60_000)} min old`).join("; ") };
       const ready = d1.ok && clickhouse.ok && queue.ok && shards.ok;
       return c.json({ status: ready ? "ready" : "unavailable", checks: { d1, queue, clickhouse, shards } }, ready ? 200 : 503);

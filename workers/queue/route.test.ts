@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventsQueue, eventsQueueBinding, eventsQueueIndex } from "./route";
+import { eventsQueue, eventsQueueBinding, eventsQueueIndex, unboundEventQueues } from "./route";
 
 const appIds = Array.from({ length: 8000 }, (_, i) => `app_${(i * 2654435761).toString(16).padStart(12, "0").slice(-12)}`);
 
@@ -47,5 +47,10 @@ describe("the event queue of an app", () => {
     const env = envWith(3, 2);
     const app = appIds.find((id) => eventsQueueIndex(id, 3) === 2) ?? "";
     expect(() => eventsQueue(env, app)).toThrow("EVENTS_QUEUES is 3 but EVENTS_QUEUE_2 is not bound");
+  });
+
+  it("names, for /ready, every queue EVENTS_QUEUES counts that is not bound", () => {
+    expect(unboundEventQueues(envWith(3, 3))).toEqual([]);
+    expect(unboundEventQueues(envWith(4, 2))).toEqual(["EVENTS_QUEUE_2", "EVENTS_QUEUE_3"]);
   });
 });

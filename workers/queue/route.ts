@@ -30,3 +30,9 @@ export function eventsQueue(env: Env, appId: string): Queue {
   if (!isQueue(queue)) throw new Error(`EVENTS_QUEUES is ${config(env).eventQueues} but ${name} is not bound to a queue (wrangler.toml [[queues.producers]])`);
   return queue;
 }
+
+/** The event queue bindings `EVENTS_QUEUES` counts that are not bound: what `/ready` reports. */
+export function unboundEventQueues(env: Env): string[] {
+  const bindings = env as unknown as Record<string, unknown>;
+  return Array.from({ length: config(env).eventQueues }, (_, i) => eventsQueueBinding(i)).filter((name) => !isQueue(bindings[name]));
+}
