@@ -4,16 +4,14 @@
 // Reports accepted events/s and request latency per stage, the lag from acceptance to
 // visibility in ClickHouse, and accepted minus stored (which must be 0).
 // `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8]`
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { ClickHouseTarget } from "../dev/clickhouse/target";
 import { startLocalStack } from "../dev/stack";
 import { makeBatch, rng } from "./fixtures";
 import { report } from "./report";
+import { admin, agent, chQuery, cpuByPart, postBatch } from "./stack-load";
 
 const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" } } });
 const STAGES = values.stages.split(",").map(Number);
@@ -26,83 +24,6 @@ const APPS = [
   { id: `app_b_${RUN}`, share: 0.2, shardCount: 1 },
 ];
 const TARGETS = { eventsPerSecond: 20_000, p99Ms: 50, lagP95Ms: 5_000 };
-
-// node:http with keep-alive costs the load generator a fraction of what fetch does, and every
-// cycle it saves is one the stack under test gets on this shared machine.
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function postBatch(url: string, key: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((done, fail) => {
-    const req = request(url, { method: "POST", agent, headers: { "x-write-key": key, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      res.on("error", fail);
-    });
-    req.on("error", fail);
-    req.end(body);
-  });
-}
-
-async function admin(edge: string, path: string, body: object): Promise<Record<string, unknown>> {
-  const res = await fetch(`${edge}${path}`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
-async function chQuery<T>(ch: ClickHouseTarget, query: string, params: Record<string, string>): Promise<T[]> {
-  const u = new URL(ch.url);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(`param_${k}`, v);
-  const headers = { "X-ClickHouse-User": ch.username, "X-ClickHouse-Key": ch.password };
-  const res = await fetch(u, { method: "POST", headers, body: `${query} FORMAT JSONEachRow` });
-  const text = await res.text();
-  if (!res.ok) throw new Error(text);
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
-}
-
-// CPU seconds used so far by each part of the stack, from /proc (Linux): the workerd running
-// the Worker, Durable Objects and queues; the process serving ClickHouse (npm start's own); and
-// the rest (wrangler's CLI and its proxy).
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number): void => {
-    out.push(pid);
-    for (const c of children.get(pid) ?? []) walk(c);
-  };
-  walk(root);
-  return out;
-}
-
-function cpuByPart(root: number | undefined): Record<string, number> {
-  const parts: Record<string, number> = { workerd: 0, clickhouse: 0, other: 0 };
-  if (root === undefined || !existsSync("/proc/self/stat")) return parts;
-  const tick = 100;
-  for (const pid of processTree(root)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      // The workerd with the most CPU is the one running the Worker; the entry proxy is small.
-      const part = pid === root ? "clickhouse" : cmd.includes("workerd") && cmd.includes("serve") ? "workerd" : "other";
-      parts[part] = (parts[part] ?? 0) + seconds;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return parts;
-}
 
 function pct(sorted: readonly number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
@@ -128,8 +49,8 @@ async function main(): Promise<void> {
   try {
     const keys: string[] = [];
     for (const app of APPS) {
-      await admin(stack.edge, "/admin/apps", { id: app.id, name: app.id, rateLimit: 0, shardCount: app.shardCount });
-      const created = (await admin(stack.edge, `/admin/apps/${app.id}/keys`, { name: "bench" })).key as { key: string };
+      await admin(stack.edge, ADMIN_TOKEN, "/admin/apps", { id: app.id, name: app.id, rateLimit: 0, shardCount: app.shardCount });
+      const created = (await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/keys`, { name: "bench" })).key as { key: string };
       keys.push(created.key);
     }
     // Bodies are serialized once; "@@" in every messageId becomes a request counter, so each
