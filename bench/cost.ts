@@ -219,7 +219,16 @@ async function main(): Promise<void> {
     // A consumer invocation takes up to 100 messages: at least this many.
     const consumerCalls = Math.ceil(messages.length / 100);
 
-    const partsAfter = await partNames(ch);
+    // Counters still leave the shards a few seconds after the load: wait for a quiet moment (no
+    // new part for 6 s), so the probe below is the only writer.
+    let partsAfter = await partNames(ch);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((done) => setTimeout(done, 6_000));
+      const again = await partNames(ch);
+      const quiet = Object.keys(newParts(partsAfter, again)).length === 0;
+      partsAfter = again;
+      if (quiet) break;
+    }
     const runParts = newParts(partsBefore, partsAfter);
     const eventInserts = runParts.events ?? 0;
     // A full delivery's rows (100 messages), copied under another app id, written at once.
