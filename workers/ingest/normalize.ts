@@ -1,5 +1,5 @@
 import { networkOutcome, ROW_FORMAT, type CrashRule, type Event, type EventRow } from "../../schemas";
-import { recordOf } from "../lib/json";
+import { recordOf, withMember } from "../lib/json";
 import { redactIp, type IpMode, type Redactor } from "../lib/redact";
 import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
 import { groupCrash } from "./fingerprint";
@@ -178,7 +178,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     crashFp = grouping.fingerprint;
     // The rule is kept with the crash: the issue page says which rule grouped it.
     const error = { ...e.error, type: crashType, message: crashMessage, frames, ...(grouping.rule === undefined ? {} : { rule: grouping.rule }) };
-    properties = { ...properties, error: redactor.value(error) };
+    properties = withMember(properties, "error", redactor.value(error));
   } else if (e.type === "perf") {
     perfMetric = name;
     perfValue = e.metric.value;
@@ -201,13 +201,13 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     duration = e.request.duration ?? 0;
     if (path === "") path = str(properties.screen);
     const error = e.request.error === undefined ? {} : { error: redactor.text(e.request.error) };
-    properties = { ...properties, request: { ...e.request, method: redactor.text(e.request.method), url: cleanUrl, ...error } };
+    properties = withMember(properties, "request", { ...e.request, method: redactor.text(e.request.method), url: cleanUrl, ...error });
   } else if (e.type === "screen") {
     if (e.name !== undefined) path = name;
   } else if (e.type === "alias") {
-    properties = { ...properties, previousId: redactor.id(e.previousId) };
+    properties = withMember(properties, "previousId", redactor.id(e.previousId));
   } else if (e.type === "group") {
-    properties = { ...properties, groupId: redactor.id(e.groupId) };
+    properties = withMember(properties, "groupId", redactor.id(e.groupId));
   }
 
   // Redacted as ids (hashed when they hold personal data), so one session stays one session.

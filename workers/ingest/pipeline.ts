@@ -137,7 +137,8 @@ export function prepareBatch(batch: readonly unknown[], facts: RequestFacts): Pr
       if (size > LIMITS.maxRowBytes) {
         return reject("event_too_large", `event is larger than ${LIMITS.maxRowBytes} bytes as stored (with the batch context, enrichment and redaction)`);
       }
-      events.push({ ...normalized, encoded, bytes: size });
+      // Written out: a spread copy that then grows members takes V8's slow path, microseconds each.
+      events.push({ messageId: normalized.messageId, timestampMs: normalized.timestampMs, row: normalized.row, encoded, bytes: size });
       bytes += size;
     } catch (err) {
       console.error("normalize failed", err);
