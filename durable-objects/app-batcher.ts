@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
-import { archiveBucket, locationOfId } from "../workers/apps/location";
+import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
+import { shardOf } from "../workers/apps/shards";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
@@ -27,6 +28,11 @@ export interface IngestTarget {
   appId: string;
   shard: number;
   shardCount: number;
+  /**
+   * The app's shard count before its last change, while ids it routed may still sit on its
+   * shards (the dedup window after the change; workers/apps/shards.ts); null or absent otherwise.
+   */
+  previousShardCount?: number | null;
   /** Events per second for the whole app; 0 means unlimited. */
   rateLimit: number;
 }
@@ -69,7 +75,7 @@ interface Outgoing {
   body: string;
 }
 
-const DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
+const DEDUP_WINDOW_MS = LIMITS.dedupWindowMs;
 // A stale shard's D1 row is rewritten with its new age at most this often.
 const HEALTH_REWRITE_MS = 60_000;
 // The pipeline counters' reason for rows the queue would not take.
@@ -200,6 +206,12 @@ export class AppBatcher extends DurableObject<Env> {
    */
   async ingest(events: readonly BufferedEvent[], target: IngestTarget, refusals?: EdgeRefusals): Promise<IngestResult> {
     if (this.retired) return { status: "gone" };
+    // Ids the app's shards under its previous count already hold are duplicates here too. Asked
+    // first: the answer is awaited, and the exact check below still settles two copies that
+    // arrive meanwhile.
+    const elsewhere = await this.heldElsewhere(events, target);
+    if (elsewhere.size > 0) events = events.filter((e) => !elsewhere.has(e.messageId));
+    const heldBefore = elsewhere.size;
     const now = Date.now();
     if (refusals) {
       this.ctx.storage.transactionSync(() => {
@@ -305,8 +317,14 @@ export class AppBatcher extends DurableObject<Env> {
     } else {
       await this.ensureAlarm(now);
     }
+    if (heldBefore > 0) {
+      this.ctx.storage.transactionSync(() => {
+        this.bump("duplicates", heldBefore);
+        this.tallies.add("deduplicated", "", heldBefore, now);
+      });
+    }
     // Capped crashes are answered as accepted: a client retrying them would feed the loop.
-    return { status: "ok", accepted: events.length, duplicates: events.length - accepted - capped };
+    return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - accepted - capped + heldBefore };
   }
 
   // This shard's share of the deployment's crash caps; null when there are none.
@@ -348,6 +366,38 @@ export class AppBatcher extends DurableObject<Env> {
     } catch (err) {
       console.error("AppBatcher could not report its health to D1", err);
     }
+  }
+
+  /** Which of `messageIds` this shard stored within the dedup window: a read, no row written. */
+  async holds(messageIds: readonly string[]): Promise<string[]> {
+    if (this.retired || messageIds.length === 0) return [];
+    const byKey = new Map(messageIds.map((id) => [seenKey(id), id]));
+    const rows = this.sql
+      .exec<{ message_id: string }>("SELECT message_id FROM seen WHERE message_id IN (SELECT value FROM json_each(?)) AND at >= ?", JSON.stringify([...byKey.keys()]), Date.now() - DEDUP_WINDOW_MS)
+      .toArray();
+    return rows.flatMap((r) => {
+      const id = byKey.get(r.message_id);
+      return id === undefined ? [] : [id];
+    });
+  }
+
+  // The events' ids that the app's shards under its previous count hold, while that count's
+  // dedup window lasts: each id asked of the shard it belonged to, other shards at once.
+  private async heldElsewhere(events: readonly BufferedEvent[], target: IngestTarget): Promise<Set<string>> {
+    const previous = target.previousShardCount;
+    if (!previous || previous === target.shardCount) return new Set();
+    const byShard = new Map<number, string[]>();
+    for (const e of events) {
+      const shard = shardOf(e.messageId, previous);
+      // The same shard number is this very object: its own seen table answers below.
+      if (shard === target.shard) continue;
+      let ids = byShard.get(shard);
+      if (!ids) byShard.set(shard, (ids = []));
+      ids.push(e.messageId);
+    }
+    const location = locationOfId(this.ctx.id);
+    const answers = await Promise.all([...byShard].map(([shard, ids]) => batcherStub(this.env, location, target.appId, shard).holds(ids)));
+    return new Set(answers.flat());
   }
 
   // How many of `ids` were stored within the dedup window: a read, no row written.

@@ -30,6 +30,8 @@ export const LIMITS = {
   maxRowBytes: 100_000,
   /** The rows of one request as stored: a batch context repeated in every row cannot turn a small request into a huge one. */
   maxRequestRowBytes: 8_000_000,
+  /** A messageId seen again within this long is a duplicate: it is answered as accepted and stored once. */
+  dedupWindowMs: 24 * 60 * 60 * 1000,
 } as const;
 
 const NON_ASCII = /[^\x00-\x7f]/;

@@ -55,6 +55,19 @@ describe("data location", () => {
   });
 });
 
+describe("shards", () => {
+  it("change a minute after saving, say when, and cannot change again within a day", async () => {
+    await create({ id: "app_shards", name: "Shards" });
+    const raised = await saveSettings("app_shards", { retentionDays: "30", shardCount: "4" });
+    expect(raised.status).toBe(200);
+    expect(text(await raised.text())).toMatch(/Events go to 4 shards instead of 1 from \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    const again = await saveSettings("app_shards", { retentionDays: "30", shardCount: "8" });
+    expect(again.status).toBe(409);
+    expect(text(await again.text())).toContain("The shard count changed less than a day ago; it can change again after");
+    expect((await getApp(h.db, orgId, "app_shards"))?.shardCount).toBe(4);
+  });
+});
+
 describe("retention", () => {
   it("refuses a retention longer than raw events are kept, saying why", async () => {
     await create({ id: "app_long", name: "Long" });

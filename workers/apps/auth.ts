@@ -5,13 +5,13 @@ import { CrashRule, MAX_CRASH_RULES, type AppLocation } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { type RedactionPolicy, parsePolicy } from "../lib/redact";
 import { hashWriteKey } from "./keys";
+import type { ShardSettings } from "./shards";
 import { parseUrlTemplates, toLocation } from "./store";
 
 /** What ingest needs to know about the app a write key belongs to. */
-export interface AppAuth {
+export interface AppAuth extends ShardSettings {
   appId: string;
   rateLimit: number;
-  shardCount: number;
   retentionDays: number;
   policy: RedactionPolicy;
   salt: string;
@@ -39,6 +39,8 @@ interface AuthRow {
   app_id: string;
   rate_limit: number;
   shard_count: number;
+  previous_shard_count: number | null;
+  shards_from: number | null;
   retention_days: number;
   redaction_policy: string | null;
   hash_salt: string;
@@ -84,7 +86,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
     const [auth, rules] = await db.batch([
       db
         .prepare(
-          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
+          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.previous_shard_count, a.shards_from, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
            FROM write_keys k JOIN apps a ON a.id = k.app_id
            WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
         )
@@ -104,6 +106,8 @@ export async function authenticate(db: D1Database, key: string | null | undefine
           appId: row.app_id,
           rateLimit: row.rate_limit,
           shardCount: Math.max(1, row.shard_count),
+          previousShardCount: row.previous_shard_count === null ? null : Math.max(1, row.previous_shard_count),
+          shardsFrom: row.shards_from,
           retentionDays: row.retention_days,
           policy: parsePolicy(row.redaction_policy),
           salt: row.hash_salt,

@@ -2,8 +2,9 @@
 // ingest, the dashboard and the test seeds. Every call names a scope: one organisation, or the
 // operator (admin API, jobs), who sees every organisation's apps. A deleted app is a tombstone
 // that every read here ignores and that keeps its id taken for good.
-import { AppLocation, UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
+import { AppLocation, LIMITS, UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
 import { hashWriteKey, newWriteKey, randomHex, writeKeyPrefix } from "./keys";
+import { SHARD_SWITCH_DELAY_MS, shardsLockedUntil } from "./shards";
 
 /** Whose apps a call may touch. */
 export interface AppScope {
@@ -122,16 +123,37 @@ export interface AppSettingsChange {
   redactionPolicy: string | null;
 }
 
+/** What saving an app's settings did. */
+export type SettingsSaved =
+  | { status: "saved"; shardChange: { from: number; to: number; at: number } | null }
+  | { status: "missing" }
+  /** The shard count changed less than a dedup window ago: it may change again at `until` (epoch ms). */
+  | { status: "shards_locked"; until: number };
+
 /**
- * Saves a live app's settings; false when the scope has no such app. The edge applies them
- * within a minute; a shorter retention takes effect at the retention job's next daily run.
+ * Saves a live app's settings. The edge applies them within a minute; a shorter retention takes
+ * effect at the retention job's next daily run; a new shard count takes effect
+ * SHARD_SWITCH_DELAY_MS after `now`, and is refused while the last change's dedup window lasts
+ * (workers/apps/shards.ts). The check and the change are one statement, so two saves cannot race.
  */
-export async function updateAppSettings(db: D1Database, scope: AppScope, id: string, s: AppSettingsChange): Promise<boolean> {
-  const r = await db
-    .prepare(`UPDATE apps SET rate_limit = ?3, shard_count = ?4, retention_days = ?5, redaction_policy = ?6 WHERE ${LIVE_IN_SCOPE} AND id = ?2`)
-    .bind(scope.orgId, id, s.rateLimit, s.shardCount, s.retentionDays, s.redactionPolicy)
-    .run();
-  return r.meta.changes > 0;
+export async function updateAppSettings(db: D1Database, scope: AppScope, id: string, s: AppSettingsChange, now = Date.now()): Promise<SettingsSaved> {
+  const lockedAfter = now - LIMITS.dedupWindowMs;
+  const from = now + SHARD_SWITCH_DELAY_MS;
+  const row = await db
+    .prepare(
+      `UPDATE apps SET rate_limit = ?3, retention_days = ?5, redaction_policy = ?6,
+         previous_shard_count = CASE WHEN shard_count != ?4 THEN shard_count ELSE previous_shard_count END,
+         shards_from = CASE WHEN shard_count != ?4 THEN ?7 ELSE shards_from END,
+         shard_count = ?4
+       WHERE ${LIVE_IN_SCOPE} AND id = ?2 AND (shard_count = ?4 OR shards_from IS NULL OR shards_from <= ?8)
+       RETURNING previous_shard_count AS previous, shards_from AS since`,
+    )
+    .bind(scope.orgId, id, s.rateLimit, s.shardCount, s.retentionDays, s.redactionPolicy, from, lockedAfter)
+    .first<{ previous: number | null; since: number | null }>();
+  if (row) return { status: "saved", shardChange: row.since === from && row.previous !== null ? { from: row.previous, to: s.shardCount, at: from } : null };
+  const current = await db.prepare(`SELECT shards_from FROM apps WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id).first<{ shards_from: number | null }>();
+  if (!current) return { status: "missing" };
+  return { status: "shards_locked", until: shardsLockedUntil({ shardsFrom: current.shards_from }, now) ?? now };
 }
 
 /**

@@ -1,15 +1,12 @@
 import type { BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
-import { fnv1a32 } from "../lib/hash";
 import type { AppAuth } from "../apps/auth";
 import { batcherStub } from "../apps/location";
+import { shardOf, shardsAt, type ShardPlan } from "../apps/shards";
 import type { PreparedEvent } from "./pipeline";
 
-/** The shard of an app that holds `messageId`: FNV-1a, so the same id always lands on the same shard and dedup stays per shard. */
-export function shardOf(messageId: string, shards: number): number {
-  return shards <= 1 ? 0 : fnv1a32(messageId) % shards;
-}
+export { shardOf };
 
 function isOverloaded(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { overloaded?: unknown }).overloaded === true;
@@ -22,12 +19,12 @@ function isRetryable(err: unknown): boolean {
 /** The binding an app's batchers are made from, in the app's location. */
 type BatcherEnv = Pick<Env, "APP_BATCHER">;
 
-function targetOf(app: AppAuth, shard: number) {
-  return { appId: app.appId, shard, shardCount: app.shardCount, rateLimit: app.rateLimit };
+function targetOf(app: AppAuth, shard: number, plan: ShardPlan) {
+  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous, rateLimit: app.rateLimit };
 }
 
-async function callShard(env: BatcherEnv, app: AppAuth, shard: number, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
-  const target = targetOf(app, shard);
+async function callShard(env: BatcherEnv, app: AppAuth, shard: number, plan: ShardPlan, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
+  const target = targetOf(app, shard, plan);
   for (let attempt = 0; ; attempt++) {
     try {
       const stub = batcherStub(env, app.location, app.appId, shard);
@@ -57,7 +54,7 @@ export function countRejections(rejected: readonly EventRejection[]): EdgeRefusa
  */
 export async function recordRefusals(env: BatcherEnv, app: AppAuth, refusals: EdgeRefusals): Promise<void> {
   try {
-    await batcherStub(env, app.location, app.appId, 0).refuse(targetOf(app, 0), refusals);
+    await batcherStub(env, app.location, app.appId, 0).refuse(targetOf(app, 0, shardsAt(app, Date.now())), refusals);
   } catch (err) {
     console.error("AppBatcher did not record refusals", err);
   }
@@ -75,9 +72,10 @@ export interface DispatchResult {
  * `refusals` (the request's rejected events) are counted by the first shard called.
  */
 export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly PreparedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
+  const plan = shardsAt(app, Date.now());
   const byShard = new Map<number, BufferedEvent[]>();
   for (const e of events) {
-    const shard = shardOf(e.messageId, app.shardCount);
+    const shard = shardOf(e.messageId, plan.count);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));
     // Empty for every event but a crash: the batcher caps crashes without reading rows.
@@ -86,7 +84,7 @@ export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly P
   let results: IngestResult[];
   try {
     // The request's rejections ride along with the first shard's events.
-    results = await Promise.all([...byShard].map(([shard, list], i) => callShard(env, app, shard, list, i === 0 ? refusals : undefined)));
+    results = await Promise.all([...byShard].map(([shard, list], i) => callShard(env, app, shard, plan, list, i === 0 ? refusals : undefined)));
   } catch (err) {
     console.error("AppBatcher unavailable", err);
     throw new HttpError(503, "unavailable", "the event buffer is unavailable; retry shortly", { "Retry-After": "2" });

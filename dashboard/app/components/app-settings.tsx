@@ -141,7 +141,7 @@ export function AppSettingsForms({ app, keys, allowed, retention }: { app: AppVi
               <input name="rateLimit" type="number" min={0} max={1_000_000} defaultValue={app.rateLimit} />
             </label>
             <label>
-              Shards (for apps beyond about 1,000 requests/s)
+              Shards (for apps beyond about 1,000 requests/s; a new count applies a minute after saving, then stays a day)
               <input name="shardCount" type="number" min={1} max={64} defaultValue={app.shardCount} />
             </label>
             <label>

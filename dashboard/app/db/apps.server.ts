@@ -55,7 +55,7 @@ export const AppSettings = z.object({
     }),
 });
 
-export const updateSettings = (db: D1Database, orgId: string, appId: string, s: z.infer<typeof AppSettings>): Promise<boolean> =>
+export const updateSettings = (db: D1Database, orgId: string, appId: string, s: z.infer<typeof AppSettings>): Promise<store.SettingsSaved> =>
   store.updateAppSettings(db, store.inOrg(orgId), appId, s);
 
 /** The retention job's last run for the organisation's app; null before its first run. */

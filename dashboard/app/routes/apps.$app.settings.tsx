@@ -5,6 +5,7 @@ import { requireApp } from "../auth/guard.server";
 import { can, type Permission } from "../auth/permissions";
 import { ActionNotice } from "../components/action-notice";
 import { AppSettingsForms, type RetentionView } from "../components/app-settings";
+import { utcMinute } from "../components/format";
 import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
 import { AppSettings, createKey, deleteApp, lastRetentionRun, listKeys, renameApp, retentionCutoff, revokeKey, updateSettings } from "../db/apps.server";
@@ -68,8 +69,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         redactionPolicy: field(form, "redactionPolicy"),
       });
       if (!parsed.success) return reply({ error: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join(" ") }, 400);
-      await updateSettings(env.db, viewer.orgId, app.id, parsed.data);
-      return reply({ ok: "Settings saved. The edge applies them within a minute." });
+      const saved = await updateSettings(env.db, viewer.orgId, app.id, parsed.data);
+      if (saved.status === "missing") return reply({ error: "No such app." }, 404);
+      if (saved.status === "shards_locked") {
+        return reply({ error: `The shard count changed less than a day ago; it can change again after ${utcMinute(saved.until)} UTC, once no retried event can still be on the old shards. Nothing was saved.` }, 409);
+      }
+      const change = saved.shardChange;
+      return reply({
+        ok: change
+          ? `Settings saved. Events go to ${change.to} shards instead of ${change.from} from ${utcMinute(change.at)} UTC; for a day after that the count cannot change again.`
+          : "Settings saved. The edge applies them within a minute.",
+      });
     }
     case "create-key": {
       const created = await createKey(env.db, viewer.orgId, app.id, field(form, "name").slice(0, 200));
