@@ -260,6 +260,8 @@ export class AppBatcher extends DurableObject<Env> {
       const store = (): void => {
         if (chunk.length === 0) return;
         this.sql.exec("INSERT INTO chunks(rows, bytes, data, at) VALUES (?, ?, ?, ?)", chunk.length, chunkBytes, chunk.join("\n"), now);
+        // The backlog counts bytes as stored, separators included, as flushes take them off.
+        bytes += chunkBytes;
         chunk = [];
         chunkBytes = 0;
       };
@@ -299,7 +301,6 @@ export class AppBatcher extends DurableObject<Env> {
         chunk.push(e.row);
         chunkBytes += e.bytes + (chunk.length > 1 ? 1 : 0);
         accepted++;
-        bytes += e.bytes;
       }
       store();
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
@@ -526,9 +527,8 @@ export class AppBatcher extends DurableObject<Env> {
     let bytes = 0;
     this.ctx.storage.transactionSync(() => {
       for (const m of messages) {
-        this.drop(m);
+        bytes += this.drop(m);
         rows += m.rows;
-        bytes += m.bytes;
       }
       this.bump("flushed", rows);
       this.tallies.add("flushed", "", rows, Date.now());
@@ -539,9 +539,13 @@ export class AppBatcher extends DurableObject<Env> {
     return rows;
   }
 
-  private drop(m: PlannedMessage): void {
+  // Deletes a message's rows and its outbox entry; returns the rows' bytes as stored, which the
+  // backlog counts (a planned message's size also counts the newlines between its chunks).
+  private drop(m: PlannedMessage): number {
+    const stored = this.sql.exec<{ b: number }>("SELECT coalesce(sum(bytes), 0) AS b FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq).one().b;
     this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
+    return stored;
   }
 
   /**
@@ -557,13 +561,13 @@ export class AppBatcher extends DurableObject<Env> {
       customMetadata: { app: appId, batch: message.batchId, kind: "events", rows: String(message.rows), attempts: "0", reason: UNSENDABLE },
     });
     console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
-    this.ctx.storage.transactionSync(() => {
-      this.drop(message);
+    const bytes = this.ctx.storage.transactionSync(() => {
       this.bump("dead_lettered", message.rows);
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
+      return this.drop(message);
     });
     this.bufferedRows -= message.rows;
-    this.bufferedBytes -= message.bytes;
+    this.bufferedBytes -= bytes;
   }
 
   private outbox(): PlannedMessage[] {

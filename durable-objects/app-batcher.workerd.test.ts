@@ -133,6 +133,18 @@ describe("AppBatcher", () => {
     expect((await again.stats()).bufferedRows).toBe(0);
   });
 
+  it("counts its backlog's bytes as stored: what it holds before a flush, and none after it", async () => {
+    const { stub, target } = batcher();
+    const batch = events(30);
+    await stub.ingest(batch, target);
+    const held = await stub.stats();
+    // The rows as stored in chunks: each row, and a newline between two rows of one chunk.
+    const stored = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ b: number }>("SELECT sum(length(CAST(data AS BLOB))) AS b FROM chunks").one().b);
+    expect(held.bufferedBytes).toBe(stored);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.stats()).toMatchObject({ bufferedRows: 0, bufferedBytes: 0 });
+  });
+
   it("stores a request's rows in a few chunks, and takes over rows stored one per event by older versions", async () => {
     const { stub, target } = batcher();
     await stub.ingest(events(300), target);
