@@ -49,6 +49,7 @@ type Json = Record<string, unknown>;
 const sub = (obj: Json, key: string): Json => recordOf(obj[key]);
 
 const NO_TEMPLATES: readonly string[] = [];
+const NO_CONTEXT: Json = Object.freeze({});
 
 const uaCache = new Map<string, UserAgentInfo>();
 
@@ -116,9 +117,12 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   // Hashed alike every time it holds personal data, so deduplication by it still holds.
   const storedId = redactor.id(messageId, true);
 
-  const rawCtx: Json = facts.context ? { ...facts.context, ...(e.context ?? {}) } : { ...(e.context ?? {}) };
+  // Only read from here on (the redactor copies what it hands back), so an event's own context
+  // is used as it is unless the batch's is merged in or a claimed address is taken out.
+  const own = e.context ?? NO_CONTEXT;
+  const rawCtx: Json = facts.context || "ip" in own ? { ...facts.context, ...own } : own;
   const claimedIp = str(rawCtx.ip);
-  delete rawCtx.ip;
+  if (rawCtx !== own) delete rawCtx.ip;
   const ctx = redactor.context(rawCtx);
   // The columns parsed from the user agent come from its redacted text: an ordinary one is
   // unchanged, and what an attacker writes into one does not reach the device model column.

@@ -502,41 +502,68 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     return total !== before && policy.action === "drop" ? "" : redactQuery(path + query);
   };
 
-  const safely = <T>(fn: () => T, fallback: T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      // Unreachable for JSON input; if it ever happens, keep nothing rather than raw PII.
-      console.error("redaction failed", err);
-      return fallback;
-    }
-  };
+  // Unreachable for JSON input; if it ever happens, keep nothing rather than raw PII. Each entry
+  // point catches on its own rather than through a closure: they run for every field of every event.
+  const failed = (err: unknown): void => console.error("redaction failed", err);
 
   return {
     get total() {
       return total;
     },
     counts,
-    value: (v) =>
-      safely(() => {
+    value: (v) => {
+      try {
         const r = walk(v, 0, HINT_NONE);
         return r === DROPPED ? null : r;
-      }, null),
-    text: (s) =>
-      safely(() => {
+      } catch (err) {
+        failed(err);
+        return null;
+      }
+    },
+    text: (s) => {
+      try {
         const r = scan(s);
         return r === DROPPED ? "" : r;
-      }, ""),
-    id: (s, once) => safely(() => id(s, once), ""),
-    userAgent: (s) =>
-      safely(() => {
+      } catch (err) {
+        failed(err);
+        return "";
+      }
+    },
+    id: (s, once) => {
+      try {
+        return id(s, once);
+      } catch (err) {
+        failed(err);
+        return "";
+      }
+    },
+    userAgent: (s) => {
+      try {
         const r = scan(s, HINT_USER_AGENT);
         return r === DROPPED ? "" : r;
-      }, ""),
-    url: (s) => safely(() => redactUrl(s), ""),
-    query: (s) => safely(() => redactQuery(s), ""),
-    context: (ctx) =>
-      safely(() => {
+      } catch (err) {
+        failed(err);
+        return "";
+      }
+    },
+    url: (s) => {
+      try {
+        return redactUrl(s);
+      } catch (err) {
+        failed(err);
+        return "";
+      }
+    },
+    query: (s) => {
+      try {
+        return redactQuery(s);
+      } catch (err) {
+        failed(err);
+        return "";
+      }
+    },
+    context: (ctx) => {
+      try {
         let input = ctx;
         const device = ctx.device;
         if (device !== null && typeof device === "object" && !Array.isArray(device) && "name" in device) {
@@ -547,6 +574,10 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
         const r = walk(input, 0, HINT_NONE);
         // The caller adds to the context it gets back: never hand back the event's own object.
         return (r === ctx ? { ...ctx } : r) as Record<string, unknown>;
-      }, {}),
+      } catch (err) {
+        failed(err);
+        return {};
+      }
+    },
   };
 }
