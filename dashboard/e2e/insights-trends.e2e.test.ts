@@ -25,7 +25,8 @@ it("lists every kind of insight on the app's Insights tab", async () => {
   await page.getByRole("navigation", { name: "App views" }).getByRole("link", { name: "Insights" }).click();
   await page.waitForURL(`**/apps/${APP}/insights`);
   const kinds = page.getByRole("list", { name: "Insight types" }).getByRole("listitem");
-  expect(await kinds.evaluateAll((items) => items.map((i) => i.querySelector("h2")?.textContent ?? ""))).toEqual(["Trends", "Funnels", "Retention", "Paths", "Stickiness"]);
+  // A client-side navigation changes the URL before the new page is drawn: poll for the list.
+  await expect.poll(() => kinds.evaluateAll((items) => items.map((i) => i.querySelector("h2")?.textContent ?? ""))).toEqual(["Trends", "Funnels", "Retention", "Paths", "Stickiness"]);
   await page.screenshot({ path: shot("insights-index.png"), fullPage: true });
 });
 
