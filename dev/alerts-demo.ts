@@ -32,6 +32,21 @@ const read = (req: IncomingMessage): Promise<string> =>
 
 const stamp = (): string => new Date().toISOString().slice(11, 19);
 
+// `npm start` gives the demo app its organisation once the dashboard is up, a little after the
+// Worker answers; endpoints belong to organisations, so the first one waits for it.
+async function firstEndpoint(url: string): Promise<{ endpoint: { id: string }; secret: string }> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      return await admin<{ endpoint: { id: string }; secret: string }>("POST", "/webhooks", { url, description: "demo:alerts receiver" });
+    } catch (err) {
+      if (!(err instanceof Error && err.message.includes("belongs to no organisation")) || Date.now() > deadline) throw err;
+      console.log(`${stamp()} waiting for npm start to give the demo app its organisation…`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const secrets = new Map<string, string>();
   const types: string[] = [];
@@ -60,7 +75,7 @@ async function main(): Promise<void> {
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
 
-  const ok = await admin<{ endpoint: { id: string }; secret: string }>("POST", "/webhooks", { url: `http://127.0.0.1:${port}/hook`, description: "demo:alerts receiver" });
+  const ok = await firstEndpoint(`http://127.0.0.1:${port}/hook`);
   secrets.set("/hook", ok.secret);
   const failing = await admin<{ endpoint: { id: string } }>("POST", "/webhooks", { url: `http://127.0.0.1:${port}/failing`, description: "demo:alerts, answers 500" });
   const { rule } = await admin<{ rule: { id: string } }>("POST", "/alerts", {
