@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BlockedBloom, DEFAULT_WINDOW, EventTimeFilters, type PageStore, type StoredPage } from "./bloom";
 import { fingerprint } from "./fingerprint";
 import { RecentIds } from "./recent-ids";
+import { clientTimeOf, decodeIds, encodeIds } from "./tiers";
 
 const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}-${(i * 2654435761) >>> 0}`);
 
@@ -139,5 +140,20 @@ describe("EventTimeFilters", () => {
     expect(levels.size).toBeGreaterThan(2);
     const again = new EventTimeFilters(store);
     for (const id of added) expect(again.probe(fingerprint(id), now, now)).toBe("maybe");
+  });
+});
+
+describe("ids as rows keep them", () => {
+  it("round-trip any id exactly, a lone surrogate included, with or without a client time", () => {
+    const ids = [{ id: "m-1", at: 1_700_000_000_000 }, { id: "x\ud801", at: null }, { id: '"quoted"', at: 0 }];
+    expect(decodeIds(encodeIds(ids))).toEqual(ids);
+    expect(decodeIds(null)).toEqual([]);
+    expect(decodeIds("not json")).toEqual([]);
+  });
+
+  it("file an event under the client's time, and under none when the edge used the receive time", () => {
+    expect(clientTimeOf("2026-11-22 12:55:00.123", "2026-11-22 12:56:00.000")).toBe(Date.UTC(2026, 10, 22, 12, 55, 0, 123));
+    expect(clientTimeOf("2026-11-22 12:56:00.000", "2026-11-22 12:56:00.000")).toBeNull();
+    expect(clientTimeOf("garbage", "2026-11-22 12:56:00.000")).toBeNull();
   });
 });
