@@ -87,6 +87,7 @@ interface ShardStats {
   shard: number;
   bufferedRows: number;
   counters: Record<string, number>;
+  messages: number;
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
 }
 
@@ -113,16 +114,28 @@ async function main(): Promise<void> {
     // Merges stopped, every part an insert writes stays visible to be counted.
     await chExec(ch, "SYSTEM STOP MERGES");
     const partsBefore = await partNames(ch);
-    // An idle object may be evicted, and its meter starts again at zero: the shards are read
-    // every two seconds and a figure that went down is added to what came before it.
-    const meters = new Map<string, { read: number; written: number; carried: { read: number; written: number }; last: ShardStats }>();
+    // An idle object may be evicted, and its meter and counters start again at zero: the shards
+    // are read every two seconds and figures that went down are added to what came before them.
+    interface Carried {
+      read: number;
+      written: number;
+      counters: Record<string, number>;
+      messages: number;
+    }
+    const meters = new Map<string, { read: number; written: number; carried: Carried; last: ShardStats }>();
+    const restarted = (s: ShardStats, m: { read: number; written: number; last: ShardStats }): boolean =>
+      s.storage.rowsWritten < m.written || s.storage.rowsRead < m.read || s.messages < m.last.messages || Object.entries(m.last.counters).some(([k, v]) => (s.counters[k] ?? 0) < v);
     const sample = async (): Promise<ShardStats[]> => {
       const all: ShardStats[] = [];
       for (const app of APPS) {
         for (const s of (await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/shards`)).shards as ShardStats[]) {
           const key = `${app.id}:${s.shard}`;
-          const m = meters.get(key) ?? { read: 0, written: 0, carried: { read: 0, written: 0 }, last: s };
-          if (s.storage.rowsWritten < m.written || s.storage.rowsRead < m.read) m.carried = { read: m.carried.read + m.read, written: m.carried.written + m.written };
+          const m = meters.get(key) ?? { read: 0, written: 0, carried: { read: 0, written: 0, counters: {}, messages: 0 }, last: s };
+          if (restarted(s, m)) {
+            const counters = { ...m.carried.counters };
+            for (const [k, v] of Object.entries(m.last.counters)) counters[k] = (counters[k] ?? 0) + v;
+            m.carried = { read: m.carried.read + m.read, written: m.carried.written + m.written, counters, messages: m.carried.messages + m.last.messages };
+          }
           meters.set(key, { ...m, read: s.storage.rowsRead, written: s.storage.rowsWritten, last: s });
           all.push(s);
         }
@@ -162,7 +175,9 @@ async function main(): Promise<void> {
     const apps = `[${APPS.map((a) => `'${a.id}'`).join(",")}]`;
     // Done when ClickHouse holds every row the batchers stored (a request's repeated ids are
     // answered as accepted and stored once) and no shard holds any.
-    const counted = (name: string): number => sum([...meters.values()].map((m) => m.last.counters[name] ?? 0));
+    // A stage's total over its reasons: `capped` is `capped/issue_cap` plus `capped/app_cap`.
+    const ofStage = (counters: Record<string, number>, stage: string): number => sum(Object.entries(counters).map(([k, v]) => (k === stage || k.startsWith(`${stage}/`) ? v : 0)));
+    const counted = (stage: string): number => sum([...meters.values()].map((m) => ofStage(m.carried.counters, stage) + ofStage(m.last.counters, stage)));
     let stored = 0;
     while (Date.now() - from < 300_000) {
       stored = Number((await chQuery<{ n: string }>(ch, "SELECT count() AS n FROM events WHERE app_id IN {apps:Array(String)}", { apps }))[0]?.n ?? 0);
@@ -193,8 +208,8 @@ async function main(): Promise<void> {
 
     // Queue messages: counted by each shard as sent, with their rows; sized from the rows' stored
     // bytes, message by message where ClickHouse's ingest_batches names them.
-    const eventMessages = sum(shards.map((s) => s.counters.messages ?? 0));
-    const flushedRows = sum(shards.map((s) => s.counters.flushed ?? 0));
+    const eventMessages = sum([...meters.values()].map((m) => m.carried.messages + m.last.messages));
+    const flushedRows = counted("flushed");
     const rowsPerMessage = flushedRows / Math.max(1, eventMessages);
     const batches = await chQuery<{ app_id: string; batch_id: string; rows: string }>(
       ch,
@@ -274,7 +289,7 @@ async function main(): Promise<void> {
       const flushes = Math.min(p.insertsPerSecond, Math.max(1 / flushEveryS, (eps * meanAll) / Number(INSERT_SETTINGS.async_insert_max_data_size)));
       return { ...p, gatheredPartsPerSecond: flushes * partsPerInsert };
     });
-    console.log(`\n${n} events accepted in ${loadSeconds.toFixed(1)} s (${counted("duplicates")} of them repeated ids, stored once), ${stored} in ClickHouse after ${activeSeconds.toFixed(1)} s, ${shards.length} shards\n`);
+    console.log(`\n${n} events accepted in ${loadSeconds.toFixed(1)} s (${counted("deduplicated")} of them repeated ids, stored once), ${stored} in ClickHouse after ${activeSeconds.toFixed(1)} s, ${shards.length} shards\n`);
     console.log("component                                 per event      $ per million events");
     for (const l of lines) console.log(`${l.component.padEnd(40)} ${l.perEvent.toPrecision(3).padStart(10)} ${l.unit.padEnd(14).slice(0, 14)} ${fmt(l.usdPerMillion).padStart(10)}${l.excluded ? " (not in total)" : ""}`);
     console.log(`${"Cloudflare total".padEnd(66)}${fmt(cloudflare).padStart(10)}`);
@@ -286,7 +301,7 @@ async function main(): Promise<void> {
 
     report("cost", {
       figures: {
-        run: { events: n, stored, batchers: { accepted: counted("accepted"), duplicates: counted("duplicates"), capped: counted("capped"), flushed: counted("flushed") }, loadSeconds, activeSeconds, concurrency: CONCURRENCY, shards: shards.length, requests, meanRequestMs: meanLatencyS * 1000 },
+        run: { events: n, stored, batchers: { accepted: counted("accepted"), duplicates: counted("deduplicated"), capped: counted("capped"), flushed: counted("flushed") }, loadSeconds, activeSeconds, concurrency: CONCURRENCY, shards: shards.length, requests, meanRequestMs: meanLatencyS * 1000 },
         units: { doCalls, alarms, rowsRead, rowsWritten, rowsWrittenPerEvent: rowsWritten / n, rowsReadPerEvent: rowsRead / n, doDatabaseBytes: dbBytes, eventMessages, tallyMessages, consumerCalls, rowsPerMessage, queueOps, retried, deadLetters, workerdCpuUsPerEvent: (workerdCpuS * 1e6) / n, clickhouseCpuUsPerEvent: (clickhouseCpuS * 1e6) / n },
         usdPerMillion: Object.fromEntries(lines.map((l) => [l.component, Number(l.usdPerMillion.toPrecision(3))])),
         lines,

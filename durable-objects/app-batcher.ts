@@ -53,7 +53,12 @@ export interface BatcherStats {
   bufferedRows: number;
   bufferedBytes: number;
   pendingMessages: number;
+  /** Events by pipeline stage since this object started: `stage` or `stage/reason` → count (Tallies). */
   counters: Record<string, number>;
+  /** Event messages sent to the queue since this object started. */
+  messages: number;
+  /** Alarms whose flush or counter shipping failed since this object started. */
+  flushFailures: number;
   /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
 }
@@ -109,6 +114,8 @@ export class AppBatcher extends DurableObject<Env> {
   private bucket: TokenBucket | null = null;
   private caps: CrashCaps | null = null;
   private failures = 0;
+  private flushFailures = 0;
+  private messagesSent = 0;
   private lastPrune = 0;
   private known: { appId: string; shard: string } | null = null;
   private lastTallyShip = 0;
@@ -140,8 +147,9 @@ export class AppBatcher extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
       CREATE TABLE IF NOT EXISTS outbox (batch_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    // Lifetime totals were once kept here, at SQLite rows per request; Tallies counts in memory now.
+    this.sql.exec("DROP TABLE IF EXISTS counters");
     this.tallies.migrate();
     // Chunks stored before they carried their time count as stored now, so they can go stale.
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')").toArray();
@@ -156,11 +164,6 @@ export class AppBatcher extends DurableObject<Env> {
       });
     }
     this.sql.exec("UPDATE chunks SET at = ? WHERE at IS NULL", Date.now());
-  }
-
-  private bump(name: string, by: number): void {
-    if (by === 0) return;
-    this.sql.exec("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", name, by);
   }
 
   private remember(target: IngestTarget): void {
@@ -232,7 +235,6 @@ export class AppBatcher extends DurableObject<Env> {
       // another shard refused must get through once every shard has room for its new events.
       const wait = this.bucket.take(events.length - this.knownCount(ids, cutoff), now);
       if (wait > 0) {
-        this.bump("rate_limited", events.length);
         this.remember(target);
         this.tallies.add("rejected", "rate_limited", events.length, now);
         await this.ensureAlarm(now);
@@ -242,7 +244,6 @@ export class AppBatcher extends DurableObject<Env> {
     let incomingBytes = 0;
     for (const e of events) incomingBytes += e.bytes;
     if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes) {
-      this.bump("buffer_full", events.length);
       this.remember(target);
       this.tallies.add("rejected", "buffer_full", events.length, now);
       await this.ctx.storage.setAlarm(now);
@@ -304,9 +305,6 @@ export class AppBatcher extends DurableObject<Env> {
       }
       store();
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
-      this.bump("accepted", accepted);
-      this.bump("capped", capped);
-      this.bump("duplicates", events.length - accepted - capped);
       this.tallies.add("accepted", "", accepted, now);
       this.tallies.add("deduplicated", "", events.length - accepted - capped, now);
     });
@@ -318,12 +316,7 @@ export class AppBatcher extends DurableObject<Env> {
     } else {
       await this.ensureAlarm(now);
     }
-    if (heldBefore > 0) {
-      this.ctx.storage.transactionSync(() => {
-        this.bump("duplicates", heldBefore);
-        this.tallies.add("deduplicated", "", heldBefore, now);
-      });
-    }
+    this.tallies.add("deduplicated", "", heldBefore, now);
     // Capped crashes are answered as accepted: a client retrying them would feed the loop.
     return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - accepted - capped + heldBefore };
   }
@@ -408,11 +401,17 @@ export class AppBatcher extends DurableObject<Env> {
 
   /** Backlog and counters of this shard. */
   async stats(): Promise<BatcherStats> {
-    const counters: Record<string, number> = {};
-    for (const r of this.sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters")) counters[r.name] = r.value;
     const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
     const storage = { ...this.sql.usage, bytes: this.sql.databaseSize };
-    return { bufferedRows: this.bufferedRows, bufferedBytes: this.bufferedBytes, pendingMessages: pending, counters, storage };
+    return {
+      bufferedRows: this.bufferedRows,
+      bufferedBytes: this.bufferedBytes,
+      pendingMessages: pending,
+      counters: this.tallies.sinceStart(),
+      messages: this.messagesSent,
+      flushFailures: this.flushFailures,
+      storage,
+    };
   }
 
   override async alarm(): Promise<void> {
@@ -435,7 +434,7 @@ export class AppBatcher extends DurableObject<Env> {
       this.failures++;
       const delay = Math.min(60_000, 500 * 2 ** Math.min(this.failures, 7));
       console.error(`AppBatcher flush failed (attempt ${this.failures}), retrying in ${delay} ms`, failure);
-      this.bump("flush_failures", 1);
+      this.flushFailures++;
       await this.ctx.storage.setAlarm(Date.now() + delay);
       return;
     }
@@ -530,10 +529,9 @@ export class AppBatcher extends DurableObject<Env> {
         bytes += this.drop(m);
         rows += m.rows;
       }
-      this.bump("flushed", rows);
       this.tallies.add("flushed", "", rows, Date.now());
-      this.bump("messages", messages.length);
     });
+    this.messagesSent += messages.length;
     this.bufferedRows -= rows;
     this.bufferedBytes -= bytes;
     return rows;
@@ -562,7 +560,6 @@ export class AppBatcher extends DurableObject<Env> {
     });
     console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
     const bytes = this.ctx.storage.transactionSync(() => {
-      this.bump("dead_lettered", message.rows);
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
       return this.drop(message);
     });

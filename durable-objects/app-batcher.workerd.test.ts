@@ -43,7 +43,7 @@ describe("AppBatcher", () => {
     if (twin) expect(await stub.ingest([twin, twin], target)).toEqual({ status: "ok", accepted: 2, duplicates: 1 });
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(14);
-    expect(stats.counters).toMatchObject({ accepted: 14, duplicates: 6 });
+    expect(stats.counters).toMatchObject({ accepted: 14, deduplicated: 6 });
   });
 
   it("reports the SQLite rows it read and wrote and its database size, which the cost benchmark bills", async () => {
@@ -160,6 +160,22 @@ describe("AppBatcher", () => {
     expect((await again.stats()).bufferedRows).toBe(302);
   });
 
+  it("counts since it started in memory, and drops the counters table older versions wrote on every request", async () => {
+    const { stub, target } = batcher();
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      state.storage.sql.exec("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO counters(name, value) VALUES ('accepted', 7)");
+    });
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    const batch = events(10);
+    await again.ingest(batch, target);
+    await again.ingest(batch.slice(0, 3), target);
+    expect((await again.stats()).counters).toEqual({ accepted: 10, deduplicated: 3 });
+    const tables = await runInDurableObject(again, (_i: AppBatcher, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name));
+    expect(tables).not.toContain("counters");
+  });
+
   it("answers full with a wait once its backlog passes the cap, and keeps what it holds", async () => {
     const { stub, target } = batcher();
     // The test project caps a shard at 3,000 rows.
@@ -169,7 +185,7 @@ describe("AppBatcher", () => {
     // Being full also starts a flush at once, so what it holds is buffered or already sent.
     const stats = await stub.stats();
     expect(stats.bufferedRows + (stats.counters.flushed ?? 0)).toBe(2500);
-    expect(stats.counters).toMatchObject({ accepted: 2500, buffer_full: 600 });
+    expect(stats.counters).toMatchObject({ accepted: 2500, "rejected/buffer_full": 600 });
   });
 
   it("counts refusals when nothing was accepted and ships them on an alarm it sets itself", async () => {
@@ -406,7 +422,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
     expect(dead[0]?.meta).toMatchObject({ app: target.appId, kind: "events", rows: "1" });
     const stats = await stub.stats();
     expect(stats).toMatchObject({ bufferedRows: 0, pendingMessages: 0 });
-    expect(stats.counters).toMatchObject({ flushed: 30, dead_lettered: 1 });
+    expect(stats.counters).toMatchObject({ flushed: 30, "dead_lettered/unsendable": 1 });
     expect(deadLettered(seen.tallies)).toEqual([["unsendable", 1]]);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
   });
@@ -442,7 +458,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
     expect(await deadLettersOf(target.appId)).toEqual(new Map());
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(600);
-    expect(stats.counters.flush_failures).toBe(1);
+    expect(stats.flushFailures).toBe(1);
     expect(seen.tallies.flatMap((t) => t.tallies.map((x) => [x.stage, x.n]))).toEqual([["accepted", 600]]);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
   });
@@ -499,7 +515,7 @@ describe("AppBatcher crash caps", () => {
     expect(await stub.ingest([...crashes(5, "other"), ...events(300)], target)).toEqual({ status: "ok", accepted: 305, duplicates: 0 });
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(ISSUE_CAP + 5 + 300);
-    expect(stats.counters).toMatchObject({ accepted: ISSUE_CAP + 305, capped: 250 - ISSUE_CAP });
+    expect(stats.counters).toMatchObject({ accepted: ISSUE_CAP + 305, "capped/issue_cap": 250 - ISSUE_CAP });
     expect(await shippedCaps(stub, target.appId)).toEqual({ "issue_cap/loop": 250 - ISSUE_CAP });
   });
 
@@ -508,13 +524,13 @@ describe("AppBatcher crash caps", () => {
     const first = crashes(40, "loop");
     await stub.ingest(first, target);
     expect(await stub.ingest([...first, ...crashes(20, "loop")], target)).toEqual({ status: "ok", accepted: 60, duplicates: 40 });
-    expect((await stub.stats()).counters).toMatchObject({ accepted: 60, duplicates: 40 });
-    expect((await stub.stats()).counters.capped).toBeUndefined();
+    expect((await stub.stats()).counters).toMatchObject({ accepted: 60, deduplicated: 40 });
+    expect((await stub.stats()).counters["capped/issue_cap"]).toBeUndefined();
     // The budget is spent now: the next new crash of the loop is capped, and a resend of it is a duplicate.
     const late = crashes(1, "loop");
     await stub.ingest(late, target);
     expect(await stub.ingest(late, target)).toEqual({ status: "ok", accepted: 1, duplicates: 1 });
-    expect((await stub.stats()).counters).toMatchObject({ accepted: 60, capped: 1, duplicates: 41 });
+    expect((await stub.stats()).counters).toMatchObject({ accepted: 60, "capped/issue_cap": 1, deduplicated: 41 });
   });
 
   it("keeps at most the app's cap of crashes a minute across its issues", async () => {
@@ -527,6 +543,7 @@ describe("AppBatcher crash caps", () => {
     const caps = await shippedCaps(stub, target.appId);
     expect(Object.keys(caps).every((k) => k.startsWith("app_cap/"))).toBe(true);
     expect(Object.values(caps).reduce((a, b) => a + b, 0)).toBe(1100 - APP_CAP);
+    expect((await stub.stats()).counters).toMatchObject({ accepted: APP_CAP + 50, "capped/app_cap": 1100 - APP_CAP });
   });
 
   it("splits the caps across the app's shards", async () => {
@@ -564,7 +581,7 @@ describe("AppBatcher crash caps", () => {
       });
     const capped = await rowsWritten(crashes(500, "loop"));
     const ordinary = await rowsWritten(events(500));
-    expect((await stub.stats()).counters.capped).toBe(500);
+    expect((await stub.stats()).counters["capped/issue_cap"]).toBe(500);
     expect(capped).toBeLessThanOrEqual(ordinary);
   });
 
@@ -576,6 +593,6 @@ describe("AppBatcher crash caps", () => {
     await ingestAt(stub, start + 60_000, crashes(80, "loop"), target);
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(2 * ISSUE_CAP);
-    expect(stats.counters).toMatchObject({ accepted: 2 * ISSUE_CAP, capped: 2 * (80 - ISSUE_CAP) });
+    expect(stats.counters).toMatchObject({ accepted: 2 * ISSUE_CAP, "capped/issue_cap": 2 * (80 - ISSUE_CAP) });
   });
 });

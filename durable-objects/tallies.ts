@@ -21,11 +21,15 @@ export interface PlannedTallies {
 const MAX_TALLIES_PER_MESSAGE = 500;
 
 /**
- * An AppBatcher's per-minute counters in its SQLite: added up per (minute, stage, reason), and
- * capped crashes per (minute, fingerprint, reason), until they are planned into a message with
- * a stable batch id, which is kept until its send succeeded, like the outbox of rows.
+ * The one place an AppBatcher counts what happens to events. Per-minute counters in its SQLite:
+ * added up per (minute, stage, reason), and capped crashes per (minute, fingerprint, reason),
+ * until they are planned into a message with a stable batch id, which is kept until its send
+ * succeeded, like the outbox of rows. The same additions keep totals since the object started,
+ * in memory only: writing them would cost SQLite rows on every request.
  */
 export class Tallies {
+  private readonly totals = new Map<string, number>();
+
   // The batcher's metered SQL, so its rows are counted with the batcher's own.
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -49,6 +53,7 @@ export class Tallies {
       reason,
       n,
     );
+    this.count(reason ? `${stage}/${reason}` : stage, n);
   }
 
   /** Counts crashes of one fingerprint that a crash cap kept out: a `capped` counter naming the issue. */
@@ -62,12 +67,25 @@ export class Tallies {
       reason,
       n,
     );
+    this.count(`capped/${reason}`, n);
   }
 
   addRefusals(refusals: EdgeRefusals, now: number): void {
     for (const [reason, n] of Object.entries(refusals.rejected ?? {})) this.add("rejected", reason, n ?? 0, now);
     if (refusals.refused) this.add("refused", refusals.refused, 1, now);
     this.add("suppressed", "deleted_user", refusals.suppressed ?? 0, now);
+  }
+
+  /**
+   * Totals since this object started, named like the pipeline counters: `stage` or
+   * `stage/reason` (`accepted`, `rejected/rate_limited`, `capped/issue_cap`…).
+   */
+  sinceStart(): Record<string, number> {
+    return Object.fromEntries(this.totals);
+  }
+
+  private count(name: string, n: number): void {
+    this.totals.set(name, (this.totals.get(name) ?? 0) + n);
   }
 
   /** True while counters wait to be planned or sent. */

@@ -172,7 +172,7 @@ describe("the AppBatcher under failure", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(120);
-    expect(stats.counters.flush_failures).toBeGreaterThanOrEqual(1);
+    expect(stats.flushFailures).toBeGreaterThanOrEqual(1);
 
     // The object goes away with everything still buffered and a retry scheduled.
     await abortAllDurableObjects();

@@ -15,7 +15,7 @@ async function totals(appId: string, shards: number): Promise<{ accepted: number
   const all = await Promise.all(Array.from({ length: shards }, (_, s) => batcherStub(env, "default", appId, s).stats()));
   return {
     accepted: all.reduce((n, s) => n + (s.counters.accepted ?? 0), 0),
-    duplicates: all.reduce((n, s) => n + (s.counters.duplicates ?? 0), 0),
+    duplicates: all.reduce((n, s) => n + (s.counters.deduplicated ?? 0), 0),
     buffered: all.reduce((n, s) => n + s.bufferedRows, 0),
   };
 }
