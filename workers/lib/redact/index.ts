@@ -220,36 +220,80 @@ function cleanSetsFor(detectors: readonly string[]): CleanSets {
 /** Percent-encodes redacted text, leaving the placeholders' brackets and colon readable. */
 const encodeRedacted = (s: string): string => encodeURIComponent(s).replace(/%5B/g, "[").replace(/%5D/g, "]").replace(/%3A/g, ":");
 
-/** A redactor for one app's policy; `salt` (hex) keys the `hash` action's HMAC-SHA256. */
-export function createRedactor(policy: RedactionPolicy, salt: string): Redactor {
+/** What an app's policy makes of the detectors, worked out once per policy object. */
+interface CompiledPolicy {
+  specs: readonly DetectorSpec[];
+  /** For versions: a dotted quad there is no address. */
+  withoutIp: readonly DetectorSpec[];
+  /** For user agents: an address after a `/` is a product's version. */
+  forUserAgent: readonly DetectorSpec[];
+  card: DetectorSpec | undefined;
+  phoneOn: boolean;
+  extraKeys: ReadonlySet<string>;
+  clean: CleanSets;
+}
+
+// An app's policy is read once and kept with the app, so the same object comes with each request.
+const compiledPolicies = new WeakMap<RedactionPolicy, CompiledPolicy>();
+
+function compile(policy: RedactionPolicy): CompiledPolicy {
+  const hit = compiledPolicies.get(policy);
+  if (hit !== undefined) return hit;
   const enabled = new Set(policy.detectors);
-  const specs: readonly DetectorSpec[] = DETECTOR_SPECS.filter((d) => enabled.has(d.name));
-  const withoutIp = specs.filter((d) => d.name !== "ip");
-  const forUserAgent = specs.map((d) => (d.name === "ip" ? USER_AGENT_IP : d));
-  const card = specs.find((d) => d.name === "card");
-  const phoneOn = enabled.has("phone");
-  const extraKeys = new Set(policy.extraKeys.map(normalizeKey));
-  const keyVerdicts = new Map<string, KeyVerdict>();
-  // Names, ids, versions and user agents found clean. Versions and user agents are clean by
-  // laxer rules (a dotted quad there is no address), so each has its own set.
-  const { text: clean, versions: cleanVersions, userAgents: cleanUserAgents } = cleanSetsFor(specs.map((d) => d.name));
-  const counts: Partial<Record<RedactionKind, number>> = {};
-  let total = 0;
-  let hmac: ((m: string) => Uint8Array) | null = null;
-
-  const count = (kind: RedactionKind): void => {
-    counts[kind] = (counts[kind] ?? 0) + 1;
-    total++;
+  const specs = DETECTOR_SPECS.filter((d) => enabled.has(d.name));
+  const compiled: CompiledPolicy = {
+    specs,
+    withoutIp: specs.filter((d) => d.name !== "ip"),
+    forUserAgent: specs.map((d) => (d.name === "ip" ? USER_AGENT_IP : d)),
+    card: specs.find((d) => d.name === "card"),
+    phoneOn: enabled.has("phone"),
+    extraKeys: new Set(policy.extraKeys.map(normalizeKey)),
+    clean: cleanSetsFor(specs.map((d) => d.name)),
   };
+  compiledPolicies.set(policy, compiled);
+  return compiled;
+}
 
-  const replacement = (kind: Detector, found: string, hash: boolean): string => {
+/**
+ * A redactor for one app's policy; `salt` (hex) keys the `hash` action's HMAC-SHA256. One is made
+ * per request (a Sentry envelope or a beacon brings a single event), so making one allocates no
+ * closures: its work is in methods shared by all.
+ */
+export function createRedactor(policy: RedactionPolicy, salt: string): Redactor {
+  return new RequestRedactor(policy, salt);
+}
+
+class RequestRedactor implements Redactor {
+  total = 0;
+  readonly counts: Partial<Record<RedactionKind, number>> = {};
+  private readonly policy: RedactionPolicy;
+  private readonly salt: string;
+  private readonly compiled: CompiledPolicy;
+  private readonly hashAll: boolean;
+  private hmac: ((m: string) => Uint8Array) | null = null;
+  private keyVerdicts: Map<string, KeyVerdict> | null = null;
+
+  constructor(policy: RedactionPolicy, salt: string) {
+    this.policy = policy;
+    this.salt = salt;
+    this.compiled = compile(policy);
+    this.hashAll = policy.action === "hash";
+  }
+
+  private count(kind: RedactionKind): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    this.total++;
+  }
+
+  private replacement(kind: Detector, found: string, hash: boolean): string {
     if (!hash) return `[${kind}]`;
-    hmac ??= hmacSha256(keyBytes(salt));
-    return `[${kind}:${toHex(hmac(found)).slice(0, 16)}]`;
-  };
+    this.hmac ??= hmacSha256(keyBytes(this.salt));
+    return `[${kind}:${toHex(this.hmac(found)).slice(0, 16)}]`;
+  }
 
-  // Runs the detectors over `s`, reporting each match to `found`; returns the rewritten text.
-  const detect = (s: string, list: readonly DetectorSpec[], hash: boolean, found: (kind: Detector) => void, decode = true): string => {
+  // Runs the detectors over `s`; each match is counted, or listed in `found` when one is given.
+  // Returns the rewritten text.
+  private detect(s: string, list: readonly DetectorSpec[], hash: boolean, found: Detector[] | null, decode = true): string {
     if (s.length < MIN_DETECTABLE_LENGTH || list.length === 0 || plainText(s)) return s;
     const shape = shapeOf(s);
     let out = s;
@@ -261,18 +305,19 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       out = out.replace(spec.pattern, (match: string, ...groups: unknown[]) => {
         const part = spec.group ? String(groups[spec.group - 1] ?? "") : match;
         if (spec.valid && !spec.valid(part)) return match;
-        found(spec.name);
-        const masked = replacement(spec.name, part, hash);
+        if (found === null) this.count(spec.name);
+        else found.push(spec.name);
+        const masked = this.replacement(spec.name, part, hash);
         return spec.group ? match.slice(0, match.length - part.length) + masked : masked;
       });
     }
-    return decode && out.includes("%") ? detectEncoded(out, list, hash, found) : out;
-  };
+    return decode && out.includes("%") ? this.detectEncoded(out, list, hash, found) : out;
+  }
 
   // Each token holding percent-escapes is matched again as decoded (`jane.doe%40example.com`,
   // `%2B1%20415%20555%200123`), and re-encoded only when something in it was found. One pass
   // over the text: a token is the run between two delimiters around a `%`.
-  const detectEncoded = (s: string, list: readonly DetectorSpec[], hash: boolean, found: (kind: Detector) => void): string => {
+  private detectEncoded(s: string, list: readonly DetectorSpec[], hash: boolean, found: Detector[] | null): string {
     let out = "";
     let last = 0;
     let i = s.indexOf("%");
@@ -290,7 +335,7 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
           // Not valid percent-encoding: the plain pass already saw the text as it is.
         }
         if (decoded !== null && decoded !== token) {
-          const r = detect(decoded, list, hash, found);
+          const r = this.detect(decoded, list, hash, found);
           if (r !== decoded) {
             out += s.slice(last, start) + encodeRedacted(r);
             last = end;
@@ -300,103 +345,94 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       i = s.indexOf("%", end);
     }
     return last === 0 ? s : out + s.slice(last);
-  };
+  }
 
   // Returns the redacted string, or DROPPED when the policy drops values that hold PII.
-  const scan = (s: string, hint = HINT_NONE): string | typeof DROPPED => {
-    if (hint === HINT_ID) return id(s);
+  private scan(s: string, hint: number): string | typeof DROPPED {
+    if (hint === HINT_ID) return this.cleanId(s, false);
     if (s.length < MIN_DETECTABLE_LENGTH || plainText(s)) return s;
+    const { clean } = this.compiled;
     // A string found clean is remembered where its verdict cannot depend on the key it is under.
-    const cache = hint === HINT_NONE ? clean : hint === HINT_VERSION ? cleanVersions : hint === HINT_USER_AGENT ? cleanUserAgents : null;
+    const cache = hint === HINT_NONE ? clean.text : hint === HINT_VERSION ? clean.versions : hint === HINT_USER_AGENT ? clean.userAgents : null;
     if (cache?.has(s)) return s;
-    const list = hint === HINT_VERSION ? withoutIp : hint === HINT_USER_AGENT ? forUserAgent : specs;
-    const before = total;
-    let out = detect(s, list, policy.action === "hash", count);
-    if (total === before && hint === HINT_PHONE && phoneOn && BARE_PHONE.test(s.trim())) {
-      count("phone");
-      out = replacement("phone", s.trim(), policy.action === "hash");
+    const { specs } = this.compiled;
+    const list = hint === HINT_VERSION ? this.compiled.withoutIp : hint === HINT_USER_AGENT ? this.compiled.forUserAgent : specs;
+    const before = this.total;
+    let out = this.detect(s, list, this.hashAll, null);
+    if (this.total === before && hint === HINT_PHONE && this.compiled.phoneOn && BARE_PHONE.test(s.trim())) {
+      this.count("phone");
+      out = this.replacement("phone", s.trim(), this.hashAll);
     }
-    if (total === before) {
+    if (this.total === before) {
       if (cache && s.length <= MAX_REMEMBERED_LENGTH) remember(cache, s);
       return s;
     }
-    return policy.action === "drop" ? DROPPED : out;
-  };
+    return this.policy.action === "drop" ? DROPPED : out;
+  }
 
-  const id = (s: string, once = false): string => {
+  private cleanId(s: string, once: boolean): string {
+    const clean = this.compiled.clean.text;
     if (s.length < MIN_DETECTABLE_LENGTH || UUID.test(s) || (!once && clean.has(s))) return s;
-    const out = detect(s, specs, true, count);
+    const out = this.detect(s, this.compiled.specs, true, null);
     if (out === s && !once && s.length <= MAX_REMEMBERED_LENGTH) remember(clean, s);
     return out;
-  };
-
-  const remember = (cache: Set<string>, s: string): void => {
-    if (cache.size >= CLEAN_CACHE_LIMIT) cache.clear();
-    cache.add(s);
-  };
+  }
 
   // A number is personal data when its digits are a card number (Luhn-checked, as in text), or
   // a phone number under a key that names one; amounts, counts and timestamps are not.
-  const numberValue = (v: number, hint: number): unknown => {
+  private numberValue(v: number, hint: number): unknown {
     if (!Number.isInteger(v) || v < 1_000_000 || v >= 1e19) return v;
     if (hint === HINT_ID) {
       const text = String(v);
-      const r = id(text);
+      const r = this.cleanId(text, false);
       return r === text ? v : r;
     }
     let kind: Detector | null = null;
     // Epoch milliseconds (1.7e12) sit below every card number of their length, which starts with 2-6.
     const digits = v >= 2e12 || hint === HINT_PHONE ? String(v) : "";
     const lead = digits.charCodeAt(0);
+    const { card } = this.compiled;
     if (card && v >= 2e12 && lead >= 50 && lead <= 54 && card.valid?.(digits) === true) kind = "card";
-    else if (hint === HINT_PHONE && phoneOn && v < 1e15) kind = "phone";
+    else if (hint === HINT_PHONE && this.compiled.phoneOn && v < 1e15) kind = "phone";
     if (kind === null) return v;
-    count(kind);
-    return policy.action === "drop" ? DROPPED : replacement(kind, digits, policy.action === "hash");
-  };
+    this.count(kind);
+    return this.policy.action === "drop" ? DROPPED : this.replacement(kind, digits, this.hashAll);
+  }
 
-  const verdictOf = (key: string): KeyVerdict => {
+  private verdictOf(key: string): KeyVerdict {
     const facts = keyFactsOf(key);
+    const { extraKeys } = this.compiled;
     if (facts.verdict !== null && (extraKeys.size === 0 || facts.verdict.sensitive || !extraKeys.has(facts.normalized))) return facts.verdict;
-    const hit = keyVerdicts.get(key);
+    const verdicts = (this.keyVerdicts ??= new Map());
+    const hit = verdicts.get(key);
     if (hit !== undefined) return hit;
     const k = facts.normalized;
     const sensitive = extraKeys.has(k) || (facts.verdict?.sensitive ?? false);
     const found: Detector[] = [];
-    const text = sensitive ? key : detect(key, specs, policy.action === "hash", (kind) => found.push(kind));
-    const verdict: KeyVerdict = { sensitive, hint: hintOf(k), stored: found.length > 0 && policy.action === "drop" ? DROPPED : text, found };
-    if (keyVerdicts.size >= KEY_CACHE_LIMIT) keyVerdicts.clear();
-    keyVerdicts.set(key, verdict);
+    const text = sensitive ? key : this.detect(key, this.compiled.specs, this.hashAll, found);
+    const verdict: KeyVerdict = { sensitive, hint: hintOf(k), stored: found.length > 0 && this.policy.action === "drop" ? DROPPED : text, found };
+    if (verdicts.size >= KEY_CACHE_LIMIT) verdicts.clear();
+    verdicts.set(key, verdict);
     return verdict;
-  };
-
-  // Two keys redacted alike (`[email]`) must not overwrite each other: later ones are numbered,
-  // each object remembering where its numbering got to, so thousands of such keys stay linear.
-  const freeKey = (name: string, out: Record<string, unknown>, obj: Record<string, unknown>, next: Map<string, number>): string => {
-    if (!Object.hasOwn(out, name) && !Object.hasOwn(obj, name)) return name;
-    let n = next.get(name) ?? 2;
-    while (Object.hasOwn(out, `${name}#${n}`) || Object.hasOwn(obj, `${name}#${n}`)) n++;
-    next.set(name, n + 1);
-    return `${name}#${n}`;
-  };
+  }
 
   // Copy on write: a value with nothing to redact comes back as the very same object, so clean
   // events cost no allocation and serialize from the objects JSON.parse made. `depth` counts
   // the containers above `v`: the edge refuses deeper events before this, but the walk itself
   // must not exhaust the stack on any input, so what lies past the limit is cut and counted.
-  const walk = (v: unknown, depth: number, hint: number): unknown => {
-    if (typeof v === "string") return scan(v, hint);
-    if (typeof v === "number") return numberValue(v, hint);
+  private walk(v: unknown, depth: number, hint: number): unknown {
+    if (typeof v === "string") return this.scan(v, hint);
+    if (typeof v === "number") return this.numberValue(v, hint);
     if (v === null || typeof v !== "object") return v;
     if (depth >= LIMITS.maxDepth) {
-      count("depth");
+      this.count("depth");
       return DROPPED;
     }
     if (Array.isArray(v)) {
       let out: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
-        const r = walk(item, depth + 1, hint);
+        const r = this.walk(item, depth + 1, hint);
         if (r !== item && out === null) out = v.slice(0, i);
         if (out !== null) out.push(r === DROPPED ? null : r);
       }
@@ -409,12 +445,12 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] ?? "";
       const item = obj[k];
-      const verdict = verdictOf(k);
+      const verdict = this.verdictOf(k);
       let r: unknown = DROPPED;
-      if (verdict.sensitive) count("key");
+      if (verdict.sensitive) this.count("key");
       else {
-        for (const kind of verdict.found) count(kind);
-        if (verdict.stored !== DROPPED) r = walk(item, depth + 1, verdict.hint);
+        for (const kind of verdict.found) this.count(kind);
+        if (verdict.stored !== DROPPED) r = this.walk(item, depth + 1, verdict.hint);
       }
       if ((r !== item || verdict.stored !== k) && out === null) {
         out = {};
@@ -428,9 +464,9 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
       else out[freeKey(verdict.stored, out, obj, (numbering ??= new Map()))] = r;
     }
     return out ?? obj;
-  };
+  }
 
-  const queryValue = (raw: string): string | typeof DROPPED => {
+  private queryValue(raw: string): string | typeof DROPPED {
     if (!raw.includes("%") && !raw.includes("+")) return raw;
     let decoded: string;
     try {
@@ -438,32 +474,32 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
     } catch {
       return raw;
     }
-    const r = scan(decoded);
+    const r = this.scan(decoded, HINT_NONE);
     if (r === DROPPED) return DROPPED;
     return r === decoded ? raw : encodeRedacted(r);
-  };
+  }
 
   // Without an escape or a `+` no value decodes to new text: only a parameter named like a
   // secret can change such a query, and most pages' queries (`?utm_source=…`) are let through
   // without being taken apart.
-  const secretNamed = (query: string): boolean => {
+  private secretNamed(query: string): boolean {
     for (let start = 0; start < query.length; ) {
       let end = query.indexOf("&", start);
       if (end < 0) end = query.length;
       const eq = query.indexOf("=", start);
-      if (eq >= 0 && eq < end - 1 && verdictOf(query.slice(start, eq)).sensitive) return true;
+      if (eq >= 0 && eq < end - 1 && this.verdictOf(query.slice(start, eq)).sensitive) return true;
       start = end + 1;
     }
     return false;
-  };
+  }
 
   // The per-parameter rules on a URL whose whole text was already scanned; a fragment stays.
-  const redactQuery = (s: string): string => {
+  private redactQuery(s: string): string {
     const q = s.indexOf("?");
     if (q < 0) return s;
     const hash = s.indexOf("#", q);
     const query = hash < 0 ? s.slice(q + 1) : s.slice(q + 1, hash);
-    if (!query.includes("%") && !query.includes("+") && !secretNamed(query)) return s;
+    if (!query.includes("%") && !query.includes("+") && !this.secretNamed(query)) return s;
     let changed = false;
     const kept: string[] = [];
     for (const param of query.split("&")) {
@@ -474,110 +510,117 @@ export function createRedactor(policy: RedactionPolicy, salt: string): Redactor 
         continue;
       }
       const name = param.slice(0, eq);
-      if (verdictOf(name).sensitive) {
-        count("key");
+      if (this.verdictOf(name).sensitive) {
+        this.count("key");
         kept.push(`${name}=[redacted]`);
         changed = true;
         continue;
       }
-      const r = queryValue(value);
+      const r = this.queryValue(value);
       if (r !== value) changed = true;
       if (r !== DROPPED) kept.push(`${name}=${r}`);
     }
     return changed ? `${s.slice(0, q)}?${kept.join("&")}${hash < 0 ? "" : s.slice(hash)}` : s;
-  };
+  }
 
   // The query's plain text passes the detectors here, but its percent-encoded values are decoded
   // parameter by parameter in `redactQuery`, so that a policy that drops drops that parameter
   // rather than the whole URL.
-  const redactUrl = (s: string): string => {
+  private redactUrl(s: string): string {
     const cut = s.indexOf("#");
     const noFragment = cut < 0 ? s : s.slice(0, cut);
     const q = noFragment.indexOf("?");
-    const path = scan(q < 0 ? noFragment : noFragment.slice(0, q));
+    const path = this.scan(q < 0 ? noFragment : noFragment.slice(0, q), HINT_NONE);
     if (path === DROPPED) return "";
     if (q < 0) return path;
-    const before = total;
-    const query = detect(noFragment.slice(q), specs, policy.action === "hash", count, false);
-    return total !== before && policy.action === "drop" ? "" : redactQuery(path + query);
-  };
+    const before = this.total;
+    const query = this.detect(noFragment.slice(q), this.compiled.specs, this.hashAll, null, false);
+    return this.total !== before && this.policy.action === "drop" ? "" : this.redactQuery(path + query);
+  }
 
-  // Unreachable for JSON input; if it ever happens, keep nothing rather than raw PII. Each entry
-  // point catches on its own rather than through a closure: they run for every field of every event.
-  const failed = (err: unknown): void => console.error("redaction failed", err);
+  // A failure is unreachable for JSON input; if it ever happens, keep nothing rather than raw PII.
+  value(v: unknown): unknown {
+    try {
+      const r = this.walk(v, 0, HINT_NONE);
+      return r === DROPPED ? null : r;
+    } catch (err) {
+      failed(err);
+      return null;
+    }
+  }
 
-  return {
-    get total() {
-      return total;
-    },
-    counts,
-    value: (v) => {
-      try {
-        const r = walk(v, 0, HINT_NONE);
-        return r === DROPPED ? null : r;
-      } catch (err) {
-        failed(err);
-        return null;
+  text(s: string): string {
+    return this.guarded(s, OP_TEXT, false);
+  }
+
+  id(s: string, once = false): string {
+    return this.guarded(s, OP_ID, once);
+  }
+
+  userAgent(s: string): string {
+    return this.guarded(s, OP_USER_AGENT, false);
+  }
+
+  url(s: string): string {
+    return this.guarded(s, OP_URL, false);
+  }
+
+  query(s: string): string {
+    return this.guarded(s, OP_QUERY, false);
+  }
+
+  private guarded(s: string, op: number, once: boolean): string {
+    try {
+      if (op === OP_ID) return this.cleanId(s, once);
+      if (op === OP_URL) return this.redactUrl(s);
+      if (op === OP_QUERY) return this.redactQuery(s);
+      const r = this.scan(s, op === OP_USER_AGENT ? HINT_USER_AGENT : HINT_NONE);
+      return r === DROPPED ? "" : r;
+    } catch (err) {
+      failed(err);
+      return "";
+    }
+  }
+
+  context(ctx: Record<string, unknown>): Record<string, unknown> {
+    try {
+      let input = ctx;
+      const device = ctx.device;
+      if (device !== null && typeof device === "object" && !Array.isArray(device) && "name" in device) {
+        const { name: _owner, ...rest } = device as Record<string, unknown>;
+        this.count("key");
+        input = { ...ctx, device: rest };
       }
-    },
-    text: (s) => {
-      try {
-        const r = scan(s);
-        return r === DROPPED ? "" : r;
-      } catch (err) {
-        failed(err);
-        return "";
-      }
-    },
-    id: (s, once) => {
-      try {
-        return id(s, once);
-      } catch (err) {
-        failed(err);
-        return "";
-      }
-    },
-    userAgent: (s) => {
-      try {
-        const r = scan(s, HINT_USER_AGENT);
-        return r === DROPPED ? "" : r;
-      } catch (err) {
-        failed(err);
-        return "";
-      }
-    },
-    url: (s) => {
-      try {
-        return redactUrl(s);
-      } catch (err) {
-        failed(err);
-        return "";
-      }
-    },
-    query: (s) => {
-      try {
-        return redactQuery(s);
-      } catch (err) {
-        failed(err);
-        return "";
-      }
-    },
-    context: (ctx) => {
-      try {
-        let input = ctx;
-        const device = ctx.device;
-        if (device !== null && typeof device === "object" && !Array.isArray(device) && "name" in device) {
-          const { name: _owner, ...rest } = device as Record<string, unknown>;
-          count("key");
-          input = { ...ctx, device: rest };
-        }
-        const r = walk(input, 0, HINT_NONE);
-        // The caller adds to the context it gets back: never hand back the event's own object.
-        return (r === ctx ? { ...ctx } : r) as Record<string, unknown>;
-      } catch (err) {
-        failed(err);
-        return {};
-      }
-    },
-  };
+      const r = this.walk(input, 0, HINT_NONE);
+      // The caller adds to the context it gets back: never hand back the event's own object.
+      return (r === ctx ? { ...ctx } : r) as Record<string, unknown>;
+    } catch (err) {
+      failed(err);
+      return {};
+    }
+  }
+}
+
+const failed = (err: unknown): void => console.error("redaction failed", err);
+
+// The text entry points, told apart inside the one guard they share.
+const OP_TEXT = 0;
+const OP_ID = 1;
+const OP_USER_AGENT = 2;
+const OP_URL = 3;
+const OP_QUERY = 4;
+
+function remember(cache: Set<string>, s: string): void {
+  if (cache.size >= CLEAN_CACHE_LIMIT) cache.clear();
+  cache.add(s);
+}
+
+// Two keys redacted alike (`[email]`) must not overwrite each other: later ones are numbered,
+// each object remembering where its numbering got to, so thousands of such keys stay linear.
+function freeKey(name: string, out: Record<string, unknown>, obj: Record<string, unknown>, next: Map<string, number>): string {
+  if (!Object.hasOwn(out, name) && !Object.hasOwn(obj, name)) return name;
+  let n = next.get(name) ?? 2;
+  while (Object.hasOwn(out, `${name}#${n}`) || Object.hasOwn(obj, `${name}#${n}`)) n++;
+  next.set(name, n + 1);
+  return `${name}#${n}`;
 }
