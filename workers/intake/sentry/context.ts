@@ -110,5 +110,7 @@ function tagsOf(v: unknown): Json | undefined {
 /** Who sent a Sentry event, its client context and its labels, shared by every event made from it. */
 export function basisOf(event: Json, envelopeSdk: Json): EventBasis {
   const sdk = Object.keys(obj(event.sdk)).length > 0 ? obj(event.sdk) : envelopeSdk;
-  return { ...who(event), context: clientContext(event, sdk), properties: labels(event) };
+  // Members written out: a spread copy that then grows takes V8's slow path.
+  const { userId, anonymousId, traits } = who(event);
+  return { userId, anonymousId, traits, context: clientContext(event, sdk), properties: labels(event) };
 }

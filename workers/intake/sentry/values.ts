@@ -42,10 +42,27 @@ export function epochMs(v: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** Drops the undefined members of an object, so the stored JSON holds only what was sent. */
+/**
+ * `o` without its undefined members, so the stored JSON holds only what was sent: `o` itself when
+ * it has none, else a copy. Deleting members instead would turn `o` into a dictionary-mode object,
+ * several times slower to read and to serialize for the rest of its way.
+ */
 export function compact<T extends Json>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
+  // for…in over the literals this is given walks their keys without allocating a list of them.
+  let holes = false;
+  for (const k in o) {
+    if (o[k] === undefined) {
+      holes = true;
+      break;
+    }
+  }
+  if (!holes) return o;
+  const out: Json = {};
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
 }
 
 /**
