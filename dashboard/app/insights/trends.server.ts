@@ -127,6 +127,32 @@ function measureSql(m: Measure): string {
   }
 }
 
+/**
+ * A measure as an aggregate state (`state`) and the aggregate of merged states (`merge` of the
+ * column `s`): a breakdown's one scan keeps a state per bucket and value, and merging them gives
+ * each value's whole range, the top values' ranking and "other", without reading the events again.
+ */
+function measureStates(m: Measure): { state: string; merge: (s: string) => string } {
+  const level = (p: number): string => `${p} - 1e-12`;
+  switch (m) {
+    case "total":
+      return { state: "count()", merge: (s) => `sum(${s})` };
+    case "users":
+      return { state: `uniqIfState(${joinedPersonHash("e")}, ${joinedPersonHash("e")} != 0)`, merge: (s) => `uniqIfMerge(${s})` };
+    case "sessions":
+      return { state: "uniqIfState(session_id, session_id != '')", merge: (s) => `uniqIfMerge(${s})` };
+    case "sum":
+      return { state: `sumState(${PROP_VALUE})`, merge: (s) => `sumMerge(${s})` };
+    case "avg":
+      return { state: `avgState(${PROP_VALUE})`, merge: (s) => `avgMerge(${s})` };
+    case "p50":
+    case "p90":
+    case "p95":
+    case "p99":
+      return { state: `quantileExactState(${level(Number(m.slice(1)) / 100)})(${PROP_VALUE})`, merge: (s) => `quantileExactMerge(${level(Number(m.slice(1)) / 100)})(${s})` };
+  }
+}
+
 /** What a series reads: events, joined to the identity map when it counts people. */
 const fromSql = (s: TrendSeries): string => (s.measure === "users" ? `events AS e${identityHashJoin("e")}` : "events AS e");
 
@@ -151,25 +177,44 @@ function seriesWhere(def: TrendsDef, s: TrendSeries, range: TimeRange): { sql: s
   return { sql: sql + f.sql, params };
 }
 
-/** The series' top breakdown values over the range. */
-async function topValues(cfg: DashboardEnv["clickhouse"], appId: string, def: TrendsDef, s: TrendSeries): Promise<string[]> {
-  const w = seriesWhere(def, s, def.range);
-  const rank = s.measure === "total" || s.measure === "users" || s.measure === "sessions" || s.measure === "sum" ? measureSql(s.measure) : "count()";
-  const rows = await queryApp<{ r: string }>(
-    cfg,
-    appId,
-    `SELECT ${breakdownSql(def.breakdown, "s_bkey").sql} AS r FROM ${fromSql(s)} WHERE ${w.sql} GROUP BY r ORDER BY ${rank} DESC, r LIMIT {top:UInt32}`,
-    { ...w.params, top: def.top },
-  );
-  return rows.map((r) => r.r);
-}
-
 interface Row {
   t: number;
   b: string;
   other: number;
   whole: number;
   v: number | null;
+}
+
+/** Measures a breakdown ranks its values by; the others (averages, percentiles) rank by event count. */
+const RANKED_BY_MEASURE: readonly Measure[] = ["total", "users", "sessions", "sum"];
+
+/**
+ * A series with a breakdown over the range in one scan: a state per bucket and value, merged
+ * over each value's buckets to rank the values (the measure, or the event count; ties by value)
+ * and into the whole range's figures, the top N by value and the rest as "other". Returns the
+ * rows seriesRows would and the top values, best first.
+ */
+async function breakdownRows(cfg: DashboardEnv["clickhouse"], appId: string, def: TrendsDef, s: TrendSeries): Promise<{ rows: Row[]; top: string[] }> {
+  const w = seriesWhere(def, s, def.range);
+  const m = measureStates(s.measure);
+  const rank = RANKED_BY_MEASURE.includes(s.measure) ? m.merge("s") : "sum(n)";
+  const rows = await queryApp<Row & { rank: number }>(
+    cfg,
+    appId,
+    `SELECT t, other, if(other, '', r) AS b, grouping(t) AS whole, min(rk) AS rank, toFloat64(${m.merge("s")}) AS v FROM (
+       SELECT t, r, s, dense_rank() OVER (ORDER BY rv DESC, r) AS rk, rk > {top:UInt32} AS other FROM (
+         SELECT t, r, s, toFloat64(${rank} OVER (PARTITION BY r)) AS rv FROM (
+           SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${breakdownSql(def.breakdown, "s_bkey").sql} AS r, ${m.state} AS s, count() AS n
+           FROM ${fromSql(s)} WHERE ${w.sql}
+           GROUP BY t, r)))
+     GROUP BY GROUPING SETS ((t, b, other), (b, other))`,
+    { ...w.params, top: def.top },
+  );
+  const top = rows
+    .filter((r) => Number(r.whole) !== 0 && Number(r.other) === 0)
+    .sort((a, b) => Number(a.rank) - Number(b.rank))
+    .map((r) => r.b);
+  return { rows: rows.map((r) => ({ t: Number(r.t), b: r.b, other: Number(r.other), whole: Number(r.whole), v: r.v === null ? null : Number(r.v) })), top };
 }
 
 /** The series per bucket and breakdown value, and over the whole range. */
@@ -218,8 +263,10 @@ export async function runTrends(cfg: DashboardEnv["clickhouse"], appId: string, 
   const previousBuckets = prev ? bucketStarts(prev, def.interval, def.tz).slice(0, buckets.length) : null;
   const lines = await Promise.all(
     def.series.map(async (s, i): Promise<TrendLine[]> => {
-      const top = def.breakdown.kind === "none" ? null : await topValues(cfg, appId, def, s);
-      const [now, before] = await Promise.all([seriesRows(cfg, appId, def, s, def.range, top), prev ? seriesRows(cfg, appId, def, s, prev, top) : null]);
+      // A breakdown's previous period needs the current top values, so it waits for them.
+      const broken = def.breakdown.kind === "none" ? null : await breakdownRows(cfg, appId, def, s);
+      const top = broken ? broken.top : null;
+      const [now, before] = await Promise.all([broken ? broken.rows : seriesRows(cfg, appId, def, s, def.range, null), prev ? seriesRows(cfg, appId, def, s, prev, top) : null]);
       const empty = COUNTS.includes(s.measure) ? 0 : null;
       const current = place(now, buckets, empty);
       const earlier = before && previousBuckets ? place(before, previousBuckets, empty) : null;
