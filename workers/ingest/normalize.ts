@@ -117,13 +117,13 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
   // Hashed alike every time it holds personal data, so deduplication by it still holds.
   const storedId = redactor.id(messageId, true);
 
-  // Only read from here on (the redactor copies what it hands back), so an event's own context
-  // is used as it is unless the batch's is merged in or a claimed address is taken out.
+  // Only read from here on, so an event's own context is used as it is unless the batch's is
+  // merged in or a claimed address is taken out.
   const own = e.context ?? NO_CONTEXT;
   const rawCtx: Json = facts.context || "ip" in own ? { ...facts.context, ...own } : own;
   const claimedIp = str(rawCtx.ip);
   if (rawCtx !== own) delete rawCtx.ip;
-  const ctx = redactor.context(rawCtx);
+  let ctx = redactor.context(rawCtx);
   // The columns parsed from the user agent come from its redacted text: an ordinary one is
   // unchanged, and what an attacker writes into one does not reach the device model column.
   const ua = userAgent(str(ctx.userAgent) || redactor.userAgent(facts.userAgent));
@@ -147,7 +147,8 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
     const cleanReferrer = pageReferrer ? redactor.query(String(page.referrer)) : page.referrer;
     if (cleanUrl !== page.url || cleanReferrer !== page.referrer) {
       page = { ...page, url: cleanUrl, referrer: cleanReferrer };
-      ctx.page = page;
+      // The redactor hands back the event's own context when it redacted nothing in it.
+      ctx = withMember(ctx, "page", page);
     }
   }
   const templates = facts.urlTemplates ?? NO_TEMPLATES;

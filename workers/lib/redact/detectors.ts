@@ -46,6 +46,17 @@ export function plainText(s: string): boolean {
   return NO_HINT.test(s);
 }
 
+/**
+ * True when one of `list` could match `s` by its shape, or `s` holds percent-encoded text (judged
+ * as decoded): false means every one of them passes `s` over.
+ */
+export function mayMatch(s: string, list: readonly DetectorSpec[]): boolean {
+  if (s.includes("%")) return true;
+  const shape = shapeOf(s);
+  for (const spec of list) if (spec.applies(shape)) return true;
+  return false;
+}
+
 export function shapeOf(s: string): TextShape {
   let digits = 0;
   let dots = 0;

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, LIMITS, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
-import { DETECTOR_SPECS, matchesNoDetector, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec } from "./detectors";
+import { DETECTOR_SPECS, matchesNoDetector, mayMatch, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
@@ -48,7 +48,8 @@ export interface Redactor {
   /**
    * Like `value` for a Segment `context`: the user agent passes the detectors without taking a
    * product's version for an address, the session id is an id, and the device's name (often
-   * its owner's name, which no detector can tell) is removed.
+   * its owner's name, which no detector can tell) is removed. Like `value`, it hands back the
+   * very object it was given when nothing in it was redacted: copy it before adding to it.
    */
   context(ctx: Record<string, unknown>): Record<string, unknown>;
 }
@@ -351,11 +352,10 @@ class RequestRedactor implements Redactor {
   private scan(s: string, hint: number): string | typeof DROPPED {
     if (hint === HINT_ID) return this.cleanId(s, false);
     if (s.length < MIN_DETECTABLE_LENGTH || plainText(s)) return s;
-    const { clean } = this.compiled;
+    const { clean, specs } = this.compiled;
     // A string found clean is remembered where its verdict cannot depend on the key it is under.
     const cache = hint === HINT_NONE ? clean.text : hint === HINT_VERSION ? clean.versions : hint === HINT_USER_AGENT ? clean.userAgents : null;
     if (cache?.has(s)) return s;
-    const { specs } = this.compiled;
     const list = hint === HINT_VERSION ? this.compiled.withoutIp : hint === HINT_USER_AGENT ? this.compiled.forUserAgent : specs;
     const before = this.total;
     let out = this.detect(s, list, this.hashAll, null);
@@ -364,7 +364,9 @@ class RequestRedactor implements Redactor {
       out = this.replacement("phone", s.trim(), this.hashAll);
     }
     if (this.total === before) {
-      if (cache && s.length <= MAX_REMEMBERED_LENGTH) remember(cache, s);
+      if (cache && s.length <= MAX_REMEMBERED_LENGTH) {
+        remember(cache, s);
+      }
       return s;
     }
     return this.policy.action === "drop" ? DROPPED : out;
@@ -372,7 +374,10 @@ class RequestRedactor implements Redactor {
 
   private cleanId(s: string, once: boolean): string {
     const clean = this.compiled.clean.text;
-    if (s.length < MIN_DETECTABLE_LENGTH || UUID.test(s) || (!once && clean.has(s))) return s;
+    if (s.length < MIN_DETECTABLE_LENGTH || plainText(s) || (!once && clean.has(s))) return s;
+    // Ids are mostly new (a device, a session, a message): one no detector can match by its shape
+    // is clean without being remembered, which would push out text that does repeat.
+    if (!mayMatch(s, this.compiled.specs) || UUID.test(s)) return s;
     const out = this.detect(s, this.compiled.specs, true, null);
     if (out === s && !once && s.length <= MAX_REMEMBERED_LENGTH) remember(clean, s);
     return out;
@@ -439,11 +444,11 @@ class RequestRedactor implements Redactor {
       return out ?? v;
     }
     const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
     let out: Record<string, unknown> | null = null;
     let numbering: Map<string, number> | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] ?? "";
+    // for…in walks a JSON object's keys from V8's enumeration cache, without a list of them made
+    // per object: the values handed here are JSON or plain objects, with nothing to inherit.
+    for (const k in obj) {
       const item = obj[k];
       const verdict = this.verdictOf(k);
       let r: unknown = DROPPED;
@@ -454,8 +459,8 @@ class RequestRedactor implements Redactor {
       }
       if ((r !== item || verdict.stored !== k) && out === null) {
         out = {};
-        for (let j = 0; j < i; j++) {
-          const prev = keys[j] ?? "";
+        for (const prev in obj) {
+          if (prev === k) break;
           out[prev] = obj[prev];
         }
       }
@@ -591,9 +596,7 @@ class RequestRedactor implements Redactor {
         this.count("key");
         input = { ...ctx, device: rest };
       }
-      const r = this.walk(input, 0, HINT_NONE);
-      // The caller adds to the context it gets back: never hand back the event's own object.
-      return (r === ctx ? { ...ctx } : r) as Record<string, unknown>;
+      return this.walk(input, 0, HINT_NONE) as Record<string, unknown>;
     } catch (err) {
       failed(err);
       return {};
