@@ -91,6 +91,18 @@ describe("retention", () => {
     expect(r.average[0]?.rate).toBe(0.75);
   });
 
+  it("counts a session sent in several inserts once, its anonymous start and signed-in end one person", async () => {
+    // Each insert leaves its own row of a session-day (and of the identity map) until parts merge.
+    const parts = "app_ret_parts";
+    const one = (user: string, anon: string, ts: string, id: string): Record<string, string | number> => ({ ...ev(user, anon, ts), app_id: parts, session_id: id });
+    for (const row of [one("", "a7", at(1, 10), "s7"), one("u7", "a7", at(1, 10, 30), "s7"), one("u7", "", at(3, 9), "s8"), one("", "a7", at(3, 9, 30), "s8"), one("u8", "", at(1, 11), "s9")]) {
+      await h.insertEvents([row]);
+    }
+    const r = await runRetention(cfg(), parts, parseRetention(new URL("http://x/?range=7d"), NOW));
+    // D1: a7 who became u7, and u8; back on D3: u7 (once, as u7 and as a7).
+    expect(table(r)).toEqual([`${day(1)} 2: 0 1 0 0 0 0`]);
+  });
+
   it("buckets days in the chosen time zone: in Tokyo, u5's two visits are one day and no return", async () => {
     const r = await retention("range=7d&tz=Asia%2FTokyo");
     // Tokyo is UTC+9: every fixture but u5's stays on its UTC date; u5 moves to D1, with no later day.
