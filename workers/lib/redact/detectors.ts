@@ -13,6 +13,10 @@ export interface TextShape {
   length: number;
   /** The text holds a marker of a known token format. */
   tokenHint: boolean;
+  /** Seven digits, and some digit, `+` or `(` after no character that keeps a phone number from starting there. */
+  phoneStart: boolean;
+  /** Some place where a card number may start has 13 digits after it, in groups as cards are written. */
+  cardRun: boolean;
 }
 
 // Every detector needs one of these characters (a digit, @, =, :, _, -, a capital, or the % of
@@ -47,12 +51,11 @@ export function plainText(s: string): boolean {
 }
 
 /**
- * True when one of `list` could match `s` by its shape, or `s` holds percent-encoded text (judged
+ * True when one of `list` could match `s` by its `shape`, or `s` holds percent-encoded text (judged
  * as decoded): false means every one of them passes `s` over.
  */
-export function mayMatch(s: string, list: readonly DetectorSpec[]): boolean {
+export function mayMatch(s: string, shape: TextShape, list: readonly DetectorSpec[]): boolean {
   if (s.includes("%")) return true;
-  const shape = shapeOf(s);
   for (const spec of list) if (spec.applies(shape)) return true;
   return false;
 }
@@ -75,7 +78,55 @@ export function shapeOf(s: string): TextShape {
     else if (c === 64) at = true;
     else if (c === 61) equals = true;
   }
-  return { digits, at, dots, colons, upper, letters: upper + lower, equals, length: s.length, tokenHint: s.length >= 20 && TOKEN_HINT.test(s) };
+  return {
+    digits,
+    at,
+    dots,
+    colons,
+    upper,
+    letters: upper + lower,
+    equals,
+    length: s.length,
+    tokenHint: s.length >= 20 && TOKEN_HINT.test(s),
+    // Only text with enough digits for either is looked at again.
+    phoneStart: digits >= 7 && phoneStart(s),
+    cardRun: digits >= 13 && cardRun(s),
+  };
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+// The phone pattern's look-behind: a word character, `+`, `.`, `:`, `/` or `-` before it.
+const blocksPhone = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 43 || c === 46 || c === 58 || c === 47 || c === 45;
+
+// Whether the phone pattern can start anywhere: at a digit, `+` or `(` after none of these.
+function phoneStart(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((isDigit(c) || c === 43 || c === 40) && (i === 0 || !blocksPhone(s.charCodeAt(i - 1)))) return true;
+  }
+  return false;
+}
+
+// Whether the card pattern can match at all: it starts with a digit 2-6 that follows neither a
+// digit nor a digit and a dot, and its 13 to 19 digits come in groups joined by at most one
+// space, dot or dash. Counted from the end, so each digit knows how many follow it in its run.
+function cardRun(s: string): boolean {
+  let after = 0;
+  for (let i = s.length - 1; i >= 0; i--) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) {
+      after++;
+      if (after >= 13 && c >= 50 && c <= 54) {
+        const before = i > 0 ? s.charCodeAt(i - 1) : 0;
+        if (!isDigit(before) && !(before === 46 && i > 1 && isDigit(s.charCodeAt(i - 2)))) return true;
+      }
+    } else if (!((c === 32 || c === 46 || c === 45) && i > 0 && isDigit(s.charCodeAt(i - 1)) && i + 1 < s.length && isDigit(s.charCodeAt(i + 1)))) {
+      after = 0;
+    }
+  }
+  return false;
 }
 
 /** A detector: when it can apply, what it matches, and a check that a match is real. */
@@ -189,7 +240,7 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
   },
   {
     name: "card",
-    applies: (s) => s.digits >= 13,
+    applies: (s) => s.cardRun,
     // Issuers' ranges start with 2-6; epoch milliseconds (which start with 1) stay. Groups are
     // written with spaces, dashes or dots; a dot that ends a sentence is not part of the number.
     pattern: /(?<!\d|\d\.)[2-6]\d{3}(?:[ .-]?\d{3,4}){2,3}(?:[ .-]?\d{1,4})?(?!\d|\.\d)/g,
@@ -212,7 +263,7 @@ export const DETECTOR_SPECS: readonly DetectorSpec[] = [
   },
   {
     name: "phone",
-    applies: (s) => s.digits >= 7,
+    applies: (s) => s.phoneStart,
     pattern: /(?<![\w+.:/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,8}(?:[ .-]\d{2,8}){0,4}(?![\w.:/-])/g,
     valid: (m) => {
       const d = digitsOf(m);

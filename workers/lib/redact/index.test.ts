@@ -112,6 +112,18 @@ describe("keys", () => {
     const out = redactor().context({ userAgent: ua, library: { name: "web", version: "1.2.3.4" }, page: { url: "https://x.example/?token=abc" }, traits: { email: "a@example.com" } });
     expect(out).toEqual({ userAgent: ua, library: { name: "web", version: "1.2.3.4" }, page: { url: "https://x.example/?token=[url_secret]" }, traits: { email: "[email]" } });
   });
+
+  it("judges text found clean under one key anew under another, however often a request repeats it", () => {
+    const r = redactor();
+    const address = "100.2.3.4";
+    const agent = "Foo/203.0.113.77 (bar)";
+    const events = Array.from({ length: 40 }, () => ({ appVersion: address, userAgent: agent, note: address, label: agent }));
+    // Parsed from JSON like a batch, so each value is a string of its own.
+    for (const e of JSON.parse(JSON.stringify(events)) as unknown[]) {
+      expect(r.value(e)).toEqual({ appVersion: address, userAgent: agent, note: "[ip]", label: "Foo/[ip] (bar)" });
+    }
+    expect(r.counts.ip).toBe(80);
+  });
 });
 
 describe("robustness", () => {

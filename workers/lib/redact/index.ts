@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, LIMITS, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
-import { DETECTOR_SPECS, matchesNoDetector, mayMatch, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec } from "./detectors";
+import { DETECTOR_SPECS, matchesNoDetector, mayMatch, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec, type TextShape } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
@@ -194,6 +194,9 @@ const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A
 const CLEAN_CACHE_LIMIT = 2000;
 // Longer text (a crash message, a note) rarely repeats within a batch.
 const MAX_REMEMBERED_LENGTH = 256;
+// From this length a string is compared with recent clean ones before a set hashes it.
+const RECENT_MIN_LENGTH = 8;
+const RECENT_KEPT = 32;
 
 /** Text found clean under one set of detectors: text, versions and user agents, judged apart. */
 interface CleanSets {
@@ -273,6 +276,10 @@ class RequestRedactor implements Redactor {
   private readonly hashAll: boolean;
   private hmac: ((m: string) => Uint8Array) | null = null;
   private keyVerdicts: Map<string, KeyVerdict> | null = null;
+  /** Long text this request found clean lately, and the set that says by which detectors. */
+  private readonly recent: string[] = [];
+  private readonly recentSets: Array<Set<string>> = [];
+  private recentNext = 0;
 
   constructor(policy: RedactionPolicy, salt: string) {
     this.policy = policy;
@@ -294,9 +301,9 @@ class RequestRedactor implements Redactor {
 
   // Runs the detectors over `s`; each match is counted, or listed in `found` when one is given.
   // Returns the rewritten text.
-  private detect(s: string, list: readonly DetectorSpec[], hash: boolean, found: Detector[] | null, decode = true): string {
+  private detect(s: string, list: readonly DetectorSpec[], hash: boolean, found: Detector[] | null, decode = true, known?: TextShape): string {
     if (s.length < MIN_DETECTABLE_LENGTH || list.length === 0 || plainText(s)) return s;
-    const shape = shapeOf(s);
+    const shape = known ?? shapeOf(s);
     let out = s;
     for (const spec of list) {
       if (!spec.applies(shape)) continue;
@@ -355,7 +362,7 @@ class RequestRedactor implements Redactor {
     const { clean, specs } = this.compiled;
     // A string found clean is remembered where its verdict cannot depend on the key it is under.
     const cache = hint === HINT_NONE ? clean.text : hint === HINT_VERSION ? clean.versions : hint === HINT_USER_AGENT ? clean.userAgents : null;
-    if (cache?.has(s)) return s;
+    if (cache !== null && this.knownClean(s, cache)) return s;
     const list = hint === HINT_VERSION ? this.compiled.withoutIp : hint === HINT_USER_AGENT ? this.compiled.forUserAgent : specs;
     const before = this.total;
     let out = this.detect(s, list, this.hashAll, null);
@@ -366,10 +373,31 @@ class RequestRedactor implements Redactor {
     if (this.total === before) {
       if (cache && s.length <= MAX_REMEMBERED_LENGTH) {
         remember(cache, s);
+        this.noteClean(s, cache);
       }
       return s;
     }
     return this.policy.action === "drop" ? DROPPED : out;
+  }
+
+  // A batch's events repeat their user agent and page URLs, each a new string from JSON.parse
+  // that a set must hash whole before it can answer; compared with the few long values this
+  // request last found clean, a string is told apart at its length or first differing character.
+  private knownClean(s: string, cache: Set<string>): boolean {
+    if (s.length < RECENT_MIN_LENGTH) return cache.has(s);
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i++) if (recent[i] === s && this.recentSets[i] === cache) return true;
+    if (!cache.has(s)) return false;
+    this.noteClean(s, cache);
+    return true;
+  }
+
+  private noteClean(s: string, cache: Set<string>): void {
+    if (s.length < RECENT_MIN_LENGTH) return;
+    const at = this.recentNext;
+    this.recent[at] = s;
+    this.recentSets[at] = cache;
+    this.recentNext = (at + 1) % RECENT_KEPT;
   }
 
   private cleanId(s: string, once: boolean): string {
@@ -377,8 +405,9 @@ class RequestRedactor implements Redactor {
     if (s.length < MIN_DETECTABLE_LENGTH || plainText(s) || (!once && clean.has(s))) return s;
     // Ids are mostly new (a device, a session, a message): one no detector can match by its shape
     // is clean without being remembered, which would push out text that does repeat.
-    if (!mayMatch(s, this.compiled.specs) || UUID.test(s)) return s;
-    const out = this.detect(s, this.compiled.specs, true, null);
+    const shape = shapeOf(s);
+    if (!mayMatch(s, shape, this.compiled.specs) || UUID.test(s)) return s;
+    const out = this.detect(s, this.compiled.specs, true, null, true, shape);
     if (out === s && !once && s.length <= MAX_REMEMBERED_LENGTH) remember(clean, s);
     return out;
   }
