@@ -13,8 +13,33 @@ const whole = (v: unknown): number | undefined => (typeof v === "number" && Numb
 /** Drops the members whose value is `undefined`, so an absent property stays absent. */
 function defined(obj: Json): Json | undefined {
   const out: Json = {};
-  for (const k in obj) if (obj[k] !== undefined) out[k] = obj[k];
-  return Object.keys(out).length > 0 ? out : undefined;
+  let kept = 0;
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out[k] = v;
+    kept++;
+  }
+  return kept > 0 ? out : undefined;
+}
+
+/**
+ * `defined({ ...common, ...own })` without the spread copy, which V8 then grows on a slow path:
+ * an event's members are copied once, into the object that is kept.
+ */
+function eventOf(common: Json, own: Json): Json {
+  const out: Json = {};
+  for (const k in common) {
+    const v = common[k];
+    if (v !== undefined) out[k] = v;
+  }
+  for (const k in own) {
+    const v = own[k];
+    if (v !== undefined) out[k] = v;
+    // An own member left undefined hides the common one of its name: rare, so built as written.
+    else if (Object.hasOwn(out, k)) return defined({ ...common, ...own }) ?? {};
+  }
+  return out;
 }
 
 // PostHog properties that have a slot in our event: they move there and leave `properties`.
@@ -139,26 +164,25 @@ export function translateEvent(raw: unknown, sentAt: string | number | undefined
   };
   switch (name) {
     case "$pageview":
-      return defined({ ...common, type: "page", name: text(p.title)?.slice(0, 256) });
+      return eventOf(common, { type: "page", name: text(p.title)?.slice(0, 256) });
     case "$screen":
-      return defined({ ...common, type: "screen", name: text(p.$screen_name)?.slice(0, 256) });
+      return eventOf(common, { type: "screen", name: text(p.$screen_name)?.slice(0, 256) });
     case "$identify":
     case "$set":
-      return defined({ ...common, type: "identify", traits: traits ?? {} });
+      return eventOf(common, { type: "identify", traits: traits ?? {} });
     case "$groupidentify":
-      return defined({
-        ...common,
+      return eventOf(common, {
         type: "group",
         groupId: id(p.$group_key),
         traits: isObject(p.$group_set) ? p.$group_set : {},
         properties: { ...propertiesOf(p), groupType: p.$group_type },
       });
     case "$create_alias":
-      return defined({ ...common, type: "alias", previousId: id(p.alias) });
+      return eventOf(common, { type: "alias", previousId: id(p.alias) });
     case "$exception":
-      return defined({ ...common, type: "crash", error: errorOf(p) });
+      return eventOf(common, { type: "crash", error: errorOf(p) });
     default:
-      return defined({ ...common, type: "track", event: name, ...(traits ? { traits } : {}) });
+      return eventOf(common, { type: "track", event: name, traits });
   }
 }
 
