@@ -21,3 +21,30 @@ export function withMember(obj: Record<string, unknown>, key: string, value: unk
   copy[key] = value;
   return copy;
 }
+
+/**
+ * `{ ...base, ...own }` without its undefined members, built so V8 keeps it cheap: members are
+ * copied once into the object that is kept, where a spread copy would then grow on a slow path.
+ */
+export function mergeDefined(base: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in base) {
+    const v = base[k];
+    if (k === "__proto__") return definedOf({ ...base, ...own });
+    if (v !== undefined) out[k] = v;
+  }
+  for (const k in own) {
+    const v = own[k];
+    // Rare, so built as written: an own member left undefined hides the base one of its name, and
+    // one the base holds undefined takes the base's place in the order.
+    if (k === "__proto__" || (v === undefined ? Object.hasOwn(out, k) : !Object.hasOwn(out, k) && Object.hasOwn(base, k))) return definedOf({ ...base, ...own });
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function definedOf(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+}

@@ -1,7 +1,7 @@
 import type { StackFrame } from "../../../schemas";
 import type { DoorBatch, FoundKey } from "../../ingest/ingest";
 import { HttpError } from "../../lib/errors";
-import { isRecord as isObject } from "../../lib/json";
+import { isRecord as isObject, mergeDefined } from "../../lib/json";
 
 type Json = Record<string, unknown>;
 
@@ -21,25 +21,6 @@ function defined(obj: Json): Json | undefined {
     kept++;
   }
   return kept > 0 ? out : undefined;
-}
-
-/**
- * `defined({ ...common, ...own })` without the spread copy, which V8 then grows on a slow path:
- * an event's members are copied once, into the object that is kept.
- */
-function eventOf(common: Json, own: Json): Json {
-  const out: Json = {};
-  for (const k in common) {
-    const v = common[k];
-    if (v !== undefined) out[k] = v;
-  }
-  for (const k in own) {
-    const v = own[k];
-    if (v !== undefined) out[k] = v;
-    // An own member left undefined hides the common one of its name: rare, so built as written.
-    else if (Object.hasOwn(out, k)) return defined({ ...common, ...own }) ?? {};
-  }
-  return out;
 }
 
 // PostHog properties that have a slot in our event: they move there and leave `properties`.
@@ -164,25 +145,25 @@ export function translateEvent(raw: unknown, sentAt: string | number | undefined
   };
   switch (name) {
     case "$pageview":
-      return eventOf(common, { type: "page", name: text(p.title)?.slice(0, 256) });
+      return mergeDefined(common, { type: "page", name: text(p.title)?.slice(0, 256) });
     case "$screen":
-      return eventOf(common, { type: "screen", name: text(p.$screen_name)?.slice(0, 256) });
+      return mergeDefined(common, { type: "screen", name: text(p.$screen_name)?.slice(0, 256) });
     case "$identify":
     case "$set":
-      return eventOf(common, { type: "identify", traits: traits ?? {} });
+      return mergeDefined(common, { type: "identify", traits: traits ?? {} });
     case "$groupidentify":
-      return eventOf(common, {
+      return mergeDefined(common, {
         type: "group",
         groupId: id(p.$group_key),
         traits: isObject(p.$group_set) ? p.$group_set : {},
         properties: { ...propertiesOf(p), groupType: p.$group_type },
       });
     case "$create_alias":
-      return eventOf(common, { type: "alias", previousId: id(p.alias) });
+      return mergeDefined(common, { type: "alias", previousId: id(p.alias) });
     case "$exception":
-      return eventOf(common, { type: "crash", error: errorOf(p) });
+      return mergeDefined(common, { type: "crash", error: errorOf(p) });
     default:
-      return eventOf(common, { type: "track", event: name, traits });
+      return mergeDefined(common, { type: "track", event: name, traits });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { CrashEvent, StackFrame } from "../../../schemas";
+import { mergeDefined } from "../../lib/json";
 import { basisOf } from "./context";
 import { arr, compact, count, epochMs, obj, str, type Json } from "./values";
 
@@ -89,8 +90,7 @@ export function crashFromEvent(event: Json, envelopeSdk: Json): CrashInput {
     timestamp: epochMs(event.timestamp),
     context: basis.context,
     traits: basis.traits,
-    properties: compact({
-      ...basis.properties,
+    properties: mergeDefined(basis.properties, {
       mechanism: str(mechanism.type, 128),
       causes: causes.length > 0 ? causes : undefined,
       breadcrumbs: breadcrumbsOf(event.breadcrumbs),

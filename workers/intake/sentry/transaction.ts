@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { NetworkEvent, PerfEvent } from "../../../schemas";
+import { mergeDefined } from "../../lib/json";
 import { basisOf } from "./context";
 import { measuredMetrics, requestOfSpan } from "./network";
 import { arr, compact, epochMs, num, obj, str, type Json } from "./values";
@@ -55,8 +56,7 @@ export function perfFromTransaction(event: Json, envelopeSdk: Json): Array<PerfI
       timestamp: start ?? end,
       context: basis.context,
       traits: basis.traits,
-      properties: compact({
-        ...basis.properties,
+      properties: mergeDefined(basis.properties, {
         kind: "transaction",
         transaction: name,
         op: str(trace.op, 128),
@@ -77,7 +77,7 @@ export function perfFromTransaction(event: Json, envelopeSdk: Json): Array<PerfI
         anonymousId: basis.anonymousId,
         timestamp: start ?? end,
         context: basis.context,
-        properties: compact({ ...basis.properties, transaction: name, op: str(trace.op, 128) }),
+        properties: mergeDefined(basis.properties, { transaction: name, op: str(trace.op, 128) }),
         metric: m,
       }),
     );
