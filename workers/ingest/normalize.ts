@@ -1,5 +1,5 @@
 import { networkOutcome, ROW_FORMAT, type CrashRule, type Event, type EventRow } from "../../schemas";
-import { recordOf, withMember } from "../lib/json";
+import { isRecord, recordOf, withMember } from "../lib/json";
 import { redactIp, type IpMode, type Redactor } from "../lib/redact";
 import { parseUserAgent, type UserAgentInfo } from "../lib/enrich/user-agent";
 import { groupCrash } from "./fingerprint";
@@ -45,11 +45,19 @@ const str = (v: unknown): string =>
 
 type Json = Record<string, unknown>;
 
-/** `obj[key]` when it is an object, else an empty one: context fields may hold anything. */
-const sub = (obj: Json, key: string): Json => recordOf(obj[key]);
+// Shared by every event that lacks a field: nothing here writes to what it reads.
+const EMPTY: Json = Object.freeze({});
+
+/**
+ * `obj[key]` when it is an object, else an empty one: context fields may hold anything. Only
+ * read, so the empty one is shared rather than made for each absent field of each event.
+ */
+const sub = (obj: Json, key: string): Json => {
+  const v = obj[key];
+  return isRecord(v) ? v : EMPTY;
+};
 
 const NO_TEMPLATES: readonly string[] = [];
-const NO_CONTEXT: Json = Object.freeze({});
 
 const uaCache = new Map<string, UserAgentInfo>();
 
@@ -119,7 +127,7 @@ export function normalizeEvent(e: Event, facts: RequestFacts, messageId: string)
 
   // Only read from here on, so an event's own context is used as it is unless the batch's is
   // merged in or a claimed address is taken out.
-  const own = e.context ?? NO_CONTEXT;
+  const own = e.context ?? EMPTY;
   const rawCtx: Json = facts.context || "ip" in own ? { ...facts.context, ...own } : own;
   const claimedIp = str(rawCtx.ip);
   if (rawCtx !== own) delete rawCtx.ip;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { rng } from "../../bench/fixtures";
 import { correctTime, parseTime, toClickHouseTime } from "./skew";
 
 const received = Date.parse("2026-11-22T12:00:00.000Z");
@@ -46,5 +47,20 @@ describe("clock skew", () => {
     for (let t = received - 3 * 86_400_000; t < received + 86_400_000; t += 7_777_777) times.push(t, t + 1, t + 999);
     for (const t of times) expect(toClickHouseTime(t)).toBe(new Date(t).toISOString().replace("T", " ").slice(0, 23));
     expect(toClickHouseTime(Date.UTC(12000, 0, 1))).toBe("2299-12-31 23:59:59.999");
+  });
+});
+
+describe("parseTime", () => {
+  it("reads ISO-8601 text exactly as Date.parse does, whatever its digits", () => {
+    const r = rng(3);
+    const pick = (n: number) => String(Math.floor(r() * n)).padStart(2, "0");
+    const times = ["2026-11-22T10:00:00.123Z", "2024-02-29T23:59:59.999Z", "2026-02-30T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-11-22T24:00:00.000Z", "0099-01-01T00:00:00.000Z", "2026-11-22T10:00:00.123+02:00", "2026-11-22 10:00:00.123Z", "2026-11-22T10:00:60.000Z"];
+    for (let i = 0; i < 5000; i++) {
+      times.push(`${1990 + Math.floor(r() * 60)}-${pick(14)}-${pick(33)}T${pick(26)}:${pick(61)}:${pick(61)}.${String(Math.floor(r() * 1000)).padStart(3, "0")}Z`);
+    }
+    for (const t of times) {
+      const ms = Date.parse(t);
+      expect(parseTime(t), t).toBe(Number.isFinite(ms) && ms >= Date.UTC(2000, 0, 1) ? ms : null);
+    }
   });
 });

@@ -11,7 +11,7 @@ export function parseTime(value: string | number | undefined): number | null {
   if (typeof value === "number") return Number.isFinite(value) && value >= EARLIEST_MS ? value : null;
   // The edge checks an event's time and then corrects it: the second reading is answered from memory.
   if (value === lastText) return lastParsed;
-  const ms = Date.parse(value);
+  const ms = isoMillis(value) ?? Date.parse(value);
   lastText = value;
   lastParsed = Number.isFinite(ms) && ms >= EARLIEST_MS ? ms : null;
   return lastParsed;
@@ -19,6 +19,38 @@ export function parseTime(value: string | number | undefined): number | null {
 
 let lastText = "";
 let lastParsed: number | null = null;
+
+// Where `2026-11-22T10:00:00.123Z`, the form every SDK sends, has its digits.
+const ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+const ISO_MARKS: ReadonlyArray<[number, number]> = [[4, 45], [7, 45], [10, 84], [13, 58], [16, 58], [19, 46], [23, 90]];
+
+/**
+ * `Date.parse` of a UTC time in exactly that form, read from its digits several times faster;
+ * `undefined` for anything else, which `Date.parse` reads. Days past the 28th go to `Date.parse`
+ * too, so no month's length is assumed here.
+ */
+function isoMillis(s: string): number | undefined {
+  if (s.length !== 24) return undefined;
+  for (const [at, code] of ISO_MARKS) if (s.charCodeAt(at) !== code) return undefined;
+  for (const at of ISO_DIGITS) {
+    const c = s.charCodeAt(at);
+    if (c < 48 || c > 57) return undefined;
+  }
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 7);
+  const day = digitsAt(s, 8, 10);
+  const hour = digitsAt(s, 11, 13);
+  const minute = digitsAt(s, 14, 16);
+  const second = digitsAt(s, 17, 19);
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, digitsAt(s, 20, 23));
+}
+
+function digitsAt(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  return v;
+}
 
 /** The event time after skew correction, and the time the client claimed. */
 export interface CorrectedTime {
