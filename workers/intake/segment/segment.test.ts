@@ -45,6 +45,10 @@ describe("translateSegment", () => {
     expect(single.events).toEqual([{ type: "track", event: "E", anonymousId: "a1", properties: { kept: null } }]);
     const batch = translateSegment(JSON.stringify({ batch: [{ type: "page", name: null, category: null, anonymousId: "a1" }, "x"] }), { kind: "batch" });
     expect(batch.events).toEqual([{ type: "page", anonymousId: "a1" }, "x"]);
+    // A member named __proto__ stays a member of the copy, in its place.
+    const proto = translateSegment('{"batch":[{"type":"track","__proto__":{"admin":true},"userId":null,"event":"E"}]}', { kind: "batch" });
+    expect(JSON.stringify(proto.events)).toBe('[{"type":"track","__proto__":{"admin":true},"event":"E"}]');
+    expect((proto.events[0] as { admin?: unknown }).admin).toBeUndefined();
   });
 
   it("refuses what is not a Segment body with a 400 that says why", () => {

@@ -47,13 +47,27 @@ function keyOf(v: unknown): FoundKey | null {
 // `userId: null` until identify); our events leave such a field out.
 function withoutNulls(event: unknown): unknown {
   if (!isObject(event)) return event;
-  let out: Record<string, unknown> | null = null;
+  let nulls = false;
   for (const k in event) {
-    if (event[k] !== null) continue;
-    out ??= { ...event };
-    delete out[k];
+    if (event[k] === null) {
+      nulls = true;
+      break;
+    }
   }
-  return out ?? event;
+  if (!nulls) return event;
+  // A copy without them rather than deletions, which leave a dictionary-mode object that is
+  // slower to read for the rest of its way; a member named __proto__ needs the spread's copy.
+  if (Object.hasOwn(event, "__proto__")) {
+    const copy: Record<string, unknown> = { ...event };
+    for (const k in event) if (event[k] === null) delete copy[k];
+    return copy;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in event) {
+    const v = event[k];
+    if (v !== null) out[k] = v;
+  }
+  return out;
 }
 
 /**
