@@ -143,6 +143,17 @@ describe("trends", () => {
     }
   });
 
+  it("gives a shared device's anonymous events to its first user, the ids tied in separate inserts", async () => {
+    // a8 opens the app anonymously, signs in as u8, later as u9; each insert leaves its own row
+    // of the identity map until parts merge. a8's anonymous open is u8's, so two people opened it.
+    const shared = "app_tr_shared";
+    const rows = [ev("", "a8", at(1, 9), { event: "Open" }), ev("u8", "a8", at(1, 10), { type: "identify" }), ev("u9", "a8", at(2, 10), { type: "identify" }), ev("u9", "", at(2, 11), { event: "Open" })];
+    for (const row of rows) await h.insertEvents([{ ...row, app_id: shared }]);
+    const def = parseTrends(new URL("http://x/?range=7d&event0=Open&measure0=users&interval=day"), NOW);
+    const r = await runTrends(cfg, shared, def);
+    expect([only(r).total, only(r).values.slice(0, 4)]).toEqual([2, [0, 1, 1, 0]]);
+  });
+
   it("breaks down by a dimension into the top N and other, other counting its people once", async () => {
     const r = await trend("range=7d&event0=Purchase&measure0=total&interval=day&breakdown=country&top=2");
     // DE 3 (D0 2, D2 1), FR 2 (D1), then US 1 (D2) and GB 1 (D3) together as other.
