@@ -61,13 +61,28 @@ const NO_TEMPLATES: readonly string[] = [];
 
 const uaCache = new Map<string, UserAgentInfo>();
 
+// The last few user agents, compared whole: each event's is a new string from JSON.parse,
+// which the map must hash in full (a user agent runs past a hundred characters) to look it up.
+const recentUa: string[] = [];
+const recentUaInfo: UserAgentInfo[] = [];
+let recentUaNext = 0;
+const RECENT_UAS = 8;
+
 // Batches repeat one user agent hundreds of times; parse each once per isolate.
 function userAgent(ua: string): UserAgentInfo {
-  const hit = uaCache.get(ua);
-  if (hit) return hit;
-  const info = parseUserAgent(ua);
-  if (uaCache.size > 1000) uaCache.clear();
-  uaCache.set(ua, info);
+  for (let i = 0; i < recentUa.length; i++) {
+    const info = recentUaInfo[i];
+    if (recentUa[i] === ua && info !== undefined) return info;
+  }
+  let info = uaCache.get(ua);
+  if (info === undefined) {
+    info = parseUserAgent(ua);
+    if (uaCache.size > 1000) uaCache.clear();
+    uaCache.set(ua, info);
+  }
+  recentUa[recentUaNext] = ua;
+  recentUaInfo[recentUaNext] = info;
+  recentUaNext = (recentUaNext + 1) % RECENT_UAS;
   return info;
 }
 

@@ -197,6 +197,8 @@ const MAX_REMEMBERED_LENGTH = 256;
 // From this length a string is compared with recent clean ones before a set hashes it.
 const RECENT_MIN_LENGTH = 8;
 const RECENT_KEPT = 32;
+// Marks a URL in the recent clean text as one the query rules leave as it is; it holds nothing.
+const QUERY_RULES = new Set<string>();
 
 /** Text found clean under one set of detectors: text, versions and user agents, judged apart. */
 interface CleanSets {
@@ -385,11 +387,16 @@ class RequestRedactor implements Redactor {
   // request last found clean, a string is told apart at its length or first differing character.
   private knownClean(s: string, cache: Set<string>): boolean {
     if (s.length < RECENT_MIN_LENGTH) return cache.has(s);
-    const recent = this.recent;
-    for (let i = 0; i < recent.length; i++) if (recent[i] === s && this.recentSets[i] === cache) return true;
+    if (this.recentlyClean(s, cache)) return true;
     if (!cache.has(s)) return false;
     this.noteClean(s, cache);
     return true;
+  }
+
+  private recentlyClean(s: string, kind: Set<string>): boolean {
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i++) if (recent[i] === s && this.recentSets[i] === kind) return true;
+    return false;
   }
 
   private noteClean(s: string, cache: Set<string>): void {
@@ -532,8 +539,13 @@ class RequestRedactor implements Redactor {
     const q = s.indexOf("?");
     if (q < 0) return s;
     const hash = s.indexOf("#", q);
+    // A page's address repeats through a batch: one found to need no rule is not taken apart again.
+    if (this.recentlyClean(s, QUERY_RULES)) return s;
     const query = hash < 0 ? s.slice(q + 1) : s.slice(q + 1, hash);
-    if (!query.includes("%") && !query.includes("+") && !this.secretNamed(query)) return s;
+    if (!query.includes("%") && !query.includes("+") && !this.secretNamed(query)) {
+      this.noteClean(s, QUERY_RULES);
+      return s;
+    }
     let changed = false;
     const kept: string[] = [];
     for (const param of query.split("&")) {
