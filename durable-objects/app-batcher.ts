@@ -1,12 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, encodeSinkMessage, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
+import { config, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
 import { shardOf } from "../workers/apps/shards";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
-import { planMessages, groupForSend, type PlannedMessage } from "./packing";
+import { Outbox } from "./outbox";
+import { groupForSend, type PlannedMessage } from "./packing";
 import { MeteredSql } from "./sql-meter";
 import { Tallies, type EdgeRefusals } from "./tallies";
 import { TokenBucket } from "./token-bucket";
@@ -88,10 +89,6 @@ const UNSENDABLE = "unsendable";
 // One alarm sends at most this much, so a large backlog drains in steps that each finish well
 // within an invocation's limits; the next step is scheduled at once.
 const MAX_SENDS_PER_ALARM = 50;
-const MAX_PLAN_CHUNKS = 2_000;
-// Rows are stored in chunks of at most this many bytes: a few SQLite rows per request instead
-// of one per event, and any chunk still fits a queue message on its own.
-const CHUNK_MAX_BYTES = 48 * 1024;
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
 const FULL_RETRY_AFTER_S = 5;
 // Per-minute counters leave at most this often: one small message per shard beside its event
@@ -109,6 +106,7 @@ export class AppBatcher extends DurableObject<Env> {
   private readonly sql: MeteredSql;
   private readonly cfg: Config;
   private readonly tallies: Tallies;
+  private readonly outbox: Outbox;
   private bufferedRows = 0;
   private bufferedBytes = 0;
   private bucket: TokenBucket | null = null;
@@ -129,11 +127,12 @@ export class AppBatcher extends DurableObject<Env> {
     this.sql = new MeteredSql(ctx.storage.sql);
     this.cfg = config(env);
     this.tallies = new Tallies(ctx.storage, this.sql);
+    this.outbox = new Outbox(ctx.storage, this.sql);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
-      const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
-      this.bufferedRows = row.n;
-      this.bufferedBytes = row.b;
+      const backlog = this.outbox.backlog();
+      this.bufferedRows = backlog.rows;
+      this.bufferedBytes = backlog.bytes;
       this.retired = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta WHERE key = 'retired'").one().n > 0;
       const since = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'stale_since'").toArray()[0];
       this.staleSince = since ? Number(since.value) : null;
@@ -142,28 +141,14 @@ export class AppBatcher extends DurableObject<Env> {
 
   private migrate(): void {
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER);
       CREATE TABLE IF NOT EXISTS seen (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
-      CREATE TABLE IF NOT EXISTS outbox (batch_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     // Lifetime totals were once kept here, at SQLite rows per request; Tallies counts in memory now.
     this.sql.exec("DROP TABLE IF EXISTS counters");
     this.tallies.migrate();
-    // Chunks stored before they carried their time count as stored now, so they can go stale.
-    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')").toArray();
-    if (!columns.some((c) => c.name === "at")) this.sql.exec("ALTER TABLE chunks ADD COLUMN at INTEGER");
-    // Objects created before rows were chunked kept one row per event in \`buffer\`: each becomes
-    // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
-    const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
-    if (legacy > 0) {
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data) SELECT seq, 1, bytes, row FROM buffer");
-        this.sql.exec("DROP TABLE buffer");
-      });
-    }
-    this.sql.exec("UPDATE chunks SET at = ? WHERE at IS NULL", Date.now());
+    this.outbox.migrate();
   }
 
   private remember(target: IngestTarget): void {
@@ -183,7 +168,9 @@ export class AppBatcher extends DurableObject<Env> {
   async retire(): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("INSERT INTO meta(key, value) VALUES ('retired', ?) ON CONFLICT(key) DO NOTHING", String(Date.now()));
-      for (const table of ["chunks", "outbox", "seen", "tallies", "crash_drops", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
+      this.outbox.clear();
+      this.tallies.clear();
+      this.sql.exec("DELETE FROM seen");
     });
     this.retired = true;
     this.bufferedRows = 0;
@@ -251,21 +238,11 @@ export class AppBatcher extends DurableObject<Env> {
     }
 
     const caps = this.crashCaps(target.shardCount);
-    let accepted = 0;
+    const kept: BufferedEvent[] = [];
     let bytes = 0;
     let capped = 0;
     this.ctx.storage.transactionSync(() => {
       this.remember(target);
-      let chunk: string[] = [];
-      let chunkBytes = 0;
-      const store = (): void => {
-        if (chunk.length === 0) return;
-        this.sql.exec("INSERT INTO chunks(rows, bytes, data, at) VALUES (?, ?, ?, ?)", chunk.length, chunkBytes, chunk.join("\n"), now);
-        // The backlog counts bytes as stored, separators included, as flushes take them off.
-        bytes += chunkBytes;
-        chunk = [];
-        chunkBytes = 0;
-      };
       // One statement for the whole request: RETURNING names the ids stored now, which are
       // those not seen before and those last seen longer ago than the window.
       const fresh = new Set(
@@ -298,17 +275,15 @@ export class AppBatcher extends DurableObject<Env> {
           capped++;
           continue;
         }
-        if (chunkBytes + e.bytes + 1 > CHUNK_MAX_BYTES) store();
-        chunk.push(e.row);
-        chunkBytes += e.bytes + (chunk.length > 1 ? 1 : 0);
-        accepted++;
+        kept.push(e);
       }
-      store();
+      // The backlog counts bytes as stored, separators included, as flushes take them off.
+      bytes = this.outbox.store(kept, now);
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
-      this.tallies.add("accepted", "", accepted, now);
-      this.tallies.add("deduplicated", "", events.length - accepted - capped, now);
+      this.tallies.add("accepted", "", kept.length, now);
+      this.tallies.add("deduplicated", "", events.length - kept.length - capped, now);
     });
-    this.bufferedRows += accepted;
+    this.bufferedRows += kept.length;
     this.bufferedBytes += bytes;
 
     if (this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes) {
@@ -318,7 +293,7 @@ export class AppBatcher extends DurableObject<Env> {
     }
     this.tallies.add("deduplicated", "", heldBefore, now);
     // Capped crashes are answered as accepted: a client retrying them would feed the loop.
-    return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - accepted - capped + heldBefore };
+    return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - kept.length - capped + heldBefore };
   }
 
   // This shard's share of the deployment's crash caps; null when there are none.
@@ -335,7 +310,7 @@ export class AppBatcher extends DurableObject<Env> {
    * it recovers. A D1 failure is retried on the next alarm.
    */
   private async reportHealth(now: number): Promise<void> {
-    const oldest = this.retired ? null : (this.sql.exec<{ at: number | null }>("SELECT at FROM chunks ORDER BY seq LIMIT 1").toArray()[0]?.at ?? null);
+    const oldest = this.retired ? null : this.outbox.oldestAt();
     const stale = oldest !== null && now - oldest > this.cfg.buffer.staleMs;
     if (!stale && this.staleSince === null) return;
     if (stale && this.staleSince !== null && now - this.healthWritten < HEALTH_REWRITE_MS) return;
@@ -401,7 +376,7 @@ export class AppBatcher extends DurableObject<Env> {
 
   /** Backlog and counters of this shard. */
   async stats(): Promise<BatcherStats> {
-    const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    const pending = this.outbox.pendingCount();
     const storage = { ...this.sql.usage, bytes: this.sql.databaseSize };
     return {
       bufferedRows: this.bufferedRows,
@@ -493,16 +468,17 @@ export class AppBatcher extends DurableObject<Env> {
       return true;
     };
     while (sends < MAX_SENDS_PER_ALARM) {
-      let pending = this.outbox().filter((m) => !refused.has(m.batchId));
+      let pending = this.outbox.pending().filter((m) => !refused.has(m.batchId));
       if (pending.length === 0) {
-        this.plan();
-        pending = this.outbox().filter((m) => !refused.has(m.batchId));
+        const { appId, shard } = this.identity();
+        this.outbox.plan(`${appId}:${shard}`);
+        pending = this.outbox.pending().filter((m) => !refused.has(m.batchId));
         if (pending.length === 0) break;
       }
       for (const group of groupForSend(pending)) {
         const fits: Outgoing[] = [];
         for (const message of group) {
-          const body = this.encode(message);
+          const body = this.outbox.encode(message, this.identity().appId);
           if (utf8Length(body) > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
           else fits.push({ message, body });
         }
@@ -526,7 +502,7 @@ export class AppBatcher extends DurableObject<Env> {
     let bytes = 0;
     this.ctx.storage.transactionSync(() => {
       for (const m of messages) {
-        bytes += this.drop(m);
+        bytes += this.outbox.drop(m);
         rows += m.rows;
       }
       this.tallies.add("flushed", "", rows, Date.now());
@@ -535,15 +511,6 @@ export class AppBatcher extends DurableObject<Env> {
     this.bufferedRows -= rows;
     this.bufferedBytes -= bytes;
     return rows;
-  }
-
-  // Deletes a message's rows and its outbox entry; returns the rows' bytes as stored, which the
-  // backlog counts (a planned message's size also counts the newlines between its chunks).
-  private drop(m: PlannedMessage): number {
-    const stored = this.sql.exec<{ b: number }>("SELECT coalesce(sum(bytes), 0) AS b FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq).one().b;
-    this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
-    this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
-    return stored;
   }
 
   /**
@@ -561,41 +528,10 @@ export class AppBatcher extends DurableObject<Env> {
     console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
     const bytes = this.ctx.storage.transactionSync(() => {
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
-      return this.drop(message);
+      return this.outbox.drop(message);
     });
     this.bufferedRows -= message.rows;
     this.bufferedBytes -= bytes;
-  }
-
-  private outbox(): PlannedMessage[] {
-    return this.sql
-      .exec<{ batch_id: string; first_seq: number; last_seq: number; rows: number; bytes: number }>(
-        "SELECT batch_id, first_seq, last_seq, rows, bytes FROM outbox ORDER BY first_seq LIMIT 200",
-      )
-      .toArray()
-      .map((r) => ({ batchId: r.batch_id, firstSeq: r.first_seq, lastSeq: r.last_seq, rows: r.rows, bytes: r.bytes }));
-  }
-
-  private plan(): void {
-    // Messages refused in this flush stay in the outbox: plan only the rows after them.
-    const rows = this.sql
-      .exec<{ seq: number; rows: number; bytes: number }>(
-        "SELECT seq, rows, bytes FROM chunks WHERE seq > coalesce((SELECT max(last_seq) FROM outbox), -1) ORDER BY seq LIMIT ?",
-        MAX_PLAN_CHUNKS,
-      )
-      .toArray();
-    const { appId, shard } = this.identity();
-    const planned = planMessages(rows, `${appId}:${shard}`, LIMITS.maxQueueMessageBytes);
-    this.ctx.storage.transactionSync(() => {
-      for (const m of planned) {
-        this.sql.exec("INSERT INTO outbox(batch_id, first_seq, last_seq, rows, bytes) VALUES (?, ?, ?, ?, ?)", m.batchId, m.firstSeq, m.lastSeq, m.rows, m.bytes);
-      }
-    });
-  }
-
-  private encode(m: PlannedMessage): string {
-    const rows = this.sql.exec<{ data: string }>("SELECT data FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq).toArray().map((r) => r.data);
-    return encodeSinkMessage(m.batchId, this.identity().appId, rows);
   }
 
   private identity(): { appId: string; shard: string } {

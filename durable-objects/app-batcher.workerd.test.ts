@@ -5,6 +5,7 @@ import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
+import { Outbox } from "./outbox";
 
 function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
   return Array.from({ length: n }, (_, i) => {
@@ -197,8 +198,9 @@ describe("AppBatcher", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.send.bind(queue);
       vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+        // Other batchers share the queue binding and may ship their own counters meanwhile.
         const m = tallyOf(body);
-        if (m) sent.push(m);
+        if (m?.appId === target.appId) sent.push(m);
         return original(body, opts);
       });
     });
@@ -221,15 +223,23 @@ describe("AppBatcher", () => {
     await runInDurableObject(stub, async (instance: AppBatcher) => {
       const queue = queueOf(instance, target.appId);
       const original = queue.send.bind(queue);
-      const spy = vi.spyOn(queue, "send").mockImplementation(async (body) => {
-        attempts.push(tallyOf(body));
+      // Other batchers share the queue binding: only this object's messages are refused or watched.
+      const ours = (body: unknown): TallyMessage | null => {
+        const m = tallyOf(body);
+        return m?.appId === target.appId ? m : null;
+      };
+      const spy = vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+        const m = ours(body);
+        if (!m) return original(body, opts);
+        attempts.push(m);
         throw new Error("queue unavailable");
       });
       await expect(instance.shipTallies()).rejects.toThrow("queue unavailable");
       // Counted after the failure: they wait for the next message instead of changing this one.
       await instance.ingest(events(1), target);
       spy.mockImplementation(async (body, opts) => {
-        attempts.push(tallyOf(body));
+        const m = ours(body);
+        if (m) attempts.push(m);
         return original(body, opts);
       });
       expect(await instance.shipTallies()).toBe(1);
@@ -287,6 +297,54 @@ describe("AppBatcher", () => {
       { timeout: 25_000, interval: 500 },
     );
     expect(answer.accepted).toBe(2500);
+  });
+});
+
+describe("Outbox", () => {
+  it("stores rows in chunks, plans them under stable batch ids, and gives back a sent message's stored bytes", async () => {
+    const { stub } = batcher();
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      const outbox = new Outbox(state.storage);
+      outbox.migrate();
+      const first = events(300);
+      const at = Date.now();
+      const stored = outbox.store(first, at);
+      // Rows in a chunk are separated by one newline each.
+      expect(stored).toBeGreaterThan(first.reduce((n, e) => n + e.bytes, 0));
+      expect(outbox.backlog()).toEqual({ rows: 300, bytes: stored });
+      expect(outbox.oldestAt()).toBe(at);
+
+      outbox.plan("app:0");
+      const planned = outbox.pending();
+      expect(planned.length).toBeGreaterThan(1);
+      expect(outbox.pendingCount()).toBe(planned.length);
+      expect(planned.reduce((n, m) => n + m.rows, 0)).toBe(300);
+      for (const m of planned) expect(m.batchId).toBe(`app:0:${m.firstSeq}`);
+      // Planning again adds nothing: every stored row is in a message already.
+      outbox.plan("app:0");
+      expect(outbox.pending()).toEqual(planned);
+
+      const [head, ...rest] = planned;
+      if (!head) throw new Error("nothing planned");
+      const message = decodeSinkMessage(outbox.encode(head, "app"));
+      expect(message).toMatchObject({ batchId: head.batchId, appId: "app" });
+      expect(message?.rows).toEqual(first.slice(0, head.rows).map((e) => e.row));
+      const dropped = outbox.drop(head);
+      expect(outbox.backlog()).toEqual({ rows: 300 - head.rows, bytes: stored - dropped });
+      expect(outbox.pending()).toEqual(rest);
+
+      // Rows stored later go into new messages; the messages planned before keep their ids.
+      outbox.store(events(10), at + 1000);
+      outbox.plan("app:0");
+      const now = outbox.pending();
+      expect(now.slice(0, rest.length)).toEqual(rest);
+      expect(now.slice(rest.length).reduce((n, m) => n + m.rows, 0)).toBe(10);
+
+      outbox.clear();
+      expect(outbox.backlog()).toEqual({ rows: 0, bytes: 0 });
+      expect(outbox.oldestAt()).toBeNull();
+      expect(outbox.pendingCount()).toBe(0);
+    });
   });
 });
 

@@ -88,6 +88,11 @@ export class Tallies {
     this.totals.set(name, (this.totals.get(name) ?? 0) + n);
   }
 
+  /** Drops every counter not sent yet. */
+  clear(): void {
+    for (const table of ["tallies", "crash_drops", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
+  }
+
   /** True while counters wait to be planned or sent. */
   waiting(): boolean {
     return this.sql.exec<{ n: number }>("SELECT (EXISTS (SELECT 1 FROM tallies) OR EXISTS (SELECT 1 FROM crash_drops) OR EXISTS (SELECT 1 FROM tally_outbox)) AS n").one().n === 1;
