@@ -11,7 +11,8 @@ export type FaultMode = "up" | "down" | "error";
 export async function startFaultProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
   let mode: FaultMode = "up";
-  const server: Server = createServer((req, res) => {
+  // As long a request line as ClickHouse itself takes (1 MiB), where query parameters travel.
+  const server: Server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     const url = new URL(req.url ?? "/", "http://proxy");
     if (url.pathname === "/__fault") {
       const next = url.searchParams.get("mode");

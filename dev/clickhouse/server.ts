@@ -93,7 +93,9 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
     throw err;
   }
   const inflight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
+  // ClickHouse takes a request line of up to 1 MiB (http_max_uri_size), where query parameters
+  // travel; Node's default of 16 KiB for all headers would refuse what the real server takes.
+  const server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     const done: Promise<void> = handle(ctx, req, res)
       .catch((err: unknown) => {
         // Last resort: handle() answers every error it can, so this is a bug, not bad input.
