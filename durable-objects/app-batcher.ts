@@ -6,7 +6,8 @@ import { shardOf } from "../workers/apps/shards";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
-import { Outbox } from "./outbox";
+import { DedupTiers, type IdAt } from "./dedup/tiers";
+import { Outbox, type ChunkIdList, type OutgoingRow } from "./outbox";
 import { groupForSend, type PlannedMessage } from "./packing";
 import { MeteredSql } from "./sql-meter";
 import { Tallies, type EdgeRefusals } from "./tallies";
@@ -22,6 +23,11 @@ export interface BufferedEvent {
   bytes: number;
   /** The crash's fingerprint, which the crash caps count by; empty or absent for other events. */
   fingerprint?: string;
+  /**
+   * The event's time as its client sent it (epoch ms; `clientTimeOf`), which dedup files its id
+   * under; null or absent when the client sent none.
+   */
+  at?: number | null;
 }
 
 /** Who is writing: the app, its shard, and the app's rate limit across all shards. */
@@ -60,12 +66,15 @@ export interface BatcherStats {
   messages: number;
   /** Alarms whose flush or counter shipping failed since this object started. */
   flushFailures: number;
+  /** Dedup's tier 1 (ids held exactly until ClickHouse confirms them) and the memory the tiers take. */
+  dedup: { heldIds: number; memoryBytes: number };
   /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
 }
 
 /**
- * The `seen` key of a messageId. SQLite hands a lone UTF-16 surrogate back changed, and an id
+ * The `seen` key of a messageId, in the table each id took a row of before decision record 0021
+ * (objects that have one read it until its last day has passed). SQLite hands a lone UTF-16 surrogate back changed, and an id
  * that does not come back as sent would be dropped as a duplicate of itself; making it
  * well-formed would make `x\ud801` a duplicate of `x\ufffd`. So such an id (and any id that
  * starts with a quote, to keep the two forms apart) is kept as its JSON text, which escapes
@@ -90,6 +99,9 @@ const UNSENDABLE = "unsendable";
 // within an invocation's limits; the next step is scheduled at once.
 const MAX_SENDS_PER_ALARM = 50;
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
+// While sent ids wait for ClickHouse's confirmation or for dedup's filters to be written, the
+// alarm comes back this often to let them go.
+const DEDUP_SETTLE_MS = 5_000;
 const FULL_RETRY_AFTER_S = 5;
 // Per-minute counters leave at most this often: one small message per shard beside its event
 // messages, instead of one per flush.
@@ -107,6 +119,9 @@ export class AppBatcher extends DurableObject<Env> {
   private readonly cfg: Config;
   private readonly tallies: Tallies;
   private readonly outbox: Outbox;
+  private readonly dedup: DedupTiers;
+  // True while the `seen` table of an older version still holds ids within the dedup window.
+  private legacySeen = false;
   private bufferedRows = 0;
   private bufferedBytes = 0;
   private bucket: TokenBucket | null = null;
@@ -128,27 +143,29 @@ export class AppBatcher extends DurableObject<Env> {
     this.cfg = config(env);
     this.tallies = new Tallies(ctx.storage, this.sql);
     this.outbox = new Outbox(ctx.storage, this.sql);
-    ctx.blockConcurrencyWhile(async () => {
+    this.dedup = new DedupTiers(this.sql, (seq) => this.outbox.chunkIds(seq));
+    // An init that fails throws: blockConcurrencyWhile then resets the object and the next call
+    // builds it again, where answering from half-read state would misreport or lose its backlog.
+    void ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       const backlog = this.outbox.backlog();
       this.bufferedRows = backlog.rows;
       this.bufferedBytes = backlog.bytes;
+      this.dedup.load(this.outbox.allIds(), Date.now());
       this.retired = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta WHERE key = 'retired'").one().n > 0;
       const since = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'stale_since'").toArray()[0];
       this.staleSince = since ? Number(since.value) : null;
-    }).catch((err: unknown) => console.error("AppBatcher init failed", err));
+    });
   }
 
   private migrate(): void {
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS seen (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.legacySeen = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'seen'").one().n > 0;
     // Lifetime totals were once kept here, at SQLite rows per request; Tallies counts in memory now.
     this.sql.exec("DROP TABLE IF EXISTS counters");
     this.tallies.migrate();
     this.outbox.migrate();
+    this.dedup.migrate();
   }
 
   private remember(target: IngestTarget): void {
@@ -170,8 +187,10 @@ export class AppBatcher extends DurableObject<Env> {
       this.sql.exec("INSERT INTO meta(key, value) VALUES ('retired', ?) ON CONFLICT(key) DO NOTHING", String(Date.now()));
       this.outbox.clear();
       this.tallies.clear();
-      this.sql.exec("DELETE FROM seen");
+      this.dedup.clear();
+      if (this.legacySeen) this.sql.exec("DROP TABLE seen");
     });
+    this.legacySeen = false;
     this.retired = true;
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
@@ -200,8 +219,8 @@ export class AppBatcher extends DurableObject<Env> {
     // first: the answer is awaited, and the exact check below still settles two copies that
     // arrive meanwhile.
     const elsewhere = await this.heldElsewhere(events, target);
-    if (elsewhere.size > 0) events = events.filter((e) => !elsewhere.has(e.messageId));
-    const heldBefore = elsewhere.size;
+    if (elsewhere.held.size > 0) events = events.filter((e) => !elsewhere.held.has(e.messageId));
+    const heldBefore = elsewhere.held.size;
     const now = Date.now();
     if (refusals) {
       this.ctx.storage.transactionSync(() => {
@@ -209,8 +228,6 @@ export class AppBatcher extends DurableObject<Env> {
         this.tallies.addRefusals(refusals, now);
       });
     }
-    const cutoff = now - DEDUP_WINDOW_MS;
-    const ids = events.map((e) => seenKey(e.messageId));
     const shards = Math.max(1, target.shardCount);
     const perShard = target.rateLimit > 0 ? target.rateLimit / shards : 0;
     if (perShard > 0) {
@@ -220,7 +237,7 @@ export class AppBatcher extends DurableObject<Env> {
       if (!this.bucket || this.bucket.rate !== perShard || this.bucket.capacity !== capacity) this.bucket = new TokenBucket(perShard, capacity);
       // Events this shard already holds cost nothing again: a client resending a request that
       // another shard refused must get through once every shard has room for its new events.
-      const wait = this.bucket.take(events.length - this.knownCount(ids, cutoff), now);
+      const wait = this.bucket.take(events.length - this.knownCount(events), now);
       if (wait > 0) {
         this.remember(target);
         this.tallies.add("rejected", "rate_limited", events.length, now);
@@ -230,7 +247,8 @@ export class AppBatcher extends DurableObject<Env> {
     }
     let incomingBytes = 0;
     for (const e of events) incomingBytes += e.bytes;
-    if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes) {
+    // Ids wait in dedup's tier 1 until ClickHouse confirms them: while it does not, that is a backlog too.
+    if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes || this.dedup.full) {
       this.remember(target);
       this.tallies.add("rejected", "buffer_full", events.length, now);
       await this.ctx.storage.setAlarm(now);
@@ -238,35 +256,28 @@ export class AppBatcher extends DurableObject<Env> {
     }
 
     const caps = this.crashCaps(target.shardCount);
-    const kept: BufferedEvent[] = [];
+    const kept: OutgoingRow[] = [];
+    const cappedIds: IdAt[] = [];
     let bytes = 0;
     let capped = 0;
+    // No row per id: the tiers answer from memory and the rows held, and the sink settles "check" (decision record 0021).
+    const verdicts = this.dedup.classify(
+      events.map((e) => ({ id: e.messageId, at: e.at ?? null })),
+      now,
+    );
+    const legacy = this.legacyHeld(events.map((e) => e.messageId), now);
     this.ctx.storage.transactionSync(() => {
       this.remember(target);
-      // One statement for the whole request: RETURNING names the ids stored now, which are
-      // those not seen before and those last seen longer ago than the window.
-      const fresh = new Set(
-        this.sql
-          .exec<{ message_id: string }>(
-            `INSERT INTO seen(message_id, at) SELECT value, ? FROM json_each(?) WHERE true
-             ON CONFLICT(message_id) DO UPDATE SET at = excluded.at WHERE seen.at < ?
-             RETURNING message_id`,
-            now,
-            JSON.stringify(ids),
-            cutoff,
-          )
-          .toArray()
-          .map((r) => r.message_id),
-      );
       // Capped crashes by fingerprint and cap: one counter row each per request, none per crash.
       const drops = new Map<string, { fingerprint: string; reason: CrashCapReason; n: number }>();
       let next = 0;
       for (const e of events) {
-        // Deleting the id keeps a second copy within the same request out as well. Duplicates
-        // go first, so a resent request does not use up the crash caps.
-        if (!fresh.delete(ids[next++] ?? "")) continue;
+        // Duplicates go first, so a resent request does not use up the crash caps.
+        const verdict = verdicts[next++];
+        if (verdict === "duplicate" || legacy.has(e.messageId)) continue;
         const cap = e.fingerprint && caps ? caps.admit(e.fingerprint, now) : null;
         if (cap) {
+          cappedIds.push({ id: e.messageId, at: e.at ?? null });
           const fingerprint = e.fingerprint ?? "";
           const key = `${cap}\n${fingerprint}`;
           const drop = drops.get(key);
@@ -275,10 +286,15 @@ export class AppBatcher extends DurableObject<Env> {
           capped++;
           continue;
         }
-        kept.push(e);
+        // An id another shard may hold (a shard-count change) is settled by the sink too.
+        kept.push({ row: e.row, bytes: e.bytes, id: { id: e.messageId, at: e.at ?? null }, check: verdict === "check" || elsewhere.maybe.has(e.messageId) });
       }
       // The backlog counts bytes as stored, separators included, as flushes take them off.
-      bytes = this.outbox.store(kept, now);
+      const stored = this.outbox.store(kept, now);
+      bytes = stored.bytes;
+      for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids, now);
+      // A resent capped crash is a duplicate too, not a second go at the caps.
+      this.dedup.acceptedWithoutRows(cappedIds, now);
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
       this.tallies.add("accepted", "", kept.length, now);
       this.tallies.add("deduplicated", "", events.length - kept.length - capped, now);
@@ -337,41 +353,64 @@ export class AppBatcher extends DurableObject<Env> {
     }
   }
 
-  /** Which of `messageIds` this shard stored within the dedup window: a read, no row written. */
-  async holds(messageIds: readonly string[]): Promise<string[]> {
-    if (this.retired || messageIds.length === 0) return [];
-    const byKey = new Map(messageIds.map((id) => [seenKey(id), id]));
-    const rows = this.sql
-      .exec<{ message_id: string }>("SELECT message_id FROM seen WHERE message_id IN (SELECT value FROM json_each(?)) AND at >= ?", JSON.stringify([...byKey.keys()]), Date.now() - DEDUP_WINDOW_MS)
-      .toArray();
-    return rows.flatMap((r) => {
-      const id = byKey.get(r.message_id);
-      return id === undefined ? [] : [id];
+  /**
+   * Which of `events` this shard stored within the dedup window (`held`), and which it cannot
+   * rule out (`maybe`, settled by the sink): a read, no row written.
+   */
+  async holds(events: readonly IdAt[]): Promise<{ held: string[]; maybe: string[] }> {
+    if (this.retired || events.length === 0) return { held: [], maybe: [] };
+    const now = Date.now();
+    const verdicts = this.dedup.classify(events, now);
+    const legacy = this.legacyHeld(events.map((e) => e.id), now);
+    const held: string[] = [];
+    const maybe: string[] = [];
+    events.forEach((e, i) => {
+      if (verdicts[i] === "duplicate" || legacy.has(e.id)) held.push(e.id);
+      else if (verdicts[i] === "check") maybe.push(e.id);
     });
+    return { held, maybe };
   }
 
-  // The events' ids that the app's shards under its previous count hold, while that count's
-  // dedup window lasts: each id asked of the shard it belonged to, other shards at once.
-  private async heldElsewhere(events: readonly BufferedEvent[], target: IngestTarget): Promise<Set<string>> {
+  /** ClickHouse holds these batches of this shard (the sink says so before it acknowledges them). */
+  async stored(batchIds: readonly string[]): Promise<void> {
+    if (this.retired) return;
+    this.ctx.storage.transactionSync(() => this.dedup.confirmed(batchIds));
+    await this.ensureAlarm(Date.now());
+  }
+
+  // The events' ids that the app's shards under its previous count hold or may hold, while that
+  // count's dedup window lasts: each id asked of the shard it belonged to, other shards at once.
+  private async heldElsewhere(events: readonly BufferedEvent[], target: IngestTarget): Promise<{ held: Set<string>; maybe: Set<string> }> {
     const previous = target.previousShardCount;
-    if (!previous || previous === target.shardCount) return new Set();
-    const byShard = new Map<number, string[]>();
+    if (!previous || previous === target.shardCount) return { held: new Set(), maybe: new Set() };
+    const byShard = new Map<number, IdAt[]>();
     for (const e of events) {
       const shard = shardOf(e.messageId, previous);
-      // The same shard number is this very object: its own seen table answers below.
+      // The same shard number is this very object: its own tiers answer below.
       if (shard === target.shard) continue;
       let ids = byShard.get(shard);
       if (!ids) byShard.set(shard, (ids = []));
-      ids.push(e.messageId);
+      ids.push({ id: e.messageId, at: e.at ?? null });
     }
     const location = locationOfId(this.ctx.id);
     const answers = await Promise.all([...byShard].map(([shard, ids]) => batcherStub(this.env, location, target.appId, shard).holds(ids)));
-    return new Set(answers.flat());
+    return { held: new Set(answers.flatMap((a) => a.held)), maybe: new Set(answers.flatMap((a) => a.maybe)) };
   }
 
-  // How many of `ids` were stored within the dedup window: a read, no row written.
-  private knownCount(ids: readonly string[], cutoff: number): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen WHERE message_id IN (SELECT value FROM json_each(?)) AND at >= ?", JSON.stringify(ids), cutoff).one().n;
+  // How many of the events this shard holds exactly: a read, no row written.
+  private knownCount(events: readonly BufferedEvent[]): number {
+    const ids = events.map((e) => e.messageId);
+    return this.dedup.countHeld(ids) + this.legacyHeld(ids, Date.now()).size;
+  }
+
+  // The ids the `seen` table of an older version holds within the dedup window.
+  private legacyHeld(ids: readonly string[], now: number): Set<string> {
+    if (!this.legacySeen || ids.length === 0) return new Set();
+    const byKey = new Map(ids.map((id) => [seenKey(id), id]));
+    const rows = this.sql
+      .exec<{ message_id: string }>("SELECT message_id FROM seen WHERE message_id IN (SELECT value FROM json_each(?)) AND at >= ?", JSON.stringify([...byKey.keys()]), now - DEDUP_WINDOW_MS)
+      .toArray();
+    return new Set(rows.flatMap((r) => byKey.get(r.message_id) ?? []));
   }
 
   /** Backlog and counters of this shard. */
@@ -385,6 +424,7 @@ export class AppBatcher extends DurableObject<Env> {
       counters: this.tallies.sinceStart(),
       messages: this.messagesSent,
       flushFailures: this.flushFailures,
+      dedup: { heldIds: this.dedup.held, memoryBytes: this.dedup.memoryBytes },
       storage,
     };
   }
@@ -414,12 +454,15 @@ export class AppBatcher extends DurableObject<Env> {
       return;
     }
     this.failures = 0;
+    this.ctx.storage.transactionSync(() => this.dedup.settle(Date.now()));
     this.pruneSeen();
     if (this.bufferedRows > 0) {
       const full = this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes;
       await this.ctx.storage.setAlarm(Date.now() + (full ? 0 : this.cfg.flush.maxAgeMs));
     } else if (this.tallies.waiting()) {
       await this.ctx.storage.setAlarm(Math.max(Date.now() + this.cfg.flush.maxAgeMs, this.lastTallyShip + TALLY_SHIP_INTERVAL_MS));
+    } else if (this.dedup.waiting) {
+      await this.ctx.storage.setAlarm(Date.now() + DEDUP_SETTLE_MS);
     }
   }
 
@@ -478,7 +521,7 @@ export class AppBatcher extends DurableObject<Env> {
       for (const group of groupForSend(pending)) {
         const fits: Outgoing[] = [];
         for (const message of group) {
-          const body = this.outbox.encode(message, this.identity().appId);
+          const body = this.outbox.encode(message, this.identity().appId, this.origin());
           if (utf8Length(body) > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
           else fits.push({ message, body });
         }
@@ -500,12 +543,17 @@ export class AppBatcher extends DurableObject<Env> {
   private sent(messages: readonly PlannedMessage[]): number {
     let rows = 0;
     let bytes = 0;
+    const now = Date.now();
     this.ctx.storage.transactionSync(() => {
+      const chunks: ChunkIdList[] = [];
       for (const m of messages) {
+        chunks.push(...this.outbox.messageIds(m));
         bytes += this.outbox.drop(m);
         rows += m.rows;
       }
-      this.tallies.add("flushed", "", rows, Date.now());
+      // The ids stay exact until ClickHouse confirms these batches.
+      this.dedup.sentChunks(chunks, messages.map((m) => m.batchId), now);
+      this.tallies.add("flushed", "", rows, now);
     });
     this.messagesSent += messages.length;
     this.bufferedRows -= rows;
@@ -528,6 +576,9 @@ export class AppBatcher extends DurableObject<Env> {
     console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
     const bytes = this.ctx.storage.transactionSync(() => {
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
+      // Never confirmed, its ids stay exact for the dedup window: a resend is still a duplicate
+      // of the archived copy, which a replay stores.
+      this.dedup.sentChunks(this.outbox.messageIds(message), [message.batchId], now.getTime());
       return this.outbox.drop(message);
     });
     this.bufferedRows -= message.rows;
@@ -544,10 +595,21 @@ export class AppBatcher extends DurableObject<Env> {
     return found;
   }
 
+  // Where this shard's messages come from, for the sink to tell it which batches it stored.
+  private origin(): { shard: number; eu?: true } {
+    const shard = Number(this.identity().shard);
+    return locationOfId(this.ctx.id) === "eu" ? { shard, eu: true } : { shard };
+  }
+
+  // An older version's `seen` table empties as its ids pass the dedup window, then goes.
   private pruneSeen(): void {
     const now = Date.now();
-    if (now - this.lastPrune < SEEN_PRUNE_INTERVAL_MS) return;
+    if (!this.legacySeen || now - this.lastPrune < SEEN_PRUNE_INTERVAL_MS) return;
     this.lastPrune = now;
     this.sql.exec("DELETE FROM seen WHERE message_id IN (SELECT message_id FROM seen WHERE at < ? LIMIT 50000)", now - DEDUP_WINDOW_MS);
+    if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen").one().n === 0) {
+      this.sql.exec("DROP TABLE seen");
+      this.legacySeen = false;
+    }
   }
 }

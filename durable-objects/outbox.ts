@@ -1,10 +1,21 @@
-import { encodeSinkMessage, LIMITS } from "../schemas";
+import { encodeSinkMessage, LIMITS, type SinkMessage } from "../schemas";
+import { decodeIds, encodeIds, type IdAt } from "./dedup/tiers";
 import { planMessages, type PlannedMessage } from "./packing";
 
 /** An accepted event's serialized row and its UTF-8 size, as the outbox stores it. */
 export interface OutgoingRow {
   row: string;
   bytes: number;
+  /** Its messageId and client time, kept in the chunk for dedup (decision record 0021). */
+  id: IdAt;
+  /** The sink must settle whether the id was stored before. */
+  check: boolean;
+}
+
+/** A stored chunk's sequence number and the ids of its rows. */
+export interface ChunkIdList {
+  seq: number;
+  ids: IdAt[];
 }
 
 // Rows are stored in chunks of at most this many bytes: a few SQLite rows per request instead
@@ -13,6 +24,8 @@ const CHUNK_MAX_BYTES = 48 * 1024;
 // One planning step reads at most this many chunks, so a large backlog is planned in steps.
 const MAX_PLAN_CHUNKS = 2_000;
 const MAX_PENDING = 200;
+// A checked row's index in a message header: up to five digits and a comma.
+const CHECK_INDEX_BYTES = 6;
 
 /**
  * An AppBatcher's rows on their way to the queue, in its SQLite: each request's accepted rows
@@ -35,6 +48,9 @@ export class Outbox {
     // Chunks stored before they carried their time count as stored now, so they can go stale.
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')").toArray();
     if (!columns.some((c) => c.name === "at")) this.sql.exec("ALTER TABLE chunks ADD COLUMN at INTEGER");
+    // A chunk keeps its rows' ids (dedup's tier 1) and which rows the sink must check.
+    if (!columns.some((c) => c.name === "ids")) this.sql.exec("ALTER TABLE chunks ADD COLUMN ids TEXT");
+    if (!columns.some((c) => c.name === "checks")) this.sql.exec("ALTER TABLE chunks ADD COLUMN checks TEXT");
     // Objects created before rows were chunked kept one row per event in `buffer`: each becomes
     // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
     const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
@@ -48,27 +64,60 @@ export class Outbox {
   }
 
   /**
-   * Stores rows, in order, as received at `now`; returns their bytes as stored (separators
-   * included), which is what `drop` gives back once they are sent.
+   * Stores rows, in order, as received at `now`: returns their bytes as stored (separators
+   * included), which is what `drop` gives back once they are sent, and each chunk's ids.
    */
-  store(rows: readonly OutgoingRow[], now: number): number {
+  store(rows: readonly OutgoingRow[], now: number): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
-    let chunk: string[] = [];
+    const chunks: ChunkIdList[] = [];
+    let chunk: OutgoingRow[] = [];
     let chunkBytes = 0;
     const write = (): void => {
       if (chunk.length === 0) return;
-      this.sql.exec("INSERT INTO chunks(rows, bytes, data, at) VALUES (?, ?, ?, ?)", chunk.length, chunkBytes, chunk.join("\n"), now);
+      const ids = chunk.map((r) => r.id);
+      const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
+      const { seq } = this.sql
+        .exec<{ seq: number }>(
+          "INSERT INTO chunks(rows, bytes, data, at, ids, checks) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+          chunk.length,
+          chunkBytes,
+          chunk.map((r) => r.row).join("\n"),
+          now,
+          encodeIds(ids),
+          checks.length > 0 ? JSON.stringify(checks) : null,
+        )
+        .one();
+      chunks.push({ seq, ids });
       stored += chunkBytes;
       chunk = [];
       chunkBytes = 0;
     };
     for (const r of rows) {
       if (chunkBytes + r.bytes + 1 > CHUNK_MAX_BYTES) write();
-      chunk.push(r.row);
+      chunk.push(r);
       chunkBytes += r.bytes + (chunk.length > 1 ? 1 : 0);
     }
     write();
-    return stored;
+    return { bytes: stored, chunks };
+  }
+
+  /** The ids of chunk `seq`; null when no such chunk is held. */
+  chunkIds(seq: number): IdAt[] | null {
+    const row = this.sql.exec<{ ids: string | null }>("SELECT ids FROM chunks WHERE seq = ?", seq).toArray()[0];
+    return row ? decodeIds(row.ids) : null;
+  }
+
+  /** Every held chunk's ids, to rebuild dedup's memory after a start. */
+  allIds(): ChunkIdList[] {
+    return this.sql.exec<{ seq: number; ids: string | null }>("SELECT seq, ids FROM chunks").toArray().map((r) => ({ seq: r.seq, ids: decodeIds(r.ids) }));
+  }
+
+  /** The ids of a planned message's chunks. */
+  messageIds(m: PlannedMessage): ChunkIdList[] {
+    return this.sql
+      .exec<{ seq: number; ids: string | null }>("SELECT seq, ids FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq)
+      .toArray()
+      .map((r) => ({ seq: r.seq, ids: decodeIds(r.ids) }));
   }
 
   /** Rows held and their bytes as stored, sent or not. */
@@ -103,7 +152,9 @@ export class Outbox {
     // Messages already planned (refused in this flush, say) stay as they are: only the rows after them.
     const chunks = this.sql
       .exec<{ seq: number; rows: number; bytes: number }>(
-        "SELECT seq, rows, bytes FROM chunks WHERE seq > coalesce((SELECT max(last_seq) FROM outbox), -1) ORDER BY seq LIMIT ?",
+        // A row marked for the sink to check adds its index to the message's header: room for it.
+        `SELECT seq, rows, bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) AS bytes
+         FROM chunks WHERE seq > coalesce((SELECT max(last_seq) FROM outbox), -1) ORDER BY seq LIMIT ?`,
         MAX_PLAN_CHUNKS,
       )
       .toArray();
@@ -115,10 +166,23 @@ export class Outbox {
     });
   }
 
-  /** A planned message's queue body. */
-  encode(m: PlannedMessage, appId: string): string {
-    const rows = this.sql.exec<{ data: string }>("SELECT data FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq).toArray().map((r) => r.data);
-    return encodeSinkMessage(m.batchId, appId, rows);
+  /** A planned message's queue body: its rows, those the sink must check, and where it came from. */
+  encode(m: PlannedMessage, appId: string, from: Pick<SinkMessage, "shard" | "eu">): string {
+    const chunks = this.sql
+      .exec<{ data: string; rows: number; checks: string | null }>("SELECT data, rows, checks FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq)
+      .toArray();
+    const check: number[] = [];
+    let offset = 0;
+    for (const c of chunks) {
+      if (c.checks) for (const i of JSON.parse(c.checks) as number[]) check.push(offset + i);
+      offset += c.rows;
+    }
+    return encodeSinkMessage(
+      m.batchId,
+      appId,
+      chunks.map((c) => c.data),
+      { ...from, check },
+    );
   }
 
   /**

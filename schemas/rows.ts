@@ -82,13 +82,22 @@ export const SinkMessage = z.object({
   batchId: z.string().min(1),
   appId: z.string().min(1),
   rows: z.array(z.string()),
+  /**
+   * Rows (by index) whose messageId the batcher could not rule out as stored before: the sink
+   * looks them up in `event_ids` and drops those it finds (decision record 0021).
+   */
+  check: z.array(z.number().int().nonnegative()).optional(),
+  /** The app's shard that sent it, told once the batch is stored; `eu` when the app's data stays in the EU. */
+  shard: z.number().int().nonnegative().optional(),
+  eu: z.literal(true).optional(),
 });
 /** A Queue message from an AppBatcher to the ClickHouse sink; each row is one JSON-encoded `EventRow`. */
 export type SinkMessage = z.infer<typeof SinkMessage>;
 
 /** Encodes a sink message as text: a JSON header line, then one JSON row per line. */
-export function encodeSinkMessage(batchId: string, appId: string, rows: readonly string[]): string {
-  return `${JSON.stringify({ batchId, appId })}\n${rows.join("\n")}`;
+export function encodeSinkMessage(batchId: string, appId: string, rows: readonly string[], extra: Pick<SinkMessage, "check" | "shard" | "eu"> = {}): string {
+  const head = { batchId, appId, ...(extra.check && extra.check.length > 0 ? { check: extra.check } : {}), ...(extra.shard === undefined ? {} : { shard: extra.shard }), ...(extra.eu ? { eu: true } : {}) };
+  return `${JSON.stringify(head)}\n${rows.join("\n")}`;
 }
 
 // A message's header line, parsed, and the text after it.
@@ -217,6 +226,19 @@ export function toCompactRow(row: string): string {
 // An encoded row ends with the batch_id, left empty at the edge: the batch id is only known
 // when the AppBatcher packs rows, so the sink fills it without parsing the row.
 const EMPTY_BATCH_ID = ',""]';
+
+const MESSAGE_ID_AT = EVENT_COLUMNS.indexOf("message_id");
+
+/** The messageId of a queued row in any encoding; null when the row is not one. */
+export function messageIdOfRow(row: string): string | null {
+  try {
+    const values: unknown = JSON.parse(toCompactRow(row));
+    const id = Array.isArray(values) ? values[MESSAGE_ID_AT] : undefined;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Sets `batch_id` on a row from `encodeEventRow` or `toCompactRow` (whose last value it is). */
 export function withBatchId(row: string, batchId: string): string {

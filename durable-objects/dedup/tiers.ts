@@ -176,6 +176,14 @@ export class DedupTiers {
     for (const i of ids) this.remember(fingerprint(i.id), i.at, seq, now);
   }
 
+  /** Ids answered as accepted without a row to send (capped crashes): held like sent ids, with no batch to wait for. */
+  acceptedWithoutRows(ids: readonly IdAt[], now: number): void {
+    if (ids.length === 0) return;
+    const id = this.sql.exec<{ id: number }>("INSERT INTO dedup_sent(at, pending, ids) VALUES (?, '[]', ?) RETURNING id", now, encodeIds(ids)).one().id;
+    this.sent.set(id, { at: now, pending: new Set(), epoch: this.epoch });
+    for (const i of ids) this.remember(fingerprint(i.id), i.at, -id, now);
+  }
+
   /** Sent chunks' ids move into one row, kept until `batchIds` are confirmed; call inside the flush's transaction. */
   sentChunks(chunks: ReadonlyArray<{ seq: number; ids: IdAt[] }>, batchIds: readonly string[], now: number): void {
     const ids = chunks.flatMap((c) => c.ids);

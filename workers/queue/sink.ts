@@ -1,8 +1,9 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
-import { INSERT_SETTINGS, recordCounts, tokenOf } from "./counters";
+import { INSERT_SETTINGS, recordCounts, tokenOf, type Count } from "./counters";
 import { messageText } from "./dead-letters";
 
 const INSERT_ATTEMPTS = 3;
@@ -61,16 +62,84 @@ async function alreadyStored(client: ClickHouseClient, deliveries: readonly Deli
   );
 }
 
+// Query parameters travel in the request's URL, which a Worker's fetch takes up to 16 KB long
+// (ClickHouse up to 1 MiB): ids are looked up in groups that leave room for the batch ids beside
+// them and for the URL's escapes.
+const LOOKUP_ID_CHARS = 5_000;
+
+/** `items` in groups whose lengths add up to at most `max` each. */
+function byLength(items: readonly string[], max: number): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let size = 0;
+  for (const item of items) {
+    if (group.length > 0 && size + item.length > max) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(item);
+    size += item.length + 3;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/**
+ * The rows the batchers marked for checking (`check`) whose messageId `event_ids` already holds
+ * for the app: copies of events stored by an earlier batch, which tier 1 of decision record 0021
+ * no longer held. Keyed by batch id, the rows' indices.
+ */
+async function storedBefore(client: ClickHouseClient, batches: readonly SinkMessage[]): Promise<Map<string, Set<number>>> {
+  const asked: Array<{ batchId: string; appId: string; index: number; id: string }> = [];
+  for (const b of batches) {
+    for (const index of b.check ?? []) {
+      const row = b.rows[index];
+      const id = row === undefined ? null : messageIdOfRow(row);
+      if (id !== null) asked.push({ batchId: b.batchId, appId: b.appId, index, id });
+    }
+  }
+  const found = new Map<string, Set<number>>();
+  if (asked.length === 0) return found;
+  const held = new Set<string>();
+  for (const ids of byLength([...new Set(asked.map((a) => a.id))], LOOKUP_ID_CHARS)) {
+    const rs = await client.query({
+      query: `SELECT DISTINCT app_id, message_id FROM event_ids
+              WHERE app_id IN {apps:Array(String)} AND id_hash IN (SELECT cityHash64(arrayJoin({ids:Array(String)})))
+                AND message_id IN {ids:Array(String)} AND batch_id NOT IN {batches:Array(String)}`,
+      query_params: { apps: [...new Set(asked.map((a) => a.appId))], ids, batches: batches.map((b) => b.batchId) },
+      format: "JSONEachRow",
+    });
+    for (const r of await rs.json<{ app_id: string; message_id: string }>()) held.add(`${r.app_id}\n${r.message_id}`);
+  }
+  for (const a of asked) {
+    if (!held.has(`${a.appId}\n${a.id}`)) continue;
+    const rows = found.get(a.batchId) ?? new Set<number>();
+    rows.add(a.index);
+    found.set(a.batchId, rows);
+  }
+  return found;
+}
+
 const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
   const values: string[] = [];
-  for (const b of batches) for (const row of b.rows) values.push(withBatchId(toCompactRow(row), b.batchId));
-  await client.insert({
+  const drop = await storedBefore(client, batches);
+  const dropped: Count[] = [];
+  for (const b of batches) {
+    const skip = drop.get(b.batchId);
+    b.rows.forEach((row, i) => {
+      if (!skip?.has(i)) values.push(withBatchId(toCompactRow(row), b.batchId));
+    });
+    if (skip) dropped.push({ appId: b.appId, reason: "stored_before", n: skip.size });
+  }
+  if (values.length > 0) await client.insert({
     table: "events",
     format: "JSONCompactEachRow",
     columns: [...EVENT_COLUMNS] as [string, ...string[]],
     values,
     clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
   });
+  await recordCounts(client, "deduplicated", dropped, batches.map((b) => b.batchId));
 };
 
 const crashDropsMarker = (batchId: string): string => `crash_drops:${batchId}`;
@@ -162,9 +231,9 @@ async function store<T extends SinkMessage | TallyMessage>(client: ClickHouseCli
   try {
     const stored = await alreadyStored(client, deliveries);
     todo = deliveries.filter((d) => !stored.has(d.sink.batchId));
-    for (const d of deliveries) if (stored.has(d.sink.batchId)) d.message.ack();
     if (todo.length > 0) await insert(client, todo, write);
-    for (const d of todo) d.message.ack();
+    todo = [];
+    await acknowledge(env, deliveries);
   } catch (err) {
     if (!isDataError(err)) {
       console.error(`sink: ClickHouse unavailable, retrying ${todo.length} messages`, describeClickHouseError(err));
@@ -179,7 +248,7 @@ async function isolate<T extends SinkMessage | TallyMessage>(client: ClickHouseC
   for (const d of deliveries) {
     try {
       await insert(client, [d], write);
-      d.message.ack();
+      await acknowledge(env, [d]);
     } catch (err) {
       if (!isDataError(err)) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
       else if ((await deadLetter(env, d.message, describeClickHouseError(err))) && "rows" in d.sink) {
@@ -187,6 +256,39 @@ async function isolate<T extends SinkMessage | TallyMessage>(client: ClickHouseC
       }
     }
   }
+}
+
+/**
+ * Acknowledges stored batches once their batchers know they are stored: a batcher keeps the
+ * batch's ids in its exact tier until then (decision record 0021). A batcher that cannot be
+ * told gets its messages again, which are found stored and told again.
+ */
+async function acknowledge<T extends SinkMessage | TallyMessage>(env: Env, deliveries: readonly Delivery<T>[]): Promise<void> {
+  const byShard = new Map<string, { appId: string; shard: number; eu: boolean; batchIds: Set<string>; deliveries: Delivery<T>[] }>();
+  for (const d of deliveries) {
+    const shard = "shard" in d.sink ? d.sink.shard : undefined;
+    if (shard === undefined) {
+      d.message.ack();
+      continue;
+    }
+    const eu = "eu" in d.sink && d.sink.eu === true;
+    const key = `${eu ? "eu" : ""}\n${d.sink.appId}\n${shard}`;
+    const group = byShard.get(key) ?? { appId: d.sink.appId, shard, eu, batchIds: new Set<string>(), deliveries: [] };
+    group.batchIds.add(d.sink.batchId);
+    group.deliveries.push(d);
+    byShard.set(key, group);
+  }
+  await Promise.all(
+    [...byShard.values()].map(async (g) => {
+      try {
+        await batcherStub(env, g.eu ? "eu" : "default", g.appId, g.shard).stored([...g.batchIds]);
+        for (const d of g.deliveries) d.message.ack();
+      } catch (err) {
+        console.error(`sink: batcher ${g.appId}:${g.shard} not told of ${g.batchIds.size} stored batches; delivered again`, err);
+        for (const d of g.deliveries) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+      }
+    }),
+  );
 }
 
 /** ClickHouse's name for why it refused data, as a counter's reason: `cannot_parse_datetime`. */

@@ -192,3 +192,33 @@ describe("rows queued before an upgrade", () => {
     expect(rolled).toEqual([{ template: "/orders/7", outcome: "server_error", n: "1" }]);
   });
 });
+
+describe("rows a batcher marked for checking (decision record 0021)", () => {
+  // A message whose rows are `ids`, the rows at `check` marked.
+  function marked(appId: string, batch: string, ids: readonly string[], check: number[]): string {
+    const at = new Date().toISOString().replace("T", " ").slice(0, 23);
+    return encodeSinkMessage(`${appId}:0:${batch}`, appId, ids.map((id) => encodeEventRow(blankRow(appId, id, at))), { check });
+  }
+
+  const idsOf = async (appId: string): Promise<string[]> =>
+    (await chQuery<{ message_id: string }>("SELECT message_id FROM events WHERE app_id = {app:String} ORDER BY message_id", { app: appId })).map((r) => r.message_id);
+
+  it("drops a marked row whose id an earlier batch stored, keeps marked rows never stored, and counts what it dropped", async () => {
+    const app = await createTestApp();
+    expect((await deliver(handleSinkBatch, QUEUE, [marked(app.appId, "b1", ["e-1", "e-2"], [])])).acked).toHaveLength(1);
+    // A day later the batcher no longer holds e-1 exactly; its filter said "maybe" for e-1 and e-3.
+    const again = marked(app.appId, "b2", ["e-1", "e-3", "e-4"], [0, 1]);
+    expect((await deliver(handleSinkBatch, QUEUE, [again])).acked).toHaveLength(1);
+    expect(await idsOf(app.appId)).toEqual(["e-1", "e-2", "e-3", "e-4"]);
+    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 4, "deduplicated/stored_before": 1 });
+  });
+
+  it("does not take a batch's own rows for earlier copies when its insert is sent again after a lost answer", async () => {
+    const app = await createTestApp();
+    loseAnswersOf("events", 1);
+    expect((await deliver(handleSinkBatch, QUEUE, [marked(app.appId, "b1", ["e-1", "e-2"], [0, 1])])).acked).toHaveLength(1);
+    vi.restoreAllMocks();
+    expect(await idsOf(app.appId)).toEqual(["e-1", "e-2"]);
+    expect((await countersOf(app.appId))["deduplicated/stored_before"]).toBeUndefined();
+  });
+});

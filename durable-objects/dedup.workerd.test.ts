@@ -1,0 +1,123 @@
+// Dedup without a SQLite row per event (decision record 0021), in the AppBatcher itself: ids are
+// held exactly until ClickHouse confirmed their batch, then only a filter by client time remembers
+// them, and what it cannot rule out travels marked for the sink to settle.
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { decodeSinkMessage, type SinkMessage } from "../schemas";
+import { eventsQueue } from "../workers/queue/route";
+import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
+
+const NOW = Date.now();
+
+function events(n: number, prefix = crypto.randomUUID(), at: number | null = NOW - 60_000): BufferedEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const row = JSON.stringify({ message_id: `${prefix}-${i}`, pad: "x".repeat(400), batch_id: "" });
+    return { messageId: `${prefix}-${i}`, row, bytes: row.length, at };
+  });
+}
+
+function batcher(): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget } {
+  const name = crypto.randomUUID();
+  return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
+}
+
+/** Runs the shard's alarm with its queue sends caught instead of delivered; returns the event messages sent. */
+async function flushCaught(stub: DurableObjectStub<AppBatcher>, appId: string): Promise<SinkMessage[]> {
+  const sent: SinkMessage[] = [];
+  await runInDurableObject(stub, async (instance: AppBatcher) => {
+    const queue = eventsQueue((instance as unknown as { env: Env }).env, appId);
+    vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+      for (const m of msgs) {
+        const decoded = decodeSinkMessage(m.body);
+        if (decoded) sent.push(decoded);
+      }
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
+    });
+    vi.spyOn(queue, "send").mockImplementation(async () => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) as unknown as QueueSendResponse);
+    await instance.alarm();
+  });
+  return sent;
+}
+
+// The ids of a message's rows the sink is asked to check.
+const checked = (m: SinkMessage): string[] => (m.check ?? []).map((i) => (JSON.parse(m.rows[i] ?? "{}") as { message_id: string }).message_id);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("AppBatcher dedup", () => {
+  it("holds an id exactly until ClickHouse confirmed its batch, then marks a resend for the sink to settle", async () => {
+    const { stub, target } = batcher();
+    const batch = events(10);
+    expect(await stub.ingest(batch, target)).toEqual({ status: "ok", accepted: 10, duplicates: 0 });
+    const [first] = await flushCaught(stub, target.appId);
+    expect(first?.rows).toHaveLength(10);
+    expect(first?.check).toBeUndefined();
+    expect(first?.shard).toBe(0);
+    // Sent, not yet confirmed: still exact.
+    expect(await stub.ingest(batch.slice(0, 3), target)).toEqual({ status: "ok", accepted: 3, duplicates: 3 });
+    expect((await stub.stats()).dedup.heldIds).toBe(10);
+
+    await stub.stored([first?.batchId ?? ""]);
+    await flushCaught(stub, target.appId);
+    expect((await stub.stats()).dedup.heldIds).toBe(0);
+
+    // Now only the filter remembers them: a resend is accepted and marked, a new id is not.
+    const fresh = events(1);
+    expect(await stub.ingest([...batch.slice(0, 2), ...fresh], target)).toEqual({ status: "ok", accepted: 3, duplicates: 0 });
+    const [second] = await flushCaught(stub, target.appId);
+    expect(second?.rows).toHaveLength(3);
+    expect(checked(second ?? { batchId: "", appId: "", rows: [] }).sort()).toEqual([batch[0]?.messageId, batch[1]?.messageId].sort());
+    // Marked or not, a second copy within tier 1 is still a duplicate.
+    expect(await stub.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 2 });
+  });
+
+  it("marks a resend of an event without a client time, which no filter can hold", async () => {
+    const { stub, target } = batcher();
+    const batch = events(4, crypto.randomUUID(), null);
+    await stub.ingest(batch, target);
+    const [first] = await flushCaught(stub, target.appId);
+    await stub.stored([first?.batchId ?? ""]);
+    await flushCaught(stub, target.appId);
+    await stub.ingest(batch.slice(0, 1), target);
+    const [second] = await flushCaught(stub, target.appId);
+    expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
+  });
+
+  it("stays exact across a restart: tier 1 comes back from the rows, the filters from their pages and those rows", async () => {
+    const { stub, target } = batcher();
+    const batch = events(6);
+    await stub.ingest(batch, target);
+    const [first] = await flushCaught(stub, target.appId);
+    // Confirmed, but the filter pages are not written before the object goes away.
+    await stub.stored([first?.batchId ?? ""]);
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect(await again.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 2 });
+    expect((await again.stats()).dedup.heldIds).toBe(6);
+    // Its confirmation was written before the restart: the next alarm writes the filters and lets the ids go.
+    await flushCaught(again, target.appId);
+    expect((await again.stats()).dedup.heldIds).toBe(0);
+    await again.ingest(batch.slice(0, 1), target);
+    const [second] = await flushCaught(again, target.appId);
+    expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
+  });
+
+  it("writes no SQLite row per id: a call costs the same rows whether it holds 10 events or 40", async () => {
+    const rowsFor = async (perCall: number): Promise<number> => {
+      const { stub, target } = batcher();
+      const before = (await stub.stats()).storage.rowsWritten;
+      for (let call = 0; call < 10; call++) await stub.ingest(events(perCall), target);
+      await stub.stored((await flushCaught(stub, target.appId)).map((m) => m.batchId));
+      await flushCaught(stub, target.appId);
+      expect((await stub.stats()).dedup.heldIds).toBe(0);
+      return (await stub.stats()).storage.rowsWritten - before;
+    };
+    const small = await rowsFor(10);
+    const large = await rowsFor(40);
+    // Four times the ids: a few more queue messages planned and sent, never a row per id.
+    expect(large - small).toBeLessThanOrEqual(6);
+    expect(large / 400).toBeLessThan(0.2);
+  });
+});
