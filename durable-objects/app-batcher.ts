@@ -290,11 +290,12 @@ export class AppBatcher extends DurableObject<Env> {
         kept.push({ row: e.row, bytes: e.bytes, id: { id: e.messageId, at: e.at ?? null }, check: verdict === "check" || elsewhere.maybe.has(e.messageId) });
       }
       // The backlog counts bytes as stored, separators included, as flushes take them off.
-      const stored = this.outbox.store(kept, now);
+      // A resent capped crash is a duplicate too, not a second go at the caps: its id is held
+      // in the call's chunk, or in a row of its own when the call stored no rows.
+      const stored = this.outbox.store(kept, now, cappedIds);
       bytes = stored.bytes;
       for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids, now);
-      // A resent capped crash is a duplicate too, not a second go at the caps.
-      this.dedup.acceptedWithoutRows(cappedIds, now);
+      if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
       this.tallies.add("accepted", "", kept.length, now);
       this.tallies.add("deduplicated", "", events.length - kept.length - capped, now);

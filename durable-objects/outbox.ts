@@ -65,16 +65,20 @@ export class Outbox {
 
   /**
    * Stores rows, in order, as received at `now`: returns their bytes as stored (separators
-   * included), which is what `drop` gives back once they are sent, and each chunk's ids.
+   * included), which is what `drop` gives back once they are sent, and each chunk's ids (with
+   * `alsoHeld` in the first, when there is one).
    */
-  store(rows: readonly OutgoingRow[], now: number): { bytes: number; chunks: ChunkIdList[] } {
+  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly IdAt[] = []): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
     const chunks: ChunkIdList[] = [];
     let chunk: OutgoingRow[] = [];
     let chunkBytes = 0;
+    // Ids accepted without a row (capped crashes) ride in the call's first chunk, and leave with it.
+    let extra = alsoHeld;
     const write = (): void => {
       if (chunk.length === 0) return;
-      const ids = chunk.map((r) => r.id);
+      const ids = [...chunk.map((r) => r.id), ...extra];
+      extra = [];
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
       const { seq } = this.sql
         .exec<{ seq: number }>(
