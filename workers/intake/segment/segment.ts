@@ -1,6 +1,6 @@
 import { BatchRequest, type EventType } from "../../../schemas";
 import { HttpError } from "../../lib/errors";
-import { isRecord as isObject } from "../../lib/json";
+import { isRecord as isObject, without } from "../../lib/json";
 import { zodMessage } from "../../lib/validate";
 import type { DoorBatch, FoundKey } from "../../ingest/ingest";
 
@@ -46,28 +46,7 @@ function keyOf(v: unknown): FoundKey | null {
 // Segment's libraries send `null` for a field they have no value for (analytics.js sends
 // `userId: null` until identify); our events leave such a field out.
 function withoutNulls(event: unknown): unknown {
-  if (!isObject(event)) return event;
-  let nulls = false;
-  for (const k in event) {
-    if (event[k] === null) {
-      nulls = true;
-      break;
-    }
-  }
-  if (!nulls) return event;
-  // A copy without them rather than deletions, which leave a dictionary-mode object that is
-  // slower to read for the rest of its way; a member named __proto__ needs the spread's copy.
-  if (Object.hasOwn(event, "__proto__")) {
-    const copy: Record<string, unknown> = { ...event };
-    for (const k in event) if (event[k] === null) delete copy[k];
-    return copy;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k in event) {
-    const v = event[k];
-    if (v !== null) out[k] = v;
-  }
-  return out;
+  return isObject(event) ? without(event, null) : event;
 }
 
 /**
