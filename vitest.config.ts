@@ -50,6 +50,8 @@ export default defineConfig({
                 WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
                 // Small enough that the back-pressure tests reach it.
                 BUFFER_MAX_ROWS: "3000",
+                // Confirmed ids move to the filters at the next alarm, so a test sees them there.
+                DEDUP_MERGE_AFTER_MS: "0",
                 TEST_MIGRATIONS: await readD1Migrations("./schemas/sql/d1"),
               },
             },

@@ -20,6 +20,7 @@ declare namespace Cloudflare {
 		BUFFER_MAX_ROWS: string;
 		BUFFER_MAX_BYTES: string;
 		BUFFER_STALE_MS: string;
+		DEDUP_MERGE_AFTER_MS: string;
 		EVENTS_QUEUES: string;
 		ENVIRONMENT: string;
 		CLICKHOUSE_URL: string;

@@ -6,7 +6,7 @@ import { shardOf } from "../workers/apps/shards";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
-import { DedupTiers, type IdAt } from "./dedup/tiers";
+import { DedupTiers } from "./dedup/tiers";
 import { Outbox, type ChunkIdList, type OutgoingRow } from "./outbox";
 import { groupForSend, type PlannedMessage } from "./packing";
 import { MeteredSql } from "./sql-meter";
@@ -23,11 +23,6 @@ export interface BufferedEvent {
   bytes: number;
   /** The crash's fingerprint, which the crash caps count by; empty or absent for other events. */
   fingerprint?: string;
-  /**
-   * The event's time as its client sent it (epoch ms; `clientTimeOf`), which dedup files its id
-   * under; null or absent when the client sent none.
-   */
-  at?: number | null;
 }
 
 /** Who is writing: the app, its shard, and the app's rate limit across all shards. */
@@ -67,7 +62,8 @@ export interface BatcherStats {
   /** Alarms whose flush or counter shipping failed since this object started. */
   flushFailures: number;
   /** Dedup's tier 1 (ids held exactly until ClickHouse confirms them) and the memory the tiers take. */
-  dedup: { heldIds: number; memoryBytes: number };
+  /** Ids held exactly (tier 1), memory taken, and the ids and stored bytes of the filters (tier 2). */
+  dedup: { heldIds: number; memoryBytes: number; filterIds: number; filterBytes: number };
   /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
 }
@@ -99,8 +95,8 @@ const UNSENDABLE = "unsendable";
 // within an invocation's limits; the next step is scheduled at once.
 const MAX_SENDS_PER_ALARM = 50;
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
-// While sent ids wait for ClickHouse's confirmation or for dedup's filters to be written, the
-// alarm comes back this often to let them go.
+// While sent ids wait to move to dedup's filters, the alarm comes back when they are due, but
+// not more often than this.
 const DEDUP_SETTLE_MS = 5_000;
 const FULL_RETRY_AFTER_S = 5;
 // Per-minute counters leave at most this often: one small message per shard beside its event
@@ -143,7 +139,7 @@ export class AppBatcher extends DurableObject<Env> {
     this.cfg = config(env);
     this.tallies = new Tallies(ctx.storage, this.sql);
     this.outbox = new Outbox(ctx.storage, this.sql);
-    this.dedup = new DedupTiers(this.sql, (seq) => this.outbox.chunkIds(seq));
+    this.dedup = new DedupTiers(this.sql, (seq) => this.outbox.chunkIds(seq), { mergeAfterMs: this.cfg.dedup.mergeAfterMs });
     // An init that fails throws: blockConcurrencyWhile then resets the object and the next call
     // builds it again, where answering from half-read state would misreport or lose its backlog.
     void ctx.blockConcurrencyWhile(async () => {
@@ -176,6 +172,12 @@ export class AppBatcher extends DurableObject<Env> {
   // sure an alarm is coming.
   private async ensureAlarm(now: number): Promise<void> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + this.cfg.flush.maxAgeMs);
+  }
+
+  // An alarm at `at` at the latest: one set later is brought forward.
+  private async alarmBy(at: number): Promise<void> {
+    const set = await this.ctx.storage.getAlarm();
+    if (set === null || set > at) await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -257,12 +259,12 @@ export class AppBatcher extends DurableObject<Env> {
 
     const caps = this.crashCaps(target.shardCount);
     const kept: OutgoingRow[] = [];
-    const cappedIds: IdAt[] = [];
+    const cappedIds: string[] = [];
     let bytes = 0;
     let capped = 0;
     // No row per id: the tiers answer from memory and the rows held, and the sink settles "check" (decision record 0021).
     const verdicts = this.dedup.classify(
-      events.map((e) => ({ id: e.messageId, at: e.at ?? null })),
+      events.map((e) => e.messageId),
       now,
     );
     const legacy = this.legacyHeld(events.map((e) => e.messageId), now);
@@ -277,7 +279,7 @@ export class AppBatcher extends DurableObject<Env> {
         if (verdict === "duplicate" || legacy.has(e.messageId)) continue;
         const cap = e.fingerprint && caps ? caps.admit(e.fingerprint, now) : null;
         if (cap) {
-          cappedIds.push({ id: e.messageId, at: e.at ?? null });
+          cappedIds.push(e.messageId);
           const fingerprint = e.fingerprint ?? "";
           const key = `${cap}\n${fingerprint}`;
           const drop = drops.get(key);
@@ -287,14 +289,14 @@ export class AppBatcher extends DurableObject<Env> {
           continue;
         }
         // An id another shard may hold (a shard-count change) is settled by the sink too.
-        kept.push({ row: e.row, bytes: e.bytes, id: { id: e.messageId, at: e.at ?? null }, check: verdict === "check" || elsewhere.maybe.has(e.messageId) });
+        kept.push({ row: e.row, bytes: e.bytes, id: e.messageId, check: verdict === "check" || elsewhere.maybe.has(e.messageId) });
       }
       // The backlog counts bytes as stored, separators included, as flushes take them off.
       // A resent capped crash is a duplicate too, not a second go at the caps: its id is held
       // in the call's chunk, or in a row of its own when the call stored no rows.
       const stored = this.outbox.store(kept, now, cappedIds);
       bytes = stored.bytes;
-      for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids, now);
+      for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids);
       if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
       this.tallies.add("accepted", "", kept.length, now);
@@ -358,16 +360,16 @@ export class AppBatcher extends DurableObject<Env> {
    * Which of `events` this shard stored within the dedup window (`held`), and which it cannot
    * rule out (`maybe`, settled by the sink): a read, no row written.
    */
-  async holds(events: readonly IdAt[]): Promise<{ held: string[]; maybe: string[] }> {
-    if (this.retired || events.length === 0) return { held: [], maybe: [] };
+  async holds(ids: readonly string[]): Promise<{ held: string[]; maybe: string[] }> {
+    if (this.retired || ids.length === 0) return { held: [], maybe: [] };
     const now = Date.now();
-    const verdicts = this.dedup.classify(events, now);
-    const legacy = this.legacyHeld(events.map((e) => e.id), now);
+    const verdicts = this.dedup.classify(ids, now);
+    const legacy = this.legacyHeld(ids, now);
     const held: string[] = [];
     const maybe: string[] = [];
-    events.forEach((e, i) => {
-      if (verdicts[i] === "duplicate" || legacy.has(e.id)) held.push(e.id);
-      else if (verdicts[i] === "check") maybe.push(e.id);
+    ids.forEach((id, i) => {
+      if (verdicts[i] === "duplicate" || legacy.has(id)) held.push(id);
+      else if (verdicts[i] === "check") maybe.push(id);
     });
     return { held, maybe };
   }
@@ -375,8 +377,9 @@ export class AppBatcher extends DurableObject<Env> {
   /** ClickHouse holds these batches of this shard (the sink says so before it acknowledges them). */
   async stored(batchIds: readonly string[]): Promise<void> {
     if (this.retired) return;
-    this.ctx.storage.transactionSync(() => this.dedup.confirmed(batchIds));
-    await this.ensureAlarm(Date.now());
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => this.dedup.confirmed(batchIds, now));
+    await this.alarmBy(this.dedup.dueAt() ?? now + this.cfg.flush.maxAgeMs);
   }
 
   // The events' ids that the app's shards under its previous count hold or may hold, while that
@@ -384,14 +387,14 @@ export class AppBatcher extends DurableObject<Env> {
   private async heldElsewhere(events: readonly BufferedEvent[], target: IngestTarget): Promise<{ held: Set<string>; maybe: Set<string> }> {
     const previous = target.previousShardCount;
     if (!previous || previous === target.shardCount) return { held: new Set(), maybe: new Set() };
-    const byShard = new Map<number, IdAt[]>();
+    const byShard = new Map<number, string[]>();
     for (const e of events) {
       const shard = shardOf(e.messageId, previous);
       // The same shard number is this very object: its own tiers answer below.
       if (shard === target.shard) continue;
       let ids = byShard.get(shard);
       if (!ids) byShard.set(shard, (ids = []));
-      ids.push({ id: e.messageId, at: e.at ?? null });
+      ids.push(e.messageId);
     }
     const location = locationOfId(this.ctx.id);
     const answers = await Promise.all([...byShard].map(([shard, ids]) => batcherStub(this.env, location, target.appId, shard).holds(ids)));
@@ -425,7 +428,7 @@ export class AppBatcher extends DurableObject<Env> {
       counters: this.tallies.sinceStart(),
       messages: this.messagesSent,
       flushFailures: this.flushFailures,
-      dedup: { heldIds: this.dedup.held, memoryBytes: this.dedup.memoryBytes },
+      dedup: { heldIds: this.dedup.held, ...this.dedup.usage },
       storage,
     };
   }
@@ -462,8 +465,9 @@ export class AppBatcher extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + (full ? 0 : this.cfg.flush.maxAgeMs));
     } else if (this.tallies.waiting()) {
       await this.ctx.storage.setAlarm(Math.max(Date.now() + this.cfg.flush.maxAgeMs, this.lastTallyShip + TALLY_SHIP_INTERVAL_MS));
-    } else if (this.dedup.waiting) {
-      await this.ctx.storage.setAlarm(Date.now() + DEDUP_SETTLE_MS);
+    } else {
+      const due = this.dedup.dueAt();
+      if (due !== null) await this.ctx.storage.setAlarm(Math.max(due, Date.now() + DEDUP_SETTLE_MS));
     }
   }
 

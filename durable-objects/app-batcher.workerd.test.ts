@@ -15,7 +15,7 @@ function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
 }
 
 // Events as the outbox stores them, none marked for the sink to check.
-const outgoing = (list: readonly BufferedEvent[]): OutgoingRow[] => list.map((e) => ({ row: e.row, bytes: e.bytes, id: { id: e.messageId, at: null }, check: false }));
+const outgoing = (list: readonly BufferedEvent[]): OutgoingRow[] => list.map((e) => ({ row: e.row, bytes: e.bytes, id: e.messageId, check: false }));
 
 function batcher(name = crypto.randomUUID()): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget } {
   return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
@@ -317,7 +317,7 @@ describe("Outbox", () => {
       const first = events(300);
       const at = Date.now();
       const { bytes: stored, chunks } = outbox.store(outgoing(first), at);
-      expect(chunks.flatMap((c) => c.ids.map((i) => i.id))).toEqual(first.map((e) => e.messageId));
+      expect(chunks.flatMap((c) => c.ids)).toEqual(first.map((e) => e.messageId));
       // Rows in a chunk are separated by one newline each.
       expect(stored).toBeGreaterThan(first.reduce((n, e) => n + e.bytes, 0));
       expect(outbox.backlog()).toEqual({ rows: 300, bytes: stored });
@@ -366,7 +366,7 @@ describe("AppBatcher.retire", () => {
     await stub.retire();
     const stored = await runInDurableObject(stub, (_i: AppBatcher, state) => {
       const count = (table: string): number => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
-      return { chunks: count("chunks"), outbox: count("outbox"), dedup: count("dedup_sent") + count("dedup_pages"), tallies: count("tallies") + count("tally_outbox") };
+      return { chunks: count("chunks"), outbox: count("outbox"), dedup: count("dedup_sent") + count("dedup_levels") + count("dedup_filters"), tallies: count("tallies") + count("tally_outbox") };
     });
     expect(stored).toEqual({ chunks: 0, outbox: 0, dedup: 0, tallies: 0 });
     expect((await stub.stats()).bufferedRows).toBe(0);

@@ -1,18 +1,17 @@
 // Dedup without a SQLite row per event (decision record 0021), in the AppBatcher itself: ids are
-// held exactly until ClickHouse confirmed their batch, then only a filter by client time remembers
-// them, and what it cannot rule out travels marked for the sink to settle.
+// held exactly until ClickHouse confirmed their batch, then only Bloom filters remember them, and
+// what they cannot rule out travels marked for the sink to settle.
 import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeSinkMessage, type SinkMessage } from "../schemas";
 import { eventsQueue } from "../workers/queue/route";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 
-const NOW = Date.now();
-
-function events(n: number, prefix = crypto.randomUUID(), at: number | null = NOW - 60_000): BufferedEvent[] {
+// Rows as the edge writes them; `time` is the client's event time.
+function events(n: number, prefix = crypto.randomUUID(), time = "2026-11-30 12:00:00.000"): BufferedEvent[] {
   return Array.from({ length: n }, (_, i) => {
-    const row = JSON.stringify({ message_id: `${prefix}-${i}`, pad: "x".repeat(400), batch_id: "" });
-    return { messageId: `${prefix}-${i}`, row, bytes: row.length, at };
+    const row = JSON.stringify({ message_id: `${prefix}-${i}`, original_timestamp: time, pad: "x".repeat(400), batch_id: "" });
+    return { messageId: `${prefix}-${i}`, row, bytes: row.length };
   });
 }
 
@@ -73,34 +72,39 @@ describe("AppBatcher dedup", () => {
     expect(await stub.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 2 });
   });
 
-  it("marks a resend of an event without a client time, which no filter can hold", async () => {
-    const { stub, target } = batcher();
-    const batch = events(4, crypto.randomUUID(), null);
-    await stub.ingest(batch, target);
-    const [first] = await flushCaught(stub, target.appId);
-    await stub.stored([first?.batchId ?? ""]);
-    await flushCaught(stub, target.appId);
-    await stub.ingest(batch.slice(0, 1), target);
-    const [second] = await flushCaught(stub, target.appId);
-    expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
-  });
-
-  it("stays exact across a restart: tier 1 comes back from the rows, the filters from their pages and those rows", async () => {
+  it("marks a resend whose client time changed once tier 1 let the id go: the filters answer for an id whatever its time", async () => {
     const { stub, target } = batcher();
     const batch = events(6);
     await stub.ingest(batch, target);
     const [first] = await flushCaught(stub, target.appId);
-    // Confirmed, but the filter pages are not written before the object goes away.
     await stub.stored([first?.batchId ?? ""]);
+    await flushCaught(stub, target.appId);
+    expect((await stub.stats()).dedup).toMatchObject({ heldIds: 0, filterIds: 6 });
+    // A client that stamps a retry anew, or reuses an id, sends the same id at another time.
+    const restamped = events(6, batch[0]?.messageId.replace(/-0$/, ""), "2026-11-30 19:00:00.000");
+    expect(restamped.map((e) => e.messageId)).toEqual(batch.map((e) => e.messageId));
+    expect(await stub.ingest(restamped, target)).toEqual({ status: "ok", accepted: 6, duplicates: 0 });
+    const [second] = await flushCaught(stub, target.appId);
+    expect(checked(second ?? { batchId: "", appId: "", rows: [] }).sort()).toEqual(batch.map((e) => e.messageId).sort());
+  });
+
+  it("stays exact across restarts: tier 1 comes back from its rows, the filters from their pages", async () => {
+    const { stub, target } = batcher();
+    const batch = events(6);
+    await stub.ingest(batch, target);
+    const [first] = await flushCaught(stub, target.appId);
+    // Sent, not confirmed, when the object goes away.
     await abortAllDurableObjects();
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect(await again.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 2 });
     expect((await again.stats()).dedup.heldIds).toBe(6);
-    // Its confirmation was written before the restart: the next alarm writes the filters and lets the ids go.
+    await again.stored([first?.batchId ?? ""]);
     await flushCaught(again, target.appId);
-    expect((await again.stats()).dedup.heldIds).toBe(0);
-    await again.ingest(batch.slice(0, 1), target);
-    const [second] = await flushCaught(again, target.appId);
+    expect((await again.stats()).dedup).toMatchObject({ heldIds: 0, filterIds: 6 });
+    await abortAllDurableObjects();
+    const third = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    await third.ingest(batch.slice(0, 1), target);
+    const [second] = await flushCaught(third, target.appId);
     expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
   });
 

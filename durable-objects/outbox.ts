@@ -1,13 +1,13 @@
 import { encodeSinkMessage, LIMITS, type SinkMessage } from "../schemas";
-import { decodeIds, encodeIds, type IdAt } from "./dedup/tiers";
+import { decodeIds, encodeIds } from "./dedup/tiers";
 import { planMessages, type PlannedMessage } from "./packing";
 
 /** An accepted event's serialized row and its UTF-8 size, as the outbox stores it. */
 export interface OutgoingRow {
   row: string;
   bytes: number;
-  /** Its messageId and client time, kept in the chunk for dedup (decision record 0021). */
-  id: IdAt;
+  /** Its messageId, kept in the chunk for dedup (decision record 0021). */
+  id: string;
   /** The sink must settle whether the id was stored before. */
   check: boolean;
 }
@@ -15,7 +15,7 @@ export interface OutgoingRow {
 /** A stored chunk's sequence number and the ids of its rows. */
 export interface ChunkIdList {
   seq: number;
-  ids: IdAt[];
+  ids: string[];
 }
 
 // Rows are stored in chunks of at most this many bytes: a few SQLite rows per request instead
@@ -68,7 +68,7 @@ export class Outbox {
    * included), which is what `drop` gives back once they are sent, and each chunk's ids (with
    * `alsoHeld` in the first, when there is one).
    */
-  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly IdAt[] = []): { bytes: number; chunks: ChunkIdList[] } {
+  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = []): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
     const chunks: ChunkIdList[] = [];
     let chunk: OutgoingRow[] = [];
@@ -106,7 +106,7 @@ export class Outbox {
   }
 
   /** The ids of chunk `seq`; null when no such chunk is held. */
-  chunkIds(seq: number): IdAt[] | null {
+  chunkIds(seq: number): string[] | null {
     const row = this.sql.exec<{ ids: string | null }>("SELECT ids FROM chunks WHERE seq = ?", seq).toArray()[0];
     return row ? decodeIds(row.ids) : null;
   }

@@ -35,6 +35,9 @@ const ConfigSchema = z.object({
   // bad release can write: at most 1.44 million crash rows a day per app.
   CRASH_ISSUE_CAP_PER_MINUTE: nonNegativeInt(60),
   CRASH_APP_CAP_PER_MINUTE: nonNegativeInt(1000),
+  // Confirmed ids wait this long in a shard's exact tier before they move to its dedup filters
+  // in one go: each move rewrites the filter pages it touches, so fewer, larger moves write less.
+  DEDUP_MERGE_AFTER_MS: nonNegativeInt(60_000),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
 });
@@ -50,6 +53,8 @@ export interface Config {
   buffer: { maxRows: number; maxBytes: number; staleMs: number };
   /** Crashes kept per minute, per fingerprint (`perIssue`) and for the whole app (`perApp`); 0 means no cap. */
   crashCaps: { perIssue: number; perApp: number };
+  /** `mergeAfterMs`: how long confirmed ids wait in a shard's exact tier before they move to its filters (decision record 0021). */
+  dedup: { mergeAfterMs: number };
   /** How many event queues apps are spread over (one carries at most 5,000 messages/s). */
   eventQueues: number;
 }
@@ -130,6 +135,7 @@ export function config(env: object): Config {
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxBytes: e.FLUSH_MAX_BYTES, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
+    dedup: { mergeAfterMs: e.DEDUP_MERGE_AFTER_MS },
     eventQueues: e.EVENTS_QUEUES,
   };
   cache.set(env, result);

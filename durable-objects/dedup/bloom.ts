@@ -1,250 +1,288 @@
 import { fmix32, type Fingerprint } from "./fingerprint";
 
-/** Bits per id a filter level is sized for: about 2.5 % false "maybe" with 6 bits set per id. */
-export const BITS_PER_ID = 8;
-const PROBES = 6;
+/** Bits per id a filter level is sized for: about 1 % false "maybe" at capacity, with 7 bits set per id. */
+export const BITS_PER_ID = 10;
+const PROBES = 7;
 const BLOCK_BYTES = 64;
 /** Bytes of one stored page: a level is written as pages of at most this size, one row each. */
 export const PAGE_BYTES = 64 * 1024;
-const MIN_LEVEL_IDS = 512;
+const MIN_LEVEL_IDS = 4096;
+
+/** The id's seven bits in its 512-bit block, as bit numbers: 9 bits each from the low half and two mixes. */
+function probeBits(fp: Fingerprint): number[] {
+  const out: number[] = [];
+  let x = fp.lo;
+  let y = fmix32(fp.lo ^ 0x5bd1e995);
+  const z = fmix32(fp.hi ^ 0x27d4eb2f);
+  for (let i = 0; i < PROBES; i++) {
+    if (i < 3) {
+      out.push(x & 511);
+      x >>>= 9;
+    } else if (i < 6) {
+      out.push(y & 511);
+      y >>>= 9;
+    } else out.push(z & 511);
+  }
+  return out;
+}
+
+/** Whether all of the id's bits are set in the 64-byte block at `offset` of `bytes`. */
+export function blockHas(bytes: Uint8Array, offset: number, fp: Fingerprint): boolean {
+  for (const bit of probeBits(fp)) if (((bytes[offset + (bit >>> 3)] ?? 0) & (1 << (bit & 7))) === 0) return false;
+  return true;
+}
+
+function blockSet(bytes: Uint8Array, offset: number, fp: Fingerprint): void {
+  for (const bit of probeBits(fp)) {
+    const at = offset + (bit >>> 3);
+    bytes[at] = (bytes[at] ?? 0) | (1 << (bit & 7));
+  }
+}
+
+/** Bytes of a blocked Bloom filter for `capacity` ids: whole 64-byte blocks. */
+export const bytesFor = (capacity: number): number => Math.max(1, Math.ceil((capacity * BITS_PER_ID) / 8 / BLOCK_BYTES)) * BLOCK_BYTES;
 
 /**
- * A blocked Bloom filter: each id sets its bits in one 64-byte block, so a lookup touches one
- * cache line, and one stored page, instead of six. `count` ids were added; `capacity` is what it
- * was sized for.
+ * The byte offset of the id's block in a filter of `bytes`: each id sets its bits in one 64-byte
+ * block, so a lookup touches one cache line, and one stored page, instead of seven.
  */
+export function blockOf(fp: Fingerprint, bytes: number): number {
+  // Multiply-shift instead of a modulo: uniform over any block count.
+  return Math.floor(((fp.hi >>> 0) * (bytes / BLOCK_BYTES)) / 0x1_0000_0000) * BLOCK_BYTES;
+}
+
+/** A blocked Bloom filter in one array, for tests and sizing: `ArrivalFilters` keeps its levels as pages. */
 export class BlockedBloom {
   readonly bits: Uint8Array;
-  readonly capacity: number;
-  count: number;
+  count = 0;
 
-  constructor(capacity: number, bits?: Uint8Array, count = 0) {
-    this.capacity = capacity;
-    this.bits = bits ?? new Uint8Array(BlockedBloom.bytesFor(capacity));
-    this.count = count;
+  constructor(readonly capacity: number) {
+    this.bits = new Uint8Array(bytesFor(capacity));
   }
 
-  /** Bytes of a filter for `capacity` ids: whole blocks. */
-  static bytesFor(capacity: number): number {
-    return Math.max(1, Math.ceil((capacity * BITS_PER_ID) / 8 / BLOCK_BYTES)) * BLOCK_BYTES;
-  }
-
-  get full(): boolean {
-    return this.count >= this.capacity;
-  }
-
-  /** The byte offset of the id's block. */
-  blockOf(fp: Fingerprint): number {
-    const blocks = this.bits.length / BLOCK_BYTES;
-    // Multiply-shift instead of a modulo: uniform over any block count.
-    return Math.floor(((fp.hi >>> 0) * blocks) / 0x1_0000_0000) * BLOCK_BYTES;
-  }
-
-  /** Sets the id's bits; returns the byte offset of its block. */
-  add(fp: Fingerprint): number {
+  add(fp: Fingerprint): void {
     this.count++;
-    return this.visit(fp, true);
+    blockSet(this.bits, blockOf(fp, this.bits.length), fp);
   }
 
   has(fp: Fingerprint): boolean {
-    return this.visit(fp, false) >= 0;
-  }
-
-  // The id's six bits in its block: 9 bits each from the low half and from a mix of it. Sets
-  // them (`set`) or tests them, returning -1 at the first bit not set.
-  private visit(fp: Fingerprint, set: boolean): number {
-    const block = this.blockOf(fp);
-    let x = fp.lo;
-    let y = fmix32(fp.lo ^ 0x5bd1e995);
-    for (let i = 0; i < PROBES; i++) {
-      const bit = (i < 3 ? x : y) & 511;
-      if (i < 3) x >>>= 9;
-      else y >>>= 9;
-      const at = block + (bit >>> 3);
-      const mask = 1 << (bit & 7);
-      if (set) this.bits[at] = (this.bits[at] ?? 0) | mask;
-      else if (((this.bits[at] ?? 0) & mask) === 0) return -1;
-    }
-    return block;
+    return blockHas(this.bits, blockOf(fp, this.bits.length), fp);
   }
 }
 
-/** One stored page of a filter level, as its row holds it. */
-export interface StoredPage {
-  slot: number;
+/** A filter level of a partition: what it was sized for and how many ids it holds. */
+export interface Level {
+  part: number;
   level: number;
-  page: number;
-  /** What the level was sized for, and the ids it held when this page was written. */
   capacity: number;
   count: number;
-  bits: Uint8Array;
 }
 
-/** Where filters are kept between restarts: the batcher's SQLite, or memory in tests. */
+/** Where a 64-byte block lies: its level's page and the offset within the page. */
+export interface BlockAt {
+  part: number;
+  level: number;
+  page: number;
+  offset: number;
+}
+
+/** Where filters are kept: the batcher's SQLite, or memory in tests. */
 export interface PageStore {
-  /** Every page of a slot's levels. */
-  load(slot: number): StoredPage[];
-  save(pages: readonly StoredPage[]): void;
-  /** Forgets every slot below `slot` (event time) and every arrival generation below `-generation`. */
-  dropBefore(slot: number, generation: number): void;
-}
-
-/** A slot's levels, newest last, and which pages changed since they were last written. */
-interface Slot {
-  levels: BlockedBloom[];
-  dirty: Set<string>;
-  used: number;
+  levels(): Level[];
+  /** A whole page; null when it was never written (all zeros). */
+  page(part: number, level: number, page: number): Uint8Array | null;
+  /** The blocks asked for, in order; null for a block of a page never written. */
+  blocks(at: readonly BlockAt[]): Array<Uint8Array | null>;
+  /** Writes pages and the levels they belong to. */
+  write(levels: readonly Level[], pages: ReadonlyArray<{ part: number; level: number; page: number; bits: Uint8Array }>): void;
+  /** Forgets every partition before `part`. */
+  dropBefore(part: number): void;
 }
 
 export interface FilterWindow {
-  /** Length of an event-time slot. */
-  slotMs: number;
-  /** How far back event-time slots are kept (from now). */
+  /** Length of a partition of arrival time. */
+  partMs: number;
+  /** How long after its partition ends an id must still be found. */
   keepMs: number;
-  /** Event times up to this far ahead of now get their slot; later ones go to the arrival-day filters. */
-  aheadMs: number;
 }
 
-export const DEFAULT_WINDOW: FilterWindow = { slotMs: 10 * 60_000, keepMs: 25 * 3_600_000, aheadMs: 3_600_000 };
-const DAY_MS = 86_400_000;
+/** Six-hour partitions kept a day after they end: 24 to 30 hours of ids, in five filters at most. */
+export const DEFAULT_WINDOW: FilterWindow = { partMs: 6 * 3_600_000, keepMs: 24 * 3_600_000 };
 
-/** What a probe found: "absent" is sure; "maybe" must be settled exactly elsewhere. */
-export type Probe = "absent" | "maybe";
+const pageKey = (part: number, level: number, page: number): string => `${part}:${level}:${page}`;
 
 /**
- * Tier 2 of decision record 0021: Bloom filters of the ids a shard accepted, one per slot of
- * event (client) time, so a resent event, which carries the same client time, is looked up in
- * one filter. A slot's filter holds every id accepted with a time in it for as long as the slot
- * is kept; a slot never seen is empty. Ids whose time lies too far ahead go to filters by day of
- * arrival instead (probed for any time that could have been ahead when its first copy came),
- * and times older than the slots kept, or no time at all, are always "maybe".
+ * Tier 2 of decision record 0021: blocked Bloom filters of the ids a shard let go of, partitioned
+ * by when they were added (six hours a partition), so a whole partition is dropped once its ids
+ * are older than the dedup window. A lookup asks every partition kept, so it answers for an id
+ * whatever time its copies carry. "absent" is sure; "maybe" must be settled elsewhere.
+ *
+ * Ids come in bulk (tier 1 lets go of many at once), so adding them rewrites each page they touch
+ * once. Pages stay in memory up to a budget; a lookup in a page that is not reads only its block.
  */
-export class EventTimeFilters {
-  private readonly slots = new Map<number, Slot>();
-  private horizon = -Infinity;
+export class ArrivalFilters {
+  private readonly levels = new Map<number, Level[]>();
+  private readonly cache = new Map<string, Uint8Array>();
+  private cached = 0;
 
   constructor(
     private readonly store: PageStore,
     private readonly window: FilterWindow = DEFAULT_WINDOW,
-    /** Bytes of clean slots kept in memory; beyond it the least recently used are let go. */
-    private readonly memoryBudget = 48 * 1024 * 1024,
+    /** Bytes of pages kept in memory; beyond it the least recently used are let go. */
+    private readonly memoryBudget = 32 * 1024 * 1024,
   ) {}
 
-  /** The filters an id of client time `at` (epoch ms, null when the client sent none) is in, at `now`. */
-  private keysFor(at: number | null, now: number): number[] | null {
-    if (at === null || !Number.isFinite(at)) return null;
-    const keys: number[] = [];
-    const slot = Math.floor(at / this.window.slotMs);
-    if (at >= now - this.window.keepMs && at <= now + this.window.aheadMs) keys.push(slot);
-    else if (at < now - this.window.keepMs) return null;
-    // A time that may have been too far ahead when a first copy arrived (within the dedup day
-    // before now) is also looked up in the arrival filters of today and yesterday.
-    if (at > now - DAY_MS + this.window.aheadMs) {
-      const day = Math.floor(now / DAY_MS);
-      keys.push(-day, -(day - 1));
-    }
-    return keys;
+  /** Reads the levels kept in the store (pages are read when needed). */
+  load(): void {
+    this.levels.clear();
+    for (const l of this.store.levels()) this.partLevels(l.part).push({ ...l });
+    for (const list of this.levels.values()) list.sort((a, b) => a.level - b.level);
   }
 
-  /** Whether an id with client time `at` may have been added before. */
-  probe(fp: Fingerprint, at: number | null, now: number): Probe {
-    const keys = this.keysFor(at, now);
-    if (keys === null) return "maybe";
-    for (const key of keys) {
-      const slot = this.slot(key, now);
-      for (const level of slot.levels) if (level.has(fp)) return "maybe";
-    }
-    return "absent";
-  }
-
-  /** Adds an accepted id; ids without a client time, or with one older than the slots kept, are in no filter. */
-  add(fp: Fingerprint, at: number | null, now: number): void {
-    if (at === null || !Number.isFinite(at) || at < now - this.window.keepMs) return;
-    const key = at <= now + this.window.aheadMs ? Math.floor(at / this.window.slotMs) : -Math.floor(now / DAY_MS);
-    const slot = this.slot(key, now);
-    let level = slot.levels[slot.levels.length - 1];
-    if (!level || level.full) {
-      // A new level twice the last (a scalable Bloom filter); the first sized from the slot before.
-      const previous = this.slots.get(key - 1)?.levels.reduce((n, l) => n + l.count, 0) ?? 0;
-      const capacity = level ? level.capacity * 2 : Math.max(MIN_LEVEL_IDS, key > 0 ? previous : 0);
-      level = new BlockedBloom(capacity);
-      slot.levels.push(level);
-    }
-    const block = level.add(fp);
-    slot.dirty.add(`${slot.levels.length - 1}:${Math.floor(block / PAGE_BYTES)}`);
-  }
-
-  /** Writes every changed page; returns how many. */
-  save(): number {
-    const pages: StoredPage[] = [];
-    for (const [key, slot] of this.slots) {
-      for (const d of slot.dirty) {
-        const [level, page] = d.split(":").map(Number) as [number, number];
-        const l = slot.levels[level];
-        if (!l) continue;
-        pages.push({ slot: key, level, page, capacity: l.capacity, count: l.count, bits: l.bits.subarray(page * PAGE_BYTES, (page + 1) * PAGE_BYTES) });
+  /** For each fingerprint, whether an id with it may have been added within the window. */
+  probe(fps: readonly Fingerprint[], now: number): boolean[] {
+    const levels = this.live(now);
+    const maybe = fps.map(() => false);
+    const pending: Array<{ index: number; fp: Fingerprint }> = [];
+    const asks: BlockAt[] = [];
+    for (const [index, fp] of fps.entries()) {
+      for (const l of levels) {
+        if (l.count === 0) continue;
+        const block = blockOf(fp, bytesFor(l.capacity));
+        const page = Math.floor(block / PAGE_BYTES);
+        const bits = this.hit(l.part, l.level, page);
+        if (bits) {
+          if (blockHas(bits, block % PAGE_BYTES, fp)) {
+            maybe[index] = true;
+            break;
+          }
+          continue;
+        }
+        pending.push({ index, fp });
+        asks.push({ part: l.part, level: l.level, page, offset: block % PAGE_BYTES });
       }
     }
-    if (pages.length > 0) this.store.save(pages);
-    for (const slot of this.slots.values()) slot.dirty.clear();
-    return pages.length;
+    if (asks.length === 0) return maybe;
+    const blocks = this.store.blocks(asks);
+    for (const [i, { index, fp }] of pending.entries()) {
+      const bits = blocks[i];
+      if (!maybe[index] && bits && blockHas(bits, 0, fp)) maybe[index] = true;
+    }
+    return maybe;
   }
 
-  /** Drops slots that fell out of the window, in memory and in the store; lets go of clean slots over the memory budget. */
+  /**
+   * Adds ids to the partition of `now` and writes every page they changed, with their levels.
+   * A level that fills is followed by one twice its size (a scalable Bloom filter); the first
+   * level of a partition is sized for what the partition before it took.
+   */
+  add(fps: readonly Fingerprint[], now: number): number {
+    if (fps.length === 0) return 0;
+    const part = Math.floor(now / this.window.partMs);
+    const levels = this.partLevels(part);
+    const dirty = new Map<string, { part: number; level: number; page: number; bits: Uint8Array }>();
+    const touched = new Set<Level>();
+    for (const fp of fps) {
+      let l = levels[levels.length - 1];
+      if (!l || l.count >= l.capacity) {
+        const before = (this.levels.get(part - 1) ?? []).reduce((n, x) => n + x.count, 0);
+        l = { part, level: levels.length, capacity: l ? l.capacity * 2 : Math.max(MIN_LEVEL_IDS, before, fps.length), count: 0 };
+        levels.push(l);
+      }
+      const block = blockOf(fp, bytesFor(l.capacity));
+      const page = Math.floor(block / PAGE_BYTES);
+      const key = pageKey(part, l.level, page);
+      let entry = dirty.get(key);
+      if (!entry) {
+        entry = { part, level: l.level, page, bits: this.pageFor(part, l.level, page, bytesFor(l.capacity)) };
+        dirty.set(key, entry);
+      }
+      blockSet(entry.bits, block % PAGE_BYTES, fp);
+      l.count++;
+      touched.add(l);
+    }
+    this.store.write([...touched], [...dirty.values()]);
+    this.trim();
+    return dirty.size;
+  }
+
+  /** Drops partitions whose ids are all older than the window, in memory and in the store. */
   expire(now: number): void {
-    const horizon = Math.floor((now - this.window.keepMs) / this.window.slotMs);
-    const generation = Math.floor(now / DAY_MS) - 1;
-    if (horizon > this.horizon) {
-      this.horizon = horizon;
-      this.store.dropBefore(horizon, generation);
-    }
-    for (const key of [...this.slots.keys()]) if ((key > 0 && key < horizon) || (key < 0 && -key < generation)) this.slots.delete(key);
-    let bytes = this.bytes;
-    if (bytes <= this.memoryBudget) return;
-    for (const [key, slot] of [...this.slots].sort((a, b) => a[1].used - b[1].used)) {
-      if (bytes <= this.memoryBudget) break;
-      if (slot.dirty.size > 0) continue;
-      bytes -= slot.levels.reduce((n, l) => n + l.bits.length, 0);
-      this.slots.delete(key);
+    const first = this.firstLive(now);
+    if (![...this.levels.keys()].some((p) => p < first)) return;
+    this.store.dropBefore(first);
+    for (const part of [...this.levels.keys()]) if (part < first) this.levels.delete(part);
+    for (const [key, bits] of this.cache) {
+      if (Number(key.slice(0, key.indexOf(":"))) >= first) continue;
+      this.cache.delete(key);
+      this.cached -= bits.length;
     }
   }
 
-  /** Bytes of the filters held in memory. */
+  /** Bytes of pages held in memory. */
   get bytes(): number {
-    let n = 0;
-    for (const slot of this.slots.values()) for (const l of slot.levels) n += l.bits.length;
-    return n;
+    return this.cached;
   }
 
-  private slot(key: number, now: number): Slot {
-    let slot = this.slots.get(key);
-    if (!slot) {
-      slot = { levels: this.loadLevels(key), dirty: new Set(), used: now };
-      this.slots.set(key, slot);
-    }
-    slot.used = now;
-    return slot;
-  }
-
-  private loadLevels(key: number): BlockedBloom[] {
-    const byLevel = new Map<number, StoredPage[]>();
-    for (const p of this.store.load(key)) {
-      const pages = byLevel.get(p.level) ?? [];
-      pages.push(p);
-      byLevel.set(p.level, pages);
-    }
-    const levels: BlockedBloom[] = [];
-    for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
-      const pages = byLevel.get(level) ?? [];
-      const capacity = pages[0]?.capacity ?? MIN_LEVEL_IDS;
-      const bits = new Uint8Array(BlockedBloom.bytesFor(capacity));
-      let count = 0;
-      for (const p of pages) {
-        bits.set(p.bits.subarray(0, Math.min(p.bits.length, bits.length - p.page * PAGE_BYTES)), p.page * PAGE_BYTES);
-        count = Math.max(count, p.count);
+  /** Ids in the partitions kept, and the bytes their filters take in the store. */
+  get size(): { ids: number; bytes: number } {
+    let ids = 0;
+    let bytes = 0;
+    for (const list of this.levels.values()) {
+      for (const l of list) {
+        ids += l.count;
+        bytes += bytesFor(l.capacity);
       }
-      levels.push(new BlockedBloom(capacity, bits, count));
     }
-    return levels;
+    return { ids, bytes };
+  }
+
+  private firstLive(now: number): number {
+    return Math.floor((now - this.window.keepMs) / this.window.partMs);
+  }
+
+  private live(now: number): Level[] {
+    const first = this.firstLive(now);
+    return [...this.levels.entries()].filter(([part]) => part >= first).flatMap(([, list]) => list);
+  }
+
+  private partLevels(part: number): Level[] {
+    let list = this.levels.get(part);
+    if (!list) {
+      list = [];
+      this.levels.set(part, list);
+    }
+    return list;
+  }
+
+  // A cached page, now the most recently used.
+  private hit(part: number, level: number, page: number): Uint8Array | null {
+    const key = pageKey(part, level, page);
+    const bits = this.cache.get(key);
+    if (!bits) return null;
+    this.cache.delete(key);
+    this.cache.set(key, bits);
+    return bits;
+  }
+
+  // A page to change: from the cache, the store, or new; cached from now on.
+  private pageFor(part: number, level: number, page: number, levelBytes: number): Uint8Array {
+    const cached = this.hit(part, level, page);
+    if (cached) return cached;
+    const size = Math.min(PAGE_BYTES, levelBytes - page * PAGE_BYTES);
+    const bits = new Uint8Array(size);
+    const stored = this.store.page(part, level, page);
+    if (stored) bits.set(stored.subarray(0, size));
+    this.cache.set(pageKey(part, level, page), bits);
+    this.cached += bits.length;
+    return bits;
+  }
+
+  private trim(): void {
+    for (const [key, bits] of this.cache) {
+      if (this.cached <= this.memoryBudget) break;
+      this.cache.delete(key);
+      this.cached -= bits.length;
+    }
   }
 }

@@ -1,5 +1,4 @@
 import type { BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
-import { clientTimeOf } from "../../durable-objects/dedup/tiers";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import type { AppAuth } from "../apps/auth";
@@ -81,7 +80,7 @@ export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly P
     if (!list) byShard.set(shard, (list = []));
     // Empty for every event but a crash: the batcher caps crashes without reading rows. The
     // client's own time files the id for dedup (durable-objects/dedup).
-    list.push({ messageId: e.messageId, row: e.encoded, bytes: e.bytes, fingerprint: e.row.crash_fingerprint, at: clientTimeOf(e.row.original_timestamp, e.row.received_at) });
+    list.push({ messageId: e.messageId, row: e.encoded, bytes: e.bytes, fingerprint: e.row.crash_fingerprint });
   }
   let results: IngestResult[];
   try {
