@@ -88,6 +88,23 @@ describe("AppBatcher dedup", () => {
     expect(checked(second ?? { batchId: "", appId: "", rows: [] }).sort()).toEqual(batch.map((e) => e.messageId).sort());
   });
 
+  it("lets ids go when ClickHouse confirms their batch before the queue's answer to the send came back", async () => {
+    const { stub, target } = batcher();
+    await stub.ingest(events(5), target);
+    await runInDurableObject(stub, async (instance: AppBatcher) => {
+      const queue = eventsQueue((instance as unknown as { env: Env }).env, target.appId);
+      vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+        // The sink stored the batch and told the shard while the send was still in flight.
+        await instance.stored([...msgs].map((m) => decodeSinkMessage(m.body)?.batchId ?? ""));
+        return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
+      });
+      vi.spyOn(queue, "send").mockImplementation(async () => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) as unknown as QueueSendResponse);
+      await instance.alarm();
+      await instance.alarm();
+    });
+    expect((await stub.stats()).dedup).toMatchObject({ heldIds: 0, filterIds: 5 });
+  });
+
   it("stays exact across restarts: tier 1 comes back from its rows, the filters from their pages", async () => {
     const { stub, target } = batcher();
     const batch = events(6);

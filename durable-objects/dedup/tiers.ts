@@ -19,6 +19,11 @@ export const MAX_RECENT_IDS = 2_000_000;
 // Confirmed ids move to the filters in bulk, rewriting each page they touch once: when this many
 // wait, or when the oldest has waited `mergeAfterMs`.
 const MERGE_IDS = 1_000_000;
+// The sink may confirm a batch while the queue's answer to its send has not come back, before
+// its ids are in a sent row: such confirmations wait this long for their row (in memory; a
+// restart in between leaves the row to the dedup window).
+const EARLY_KEEP_MS = 10 * 60_000;
+const MAX_EARLY = 100_000;
 
 export interface TierOptions {
   /** How long confirmed ids may wait in tier 1 before they move to the filters. */
@@ -114,6 +119,7 @@ export class DedupTiers {
   private readonly filters: ArrivalFilters;
   private readonly sent = new Map<number, SentRow>();
   private readonly rowOfBatch = new Map<string, number>();
+  private readonly early = new Map<string, number>();
 
   constructor(
     private readonly sql: Sql,
@@ -208,11 +214,12 @@ export class DedupTiers {
   sentChunks(chunks: ReadonlyArray<{ seq: number; ids: string[] }>, batchIds: readonly string[], now: number): void {
     const ids = chunks.flatMap((c) => c.ids);
     if (ids.length === 0) return;
+    const pending = batchIds.filter((b) => !this.early.delete(b));
     const id = this.sql
-      .exec<{ id: number }>("INSERT INTO dedup_sent(at, pending, ids) VALUES (?, ?, ?) RETURNING id", now, JSON.stringify(batchIds), encodeIds(ids))
+      .exec<{ id: number }>("INSERT INTO dedup_sent(at, pending, ids) VALUES (?, ?, ?) RETURNING id", now, JSON.stringify(pending), encodeIds(ids))
       .one().id;
-    this.sent.set(id, { at: now, pending: new Set(batchIds), size: ids.length, confirmedAt: null });
-    for (const b of batchIds) this.rowOfBatch.set(b, id);
+    this.sent.set(id, { at: now, pending: new Set(pending), size: ids.length, confirmedAt: pending.length === 0 ? now : null });
+    for (const b of pending) this.rowOfBatch.set(b, id);
     for (const c of chunks) for (const i of c.ids) this.recent.move(fingerprint(i), c.seq, -id);
   }
 
@@ -222,7 +229,10 @@ export class DedupTiers {
     for (const b of batchIds) {
       const id = this.rowOfBatch.get(b);
       const row = id === undefined ? undefined : this.sent.get(id);
-      if (id === undefined || !row) continue;
+      if (id === undefined || !row) {
+        if (this.early.size < MAX_EARLY) this.early.set(b, now);
+        continue;
+      }
       row.pending.delete(b);
       if (row.pending.size === 0) row.confirmedAt = now;
       this.rowOfBatch.delete(b);
@@ -239,6 +249,11 @@ export class DedupTiers {
    */
   settle(now: number): number {
     this.filters.expire(now);
+    for (const [b, at] of this.early) {
+      // Oldest first, as they were added.
+      if (now - at < EARLY_KEEP_MS) break;
+      this.early.delete(b);
+    }
     let waiting = 0;
     let oldest = Infinity;
     for (const row of this.sent.values()) {
@@ -281,6 +296,7 @@ export class DedupTiers {
     this.filters.load();
     this.sent.clear();
     this.rowOfBatch.clear();
+    this.early.clear();
   }
 
   /** Bytes the tiers take in memory, and the ids and bytes of the filters in SQLite. */
