@@ -7,7 +7,7 @@ import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { DedupTiers } from "./dedup/tiers";
-import { Outbox, type ChunkIdList, type OutgoingRow } from "./outbox";
+import { Outbox, type ChunkIdList, type ChunkTally, type OutgoingRow } from "./outbox";
 import { groupForSend, type PlannedMessage } from "./packing";
 import { MeteredSql } from "./sql-meter";
 import { Tallies, type EdgeRefusals } from "./tallies";
@@ -169,9 +169,10 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   // Counters must leave even when nothing was accepted, so any call that records one makes
-  // sure an alarm is coming.
+  // sure an alarm is coming within the flush age: one set later (ids waiting a minute to move
+  // to dedup's filters) is brought forward.
   private async ensureAlarm(now: number): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + this.cfg.flush.maxAgeMs);
+    await this.alarmBy(now + this.cfg.flush.maxAgeMs);
   }
 
   // An alarm at `at` at the latest: one set later is brought forward.
@@ -294,13 +295,16 @@ export class AppBatcher extends DurableObject<Env> {
       // The backlog counts bytes as stored, separators included, as flushes take them off.
       // A resent capped crash is a duplicate too, not a second go at the caps: its id is held
       // in the call's chunk, or in a row of its own when the call stored no rows.
-      const stored = this.outbox.store(kept, now, cappedIds);
+      // The call's counters ride in its first chunk row, written anyway, until they are recorded.
+      const duplicates = events.length - kept.length - capped;
+      const stored = this.outbox.store(kept, now, cappedIds, duplicates);
       bytes = stored.bytes;
       for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids);
       if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);
       for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
-      this.tallies.add("accepted", "", kept.length, now);
-      this.tallies.add("deduplicated", "", events.length - kept.length - capped, now);
+      this.tallies.counted("accepted", "", kept.length);
+      if (stored.chunks.length > 0) this.tallies.counted("deduplicated", "", duplicates);
+      else this.tallies.add("deduplicated", "", duplicates, now);
     });
     this.bufferedRows += kept.length;
     this.bufferedBytes += bytes;
@@ -481,6 +485,7 @@ export class AppBatcher extends DurableObject<Env> {
     const now = Date.now();
     if (now - this.lastTallyShip < TALLY_SHIP_INTERVAL_MS) return 0;
     const { appId, shard } = this.identity();
+    this.ctx.storage.transactionSync(() => this.recordTallies(this.outbox.takeTallies()));
     const pending = this.tallies.pending(appId, shard);
     for (const m of pending) {
       await eventsQueue(this.env, appId).send(m.body, { contentType: "text" });
@@ -544,6 +549,22 @@ export class AppBatcher extends DurableObject<Env> {
     return sentRows;
   }
 
+  // Calls' counters that rode in their chunk rows, added to the per-minute counters of their minute.
+  private recordTallies(list: readonly ChunkTally[]): void {
+    const byMinute = new Map<number, { at: number; accepted: number; deduplicated: number }>();
+    for (const t of list) {
+      const minute = Math.floor(t.at / 60_000);
+      const sum = byMinute.get(minute) ?? { at: t.at, accepted: 0, deduplicated: 0 };
+      sum.accepted += t.accepted;
+      sum.deduplicated += t.deduplicated;
+      byMinute.set(minute, sum);
+    }
+    for (const s of byMinute.values()) {
+      this.tallies.record("accepted", "", s.accepted, s.at);
+      this.tallies.record("deduplicated", "", s.deduplicated, s.at);
+    }
+  }
+
   // Deletes sent messages and their rows, counting them; returns the rows.
   private sent(messages: readonly PlannedMessage[]): number {
     let rows = 0;
@@ -553,9 +574,11 @@ export class AppBatcher extends DurableObject<Env> {
       const chunks: ChunkIdList[] = [];
       for (const m of messages) {
         chunks.push(...this.outbox.messageIds(m));
-        bytes += this.outbox.drop(m);
         rows += m.rows;
       }
+      const dropped = this.outbox.drop(messages);
+      bytes = dropped.bytes;
+      this.recordTallies(dropped.tallies);
       // The ids stay exact until ClickHouse confirms these batches.
       this.dedup.sentChunks(chunks, messages.map((m) => m.batchId), now);
       this.tallies.add("flushed", "", rows, now);
@@ -584,7 +607,9 @@ export class AppBatcher extends DurableObject<Env> {
       // Never confirmed, its ids stay exact for the dedup window: a resend is still a duplicate
       // of the archived copy, which a replay stores.
       this.dedup.sentChunks(this.outbox.messageIds(message), [message.batchId], now.getTime());
-      return this.outbox.drop(message);
+      const dropped = this.outbox.drop([message]);
+      this.recordTallies(dropped.tallies);
+      return dropped.bytes;
     });
     this.bufferedRows -= message.rows;
     this.bufferedBytes -= bytes;

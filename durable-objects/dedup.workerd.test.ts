@@ -105,6 +105,18 @@ describe("AppBatcher dedup", () => {
     expect((await stub.stats()).dedup).toMatchObject({ heldIds: 0, filterIds: 5 });
   });
 
+  it("brings its alarm forward for new rows when one was set later, to move ids to the filters", async () => {
+    const { stub, target } = batcher();
+    // What the end of an alarm leaves when only ids wait for their move: an alarm a minute on.
+    await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.setAlarm(Date.now() + 60_000));
+    const before = Date.now();
+    await stub.ingest(events(3), target);
+    const alarm = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.getAlarm());
+    // The flush age of the test project (wrangler.toml): a second, not the minute.
+    expect(alarm).not.toBeNull();
+    expect((alarm ?? Infinity) - before).toBeLessThanOrEqual(1_000 + (Date.now() - before));
+  });
+
   it("stays exact across restarts: tier 1 comes back from its rows, the filters from their pages", async () => {
     const { stub, target } = batcher();
     const batch = events(6);

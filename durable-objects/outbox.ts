@@ -12,6 +12,13 @@ export interface OutgoingRow {
   check: boolean;
 }
 
+/** A call's counters that ride in its chunk row until they are recorded: when it came, its rows, its duplicates. */
+export interface ChunkTally {
+  at: number;
+  accepted: number;
+  deduplicated: number;
+}
+
 /** A stored chunk's sequence number and the ids of its rows. */
 export interface ChunkIdList {
   seq: number;
@@ -29,11 +36,17 @@ const CHECK_INDEX_BYTES = 6;
 
 /**
  * An AppBatcher's rows on their way to the queue, in its SQLite: each request's accepted rows
- * stored in a few chunks (`chunks`), planned into messages under stable batch ids (`outbox`)
- * before they are sent, and dropped only once sent, so a failed or repeated flush resends the
- * very same batches. Writes that belong to a request go inside the caller's transaction.
+ * stored in a few chunks (`chunks`), planned into messages under stable batch ids before they
+ * are sent (the plan is one row, `outbox_plan`, written when it changes instead of a row per
+ * message), and dropped only once sent, so a failed or repeated flush resends the very same
+ * batches. Writes that belong to a request go inside the caller's transaction.
  */
 export class Outbox {
+  // The last sequence number given to a chunk. Chunks are numbered here rather than by
+  // AUTOINCREMENT, which writes sqlite_sequence with every chunk: the plan's row keeps the
+  // highest number given whenever chunks are deleted, so a number never comes back.
+  private lastSeq = 0;
+
   // The batcher's metered SQL, so its rows are counted with the batcher's own.
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -42,15 +55,29 @@ export class Outbox {
 
   migrate(): void {
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER);
-      CREATE TABLE IF NOT EXISTS outbox (batch_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT);
+      CREATE TABLE IF NOT EXISTS outbox_plan (id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL, upto INTEGER NOT NULL);
     `);
+    // Older versions planned a row per message in `outbox`: those messages become the plan.
+    if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").one().n > 0) {
+      this.storage.transactionSync(() => {
+        const older = this.sql
+          .exec<{ batch_id: string; first_seq: number; last_seq: number; rows: number; bytes: number }>("SELECT batch_id, first_seq, last_seq, rows, bytes FROM outbox ORDER BY first_seq")
+          .toArray()
+          .map((r) => ({ batchId: r.batch_id, firstSeq: r.first_seq, lastSeq: r.last_seq, rows: r.rows, bytes: r.bytes }));
+        this.write([...this.plannedMessages(), ...older]);
+        this.sql.exec("DROP TABLE outbox");
+      });
+    }
     // Chunks stored before they carried their time count as stored now, so they can go stale.
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')").toArray();
     if (!columns.some((c) => c.name === "at")) this.sql.exec("ALTER TABLE chunks ADD COLUMN at INTEGER");
     // A chunk keeps its rows' ids (dedup's tier 1) and which rows the sink must check.
     if (!columns.some((c) => c.name === "ids")) this.sql.exec("ALTER TABLE chunks ADD COLUMN ids TEXT");
     if (!columns.some((c) => c.name === "checks")) this.sql.exec("ALTER TABLE chunks ADD COLUMN checks TEXT");
+    // A call's counters (`[accepted, deduplicated]`) until they are recorded; null once they are,
+    // and in chunks of versions that recorded them with the call.
+    if (!columns.some((c) => c.name === "tally")) this.sql.exec("ALTER TABLE chunks ADD COLUMN tally TEXT");
     // Objects created before rows were chunked kept one row per event in `buffer`: each becomes
     // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
     const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
@@ -61,14 +88,34 @@ export class Outbox {
       });
     }
     this.sql.exec("UPDATE chunks SET at = ? WHERE at IS NULL", Date.now());
+    // Older versions numbered chunks by AUTOINCREMENT: the table is built again without it, and
+    // numbering goes on from the highest number it ever gave.
+    const table = this.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").one().sql;
+    if (/AUTOINCREMENT/i.test(table)) {
+      this.storage.transactionSync(() => {
+        const given = this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").toArray()[0]?.seq ?? 0;
+        this.sql.exec(`
+          CREATE TABLE chunks_next (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT);
+          INSERT INTO chunks_next(seq, rows, bytes, data, at, ids, checks, tally) SELECT seq, rows, bytes, data, at, ids, checks, tally FROM chunks;
+          DROP TABLE chunks;
+          ALTER TABLE chunks_next RENAME TO chunks;
+        `);
+        this.lastSeq = Math.max(this.lastSeq, given);
+        this.write(this.plannedMessages());
+      });
+    }
+    const highest = this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM chunks").one().s ?? 0;
+    const upto = this.sql.exec<{ upto: number }>("SELECT upto FROM outbox_plan WHERE id = 1").toArray()[0]?.upto ?? 0;
+    this.lastSeq = Math.max(this.lastSeq, highest, upto);
   }
 
   /**
    * Stores rows, in order, as received at `now`: returns their bytes as stored (separators
    * included), which is what `drop` gives back once they are sent, and each chunk's ids (with
-   * `alsoHeld` in the first, when there is one).
+   * `alsoHeld` in the first, when there is one). Each chunk counts its rows as accepted, and the
+   * first the call's `duplicates`, until `drop` or `takeTallies` hands the counts on.
    */
-  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = []): { bytes: number; chunks: ChunkIdList[] } {
+  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = [], duplicates = 0): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
     const chunks: ChunkIdList[] = [];
     let chunk: OutgoingRow[] = [];
@@ -79,18 +126,20 @@ export class Outbox {
       if (chunk.length === 0) return;
       const ids = [...chunk.map((r) => r.id), ...extra];
       extra = [];
+      const tally = JSON.stringify([chunk.length, chunks.length === 0 ? duplicates : 0]);
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
-      const { seq } = this.sql
-        .exec<{ seq: number }>(
-          "INSERT INTO chunks(rows, bytes, data, at, ids, checks) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-          chunk.length,
-          chunkBytes,
-          chunk.map((r) => r.row).join("\n"),
-          now,
-          encodeIds(ids),
-          checks.length > 0 ? JSON.stringify(checks) : null,
-        )
-        .one();
+      const seq = ++this.lastSeq;
+      this.sql.exec(
+        "INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        seq,
+        chunk.length,
+        chunkBytes,
+        chunk.map((r) => r.row).join("\n"),
+        now,
+        encodeIds(ids),
+        checks.length > 0 ? JSON.stringify(checks) : null,
+        tally,
+      );
       chunks.push({ seq, ids });
       stored += chunkBytes;
       chunk = [];
@@ -137,37 +186,29 @@ export class Outbox {
 
   /** How many planned messages wait to be sent. */
   pendingCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    return this.plannedMessages().length;
   }
 
   /** The first planned messages not yet sent, in the order their rows were stored. */
   pending(): PlannedMessage[] {
-    return this.sql
-      .exec<{ batch_id: string; first_seq: number; last_seq: number; rows: number; bytes: number }>(
-        "SELECT batch_id, first_seq, last_seq, rows, bytes FROM outbox ORDER BY first_seq LIMIT ?",
-        MAX_PENDING,
-      )
-      .toArray()
-      .map((r) => ({ batchId: r.batch_id, firstSeq: r.first_seq, lastSeq: r.last_seq, rows: r.rows, bytes: r.bytes }));
+    return this.plannedMessages().slice(0, MAX_PENDING);
   }
 
   /** Plans the next rows not in a message yet into messages whose batch ids start with `name`. */
   plan(name: string): void {
     // Messages already planned (refused in this flush, say) stay as they are: only the rows after them.
+    const before = this.plannedMessages();
     const chunks = this.sql
       .exec<{ seq: number; rows: number; bytes: number }>(
         // A row marked for the sink to check adds its index to the message's header: room for it.
         `SELECT seq, rows, bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) AS bytes
-         FROM chunks WHERE seq > coalesce((SELECT max(last_seq) FROM outbox), -1) ORDER BY seq LIMIT ?`,
+         FROM chunks WHERE seq > ? ORDER BY seq LIMIT ?`,
+        before[before.length - 1]?.lastSeq ?? -1,
         MAX_PLAN_CHUNKS,
       )
       .toArray();
     const planned = planMessages(chunks, name, LIMITS.maxQueueMessageBytes);
-    this.storage.transactionSync(() => {
-      for (const m of planned) {
-        this.sql.exec("INSERT INTO outbox(batch_id, first_seq, last_seq, rows, bytes) VALUES (?, ?, ?, ?, ?)", m.batchId, m.firstSeq, m.lastSeq, m.rows, m.bytes);
-      }
-    });
+    if (planned.length > 0) this.write([...before, ...planned]);
   }
 
   /** A planned message's queue body: its rows, those the sink must check, and where it came from. */
@@ -190,19 +231,67 @@ export class Outbox {
   }
 
   /**
-   * Deletes a sent (or dead-lettered) message and its rows; returns the rows' bytes as stored,
-   * which the backlog counts (a planned message's size also counts the newlines between its chunks).
+   * Deletes sent (or dead-lettered) messages and their rows, with one write of the plan;
+   * returns the rows' bytes as stored, which the backlog counts (a planned message's size also
+   * counts the newlines between its chunks), and the counters they carried still unrecorded.
    */
-  drop(m: PlannedMessage): number {
-    const stored = this.sql.exec<{ b: number }>("SELECT coalesce(sum(bytes), 0) AS b FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq).one().b;
-    this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
-    this.sql.exec("DELETE FROM outbox WHERE batch_id = ?", m.batchId);
-    return stored;
+  drop(messages: readonly PlannedMessage[]): { bytes: number; tallies: ChunkTally[] } {
+    let bytes = 0;
+    const tallies: ChunkTally[] = [];
+    for (const m of messages) {
+      for (const c of this.sql.exec<{ at: number | null; bytes: number; tally: string | null }>("SELECT at, bytes, tally FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq)) {
+        bytes += c.bytes;
+        const tally = readTally(c.at, c.tally);
+        if (tally) tallies.push(tally);
+      }
+      this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
+    }
+    const gone = new Set(messages.map((m) => m.batchId));
+    this.write(this.plannedMessages().filter((m) => !gone.has(m.batchId)));
+    return { bytes, tallies };
+  }
+
+  /**
+   * The counters of chunks still held, marked recorded: counters leave on time even while rows
+   * cannot (a row written per chunk, only for chunks held past a shipment).
+   */
+  takeTallies(): ChunkTally[] {
+    const tallies: ChunkTally[] = [];
+    for (const c of this.sql.exec<{ at: number | null; tally: string | null }>("SELECT at, tally FROM chunks WHERE tally IS NOT NULL")) {
+      const tally = readTally(c.at, c.tally);
+      if (tally) tallies.push(tally);
+    }
+    if (tallies.length > 0) this.sql.exec("UPDATE chunks SET tally = NULL WHERE tally IS NOT NULL");
+    return tallies;
   }
 
   /** Drops everything held, sent or not. */
   clear(): void {
     this.sql.exec("DELETE FROM chunks");
-    this.sql.exec("DELETE FROM outbox");
+    this.write([]);
   }
+
+  // Read from its row each time, never cached: a transaction rolled back takes it back too.
+  private plannedMessages(): PlannedMessage[] {
+    const text = this.sql.exec<{ plan: string }>("SELECT plan FROM outbox_plan WHERE id = 1").toArray()[0]?.plan;
+    return text ? (JSON.parse(text) as PlannedMessage[]) : [];
+  }
+
+  // With the plan goes the highest chunk number given: chunks are only deleted with a write of
+  // the plan, so no number below it is given again after a restart.
+  private write(plan: readonly PlannedMessage[]): void {
+    this.sql.exec(
+      "INSERT INTO outbox_plan(id, plan, upto) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET plan = excluded.plan, upto = excluded.upto",
+      JSON.stringify(plan),
+      this.lastSeq,
+    );
+  }
+}
+
+function readTally(at: number | null, text: string | null): ChunkTally | null {
+  if (!text) return null;
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) return null;
+  const [accepted, deduplicated] = parsed as unknown[];
+  return { at: at ?? Date.now(), accepted: typeof accepted === "number" ? accepted : 0, deduplicated: typeof deduplicated === "number" ? deduplicated : 0 };
 }

@@ -45,15 +45,28 @@ export class Tallies {
   }
 
   add(stage: PipelineStage, reason: string, n: number, now: number): void {
+    this.record(stage, reason, n, now);
+    this.counted(stage, reason, n);
+  }
+
+  /**
+   * Counts in the totals since start only: for counters kept elsewhere until they are recorded
+   * (a call's `accepted` rides in its chunk row, decision record 0021).
+   */
+  counted(stage: PipelineStage, reason: string, n: number): void {
+    if (n > 0) this.count(reason ? `${stage}/${reason}` : stage, n);
+  }
+
+  /** Adds to the per-minute counters of `at` only, for counts already in the totals. */
+  record(stage: PipelineStage, reason: string, n: number, at: number): void {
     if (n <= 0) return;
     this.sql.exec(
       "INSERT INTO tallies(minute, stage, reason, n) VALUES (?, ?, ?, ?) ON CONFLICT(minute, stage, reason) DO UPDATE SET n = n + excluded.n",
-      tallyMinute(now),
+      tallyMinute(at),
       stage,
       reason,
       n,
     );
-    this.count(reason ? `${stage}/${reason}` : stage, n);
   }
 
   /** Counts crashes of one fingerprint that a crash cap kept out: a `capped` counter naming the issue. */

@@ -130,8 +130,10 @@ export class DedupTiers {
   }
 
   migrate(): void {
+    // No AUTOINCREMENT (a write to sqlite_sequence per row): an id may come back once its row is
+    // gone, when nothing in memory refers to it any more.
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS dedup_sent (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, pending TEXT NOT NULL, ids TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS dedup_sent (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pending TEXT NOT NULL, ids TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS dedup_levels (part INTEGER NOT NULL, level INTEGER NOT NULL, capacity INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (part, level));
       CREATE TABLE IF NOT EXISTS dedup_filters (key INTEGER PRIMARY KEY, bits BLOB NOT NULL);
     `);
