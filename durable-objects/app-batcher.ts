@@ -508,6 +508,15 @@ export class AppBatcher extends DurableObject<Env> {
     let lastError: unknown = null;
     // Messages the queue refused in this flush: left out of later groups, decided at the end.
     const refused = new Map<string, Outgoing>();
+    // Messages sent in this flush, their rows deleted in one go instead of one per send: a
+    // restart before that resends them under the same batch ids, which the sink skips.
+    const done = new Map<string, PlannedMessage>();
+    const commit = (): void => {
+      if (done.size === 0) return;
+      sentRows += this.sent([...done.values()]);
+      done.clear();
+    };
+    const unsent = (): PlannedMessage[] => this.outbox.pending().filter((m) => !refused.has(m.batchId) && !done.has(m.batchId));
     const send = async (batch: readonly Outgoing[]): Promise<boolean> => {
       sends++;
       try {
@@ -516,36 +525,43 @@ export class AppBatcher extends DurableObject<Env> {
         lastError = err;
         return false;
       }
-      sentRows += this.sent(batch.map((o) => o.message));
+      for (const o of batch) done.set(o.message.batchId, o.message);
       delivered = true;
       return true;
     };
-    while (sends < MAX_SENDS_PER_ALARM) {
-      let pending = this.outbox.pending().filter((m) => !refused.has(m.batchId));
-      if (pending.length === 0) {
-        const { appId, shard } = this.identity();
-        this.outbox.plan(`${appId}:${shard}`);
-        pending = this.outbox.pending().filter((m) => !refused.has(m.batchId));
-        if (pending.length === 0) break;
-      }
-      for (const group of groupForSend(pending)) {
-        const fits: Outgoing[] = [];
-        for (const message of group) {
-          const body = this.outbox.encode(message, this.identity().appId, this.origin());
-          if (utf8Length(body) > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
-          else fits.push({ message, body });
+    try {
+      while (sends < MAX_SENDS_PER_ALARM) {
+        let pending = unsent();
+        if (pending.length === 0) {
+          // The plan's first messages may all be sent already: their rows go before reading on.
+          commit();
+          const { appId, shard } = this.identity();
+          this.outbox.plan(`${appId}:${shard}`);
+          pending = unsent();
+          if (pending.length === 0) break;
         }
-        if (fits.length > 0 && !(await send(fits))) {
-          // One at a time, to tell a message the queue will never take from a queue that takes nothing.
-          for (const o of fits) if (fits.length === 1 || !(await send([o]))) refused.set(o.message.batchId, o);
+        for (const group of groupForSend(pending)) {
+          const fits: Outgoing[] = [];
+          for (const message of group) {
+            const body = this.outbox.encode(message, this.identity().appId, this.origin());
+            if (utf8Length(body) > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
+            else fits.push({ message, body });
+          }
+          if (fits.length > 0 && !(await send(fits))) {
+            // One at a time, to tell a message the queue will never take from a queue that takes nothing.
+            for (const o of fits) if (fits.length === 1 || !(await send([o]))) refused.set(o.message.batchId, o);
+          }
+          if (sends >= MAX_SENDS_PER_ALARM) break;
         }
-        if (sends >= MAX_SENDS_PER_ALARM) break;
       }
+      if (refused.size > 0) {
+        if (!delivered) throw lastError;
+        // The queue took other messages meanwhile: a second refusal is about the message itself.
+        for (const o of refused.values()) if (!(await send([o]))) await this.deadLetter(o);
+      }
+    } finally {
+      commit();
     }
-    if (refused.size === 0) return sentRows;
-    if (!delivered) throw lastError;
-    // The queue took other messages meanwhile: a second refusal is about the message itself.
-    for (const o of refused.values()) if (!(await send([o]))) await this.deadLetter(o);
     return sentRows;
   }
 

@@ -137,6 +137,21 @@ describe("AppBatcher dedup", () => {
     expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
   });
 
+  it("writes a row per call, and a flush's rows per chunk and a few more, not rows per message", async () => {
+    const { stub, target } = batcher();
+    const written = async (): Promise<number> => (await stub.stats()).storage.rowsWritten;
+    await stub.ingest(events(5), target);
+    const start = await written();
+    for (let call = 0; call < 40; call++) await stub.ingest(events(40), target);
+    expect((await written()) - start).toBe(40);
+    const before = await written();
+    const sent = await flushCaught(stub, target.appId);
+    expect(sent.length).toBeGreaterThanOrEqual(5);
+    // 41 chunks deleted; the plan written when made and when sent, one sent row, and the
+    // counters recorded and shipped in the same alarm: the same few rows however many messages.
+    expect((await written()) - before).toBeLessThanOrEqual(41 + 16);
+  });
+
   it("writes no SQLite row per id: a call costs the same rows whether it holds 10 events or 40", async () => {
     const rowsFor = async (perCall: number): Promise<number> => {
       const { stub, target } = batcher();
