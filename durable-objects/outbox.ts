@@ -25,9 +25,10 @@ export interface ChunkIdList {
   ids: string[];
 }
 
-// Rows are stored in chunks of at most this many bytes: a few SQLite rows per request instead
-// of one per event, and any chunk still fits a queue message on its own.
-const CHUNK_MAX_BYTES = 48 * 1024;
+// Rows are stored in chunks of at most this many bytes: a SQLite row for a request's rows,
+// or a few for a large request, instead of one per event; and any chunk still fits a queue
+// message on its own, with its header and the indices of its rows to check (at most ~3 KB).
+const CHUNK_MAX_BYTES = 96 * 1024;
 // One planning step reads at most this many chunks, so a large backlog is planned in steps.
 const MAX_PLAN_CHUNKS = 2_000;
 const MAX_PENDING = 200;
