@@ -8,36 +8,36 @@ const BLOCK_BYTES = 64;
 export const PAGE_BYTES = 64 * 1024;
 const MIN_LEVEL_IDS = 4096;
 
-/** The id's seven bits in its 512-bit block, as bit numbers: 9 bits each from the low half and two mixes. */
-function probeBits(fp: Fingerprint): number[] {
-  const out: number[] = [];
+// The id's seven bits in its 512-bit block at `offset`, 9 bits each from the low half and two
+// mixes: sets them (`set`), or tests them and answers whether all were set. No array per lookup,
+// which runs for every id against every level kept.
+function visit(bytes: Uint8Array, offset: number, fp: Fingerprint, set: boolean): boolean {
   let x = fp.lo;
   let y = fmix32(fp.lo ^ 0x5bd1e995);
   const z = fmix32(fp.hi ^ 0x27d4eb2f);
   for (let i = 0; i < PROBES; i++) {
+    let bit: number;
     if (i < 3) {
-      out.push(x & 511);
+      bit = x & 511;
       x >>>= 9;
     } else if (i < 6) {
-      out.push(y & 511);
+      bit = y & 511;
       y >>>= 9;
-    } else out.push(z & 511);
+    } else bit = z & 511;
+    const at = offset + (bit >>> 3);
+    const mask = 1 << (bit & 7);
+    if (set) bytes[at] = (bytes[at] ?? 0) | mask;
+    else if (((bytes[at] ?? 0) & mask) === 0) return false;
   }
-  return out;
-}
-
-/** Whether all of the id's bits are set in the 64-byte block at `offset` of `bytes`. */
-export function blockHas(bytes: Uint8Array, offset: number, fp: Fingerprint): boolean {
-  for (const bit of probeBits(fp)) if (((bytes[offset + (bit >>> 3)] ?? 0) & (1 << (bit & 7))) === 0) return false;
   return true;
 }
 
-function blockSet(bytes: Uint8Array, offset: number, fp: Fingerprint): void {
-  for (const bit of probeBits(fp)) {
-    const at = offset + (bit >>> 3);
-    bytes[at] = (bytes[at] ?? 0) | (1 << (bit & 7));
-  }
-}
+/** Whether all of the id's bits are set in the 64-byte block at `offset` of `bytes`. */
+export const blockHas = (bytes: Uint8Array, offset: number, fp: Fingerprint): boolean => visit(bytes, offset, fp, false);
+
+const blockSet = (bytes: Uint8Array, offset: number, fp: Fingerprint): void => {
+  visit(bytes, offset, fp, true);
+};
 
 /** Bytes of a blocked Bloom filter for `capacity` ids: whole 64-byte blocks. */
 export const bytesFor = (capacity: number): number => Math.max(1, Math.ceil((capacity * BITS_PER_ID) / 8 / BLOCK_BYTES)) * BLOCK_BYTES;
