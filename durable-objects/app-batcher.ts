@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, LIMITS, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
+import { config, LIMITS, tallyMinute, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
 import { shardOf } from "../workers/apps/shards";
@@ -7,7 +7,7 @@ import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { DedupTiers } from "./dedup/tiers";
-import { Outbox, type ChunkIdList, type ChunkTally, type OutgoingRow } from "./outbox";
+import { Outbox, type ChunkTally, type OutgoingRow } from "./outbox";
 import { groupForSend, type PlannedMessage } from "./packing";
 import { MeteredSql } from "./sql-meter";
 import { Tallies, type EdgeRefusals } from "./tallies";
@@ -61,7 +61,6 @@ export interface BatcherStats {
   messages: number;
   /** Alarms whose flush or counter shipping failed since this object started. */
   flushFailures: number;
-  /** Dedup's tier 1 (ids held exactly until ClickHouse confirms them) and the memory the tiers take. */
   /** Ids held exactly (tier 1), memory taken, and the ids and stored bytes of the filters (tier 2). */
   dedup: { heldIds: number; memoryBytes: number; filterIds: number; filterBytes: number };
   /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
@@ -264,11 +263,9 @@ export class AppBatcher extends DurableObject<Env> {
     let bytes = 0;
     let capped = 0;
     // No row per id: the tiers answer from memory and the rows held, and the sink settles "check" (decision record 0021).
-    const verdicts = this.dedup.classify(
-      events.map((e) => e.messageId),
-      now,
-    );
-    const legacy = this.legacyHeld(events.map((e) => e.messageId), now);
+    const ids = events.map((e) => e.messageId);
+    const verdicts = this.dedup.classify(ids, now);
+    const legacy = this.legacyHeld(ids, now);
     this.ctx.storage.transactionSync(() => {
       this.remember(target);
       // Capped crashes by fingerprint and cap: one counter row each per request, none per crash.
@@ -361,7 +358,7 @@ export class AppBatcher extends DurableObject<Env> {
   }
 
   /**
-   * Which of `events` this shard stored within the dedup window (`held`), and which it cannot
+   * Which of `ids` this shard stored within the dedup window (`held`), and which it cannot
    * rule out (`maybe`, settled by the sink): a read, no row written.
    */
   async holds(ids: readonly string[]): Promise<{ held: string[]; maybe: string[] }> {
@@ -569,7 +566,7 @@ export class AppBatcher extends DurableObject<Env> {
   private recordTallies(list: readonly ChunkTally[]): void {
     const byMinute = new Map<number, { at: number; accepted: number; deduplicated: number }>();
     for (const t of list) {
-      const minute = Math.floor(t.at / 60_000);
+      const minute = tallyMinute(t.at);
       const sum = byMinute.get(minute) ?? { at: t.at, accepted: 0, deduplicated: 0 };
       sum.accepted += t.accepted;
       sum.deduplicated += t.deduplicated;
@@ -587,16 +584,12 @@ export class AppBatcher extends DurableObject<Env> {
     let bytes = 0;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      const chunks: ChunkIdList[] = [];
-      for (const m of messages) {
-        chunks.push(...this.outbox.messageIds(m));
-        rows += m.rows;
-      }
+      for (const m of messages) rows += m.rows;
       const dropped = this.outbox.drop(messages);
       bytes = dropped.bytes;
       this.recordTallies(dropped.tallies);
       // The ids stay exact until ClickHouse confirms these batches.
-      this.dedup.sentChunks(chunks, messages.map((m) => m.batchId), now);
+      this.dedup.sentChunks(dropped.chunks, messages.map((m) => m.batchId), now);
       this.tallies.add("flushed", "", rows, now);
     });
     this.messagesSent += messages.length;
@@ -622,8 +615,8 @@ export class AppBatcher extends DurableObject<Env> {
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
       // Never confirmed, its ids stay exact for the dedup window: a resend is still a duplicate
       // of the archived copy, which a replay stores.
-      this.dedup.sentChunks(this.outbox.messageIds(message), [message.batchId], now.getTime());
       const dropped = this.outbox.drop([message]);
+      this.dedup.sentChunks(dropped.chunks, [message.batchId], now.getTime());
       this.recordTallies(dropped.tallies);
       return dropped.bytes;
     });

@@ -166,14 +166,6 @@ export class Outbox {
     return this.sql.exec<{ seq: number; ids: string | null }>("SELECT seq, ids FROM chunks").toArray().map((r) => ({ seq: r.seq, ids: decodeIds(r.ids) }));
   }
 
-  /** The ids of a planned message's chunks. */
-  messageIds(m: PlannedMessage): ChunkIdList[] {
-    return this.sql
-      .exec<{ seq: number; ids: string | null }>("SELECT seq, ids FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq)
-      .toArray()
-      .map((r) => ({ seq: r.seq, ids: decodeIds(r.ids) }));
-  }
-
   /** Rows held and their bytes as stored, sent or not. */
   backlog(): { rows: number; bytes: number } {
     const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
@@ -234,14 +226,21 @@ export class Outbox {
   /**
    * Deletes sent (or dead-lettered) messages and their rows, with one write of the plan;
    * returns the rows' bytes as stored, which the backlog counts (a planned message's size also
-   * counts the newlines between its chunks), and the counters they carried still unrecorded.
+   * counts the newlines between its chunks), the counters they carried still unrecorded, and
+   * their chunks' ids, which dedup keeps until ClickHouse confirms them.
    */
-  drop(messages: readonly PlannedMessage[]): { bytes: number; tallies: ChunkTally[] } {
+  drop(messages: readonly PlannedMessage[]): { bytes: number; tallies: ChunkTally[]; chunks: ChunkIdList[] } {
     let bytes = 0;
     const tallies: ChunkTally[] = [];
+    const chunks: ChunkIdList[] = [];
     for (const m of messages) {
-      for (const c of this.sql.exec<{ at: number | null; bytes: number; tally: string | null }>("SELECT at, bytes, tally FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq)) {
+      for (const c of this.sql.exec<{ seq: number; at: number | null; bytes: number; ids: string | null; tally: string | null }>(
+        "SELECT seq, at, bytes, ids, tally FROM chunks WHERE seq BETWEEN ? AND ?",
+        m.firstSeq,
+        m.lastSeq,
+      )) {
         bytes += c.bytes;
+        chunks.push({ seq: c.seq, ids: decodeIds(c.ids) });
         const tally = readTally(c.at, c.tally);
         if (tally) tallies.push(tally);
       }
@@ -249,7 +248,7 @@ export class Outbox {
     }
     const gone = new Set(messages.map((m) => m.batchId));
     this.write(this.plannedMessages().filter((m) => !gone.has(m.batchId)));
-    return { bytes, tallies };
+    return { bytes, tallies, chunks };
   }
 
   /**
