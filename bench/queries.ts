@@ -4,8 +4,10 @@
 // dashboard's pages for the busiest app (product-analytics insights and a ten-card dashboard
 // among them), and reports bytes on disk per event.
 // `npm run bench:queries -- [--rows 10000000] [--crashes 1000000] [--issues 10000] [--runs 5] [--only insights]`
-// (`--only insights` loads the same events and times the insights and the ten-card dashboard alone.)
-import { mkdtemp, rm } from "node:fs/promises";
+// (`--only insights` loads the same events and times the insights and the ten-card dashboard alone;
+// `--data-dir DIR` keeps the loaded data in DIR, and a later run given the same DIR reuses it
+// instead of loading anew.)
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,7 +38,7 @@ import { report } from "./report";
 import type { DashboardEnv } from "../dashboard/app/env.server";
 
 const { values } = parseArgs({
-  options: { rows: { type: "string", default: "10000000" }, crashes: { type: "string", default: "1000000" }, issues: { type: "string", default: "10000" }, runs: { type: "string", default: "5" }, only: { type: "string", default: "" } },
+  options: { rows: { type: "string", default: "10000000" }, crashes: { type: "string", default: "1000000" }, issues: { type: "string", default: "10000" }, runs: { type: "string", default: "5" }, only: { type: "string", default: "" }, "data-dir": { type: "string", default: "" } },
 });
 const ROWS = Number(values.rows);
 const CRASHES = Number(values.crashes);
@@ -265,19 +267,22 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), "bench-queries-"));
+  const keep = values["data-dir"] ?? "";
+  const dataDir = keep === "" ? await mkdtemp(join(tmpdir(), "bench-queries-")) : keep;
+  if (keep !== "") await mkdir(keep, { recursive: true });
   const server = await startClickHouseServer({ dataDir, port: 0 });
   const target = { url: server.url, username: server.user, password: server.password };
   const client = createClient({ ...target, request_timeout: 300_000, log: { level: ClickHouseLogLevel.ERROR }, clickhouse_settings: { async_insert: 0, date_time_input_format: "best_effort" } });
   try {
     await migrateClickHouse(target);
+    const loaded = keep === "" ? 0 : Number((await (await client.query({ query: "SELECT count() AS n FROM events", format: "JSONEachRow" })).json<{ n: string }>())[0]?.n ?? 0);
     const loadStart = performance.now();
-    for (let offset = 0; offset < ROWS; offset += CHUNK) {
+    for (let offset = 0; offset < (loaded === 0 ? ROWS : 0); offset += CHUNK) {
       await client.command({ query: generateSql(), query_params: { offset, count: Math.min(CHUNK, ROWS - offset) } });
     }
     const loadSeconds = (performance.now() - loadStart) / 1000;
     const crashStart = performance.now();
-    for (let offset = 0; offset < (ONLY_INSIGHTS ? 0 : CRASHES); offset += CHUNK) {
+    for (let offset = 0; offset < (ONLY_INSIGHTS || loaded !== 0 ? 0 : CRASHES); offset += CHUNK) {
       await client.command({ query: crashesSql(APPS[0] ?? "", ISSUES, DAYS), query_params: { offset, count: Math.min(CHUNK, CRASHES - offset) } });
     }
     const crashLoadSeconds = (performance.now() - crashStart) / 1000;
@@ -464,7 +469,7 @@ async function main(): Promise<void> {
   } finally {
     await client.close();
     await server.close();
-    await rm(dataDir, { recursive: true, force: true });
+    if (keep === "") await rm(dataDir, { recursive: true, force: true });
   }
 }
 
