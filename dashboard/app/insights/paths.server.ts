@@ -92,12 +92,15 @@ export function toPathsSearch(def: PathsDef): string {
   return q.toString();
 }
 
+/** A step's label: the event's name, or the page's or screen's path template, else its path. */
+const STEP_LABEL = "multiIf({pp_kind:String} = 'events', toString(event), {pp_kind:String} = 'pages' AND path_template != '', path_template, path)";
+
 /**
  * `person` and `path` for each person with a path: their first sequence in the range holding the
  * start (or the end), collapsed, cut to the depth. `person` is the person key when `named`, else
- * a hash that only counts (person.ts). `path` is the steps' Array(String) written as text
- * (`['/','/docs']`, read back with CAST): picking each pair's and person's first path with
- * argMin copies a string far faster than an array of them, which halved the query.
+ * a hash that only counts (person.ts). `path` is the steps as 64-bit hashes of their labels
+ * (Array(UInt64)): a session's events are sorted, compared and copied as integers, which runs in
+ * half the time strings take; `stepLabels` names them back once the paths are counted.
  */
 function personPathsSql(def: PathsDef, named: boolean): { sql: string; params: Params } {
   const f = filtersSql(def.filters);
@@ -105,46 +108,59 @@ function personPathsSql(def: PathsDef, named: boolean): { sql: string; params: P
   // that indexed the array itself would copy it once per element.
   // Sequence breaks within a unit (a session, or a device's events): a pause longer than the gap.
   const breaks = "arrayMap((t, before) -> dateDiff('second', before, t) > {pp_gap:UInt32} * 60, ts, arrayPushFront(arrayPopBack(ts), ts[1]))";
-  const collapse = "arrayFilter((x, before) -> x != before, raw, arrayPushFront(arrayPopBack(raw), ''))";
+  const collapse = "arrayFilter((x, before) -> x != before, raw, arrayPushFront(arrayPopBack(raw), 0))";
   const cut = `multiIf(
-      {pp_start:String} != '', if(has(seq, {pp_start:String}), arraySlice(seq, indexOf(seq, {pp_start:String}), {pp_depth:UInt8}), []),
-      {pp_end:String} != '', if(has(seq, {pp_end:String}), arraySlice(seq, greatest(1, toInt64(indexOf(seq, {pp_end:String})) - {pp_depth:UInt8} + 1), least(indexOf(seq, {pp_end:String}), {pp_depth:UInt8})), []),
+      {pp_start:String} != '', if(has(seq, cityHash64({pp_start:String})), arraySlice(seq, indexOf(seq, cityHash64({pp_start:String})), {pp_depth:UInt8}), []),
+      {pp_end:String} != '', if(has(seq, cityHash64({pp_end:String})), arraySlice(seq, greatest(1, toInt64(indexOf(seq, cityHash64({pp_end:String}))) - {pp_depth:UInt8} + 1), least(indexOf(seq, cityHash64({pp_end:String})), {pp_depth:UInt8})), []),
       arraySlice(seq, 1, {pp_depth:UInt8}))`;
   // Sequences are cut per session (or per device: anonymous id, else user id, for gaps), whose
-  // events are one person's, named by the user id the session reached if any; then per pair of
-  // ids, so the identity map is looked up once per pair, not per event; then per person.
+  // events are one person's, named by the user id the session reached if any; then the identity
+  // map is joined once per unit, and each person keeps their first path.
   const unit = def.gap > 0 ? "if(anonymous_id != '', anonymous_id, user_id)" : "session_id";
   // Without a gap a unit is one sequence: nothing to split.
   const seqs = def.gap > 0 ? `arraySplit((x, b) -> b, arrayMap(x -> x.2, evs), ${breaks})` : "[arrayMap(x -> x.2, evs)]";
   const starts = def.gap > 0 ? `arrayConcat([ts[1]], arrayFilter((t, b) -> b, ts, ${breaks}))` : "[ts[1]]";
-  const ids = named ? "uid AS user_id, aid AS anonymous_id" : `${idHash("uid")} AS user_h, ${idHash("aid")} AS anon_h`;
-  const pairs = `
-        SELECT ${ids}, argMin(unit_path, unit_at) AS pair_path, min(unit_at) AS pair_at FROM (
-          SELECT max(user_id) AS uid, max(anonymous_id) AS aid,
-                 arraySort(groupArray((timestamp, label))) AS evs,
-                 arrayMap(x -> x.1, evs) AS ts,
-                 ${seqs} AS seqs,
-                 ${starts} AS starts,
-                 arrayMap(seq -> ${cut}, arrayMap(raw -> ${collapse}, seqs)) AS cuts,
-                 arrayFirstIndex(p -> notEmpty(p), cuts) AS found,
-                 toString(cuts[found]) AS unit_path, starts[found] AS unit_at
-          FROM (
-            SELECT user_id, anonymous_id, timestamp, session_id, multiIf({pp_kind:String} = 'events', toString(event), {pp_kind:String} = 'pages' AND path_template != '', path_template, path) AS label FROM events
-            WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '')${f.sql}
-          )
-          WHERE label != ''
-          GROUP BY cityHash64(${unit})
-          HAVING found > 0)
-        GROUP BY ${named ? "uid, aid" : "user_h, anon_h"}`;
-  const person = named ? `${joinedPersonKey("ids")} AS person` : `${hashedPerson("ids")} AS person`;
-  const sql = `SELECT person, argMin(pair_path, pair_at) AS path FROM (
-      SELECT ${person}, ids.pair_path AS pair_path, ids.pair_at AS pair_at FROM (${pairs}) AS ids${named ? identityJoin("ids") : identityHashJoin("ids", true)})
+  // A unit's ids as the person's key needs them (named) or as hashes, the largest of which is the
+  // non-empty one, as the largest string is when counting.
+  const ids = named ? "max(user_id) AS uid, max(anonymous_id) AS aid" : `max(${idHash("user_id")}) AS user_h, max(${idHash("anonymous_id")}) AS anon_h`;
+  const units = `
+        SELECT ${ids},
+               arraySort(groupArray((timestamp, step))) AS evs,
+               arrayMap(x -> x.1, evs) AS ts,
+               ${seqs} AS seqs,
+               ${starts} AS starts,
+               arrayMap(seq -> ${cut}, arrayMap(raw -> ${collapse}, seqs)) AS cuts,
+               arrayFirstIndex(p -> notEmpty(p), cuts) AS found,
+               cuts[found] AS unit_path, starts[found] AS unit_at
+        FROM (
+          SELECT user_id, anonymous_id, timestamp, session_id, cityHash64(${STEP_LABEL}) AS step FROM events
+          WHERE ${appRange()} AND type = {pp_type:String} AND ${hasPerson()} AND ({pp_gap:UInt32} > 0 OR session_id != '') AND ${STEP_LABEL} != ''${f.sql}
+        )
+        GROUP BY cityHash64(${unit})
+        HAVING found > 0`;
+  const sql = named
+    ? `SELECT person, argMin(unit_path, unit_at) AS path FROM (
+      SELECT ${joinedPersonKey("ids")} AS person, ids.unit_path AS unit_path, ids.unit_at AS unit_at
+      FROM (SELECT uid AS user_id, aid AS anonymous_id, unit_path, unit_at FROM (${units})) AS ids${identityJoin("ids")})
+    GROUP BY person`
+    : `SELECT person, argMin(unit_path, unit_at) AS path FROM (
+      SELECT ${hashedPerson("ids")} AS person, ids.unit_path AS unit_path, ids.unit_at AS unit_at FROM (${units}) AS ids${identityHashJoin("ids", true)})
     GROUP BY person`;
   const type = def.kind === "pages" ? "page" : def.kind === "screens" ? "screen" : "track";
   return {
     sql,
     params: { ...rangeParams(def.range), ...f.params, pp_gap: def.gap, pp_start: def.start, pp_end: def.end, pp_depth: def.depth, pp_kind: def.kind, pp_type: type },
   };
+}
+
+/**
+ * The labels of the range's steps by their hashes, as two aligned arrays (a scalar subquery read
+ * once per query): paths are counted on hashes and named only at the end.
+ */
+function stepLabels(): string {
+  return `(SELECT (groupArray(h), groupArray(label)) FROM (
+    SELECT cityHash64(${STEP_LABEL}) AS h, any(${STEP_LABEL}) AS label FROM events
+    WHERE ${appRange()} AND type = {pp_type:String} AND ${STEP_LABEL} != '' GROUP BY h))`;
 }
 
 interface FanRow {
@@ -164,10 +180,13 @@ export async function runPaths(cfg: DashboardEnv["clickhouse"], appId: string, d
   const rows = await queryApp<{ path: string[]; c: number; distinct: number; columns: number[] }>(
     cfg,
     appId,
-    `SELECT CAST(written AS Array(String)) AS path, c, count() OVER () AS distinct,
-            [${Array.from({ length: MAX_DEPTH }, (_, j) => `sum(if(length(path) > ${j}, c, 0)) OVER ()`).join(", ")}] AS columns
-     FROM (SELECT path AS written, toUInt64(count()) AS c FROM (${p.sql}) GROUP BY written)
-     ORDER BY c DESC, path LIMIT {cap:UInt32}`,
+    `WITH ${stepLabels()} AS labels
+     SELECT arrayMap(h -> transform(h, labels.1, labels.2, ''), hashed) AS path, c, distinct, columns FROM (
+       SELECT hashed, c, count() OVER () AS distinct,
+              [${Array.from({ length: MAX_DEPTH }, (_, j) => `sum(if(length(hashed) > ${j}, c, 0)) OVER ()`).join(", ")}] AS columns
+       FROM (SELECT path AS hashed, toUInt64(count()) AS c FROM (${p.sql}) GROUP BY hashed)
+       ORDER BY c DESC, hashed LIMIT {cap:UInt32})
+     ORDER BY c DESC, path`,
     { ...p.params, cap: PATHS_CAP },
   );
   return shape(def, fanOut(rows.map((r) => ({ path: r.path, c: Number(r.c) })), rows[0]?.columns.map(Number) ?? []), Number(rows[0]?.distinct ?? 0));
@@ -261,7 +280,7 @@ export function shape(def: Pick<PathsDef, "top" | "depth">, rows: readonly FanRo
  */
 export function pathPeopleSql(def: PathsDef, steps: readonly string[]): { sql: string; params: Params } {
   const p = personPathsSql(def, true);
-  return { sql: `SELECT person FROM (${p.sql}) WHERE CAST(path AS Array(String)) = {pp_steps:Array(String)}`, params: { ...p.params, pp_steps: [...steps] } };
+  return { sql: `SELECT person FROM (${p.sql}) WHERE path = arrayMap(s -> cityHash64(s), {pp_steps:Array(String)})`, params: { ...p.params, pp_steps: [...steps] } };
 }
 
 /** The users view listing the people on one ranked path: `?paths=<the insight's query string>&step=…`. */
