@@ -37,7 +37,8 @@ export interface Context {
   network?: Record<string, unknown>;
   page?: { path?: string; url?: string; referrer?: string; title?: string; search?: string };
   screen?: { width?: number; height?: number; density?: number };
-  campaign?: { name?: string; source?: string; medium?: string; term?: string; content?: string };
+  /** UTM fields by Segment's names, and ad click ids under their URL parameter's name (`gclid`, schemas/touchpoints.ts). */
+  campaign?: { name?: string; source?: string; medium?: string; term?: string; content?: string; [clickId: string]: string | undefined };
   traits?: Record<string, unknown>;
   sessionId?: string | number;
   [key: string]: unknown;

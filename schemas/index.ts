@@ -12,3 +12,4 @@ export * from "./perf";
 export * from "./url-templates";
 export * from "./webhooks";
 export * from "./alerts";
+export * from "./touchpoints";
