@@ -13,3 +13,4 @@ export * from "./url-templates";
 export * from "./webhooks";
 export * from "./alerts";
 export * from "./touchpoints";
+export * from "./attribution";

@@ -2,7 +2,7 @@
 // ingest, the dashboard and the test seeds. Every call names a scope: one organisation, or the
 // operator (admin API, jobs), who sees every organisation's apps. A deleted app is a tombstone
 // that every read here ignores and that keeps its id taken for good.
-import { AppLocation, LIMITS, UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
+import { AppLocation, AttributionSettings, DEFAULT_ATTRIBUTION, LIMITS, UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
 import { hashWriteKey, newWriteKey, randomHex, writeKeyPrefix } from "./keys";
 import { SHARD_SWITCH_DELAY_MS, shardsLockedUntil } from "./shards";
 
@@ -183,6 +183,29 @@ export async function getUrlTemplates(db: D1Database, scope: AppScope, id: strin
 export async function setUrlTemplates(db: D1Database, scope: AppScope, id: string, templates: readonly string[]): Promise<boolean> {
   const stored = templates.length === 0 ? null : JSON.stringify(templates);
   const r = await db.prepare(`UPDATE apps SET url_templates = ?3 WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id, stored).run();
+  return r.meta.changes > 0;
+}
+
+/** Stored attribution settings, checked again on the way out: a value that no longer parses gives the defaults. */
+export function parseAttribution(stored: string | null): AttributionSettings {
+  if (stored === null) return DEFAULT_ATTRIBUTION;
+  try {
+    const parsed = AttributionSettings.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : DEFAULT_ATTRIBUTION;
+  } catch {
+    return DEFAULT_ATTRIBUTION;
+  }
+}
+
+/** A live app's attribution settings (the defaults until it saves its own); null when the scope has no such app. */
+export async function getAttribution(db: D1Database, scope: AppScope, id: string): Promise<AttributionSettings | null> {
+  const row = await db.prepare(`SELECT attribution FROM apps WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id).first<{ attribution: string | null }>();
+  return row ? parseAttribution(row.attribution) : null;
+}
+
+/** Replaces a live app's attribution settings (checked with `AttributionSettings` by the caller); false when the scope has no such app. */
+export async function setAttribution(db: D1Database, scope: AppScope, id: string, settings: AttributionSettings): Promise<boolean> {
+  const r = await db.prepare(`UPDATE apps SET attribution = ?3 WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id, JSON.stringify(settings)).run();
   return r.meta.changes > 0;
 }
 

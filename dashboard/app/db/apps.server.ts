@@ -2,7 +2,7 @@
 // the viewer's organisation, plus the forms' parsing. Deleting goes to the edge Worker through
 // the APPS service binding: only it can retire the app's batchers and purge its rows.
 import { z } from "zod";
-import { AppId, AppLocation, MAX_RETENTION_DAYS, MAX_SHARD_COUNT, MAX_URL_TEMPLATES, RedactionPolicy, UrlTemplate, type AppInfo, type WriteKeyInfo } from "../../../schemas";
+import { AppId, AppLocation, MAX_RETENTION_DAYS, MAX_SHARD_COUNT, MAX_URL_TEMPLATES, RedactionPolicy, UrlTemplate, type AppInfo, type AttributionSettings, type WriteKeyInfo } from "../../../schemas";
 import type { AppsApi, DeletionResult } from "../../../workers/apps/delete";
 import { lastRetentionRun as lastRun, type RetentionRun } from "../../../workers/apps/retention";
 
@@ -67,6 +67,12 @@ export const getUrlTemplates = (db: D1Database, orgId: string, appId: string): P
 /** Replaces the app's URL templates (parsed with parseUrlTemplateLines); false when the organisation has no such app. */
 export const setUrlTemplates = (db: D1Database, orgId: string, appId: string, templates: readonly string[]): Promise<boolean> =>
   store.setUrlTemplates(db, store.inOrg(orgId), appId, templates);
+
+/** The app's attribution settings (the defaults until it saves its own); null when the organisation has no such app. */
+export const getAttribution = (db: D1Database, orgId: string, appId: string): Promise<AttributionSettings | null> => store.getAttribution(db, store.inOrg(orgId), appId);
+
+/** Replaces the app's attribution settings (checked by the caller); false when the organisation has no such app. */
+export const setAttribution = (db: D1Database, orgId: string, appId: string, settings: AttributionSettings): Promise<boolean> => store.setAttribution(db, store.inOrg(orgId), appId, settings);
 
 /**
  * URL templates as typed in the form, one a line (blank lines skipped), in order; or what is
