@@ -1,15 +1,8 @@
 import type { Context } from "../../../schemas";
+import { campaignOf } from "../../core/campaign";
 import type { Storage } from "../../core/types";
 import { memoryStorage } from "../../core/storage";
 import type { Win } from "./dom";
-
-const UTM: Array<[string, keyof NonNullable<Context["campaign"]>]> = [
-  ["utm_source", "source"],
-  ["utm_medium", "medium"],
-  ["utm_campaign", "name"],
-  ["utm_term", "term"],
-  ["utm_content", "content"],
-];
 
 let timezone: string | undefined;
 
@@ -24,15 +17,8 @@ export function pageContext(w: Win): Context {
     timezone: (timezone ??= Intl.DateTimeFormat().resolvedOptions().timeZone),
   };
   if (s) ctx.screen = { width: s.width, height: s.height, density: w.devicePixelRatio ?? 1 };
-  if (l.search.includes("utm_")) {
-    const q = new URLSearchParams(l.search);
-    const campaign: Record<string, string> = {};
-    for (const [param, field] of UTM) {
-      const v = q.get(param);
-      if (v) campaign[field] = v;
-    }
-    ctx.campaign = campaign;
-  }
+  const campaign = campaignOf(l.search);
+  if (campaign) ctx.campaign = campaign;
   return ctx;
 }
 
