@@ -7,7 +7,7 @@ import { startSpan, timed, type Span, type SpanOptions } from "./core/spans";
 import { init } from "./platforms/browser";
 
 type Method = Exclude<keyof Client, "ready" | "configured" | "startSpan" | "span">;
-const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "ids", "shutdown"];
+const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "attribution", "ids", "shutdown"];
 
 let client: Client | undefined;
 const early: Array<[Method, unknown[]]> = [];

@@ -1,8 +1,9 @@
+import type { Context } from "../../schemas";
 import { uuid } from "./ids";
 import { createQueue } from "./queue";
 import { fetchRemoteConfig, sanitize } from "./remote-config";
 import { createSender } from "./sender";
-import { touchSession, type SessionState } from "./session";
+import { noteTouch, touchSession, type SessionState, type Touch } from "./session";
 import { startSpan, timed, type Span, type SpanOptions } from "./spans";
 import { crashInfo } from "./stack";
 import type { CaptureSwitches, Metric, Options, Platform, Props, RemoteConfig, RequestInfo, Transport, WireEvent } from "./types";
@@ -52,6 +53,11 @@ export interface Client {
   optOut(): void;
   /** Whether the user is opted out: `t.isOptedOut()`. */
   isOptedOut(): boolean;
+  /**
+   * The session's first and last touches (campaigns that brought the user: UTM and click-id
+   * parameters), or null before any: `t.attribution()?.last.source // "newsletter"`.
+   */
+  attribution(): { first: Touch; last: Touch } | null;
   /** The ids events carry now: `t.ids().sessionId`. */
   ids(): { anonymousId: string; userId?: string; sessionId?: string };
   /** Resolves once stored state is loaded: `await t.ready`. */
@@ -68,6 +74,8 @@ export interface Core extends Client {
   allows(kind: keyof CaptureSwitches): boolean;
   /** Hands the queue to a beacon-like `send` for a page that is going away. */
   beacon(send: (url: string, body: string) => boolean): void;
+  /** Records a track event with context of its own, over the platform's, made at `at`: `core.trackWith("Deep Link Opened", {url}, {campaign: {source: "newsletter"}})`. */
+  trackWith(event: string, properties: Props | undefined, context: Context, at?: number): void;
   /** Sends now, ignoring any backoff: the connection just came back. */
   retryNow(): void;
   /** The edge's origin, without a trailing slash. */
@@ -112,6 +120,9 @@ export function createClient(platform: Platform, options: Options): Core {
   const timeout = o.sessionTimeout ?? 30 * 60 * 1000;
 
   let state: State = { anonymousId: uuid(), optedOut: o.optedOut };
+  // A page opened from a campaign is a touch even when no event is recorded before it navigates on.
+  const startedAt = Date.now();
+  const landing = platform.context();
   let remote: RemoteConfig = {};
   let pending: Array<() => void> | undefined = [];
 
@@ -125,21 +136,27 @@ export function createClient(platform: Platform, options: Options): Core {
     else fn();
   };
 
+  const visit = (context: Context, at: number): SessionState => {
+    const session = (state.session = touchSession(state.session, at, timeout));
+    noteTouch(session, context, at);
+    return session;
+  };
+
   // `fields` may be a function: identify and alias change the ids their own event carries.
-  const capture = (type: string, fields: Props | (() => Props), properties?: Props, at = Date.now()): void => {
-    const context = { ...o.context, ...platform.context() };
+  const capture = (type: string, fields: Props | (() => Props), properties?: Props, at = Date.now(), extra?: Context): void => {
+    const context = { ...o.context, ...platform.context(), ...extra };
     const scoped = platform.properties?.(type);
     run(() => {
       if (state.optedOut) return;
       const own = typeof fields === "function" ? fields() : fields;
-      state.session = touchSession(state.session, at, timeout);
+      const session = visit(context, at);
       const event: WireEvent = {
         ...own,
         type,
         messageId: uuid(),
         timestamp: new Date(at).toISOString(),
         anonymousId: state.anonymousId,
-        context: { ...context, library: platform.library, sessionId: state.session.id },
+        context: { ...context, library: platform.library, sessionId: session.id },
       };
       const props = { ...state.superProps, ...scoped, ...properties };
       if (Object.keys(props).length) event.properties = props;
@@ -173,6 +190,7 @@ export function createClient(platform: Platform, options: Options): Core {
       warn("stored state was unreadable; starting afresh");
     }
     if (state.optedOut) await queue.clear();
+    else if (landing.campaign) visit(landing, startedAt);
     // Events a previous run could not send go out now rather than after the first new one.
     const leftover = queue.items.length > 0;
     const calls = pending ?? [];
@@ -244,6 +262,11 @@ export function createClient(platform: Platform, options: Options): Core {
         saveState();
       }),
     isOptedOut: () => state.optedOut === true,
+    attribution: () => {
+      const s = state.session;
+      const t = s && Date.now() - s.last <= timeout ? s.touches : undefined;
+      return t ? { first: { ...t.first }, last: { ...t.last } } : null;
+    },
     ids: () => ({ anonymousId: state.anonymousId, userId: state.userId, sessionId: state.session?.id }),
     shutdown: async (timeoutMs = 5000) => {
       let stop = (): void => undefined;
@@ -259,6 +282,7 @@ export function createClient(platform: Platform, options: Options): Core {
       if (!pending && !state.optedOut) sender.beacon(send);
     },
     retryNow: () => void sender.flush(true),
+    trackWith: (event, properties, context, at) => capture("track", { event }, properties, at, context),
   };
   return client;
 }

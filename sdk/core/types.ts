@@ -1,5 +1,8 @@
 import type { Context, CrashEvent, NetworkEvent, PerfEvent } from "../../schemas";
 
+export type { Campaign } from "./campaign";
+export type { Touch } from "./session";
+
 /** A JSON object of event properties or traits, e.g. `{plan: "pro", seats: 3}`. */
 export type Props = Record<string, unknown>;
 
