@@ -4,6 +4,7 @@ import { fetchTransport } from "../../core/transport";
 import type { CaptureSwitches, Options, Props, Storage } from "../../core/types";
 import { VERSION } from "../../core/version";
 import { captureNetwork, type NetworkGlobals } from "../shared/network";
+import { attributionCalls, type AttributionCalls } from "./attribution";
 
 /** React Native's AsyncStorage, or anything shaped like it (MMKV wrappers…): `import AsyncStorage from "@react-native-async-storage/async-storage"`. */
 export interface AsyncStorageLike {
@@ -32,6 +33,9 @@ interface RnGlobals extends NetworkGlobals {
   performance?: { now(): number };
   requestAnimationFrame?(fn: () => void): unknown;
 }
+
+/** The client `init` returns: the SDK's, with the calls for deep links and install attribution: `t.deepLinkOpened(url)`. */
+export type ReactNativeClient = Client & AttributionCalls;
 
 /** What `captureScreens` and `reportAppStart` share with the client `init` made. */
 interface RnState {
@@ -67,10 +71,11 @@ export function asyncStorage(s: AsyncStorageLike): Storage {
  * `app_start_cold`, from the JS bundle starting (the SDK's import) to the first frame after
  * `init` and its interactions, when the app launched in the foreground; `app_start_warm`, from
  * coming back from the background to the next frame. Perf and network events carry the focused
- * screen (see `captureScreens`) as `properties.screen`.
+ * screen (see `captureScreens`) as `properties.screen`. The client also records deep links and
+ * install attribution (`deepLinkOpened`, `installAttributed`).
  * `init({writeKey: "wk_…", endpoint: "https://edge.example.com", asyncStorage: AsyncStorage, reactNative: {AppState, Platform, InteractionManager}})`
  */
-export function init(options: ReactNativeOptions): Client {
+export function init(options: ReactNativeOptions): ReactNativeClient {
   const rn = options.reactNative ?? {};
   const on = (kind: keyof CaptureSwitches): boolean => (options.capture?.[kind] ?? DEFAULTS[kind]) === true;
   const state: RnState = {
@@ -86,9 +91,10 @@ export function init(options: ReactNativeOptions): Client {
     },
   };
   const os = rn.Platform ? { name: rn.Platform.OS, version: String(rn.Platform.Version ?? "") } : undefined;
+  const storage = options.storage ?? (options.asyncStorage ? asyncStorage(options.asyncStorage) : memoryStorage());
   const c = createClient(
     {
-      storage: options.asyncStorage ? asyncStorage(options.asyncStorage) : memoryStorage(),
+      storage,
       transport: fetchTransport(options.compress !== false),
       library: { name: "edge-telemetry-react-native", version: VERSION },
       context: () => (os ? { os } : {}),
@@ -98,6 +104,7 @@ export function init(options: ReactNativeOptions): Client {
     options,
   );
   states.set(c, state);
+  const client = Object.assign(c, attributionCalls(c, storage, `${options.prefix ?? "et:"}installed`));
   if (on("network")) captureNetwork(c, g, c.endpoint);
   const eu = g.ErrorUtils;
   if (on("errors") && eu) {
@@ -133,7 +140,7 @@ export function init(options: ReactNativeOptions): Client {
       last = next;
     });
   }
-  return c;
+  return client;
 }
 
 /**
@@ -178,5 +185,6 @@ export function captureScreens(c: Client, nav: NavigationRefLike): void {
 }
 
 export type { Client } from "../../core/client";
+export type { AttributionCalls, InstallAttribution } from "./attribution";
 export type * from "../../core/types";
 export type { Span, SpanOptions } from "../../core/spans";
