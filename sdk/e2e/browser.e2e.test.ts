@@ -1,6 +1,7 @@
 // The real script-tag build in Debian's Chromium, sending to the local edge: page views (one
 // by SPA navigation), an interaction, a crash, network calls, web vitals and a span tree must
-// all land in ClickHouse, the perf and network ones in their rollups with the edge's templates.
+// all land in ClickHouse, the perf and network ones in their rollups with the edge's templates;
+// a landing's campaign and click id reach a conversion made after an SPA navigation.
 // Leaves a screenshot in test-results/sdk-e2e-page.png.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -195,4 +196,58 @@ it("records a span tree and network calls that land in the perf and network roll
     { host, method: "GET", template: "/api/orders/:id", status: 200, outcome: "ok", n: "1" },
     { host, method: "GET", template: "/api/orders/:id", status: 404, outcome: "client_error", n: "1" },
   ]);
+});
+
+interface Touch {
+  source?: string;
+  medium?: string;
+  name?: string;
+  gclid?: string;
+  at: number;
+  referrer?: string;
+}
+
+it("carries a landing's campaign and click id to a conversion after an SPA navigation, and attribution() answers with the touch", async () => {
+  const page = await browser.newPage();
+  // A new visitor: the other tests' pages share this origin's localStorage, and its session.
+  await page.addInitScript(() => (globalThis as unknown as { localStorage: { clear(): void } }).localStorage.clear());
+  const before = Date.now();
+  await page.goto(`${site}/?utm_source=newsletter&utm_medium=email&utm_campaign=black-friday&gclid=abc123`, { waitUntil: "load", referer: "http://mail.example.com/inbox" });
+  const { anonymousId, attribution } = await page.evaluate(() => {
+    const w = globalThis as unknown as {
+      Telemetry: { track(event: string, properties?: Record<string, unknown>): void; ids(): { anonymousId: string }; attribution(): { first: Touch; last: Touch } | null };
+      history: { pushState(state: unknown, title: string, url: string): void };
+    };
+    const t = w.Telemetry;
+    w.history.pushState({}, "", "/checkout");
+    t.track("Order Completed", { total: 30 });
+    return { anonymousId: t.ids().anonymousId, attribution: t.attribution() };
+  });
+  const touch = { source: "newsletter", medium: "email", name: "black-friday", gclid: "abc123" };
+  expect(attribution?.first).toMatchObject(touch);
+  expect(attribution?.last).toEqual(attribution?.first);
+  expect(attribution?.first.at).toBeGreaterThanOrEqual(before);
+  expect(attribution?.first.at).toBeLessThanOrEqual(Date.now());
+  expect(attribution?.first.referrer).toMatch(/^http:\/\/mail\.example\.com\//);
+  // Leaving the page sends the queue by beacon, the navigation's page view included.
+  await page.goto("about:blank");
+  await page.close();
+
+  const rows = await waitForRows(
+    () =>
+      chQuery<{ type: string; event: string; path: string; utm_source: string; utm_medium: string; utm_campaign: string; gclid: string }>(
+        stack.clickhouse,
+        `SELECT type, event, path, utm_source, utm_medium, utm_campaign, JSONExtractString(context, 'campaign', 'gclid') AS gclid
+         FROM events WHERE app_id = {app:String} AND anonymous_id = {anon:String} AND type IN ('page', 'track') ORDER BY path, type`,
+        { app: stack.appId, anon: anonymousId },
+      ),
+    (r) => r.some((e) => e.event === "Order Completed") && r.filter((e) => e.type === "page").length >= 2,
+  );
+  const campaign = { utm_source: "newsletter", utm_medium: "email", utm_campaign: "black-friday", gclid: "abc123" };
+  expect(rows).toMatchObject([
+    { type: "page", path: "/", ...campaign },
+    { type: "page", path: "/checkout", ...campaign },
+    { type: "track", event: "Order Completed", path: "/checkout", ...campaign },
+  ]);
+  expect(rows).toHaveLength(3);
 });
