@@ -28,6 +28,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
               Overview
             </NavLink>
             <NavLink to={`/apps/${app.id}/insights`}>Insights</NavLink>
+            <NavLink to={`/apps/${app.id}/attribution`}>Attribution</NavLink>
             <NavLink to={`/apps/${app.id}/events`}>Events</NavLink>
             <NavLink to={`/apps/${app.id}/pipeline`}>Pipeline</NavLink>
             <NavLink to={`/apps/${app.id}/users`}>Users</NavLink>
