@@ -297,6 +297,26 @@ function serverTransactions(r: Rand, events: object[], now: number, signedIn: Re
   }
 }
 
+// Where a web visit came from, by its number (so the rest of the demo stays as it was): campaign
+// links, ad clicks and other sites' links on its landing page, for the attribution report.
+const LANDINGS: ReadonlyArray<{ query?: string; referrer?: string }> = [
+  { query: "utm_source=newsletter&utm_medium=email&utm_campaign=black-friday&utm_content=hero" },
+  { query: "gclid=demo-click" },
+  { query: "utm_source=facebook&utm_medium=social&utm_campaign=retarget" },
+  { referrer: "https://www.google.com/search?q=shop" },
+  { referrer: "https://t.co/demo" },
+  { referrer: "https://news.ycombinator.com/item?id=1" },
+  { query: "utm_source=partner-blog&utm_medium=affiliate&utm_campaign=spring" },
+  {},
+  {},
+  {},
+];
+
+function landing(visit: number, path: string): { url: string; search?: string; referrer?: string } {
+  const l = LANDINGS[visit % LANDINGS.length] ?? {};
+  return { url: `https://shop.example${path}${l.query ? `?${l.query}` : ""}`, ...(l.query ? { search: `?${l.query}` } : {}), ...(l.referrer ? { referrer: l.referrer } : {}) };
+}
+
 export function demoEvents(now = Date.now(), sessions = 400): object[] {
   const rand = rng(42);
   const tele = rng(1313);
@@ -335,7 +355,7 @@ export function demoEvents(now = Date.now(), sessions = 400): object[] {
       } else if (r < 0.45 || steps === 1) {
         const path = pick(PAGES);
         const where = web ? path : pick(SCREENS);
-        const viewContext = web ? { ...context, page: { path: where } } : context;
+        const viewContext = web ? { ...context, page: { path: where, ...(visit.views.length === 0 ? landing(s, where) : {}) } } : context;
         events.push({ ...base, type: web ? "page" : "screen", name: where, context: viewContext });
         visit.views.push({ t, where, base, context: viewContext });
       } else if (r < 0.95) {
