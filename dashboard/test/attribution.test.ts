@@ -4,7 +4,7 @@
 // worked out by hand under the five models, and each model's column adding up to the conversions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ATTRIBUTION, type AttributionModel, type AttributionSettings, type Conversion } from "../../schemas";
-import { attributionReport, personPaths, type AttributionReport, type ChannelRow } from "../app/attribution/report.server";
+import { attributionReport, personPaths, recentConversions, type AttributionReport, type ChannelRow } from "../app/attribution/report.server";
 import { dashboardEnv } from "../app/env.server";
 import { ownerWithApps, startHarness, type Harness } from "./harness";
 
@@ -65,6 +65,10 @@ beforeAll(async () => {
     page("", "a8", "s8", at(0), utm("podcast", "audio", "ep-12")),
     { ...base("p8", "a8", "s8", at(0, 11)), type: "identify" },
     purchase("p8", at(2), 10),
+    // p12, an ad click landing from Google's results; the next page keeps the referrer: one touch, the ad's.
+    page("p12", "", "s12", at(0), "https://shop.example/?gclid=def", "https://www.google.com/"),
+    page("p12", "", "s12", at(0, 11), "https://shop.example/cart", "https://www.google.com/"),
+    purchase("p12", at(1), 10),
     // p9, the same link twice in one session (a reload) and another the next day: two touches.
     page("p9", "", "s9a", at(0), utm("x", "email", "one")),
     page("p9", "", "s9a", at(0, 11), utm("x", "email", "one")),
@@ -103,9 +107,9 @@ describe("attribution report", () => {
   });
 
   it("counts every conversion once under each model, and sums dollars apart from euros", () => {
-    expect(report.conversions).toBe(10);
-    for (const m of MODELS) expect(report.rows.reduce((n, r) => n + r.conversions[m], 0)).toBeCloseTo(10, 9);
-    expect(report.revenue).toBe(410);
+    expect(report.conversions).toBe(11);
+    for (const m of MODELS) expect(report.rows.reduce((n, r) => n + r.conversions[m], 0)).toBeCloseTo(11, 9);
+    expect(report.revenue).toBe(420);
     expect(report.otherCurrencies).toEqual([{ currency: "EUR", conversions: 1 }]);
     expect(report.rows.some((r) => r.source === "leak")).toBe(false);
   });
@@ -120,11 +124,12 @@ describe("attribution report", () => {
     const google = credits(report, "google");
     const facebook = credits(report, "facebook");
     expect(row(report, "google").medium).toBe("cpc");
-    expect(google.slice(0, 3)).toEqual([1, 0, 0.5]);
+    // p12's ad click (google / cpc, alone in its session with the referrer it landed from) adds 1 to each model.
+    expect(google.slice(0, 3)).toEqual([2, 1, 1.5]);
     expect(facebook.slice(0, 3)).toEqual([0, 1, 0.5]);
-    expect(google[3]).toBeCloseTo(w(3) / (w(3) + w(1)), 9);
+    expect(google[3]).toBeCloseTo(1 + w(3) / (w(3) + w(1)), 9);
     expect(facebook[3]).toBeCloseTo(w(1) / (w(3) + w(1)), 9);
-    expect(google[4]).toBe(0.5);
+    expect(google[4]).toBe(1.5);
     expect(facebook[4]).toBe(0.5);
     expect(row(report, "facebook").revenue.last).toBe(50);
   });
@@ -147,7 +152,7 @@ describe("attribution report", () => {
     expect(credits(report, "search-ads")).toEqual([1, 1, 1, 1, 1]);
     // p6's impression is the only one that counts: view-through.
     expect(credits(report, "display-net")).toEqual([1, 1, 1, 1, 1]);
-    expect(report.touched).toBe(7);
+    expect(report.touched).toBe(8);
   });
 
   it("credits an anonymous visitor's touch to the user they became", () => {
@@ -175,5 +180,17 @@ describe("attribution report", () => {
     ]);
     const anon = await personPaths(cfg(), APP, settings, purchases, range, "p8");
     expect(anon[0]?.touches.map((t) => t.source)).toEqual(["podcast"]);
+  });
+
+  it("lists the latest conversions with who made them, the anonymous visitor by the user they became", async () => {
+    const recent = await recentConversions(cfg(), APP, purchases, range, 4);
+    expect(recent.map((r) => [r.person, r.revenue])).toEqual([
+      ["p4", 10],
+      ["p5", 10],
+      ["p6", 10],
+      ["p7", 10],
+    ]);
+    const signed = await recentConversions(cfg(), APP, signups, range);
+    expect(signed.map((r) => r.person)).toEqual(["p1"]);
   });
 });

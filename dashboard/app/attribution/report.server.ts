@@ -14,7 +14,7 @@
 // "(direct)" with 1 under every model, so each column adds up to the conversions.
 import { CLICK_IDS, TOUCH_EVENTS, type AttributionModel, type AttributionSettings, type Conversion } from "../../../schemas";
 import type { DashboardEnv } from "../env.server";
-import { hasPerson, identityHashJoin, joinedPersonHash } from "../insights/person";
+import { hasPerson, identityHashJoin, identityJoin, joinedPersonHash, joinedPersonKey } from "../insights/person";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import type { TimeRange } from "../queries/range";
 import { REFERRER_HOSTS } from "./referrers";
@@ -81,25 +81,32 @@ function touchRowsSql(): string {
 
 /**
  * Each person's touches, oldest first, as (epoch ms, is a view, source, medium, campaign, content):
- * one per session and channel, at its first time. A referrer's medium is classified here, once
- * per touch rather than per event: its host, else its registrable domain, in the known lists.
+ * one per session and channel, at its first time. A link from another site counts only in a
+ * session without a campaign or click of its own: a page keeps its landing's referrer while the
+ * visitor moves on, so an ad's landing would otherwise count twice. A referrer's medium is
+ * classified here, once per touch rather than per event: its host, else its registrable domain,
+ * in the known lists.
  */
 function touchesSql(): string {
   const known = (host: string) => `transform(${host}, {a_ref_hosts:Array(String)}, {a_ref_media:Array(String)}, '')`;
   const medium = `if(by_referrer, multiIf(${known("source")} != '', ${known("source")}, ${known("cutToFirstSignificantSubdomain(source)")} != '', ${known("cutToFirstSignificantSubdomain(source)")}, 'referral'), medium)`;
   return `
-    SELECT person, arraySort(x -> x.1, groupArray((at, view, source, ${medium}, campaign, content))) AS touches FROM (
-      SELECT person, toUnixTimestamp64Milli(min(ts)) AS at, kind = 'view' AS view, source, medium, campaign, max(content) AS content, by_referrer FROM (
-        SELECT ${joinedPersonHash("t")} AS person, t.timestamp AS ts, t.session_id AS sid, t.kind AS kind, t.source AS source, t.medium AS medium,
-               t.campaign AS campaign, t.content AS content, t.by_referrer AS by_referrer
-        FROM (${touchRowsSql()}) AS t${identityHashJoin("t")})
-      WHERE person != 0
-      GROUP BY person, if(sid != '', sid, toString(ts)), kind, source, medium, campaign, by_referrer)
-    GROUP BY person`;
+    SELECT person, arraySort(x -> x.1, arrayMap(t -> (t.1, t.2, t.3, t.4, t.5, t.6), arrayFilter(t -> NOT t.7 OR NOT has(campaigned, t.8), all))) AS touches FROM (
+      SELECT person, groupArray((at, view, source, classified, campaign, content, by_referrer, unit)) AS all, groupArrayIf(unit, NOT by_referrer) AS campaigned FROM (
+        SELECT person, unit, toUnixTimestamp64Milli(min(ts)) AS at, kind = 'view' AS view, source, ${medium} AS classified, campaign, max(content) AS content, by_referrer FROM (
+          SELECT ${joinedPersonHash("t")} AS person, t.timestamp AS ts, if(t.session_id != '', t.session_id, toString(t.timestamp)) AS unit, t.kind AS kind, t.source AS source,
+                 t.medium AS medium, t.campaign AS campaign, t.content AS content, t.by_referrer AS by_referrer
+          FROM (${touchRowsSql()}) AS t${identityHashJoin("t")})
+        WHERE person != 0
+        GROUP BY person, unit, kind, source, medium, campaign, by_referrer)
+      GROUP BY person)`;
 }
 
-/** The conversion events in the range with their revenue and currency; a `once` conversion keeps each person's first ever. */
-function conversionsSql(c: Conversion): { sql: string; params: Params } {
+/**
+ * The conversion events in the range with their revenue and currency; a `once` conversion keeps
+ * each person's first ever. `person` is a hash that only counts, or the person's key when `named`.
+ */
+function conversionsSql(c: Conversion, named = false): { sql: string; params: Params } {
   const params: Params = { a_event: c.event, a_rev: c.revenueProp ?? "", a_cur: c.currencyProp ?? "", a_cur_default: c.currency ?? "" };
   let where = "type = 'track' AND event = {a_event:String}";
   if (c.where) {
@@ -113,13 +120,14 @@ function conversionsSql(c: Conversion): { sql: string; params: Params } {
   const currency = "upper(if({a_cur:String} != '' AND JSONExtractString(properties, {a_cur:String}) != '', JSONExtractString(properties, {a_cur:String}), {a_cur_default:String}))";
   const lower = c.once ? "" : " AND timestamp >= toDateTime64({from:UInt32}, 3, 'UTC')";
   const rows = `
-    SELECT ${joinedPersonHash("c")} AS person, toUnixTimestamp64Milli(c.timestamp) AS at, c.revenue AS revenue, c.currency AS currency FROM (
+    SELECT ${named ? joinedPersonKey("c") : joinedPersonHash("c")} AS person, toUnixTimestamp64Milli(c.timestamp) AS at, c.revenue AS revenue, c.currency AS currency FROM (
       SELECT user_id, anonymous_id, timestamp, ${revenue} AS revenue, ${currency} AS currency FROM events
-      WHERE app_id = {app:String}${lower} AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC') AND ${where}) AS c${identityHashJoin("c")}`;
+      WHERE app_id = {app:String}${lower} AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC') AND ${where}) AS c${named ? identityJoin("c") : identityHashJoin("c")}`;
+  const someone = named ? "person != ''" : "person != 0";
   const sql = c.once
-    ? `SELECT person, first.1 AS at, first.2 AS revenue, first.3 AS currency FROM (SELECT person, argMin((at, revenue, currency), at) AS first FROM (${rows}) WHERE person != 0 GROUP BY person)
+    ? `SELECT person, first.1 AS at, first.2 AS revenue, first.3 AS currency FROM (SELECT person, argMin((at, revenue, currency), at) AS first FROM (${rows}) WHERE ${someone} GROUP BY person)
        WHERE at >= {from:UInt32} * 1000`
-    : `SELECT person, at, revenue, currency FROM (${rows}) WHERE person != 0`;
+    : `SELECT person, at, revenue, currency FROM (${rows}) WHERE ${someone}`;
   return { sql, params };
 }
 
@@ -290,4 +298,22 @@ export async function personPaths(
       };
     }),
   }));
+}
+
+/** The latest conversions in the range with who made them (the users view's key), to open their touch paths. */
+export async function recentConversions(
+  cfg: DashboardEnv["clickhouse"],
+  appId: string,
+  conversion: Conversion,
+  range: Pick<TimeRange, "from" | "to">,
+  limit = 10,
+): Promise<Array<{ person: string; at: number; revenue: number; currency: string }>> {
+  const conv = conversionsSql(conversion, true);
+  const rows = await queryApp<{ person: string; at: number; revenue: number; currency: string }>(
+    cfg,
+    appId,
+    `SELECT person, at, revenue, currency FROM (${conv.sql}) ORDER BY at DESC, person LIMIT {a_limit:UInt32}`,
+    { from: range.from, to: range.to, ...conv.params, a_limit: limit },
+  );
+  return rows.map((r) => ({ person: r.person, at: Number(r.at), revenue: Number(r.revenue), currency: r.currency }));
 }

@@ -2,7 +2,7 @@ import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { MAX_CONVERSIONS, type AttributionModel } from "../../../schemas";
 import { attributionPage } from "../attribution/page.server";
-import { attributionReport } from "../attribution/report.server";
+import { attributionReport, recentConversions } from "../attribution/report.server";
 import { EMPTY_ROW, parseSettingsForm, toFields, type ConversionFields } from "../attribution/settings-form";
 import { csrfForm } from "../auth/csrf.server";
 import { requireApp } from "../auth/guard.server";
@@ -11,7 +11,7 @@ import { ActionNotice } from "../components/action-notice";
 import { ChannelCells, ChannelHeads } from "../components/attribution";
 import { CsrfField } from "../components/csrf";
 import { ErrorCard } from "../components/error-card";
-import { count, percent } from "../components/format";
+import { count, percent, utcMinute } from "../components/format";
 import { Choice } from "../components/insights/filter-fields";
 import { RangeFields, RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
@@ -26,7 +26,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app, settings, url, q } = await attributionPage(request, env, params.app, "data:read");
   const show = url.searchParams.get("show") === "revenue" ? "revenue" : "conversions";
-  const { data, error } = await readOrError(() => attributionReport(env.clickhouse, app.id, settings, q.conversion, q.range, q.currency));
+  const { data, error } = await readOrError(() =>
+    Promise.all([attributionReport(env.clickhouse, app.id, settings, q.conversion, q.range, q.currency), recentConversions(env.clickhouse, app.id, q.conversion, q.range)]),
+  );
   return json({
     viewer,
     app: { id: app.id, name: app.name },
@@ -36,7 +38,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     currency: q.currency,
     problems: q.problems,
     show,
-    report: data,
+    report: data?.[0] ?? null,
+    recent: data?.[1] ?? [],
     error,
     canEdit: can(viewer.role, "app:update"),
     canExport: can(viewer.role, "data:export"),
@@ -69,7 +72,7 @@ const money = (v: number, currency: string): string => `${v.toLocaleString("en",
 const credit = (v: number): string => v.toLocaleString("en", { maximumFractionDigits: 2 });
 
 export default function AttributionPage() {
-  const { viewer, app, settings, range, conversion, currency, problems, show, report, error, canEdit, canExport } = useLoaderData<typeof loader>();
+  const { viewer, app, settings, range, conversion, currency, problems, show, report, recent, error, canEdit, canExport } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const [params] = useSearchParams();
@@ -177,6 +180,28 @@ export default function AttributionPage() {
       ) : null}
       <section className="card" aria-label="A person's touch path">
         <h2>A person&apos;s touch path</h2>
+        {recent.length > 0 ? (
+          <table className="attribution-recent">
+            <thead>
+              <tr>
+                <th>Latest {conversion.name.toLowerCase()} (UTC)</th>
+                <th>Person</th>
+                {conversion.revenueProp ? <th className="num">Revenue</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {recent.map((r) => (
+                <tr key={`${r.at}-${r.person}`}>
+                  <td>{utcMinute(r.at)}</td>
+                  <td>
+                    <Link to={`/apps/${app.id}/attribution/people?${rangeSearch(range)}&conversion=${encodeURIComponent(conversion.id)}&person=${encodeURIComponent(r.person)}`}>{r.person}</Link>
+                  </td>
+                  {conversion.revenueProp ? <td className="num">{money(r.revenue, r.currency)}</td> : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
         <Form method="get" action={`/apps/${app.id}/attribution/people`} className="filters">
           <input type="hidden" name="conversion" value={conversion.id} />
           <RangeFields range={range} />
