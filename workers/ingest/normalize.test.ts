@@ -79,6 +79,18 @@ describe("enrichment", () => {
     expect(norm({ type: "track", userId: "u", event: "e", properties: { sessionId: 42 } }).session_id).toBe("42");
   });
 
+  it("keeps a touchpoint's campaign and ad click ids, and redacts an e-mail address in its URL or campaign", () => {
+    const gclid = "Cj0KCQiA5rGuBhCnARIsAN11vgRbXQ7o4Yx8Zl3mPqT2s9Wv6UeHkLdNcJfGbRaSy1I0";
+    const url = `https://shop.example/landing?utm_source=newsletter&utm_medium=email&utm_campaign=bf&utm_term=jane%40example.com&gclid=${gclid}&fbclid=IwAR2xYz`;
+    const row = norm({ type: "page", anonymousId: "a", context: { page: { path: "/landing", url }, campaign: { source: "newsletter", medium: "email", name: "bf", content: "jane@example.com", gclid } } });
+    expect(row).toMatchObject({ utm_source: "newsletter", utm_medium: "email", utm_campaign: "bf" });
+    expect(row.url).toContain(`gclid=${gclid}`);
+    expect(row.url).toContain("fbclid=IwAR2xYz");
+    expect(row.url).not.toContain("jane");
+    expect(row.context).toMatchObject({ campaign: { gclid } });
+    expect(JSON.stringify(row.context)).not.toContain("jane@example.com");
+  });
+
   it("redacts properties, traits and context and counts what it removed", () => {
     const row = norm({ type: "identify", userId: "u", traits: { email: "jane@example.com", password: "hunter2", plan: "pro" }, context: { page: { url: "https://x.example/?access_token=s3cr3t" } } });
     expect(JSON.stringify(row.traits)).not.toContain("jane@example.com");
