@@ -69,6 +69,12 @@ beforeAll(async () => {
     page("p12", "", "s12", at(0), "https://shop.example/?gclid=def", "https://www.google.com/"),
     page("p12", "", "s12", at(0, 11), "https://shop.example/cart", "https://www.google.com/"),
     purchase("p12", at(1), 10),
+    // p13, an app opened from a push notification's deep link (the campaign in the link alone).
+    track("p13", "", "s13", at(2), "Deep Link Opened", { url: "shopapp://offers?utm_source=push&utm_medium=notification&utm_campaign=winback" }),
+    purchase("p13", at(3), 10),
+    // p14, an install an attribution provider credited (Segment's mobile spec).
+    track("p14", "", "s14", at(1), "Install Attributed", { provider: "AppsFlyer", campaign: { source: "google-play", medium: "store", name: "launch", ad_creative: "banner-2" } }),
+    purchase("p14", at(2), 10),
     // p9, the same link twice in one session (a reload) and another the next day: two touches.
     page("p9", "", "s9a", at(0), utm("x", "email", "one")),
     page("p9", "", "s9a", at(0, 11), utm("x", "email", "one")),
@@ -107,9 +113,9 @@ describe("attribution report", () => {
   });
 
   it("counts every conversion once under each model, and sums dollars apart from euros", () => {
-    expect(report.conversions).toBe(11);
-    for (const m of MODELS) expect(report.rows.reduce((n, r) => n + r.conversions[m], 0)).toBeCloseTo(11, 9);
-    expect(report.revenue).toBe(420);
+    expect(report.conversions).toBe(13);
+    for (const m of MODELS) expect(report.rows.reduce((n, r) => n + r.conversions[m], 0)).toBeCloseTo(13, 9);
+    expect(report.revenue).toBe(440);
     expect(report.otherCurrencies).toEqual([{ currency: "EUR", conversions: 1 }]);
     expect(report.rows.some((r) => r.source === "leak")).toBe(false);
   });
@@ -152,7 +158,14 @@ describe("attribution report", () => {
     expect(credits(report, "search-ads")).toEqual([1, 1, 1, 1, 1]);
     // p6's impression is the only one that counts: view-through.
     expect(credits(report, "display-net")).toEqual([1, 1, 1, 1, 1]);
-    expect(report.touched).toBe(8);
+    expect(report.touched).toBe(10);
+  });
+
+  it("reads a deep link's campaign and an attributed install's", () => {
+    expect(credits(report, "push")).toEqual([1, 1, 1, 1, 1]);
+    expect(row(report, "push")).toMatchObject({ medium: "notification", campaign: "winback" });
+    expect(credits(report, "google-play")).toEqual([1, 1, 1, 1, 1]);
+    expect(row(report, "google-play")).toMatchObject({ medium: "store", campaign: "launch", content: "banner-2" });
   });
 
   it("credits an anonymous visitor's touch to the user they became", () => {

@@ -47,35 +47,58 @@ export interface AttributionReport {
 
 export const DIRECT = { source: "(direct)", medium: "(none)" } as const;
 
-/** The event fields that make a touch, per event, before persons and sessions. */
-function touchRowsSql(): string {
+/**
+ * The events that may be touches: pages, screens and track events with a campaign, a query
+ * string or a referrer, and the touchpoint events. Ordinary events are read without their
+ * properties, the largest column; the touchpoint events, few and found by the table's
+ * (type, event) key, with them.
+ */
+function candidatesSql(): string {
+  const touchEvents = "{a_deep:String}, {a_install:String}, {a_adclick:String}, {a_adview:String}";
+  const where = (events: string) => `
+      WHERE app_id = {app:String} AND timestamp >= toDateTime64({a_touch_from:Int64}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC') AND ${events}
+        AND ${hasPerson()}`;
+  const ordinary = `
+      SELECT user_id, anonymous_id, session_id, timestamp, type, event, url AS link, url, referrer, utm_source, utm_medium, utm_campaign,
+             '' AS p_source, '' AS p_medium, '' AS p_name, '' AS p_content
+      FROM events ${where(`type IN ('page', 'screen', 'track') AND event NOT IN (${touchEvents})`)}
+        AND (utm_source != '' OR utm_campaign != '' OR position(url, '?') > 0 OR referrer != '')`;
   const campaign = (field: string) => `JSONExtractString(properties, 'campaign', '${field}')`;
-  const q = (param: string) => `extractURLParameter(link, '${param}')`;
+  const touchpoints = `
+      SELECT user_id, anonymous_id, session_id, timestamp, type, event, if(event = {a_deep:String}, JSONExtractString(properties, 'url'), url) AS link, url, referrer,
+             utm_source, utm_medium, utm_campaign, ${campaign("source")} AS p_source, ${campaign("medium")} AS p_medium, ${campaign("name")} AS p_name,
+             if(${campaign("content")} != '', ${campaign("content")}, ${campaign("ad_creative")}) AS p_content
+      FROM events ${where(`type = 'track' AND event IN (${touchEvents})`)}`;
+  return `${ordinary} UNION ALL ${touchpoints}`;
+}
+
+/**
+ * The touch an event makes, if any, with its channel. A URL without a query string has no
+ * parameters to parse.
+ */
+function touchRowsSql(): string {
+  const q = (param: string) => `if(has_query, extractURLParameter(link, ${param}), '')`;
   return `
     SELECT user_id, anonymous_id, session_id, timestamp, kind, source, medium, campaign, content, origin = 'referrer' AS by_referrer FROM (
       SELECT user_id, anonymous_id, session_id, timestamp,
-             if(event = {a_deep:String}, JSONExtractString(properties, 'url'), url) AS link,
-             event IN ({a_install:String}, {a_adclick:String}, {a_adview:String}) AS touch_event,
-             multiIf(${CLICK_IDS.map((_, i) => `extractURLParameter(link, {a_click${i}:String}) != '', {a_click${i}:String}`).join(", ")}, '') AS click,
-             replaceRegexpOne(domain(referrer), '^www\\\\.', '') AS ref_host,
+             position(link, '?') > 0 AS has_query,
+             if(has_query, multiIf(${CLICK_IDS.map((_, i) => `extractURLParameter(link, {a_click${i}:String}) != '', {a_click${i}:String}`).join(", ")}, ''), '') AS click,
+             domainWithoutWWW(referrer) AS ref_host,
              multiIf(
                utm_source != '' OR utm_campaign != '', 'ctx',
-               ${q("utm_source")} != '' OR ${q("utm_campaign")} != '', 'url',
-               touch_event AND (${campaign("source")} != '' OR ${campaign("name")} != ''), 'event',
+               ${q("'utm_source'")} != '' OR ${q("'utm_campaign'")} != '', 'url',
+               p_source != '' OR p_name != '', 'event',
                click != '', 'click',
-               type = 'page' AND ref_host != '' AND ref_host != replaceRegexpOne(domain(url), '^www\\\\.', ''), 'referrer',
+               type = 'page' AND ref_host != '' AND ref_host != domainWithoutWWW(url), 'referrer',
                '') AS origin,
-             multiIf(origin = 'ctx', toString(utm_source), origin = 'url', ${q("utm_source")}, origin = 'event', ${campaign("source")},
+             multiIf(origin = 'ctx', toString(utm_source), origin = 'url', ${q("'utm_source'")}, origin = 'event', p_source,
                      origin = 'click', transform(click, {a_clicks:Array(String)}, {a_click_sources:Array(String)}, ''), ref_host) AS source,
-             multiIf(origin = 'ctx', toString(utm_medium), origin = 'url', ${q("utm_medium")}, origin = 'event', ${campaign("medium")},
+             multiIf(origin = 'ctx', toString(utm_medium), origin = 'url', ${q("'utm_medium'")}, origin = 'event', p_medium,
                      origin = 'click', transform(click, {a_clicks:Array(String)}, {a_click_media:Array(String)}, ''), '') AS medium,
-             multiIf(origin = 'ctx', toString(utm_campaign), origin = 'url', ${q("utm_campaign")}, origin = 'event', ${campaign("name")}, '') AS campaign,
-             multiIf(origin IN ('ctx', 'url'), ${q("utm_content")}, origin = 'event', if(${campaign("content")} != '', ${campaign("content")}, ${campaign("ad_creative")}), '') AS content,
+             multiIf(origin = 'ctx', toString(utm_campaign), origin = 'url', ${q("'utm_campaign'")}, origin = 'event', p_name, '') AS campaign,
+             multiIf(origin IN ('ctx', 'url'), ${q("'utm_content'")}, origin = 'event', p_content, '') AS content,
              if(event = {a_adview:String}, 'view', 'click') AS kind
-      FROM events
-      WHERE app_id = {app:String} AND timestamp >= toDateTime64({a_touch_from:Int64}, 3, 'UTC') AND timestamp < toDateTime64({to:UInt32}, 3, 'UTC')
-        AND type IN ('page', 'screen', 'track') AND ${hasPerson()}
-        AND (utm_source != '' OR utm_campaign != '' OR position(url, '?') > 0 OR referrer != '' OR event IN ({a_deep:String}, {a_install:String}, {a_adclick:String}, {a_adview:String})))
+      FROM (${candidatesSql()}))
     WHERE origin != ''`;
 }
 
@@ -87,17 +110,19 @@ function touchRowsSql(): string {
  * classified here, once per touch rather than per event: its host, else its registrable domain,
  * in the known lists.
  */
-function touchesSql(): string {
+function touchesSql(converted: string): string {
   const known = (host: string) => `transform(${host}, {a_ref_hosts:Array(String)}, {a_ref_media:Array(String)}, '')`;
   const medium = `if(by_referrer, multiIf(${known("source")} != '', ${known("source")}, ${known("cutToFirstSignificantSubdomain(source)")} != '', ${known("cutToFirstSignificantSubdomain(source)")}, 'referral'), medium)`;
   return `
     SELECT person, arraySort(x -> x.1, arrayMap(t -> (t.1, t.2, t.3, t.4, t.5, t.6), arrayFilter(t -> NOT t.7 OR NOT has(campaigned, t.8), all))) AS touches FROM (
       SELECT person, groupArray((at, view, source, classified, campaign, content, by_referrer, unit)) AS all, groupArrayIf(unit, NOT by_referrer) AS campaigned FROM (
-        SELECT person, unit, toUnixTimestamp64Milli(min(ts)) AS at, kind = 'view' AS view, source, ${medium} AS classified, campaign, max(content) AS content, by_referrer FROM (
-          SELECT ${joinedPersonHash("t")} AS person, t.timestamp AS ts, if(t.session_id != '', t.session_id, toString(t.timestamp)) AS unit, t.kind AS kind, t.source AS source,
-                 t.medium AS medium, t.campaign AS campaign, t.content AS content, t.by_referrer AS by_referrer
+        SELECT person, if(session_id != '', session_id, toString(timestamp)) AS unit, toUnixTimestamp64Milli(min(timestamp)) AS at, kind = 'view' AS view, source,
+               ${medium} AS classified, campaign, max(content) AS content, by_referrer
+        FROM (
+          SELECT ${joinedPersonHash("t")} AS person, t.session_id AS session_id, t.timestamp AS timestamp, t.kind AS kind, t.source AS source, t.medium AS medium,
+                 t.campaign AS campaign, t.content AS content, t.by_referrer AS by_referrer
           FROM (${touchRowsSql()}) AS t${identityHashJoin("t")})
-        WHERE person != 0
+        WHERE person != 0 AND person IN (${converted})
         GROUP BY person, unit, kind, source, medium, campaign, by_referrer)
       GROUP BY person)`;
 }
@@ -146,7 +171,7 @@ function creditedSql(): string {
               arrayMap((t, i, w) -> (t.3, t.4, t.5, t.6, toFloat64(i = 1), toFloat64(i = n), 1 / n, w / arraySum(weights),
                                      multiIf(n = 1, 1., n = 2, 0.5, i = 1 OR i = n, 0.4, 0.2 / (n - 2)), (c.at - t.1) / 1000),
                        path, arrayEnumerate(path), weights)) AS credited
-    FROM (CONVERSIONS) AS c LEFT JOIN (${touchesSql()}) AS tp ON tp.person = c.person`;
+    FROM (CONVERSIONS) AS c LEFT JOIN (${touchesSql("SELECT person FROM (CONVERSIONS)")}) AS tp ON tp.person = c.person`;
 }
 
 function params(settings: AttributionSettings, range: Pick<TimeRange, "from" | "to">): Params {
@@ -209,36 +234,36 @@ export async function attributionReport(
 ): Promise<AttributionReport> {
   const conv = conversionsSql(conversion);
   const cur = (currency ?? conversion.currency ?? "").toUpperCase();
-  const all = { ...params(settings, range), ...conv.params, a_currency: cur };
-  const credited = creditedSql().replace("CONVERSIONS", conv.sql);
-  const [rows, totals] = await Promise.all([
-    queryApp<RawRow>(
-      cfg,
-      appId,
-      `SELECT x.1 AS source, x.2 AS medium, x.3 AS campaign, x.4 AS content,
-              [${MODEL_COLUMNS.map((_, i) => `sum(x.${i + 5})`).join(", ")}] AS credits,
-              [${MODEL_COLUMNS.map((_, i) => `sumIf(x.${i + 5} * revenue, currency = {a_currency:String})`).join(", ")}] AS revenue,
-              countIf(x.10 >= 0) AS touches, if(touches = 0, NULL, quantileExactIf(0.5)(x.10, x.10 >= 0)) AS median
-       FROM (${credited}) ARRAY JOIN credited AS x
-       GROUP BY source, medium, campaign, content
-       ORDER BY credits[3] DESC, source, medium, campaign, content`,
-      all,
-    ),
-    queryApp<{ currency: string; conversions: number; touched: number; revenue: number }>(
-      cfg,
-      appId,
-      `SELECT currency, count() AS conversions, countIf(n > 0) AS touched, sum(revenue) AS revenue FROM (${credited}) GROUP BY currency ORDER BY conversions DESC`,
-      all,
-    ),
-  ]);
-  const mine = totals.find((t) => t.currency === cur);
+  const credited = creditedSql().replaceAll("CONVERSIONS", conv.sql);
+  // Totals come from the same rows: a conversion's first-touch credits add up to 1 over its
+  // channels, so their sums count conversions (per currency) and revenue.
+  const rows = await queryApp<RawRow & { currencies: [string[], number[]] }>(
+    cfg,
+    appId,
+    `SELECT x.1 AS source, x.2 AS medium, x.3 AS campaign, x.4 AS content,
+            [${MODEL_COLUMNS.map((_, i) => `sum(x.${i + 5})`).join(", ")}] AS credits,
+            [${MODEL_COLUMNS.map((_, i) => `sumIf(x.${i + 5} * revenue, currency = {a_currency:String})`).join(", ")}] AS revenue,
+            countIf(x.10 >= 0) AS touches, if(touches = 0, NULL, quantileExactIf(0.5)(x.10, x.10 >= 0)) AS median,
+            sumMap([currency], [x.5]) AS currencies
+     FROM (${credited}) ARRAY JOIN credited AS x
+     GROUP BY source, medium, campaign, content
+     ORDER BY credits[3] DESC, source, medium, campaign, content`,
+    { ...params(settings, range), ...conv.params, a_currency: cur },
+  );
+  const perCurrency = new Map<string, number>();
+  for (const r of rows) r.currencies[0].forEach((c, i) => perCurrency.set(c, (perCurrency.get(c) ?? 0) + Number(r.currencies[1][i] ?? 0)));
+  const conversions = Math.round([...perCurrency.values()].reduce((n, v) => n + v, 0));
+  const direct = rows.find((r) => r.source === DIRECT.source && r.medium === DIRECT.medium);
   return {
     conversion,
     currency: cur,
-    conversions: totals.reduce((n, t) => n + Number(t.conversions), 0),
-    touched: totals.reduce((n, t) => n + Number(t.touched), 0),
-    revenue: Number(mine?.revenue ?? 0),
-    otherCurrencies: totals.filter((t) => t.currency !== cur).map((t) => ({ currency: t.currency === "" ? "(none)" : t.currency, conversions: Number(t.conversions) })),
+    conversions,
+    touched: conversions - Math.round(Number(direct?.credits[0] ?? 0)),
+    revenue: rows.reduce((n, r) => n + Number(r.revenue[0] ?? 0), 0),
+    otherCurrencies: [...perCurrency]
+      .filter(([c]) => c !== cur)
+      .map(([c, n]) => ({ currency: c === "" ? "(none)" : c, conversions: Math.round(n) }))
+      .sort((x, y) => y.conversions - x.conversions || (x.currency < y.currency ? -1 : 1)),
     rows: rows.map((r) => ({
       source: r.source,
       medium: r.medium,
@@ -274,7 +299,7 @@ export async function personPaths(
   limit = 20,
 ): Promise<ConversionPath[]> {
   const conv = conversionsSql(conversion);
-  const credited = creditedSql().replace("CONVERSIONS", `SELECT * FROM (${conv.sql}) WHERE person = cityHash64({a_person:String})`);
+  const credited = creditedSql().replaceAll("CONVERSIONS", `SELECT * FROM (${conv.sql}) WHERE person = cityHash64({a_person:String})`);
   const rows = await queryApp<{ at: number; revenue: number; currency: string; path: Array<[number, boolean]>; credited: Array<[string, string, string, string, number, number, number, number, number, number]> }>(
     cfg,
     appId,
