@@ -1,11 +1,14 @@
 // The product-analytics insights on the benchmark's events: one definition per insight type, run
 // through its own module as its page runs it, and a ten-card dashboard whose cards run at once
 // as the dashboard page runs them (cache skipped), then the same dashboard answered from its cache.
+import { DEFAULT_ATTRIBUTION, type Conversion } from "../schemas";
+import { attributionReport, recentConversions } from "../dashboard/app/attribution/report.server";
 import type { SavedInsight } from "../dashboard/app/db/insights.server";
 import type { DashboardEnv } from "../dashboard/app/env.server";
 import { loadCards } from "../dashboard/app/insights/cards.server";
 import { INSIGHT_MODULES } from "../dashboard/app/insights/modules.server";
 import type { CardLayout, InsightType } from "../dashboard/app/insights/saved";
+import { parseRange } from "../dashboard/app/queries/range";
 
 /** The generated traffic's track events are `Event 0` … `Event 29` (the low numbers most frequent); pages are its paths. */
 export const INSIGHT_CASES: ReadonlyArray<{ name: string; type: InsightType; query: string }> = [
@@ -54,3 +57,15 @@ export function tenCardDashboard(
     },
   };
 }
+
+/** Conversions a team might set on the generated traffic: a frequent event with its value as revenue, and a person's first of another. */
+export const ATTRIBUTION_CASES: ReadonlyArray<{ name: string; conversion: Conversion }> = [
+  { name: "attribution, every Event 5 with its value, 30d", conversion: { id: "e5", name: "Event 5", event: "Event 5", revenueProp: "value", currency: "USD", once: false } },
+  { name: "attribution, a person's first Event 9, 30d", conversion: { id: "e9", name: "Event 9", event: "Event 9", once: true } },
+];
+
+/** The attribution page's reads for `conversion` over 30 days, under the default windows: the report and the latest conversions. */
+export const attributionCase = (cfg: DashboardEnv["clickhouse"], app: string, conversion: Conversion): Promise<unknown> => {
+  const range = parseRange(new URL("http://x/?range=30d"));
+  return Promise.all([attributionReport(cfg, app, DEFAULT_ATTRIBUTION, conversion, range, conversion.currency), recentConversions(cfg, app, conversion, range)]);
+};
