@@ -115,15 +115,16 @@ function touchesSql(converted: string): string {
   const medium = `if(by_referrer, multiIf(${known("source")} != '', ${known("source")}, ${known("cutToFirstSignificantSubdomain(source)")} != '', ${known("cutToFirstSignificantSubdomain(source)")}, 'referral'), medium)`;
   return `
     SELECT person, arraySort(x -> x.1, arrayMap(t -> (t.1, t.2, t.3, t.4, t.5, t.6), arrayFilter(t -> NOT t.7 OR NOT has(campaigned, t.8), all))) AS touches FROM (
-      SELECT person, groupArray((at, view, source, classified, campaign, content, by_referrer, unit)) AS all, groupArrayIf(unit, NOT by_referrer) AS campaigned FROM (
-        SELECT person, if(session_id != '', session_id, toString(timestamp)) AS unit, toUnixTimestamp64Milli(min(timestamp)) AS at, kind = 'view' AS view, source,
-               ${medium} AS classified, campaign, max(content) AS content, by_referrer
+      SELECT person, groupArray((at, view, source, ${medium}, campaign, content, by_referrer, unit)) AS all, groupArrayIf(unit, NOT by_referrer) AS campaigned FROM (
+        SELECT any(e_person) AS person, any(e_unit) AS unit, toUnixTimestamp64Milli(min(e_at)) AS at, any(e_kind) = 'view' AS view, any(e_source) AS source,
+               any(e_medium) AS medium, any(e_campaign) AS campaign, max(e_content) AS content, any(e_referrer) AS by_referrer
         FROM (
-          SELECT ${joinedPersonHash("t")} AS person, t.session_id AS session_id, t.timestamp AS timestamp, t.kind AS kind, t.source AS source, t.medium AS medium,
-                 t.campaign AS campaign, t.content AS content, t.by_referrer AS by_referrer
+          SELECT ${joinedPersonHash("t")} AS e_person, if(t.session_id != '', cityHash64(t.session_id), toUInt64(toUnixTimestamp64Milli(t.timestamp))) AS e_unit,
+                 t.timestamp AS e_at, t.kind AS e_kind, t.source AS e_source, t.medium AS e_medium, t.campaign AS e_campaign, t.content AS e_content, t.by_referrer AS e_referrer
           FROM (${touchRowsSql()}) AS t${identityHashJoin("t")})
-        WHERE person != 0 AND person IN (${converted})
-        GROUP BY person, unit, kind, source, medium, campaign, by_referrer)
+        WHERE e_person != 0 AND e_person IN (${converted})
+        -- One key of 64 bits groups several times faster than the seven columns it stands for.
+        GROUP BY cityHash64(e_person, e_unit, e_kind, e_source, e_medium, e_campaign, e_referrer))
       GROUP BY person)`;
 }
 
