@@ -14,3 +14,4 @@ export * from "./webhooks";
 export * from "./alerts";
 export * from "./touchpoints";
 export * from "./attribution";
+export * from "./flags";
