@@ -140,6 +140,16 @@ describe("conditions", () => {
     const values = Array.from({ length: 1000 }, (_, i) => `u-${i}`);
     expect(holds({ op: "in", attribute: "user_id", values })).toBe(true);
     expect(holds({ op: "in", attribute: "user_id", values }, { userId: "u-1000" })).toBe(false);
+    // The same condition object again and again, as a flag held by the isolate is tested.
+    const byId: FlagCondition = { op: "in", attribute: "user_id", values };
+    const byCountry: FlagCondition = { op: "not_in", attribute: "country", values: ["us", "Ca"] };
+    for (let i = 0; i < 3; i++) {
+      expect(holds(byId)).toBe(true);
+      expect(holds(byId, { userId: "U-1" })).toBe(false);
+      expect(holds(byCountry)).toBe(false);
+      expect(holds(byCountry, { country: "CA" })).toBe(false);
+      expect(holds(byCountry, { country: "FR" })).toBe(true);
+    }
   });
 
   it("semver on app_version", () => {

@@ -1,4 +1,4 @@
-import type { Flag, FlagAnswer, FlagAttribute, FlagCondition, FlagServe, FlagSubject, FlagValue } from "../../schemas/flags";
+import type { Flag, FlagAnswer, FlagAttribute, FlagCondition, FlagServe, FlagSubject } from "../../schemas/flags";
 import { satisfies } from "./semver";
 
 // Evaluates flags for one caller at the edge: pure, synchronous, no I/O, no node: modules.
@@ -128,16 +128,21 @@ function trait(subject: FlagSubject, key: string): unknown {
   return traits && Object.hasOwn(traits, key) ? traits[key] : undefined;
 }
 
-// An `in` list may hold a thousand ids: a set, built once per condition object.
-const valueSets = new WeakMap<object, Set<string>>();
+// An `in` list may hold a thousand ids: a set, built the second time the same condition object is
+// tested, so flags held by the isolate look up in O(1) while flags read afresh for one request
+// (each condition tested once) do not pay for a set they would use once.
+const valueSets = new WeakMap<object, Set<string> | null>();
 
-function valueSet(c: { values: readonly string[] }, fold: boolean): Set<string> {
-  let set = valueSets.get(c);
-  if (!set) {
-    set = new Set(fold ? c.values.map((x) => x.toLowerCase()) : c.values);
-    valueSets.set(c, set);
+function inValues(c: { values: readonly string[] }, value: string, fold: boolean): boolean {
+  const set = valueSets.get(c);
+  if (set) return set.has(value);
+  if (set === null) {
+    const built = new Set(fold ? c.values.map((x) => x.toLowerCase()) : c.values);
+    valueSets.set(c, built);
+    return built.has(value);
   }
-  return set;
+  valueSets.set(c, null);
+  return fold ? c.values.some((x) => x.toLowerCase() === value) : c.values.includes(value);
 }
 
 export function conditionHolds(c: FlagCondition, subject: FlagSubject): boolean {
@@ -147,7 +152,7 @@ export function conditionHolds(c: FlagCondition, subject: FlagSubject): boolean 
       const fold = c.attribute !== undefined && CASE_INSENSITIVE.has(c.attribute);
       const raw = c.attribute !== undefined ? ATTRIBUTES[c.attribute](subject) : c.trait !== undefined ? traitText(trait(subject, c.trait)) : undefined;
       if (raw === undefined || raw === "") return c.op === "not_in";
-      const found = valueSet(c, fold).has(fold ? raw.toLowerCase() : raw);
+      const found = inValues(c, fold ? raw.toLowerCase() : raw, fold);
       return c.op === "in" ? found : !found;
     }
     case "semver": {
@@ -175,16 +180,11 @@ export function conditionHolds(c: FlagCondition, subject: FlagSubject): boolean 
   }
 }
 
-const variantMaps = new WeakMap<Flag, Map<string, FlagValue>>();
-
 function answer(flag: Flag, variant: string, reason: FlagAnswer["reason"]): FlagAnswer {
-  let values = variantMaps.get(flag);
-  if (!values) {
-    values = new Map(flag.variants.map((v) => [v.key, v.value]));
-    variantMaps.set(flag, values);
-  }
+  // At most 20 variants: a scan is cheaper than building a map for flags read afresh per request.
+  const found = flag.variants.find((v) => v.key === variant);
   // A flag that passed the schema names only its own variants; null is the safe answer otherwise.
-  return { variant, value: values.get(variant) ?? null, reason };
+  return { variant, value: found ? found.value : null, reason };
 }
 
 function served(flag: Flag, serve: FlagServe, id: string | undefined): string {
