@@ -12,7 +12,7 @@
 // click window, and impressions within the view window only when no click qualifies. Each model
 // gives the touches credits that sum to exactly 1; a conversion without touches credits
 // "(direct)" with 1 under every model, so each column adds up to the conversions.
-import { CLICK_IDS, TOUCH_EVENTS, type AttributionModel, type AttributionSettings, type Conversion } from "../../../schemas";
+import { ATTRIBUTION_MODELS, CLICK_IDS, TOUCH_EVENTS, type AttributionModel, type AttributionSettings, type Conversion } from "../../../schemas";
 import type { DashboardEnv } from "../env.server";
 import { hasPerson, identityHashJoin, identityJoin, joinedPersonHash, joinedPersonKey } from "../insights/person";
 import { queryApp, type Params } from "../queries/clickhouse.server";
@@ -161,7 +161,7 @@ function conversionsSql(c: Conversion, named = false): { sql: string; params: Pa
  * Per conversion, its credited touches as tuples (source, medium, campaign, content, first, last,
  * linear, decay, position, seconds before the conversion), "(direct)" when none qualifies.
  */
-function creditedSql(): string {
+function creditedSql(conversions: string): string {
   const inWindow = (view: boolean) => `arrayFilter(t -> t.1 <= c.at AND t.1 > c.at - {a_${view ? "view" : "click"}_ms:Int64} AND ${view ? "" : "NOT "}t.2, tp.touches)`;
   const decay = "arrayMap(t -> exp2(-(c.at - t.1) / {a_half_ms:Float64}), path)";
   return `
@@ -172,7 +172,7 @@ function creditedSql(): string {
               arrayMap((t, i, w) -> (t.3, t.4, t.5, t.6, toFloat64(i = 1), toFloat64(i = n), 1 / n, w / arraySum(weights),
                                      multiIf(n = 1, 1., n = 2, 0.5, i = 1 OR i = n, 0.4, 0.2 / (n - 2)), (c.at - t.1) / 1000),
                        path, arrayEnumerate(path), weights)) AS credited
-    FROM (CONVERSIONS) AS c LEFT JOIN (${touchesSql("SELECT person FROM (CONVERSIONS)")}) AS tp ON tp.person = c.person`;
+    FROM (${conversions}) AS c LEFT JOIN (${touchesSql(`SELECT person FROM (${conversions})`)}) AS tp ON tp.person = c.person`;
 }
 
 function params(settings: AttributionSettings, range: Pick<TimeRange, "from" | "to">): Params {
@@ -211,8 +211,6 @@ const REFERRER_MEDIA = (() => {
   return { hosts, media };
 })();
 
-const MODEL_COLUMNS: readonly AttributionModel[] = ["first", "last", "linear", "decay", "position"];
-
 interface RawRow {
   source: string;
   medium: string;
@@ -235,15 +233,15 @@ export async function attributionReport(
 ): Promise<AttributionReport> {
   const conv = conversionsSql(conversion);
   const cur = (currency ?? conversion.currency ?? "").toUpperCase();
-  const credited = creditedSql().replaceAll("CONVERSIONS", conv.sql);
+  const credited = creditedSql(conv.sql);
   // Totals come from the same rows: a conversion's first-touch credits add up to 1 over its
   // channels, so their sums count conversions (per currency) and revenue.
   const rows = await queryApp<RawRow & { currencies: [string[], number[]] }>(
     cfg,
     appId,
     `SELECT x.1 AS source, x.2 AS medium, x.3 AS campaign, x.4 AS content,
-            [${MODEL_COLUMNS.map((_, i) => `sum(x.${i + 5})`).join(", ")}] AS credits,
-            [${MODEL_COLUMNS.map((_, i) => `sumIf(x.${i + 5} * revenue, currency = {a_currency:String})`).join(", ")}] AS revenue,
+            [${ATTRIBUTION_MODELS.map((_, i) => `sum(x.${i + 5})`).join(", ")}] AS credits,
+            [${ATTRIBUTION_MODELS.map((_, i) => `sumIf(x.${i + 5} * revenue, currency = {a_currency:String})`).join(", ")}] AS revenue,
             countIf(x.10 >= 0) AS touches, if(touches = 0, NULL, quantileExactIf(0.5)(x.10, x.10 >= 0)) AS median,
             sumMap([currency], [x.5]) AS currencies
      FROM (${credited}) ARRAY JOIN credited AS x
@@ -279,7 +277,7 @@ export async function attributionReport(
 }
 
 const byModel = (values: readonly number[]): Record<AttributionModel, number> =>
-  Object.fromEntries(MODEL_COLUMNS.map((m, i) => [m, Number(values[i] ?? 0)])) as Record<AttributionModel, number>;
+  Object.fromEntries(ATTRIBUTION_MODELS.map((m, i) => [m, Number(values[i] ?? 0)])) as Record<AttributionModel, number>;
 
 /** One conversion of a person and the touches behind it, each with its credit under every model. */
 export interface ConversionPath {
@@ -300,7 +298,7 @@ export async function personPaths(
   limit = 20,
 ): Promise<ConversionPath[]> {
   const conv = conversionsSql(conversion);
-  const credited = creditedSql().replaceAll("CONVERSIONS", `SELECT * FROM (${conv.sql}) WHERE person = cityHash64({a_person:String})`);
+  const credited = creditedSql(`SELECT * FROM (${conv.sql}) WHERE person = cityHash64({a_person:String})`);
   const rows = await queryApp<{ at: number; revenue: number; currency: string; path: Array<[number, boolean]>; credited: Array<[string, string, string, string, number, number, number, number, number, number]> }>(
     cfg,
     appId,

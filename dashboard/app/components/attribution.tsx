@@ -33,3 +33,6 @@ export function ChannelCells({ channel, value }: { channel: { source: string; me
     </>
   );
 }
+
+/** An amount of money with two decimals and its currency when known: `12,345.60 USD`. */
+export const money = (v: number, currency = ""): string => `${v.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}${currency ? ` ${currency}` : ""}`;

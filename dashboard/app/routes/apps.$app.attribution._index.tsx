@@ -8,7 +8,7 @@ import { csrfForm } from "../auth/csrf.server";
 import { requireApp } from "../auth/guard.server";
 import { can } from "../auth/permissions";
 import { ActionNotice } from "../components/action-notice";
-import { ChannelCells, ChannelHeads } from "../components/attribution";
+import { ChannelCells, ChannelHeads, money } from "../components/attribution";
 import { CsrfField } from "../components/csrf";
 import { ErrorCard } from "../components/error-card";
 import { count, percent, utcMinute } from "../components/format";
@@ -68,7 +68,6 @@ function ago(seconds: number | null): string {
   return `${(seconds / 86_400).toLocaleString("en", { maximumFractionDigits: 1 })} d`;
 }
 
-const money = (v: number, currency: string): string => `${v.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}${currency ? ` ${currency}` : ""}`;
 const credit = (v: number): string => v.toLocaleString("en", { maximumFractionDigits: 2 });
 
 export default function AttributionPage() {

@@ -2,7 +2,7 @@ import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/clo
 import { Link, useLoaderData } from "@remix-run/react";
 import { attributionPage } from "../attribution/page.server";
 import { personPaths } from "../attribution/report.server";
-import { ChannelCells, ChannelHeads } from "../components/attribution";
+import { ChannelCells, ChannelHeads, money } from "../components/attribution";
 import { ErrorCard } from "../components/error-card";
 import { utcMinute } from "../components/format";
 import { Shell } from "../components/shell";
@@ -50,7 +50,7 @@ export default function AttributionPersonPage() {
       {(paths ?? []).map((p) => (
         <section key={p.at} className="card" aria-label={`Conversion at ${utcMinute(p.at)}`}>
           <h2>
-            {conversion.name} at {utcMinute(p.at)} UTC{conversion.revenueProp ? ` · ${p.revenue.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${p.currency}` : ""}
+            {conversion.name} at {utcMinute(p.at)} UTC{conversion.revenueProp ? ` · ${money(p.revenue, p.currency)}` : ""}
           </h2>
           <div className="table-scroll">
             <table>
