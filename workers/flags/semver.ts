@@ -1,5 +1,6 @@
 // Semantic versions and ranges for the `semver` flag condition: a small parser in the spirit of
-// node-semver (which is too large for the edge bundle), with one simplification: a pre-release
+// node-semver (7 KB gzipped for satisfies and coerce: it would fit the edge Worker, and replacing
+// this file with it is open with the flags' decision record), with one simplification: a pre-release
 // orders below its release and is otherwise an ordinary version (`<3.0.0` admits `3.0.0-beta`);
 // the upper bounds the shorthands produce (`^2.4`, `~1.2.3`, `2.x`, `<3`) end at `X.Y.Z-0`, below
 // every pre-release of the next version, so `2.x` does not admit `3.0.0-beta`.
