@@ -6,8 +6,8 @@ import type { Options } from "./core/types";
 import { startSpan, timed, type Span, type SpanOptions } from "./core/spans";
 import { init } from "./platforms/browser";
 
-type Method = Exclude<keyof Client, "ready" | "configured" | "startSpan" | "span">;
-const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "attribution", "ids", "shutdown"];
+type Method = Exclude<keyof Client, "ready" | "configured" | "flagsReady" | "startSpan" | "span">;
+const METHODS: Method[] = ["track", "page", "screen", "identify", "alias", "group", "captureError", "perf", "network", "register", "unregister", "reset", "flush", "optIn", "optOut", "isOptedOut", "attribution", "ids", "shutdown", "getFlag", "isEnabled", "getVariant", "getConfig", "flags", "reloadFlags", "onFlags"];
 
 let client: Client | undefined;
 const early: Array<[Method, unknown[]]> = [];

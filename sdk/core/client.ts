@@ -3,70 +3,12 @@ import { uuid } from "./ids";
 import { createQueue } from "./queue";
 import { fetchRemoteConfig, sanitize } from "./remote-config";
 import { createSender } from "./sender";
-import { noteTouch, touchSession, type SessionState, type Touch } from "./session";
-import { startSpan, timed, type Span, type SpanOptions } from "./spans";
+import { noteTouch, touchSession, type SessionState } from "./session";
+import { startSpan, timed } from "./spans";
 import { crashInfo } from "./stack";
-import type { CaptureSwitches, Metric, Options, Platform, Props, RemoteConfig, RequestInfo, Transport, WireEvent } from "./types";
+import type { CaptureSwitches, Client, FlagAnswer, Flags, Metric, Options, Platform, Props, RemoteConfig, RequestInfo, Transport, WireEvent } from "./types";
 
-/** The SDK's public API, returned by `init`: `const t = init({writeKey, endpoint}); t.track("Signed Up", {plan: "pro"})`. */
-export interface Client {
-  /** Records an action: `t.track("Order Completed", {total: 30})`. */
-  track(event: string, properties?: Props): void;
-  /** Records a page view: `t.page("Pricing")`. */
-  page(name?: string, properties?: Props): void;
-  /** Records a screen view (mobile): `t.screen("Checkout")`. */
-  screen(name: string, properties?: Props): void;
-  /** Names the user from now on and records their traits: `t.identify("u_42", {plan: "pro"})`. */
-  identify(userId?: string, traits?: Props): void;
-  /** Links the current identity to `userId`: `t.alias("u_42")`. */
-  alias(userId: string, previousId?: string): void;
-  /** Puts the user in a group (account, team): `t.group("acme", {seats: 10})`. */
-  group(groupId: string, traits?: Props): void;
-  /** Records an error as a crash event: `t.captureError(err, {handled: true})`. */
-  captureError(error: unknown, how?: { fatal?: boolean; handled?: boolean; properties?: Props }): void;
-  /** Records a measurement: `t.perf("checkout_render", 182, "ms")`. */
-  perf(name: string, value: number, unit?: string, properties?: Props): void;
-  /** Records a network call: `t.network({method: "GET", url: "https://api.example.com/a", status: 200, duration: 87})`. */
-  network(request: RequestInfo, properties?: Props): void;
-  /**
-   * Starts a transaction, timed until its `end()`, which sends it with its ended children as
-   * perf events; sampled as a whole by `sampling.perf`.
-   * `const s = t.startSpan("checkout", {op: "ui.action"}); s.startChild("http.client", "POST /api/orders").end(); s.end()`
-   */
-  startSpan(name: string, options?: SpanOptions): Span;
-  /**
-   * Times `fn` (sync or async) as a transaction; a throw or rejection ends it with status
-   * `"error"` and is passed on. `const order = await t.span("checkout", (s) => placeOrder(s))`
-   */
-  span<T>(name: string, fn: (span: Span) => T, options?: SpanOptions): T;
-  /** Adds properties to every later event (kept across restarts): `t.register({plan: "pro"})`. */
-  register(properties: Props): void;
-  /** Stops adding one super-property: `t.unregister("plan")`. */
-  unregister(key: string): void;
-  /** Forgets the user (logout): new anonymous id and session, no user id, traits or super-properties: `t.reset()`. */
-  reset(): void;
-  /** Sends everything queued now: `await t.flush()`. */
-  flush(): Promise<void>;
-  /** Consents: events are recorded again from now on: `t.optIn()`. */
-  optIn(): void;
-  /** Withdraws consent: drops the queue and the stored ids; nothing is sent or kept until `optIn()`: `t.optOut()`. */
-  optOut(): void;
-  /** Whether the user is opted out: `t.isOptedOut()`. */
-  isOptedOut(): boolean;
-  /**
-   * The session's first and last touches (campaigns that brought the user: UTM and click-id
-   * parameters), or null before any: `t.attribution()?.last.source // "newsletter"`.
-   */
-  attribution(): { first: Touch; last: Touch } | null;
-  /** The ids events carry now: `t.ids().sessionId`. */
-  ids(): { anonymousId: string; userId?: string; sessionId?: string };
-  /** Resolves once stored state is loaded: `await t.ready`. */
-  ready: Promise<void>;
-  /** Resolves once the remote configuration is applied, or known to be absent: `await t.configured`. */
-  configured: Promise<void>;
-  /** Sends what is queued (within `timeoutMs`) and stops timers: `await t.shutdown()`. */
-  shutdown(timeoutMs?: number): Promise<void>;
-}
+export type { Client } from "./types";
 
 /** What the platform layers use besides the public API: `if (core.allows("network")) core.network(request)`. */
 export interface Core extends Client {
@@ -90,6 +32,8 @@ interface State {
   superProps?: Props;
   session?: SessionState;
   optedOut?: boolean;
+  /** Flags whose exposure this session recorded: `"<session id> <variant>"` by flag key. */
+  exposed?: Record<string, string>;
 }
 
 /**
@@ -118,12 +62,12 @@ export function createClient(platform: Platform, options: Options): Core {
   const flushAt = o.flushAt ?? 20;
   const flushInterval = o.flushInterval ?? 5000;
   const timeout = o.sessionTimeout ?? 30 * 60 * 1000;
+  const every = o.flags?.refreshIntervalMs ?? 60_000;
 
   let state: State = { anonymousId: uuid(), optedOut: o.optedOut };
   // A page opened from a campaign is a touch even when no event is recorded before it navigates on.
   const startedAt = Date.now();
   const landing = platform.context();
-  let remote: RemoteConfig = {};
   let pending: Array<() => void> | undefined = [];
 
   const saveState = (): void => {
@@ -181,11 +125,59 @@ export function createClient(platform: Platform, options: Options): Core {
   const fresh = (optedOut?: boolean): State => ({ anonymousId: uuid(), optedOut });
   const sampled = (share: "network" | "perf"): boolean => Math.random() < (o.sampling?.[share] ?? 1) * (remote.sampling?.[share] ?? 1);
 
+  // Flags are evaluated at the edge for who the user is and what they run.
+  const query = (): string => {
+    const ctx = { ...o.context, ...platform.context() };
+    const who = { anonymousId: state.anonymousId, userId: state.userId, platform: platform.name, os: ctx.os?.name, appVersion: ctx.app?.version, locale: ctx.locale, traits: state.traits && JSON.stringify(state.traits) };
+    return Object.entries(who)
+      .map(([k, v]) => (v ? `&${k}=${encodeURIComponent(v)}` : ""))
+      .join("");
+  };
+  // The last good answer of the edge is kept, so that a start without network serves it.
+  let remote: RemoteConfig & { etag?: string | null; q?: string } = {};
+  let asked: string | undefined;
+  let asks = 0;
+  let stopRefresh = (): void => undefined;
+  const listeners = new Set<(flags: Flags) => void>();
+  const tell = (fn: (flags: Flags) => void): void => fn({ ...remote.flags });
+  const restore = (stored: string | null): void => {
+    try {
+      const s = JSON.parse(stored ?? "{}") as typeof remote;
+      remote = { ...s, ...sanitize(s) };
+      listeners.forEach(tell);
+    } catch {
+      // Unreadable: the edge's next answer replaces it.
+    }
+  };
+  const load = async (): Promise<void> => {
+    const q = (asked = query());
+    const n = ++asks;
+    stopRefresh();
+    try {
+      // The ETag is worth sending only for the caller it was the answer for.
+      const got = await fetchRemoteConfig(transport, endpoint, o.writeKey, q, platform.httpCache || q !== remote.q ? undefined : remote.etag);
+      // An answer overtaken by a later question is already stale.
+      if (n !== asks || !got || got === 304) return;
+      const changed = JSON.stringify(got.flags) !== JSON.stringify(remote.flags);
+      remote = { ...got, q };
+      if (changed) listeners.forEach(tell);
+      // Applied for this run even if it cannot be stored; the next start fetches it again.
+      await storage.set(`${prefix}c`, JSON.stringify(remote));
+    } catch {
+      // A storage that refuses leaves the answer applied for this run.
+    } finally {
+      if (n === asks && every > 0) stopRefresh = later(() => void load(), every);
+    }
+  };
+  // A synchronous storage (localStorage) serves the stored flags from the first line of the app.
+  const cachedNow = storage.get(`${prefix}c`);
+  if (typeof cachedNow === "string") restore(cachedNow);
+
   const ready = (async () => {
-    const [saved, cached] = await Promise.all([storage.get(`${prefix}s`), storage.get(`${prefix}c`), queue.load()]);
+    const [saved, cached] = await Promise.all([storage.get(`${prefix}s`), cachedNow, queue.load()]);
+    if (cached !== cachedNow) restore(cached);
     try {
       state = { ...state, ...(JSON.parse(saved ?? "{}") as Partial<State>) };
-      remote = sanitize(JSON.parse(cached ?? "{}"));
     } catch {
       warn("stored state was unreadable; starting afresh");
     }
@@ -206,36 +198,51 @@ export function createClient(platform: Platform, options: Options): Core {
   });
 
   // Not part of `ready`: a slow config answer must not hold up sending.
-  const configured = (async () => {
-    if (o.remoteConfig === false) return;
-    await ready;
-    const fetched = await fetchRemoteConfig(transport, endpoint, o.writeKey);
-    if (!fetched) return;
-    remote = fetched;
-    // Applied for this run even if it cannot be stored; the next start fetches it again.
-    await storage.set(`${prefix}c`, JSON.stringify(fetched));
-  })().catch(() => undefined);
+  const reload = (): Promise<void> => (o.remoteConfig === false ? ready : ready.then(load));
+  const configured = reload();
+  // New ids or traits are another caller for the edge's rules.
+  const follow = (): void => run(() => asked !== undefined && asked !== query() && void load());
+
+  // The first read of a flag in a session, and of another variant of it, is an exposure.
+  const read = (key: string): FlagAnswer | undefined => {
+    const a = remote.flags?.[key];
+    if (a && o.flags?.sendExposures !== false)
+      run(() => {
+        const ex = (state.exposed ??= {});
+        const mark = (): string => `${state.session && Date.now() - state.session.last <= timeout ? state.session.id : ""} ${a.variant}`;
+        if (ex[key] === mark()) return;
+        capture("track", { event: "$feature_flag_called" }, { $feature_flag: key, $feature_flag_response: a.variant, $feature_flag_value: a.value });
+        ex[key] = mark();
+        saveState();
+      });
+    return a;
+  };
 
   const client: Core = {
     endpoint,
     transport,
     ready,
     configured,
+    flagsReady: configured,
     track: (event, properties) => capture("track", { event }, properties),
     page: (name, properties) => capture("page", name ? { name } : {}, properties),
     screen: (name, properties) => capture("screen", { name }, properties),
-    identify: (userId, traits) =>
+    identify: (userId, traits) => {
       capture("identify", () => {
         if (userId) state.userId = userId;
         if (traits) state.traits = { ...state.traits, ...traits };
         return state.traits ? { traits: state.traits } : {};
-      }),
-    alias: (userId, previousId) =>
+      });
+      follow();
+    },
+    alias: (userId, previousId) => {
       capture("alias", () => {
         const previous = previousId ?? state.userId ?? state.anonymousId;
         state.userId = userId;
         return { previousId: previous };
-      }),
+      });
+      follow();
+    },
     group: (groupId, traits) => capture("group", traits ? { groupId, traits } : { groupId }),
     captureError: (error, how = {}) =>
       capture("crash", { error: crashInfo(error, { fatal: how.fatal ?? false, handled: how.handled ?? true }, platform.inApp) }, how.properties),
@@ -245,7 +252,10 @@ export function createClient(platform: Platform, options: Options): Core {
     span: (name, fn, options) => timed(client.startSpan(name, options), fn),
     register: (properties) => mutate(() => (state.superProps = { ...state.superProps, ...properties })),
     unregister: (key) => mutate(() => delete state.superProps?.[key]),
-    reset: () => mutate(() => (state = fresh())),
+    reset: () => {
+      mutate(() => (state = fresh()));
+      follow();
+    },
     flush: async () => {
       await ready;
       await sender.flush(true);
@@ -273,6 +283,24 @@ export function createClient(platform: Platform, options: Options): Core {
       await Promise.race([client.flush(), new Promise<void>((done) => (stop = later(done, timeoutMs)))]);
       stop();
       sender.stop();
+      stopRefresh();
+    },
+    getFlag: (key, fallback) => {
+      const a = read(key);
+      return a ? a.value : fallback;
+    },
+    isEnabled: (key) => !!read(key)?.value,
+    getVariant: (key) => read(key)?.variant,
+    getConfig: ((key?: string, fallback?: unknown) => {
+      const c = remote.config ?? {};
+      return key === undefined ? { ...c } : (c[key] ?? fallback);
+    }) as Client["getConfig"],
+    flags: () => ({ ...remote.flags }),
+    reloadFlags: reload,
+    onFlags: (listener) => {
+      listeners.add(listener);
+      if (remote.flags) tell(listener);
+      return () => void listeners.delete(listener);
     },
     allows: (kind) => {
       if ((o.capture?.[kind] ?? platform.capture[kind]) !== true || remote.capture?.[kind] === false) return false;

@@ -12,8 +12,10 @@ export interface FakeEdge {
   answers: Array<HttpResponse | ((req: HttpRequest) => HttpResponse)>;
   /** While true, every request fails as if the network were down (status 0). */
   down: boolean;
-  /** The answer to `GET /v1/config`. */
-  config: HttpResponse;
+  /** The answer to `GET /v1/config`; a function answers from the request. */
+  config: HttpResponse | ((req: HttpRequest) => HttpResponse);
+  /** Every `GET /v1/config` request, in order. */
+  configRequests: HttpRequest[];
   transport(req: HttpRequest): Promise<HttpResponse>;
 }
 
@@ -25,8 +27,12 @@ export function fakeEdge(): FakeEdge {
     answers: [],
     down: false,
     config: { status: 404 },
+    configRequests: [],
     async transport(req) {
-      if (req.method === "GET") return edge.config;
+      if (req.method === "GET") {
+        edge.configRequests.push(req);
+        return edge.down ? { status: 0 } : typeof edge.config === "function" ? edge.config(req) : edge.config;
+      }
       edge.requests.push(req);
       const batch = (JSON.parse(req.body ?? "{}") as { batch: WireEvent[] }).batch;
       edge.batches.push(batch);

@@ -31,7 +31,7 @@ export function fetchTransport(compress = true): Transport {
       } catch {
         parsed = undefined;
       }
-      return { status: res.status, retryAfter: res.headers.get("retry-after"), body: parsed };
+      return { status: res.status, retryAfter: res.headers.get("retry-after"), etag: res.headers.get("etag"), body: parsed };
     } catch {
       return { status: 0 };
     }

@@ -27,6 +27,8 @@ export function init(options: Options): Client {
       context: () => pageContext(w),
       capture: DEFAULTS,
       inApp: (file) => file.startsWith(w.location.origin),
+      name: "web",
+      httpCache: true,
     },
     options,
   );
@@ -45,9 +47,8 @@ export function init(options: Options): Client {
       return true;
     });
   };
-  w.document.addEventListener("visibilitychange", () => {
-    if (w.document.visibilityState === "hidden") leave();
-  });
+  // A tab coming back may have been away for hours: its flags are asked for again.
+  w.document.addEventListener("visibilitychange", () => (w.document.visibilityState === "hidden" ? leave() : void c.reloadFlags()));
   w.addEventListener("pagehide", leave);
   w.addEventListener("online", () => c.retryNow());
   return c;

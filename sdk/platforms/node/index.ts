@@ -1,12 +1,23 @@
 import { createClient, type Client } from "../../core/client";
+import { evaluateFlags } from "../../core/remote-config";
 import { memoryStorage } from "../../core/storage";
 import { fetchTransport } from "../../core/transport";
-import type { CaptureSwitches, Options } from "../../core/types";
+import type { CaptureSwitches, FlagSubject, Flags, Options } from "../../core/types";
 import { VERSION } from "../../core/version";
 import { captureNetwork, type NetworkGlobals } from "../shared/network";
 
 // A server makes many calls of its own: network capture is opt-in here.
 const DEFAULTS: CaptureSwitches = { errors: true, network: false };
+
+/** The client `init` returns in Node: the SDK's, with flags evaluated for any user: `await t.evaluateFlags({userId: "u_42"})`. */
+export interface NodeClient extends Client {
+  /**
+   * Every flag's answer for one user of many (a server rendering for them), from the edge; no
+   * exposure is recorded, and `{}` comes back when the edge cannot answer, so each flag reads as unknown.
+   * `const flags = await t.evaluateFlags({userId: "u_42", traits: {plan: "pro"}}); flags["new-checkout"]?.value`
+   */
+  evaluateFlags(subject: FlagSubject): Promise<Flags>;
+}
 
 /**
  * Starts the SDK in Node: events wait in memory and are sent when the process is about to exit
@@ -15,7 +26,7 @@ const DEFAULTS: CaptureSwitches = { errors: true, network: false };
  * the process exits with code 1, as it would have without the SDK (unless the app listens too).
  * `const t = init({writeKey: "wk_…", endpoint: "https://edge.example.com"}); t.track("Job Done"); await t.shutdown()`
  */
-export function init(options: Options): Client {
+export function init(options: Options): NodeClient {
   const c = createClient(
     {
       storage: memoryStorage(),
@@ -23,6 +34,7 @@ export function init(options: Options): Client {
       library: { name: "edge-telemetry-node", version: VERSION },
       context: () => ({ os: { name: process.platform }, runtime: { name: "node", version: process.version } }),
       capture: DEFAULTS,
+      name: "node",
     },
     options,
   );
@@ -53,7 +65,13 @@ export function init(options: Options): Client {
     process.on("uncaughtException", fatal("uncaughtException"));
     process.on("unhandledRejection", fatal("unhandledRejection"));
   }
-  return c;
+  return Object.assign(c, {
+    evaluateFlags: async (subject: FlagSubject): Promise<Flags> => {
+      const flags = await evaluateFlags(c.transport, c.endpoint, options.writeKey, subject);
+      if (!flags) console.warn("[telemetry] could not evaluate flags; every flag reads as unknown");
+      return flags ?? {};
+    },
+  });
 }
 
 export type { Client } from "../../core/client";

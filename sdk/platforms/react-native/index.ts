@@ -100,6 +100,7 @@ export function init(options: ReactNativeOptions): ReactNativeClient {
       context: () => (os ? { os } : {}),
       capture: DEFAULTS,
       properties: (type) => (state.screen && (type === "perf" || type === "network") ? { screen: state.screen } : undefined),
+      name: rn.Platform?.OS,
     },
     options,
   );
@@ -128,6 +129,8 @@ export function init(options: ReactNativeOptions): ReactNativeClient {
       if (next === "background") away = true;
       else if (next === "active" && away) {
         away = false;
+        // An app back from the background may have been away for hours: its flags are asked for again.
+        void c.reloadFlags();
         const at = clock();
         if (!state.native.has("warm")) state.settled(() => state.measure("app_start_warm", at));
       }
