@@ -105,3 +105,24 @@ export interface FlagAnswer {
   value: FlagValue;
   reason: number | "fallthrough" | "off";
 }
+
+/**
+ * A new on/off flag, off for everyone until a rule or the fallthrough says otherwise:
+ * `booleanFlag("new-checkout", "New checkout")`, with `over` replacing any field.
+ */
+export function booleanFlag(key: string, name: string, over: Partial<Flag> = {}): Flag {
+  return {
+    key,
+    name,
+    description: "",
+    enabled: true,
+    variants: [
+      { key: "on", value: true },
+      { key: "off", value: false },
+    ],
+    rules: [],
+    fallthrough: { variant: "off" },
+    offVariant: "off",
+    ...over,
+  };
+}

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { PostHog } from "posthog-node";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { LOCAL_ADMIN_TOKEN } from "../../dev/local";
 import { chQuery, waitForRows } from "../../sdk/e2e/clickhouse";
 import { launchChromium, type Chromium } from "../chromium";
 import { servePage, type TestPage } from "./page";
@@ -82,6 +83,47 @@ it("posthog-node: capture, identify, alias, group and captureException land in C
   expect(crash.frames).toBeGreaterThan(0);
 });
 
+/**
+ * Creates a flag on the stack's app through the admin API, and waits until the edge serves it
+ * (an edge serves what it read up to a few seconds before). Its key is fresh, so tests sharing
+ * the stack never see it.
+ */
+async function createFlag(prefix: string, variants: Array<{ key: string; value: unknown }>, rules: unknown[], fallthrough: string): Promise<string> {
+  const key = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const res = await fetch(`${stack.edge}/admin/apps/${stack.appId}/flags`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ key, name: key, enabled: true, variants, rules, fallthrough: { variant: fallthrough }, offVariant: variants[variants.length - 1]?.key }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  await waitForRows(
+    async () => {
+      const served = (await (await fetch(`${stack.edge}/v1/config?writeKey=${encodeURIComponent(stack.writeKey)}`)).json()) as { flags: Record<string, unknown> };
+      return key in served.flags ? [key] : [];
+    },
+    (keys) => keys.length > 0,
+    30_000,
+  );
+  return key;
+}
+
+it("posthog-node: flags evaluated at the edge, by person properties and with payloads", async () => {
+  const beta = await createFlag("ph-beta", [{ key: "on", value: true }, { key: "off", value: false }], [{ conditions: [{ op: "in", trait: "plan", values: ["pro"] }], rollout: 100, serve: { variant: "on" } }], "off");
+  const button = await createFlag("ph-button", [{ key: "green", value: { color: "#0a0" } }, { key: "control", value: null }], [], "green");
+  const client = new PostHog(stack.writeKey, { host: stack.edge, flushAt: 1, flushInterval: 0 });
+  try {
+    expect(await client.getFeatureFlag(beta, "node-pro", { personProperties: { plan: "pro" }, sendFeatureFlagEvents: false })).toBe(true);
+    expect(await client.getFeatureFlag(beta, "node-free", { personProperties: { plan: "free" }, sendFeatureFlagEvents: false })).toBe(false);
+    expect(await client.isFeatureEnabled(beta, "node-pro", { personProperties: { plan: "pro" }, sendFeatureFlagEvents: false })).toBe(true);
+    expect(await client.getFeatureFlag(button, "node-any", { sendFeatureFlagEvents: false })).toBe("green");
+    expect(await client.getFeatureFlagPayload(button, "node-any")).toEqual({ color: "#0a0" });
+    const all = await client.getAllFlags("node-pro", { personProperties: { plan: "pro" } });
+    expect(all).toMatchObject({ [beta]: true, [button]: "green" });
+  } finally {
+    await client.shutdown();
+  }
+});
+
 // The page exposes `runPostHog(userId)`, which starts posthog-js (its page view is automatic),
 // clicks a button (autocapture) and makes one call of each kind.
 const entry = `
@@ -124,7 +166,30 @@ async function runPostHog(userId: string): Promise<string> {
   return anonymousId;
 }
 
-(globalThis as unknown as { runPostHog: typeof runPostHog }).runPostHog = runPostHog;
+// \`readFlag(userId, key)\` starts posthog-js as an identified user and reads one flag once the
+// edge has answered posthog-js's flags call; the read records posthog-js's exposure event.
+async function readFlag(userId: string, key: string): Promise<{ value: unknown; payload: unknown }> {
+  return new Promise((done) => {
+    posthog.init(${JSON.stringify(stack.writeKey)}, {
+      api_host: ${JSON.stringify(stack.edge)},
+      bootstrap: { distinctID: userId, isIdentifiedID: true },
+      // The first test's flags, kept in this origin's storage, would otherwise be answered before the edge's.
+      persistence: "memory",
+      disable_session_recording: true,
+      disable_surveys: true,
+      disable_product_tours: true,
+      disable_conversations: true,
+      autocapture: false,
+      capture_pageview: false,
+      disable_web_experiments: true,
+      opt_out_useragent_filter: true,
+      loaded: (ph) => ph.onFeatureFlags(() => done({ value: ph.getFeatureFlag(key), payload: ph.getFeatureFlagPayload(key) })),
+    });
+  });
+}
+
+(globalThis as unknown as { runPostHog: typeof runPostHog; readFlag: typeof readFlag }).runPostHog = runPostHog;
+(globalThis as unknown as { readFlag: typeof readFlag }).readFlag = readFlag;
 `;
 
 let chrome: Chromium | undefined;
@@ -186,5 +251,22 @@ it("posthog-js in Chromium: page view, autocapture, a custom event, an exception
   expect(failed).toEqual([]);
   expect(elsewhere).toEqual([]);
   expect(errors).toEqual([]);
+  await page.close();
+});
+
+it("posthog-js in Chromium: a flag targeted at the user is on, its payload arrives, and reading it records $feature_flag_called", async () => {
+  if (!chrome || !site) throw new Error("the browser did not start");
+  const user = `flag-${randomUUID()}`;
+  const key = await createFlag("ph-js", [{ key: "wide", value: { columns: 3 } }, { key: "narrow", value: null }], [{ conditions: [{ op: "in", attribute: "user_id", values: [user] }], rollout: 100, serve: { variant: "wide" } }], "narrow");
+  const page = await chrome.context.newPage();
+  await page.goto(site.url, { waitUntil: "load" });
+  const read = await page.evaluate(([u, k]) => (globalThis as unknown as { readFlag(u: string, k: string): Promise<{ value: unknown; payload: unknown }> }).readFlag(u, k), [user, key] as const);
+  expect(read).toEqual({ value: "wide", payload: { columns: 3 } });
+  const exposures = await waitForRows(
+    () => chQuery<{ flag: string; response: string }>(stack.clickhouse, "SELECT JSONExtractString(properties, '$feature_flag') AS flag, JSONExtractString(properties, '$feature_flag_response') AS response FROM events WHERE app_id = {app:String} AND user_id = {user:String} AND event = '$feature_flag_called'", { app: stack.appId, user }),
+    (rows) => rows.length > 0,
+    60_000,
+  );
+  expect(exposures[0]).toEqual({ flag: key, response: "wide" });
   await page.close();
 });

@@ -3,7 +3,11 @@
 // version can be restored as a new one. Each change also counts up the app's flags_version, the
 // key the edge caches an app's flags and configuration under. Callers check the app is the
 // caller's first (apps/store.ts); these functions take its id as settled.
-import { Flag, FlagValue } from "../../schemas";
+import type { Schema } from "@cfworker/json-schema";
+import { Flag } from "../../schemas";
+import { checkConfig, type AppConfig } from "./config";
+
+export type { AppConfig } from "./config";
 
 export interface StoredFlag {
   flag: Flag;
@@ -136,43 +140,61 @@ export async function rollbackFlag(db: D1Database, appId: string, key: string, v
   return write(db, appId, key, current, target, change);
 }
 
-/** An app's configuration: a JSON object its SDKs read with `getConfig`. */
-export type AppConfig = Record<string, FlagValue>;
-
 export interface ConfigVersion {
   version: number;
   config: AppConfig;
+  /** The JSON Schema the version was checked against, if any. */
+  schema: Schema | null;
   at: number;
   by: string;
   note: string;
 }
 
-function parseConfig(text: string): AppConfig {
+interface ConfigRow {
+  version: number;
+  config: string;
+  schema: string | null;
+  at: number;
+  by: string;
+  note: string;
+}
+
+function parseObject(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as AppConfig) : {};
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   } catch {
-    return {};
+    return null;
   }
 }
 
+const toVersion = (r: ConfigRow): ConfigVersion => ({ version: r.version, config: (parseObject(r.config) ?? {}) as AppConfig, schema: parseObject(r.schema) as Schema | null, at: r.at, by: r.by, note: r.note });
+
 /** The app's current configuration and its version ({} at version 0 until one is saved). */
 export async function getConfig(db: D1Database, appId: string): Promise<ConfigVersion> {
-  const r = await db
-    .prepare("SELECT version, config, at, by, note FROM app_config_versions WHERE app_id = ? ORDER BY version DESC LIMIT 1")
-    .bind(appId)
-    .first<{ version: number; config: string; at: number; by: string; note: string }>();
-  return r ? { version: r.version, config: parseConfig(r.config), at: r.at, by: r.by, note: r.note } : { version: 0, config: {}, at: 0, by: "", note: "" };
+  const r = await db.prepare("SELECT version, config, schema, at, by, note FROM app_config_versions WHERE app_id = ? ORDER BY version DESC LIMIT 1").bind(appId).first<ConfigRow>();
+  return r ? toVersion(r) : { version: 0, config: {}, schema: null, at: 0, by: "", note: "" };
 }
 
-/** Saves a new version of the configuration (checked by the caller); `expected` guards against overwriting a change in between. */
-export async function saveConfig(db: D1Database, appId: string, config: AppConfig, change: Change & { expected?: number; note?: string }): Promise<Saved> {
+/** A save of the configuration: a new version, or why there is none. */
+export type ConfigSaved = Saved | { status: "invalid"; errors: string[] };
+
+/**
+ * Saves a new version of the configuration with its schema (null for none), checked by
+ * `checkConfig`; `expected` guards against overwriting a change in between.
+ */
+export async function saveConfig(db: D1Database, appId: string, input: { config: unknown; schema?: unknown }, change: Change & { expected?: number; note?: string }): Promise<ConfigSaved> {
+  const checked = checkConfig(input.config, input.schema ?? null);
+  if (!checked.ok) return { status: "invalid", errors: checked.errors };
   const current = await getConfig(db, appId);
   if (change.expected !== undefined && current.version !== change.expected) return { status: "conflict", version: current.version };
   const version = current.version + 1;
   try {
     await db.batch([
-      db.prepare("INSERT INTO app_config_versions (app_id, version, config, at, by, note) VALUES (?, ?, ?, ?, ?, ?)").bind(appId, version, JSON.stringify(config), change.now, change.by, change.note ?? ""),
+      db
+        .prepare("INSERT INTO app_config_versions (app_id, version, config, schema, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(appId, version, JSON.stringify(checked.config), checked.schema ? JSON.stringify(checked.schema) : null, change.now, change.by, (change.note ?? "").slice(0, 500)),
       db.prepare("UPDATE apps SET flags_version = flags_version + 1 WHERE id = ?").bind(appId),
     ]);
   } catch (err) {
@@ -184,18 +206,16 @@ export async function saveConfig(db: D1Database, appId: string, config: AppConfi
 
 /** The configuration's versions, newest first. */
 export async function configHistory(db: D1Database, appId: string, limit = 50): Promise<ConfigVersion[]> {
-  const { results } = await db
-    .prepare("SELECT version, config, at, by, note FROM app_config_versions WHERE app_id = ? ORDER BY version DESC LIMIT ?")
-    .bind(appId, limit)
-    .all<{ version: number; config: string; at: number; by: string; note: string }>();
-  return results.map((r) => ({ version: r.version, config: parseConfig(r.config), at: r.at, by: r.by, note: r.note }));
+  const { results } = await db.prepare("SELECT version, config, schema, at, by, note FROM app_config_versions WHERE app_id = ? ORDER BY version DESC LIMIT ?").bind(appId, limit).all<ConfigRow>();
+  return results.map(toVersion);
 }
 
-/** Makes the configuration what it was at `version` again, as a new version. */
-export async function rollbackConfig(db: D1Database, appId: string, version: number, change: Change): Promise<Saved> {
-  const r = await db.prepare("SELECT config FROM app_config_versions WHERE app_id = ? AND version = ?").bind(appId, version).first<{ config: string }>();
+/** Makes the configuration (and its schema) what it was at `version` again, as a new version. */
+export async function rollbackConfig(db: D1Database, appId: string, version: number, change: Change): Promise<ConfigSaved> {
+  const r = await db.prepare("SELECT version, config, schema, at, by, note FROM app_config_versions WHERE app_id = ? AND version = ?").bind(appId, version).first<ConfigRow>();
   if (!r) return { status: "missing" };
-  return saveConfig(db, appId, parseConfig(r.config), { ...change, note: `rollback to version ${version}` });
+  const target = toVersion(r);
+  return saveConfig(db, appId, { config: target.config, schema: target.schema }, { ...change, note: `rollback to version ${version}` });
 }
 
 /** The count of the app's flag and configuration changes: what the edge caches them under. */

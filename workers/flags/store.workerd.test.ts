@@ -3,7 +3,7 @@
 // new one, and the app's change count the edge caches under.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Flag } from "../../schemas";
+import { booleanFlag, type Flag } from "../../schemas";
 import { createApp, inOrg } from "../apps/store";
 import { configHistory, deleteFlag, flagHistory, flagsVersion, getConfig, getFlag, listFlags, rollbackConfig, rollbackFlag, saveConfig, saveFlag } from "./store";
 
@@ -17,19 +17,7 @@ async function newApp(): Promise<string> {
   return app;
 }
 
-const checkout = (rollout: number): Flag => ({
-  key: "new-checkout",
-  name: "New checkout",
-  description: "",
-  enabled: true,
-  variants: [
-    { key: "on", value: true },
-    { key: "off", value: false },
-  ],
-  rules: [{ conditions: [{ op: "in", attribute: "country", values: ["DE"] }], rollout, serve: { variant: "on" } }],
-  fallthrough: { variant: "off" },
-  offVariant: "off",
-});
+const checkout = (rollout: number): Flag => booleanFlag("new-checkout", "New checkout", { rules: [{ conditions: [{ op: "in", attribute: "country", values: ["DE"] }], rollout, serve: { variant: "on" } }] });
 
 describe("flags", () => {
   it("keeps each change with its version, author, before and after, and counts the app's changes", async () => {
@@ -90,12 +78,26 @@ describe("configuration", () => {
   it("versions the configuration, guards against lost updates and rolls back as a new version", async () => {
     const app = await newApp();
     expect(await getConfig(env.DB, app)).toMatchObject({ version: 0, config: {} });
-    expect(await saveConfig(env.DB, app, { maxUpload: 10, banner: "Hello" }, { by: "ana", now: T0 })).toEqual({ status: "saved", version: 1 });
-    expect(await saveConfig(env.DB, app, { maxUpload: 20, banner: "Hi" }, { by: "bo", now: T0 + 1, expected: 1 })).toEqual({ status: "saved", version: 2 });
-    expect(await saveConfig(env.DB, app, { maxUpload: 99 }, { by: "cy", now: T0 + 2, expected: 1 })).toEqual({ status: "conflict", version: 2 });
+    const schema = { type: "object", properties: { maxUpload: { type: "integer", maximum: 50 } }, required: ["maxUpload"] };
+    expect(await saveConfig(env.DB, app, { config: { maxUpload: 10, banner: "Hello" }, schema }, { by: "ana", now: T0 })).toEqual({ status: "saved", version: 1 });
+    expect(await saveConfig(env.DB, app, { config: { maxUpload: 20, banner: "Hi" } }, { by: "bo", now: T0 + 1, expected: 1 })).toEqual({ status: "saved", version: 2 });
+    expect(await saveConfig(env.DB, app, { config: { maxUpload: 99 } }, { by: "cy", now: T0 + 2, expected: 1 })).toEqual({ status: "conflict", version: 2 });
     expect(await rollbackConfig(env.DB, app, 1, { by: "cy", now: T0 + 3 })).toEqual({ status: "saved", version: 3 });
-    expect(await getConfig(env.DB, app)).toMatchObject({ version: 3, config: { maxUpload: 10, banner: "Hello" }, by: "cy", note: "rollback to version 1" });
+    expect(await getConfig(env.DB, app)).toMatchObject({ version: 3, config: { maxUpload: 10, banner: "Hello" }, schema, by: "cy", note: "rollback to version 1" });
     expect((await configHistory(env.DB, app)).map((v) => v.version)).toEqual([3, 2, 1]);
     expect(await flagsVersion(env.DB, app)).toBe(3);
+  });
+
+  it("refuses a version its schema rejects, and a schema or configuration that is not an object, saving nothing", async () => {
+    const app = await newApp();
+    const schema = { type: "object", properties: { maxUpload: { type: "integer", maximum: 50 } }, required: ["maxUpload"] };
+    const refused = await saveConfig(env.DB, app, { config: { maxUpload: 99 }, schema }, { by: "ana", now: T0 });
+    expect(refused).toEqual({ status: "invalid", errors: [expect.stringMatching(/^\/maxUpload: .*50/)] });
+    expect(await saveConfig(env.DB, app, { config: { banner: "x" }, schema }, { by: "ana", now: T0 })).toEqual({ status: "invalid", errors: [expect.stringContaining("maxUpload")] });
+    expect(await saveConfig(env.DB, app, { config: [1, 2] }, { by: "ana", now: T0 })).toEqual({ status: "invalid", errors: ["the configuration must be a JSON object"] });
+    expect(await saveConfig(env.DB, app, { config: {}, schema: "object" }, { by: "ana", now: T0 })).toMatchObject({ status: "invalid" });
+    expect(await saveConfig(env.DB, app, { config: { big: "x".repeat(70_000) } }, { by: "ana", now: T0 })).toMatchObject({ status: "invalid", errors: [expect.stringContaining("bytes")] });
+    expect(await getConfig(env.DB, app)).toMatchObject({ version: 0 });
+    expect(await flagsVersion(env.DB, app)).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { HttpError } from "../lib/errors";
 import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
 import { alertRoutes } from "./alerts.route";
 import { appRoutes } from "./apps.route";
+import { flagRoutes } from "./flags.route";
 import { privacyRoutes } from "./privacy.route";
 import { sourceMapRoutes } from "./sourcemaps.route";
 
@@ -28,6 +29,7 @@ export const adminRoutes = new Hono<{ Bindings: Env }>()
   .route("/", sourceMapRoutes)
   .route("/apps", appRoutes)
   .route("/apps", alertRoutes)
+  .route("/apps", flagRoutes)
   .route("/apps", privacyRoutes)
   .get("/dead-letters", async (c) => {
     const listings = await Promise.all(archiveBuckets(c.env).map(async ({ location, bucket }) => ({ location, listing: await bucket.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 }) })));

@@ -22,13 +22,15 @@ export const app = new Hono<{ Bindings: Env }>()
     cors({
       origin: "*",
       allowMethods: ["GET", "POST", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "X-Write-Key", "X-Retry-Count"],
+      allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "X-Write-Key", "X-Retry-Count", "If-None-Match"],
+      exposeHeaders: ["ETag"],
       maxAge: 86_400,
     }),
   )
   .route("/", healthRoutes)
-  .route("/v1", ingestRoutes)
+  // Before ingest, whose `POST /v1/:name` would take `/v1/flags` for an unknown door.
   .route("/v1", configRoutes)
+  .route("/v1", ingestRoutes)
   .route("/admin", adminRoutes)
   .route("/", sentryRoutes)
   .route("/", posthogRoutes)

@@ -3,8 +3,11 @@ import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { readBody } from "../ingest/body";
 import { arrivalOf, ingest } from "../ingest/ingest";
-import { flagsAnswer, fromPostHog, remoteConfig, remoteConfigScript } from "../intake/posthog";
+import { appFlags, caller, flagsFor } from "../flags/serve";
+import { decodeCapture, flagsAnswer, fromPostHog, remoteConfig, remoteConfigScript } from "../intake/posthog";
 import { HttpError } from "../lib/errors";
+import { authenticate } from "./write-key";
+import { DEFAULT_SDK_CONFIG } from "./config.route";
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -58,16 +61,65 @@ async function capture(c: Ctx): Promise<Response> {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+/**
+ * `/flags/` and `/decide/`: the app's flags evaluated for PostHog's caller. PostHog targets and
+ * buckets a person by `distinct_id`, so that is the caller's id here too, and its
+ * `person_properties` are the traits rules test.
+ */
+async function flags(c: Ctx): Promise<Response> {
+  const request = c.req.raw;
+  const compression = c.req.query("compression") ?? null;
+  const gzip = compression === "gzip-js" || compression === "gzip";
+  try {
+    const body = request.method === "GET" ? "" : await readBody(request, { decompress: gzip ? "gzip" : "auto", anyContentType: true });
+    const payload = body.trim() === "" && !c.req.query("data") ? {} : decodeCapture(body, { compression: gzip ? null : compression, data: c.req.query("data") });
+    const p = isObject(payload) ? payload : {};
+    const token = text(p.token) ?? text(p.api_key) ?? c.req.query("token") ?? c.req.query("api_key") ?? null;
+    const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId);
+    if (!app) throw new HttpError(401, "unauthorized", "this project key's app no longer exists");
+    const distinctId = text(p.distinct_id);
+    const traits = isObject(p.person_properties) ? p.person_properties : undefined;
+    const country = (request.cf as { country?: unknown } | undefined)?.country;
+    const served = flagsFor(app, caller({ userId: distinctId, anonymousId: text(p.$anon_distinct_id) ?? distinctId, traits }), typeof country === "string" ? country : undefined);
+    const only = Array.isArray(p.flag_keys) ? new Set(p.flag_keys.filter((k): k is string => typeof k === "string")) : null;
+    const answers = only ? Object.fromEntries(Object.entries(served).filter(([k]) => only.has(k))) : served;
+    return c.json(flagsAnswer(token ?? "", answers));
+  } catch (err) {
+    if (err instanceof HttpError) return refusal(c, err);
+    throw err;
+  }
+}
+
+/** Whether the token's app has flags, so posthog-js asks for them; an unknown token has none. */
+async function hasFlags(c: Ctx, token: string): Promise<boolean> {
+  try {
+    const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId);
+    return (app?.flags.length ?? 0) > 0;
+  } catch (err) {
+    if (err instanceof HttpError) return false;
+    throw err;
+  }
+}
+
 /**
  * PostHog's capture API (`/capture/`, `/batch/`, `/e/`, `/i/v0/e/`), with the project key
  * (`api_key`, `token` or each event's `properties.token`) being one of our write keys, and the
- * flag and config calls posthog-js makes at start, answered with nothing enabled.
+ * flag and config calls posthog-js makes at start.
  */
 export const posthogRoutes = new Hono<{ Bindings: Env }>();
 
 const corsFor = cors({ origin: "*", allowMethods: ["GET", "POST", "OPTIONS"], allowHeaders: ["Content-Type", "Content-Encoding"], exposeHeaders: ["Retry-After"], maxAge: 86_400 });
 for (const path of [...CAPTURE, ...FLAGS, CONFIG_JSON, CONFIG_JS]) posthogRoutes.use(path, corsFor);
 for (const path of CAPTURE) posthogRoutes.on(["GET", "POST"], path, capture);
-for (const path of FLAGS) posthogRoutes.on(["GET", "POST"], path, (c) => c.json(flagsAnswer(c.req.query("token") ?? "")));
-posthogRoutes.get(CONFIG_JSON, (c) => c.json(remoteConfig(c.req.param("token") ?? ""), 200, { "Cache-Control": "public, max-age=300" }));
-posthogRoutes.get(CONFIG_JS, (c) => c.body(remoteConfigScript(c.req.param("token") ?? ""), 200, { "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }));
+for (const path of FLAGS) posthogRoutes.on(["GET", "POST"], path, flags);
+posthogRoutes.get(CONFIG_JSON, async (c) => {
+  const token = c.req.param("token") ?? "";
+  return c.json(remoteConfig(token, await hasFlags(c, token)), 200, { "Cache-Control": "public, max-age=300" });
+});
+posthogRoutes.get(CONFIG_JS, async (c) => {
+  const token = c.req.param("token") ?? "";
+  return c.body(remoteConfigScript(token, await hasFlags(c, token)), 200, { "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" });
+});

@@ -135,12 +135,43 @@ describe("PostHog refusals", () => {
 });
 
 describe("what posthog-js asks for at start", () => {
-  it("answers /flags/ and /decide/ with no flags on", async () => {
+  it("answers /flags/ and /decide/ with no flags for an app that has none, and refuses an unknown project key", async () => {
+    const app = await createTestApp();
     for (const path of ["/flags/?v=2", "/flags", "/decide/?v=3", "/decide"]) {
-      const res = await send(path, JSON.stringify({ token: "wk_x", distinct_id: "u" }), { "content-type": "text/plain" });
+      const res = await send(path, JSON.stringify({ token: app.key, distinct_id: "u" }), { "content-type": "text/plain" });
       expect(res.status, path).toBe(200);
-      expect(await res.json(), path).toMatchObject({ flags: {}, featureFlags: {}, errorsWhileComputingFlags: false });
+      expect(await res.json(), path).toMatchObject({ flags: {}, featureFlags: {}, errorsWhileComputingFlags: false, hasFeatureFlags: false });
+      const unknown = await send(path, JSON.stringify({ token: "wk_x", distinct_id: "u" }), { "content-type": "text/plain" });
+      expect(unknown.status, path).toBe(401);
+      expect(await unknown.json<PostHogError>()).toMatchObject({ type: "authentication_error" });
     }
+  });
+
+  it("answers the app's flags for the distinct id and person properties, in the v2 and the older shape, gzipped or not", async () => {
+    const app = await createTestApp();
+    const flag = (key: string, variants: Array<{ key: string; value: unknown }>, rules: unknown[], fallthrough: string) =>
+      SELF.fetch(`https://edge.test/admin/apps/${app.appId}/flags`, {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token", ...json },
+        body: JSON.stringify({ key, name: key, enabled: true, variants, rules, fallthrough: { variant: fallthrough }, offVariant: variants[variants.length - 1]?.key }),
+      });
+    expect((await flag("beta", [{ key: "on", value: true }, { key: "off", value: false }], [{ conditions: [{ op: "in", trait: "plan", values: ["pro"] }], rollout: 100, serve: { variant: "on" } }], "off")).status).toBe(201);
+    expect((await flag("button", [{ key: "green", value: { color: "#0a0" } }, { key: "control", value: null }], [], "green")).status).toBe(201);
+    const body = JSON.stringify({ token: app.key, distinct_id: "u-9", person_properties: { plan: "pro" } });
+    for (const res of [await send("/flags/?v=2", body, { "content-type": "application/json" }), await send("/decide/?v=3&compression=gzip-js", await gzip(body), { "content-type": "text/plain" })]) {
+      expect(res.status).toBe(200);
+      const answer = await res.json<Record<string, unknown>>();
+      expect(answer).toMatchObject({
+        hasFeatureFlags: true,
+        flags: { beta: { key: "beta", enabled: true }, button: { key: "button", enabled: true, variant: "green", metadata: { payload: '{"color":"#0a0"}' } } },
+        featureFlags: { beta: true, button: "green" },
+        featureFlagPayloads: { button: '{"color":"#0a0"}' },
+      });
+    }
+    const free = await send("/flags/?v=2", JSON.stringify({ token: app.key, distinct_id: "u-9", person_properties: { plan: "free" } }), json);
+    expect(await free.json()).toMatchObject({ featureFlags: { beta: false }, flags: { beta: { enabled: false } } });
+    const config = await send(`/array/${app.key}/config`, null, {}, "GET");
+    expect(await config.json()).toMatchObject({ hasFeatureFlags: true });
   });
 
   it("serves the remote config as JSON and as the script, with every optional feature off", async () => {
