@@ -1,7 +1,8 @@
 // The real script-tag build in Debian's Chromium, sending to the local edge: page views (one
 // by SPA navigation), an interaction, a crash, network calls, web vitals and a span tree must
 // all land in ClickHouse, the perf and network ones in their rollups with the edge's templates;
-// a landing's campaign and click id reach a conversion made after an SPA navigation.
+// a landing's campaign and click id reach a conversion made after an SPA navigation; a flag
+// changed through the admin API reaches an open page, whose exposures land in ClickHouse.
 // Leaves a screenshot in test-results/sdk-e2e-page.png.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -9,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { LOCAL_ADMIN_TOKEN } from "../../dev/local";
 import { launchChromium, type Chromium } from "../../test/chromium";
 import { chQuery, waitForRows } from "./clickhouse";
 
@@ -20,7 +22,9 @@ let browser: BrowserContext;
 let chrome: Chromium | undefined;
 
 beforeAll(async () => {
-  const html = readFileSync(resolve(import.meta.dirname, "fixtures/page.html"), "utf8").replace("__WRITE_KEY__", stack.writeKey).replace("__EDGE__", stack.edge);
+  const fixture = (name: string): string => readFileSync(resolve(import.meta.dirname, "fixtures", name), "utf8").replace("__WRITE_KEY__", stack.writeKey).replace("__EDGE__", stack.edge);
+  const html = fixture("page.html");
+  const flagsHtml = fixture("flags.html");
   const script = readFileSync(resolve(root, "sdk/dist/telemetry.min.js"));
   server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -29,6 +33,7 @@ beforeAll(async () => {
     else if (path === "/api/orders/12345") res.writeHead(200, { "content-type": "application/json" }).end('{"id":12345,"total":30}');
     else if (path?.startsWith("/api/orders/")) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"no such order"}');
     else if (path === "/favicon.ico") res.writeHead(204).end();
+    else if (path === "/flags") res.writeHead(200, { "content-type": "text/html" }).end(flagsHtml);
     else res.writeHead(200, { "content-type": "text/html" }).end(html);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -250,4 +255,68 @@ it("carries a landing's campaign and click id to a conversion after an SPA navig
     { type: "track", event: "Order Completed", path: "/checkout", ...campaign },
   ]);
   expect(rows).toHaveLength(3);
+});
+
+interface FlagsPage {
+  Telemetry: { isEnabled(key: string): boolean; getVariant(key: string): string | undefined; ids(): { anonymousId: string }; flush(): Promise<void> };
+}
+
+it("serves a flag changed through the admin API to an open page, and records its exposures", async () => {
+  const admin = async (method: "POST" | "PUT", path: string, body: unknown): Promise<number> => {
+    const res = await fetch(`${stack.edge}/admin/apps/${stack.appId}/flags${path}`, {
+      method,
+      headers: { authorization: `Bearer ${process.env.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    await res.text();
+    return res.status;
+  };
+  const flag = {
+    key: "new-checkout",
+    name: "New checkout",
+    enabled: true,
+    variants: [
+      { key: "on", value: true },
+      { key: "off", value: false },
+    ],
+    rules: [],
+    fallthrough: { variant: "off" },
+    offVariant: "off",
+  };
+  expect(await admin("POST", "", flag)).toBe(201);
+
+  const page = await browser.newPage();
+  await page.goto(`${site}/flags`, { waitUntil: "load" });
+  await page.waitForFunction(() => (globalThis as unknown as FlagsPage).Telemetry.getVariant("new-checkout") === "off", undefined, { timeout: 30_000 });
+  expect(await page.evaluate(() => (globalThis as unknown as FlagsPage).Telemetry.isEnabled("new-checkout"))).toBe(false);
+
+  expect(await admin("PUT", "/new-checkout", { ...flag, fallthrough: { variant: "on" } })).toBe(200);
+  const changedAt = Date.now();
+  await page.waitForFunction(() => (globalThis as unknown as FlagsPage).Telemetry.isEnabled("new-checkout"), undefined, { timeout: 60_000, polling: 100 });
+  console.log(`flag change seen by the page after ${((Date.now() - changedAt) / 1000).toFixed(1)} s (edge recheck 5 s, page refresh 1 s)`);
+  expect(await page.textContent("#checkout")).toBe("checkout: on");
+
+  const anonymousId = await page.evaluate(async () => {
+    const t = (globalThis as unknown as FlagsPage).Telemetry;
+    await t.flush();
+    return t.ids().anonymousId;
+  });
+  await page.close();
+
+  // One exposure for each variant the page read in the session.
+  const rows = await waitForRows(
+    () =>
+      chQuery<{ flag: string; response: string; value: string }>(
+        stack.clickhouse,
+        `SELECT JSONExtractString(properties, '$feature_flag') AS flag, JSONExtractString(properties, '$feature_flag_response') AS response,
+                JSONExtractRaw(properties, '$feature_flag_value') AS value
+         FROM events WHERE app_id = {app:String} AND anonymous_id = {anon:String} AND event = '$feature_flag_called' ORDER BY timestamp`,
+        { app: stack.appId, anon: anonymousId },
+      ),
+    (r) => r.length >= 2,
+  );
+  expect(rows).toEqual([
+    { flag: "new-checkout", response: "off", value: "false" },
+    { flag: "new-checkout", response: "on", value: "true" },
+  ]);
 });
