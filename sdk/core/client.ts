@@ -123,6 +123,8 @@ export function createClient(platform: Platform, options: Options): Core {
     });
 
   const fresh = (optedOut?: boolean): State => ({ anonymousId: uuid(), optedOut });
+  // The session the next event joins, unless it timed out.
+  const live = (): SessionState | undefined => (state.session && Date.now() - state.session.last <= timeout ? state.session : undefined);
   const sampled = (share: "network" | "perf"): boolean => Math.random() < (o.sampling?.[share] ?? 1) * (remote.sampling?.[share] ?? 1);
 
   // Flags are evaluated at the edge for who the user is and what they run.
@@ -134,7 +136,9 @@ export function createClient(platform: Platform, options: Options): Core {
       .join("");
   };
   // The last good answer of the edge is kept, so that a start without network serves it.
-  let remote: RemoteConfig & { etag?: string | null; q?: string } = {};
+  let remote: RemoteConfig & { etag?: string | null } = {};
+  // The answer in hand as stored: the same answer again changes nothing and is not stored again.
+  let text: string | null = null;
   let asked: string | undefined;
   let asks = 0;
   let stopRefresh = (): void => undefined;
@@ -144,6 +148,7 @@ export function createClient(platform: Platform, options: Options): Core {
     try {
       const s = JSON.parse(stored ?? "{}") as typeof remote;
       remote = { ...s, ...sanitize(s) };
+      text = stored;
       listeners.forEach(tell);
     } catch {
       // Unreadable: the edge's next answer replaces it.
@@ -154,15 +159,16 @@ export function createClient(platform: Platform, options: Options): Core {
     const n = ++asks;
     stopRefresh();
     try {
-      // The ETag is worth sending only for the caller it was the answer for.
-      const got = await fetchRemoteConfig(transport, endpoint, o.writeKey, q, platform.httpCache || q !== remote.q ? undefined : remote.etag);
-      // An answer overtaken by a later question is already stale.
-      if (n !== asks || !got || got === 304) return;
-      const changed = JSON.stringify(got.flags) !== JSON.stringify(remote.flags);
-      remote = { ...got, q };
-      if (changed) listeners.forEach(tell);
+      // The ETag is a digest of the answer: a 304 means the same answer, even for another caller.
+      const got = await fetchRemoteConfig(transport, endpoint, o.writeKey, q, platform.httpCache ? undefined : remote.etag);
+      // An answer overtaken by a later question is already stale; none (or a 304) keeps what is in hand.
+      const t = JSON.stringify(got);
+      if (n !== asks || !got || t === text) return;
+      remote = got;
+      text = t;
+      listeners.forEach(tell);
       // Applied for this run even if it cannot be stored; the next start fetches it again.
-      await storage.set(`${prefix}c`, JSON.stringify(remote));
+      await storage.set(`${prefix}c`, t);
     } catch {
       // A storage that refuses leaves the answer applied for this run.
     } finally {
@@ -209,7 +215,7 @@ export function createClient(platform: Platform, options: Options): Core {
     if (a && o.flags?.sendExposures !== false)
       run(() => {
         const ex = (state.exposed ??= {});
-        const mark = (): string => `${state.session && Date.now() - state.session.last <= timeout ? state.session.id : ""} ${a.variant}`;
+        const mark = (): string => `${live()?.id} ${a.variant}`;
         if (ex[key] === mark()) return;
         capture("track", { event: "$feature_flag_called" }, { $feature_flag: key, $feature_flag_response: a.variant, $feature_flag_value: a.value });
         ex[key] = mark();
@@ -273,8 +279,7 @@ export function createClient(platform: Platform, options: Options): Core {
       }),
     isOptedOut: () => state.optedOut === true,
     attribution: () => {
-      const s = state.session;
-      const t = s && Date.now() - s.last <= timeout ? s.touches : undefined;
+      const t = live()?.touches;
       return t ? { first: { ...t.first }, last: { ...t.last } } : null;
     },
     ids: () => ({ anonymousId: state.anonymousId, userId: state.userId, sessionId: state.session?.id }),
@@ -291,10 +296,7 @@ export function createClient(platform: Platform, options: Options): Core {
     },
     isEnabled: (key) => !!read(key)?.value,
     getVariant: (key) => read(key)?.variant,
-    getConfig: ((key?: string, fallback?: unknown) => {
-      const c = remote.config ?? {};
-      return key === undefined ? { ...c } : (c[key] ?? fallback);
-    }) as Client["getConfig"],
+    getConfig: ((key?: string, fallback?: unknown) => (key === undefined ? (remote.config ?? {}) : (remote.config?.[key] ?? fallback))) as Client["getConfig"],
     flags: () => ({ ...remote.flags }),
     reloadFlags: reload,
     onFlags: (listener) => {

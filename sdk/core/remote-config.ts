@@ -24,14 +24,13 @@ export function sanitize(value: unknown): RemoteConfig {
 
 /**
  * The app's configuration and the flags' answers from `GET /v1/config` for the caller the query
- * describes (`&anonymousId=…&userId=…`), with the answer's ETag; 304 when the edge answers
- * 304 to `etag`; `undefined` when the edge has none or cannot be reached: the SDK then keeps what
- * it has. `await fetchRemoteConfig(transport, "https://edge.example.com", "wk_…", "&userId=u_42")`
+ * describes (`&anonymousId=…&userId=…`), with the answer's ETag; `undefined` when the edge has
+ * none, cannot be reached, or answers 304 to `etag`: the SDK then keeps what it has.
+ * `await fetchRemoteConfig(transport, "https://edge.example.com", "wk_…", "&userId=u_42")`
  */
-export async function fetchRemoteConfig(transport: Transport, endpoint: string, writeKey: string, query = "", etag?: string | null): Promise<(RemoteConfig & { etag?: string | null }) | 304 | undefined> {
+export async function fetchRemoteConfig(transport: Transport, endpoint: string, writeKey: string, query = "", etag?: string | null): Promise<(RemoteConfig & { etag?: string | null }) | undefined> {
   // The key travels in the query string so the request stays "simple": no CORS preflight.
   const res = await transport({ url: `${endpoint}/v1/config?writeKey=${encodeURIComponent(writeKey)}${query}`, method: "GET", headers: etag ? { "if-none-match": etag } : {} });
-  if (res.status === 304) return 304;
   return res.status === 200 && isObject(res.body) ? { ...sanitize(res.body), etag: res.etag } : undefined;
 }
 

@@ -119,7 +119,7 @@ export interface FlagCalls {
   flags(): Flags;
   /** Asks the edge again now (identify, reset and the refresh interval do it too): `await t.reloadFlags()`. */
   reloadFlags(): Promise<void>;
-  /** Calls `listener` with every answer now if known, then whenever they change; returns the unsubscribe: `const off = t.onFlags((f) => render(f))`. */
+  /** Calls `listener` with every flag's answer now if known, then whenever the edge's answer changes; returns the unsubscribe: `const off = t.onFlags((f) => render(f))`. */
   onFlags(listener: (flags: Flags) => void): () => void;
   /** Resolves once the edge's answers are in, or the edge could not be reached (the stored ones stay): `await t.flagsReady`. */
   flagsReady: Promise<void>;
