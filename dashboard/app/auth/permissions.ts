@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   "issue:update", // resolve, ignore or reopen crash issues
   "insight:update", // save insights, make and change dashboards
   "alert:update", // alert rules and the organisation's webhook endpoints (whose URLs can be credentials), their logs and sends
+  "flag:update", // feature flags and the remote configuration devices read: create, change, switch off, restore, delete
   "app:create",
   "app:update", // rename, settings
   "app:delete",
@@ -29,7 +30,7 @@ const ALL: readonly Permission[] = PERMISSIONS;
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: ALL,
   admin: ALL.filter((p) => p !== "org:update"),
-  developer: ["data:read", "data:export", "issue:update", "insight:update", "alert:update", "app:create", "app:update", "key:read", "key:create", "key:revoke", "member:read"],
+  developer: ["data:read", "data:export", "issue:update", "insight:update", "alert:update", "flag:update", "app:create", "app:update", "key:read", "key:create", "key:revoke", "member:read"],
   analyst: ["data:read", "data:export", "insight:update", "key:read", "member:read"],
   viewer: ["data:read", "member:read"],
 };

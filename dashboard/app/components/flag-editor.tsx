@@ -1,0 +1,321 @@
+import { Form } from "@remix-run/react";
+import { useEffect, useState, type ReactNode } from "react";
+import { FLAG_ATTRIBUTES } from "../../../schemas/flags";
+import { CONDITION_OPS, fromDraft, isAttribute, isOp, newCondition, newRule, opSubject, splitProblem, type Draft, type DraftCondition, type DraftServe } from "../flags/draft";
+import { CsrfField } from "./csrf";
+
+interface Props {
+  draft: Draft;
+  /** The version the page was loaded at: a save applies only to it. */
+  version: number;
+  /** The server's problems with the last save, `path: message`. */
+  problems: readonly string[];
+  /** What was posted without JavaScript, given back with its problems so nothing typed is lost. */
+  posted?: string | undefined;
+}
+
+function Problems({ lines }: { lines: readonly string[] }) {
+  if (lines.length === 0) return null;
+  return (
+    <ul className="error problems" role="alert">
+      {lines.map((l) => (
+        <li key={l}>{l}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** The problems whose path starts with `prefix` (`rules.2`), said without it. */
+function problemsAt(problems: readonly string[], prefix: string, exact = false): string[] {
+  return problems.flatMap((line) => {
+    const { path, message } = splitProblem(line);
+    const hit = exact ? path === prefix : path === prefix || path.startsWith(`${prefix}.`);
+    if (!hit) return [];
+    const rest = path.slice(prefix.length + 1);
+    return [rest ? `${rest}: ${message}` : message];
+  });
+}
+
+const TRAIT = "trait";
+
+function ConditionRow({ c, label, onChange, onRemove }: { c: DraftCondition; label: string; onChange: (c: DraftCondition) => void; onRemove: () => void }) {
+  const subject = c.on === "attribute" ? c.attribute : TRAIT;
+  const ops = CONDITION_OPS.filter((o) => (subject === TRAIT ? o.op !== "semver" : opSubject(o.op) === "either" || (o.op === "semver" && subject === "app_version")));
+  const pickSubject = (s: string) => {
+    if (s === TRAIT) onChange({ ...c, on: "trait", op: c.op === "semver" ? "in" : c.op });
+    else if (isAttribute(s)) onChange({ ...c, on: "attribute", attribute: s, op: c.op === "semver" && s === "app_version" ? "semver" : opSubject(c.op) === "either" ? c.op : "in" });
+  };
+  const kind = opSubject(c.op);
+  const placeholder = c.op === "in" || c.op === "not_in" ? "pro, max" : c.op === "semver" ? ">=2.1.0 <3" : c.op === "contains" ? "@example.com" : "18";
+  return (
+    <div className="flag-condition" role="group" aria-label={label}>
+      <select aria-label={`${label} subject`} value={subject} onChange={(e) => pickSubject(e.currentTarget.value)}>
+        {FLAG_ATTRIBUTES.map((a) => (
+          <option key={a} value={a}>
+            {a}
+          </option>
+        ))}
+        <option value={TRAIT}>trait…</option>
+      </select>
+      {c.on === "trait" ? <input aria-label={`${label} trait`} value={c.trait} placeholder="plan" onChange={(e) => onChange({ ...c, trait: e.currentTarget.value })} className="short" /> : null}
+      <select aria-label={`${label} operator`} value={c.op} onChange={(e) => (isOp(e.currentTarget.value) ? onChange({ ...c, op: e.currentTarget.value }) : undefined)}>
+        {ops.map((o) => (
+          <option key={o.op} value={o.op}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {c.op === "exists" || c.op === "not_exists" ? null : (
+        <input
+          aria-label={`${label} ${kind === "either" ? "values" : kind === "app_version" ? "range" : "value"}`}
+          value={c.value}
+          placeholder={placeholder}
+          type={["gt", "gte", "lt", "lte"].includes(c.op) ? "number" : "text"}
+          step="any"
+          onChange={(e) => onChange({ ...c, value: e.currentTarget.value })}
+        />
+      )}
+      <button type="button" className="link-button" onClick={onRemove} aria-label={`Remove ${label.toLowerCase()}`}>
+        remove
+      </button>
+    </div>
+  );
+}
+
+function ServeEditor({ serve, label, variants, onChange }: { serve: DraftServe; label: string; variants: readonly string[]; onChange: (s: DraftServe) => void }) {
+  const options = variants.map((v) => (
+    <option key={v} value={v}>
+      {v}
+    </option>
+  ));
+  const total = serve.split.reduce((n, s) => n + (Number(s.weight) || 0), 0);
+  return (
+    <div className="flag-serve" role="group" aria-label={label}>
+      <select
+        aria-label={`${label} kind`}
+        value={serve.mode}
+        onChange={(e) =>
+          onChange(
+            e.currentTarget.value === "split"
+              ? { ...serve, mode: "split", split: serve.split.length > 0 ? serve.split : variants.slice(0, 2).map((v, i, all) => ({ variant: v, weight: String(i === 0 ? 100 - Math.floor(100 / all.length) * (all.length - 1) : Math.floor(100 / all.length)) })) }
+              : { ...serve, mode: "variant" },
+          )
+        }
+      >
+        <option value="variant">one variant</option>
+        <option value="split">a weighted split</option>
+      </select>
+      {serve.mode === "variant" ? (
+        <select aria-label={`${label} variant`} value={serve.variant} onChange={(e) => onChange({ ...serve, variant: e.currentTarget.value })}>
+          {variants.includes(serve.variant) ? null : <option value={serve.variant}>{serve.variant || "(choose)"}</option>}
+          {options}
+        </select>
+      ) : (
+        <span className="flag-split">
+          {serve.split.map((s, i) => (
+            <span key={i} className="flag-split-part">
+              <select aria-label={`${label} split ${i + 1} variant`} value={s.variant} onChange={(e) => onChange({ ...serve, split: serve.split.map((x, j) => (j === i ? { ...x, variant: e.currentTarget.value } : x)) })}>
+                {variants.includes(s.variant) ? null : <option value={s.variant}>{s.variant || "(choose)"}</option>}
+                {options}
+              </select>
+              <input
+                aria-label={`${label} split ${i + 1} weight`}
+                type="number"
+                min={0}
+                max={100}
+                step="any"
+                value={s.weight}
+                className="pct"
+                onChange={(e) => onChange({ ...serve, split: serve.split.map((x, j) => (j === i ? { ...x, weight: e.currentTarget.value } : x)) })}
+              />
+              %
+              <button type="button" className="link-button" aria-label={`Remove split ${i + 1}`} onClick={() => onChange({ ...serve, split: serve.split.filter((_, j) => j !== i) })}>
+                ×
+              </button>
+            </span>
+          ))}
+          <button type="button" className="link-button" onClick={() => onChange({ ...serve, split: [...serve.split, { variant: variants[0] ?? "", weight: "0" }] })}>
+            add a variant
+          </button>
+          <span className={Math.abs(total - 100) > 1e-9 ? "error small" : "muted small"}>total {total} %</span>
+        </span>
+      )}
+    </div>
+  );
+}
+
+function Section({ title, children, problems }: { title: string; children: ReactNode; problems: string[] }) {
+  return (
+    <section className="flag-section" aria-label={title}>
+      <h3>{title}</h3>
+      {children}
+      <Problems lines={problems} />
+    </section>
+  );
+}
+
+/**
+ * The whole flag in one form. It posts the definition as JSON (`flag`), which the server checks
+ * with the Flag schema; without JavaScript that JSON is the form, in a textarea. Once the page
+ * runs, the structured editor below writes it, and names any variant value that is not JSON
+ * before anything is posted.
+ */
+export function FlagEditor({ draft: initial, version, problems, posted }: Props) {
+  const [hydrated, setHydrated] = useState(false);
+  const [draft, setDraft] = useState(initial);
+  useEffect(() => setHydrated(true), []);
+  const edit = (fn: (d: Draft) => void) =>
+    setDraft((d) => {
+      const copy = structuredClone(d);
+      fn(copy);
+      return copy;
+    });
+  const built = fromDraft(draft);
+  const json = "flag" in built ? JSON.stringify(built.flag) : "";
+  const keys = draft.variants.map((v) => v.key.trim()).filter((k) => k !== "");
+  const general = problems.filter((p) => !/^(variants|rules|fallthrough|offVariant)\b/.test(splitProblem(p).path));
+
+  return (
+    <Form method="post" aria-label="Edit flag" className="flag-editor">
+      <CsrfField />
+      <input type="hidden" name="intent" value="save" />
+      <input type="hidden" name="version" value={version} />
+      {!hydrated ? (
+        <label>
+          Definition (JSON)
+          <textarea name="flag" defaultValue={posted ?? JSON.stringify("flag" in built ? built.flag : {}, null, 2)} rows={20} className="code" />
+        </label>
+      ) : (
+        <>
+          <input type="hidden" name="flag" value={json} />
+          <div className="flag-basics">
+            <label>
+              Name
+              <input value={draft.name} maxLength={100} required onChange={(e) => edit((d) => void (d.name = e.currentTarget.value))} />
+            </label>
+            <label>
+              Description
+              <input value={draft.description} maxLength={1000} className="wide" onChange={(e) => edit((d) => void (d.description = e.currentTarget.value))} />
+            </label>
+            <label className="toggle">
+              <input type="checkbox" checked={draft.enabled} onChange={(e) => edit((d) => void (d.enabled = e.currentTarget.checked))} />
+              On (off is the kill switch: everyone gets the off variant)
+            </label>
+          </div>
+          <Problems lines={general} />
+
+          <Section title="Variants" problems={problemsAt(problems, "variants").concat("errors" in built ? built.errors.map((e) => e.replace(/^variants\./, "")) : [])}>
+            <table className="flag-variants">
+              <thead>
+                <tr>
+                  <th>Key</th>
+                  <th>Value (JSON)</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {draft.variants.map((v, i) => (
+                  <tr key={i}>
+                    <td>
+                      <input aria-label={`Variant ${i + 1} key`} value={v.key} onChange={(e) => edit((d) => void (d.variants[i] = { key: e.currentTarget.value, value: v.value }))} />
+                    </td>
+                    <td>
+                      <input aria-label={`Variant ${i + 1} value`} value={v.value} className="code wide" onChange={(e) => edit((d) => void (d.variants[i] = { key: v.key, value: e.currentTarget.value }))} />
+                    </td>
+                    <td>
+                      <button type="button" className="link-button" disabled={draft.variants.length <= 1} onClick={() => edit((d) => void d.variants.splice(i, 1))}>
+                        remove
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <button type="button" className="secondary" onClick={() => edit((d) => void d.variants.push({ key: `variant-${d.variants.length + 1}`, value: '""' }))}>
+              Add variant
+            </button>
+          </Section>
+
+          <Section title="Rules, in order: the first that serves a user decides" problems={problemsAt(problems, "rules", true)}>
+            {draft.rules.length === 0 ? <p className="muted small">No rules: everyone gets the fallthrough.</p> : null}
+            <ol className="flag-rules">
+              {draft.rules.map((r, i) => {
+                const label = `Rule ${i + 1}`;
+                return (
+                  <li key={i} className="flag-rule" aria-label={label}>
+                    <div className="flag-rule-head">
+                      <strong>{label}</strong>
+                      <input aria-label={`${label} description`} placeholder="what it is for (optional)" value={r.description} onChange={(e) => edit((d) => void ((d.rules[i] ?? r).description = e.currentTarget.value))} />
+                      <span className="spacer" />
+                      <button type="button" className="link-button" disabled={i === 0} onClick={() => edit((d) => void d.rules.splice(i - 1, 2, d.rules[i] ?? r, d.rules[i - 1] ?? r))}>
+                        move up
+                      </button>
+                      <button type="button" className="link-button" disabled={i === draft.rules.length - 1} onClick={() => edit((d) => void d.rules.splice(i, 2, d.rules[i + 1] ?? r, d.rules[i] ?? r))}>
+                        move down
+                      </button>
+                      <button type="button" className="link-button danger-text" onClick={() => edit((d) => void d.rules.splice(i, 1))}>
+                        remove rule
+                      </button>
+                    </div>
+                    <div className="flag-conditions">
+                      <span className="muted small">{r.conditions.length === 0 ? "For everyone" : "For users where all of these hold:"}</span>
+                      {r.conditions.map((c, j) => (
+                        <ConditionRow
+                          key={j}
+                          c={c}
+                          label={`${label} condition ${j + 1}`}
+                          onChange={(next) => edit((d) => void ((d.rules[i] ?? r).conditions[j] = next))}
+                          onRemove={() => edit((d) => void (d.rules[i] ?? r).conditions.splice(j, 1))}
+                        />
+                      ))}
+                      <button type="button" className="secondary small-button" onClick={() => edit((d) => void (d.rules[i] ?? r).conditions.push(newCondition()))}>
+                        Add condition
+                      </button>
+                    </div>
+                    <div className="inline-form">
+                      <label>
+                        Rollout
+                        <span>
+                          <input aria-label={`${label} rollout %`} type="number" min={0} max={100} step="any" className="pct" value={r.rollout} onChange={(e) => edit((d) => void ((d.rules[i] ?? r).rollout = e.currentTarget.value))} /> % of them
+                        </span>
+                      </label>
+                      <label>
+                        Serve
+                        <ServeEditor serve={r.serve} label={`${label} serve`} variants={keys} onChange={(s) => edit((d) => void ((d.rules[i] ?? r).serve = s))} />
+                      </label>
+                    </div>
+                    <Problems lines={problemsAt(problems, `rules.${i}`)} />
+                  </li>
+                );
+              })}
+            </ol>
+            <button type="button" className="secondary" onClick={() => edit((d) => void d.rules.push(newRule(keys[0] ?? "")))}>
+              Add rule
+            </button>
+          </Section>
+
+          <Section title="Everyone else (the fallthrough)" problems={problemsAt(problems, "fallthrough")}>
+            <ServeEditor serve={draft.fallthrough} label="Fallthrough" variants={keys} onChange={(s) => edit((d) => void (d.fallthrough = s))} />
+          </Section>
+
+          <Section title="When switched off, serve" problems={problemsAt(problems, "offVariant")}>
+            <select aria-label="Off variant" value={draft.offVariant} onChange={(e) => edit((d) => void (d.offVariant = e.currentTarget.value))}>
+              {keys.includes(draft.offVariant) ? null : <option value={draft.offVariant}>{draft.offVariant || "(choose)"}</option>}
+              {keys.map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
+            </select>
+          </Section>
+        </>
+      )}
+      <div className="inline-form">
+        <button type="submit" disabled={hydrated && !("flag" in built)}>
+          Save flag
+        </button>
+        <span className="muted small">Saves over version {version} only: if someone else saved meanwhile, nothing is overwritten.</span>
+      </div>
+    </Form>
+  );
+}
