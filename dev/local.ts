@@ -27,3 +27,5 @@ export const DEMO_OWNER = { email: "demo@example.com", password: "local-demo-pas
 export const LOCAL_SESSION_SECRET = "local-only-session-secret-do-not-deploy-0000";
 /** Where `npm start` serves the dashboard unless DASHBOARD_PORT says otherwise: the Worker's webhooks link there. */
 export const LOCAL_DASHBOARD_URL = "http://127.0.0.1:8788";
+/** What seals the Worker's OAuth signing keys in D1 on this machine; a deployed Worker refuses it. Local use only. */
+export const LOCAL_OAUTH_KEY_SECRET = "local-only-oauth-key-secret-do-not-deploy-00";

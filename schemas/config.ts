@@ -1,7 +1,7 @@
 import { z } from "zod";
 // The published local defaults, so a deployment can refuse them; this puts dev/local.ts in the
 // Worker's and the dashboard's bundles, so it must stay free of Node imports.
-import { LOCAL_ADMIN_TOKEN, LOCAL_DASHBOARD_URL, LOCAL_SESSION_SECRET } from "../dev/local";
+import { LOCAL_ADMIN_TOKEN, LOCAL_DASHBOARD_URL, LOCAL_OAUTH_KEY_SECRET, LOCAL_SESSION_SECRET } from "../dev/local";
 
 const intSetting = (fallback: number, valid: z.ZodNumber) =>
   z
@@ -20,6 +20,8 @@ const ConfigSchema = z.object({
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
   ADMIN_TOKEN: z.string().optional(),
+  // Seals the OAuth signing keys kept in D1 (workers/oauth/signing-keys.ts); unset, /oauth/token is off.
+  OAUTH_KEY_SECRET: z.string().min(32, "OAUTH_KEY_SECRET must be at least 32 characters").optional(),
   // Alert webhooks link back to the dashboard's pages.
   DASHBOARD_URL: z.url({ error: "DASHBOARD_URL must be the dashboard's address, e.g. https://telemetry.example.com" }).optional(),
   FLUSH_MAX_ROWS: positiveInt(2000),
@@ -46,6 +48,8 @@ const ConfigSchema = z.object({
 export interface Config {
   clickhouse: { url: string; database: string; username: string; password: string };
   adminToken: string;
+  /** What seals the OAuth signing keys; "" when OAuth is off. On a developer's machine, the published local one unless set. */
+  oauthKeySecret: string;
   /** Where the dashboard is, without a trailing slash: webhooks link to its pages. */
   dashboardUrl: string;
   flush: { maxRows: number; maxBytes: number; maxAgeMs: number };
@@ -87,6 +91,7 @@ export function isLoopbackUrl(url: string): boolean {
 const LOCAL_DEFAULTS: ReadonlyArray<readonly [string, string]> = [
   ["ADMIN_TOKEN", LOCAL_ADMIN_TOKEN],
   ["SESSION_SECRET", LOCAL_SESSION_SECRET],
+  ["OAUTH_KEY_SECRET", LOCAL_OAUTH_KEY_SECRET],
 ];
 
 /**
@@ -131,6 +136,7 @@ export function config(env: object): Config {
   const result: Config = {
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE, username: e.CLICKHOUSE_USER || "default", password: e.CLICKHOUSE_PASSWORD ?? "" },
     adminToken: e.ADMIN_TOKEN ?? "",
+    oauthKeySecret: e.OAUTH_KEY_SECRET ?? (isDevelopment(vars) ? LOCAL_OAUTH_KEY_SECRET : ""),
     dashboardUrl: (e.DASHBOARD_URL ?? LOCAL_DASHBOARD_URL).replace(/\/+$/, ""),
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxBytes: e.FLUSH_MAX_BYTES, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },

@@ -7,6 +7,7 @@ import { adminRoutes } from "./admin.route";
 import { configRoutes } from "./config.route";
 import { healthRoutes } from "./health.route";
 import { ingestRoutes } from "./ingest.route";
+import { oauthRoutes } from "./oauth.route";
 import { sentryRoutes } from "./sentry.route";
 import { posthogRoutes } from "./posthog.route";
 
@@ -32,6 +33,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1", configRoutes)
   .route("/v1", ingestRoutes)
   .route("/admin", adminRoutes)
+  .route("/", oauthRoutes)
   .route("/", sentryRoutes)
   .route("/", posthogRoutes)
   .notFound(() => {
