@@ -15,3 +15,4 @@ export * from "./alerts";
 export * from "./touchpoints";
 export * from "./attribution";
 export * from "./flags";
+export * from "./permissions";

@@ -7,6 +7,7 @@ import { withDeletionDeps } from "../apps/service";
 import { createApp, createWriteKey, getApp, getUrlTemplates, listApps, listWriteKeys, OPERATOR, revokeWriteKey, setUrlTemplates } from "../apps/store";
 import { HttpError } from "../lib/errors";
 import { jsonBody, zodMessage } from "../lib/validate";
+import { actorOf, type AdminEnv } from "./admin-auth";
 
 const noApp = (id: string) => new HttpError(404, "not_found", `no app ${id.slice(0, 64)}`);
 
@@ -29,11 +30,18 @@ function urlTemplates(templates: readonly unknown[]): string[] {
   throw new HttpError(400, "invalid_body", `template ${at + 1} ${JSON.stringify(templates[at])?.slice(0, 200) ?? "undefined"}: ${issue.message}`);
 }
 
-/** Apps and write keys for operators (`/admin/apps`), across every organisation. */
-export const appRoutes = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => c.json({ apps: await listApps(c.env.DB, OPERATOR) }))
+/**
+ * Apps and write keys (`/admin/apps`): every organisation's for the operator, one organisation's
+ * for its API clients (whose access to each app admin-auth.ts has checked before these run).
+ */
+export const appRoutes = new Hono<AdminEnv>()
+  .get("/", async (c) => {
+    const { scope, grant } = actorOf(c);
+    const apps = await listApps(c.env.DB, scope);
+    return c.json({ apps: grant?.appIds ? apps.filter((a) => grant.appIds?.includes(a.id)) : apps });
+  })
   .post("/", async (c) => {
-    const app = await createApp(c.env.DB, OPERATOR, await jsonBody(c.req.raw, CreateApp));
+    const app = await createApp(c.env.DB, actorOf(c).scope, await jsonBody(c.req.raw, CreateApp));
     // The same answer whoever holds the id, or held it: ids of deleted apps are never reused.
     if (app === "unavailable") throw new HttpError(409, "conflict", "that app id is not available: choose another");
     return c.json({ app }, 201);

@@ -2,20 +2,20 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { AppId } from "../../schemas";
 import { appFlagsFor, type AppFlagsAdmin, type ConfigSaved, type Invalid, type Saved } from "../flags/service";
-import { OPERATOR } from "../apps/store";
 import { HttpError } from "../lib/errors";
 import { jsonBody } from "../lib/validate";
+import { actorOf, type AdminEnv } from "./admin-auth";
 
-// Feature flags and remote configuration for operators: `/admin/apps/:app/flags…` and
-// `/admin/apps/:app/config…`. Every change is recorded with "admin" as its author.
+// Feature flags and remote configuration over the admin API: `/admin/apps/:app/flags…` and
+// `/admin/apps/:app/config…`. Every change is recorded with its author: "admin" for the
+// operator's token, `client:<id>` for an organisation's API client.
 
-type Ctx = Context<{ Bindings: Env }>;
-const ADMIN = "admin";
+type Ctx = Context<AdminEnv>;
 
 async function admin(c: Ctx): Promise<AppFlagsAdmin> {
   const raw = c.req.param("app") ?? "";
   const parsed = AppId.safeParse(raw);
-  const flags = parsed.success ? await appFlagsFor(c.env.DB, OPERATOR, parsed.data) : null;
+  const flags = parsed.success ? await appFlagsFor(c.env.DB, actorOf(c).scope, parsed.data) : null;
   if (!flags) throw new HttpError(404, "not_found", `no app ${raw.slice(0, 64)}`);
   return flags;
 }
@@ -54,7 +54,7 @@ const AnyObject = z.record(z.string(), z.unknown(), { error: "the body must be a
 const Rollback = z.object({ version: z.number().int().positive() }).strict();
 const ConfigBody = z.object({ config: z.unknown(), schema: z.unknown().optional(), note: z.string().max(500).optional() }).strict();
 
-export const flagRoutes = new Hono<{ Bindings: Env }>()
+export const flagRoutes = new Hono<AdminEnv>()
   .get("/:app/flags", async (c) => {
     const flags = await (await admin(c)).list();
     return c.json({ flags });
@@ -64,7 +64,7 @@ export const flagRoutes = new Hono<{ Bindings: Env }>()
     const body = await jsonBody(c.req.raw, AnyObject);
     const key = typeof body.key === "string" ? body.key : "";
     if (key && (await flags.get(key))) throw new HttpError(409, "conflict", `a flag ${key} exists: change it with PUT /admin/apps/:app/flags/${key}`);
-    const version = saved(await flags.save(body, { by: ADMIN, expected: 0 }), "flag");
+    const version = saved(await flags.save(body, { by: actorOf(c).by, expected: 0 }), "flag");
     return c.json({ flag: await flags.get(key), version }, 201);
   })
   .get("/:app/flags/:key", async (c) => {
@@ -77,12 +77,12 @@ export const flagRoutes = new Hono<{ Bindings: Env }>()
     const flags = await admin(c);
     const key = c.req.param("key");
     const body = await jsonBody(c.req.raw, AnyObject);
-    const version = saved(await flags.save({ ...body, key }, { by: ADMIN, expected: expected(c) }), "flag");
+    const version = saved(await flags.save({ ...body, key }, { by: actorOf(c).by, expected: expected(c) }), "flag");
     return c.json({ flag: await flags.get(key), version });
   })
   .delete("/:app/flags/:key", async (c) => {
     const flags = await admin(c);
-    const result = await flags.remove(c.req.param("key"), { by: ADMIN });
+    const result = await flags.remove(c.req.param("key"), { by: actorOf(c).by });
     if (result.status === "missing") throw noFlag(c.req.param("key"));
     return c.json({ deleted: c.req.param("key"), version: saved(result, "flag") });
   })
@@ -93,20 +93,20 @@ export const flagRoutes = new Hono<{ Bindings: Env }>()
   .post("/:app/flags/:key/rollback", async (c) => {
     const flags = await admin(c);
     const { version: to } = await jsonBody(c.req.raw, Rollback);
-    const version = saved(await flags.rollback(c.req.param("key"), to, { by: ADMIN }), "flag");
+    const version = saved(await flags.rollback(c.req.param("key"), to, { by: actorOf(c).by }), "flag");
     return c.json({ flag: await flags.get(c.req.param("key")), version });
   })
   .get("/:app/config", async (c) => c.json(await (await admin(c)).config()))
   .put("/:app/config", async (c) => {
     const flags = await admin(c);
     const body = await jsonBody(c.req.raw, ConfigBody);
-    saved(await flags.saveConfig({ config: body.config, schema: body.schema }, { by: ADMIN, expected: expected(c), note: body.note }), "configuration");
+    saved(await flags.saveConfig({ config: body.config, schema: body.schema }, { by: actorOf(c).by, expected: expected(c), note: body.note }), "configuration");
     return c.json(await flags.config());
   })
   .get("/:app/config/history", async (c) => c.json({ versions: await (await admin(c)).configHistory(limit(c)) }))
   .post("/:app/config/rollback", async (c) => {
     const flags = await admin(c);
     const { version } = await jsonBody(c.req.raw, Rollback);
-    saved(await flags.rollbackConfig(version, { by: ADMIN }), "configuration");
+    saved(await flags.rollbackConfig(version, { by: actorOf(c).by }), "configuration");
     return c.json(await flags.config());
   });

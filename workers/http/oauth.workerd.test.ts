@@ -139,3 +139,89 @@ describe("API clients", () => {
     expect(await createClient(env.DB, org, { name: "x", scopes: ["data:read"], appIds: [other.appId] }, SCOPES, "ana")).toMatchObject({ ok: false, reason: expect.stringContaining(other.appId) });
   });
 });
+
+describe("the admin API with an access token", () => {
+  async function bearer(scopes: string[], appIds?: string[]) {
+    const { org, appId } = await newOrg();
+    const made = await createClient(env.DB, org, { name: "ci", scopes, appIds: appIds ?? null }, ["data:read", "app:create", "app:update", "key:create", "flag:update", "alert:update", "privacy:manage"], "ana");
+    if (!made.ok) throw new Error(made.reason);
+    const issued = await (await token("grant_type=client_credentials", { authorization: basic(made.client.id, made.secret) })).json<{ access_token: string }>();
+    const call = (method: string, path: string, body?: unknown) =>
+      SELF.fetch(`https://edge.test/admin${path}`, { method, headers: { authorization: `Bearer ${issued.access_token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { org, appId, client: made.client, call };
+  }
+
+  it("reads its organisation's apps, and not another organisation's", async () => {
+    const other = await newOrg();
+    const { appId, call } = await bearer(["data:read"]);
+    expect(await (await call("GET", "/apps")).json()).toMatchObject({ apps: [{ id: appId }] });
+    expect((await call("GET", `/apps/${appId}`)).status).toBe(200);
+    const refused = await call("GET", `/apps/${other.appId}`);
+    expect(refused.status).toBe(404);
+    expect((await call("GET", `/apps/${other.appId}/flags`)).status).toBe(404);
+  });
+
+  it("is refused what its scopes do not cover, with RFC 6750's insufficient_scope, and every operator-only route", async () => {
+    const { appId, call } = await bearer(["data:read"]);
+    const res = await call("POST", `/apps/${appId}/flags`, { key: "x" });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("flag:update");
+    expect((await call("GET", "/dead-letters")).status).toBe(403);
+    expect((await call("POST", `/apps/${appId}/keys`, { name: "x" })).status).toBe(403);
+  });
+
+  it("changes what its scopes cover, recorded as the client's change, and only on the apps its token lists", async () => {
+    const { org, appId, client, call } = await bearer(["data:read", "flag:update", "app:create"]);
+    const created = await call("POST", `/apps/${appId}/flags`, { key: "beta", name: "Beta", enabled: true, variants: [{ key: "on", value: true }, { key: "off", value: false }], rules: [], fallthrough: { variant: "off" }, offVariant: "off" });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ flag: { updatedBy: `client:${client.id}` } });
+    const app = await call("POST", "/apps", { id: `app_oa_${crypto.randomUUID().slice(0, 8)}`, name: "Made by a client" });
+    expect(app.status).toBe(201);
+    const made = await app.json<{ app: { id: string } }>();
+    expect(await env.DB.prepare("SELECT org_id FROM apps WHERE id = ?").bind(made.app.id).first()).toEqual({ org_id: org });
+  });
+
+  it("a token limited to some apps sees only those", async () => {
+    const { org, appId } = await newOrg();
+    const second = `app_oa_${crypto.randomUUID().slice(0, 8)}`;
+    expect(await createApp(env.DB, inOrg(org), { id: second, name: second })).not.toBe("unavailable");
+    const made = await createClient(env.DB, org, { name: "one app", scopes: ["data:read"], appIds: [appId] }, SCOPES, "ana");
+    if (!made.ok) throw new Error(made.reason);
+    const issued = await (await token("grant_type=client_credentials", { authorization: basic(made.client.id, made.secret) })).json<{ access_token: string }>();
+    const get = (path: string) => SELF.fetch(`https://edge.test/admin${path}`, { headers: { authorization: `Bearer ${issued.access_token}` } });
+    expect(await (await get("/apps")).json()).toEqual({ apps: [expect.objectContaining({ id: appId })] });
+    expect((await get(`/apps/${second}`)).status).toBe(404);
+  });
+
+  it("refuses a forged or expired token with invalid_token", async () => {
+    const res = await SELF.fetch("https://edge.test/admin/apps", { headers: { authorization: "Bearer aaa.bbb.ccc" } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  });
+});
+
+describe("the operator's API client routes", () => {
+  const operator = (method: string, path: string, body?: unknown) =>
+    SELF.fetch(`https://edge.test/admin/orgs${path}`, { method, headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  it("makes a client whose secret gets a token, lists, rotates and revokes it; a client's own token cannot reach them", async () => {
+    const { org, appId } = await newOrg();
+    const made = await operator("POST", `/${org}/api-clients`, { name: "warehouse", scopes: ["data:read"], appIds: [appId] });
+    expect(made.status).toBe(201);
+    const { client, secret } = await made.json<{ client: { id: string }; secret: string }>();
+    expect(secret).toMatch(/^cs_[0-9a-f]{64}$/);
+    expect(await (await operator("GET", `/${org}/api-clients`)).json()).toMatchObject({ clients: [{ id: client.id, name: "warehouse", scopes: ["data:read"], appIds: [appId], revokedAt: null }] });
+    const issued = await (await token("grant_type=client_credentials", { authorization: basic(client.id, secret) })).json<{ access_token: string }>();
+    const own = await SELF.fetch(`https://edge.test/admin/orgs/${org}/api-clients`, { headers: { authorization: `Bearer ${issued.access_token}` } });
+    expect(own.status).toBe(403);
+
+    const rotated = await (await operator("POST", `/${org}/api-clients/${client.id}/rotate`, { overlapSeconds: 0 })).json<{ secret: string }>();
+    expect((await token("grant_type=client_credentials", { authorization: basic(client.id, secret) })).status).toBe(401);
+    expect((await token("grant_type=client_credentials", { authorization: basic(client.id, rotated.secret) })).status).toBe(200);
+    expect((await operator("DELETE", `/${org}/api-clients/${client.id}`)).status).toBe(200);
+    expect((await token("grant_type=client_credentials", { authorization: basic(client.id, rotated.secret) })).status).toBe(401);
+    expect((await operator("POST", `/${org}/api-clients`, { name: "x", scopes: ["everything"] })).status).toBe(400);
+    expect((await operator("GET", "/org_nope/api-clients")).status).toBe(404);
+  });
+});
