@@ -208,7 +208,7 @@ describe("the operator's API client routes", () => {
   it("makes a client whose secret gets a token, lists, rotates and revokes it; a client's own token cannot reach them", async () => {
     const { org, appId } = await newOrg();
     const made = await operator("POST", `/${org}/api-clients`, { name: "warehouse", scopes: ["data:read"], appIds: [appId] });
-    expect(made.status).toBe(201);
+    expect(made.status, await made.clone().text()).toBe(201);
     const { client, secret } = await made.json<{ client: { id: string }; secret: string }>();
     expect(secret).toMatch(/^cs_[0-9a-f]{64}$/);
     expect(await (await operator("GET", `/${org}/api-clients`)).json()).toMatchObject({ clients: [{ id: client.id, name: "warehouse", scopes: ["data:read"], appIds: [appId], revokedAt: null }] });
