@@ -1,5 +1,5 @@
 import { Form } from "@remix-run/react";
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, useState, type ChangeEvent, type ReactNode } from "react";
 import { FLAG_ATTRIBUTES } from "../../../schemas/flags";
 import { CONDITION_OPS, fromDraft, isAttribute, isOp, newCondition, newRule, opSubject, splitProblem, type Draft, type DraftCondition, type DraftServe } from "../flags/draft";
 import { CsrfField } from "./csrf";
@@ -170,6 +170,12 @@ export function FlagEditor({ draft: initial, version, problems, posted }: Props)
       fn(copy);
       return copy;
     });
+  // The value is read while the event is current: React clears currentTarget before an updater runs.
+  const set = (fn: (d: Draft, value: string) => void) => (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
+    const value = e.currentTarget.value;
+    edit((d) => fn(d, value));
+  };
+  const setEnabled = (on: boolean) => edit((d) => void (d.enabled = on));
   const built = fromDraft(draft);
   const json = "flag" in built ? JSON.stringify(built.flag) : "";
   const keys = draft.variants.map((v) => v.key.trim()).filter((k) => k !== "");
@@ -191,14 +197,14 @@ export function FlagEditor({ draft: initial, version, problems, posted }: Props)
           <div className="flag-basics">
             <label>
               Name
-              <input value={draft.name} maxLength={100} required onChange={(e) => edit((d) => void (d.name = e.currentTarget.value))} />
+              <input value={draft.name} maxLength={100} required onChange={set((d, v) => void (d.name = v))} />
             </label>
             <label>
               Description
-              <input value={draft.description} maxLength={1000} className="wide" onChange={(e) => edit((d) => void (d.description = e.currentTarget.value))} />
+              <input value={draft.description} maxLength={1000} className="wide" onChange={set((d, v) => void (d.description = v))} />
             </label>
             <label className="toggle">
-              <input type="checkbox" checked={draft.enabled} onChange={(e) => edit((d) => void (d.enabled = e.currentTarget.checked))} />
+              <input type="checkbox" checked={draft.enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
               On (off is the kill switch: everyone gets the off variant)
             </label>
           </div>
@@ -217,10 +223,10 @@ export function FlagEditor({ draft: initial, version, problems, posted }: Props)
                 {draft.variants.map((v, i) => (
                   <tr key={i}>
                     <td>
-                      <input aria-label={`Variant ${i + 1} key`} value={v.key} onChange={(e) => edit((d) => void (d.variants[i] = { key: e.currentTarget.value, value: v.value }))} />
+                      <input aria-label={`Variant ${i + 1} key`} value={v.key} onChange={set((d, text) => void (d.variants[i] = { key: text, value: v.value }))} />
                     </td>
                     <td>
-                      <input aria-label={`Variant ${i + 1} value`} value={v.value} className="code wide" onChange={(e) => edit((d) => void (d.variants[i] = { key: v.key, value: e.currentTarget.value }))} />
+                      <input aria-label={`Variant ${i + 1} value`} value={v.value} className="code wide" onChange={set((d, text) => void (d.variants[i] = { key: v.key, value: text }))} />
                     </td>
                     <td>
                       <button type="button" className="link-button" disabled={draft.variants.length <= 1} onClick={() => edit((d) => void d.variants.splice(i, 1))}>
@@ -245,7 +251,7 @@ export function FlagEditor({ draft: initial, version, problems, posted }: Props)
                   <li key={i} className="flag-rule" aria-label={label}>
                     <div className="flag-rule-head">
                       <strong>{label}</strong>
-                      <input aria-label={`${label} description`} placeholder="what it is for (optional)" value={r.description} onChange={(e) => edit((d) => void ((d.rules[i] ?? r).description = e.currentTarget.value))} />
+                      <input aria-label={`${label} description`} placeholder="what it is for (optional)" value={r.description} onChange={set((d, v) => void ((d.rules[i] ?? r).description = v))} />
                       <span className="spacer" />
                       <button type="button" className="link-button" disabled={i === 0} onClick={() => edit((d) => void d.rules.splice(i - 1, 2, d.rules[i] ?? r, d.rules[i - 1] ?? r))}>
                         move up
@@ -272,17 +278,13 @@ export function FlagEditor({ draft: initial, version, problems, posted }: Props)
                         Add condition
                       </button>
                     </div>
-                    <div className="inline-form">
-                      <label>
-                        Rollout
-                        <span>
-                          <input aria-label={`${label} rollout %`} type="number" min={0} max={100} step="any" className="pct" value={r.rollout} onChange={(e) => edit((d) => void ((d.rules[i] ?? r).rollout = e.currentTarget.value))} /> % of them
-                        </span>
-                      </label>
-                      <label>
-                        Serve
-                        <ServeEditor serve={r.serve} label={`${label} serve`} variants={keys} onChange={(s) => edit((d) => void ((d.rules[i] ?? r).serve = s))} />
-                      </label>
+                    <div className="flag-rule-serve">
+                      <span>
+                        Roll out to{" "}
+                        <input aria-label={`${label} rollout %`} type="number" min={0} max={100} step="any" className="pct" value={r.rollout} onChange={set((d, v) => void ((d.rules[i] ?? r).rollout = v))} /> % of
+                        them, serving
+                      </span>
+                      <ServeEditor serve={r.serve} label={`${label} serve`} variants={keys} onChange={(s) => edit((d) => void ((d.rules[i] ?? r).serve = s))} />
                     </div>
                     <Problems lines={problemsAt(problems, `rules.${i}`)} />
                   </li>
@@ -299,7 +301,7 @@ export function FlagEditor({ draft: initial, version, problems, posted }: Props)
           </Section>
 
           <Section title="When switched off, serve" problems={problemsAt(problems, "offVariant")}>
-            <select aria-label="Off variant" value={draft.offVariant} onChange={(e) => edit((d) => void (d.offVariant = e.currentTarget.value))}>
+            <select aria-label="Off variant" value={draft.offVariant} onChange={set((d, v) => void (d.offVariant = v))}>
               {keys.includes(draft.offVariant) ? null : <option value={draft.offVariant}>{draft.offVariant || "(choose)"}</option>}
               {keys.map((k) => (
                 <option key={k} value={k}>

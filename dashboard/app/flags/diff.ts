@@ -9,6 +9,7 @@ export interface DiffLine {
   after: string | null;
 }
 
+const isEmpty = (text: string): boolean => text === "[]" || text === "{}";
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object";
 
 function leaves(value: unknown, path: string, out: Map<string, string>): void {
@@ -28,8 +29,10 @@ export function jsonDiff(before: unknown, after: unknown, limit = 200): DiffLine
   const b = new Map<string, string>();
   if (before !== null && before !== undefined) leaves(before, "", a);
   if (after !== null && after !== undefined) leaves(after, "", b);
+  // An empty list that gains items (or loses its last) is said by its items alone.
+  const within = (m: Map<string, string>, path: string) => [...m.keys()].some((k) => k.startsWith(path === "" ? "" : `${path}.`) && k !== path);
   const lines: DiffLine[] = [];
-  for (const [path, text] of b) if (a.get(path) !== text) lines.push({ path: path || "(whole)", before: a.get(path) ?? null, after: text });
-  for (const [path, text] of a) if (!b.has(path)) lines.push({ path: path || "(whole)", before: text, after: null });
+  for (const [path, text] of b) if (a.get(path) !== text && !(isEmpty(text) && within(a, path))) lines.push({ path: path || "(whole)", before: a.get(path) ?? null, after: text });
+  for (const [path, text] of a) if (!b.has(path) && !(isEmpty(text) && within(b, path))) lines.push({ path: path || "(whole)", before: text, after: null });
   return lines.slice(0, limit);
 }

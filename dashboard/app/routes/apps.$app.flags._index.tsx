@@ -1,6 +1,6 @@
 import { json, type LinksFunction, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { csrfForm } from "../auth/csrf.server";
 import { can } from "../auth/permissions";
 import { ActionNotice } from "../components/action-notice";
@@ -84,6 +84,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 function NewFlagForm({ values, result }: { values: NewFlagValues; result: FlagListResult | undefined }) {
   const [kind, setKind] = useState(values.kind);
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const errors = result && "error" in result ? [result.error, ...(result.errors ?? [])] : [];
   return (
     <Form method="post" aria-label="Create flag" className="flag-new">
@@ -106,8 +108,9 @@ function NewFlagForm({ values, result }: { values: NewFlagValues; result: FlagLi
           </select>
         </label>
       </div>
-      <label hidden={kind !== "multivariate"}>
-        Variants, one a line: key = JSON value (the first is served to everyone until you add rules)
+      {/* Without JavaScript the variants stay shown: the kind chosen decides whether they are used. */}
+      <label style={hydrated && kind !== "multivariate" ? { display: "none" } : undefined}>
+        Variants of a multivariate flag, one a line: key = JSON value (the first is served to everyone until you add rules)
         <textarea name="variants" defaultValue={values.variants} rows={4} className="code" />
       </label>
       {errors.length > 0 ? (
