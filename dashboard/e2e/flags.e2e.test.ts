@@ -97,6 +97,13 @@ it("refuses a split whose weights do not add up to 100, saying so next to its ru
   await page.getByRole("button", { name: "Save flag" }).click();
   await expect.poll(() => rule.locator("[role=alert]").textContent()).toContain("add up to 80, not 100");
   expect(await page.locator("[role=alert]").first().textContent()).toContain("Nothing was saved");
+
+  // The refused rule moved first, then removed: the saved rule is back where it was, unchanged.
+  await rule.getByRole("button", { name: "move up" }).click();
+  expect(await page.locator("li[aria-label='Rule 1']").getByLabel("Rule 1 serve kind").inputValue()).toBe("split");
+  await page.locator("li[aria-label='Rule 1']").getByRole("button", { name: "remove rule" }).click();
+  expect(await page.locator("ol.flag-rules > li").count()).toBe(1);
+  expect(await page.getByLabel("Rule 1 rollout %").inputValue()).toBe("20");
   await page.reload();
   expect(await page.locator("li[aria-label='Rule 2']").count()).toBe(0);
 });
