@@ -28,7 +28,12 @@ export interface SigningKey {
 
 const enc = new TextEncoder();
 const b64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
-const unb64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+function unb64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
 
 const sealKeys = new Map<string, Promise<CryptoKey>>();
 function sealKey(secret: string): Promise<CryptoKey> {
