@@ -49,6 +49,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
           <NavLink to="/dashboards">Dashboards</NavLink>
           <NavLink to="/org/members">Members</NavLink>
           {isRole(viewer.role) && can(viewer.role, "alert:update") ? <NavLink to="/org/webhooks">Webhooks</NavLink> : null}
+          <NavLink to="/org/api-clients">API clients</NavLink>
           <NavLink to="/org/settings">Organisation</NavLink>
         </nav>
         <span className="who">
