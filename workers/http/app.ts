@@ -8,6 +8,7 @@ import { configRoutes } from "./config.route";
 import { healthRoutes } from "./health.route";
 import { ingestRoutes } from "./ingest.route";
 import { oauthRoutes } from "./oauth.route";
+import { openApiJson } from "./openapi";
 import { sentryRoutes } from "./sentry.route";
 import { posthogRoutes } from "./posthog.route";
 
@@ -34,6 +35,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1", ingestRoutes)
   .route("/admin", adminRoutes)
   .route("/", oauthRoutes)
+  .get("/openapi.json", (c) => c.body(openApiJson(), 200, { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=3600", "access-control-allow-origin": "*" }))
   .route("/", sentryRoutes)
   .route("/", posthogRoutes)
   .notFound(() => {
