@@ -53,3 +53,11 @@ export function canGrant(actor: Role, role: Role): boolean {
 export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);
 }
+
+/**
+ * The permissions an API client may hold: those the API's routes check (the admin API's table in
+ * workers/http/admin-auth.ts and the query API's data:read). The others govern only what members
+ * do in the dashboard, so a client holding one could do nothing with it.
+ */
+export const API_SCOPES = ["data:read", "app:create", "app:update", "app:delete", "key:create", "key:revoke", "alert:update", "flag:update", "privacy:manage"] as const satisfies readonly Permission[];
+export type ApiScope = (typeof API_SCOPES)[number];

@@ -4,7 +4,7 @@
 // permit. One table says which permission each route needs; a route it does not name is the
 // operator's alone.
 import type { Context, MiddlewareHandler } from "hono";
-import { config, type Permission } from "../../schemas";
+import { config, type ApiScope } from "../../schemas";
 import { appOrgId, inOrg, OPERATOR, type AppScope } from "../apps/store";
 import { HttpError } from "../lib/errors";
 import { TokenRefused, verifyAccessToken, type Grant } from "../oauth/tokens";
@@ -25,7 +25,7 @@ export const actorOf = (c: Context<AdminEnv>): Actor => c.get("actor") ?? { scop
 
 const ANY = "*";
 // Paths relative to /admin. The first row that matches decides.
-const RULES: ReadonlyArray<readonly [method: string, path: RegExp, permission: Permission]> = [
+const RULES: ReadonlyArray<readonly [method: string, path: RegExp, permission: ApiScope]> = [
   ["GET", /^\/apps$/, "data:read"],
   ["POST", /^\/apps$/, "app:create"],
   ["GET", /^\/apps\/[^/]+$/, "data:read"],
@@ -44,8 +44,11 @@ const RULES: ReadonlyArray<readonly [method: string, path: RegExp, permission: P
   [ANY, /^\/apps\/[^/]+\/(flags|config)(\/|$)/, "flag:update"],
 ];
 
+/** The scopes some admin route asks for. */
+export const ADMIN_ROUTE_SCOPES: ReadonlySet<ApiScope> = new Set(RULES.map((r) => r[2]));
+
 /** The permission `method path` (relative to /admin) needs from an API client; null: operators only. */
-export function permissionFor(method: string, path: string): Permission | null {
+export function permissionFor(method: string, path: string): ApiScope | null {
   for (const [m, re, permission] of RULES) if ((m === ANY || m === method) && re.test(path)) return permission;
   return null;
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { PERMISSIONS } from "../../schemas";
+import { API_SCOPES } from "../../schemas";
 import { createClient, getClient, listClients, revokeClient, rotateSecret } from "../oauth/clients";
 import { HttpError } from "../lib/errors";
 import { jsonBody } from "../lib/validate";
@@ -12,7 +12,7 @@ import type { AdminEnv } from "./admin-auth";
 const NewClient = z
   .object({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(z.enum(PERMISSIONS)).min(1),
+    scopes: z.array(z.enum(API_SCOPES)).min(1),
     appIds: z.array(z.string()).min(1).max(100).optional(),
   })
   .strict();
@@ -29,7 +29,7 @@ export const apiClientRoutes = new Hono<AdminEnv>()
   .post("/:org/api-clients", async (c) => {
     const org = await orgParam(c.env.DB, c.req.param("org"));
     const body = await jsonBody(c.req.raw, NewClient);
-    const made = await createClient(c.env.DB, org, body, PERMISSIONS, "admin");
+    const made = await createClient(c.env.DB, org, body, API_SCOPES, "admin");
     if (!made.ok) throw new HttpError(400, "invalid_body", made.reason);
     return c.json({ client: made.client, secret: made.secret }, 201);
   })

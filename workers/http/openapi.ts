@@ -3,7 +3,7 @@
 // the routes accept; the routes themselves are listed here by hand, and a test checks each
 // listed path answers on the Worker.
 import { z } from "zod";
-import { AlertRuleSchema, BatchRequest, BatchResponse, CreateApp, CreateWebhookEndpoint, CreateWriteKey, Flag, PERMISSIONS } from "../../schemas";
+import { AlertRuleSchema, BatchRequest, BatchResponse, CreateApp, CreateWebhookEndpoint, CreateWriteKey, Flag, API_SCOPES } from "../../schemas";
 import { CallerInput } from "../flags/serve";
 
 type Json = Record<string, unknown>;
@@ -63,7 +63,7 @@ export function openApiDocument(): Json {
         writeKeyHeader: { type: "apiKey", in: "header", name: "X-Write-Key" },
         writeKeyQuery: { type: "apiKey", in: "query", name: "writeKey" },
         adminToken: { type: "http", scheme: "bearer", description: "the operator's ADMIN_TOKEN" },
-        oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "/oauth/token", scopes: Object.fromEntries(PERMISSIONS.map((p) => [p, `the ${p} permission`])) } } },
+        oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "/oauth/token", scopes: Object.fromEntries(API_SCOPES.map((p) => [p, `the ${p} permission`])) } } },
       },
       schemas: {
         Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } } },
@@ -138,7 +138,7 @@ function buildPaths(): Json {
       "/admin/apps/{app}/config/rollback": { parameters: [appParam], post: admin("restore a version as a new one", "flag:update", { requestBody: jsonBody({ type: "object", required: ["version"], properties: { version: { type: "integer", minimum: 1 } } }) }) },
       "/admin/apps/{app}/privacy/deletions": { parameters: [appParam], get: admin("the app's deletion requests", "privacy:manage"), post: admin("delete a person's data", "privacy:manage", { requestBody: jsonBody(ANY_OBJECT) }) },
       "/admin/apps/{app}/privacy/export": { parameters: [appParam], get: admin("a person's data as JSON", "privacy:manage") },
-      "/admin/orgs/{org}/api-clients": { parameters: [{ name: "org", in: "path", required: true, schema: { type: "string" } }], get: admin("an organisation's API clients", null), post: admin("create one (its secret shown once)", null, { requestBody: jsonBody({ type: "object", required: ["name", "scopes"], properties: { name: { type: "string" }, scopes: { type: "array", items: { enum: [...PERMISSIONS] } }, appIds: { type: "array", items: { type: "string" } } } }) }) },
+      "/admin/orgs/{org}/api-clients": { parameters: [{ name: "org", in: "path", required: true, schema: { type: "string" } }], get: admin("an organisation's API clients", null), post: admin("create one (its secret shown once)", null, { requestBody: jsonBody({ type: "object", required: ["name", "scopes"], properties: { name: { type: "string" }, scopes: { type: "array", items: { enum: [...API_SCOPES] } }, appIds: { type: "array", items: { type: "string" } } } }) }) },
       "/admin/dead-letters": { get: admin("archived dead letters", null) },
       ...Object.fromEntries(
         views.map((view) => [

@@ -3,7 +3,7 @@
 // grants, rotates or revokes only what they hold themselves, so a client's secret can never carry
 // more than the person who saw it.
 import * as store from "../../../workers/oauth/clients";
-import { PERMISSIONS, ROLE_PERMISSIONS, type Permission, type Role } from "../auth/permissions";
+import { API_SCOPES, ROLE_PERMISSIONS, type Permission, type Role } from "../auth/permissions";
 import { listMembers } from "./members.server";
 
 export type ApiClient = store.ApiClient;
@@ -43,7 +43,7 @@ export const isOverlap = (v: string): v is Overlap => Object.hasOwn(OVERLAPS, v)
 const holds = (role: Role, scope: string): boolean => (ROLE_PERMISSIONS[role] as readonly string[]).includes(scope);
 
 /** The scopes `role` may put on a client: its own permissions. */
-export const grantableScopes = (role: Role): Permission[] => PERMISSIONS.filter((p) => holds(role, p));
+export const grantableScopes = (role: Role): Permission[] => API_SCOPES.filter((p) => holds(role, p));
 
 /** Whether `role` holds every scope of `client`, so may see a new secret of it or revoke it. */
 export const mayManage = (role: Role, client: Pick<ApiClient, "scopes">): boolean => client.scopes.every((s) => holds(role, s));
@@ -87,6 +87,8 @@ const refuse = (status: Refusal["status"], reason: string): Refusal => ({
 /** Makes a client of the actor's organisation with scopes the actor holds; its secret is in the answer and nowhere else. */
 export async function createApiClient(db: D1Database, actor: Actor, fields: ClientFields): Promise<Made | Refusal> {
   if (fields.scopes.length === 0) return refuse(400, "Choose at least one scope.");
+  const unused = fields.scopes.filter((s) => !(API_SCOPES as readonly string[]).includes(s));
+  if (unused.length > 0) return refuse(400, `No API route asks for ${unused.slice(0, 5).join(", ")}: a client may hold ${API_SCOPES.join(", ")}.`);
   const beyond = fields.scopes.filter((s) => !holds(actor.role, s));
   if (beyond.length > 0) return refuse(403, `Your role (${actor.role}) cannot grant ${beyond.slice(0, 5).join(", ")}: a client gets only scopes you hold.`);
   if (fields.apps === "some" && fields.appIds.length === 0) return refuse(400, "Choose at least one app, or every app.");
@@ -98,7 +100,7 @@ export async function createApiClient(db: D1Database, actor: Actor, fields: Clie
       scopes: fields.scopes,
       appIds: fields.apps === "some" ? fields.appIds : null,
     },
-    PERMISSIONS,
+    API_SCOPES,
     actor.userId
   );
   if (!made.ok) return refuse(400, `This client cannot be made: ${made.reason}.`);

@@ -2,7 +2,7 @@ import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { useState, type CSSProperties } from "react";
 import { requireIntent, requirePermission } from "../auth/guard.server";
-import { can, PERMISSIONS, type Permission } from "../auth/permissions";
+import { API_SCOPES, can, type Permission } from "../auth/permissions";
 import { CsrfField } from "../components/csrf";
 import { utcMinute } from "../components/format";
 import { IntentForm } from "../components/intent-form";
@@ -43,7 +43,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       scope,
       description: SCOPE_DESCRIPTIONS[scope],
     })),
-    withheld: PERMISSIONS.filter((p) => !grantable.includes(p)),
+    withheld: API_SCOPES.filter((p) => !grantable.includes(p)),
   });
 }
 
@@ -289,7 +289,7 @@ export default function ApiClientsPage() {
     <Shell viewer={viewer}>
       <h1>API clients of {viewer.orgName}</h1>
       <p className="muted">
-        A client is a program of yours (a script, a CI job, a back office) calling the admin API. It trades its id and secret at <code>POST /oauth/token</code> for an access token
+        A client is a program of yours (a script, a CI job, a back office) calling the admin API or reading the dashboard's views as JSON (/api/v1/…). It trades its id and secret at <code>POST /oauth/token</code> for an access token
         good for 15 minutes, which reaches only the apps and does only what its scopes allow.
       </p>
       {failed ? (
