@@ -42,6 +42,9 @@ const ConfigSchema = z.object({
   DEDUP_MERGE_AFTER_MS: nonNegativeInt(60_000),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
+  // How long an isolate serves an app's flags and configuration before it checks for a change
+  // (workers/flags/serve.ts): the most a change takes to reach devices' next request.
+  FLAGS_RECHECK_MS: positiveInt(5000),
 });
 
 /** The Worker's and AppBatcher's settings, e.g. `config(env).flush.maxAgeMs === 1000`. */
@@ -61,6 +64,8 @@ export interface Config {
   dedup: { mergeAfterMs: number };
   /** How many event queues apps are spread over (one carries at most 5,000 messages/s). */
   eventQueues: number;
+  /** How long an isolate serves an app's flags before checking D1 for a change (decision record 0023). */
+  flagsRecheckMs: number;
 }
 
 /** A configuration the Worker or the dashboard must not run with; its message names every problem. */
@@ -143,6 +148,7 @@ export function config(env: object): Config {
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
     dedup: { mergeAfterMs: e.DEDUP_MERGE_AFTER_MS },
     eventQueues: e.EVENTS_QUEUES,
+    flagsRecheckMs: e.FLAGS_RECHECK_MS,
   };
   cache.set(env, result);
   return result;

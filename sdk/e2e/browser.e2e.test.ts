@@ -293,7 +293,7 @@ it("serves a flag changed through the admin API to an open page, and records its
   expect(await admin("PUT", "/new-checkout", { ...flag, fallthrough: { variant: "on" } })).toBe(200);
   const changedAt = Date.now();
   await page.waitForFunction(() => (globalThis as unknown as FlagsPage).Telemetry.isEnabled("new-checkout"), undefined, { timeout: 60_000, polling: 100 });
-  console.log(`flag change seen by the page after ${((Date.now() - changedAt) / 1000).toFixed(1)} s (edge recheck 5 s, page refresh 1 s)`);
+  console.log(`flag change seen by the page after ${((Date.now() - changedAt) / 1000).toFixed(1)} s (the local stack's edge recheck FLAGS_RECHECK_MS 1 s, 5 s deployed; page refresh 1 s)`);
   expect(await page.textContent("#checkout")).toBe("checkout: on");
 
   const anonymousId = await page.evaluate(async () => {

@@ -2,7 +2,7 @@
 // the isolate (decision record 0023). Each isolate keeps an app's parsed definitions under the
 // app's change count (apps.flags_version) and asks D1 for that count at most every RECHECK_MS;
 // only when it moved does it read the definitions again. So a steady stream of calls reads
-// nothing from D1, and a change is served everywhere within RECHECK_MS of being saved.
+// nothing from D1, and a change is served everywhere within RECHECK_MS (FLAGS_RECHECK_MS) of being saved.
 import { z } from "zod";
 import type { Flag, FlagSubject, FlagValue } from "../../schemas";
 import { HttpError } from "../lib/errors";
@@ -11,7 +11,7 @@ import type { AppConfig } from "./config";
 import { evaluateFlags, murmur3 } from "./evaluate";
 import { flagsVersion, getConfig, listFlags } from "./store";
 
-/** How long an isolate serves an app's definitions before it checks they are still current. */
+/** How long an isolate serves an app's definitions before it checks they are still current, unless FLAGS_RECHECK_MS says otherwise. */
 export const RECHECK_MS = 5_000;
 const MAX_APPS = 2_000;
 
@@ -43,9 +43,9 @@ async function load(db: D1Database, appId: string, held: AppFlags | null): Promi
  * RECHECK_MS; null for an app that does not exist (or no longer does). Concurrent calls on a
  * cold isolate share one read.
  */
-export async function appFlags(db: D1Database, appId: string, now = Date.now()): Promise<AppFlags | null> {
+export async function appFlags(db: D1Database, appId: string, now = Date.now(), recheckMs = RECHECK_MS): Promise<AppFlags | null> {
   const hit = cache.get(appId);
-  if (hit && now - hit.checkedAt < RECHECK_MS) return hit.value ?? hit.loading;
+  if (hit && now - hit.checkedAt < recheckMs) return hit.value ?? hit.loading;
   if (cache.size >= MAX_APPS && !hit) cache.clear();
   const loading = load(db, appId, hit?.value ?? null);
   const entry: Entry = { loading, checkedAt: now, value: null };

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { config } from "../../schemas";
 import { readBody } from "../ingest/body";
 import { appFlags, caller, callerFromQuery, notModified, serve, type CallerInput } from "../flags/serve";
 import { HttpError } from "../lib/errors";
@@ -17,7 +18,7 @@ type Ctx = Context<{ Bindings: Env }>;
 
 async function answer(c: Ctx, who: CallerInput): Promise<Response> {
   const auth = await authenticate(c.env.DB, writeKeyFromHeaders(c.req.raw.headers) ?? c.req.query("writeKey"));
-  const app = await appFlags(c.env.DB, auth.appId);
+  const app = await appFlags(c.env.DB, auth.appId, Date.now(), config(c.env).flagsRecheckMs);
   if (!app) throw new HttpError(401, "unauthorized", "this write key's app no longer exists");
   const country = (c.req.raw.cf as { country?: unknown } | undefined)?.country;
   const { body, etag } = serve(app, DEFAULT_SDK_CONFIG, who, typeof country === "string" ? country : undefined);

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { config } from "../../schemas";
 import { readBody } from "../ingest/body";
 import { arrivalOf, ingest } from "../ingest/ingest";
 import { appFlags, caller, flagsFor } from "../flags/serve";
@@ -78,7 +79,7 @@ async function flags(c: Ctx): Promise<Response> {
     const payload = body.trim() === "" && !c.req.query("data") ? {} : decodeCapture(body, { compression: gzip ? null : compression, data: c.req.query("data") });
     const p = isObject(payload) ? payload : {};
     const token = text(p.token) ?? text(p.api_key) ?? c.req.query("token") ?? c.req.query("api_key") ?? null;
-    const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId);
+    const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId, Date.now(), config(c.env).flagsRecheckMs);
     if (!app) throw new HttpError(401, "unauthorized", "this project key's app no longer exists");
     const distinctId = text(p.distinct_id);
     const traits = isObject(p.person_properties) ? p.person_properties : undefined;
@@ -96,7 +97,7 @@ async function flags(c: Ctx): Promise<Response> {
 /** Whether the token's app has flags, so posthog-js asks for them; an unknown token has none. */
 async function hasFlags(c: Ctx, token: string): Promise<boolean> {
   try {
-    const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId);
+    const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId, Date.now(), config(c.env).flagsRecheckMs);
     return (app?.flags.length ?? 0) > 0;
   } catch (err) {
     if (err instanceof HttpError) return false;
