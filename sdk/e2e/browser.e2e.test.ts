@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { LOCAL_ADMIN_TOKEN } from "../../dev/local";
+import { booleanFlag } from "../../schemas/flags";
 import { launchChromium, type Chromium } from "../../test/chromium";
 import { chQuery, waitForRows } from "./clickhouse";
 
@@ -271,18 +272,7 @@ it("serves a flag changed through the admin API to an open page, and records its
     await res.text();
     return res.status;
   };
-  const flag = {
-    key: "new-checkout",
-    name: "New checkout",
-    enabled: true,
-    variants: [
-      { key: "on", value: true },
-      { key: "off", value: false },
-    ],
-    rules: [],
-    fallthrough: { variant: "off" },
-    offVariant: "off",
-  };
+  const flag = booleanFlag("new-checkout", "New checkout");
   expect(await admin("POST", "", flag)).toBe(201);
 
   const page = await browser.newPage();

@@ -5,6 +5,7 @@
 // Workers runtime forbids (decision record 0023).
 import { Validator, type Schema } from "@cfworker/json-schema";
 import type { FlagValue } from "../../schemas";
+import { isRecord } from "../lib/json";
 
 /** An app's configuration: a JSON object its SDKs read with `getConfig`. */
 export type AppConfig = Record<string, FlagValue>;
@@ -16,7 +17,6 @@ const MAX_ERRORS = 20;
 
 export type ConfigCheck = { ok: true; config: AppConfig; schema: Schema | null } | { ok: false; errors: string[] };
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const bytes = (v: unknown): number => new TextEncoder().encode(JSON.stringify(v)).length;
 
 /**
@@ -24,11 +24,11 @@ const bytes = (v: unknown): number => new TextEncoder().encode(JSON.stringify(v)
  * is ok; `checkConfig([], null)` is `{ok: false, errors: ["the configuration must be a JSON object"]}`.
  */
 export function checkConfig(config: unknown, schema: unknown): ConfigCheck {
-  if (!isObject(config)) return { ok: false, errors: ["the configuration must be a JSON object"] };
+  if (!isRecord(config)) return { ok: false, errors: ["the configuration must be a JSON object"] };
   const size = bytes(config);
   if (size > MAX_CONFIG_BYTES) return { ok: false, errors: [`the configuration is ${size} bytes; at most ${MAX_CONFIG_BYTES} are served to devices`] };
   if (schema === null || schema === undefined) return { ok: true, config: config as AppConfig, schema: null };
-  if (!isObject(schema)) return { ok: false, errors: ["the schema must be a JSON Schema object, e.g. {\"type\": \"object\"}"] };
+  if (!isRecord(schema)) return { ok: false, errors: ["the schema must be a JSON Schema object, e.g. {\"type\": \"object\"}"] };
   if (bytes(schema) > MAX_SCHEMA_BYTES) return { ok: false, errors: [`the schema is larger than ${MAX_SCHEMA_BYTES} bytes`] };
   let result: ReturnType<Validator["validate"]>;
   try {

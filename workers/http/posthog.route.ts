@@ -7,6 +7,7 @@ import { arrivalOf, ingest } from "../ingest/ingest";
 import { appFlags, caller, flagsFor } from "../flags/serve";
 import { decodeCapture, flagsAnswer, fromPostHog, remoteConfig, remoteConfigScript } from "../intake/posthog";
 import { HttpError } from "../lib/errors";
+import { isRecord, recordOf } from "../lib/json";
 import { authenticate } from "./write-key";
 import { DEFAULT_SDK_CONFIG } from "./config.route";
 
@@ -62,7 +63,6 @@ async function capture(c: Ctx): Promise<Response> {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
 /**
@@ -77,12 +77,12 @@ async function flags(c: Ctx): Promise<Response> {
   try {
     const body = request.method === "GET" ? "" : await readBody(request, { decompress: gzip ? "gzip" : "auto", anyContentType: true });
     const payload = body.trim() === "" && !c.req.query("data") ? {} : decodeCapture(body, { compression: gzip ? null : compression, data: c.req.query("data") });
-    const p = isObject(payload) ? payload : {};
+    const p = recordOf(payload);
     const token = text(p.token) ?? text(p.api_key) ?? c.req.query("token") ?? c.req.query("api_key") ?? null;
     const app = await appFlags(c.env.DB, (await authenticate(c.env.DB, token)).appId, Date.now(), config(c.env).flagsRecheckMs);
     if (!app) throw new HttpError(401, "unauthorized", "this project key's app no longer exists");
     const distinctId = text(p.distinct_id);
-    const traits = isObject(p.person_properties) ? p.person_properties : undefined;
+    const traits = isRecord(p.person_properties) ? p.person_properties : undefined;
     const country = (request.cf as { country?: unknown } | undefined)?.country;
     const served = flagsFor(app, caller({ userId: distinctId, anonymousId: text(p.$anon_distinct_id) ?? distinctId, traits }), typeof country === "string" ? country : undefined);
     const only = Array.isArray(p.flag_keys) ? new Set(p.flag_keys.filter((k): k is string => typeof k === "string")) : null;

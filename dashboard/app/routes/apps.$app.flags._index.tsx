@@ -125,6 +125,8 @@ function NewFlagForm({ values, result }: { values: NewFlagValues; result: FlagLi
   );
 }
 
+const stateBadge = (enabled: boolean) => <span className={`badge ${enabled ? "state-delivered" : "state-off"}`}>{enabled ? "on" : "off"}</span>;
+
 export default function FlagsPage() {
   const data = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
@@ -179,13 +181,13 @@ export default function FlagsPage() {
                         confirm={f.enabled ? `Switch off “${f.key}”? Everyone gets its off variant until it is switched on again.` : undefined}
                         danger={f.enabled}
                       >
-                        <span className={`badge ${f.enabled ? "state-delivered" : "state-off"}`}>{f.enabled ? "on" : "off"}</span>
+                        {stateBadge(f.enabled)}
                         <input type="hidden" name="key" value={f.key} />
                         <input type="hidden" name="version" value={f.version} />
                         <input type="hidden" name="enabled" value={f.enabled ? "false" : "true"} />
                       </IntentForm>
                     ) : (
-                      <span className={`badge ${f.enabled ? "state-delivered" : "state-off"}`}>{f.enabled ? "on" : "off"}</span>
+                      stateBadge(f.enabled)
                     )}
                   </td>
                   <td className="num">{f.version}</td>
