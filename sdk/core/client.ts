@@ -185,7 +185,7 @@ export function createClient(platform: Platform, options: Options): Core {
     try {
       state = { ...state, ...(JSON.parse(saved ?? "{}") as Partial<State>) };
     } catch {
-      warn("stored state was unreadable; starting afresh");
+      warn("could not read stored state; starting afresh");
     }
     if (state.optedOut) await queue.clear();
     else if (landing.campaign) visit(landing, startedAt);

@@ -19,12 +19,18 @@ const DEFAULTS: CaptureSwitches = { pageviews: true, errors: true, network: true
  */
 export function init(options: Options): Client {
   const w = globalThis as unknown as Win;
+  // A navigation's page view waits a tick for the router's title, but an event recorded or a page
+  // left within that tick must not go before it, or without it.
+  let settle = (): void => undefined;
   const c = createClient(
     {
       storage: localStore(w),
       transport: fetchTransport(options.compress !== false),
       library: { name: "edge-telemetry-web", version: VERSION },
-      context: () => pageContext(w),
+      context: () => {
+        settle();
+        return pageContext(w);
+      },
       capture: DEFAULTS,
       inApp: (file) => file.startsWith(w.location.origin),
       name: "web",
@@ -37,9 +43,10 @@ export function init(options: Options): Client {
   if (on("network")) captureNetwork(c, w, c.endpoint, () => w.location.href);
   if (on("interactions")) captureInteractions(c, w);
   const vitals = on("vitals") ? captureVitals(c, w) : undefined;
-  if (on("pageviews")) capturePageviews(c, w);
+  if (on("pageviews")) settle = capturePageviews(c, w);
 
   const leave = (): void => {
+    settle();
     vitals?.();
     c.beacon((url, body) => {
       if (w.navigator.sendBeacon) return w.navigator.sendBeacon(url, body);

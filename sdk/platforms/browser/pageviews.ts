@@ -3,9 +3,10 @@ import type { Win } from "./dom";
 
 /**
  * Records a page view now and on every SPA navigation (`history.pushState`, `replaceState`,
- * back and forward) that changes the path or query. `capturePageviews(client, window)`
+ * back and forward) that changes the path or query. Returns what records a navigation not yet
+ * recorded: `const settle = capturePageviews(client, window)`
  */
-export function capturePageviews(c: Core, w: Win): void {
+export function capturePageviews(c: Core, w: Win): () => void {
   let last = "";
   const view = (): void => {
     const here = w.location.pathname + w.location.search;
@@ -24,4 +25,5 @@ export function capturePageviews(c: Core, w: Win): void {
   }
   w.addEventListener("popstate", () => setTimeout(view, 0));
   view();
+  return view;
 }
