@@ -1,12 +1,16 @@
 // Turns one HTTP request (query text, data, parameters, settings) into chDB calls, following
 // the rules of ClickHouse's HTTP interface.
 import { isUtf8 } from "node:buffer";
+import { randomUUID } from "node:crypto";
+import { rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RawInsertFormat, Session } from "chdb";
 import { ClickHouseHttpError } from "./errors";
 import { bindParams } from "./params";
 import { PoisonedSession, type SessionPool } from "./pool";
 import type { RequestParams } from "./request";
-import { analyze, checkSettingName, formatSettings, parseInsert, refuseOutsideAccess, tokens, type InsertStatement } from "./sql";
+import { analyze, checkSettingName, formatSettings, parseInsert, quoteString, refuseOutsideAccess, tokens, type InsertStatement } from "./sql";
 
 export interface Outcome {
   body: Uint8Array;
@@ -33,6 +37,11 @@ const RAW_INSERT_FORMATS = new Set<string>([
 function isRawInsertFormat(format: string): format is RawInsertFormat {
   return RAW_INSERT_FORMATS.has(format);
 }
+
+// Binary formats chDB's raw insert refuses and SQL text cannot carry: the engine reads them from a
+// file of the server's own, so `INSERT … FORMAT Parquet` behaves here as on ClickHouse (columns
+// matched by name, the same dedup token rules).
+const FILE_INSERT_FORMATS = new Set<string>(["Parquet"]);
 
 const DEFAULT_FORMAT = "TabSeparated";
 
@@ -190,14 +199,28 @@ async function insertData(session: Session, ins: InsertStatement, format: string
     });
     return { ...empty(DEFAULT_FORMAT), writtenRows: r.rowsWritten, writtenBytes: r.bytesWritten, elapsedSeconds: r.elapsed };
   }
-  // Other formats and targets go through the SQL text, which has to be UTF-8.
   if (data.length === 0) return empty(DEFAULT_FORMAT);
+  if (FILE_INSERT_FORMATS.has(format)) return insertFromFile(session, ins, format, data, p);
+  // Other formats and targets go through the SQL text, which has to be UTF-8.
   if (!isUtf8(data)) throw new ClickHouseHttpError(48, `Binary input format ${format} is not supported by the local server`, "NOT_IMPLEMENTED");
   const rows = data.toString("utf8");
   const settings = insertSettingsClause(p, ins);
   const sql = `INSERT INTO ${ins.target}${settings === "" ? "" : ` SETTINGS ${settings}`} FORMAT ${format}\n${rows}`;
   const r = await session.queryAsync(sql, { format: DEFAULT_FORMAT });
   return { ...empty(DEFAULT_FORMAT), elapsedSeconds: r.elapsed };
+}
+
+async function insertFromFile(session: Session, ins: InsertStatement, format: string, data: Buffer, p: RequestParams): Promise<Outcome> {
+  const path = join(tmpdir(), `chdb-insert-${randomUUID()}.${format.toLowerCase()}`);
+  await writeFile(path, data, { mode: 0o600 });
+  try {
+    const settings = insertSettingsClause(p, ins);
+    const sql = `INSERT INTO ${ins.target}${settings === "" ? "" : ` SETTINGS ${settings}`} SELECT * FROM file(${quoteString(path)}, ${quoteString(format)})`;
+    const r = await session.queryAsync(sql, { format: DEFAULT_FORMAT });
+    return { ...empty(DEFAULT_FORMAT), writtenRows: r.rowsRead, writtenBytes: r.bytesRead, elapsedSeconds: r.elapsed };
+  } finally {
+    await rm(path, { force: true });
+  }
 }
 
 function quoteIdentifier(name: string): string {

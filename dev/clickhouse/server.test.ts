@@ -125,6 +125,27 @@ describe("local ClickHouse over HTTP", () => {
     expect(await count("t_gzip")).toBe(1000);
   });
 
+  it("answers in Parquet and takes Parquet inserts, columns by name and deduplicated by token", async () => {
+    await client.command({ query: "CREATE TABLE t_parquet (id UInt32, name String, ts DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100" });
+    const out = await client.exec({ query: "SELECT toString(number) AS name, toUInt32(number) AS id, toDateTime64('2024-05-01 10:00:00', 3, 'UTC') + number AS ts FROM numbers(3) FORMAT Parquet" });
+    const parquet = new Uint8Array(await new Response(out.stream).arrayBuffer());
+    expect(new TextDecoder().decode(parquet.slice(0, 4))).toBe("PAR1");
+    const insert = async (): Promise<number> => {
+      const query = "INSERT INTO t_parquet SETTINGS insert_deduplication_token = 'file-1' FORMAT Parquet";
+      const res = await fetch(`${server.url}/?query=${encodeURIComponent(query)}`, { method: "POST", headers: auth(), body: parquet });
+      await res.text();
+      return res.status;
+    };
+    expect(await insert()).toBe(200);
+    expect(await insert()).toBe(200);
+    const rs = await client.query({ query: "SELECT id, name, ts FROM t_parquet ORDER BY id", format: "JSONEachRow" });
+    expect(await rs.json()).toEqual([
+      { id: 0, name: "0", ts: "2024-05-01 10:00:00.000" },
+      { id: 1, name: "1", ts: "2024-05-01 10:00:01.000" },
+      { id: 2, name: "2", ts: "2024-05-01 10:00:02.000" },
+    ]);
+  });
+
   it("reports errors the way ClickHouse does", async () => {
     const syntax = await failure(client.query({ query: "SELEC 1" }));
     expect(syntax).toBeInstanceOf(ClickHouseError);

@@ -270,10 +270,15 @@ export function formatSettings(settings: ReadonlyArray<readonly [string, string]
   return settings
     .map(([k, v]) => {
       checkSettingName(k);
-      const value = /^-?\d+(\.\d+)?$/.test(v) ? v : `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+      const value = /^-?\d+(\.\d+)?$/.test(v) ? v : quoteString(v);
       return `${k} = ${value}`;
     })
     .join(", ");
+}
+
+/** A string literal for SQL text. */
+export function quoteString(text: string): string {
+  return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
 // What the local server never lets a query reach: table functions, table and database engines
