@@ -12,49 +12,30 @@ import { Pager, useParamLink } from "../components/pager";
 import { Shell } from "../components/shell";
 import { envOf } from "../context.server";
 import { readOrError } from "../queries/clickhouse.server";
-import { parseCursor } from "../queries/cursor";
 import { hasDims } from "../queries/dims";
-import { loadDimOptions } from "../queries/overview.server";
-import { parseRange, rangeSearch, rangeText } from "../queries/range";
-import { activeUsersPerDay, listUsers, parseUserFilters } from "../queries/users.server";
-import { pathPeople } from "../insights/paths.server";
-import { funnelDropouts } from "../insights/funnel-people.server";
+import { rangeSearch, rangeText } from "../queries/range";
+import { loadUsersList, parseUsersQuery } from "../queries/users-list.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Users` }];
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const url = new URL(request.url);
-  const range = parseRange(url);
-  // People on one path of the paths insight (`?paths=…&step=…`): the list narrows to them.
-  const onPath = pathPeople(url);
-  // People who dropped at one step of a funnel (`?funnel=…&dropped=…`).
-  const dropped = onPath ? null : funnelDropouts(url);
-  const filters = { ...parseUserFilters(url), people: onPath?.people ?? dropped?.people };
-  const raw = parseCursor(url.searchParams.get("before"));
-  const before = raw ? { ts: raw.ts, key: raw.id } : null;
+  const q = parseUsersQuery(new URL(request.url));
   const started = Date.now();
-  const { data, error } = await readOrError(() =>
-    Promise.all([
-      listUsers(env.clickhouse, app.id, range, filters, before),
-      activeUsersPerDay(env.clickhouse, app.id, range, filters.dims, filters.people),
-      loadDimOptions(env.clickhouse, app.id, range),
-    ]),
-  );
-  const [page, daily, options] = data ?? [null, [] as Array<{ t: number; n: number }>, null];
+  const { data, error } = await readOrError(() => loadUsersList(env.clickhouse, app.id, q));
   return json({
     viewer,
     app: { id: app.id, name: app.name },
-    range,
-    filters: { dims: filters.dims, q: filters.q },
-    onPath: onPath ? { steps: onPath.steps, insight: onPath.insight } : null,
-    dropped: dropped ? { step: dropped.step, reached: dropped.reached, missed: dropped.missed, insight: dropped.insight, breakdown: dropped.breakdown } : null,
-    options,
-    page,
-    daily,
+    range: q.range,
+    filters: { dims: q.filters.dims, q: q.filters.q },
+    onPath: q.onPath,
+    dropped: q.dropped,
+    options: data?.options ?? null,
+    page: data?.page ?? null,
+    daily: data?.daily ?? [],
     error,
-    paged: before !== null,
+    paged: q.before !== null,
     canExport: can(viewer.role, "data:export"),
     tookMs: Date.now() - started,
   });

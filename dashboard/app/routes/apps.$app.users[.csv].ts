@@ -4,22 +4,19 @@ import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
 import { exportOr503 } from "../queries/clickhouse.server";
 import { csvResponse, toCsv } from "../queries/csv";
-import { parseRange, rangeName } from "../queries/range";
-import { exportUsers, parseUserFilters } from "../queries/users.server";
-import { funnelDropouts } from "../insights/funnel-people.server";
-import { pathPeople } from "../insights/paths.server";
+import { rangeName } from "../queries/range";
+import { parseUsersQuery } from "../queries/users-list.server";
+import { exportUsers } from "../queries/users.server";
 
 const COLUMNS = ["user", "user_id", "first_seen", "last_seen", "events", "sessions", "platform", "country"] as const;
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { app } = await requireApp(request, env, params.app, "data:export");
-  const url = new URL(request.url);
-  const range = parseRange(url);
+  // The people a path or a funnel's drop-off narrowed the page to, as on the page.
+  const { range, filters } = parseUsersQuery(new URL(request.url));
   return exportOr503(async () => {
-    // The people a path or a funnel's drop-off narrowed the page to, as on the page.
-    const people = pathPeople(url)?.people ?? funnelDropouts(url)?.people;
-    const rows = (await exportUsers(env.clickhouse, app.id, range, { ...parseUserFilters(url), people })).map((u) => ({
+    const rows = (await exportUsers(env.clickhouse, app.id, range, filters)).map((u) => ({
       user: u.key,
       user_id: u.userId,
       first_seen: new Date(u.firstSeenMs).toISOString(),
