@@ -12,5 +12,5 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const grant = await requireApiAccess(request, env, "data:read", appId);
   const view = API_VIEWS[params.view ?? ""];
   if (!view) return apiError(404, "not_found", `no view ${(params.view ?? "").slice(0, 40)}: views are ${Object.keys(API_VIEWS).join(", ")}`);
-  return answerView(grant, () => view(env.clickhouse, appId, new URL(request.url), Date.now()), { app: appId, view: params.view });
+  return answerView(grant, () => view({ env, orgId: grant.orgId, appId, url: new URL(request.url), now: Date.now() }), { app: appId, view: params.view }, `no app ${appId.slice(0, 64)}`);
 }
