@@ -5,6 +5,7 @@
 // minute, so signing and verifying cost no D1 read per request.
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { randomHex } from "../apps/keys";
+import { seal, unseal } from "../lib/seal";
 
 export const ROTATE_AFTER_MS = 30 * 86_400_000;
 /** How long a replaced key stays published: longer than any token lives. */
@@ -26,39 +27,10 @@ export interface SigningKey {
   createdAt: number;
 }
 
-const enc = new TextEncoder();
-const b64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
-function unb64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-const sealKeys = new Map<string, Promise<CryptoKey>>();
-function sealKey(secret: string): Promise<CryptoKey> {
-  let key = sealKeys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const base = await crypto.subtle.importKey("raw", enc.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: enc.encode("edge-telemetry oauth signing keys"), info: new Uint8Array() }, base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
-    })();
-    sealKeys.set(secret, key);
-  }
-  return key;
-}
-
-async function seal(secret: string, kid: string, jwk: JWK): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(kid) }, await sealKey(secret), enc.encode(JSON.stringify(jwk)));
-  return `${b64(iv)}.${b64(new Uint8Array(data))}`;
-}
-
-async function unseal(secret: string, kid: string, sealed: string): Promise<JWK> {
-  const [iv, data] = sealed.split(".");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(iv ?? ""), additionalData: enc.encode(kid) }, await sealKey(secret), unb64(data ?? ""));
-  return JSON.parse(new TextDecoder().decode(plain)) as JWK;
-}
+// The HKDF salt of these keys: unchanged, so keys sealed before stay readable.
+const PURPOSE = "edge-telemetry oauth signing keys";
+const sealJwk = (secret: string, kid: string, jwk: JWK): Promise<string> => seal(secret, PURPOSE, kid, JSON.stringify(jwk));
+const unsealJwk = async (secret: string, kid: string, sealed: string): Promise<JWK> => JSON.parse(await unseal(secret, PURPOSE, kid, sealed)) as JWK;
 
 let held: { rows: KeyRow[]; until: number } | null = null;
 const imported = new Map<string, Promise<CryptoKey>>();
@@ -80,7 +52,7 @@ async function create(db: D1Database, secret: string, now: number, replacing: Ke
   const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
   const kid = `k_${randomHex(8)}`;
   const pub = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
-  const statements = [db.prepare("INSERT INTO oauth_signing_keys (kid, public_jwk, sealed_jwk, created_at) VALUES (?, ?, ?, ?)").bind(kid, JSON.stringify(pub), await seal(secret, kid, await exportJWK(privateKey)), now)];
+  const statements = [db.prepare("INSERT INTO oauth_signing_keys (kid, public_jwk, sealed_jwk, created_at) VALUES (?, ?, ?, ?)").bind(kid, JSON.stringify(pub), await sealJwk(secret, kid, await exportJWK(privateKey)), now)];
   if (replacing) statements.push(db.prepare("UPDATE oauth_signing_keys SET retire_at = ? WHERE kid = ? AND retire_at IS NULL").bind(now + PUBLISHED_AFTER_RETIRING_MS, replacing.kid));
   await db.batch(statements);
   held = null;
@@ -98,7 +70,7 @@ export async function signingKey(db: D1Database, secret: string, now = Date.now(
   let privateKey = imported.get(row.kid);
   if (!privateKey) {
     privateKey = (async () => {
-      const key = await importJWK(await unseal(secret, row.kid, row.sealed_jwk), ALG);
+      const key = await importJWK(await unsealJwk(secret, row.kid, row.sealed_jwk), ALG);
       if (!(key instanceof CryptoKey)) throw new Error("an OAuth signing key did not import as a CryptoKey");
       return key;
     })();
