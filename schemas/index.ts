@@ -16,3 +16,4 @@ export * from "./touchpoints";
 export * from "./attribution";
 export * from "./flags";
 export * from "./permissions";
+export * from "./exports";

@@ -7,7 +7,7 @@ export type Role = (typeof ROLES)[number];
 
 export const PERMISSIONS = [
   "data:read", // views: overview, events, users, sessions, pipeline
-  "data:export", // CSV export
+  "data:export", // CSV export, scheduled exports
   "issue:update", // resolve, ignore or reopen crash issues
   "insight:update", // save insights, make and change dashboards
   "alert:update", // alert rules and the organisation's webhook endpoints (whose URLs can be credentials), their logs and sends
@@ -59,5 +59,5 @@ export function isRole(value: unknown): value is Role {
  * workers/http/admin-auth.ts and the query API's data:read). The others govern only what members
  * do in the dashboard, so a client holding one could do nothing with it.
  */
-export const API_SCOPES = ["data:read", "app:create", "app:update", "app:delete", "key:create", "key:revoke", "alert:update", "flag:update", "privacy:manage"] as const satisfies readonly Permission[];
+export const API_SCOPES = ["data:read", "data:export", "app:create", "app:update", "app:delete", "key:create", "key:revoke", "alert:update", "flag:update", "privacy:manage"] as const satisfies readonly Permission[];
 export type ApiScope = (typeof API_SCOPES)[number];

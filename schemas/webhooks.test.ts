@@ -14,9 +14,9 @@ describe("webhook schemas", () => {
     expect(UpdateWebhookEndpoint.safeParse({ description: "x".repeat(501) }).success).toBe(false);
   });
 
-  it("the body is version 1 and says one of three event types; endpoints choose one of two formats", () => {
+  it("the body is version 1 and says one of three alert event types (or a failed export); endpoints choose one of two formats", () => {
     expect(WEBHOOK_BODY_VERSION).toBe(1);
-    expect(WebhookEventType.options).toEqual(["alert.firing", "alert.resolved", "alert.test"]);
+    expect(WebhookEventType.options).toEqual(["alert.firing", "alert.resolved", "alert.test", "export.failed"]);
     expect(WebhookFormat.options).toEqual(["standard", "slack"]);
     const body = {
       type: "alert.firing",

@@ -5,9 +5,14 @@ export const WebhookFormat = z.enum(["standard", "slack"]);
 /** `"standard"` or `"slack"`. */
 export type WebhookFormat = z.infer<typeof WebhookFormat>;
 
-/** What a delivery tells: a rule started firing, cleared, or someone asked for a sample. */
-export const WebhookEventType = z.enum(["alert.firing", "alert.resolved", "alert.test"]);
+/** What an alert delivery tells: a rule started firing, cleared, or someone asked for a sample. */
+export const AlertEventType = z.enum(["alert.firing", "alert.resolved", "alert.test"]);
 /** `"alert.firing"`, `"alert.resolved"` or `"alert.test"`. */
+export type AlertEventType = z.infer<typeof AlertEventType>;
+
+/** What any delivery tells: an alert's, or a scheduled export that failed for good (schemas/exports.ts ExportFailedBody). */
+export const WebhookEventType = z.enum([...AlertEventType.options, "export.failed"]);
+/** An alert's event type or `"export.failed"`. */
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
 
 /** The version of the standard body; a breaking change gets a new number, never a silent change. */
@@ -21,7 +26,7 @@ export const WEBHOOK_BODY_VERSION = 1;
  *   value: 6, threshold: 5, state: "firing", links: {rule: "https://…", view: "https://…"}}`
  */
 export const WebhookBody = z.object({
-  type: WebhookEventType,
+  type: AlertEventType,
   version: z.literal(WEBHOOK_BODY_VERSION),
   /** The same as the `webhook-id` header: receivers deduplicate retries by it. */
   id: z.string().min(1),

@@ -127,7 +127,7 @@ describe("creating a client", () => {
     expect("values" in body && body.values).toMatchObject({ name: "Too much", scopes: ["data:read", "org:update"] });
     expect((await list(owner.session)).clients.some((c) => c.name === "Too much")).toBe(false);
     const offered = await list(admin.session);
-    expect(offered.scopes.map((s) => s.scope)).toEqual(["data:read", "app:create", "app:update", "app:delete", "key:create", "key:revoke", "alert:update", "flag:update", "privacy:manage"]);
+    expect(offered.scopes.map((s) => s.scope)).toEqual(["data:read", "data:export", "app:create", "app:update", "app:delete", "key:create", "key:revoke", "alert:update", "flag:update", "privacy:manage"]);
     expect(offered.withheld).toEqual([]);
     await made(admin.session, "Admin's", ["data:read", "app:delete"]);
   });

@@ -42,6 +42,8 @@ const RULES: ReadonlyArray<readonly [method: string, path: RegExp, permission: A
   [ANY, /^\/apps\/[^/]+\/privacy\//, "privacy:manage"],
   ["GET", /^\/apps\/[^/]+\/(flags|config)(\/|$)/, "data:read"],
   [ANY, /^\/apps\/[^/]+\/(flags|config)(\/|$)/, "flag:update"],
+  // Schedules name where the app's data goes: reading them is part of managing exports.
+  [ANY, /^\/apps\/[^/]+\/exports(\/|$)/, "data:export"],
 ];
 
 /** The scopes some admin route asks for. */

@@ -11,7 +11,7 @@ export type ApiClient = store.ApiClient;
 /** What each scope lets a client's tokens do, in the words the create form shows. */
 export const SCOPE_DESCRIPTIONS: Readonly<Record<Permission, string>> = {
   "data:read": "Read the apps' data: overview, events, users, sessions, pipeline",
-  "data:export": "Export that data as CSV",
+  "data:export": "Export that data as CSV; manage scheduled exports (files to R2 or S3)",
   "issue:update": "Resolve, ignore or reopen crash issues",
   "insight:update": "Save insights; make and change dashboards",
   "alert:update": "Alert rules and webhook endpoints",

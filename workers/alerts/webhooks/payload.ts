@@ -18,7 +18,7 @@ export interface SlackBody {
 }
 
 // Slack reads &, < and > as markup; anything a customer named must not become a link or a mention.
-const escapeMrkdwn = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const escapeMrkdwn = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** A number as people read it in a message: `6`, `0.9731`, `1,234.5`. */
 export function formatValue(v: number | null): string {

@@ -1,0 +1,104 @@
+// Running exports: the hourly cron records the latest whole period of every enabled schedule
+// and attempts every run that is due, a failed one again at later cron runs until MAX_ATTEMPTS,
+// then alerts. ClickHouse writes the file itself (FORMAT CSVWithNames or Parquet) and its answer
+// streams into the destination part by part, so no export is held whole or capped in rows
+// (docs/decisions/0026-scheduled-exports.md).
+import type { ClickHouseClient } from "@clickhouse/client-web";
+import type { ExportFormat, ExportRun, ExportSchedule } from "../../schemas";
+import type { NotifyDeps } from "../alerts/notify";
+import { toLocation } from "../apps/store";
+import { describeClickHouseError } from "../lib/clickhouse";
+import { uploadStream } from "../lib/stream-upload";
+import { alertExportFailed } from "./alert";
+import { destinationStore } from "./destinations";
+import { latestPeriod, objectKey, retryAt, type Period } from "./period";
+import { claimRun, dueRuns, enabledSchedules, ensureRun, finishRun, runnableSchedule } from "./store";
+
+/** What running exports needs: D1, the buckets, ClickHouse, the sealing secret, and the webhook queue for alerts. */
+export interface ExportDeps extends NotifyDeps {
+  buckets: Pick<Env, "ARCHIVE" | "ARCHIVE_EU">;
+  client: ClickHouseClient;
+  sealSecret: string;
+  /** S3 endpoints on this machine are allowed (development and tests only). */
+  localMode: boolean;
+  /** The size of each uploaded part; 5 MiB unless a test asks for less. */
+  partBytes?: number;
+}
+
+// A run whose Worker died mid-way stays "running": after this long another cron run takes it.
+const STALE_RUN_MS = 30 * 60_000;
+// Runs attempted per cron run, so one hour's backlog cannot outlast the invocation.
+const RUNS_PER_CRON = 50;
+
+const CLICKHOUSE_FORMAT: Record<ExportFormat, string> = { csv: "CSVWithNames", parquet: "Parquet" };
+const CONTENT_TYPE: Record<ExportFormat, string> = { csv: "text/csv; charset=utf-8", parquet: "application/vnd.apache.parquet" };
+
+// Every stored column but the sink's bookkeeping, in the order events happened.
+const EVENTS_QUERY = `SELECT * EXCEPT (batch_id, inserted_at) FROM events
+  WHERE app_id = {app:String} AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+  ORDER BY timestamp, message_id`;
+
+/** Writes one period of a schedule to its destination: the object's key, its rows and bytes. */
+async function writePeriod(deps: ExportDeps, schedule: ExportSchedule, location: string, secret: string | null, period: Period): Promise<{ objectKey: string; rows: number; bytes: number }> {
+  const { store, prefix } = destinationStore(deps.buckets, schedule.destination, toLocation(location), secret, { localMode: deps.localMode });
+  const key = objectKey(prefix, schedule.appId, schedule.id, schedule.frequency, period.start, schedule.format);
+  const params = { app: schedule.appId, from: period.start, to: period.end };
+  // The file itself does not say how many rows it holds (Parquet's count is in its footer).
+  const counted = await deps.client.query({ query: `SELECT count() AS n FROM (${EVENTS_QUERY})`, query_params: params, format: "JSONEachRow" });
+  const [count] = await counted.json<{ n: string | number }>();
+  const { stream } = await deps.client.exec({ query: `${EVENTS_QUERY} FORMAT ${CLICKHOUSE_FORMAT[schedule.format]}`, query_params: params });
+  const written = await uploadStream(store, key, stream, { contentType: CONTENT_TYPE[schedule.format], partBytes: deps.partBytes });
+  return { objectKey: key, rows: Number(count?.n ?? 0), bytes: written.bytes };
+}
+
+/**
+ * One attempt of a run. A run someone else holds is left alone (null). A failure is recorded
+ * with the time of the next attempt, or, after the last, as failed with an alert.
+ */
+export async function attemptRun(deps: ExportDeps, run: ExportRun, now: number, opts: { force?: boolean } = {}): Promise<ExportRun | null> {
+  if (!(await claimRun(deps.db, run.id, now, { staleAfterMs: STALE_RUN_MS, force: opts.force }))) return null;
+  const attempts = opts.force && (run.status === "ok" || run.status === "failed") ? 1 : run.attempts + 1;
+  let runnable: Awaited<ReturnType<typeof runnableSchedule>> = null;
+  try {
+    runnable = await runnableSchedule(deps.db, deps.sealSecret, run.scheduleId);
+    if (!runnable) return await finishRun(deps.db, run.id, { ok: false, error: "the schedule or its app is gone", retryAt: null }, now);
+    const written = await writePeriod(deps, runnable.schedule, runnable.location, runnable.secretAccessKey, { start: run.periodStart, end: run.periodEnd });
+    return await finishRun(deps.db, run.id, { ok: true, ...written }, Date.now());
+  } catch (err) {
+    const next = retryAt(attempts, now);
+    const finished = await finishRun(deps.db, run.id, { ok: false, error: describeClickHouseError(err), retryAt: next }, now);
+    if (next === null && runnable) await alertExportFailed(deps, runnable.schedule, finished, now);
+    return finished;
+  }
+}
+
+/** What a cron run did: runs recorded, and each attempt's outcome. */
+export interface ExportCronResult {
+  recorded: number;
+  ok: number;
+  retrying: number;
+  failed: number;
+}
+
+/** The cron's work: record each enabled schedule's latest whole period, then attempt what is due. */
+export async function runDueExports(deps: ExportDeps, now: number): Promise<ExportCronResult> {
+  const result: ExportCronResult = { recorded: 0, ok: 0, retrying: 0, failed: 0 };
+  for (const schedule of await enabledSchedules(deps.db)) {
+    const run = await ensureRun(deps.db, schedule, latestPeriod(schedule.frequency, now), now);
+    if (run.attempts === 0 && run.status === "pending") result.recorded++;
+  }
+  // One at a time: each export streams through this Worker, and its memory holds one part per upload.
+  for (const run of await dueRuns(deps.db, now, RUNS_PER_CRON)) {
+    const done = await attemptRun(deps, run, now);
+    if (done?.status === "ok") result.ok++;
+    else if (done?.status === "retrying") result.retrying++;
+    else if (done?.status === "failed") result.failed++;
+  }
+  return result;
+}
+
+/** "Run now": the period (the latest whole one unless given) exported at once, again if it was before. */
+export async function runNow(deps: ExportDeps, schedule: ExportSchedule, period: Period, now: number): Promise<ExportRun | null> {
+  const run = await ensureRun(deps.db, schedule, period, now);
+  return attemptRun(deps, run, now, { force: true });
+}
