@@ -1,5 +1,6 @@
 // Source maps in R2, by app and release: the one place that names, checks, writes, lists, reads
 // and deletes them, for the admin API and for symbolication at ingest.
+import { deletePrefix } from "../lib/r2";
 
 /**
  * The largest map accepted: the Worker that maps crashes parses the whole map within its 128 MB
@@ -113,15 +114,8 @@ export async function deleteSourceMaps(bucket: R2Bucket, appId: string, release:
 }
 
 /** Deletes every map of every release of an app, when the app itself is deleted; returns how many there were. */
-export async function deleteAppSourceMaps(bucket: R2Bucket, appId: string): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    // Listing again after each delete instead of following a cursor: the keys it pointed past are gone.
-    const page = await bucket.list({ prefix: `${PREFIX}${appId}/`, limit: 1000 });
-    if (page.objects.length === 0) return deleted;
-    await bucket.delete(page.objects.map((o) => o.key));
-    deleted += page.objects.length;
-  }
+export function deleteAppSourceMaps(bucket: R2Bucket, appId: string): Promise<number> {
+  return deletePrefix(bucket, `${PREFIX}${appId}/`);
 }
 
 /** The stored map text for a minified file of an app's release, or null when none was uploaded. */
