@@ -28,6 +28,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = await mkdtemp(join(tmpdir(), "telemetry-ch-"));
   const server = await startClickHouseServer({ dataDir, port: 0 });
   await migrateClickHouse({ url: server.url, username: server.user, password: server.password });
+  // An empty database with the same tables: workers/lake rebuilds ClickHouse from the lake into it.
+  const created = await fetch(`${server.url}/?query=${encodeURIComponent("CREATE DATABASE IF NOT EXISTS lake_replay")}`, { method: "POST", headers: { "X-ClickHouse-User": server.user, "X-ClickHouse-Key": server.password } });
+  if (!created.ok) throw new Error(await created.text());
+  await migrateClickHouse({ url: server.url, username: server.user, password: server.password, database: "lake_replay" });
   const proxy = await startFaultProxy(server.url);
   const receiver = await startWebhookReceiver();
   project.provide("webhookReceiverUrl", receiver.url);

@@ -7,6 +7,7 @@ import { localD1Env } from "../../schemas/local-d1";
 import { clickhouseClient } from "../lib/clickhouse";
 import { allShards, deleteApp, type AppsApi, type DeletionDeps, type DeletionResult } from "./delete";
 import { deleteAppSourceMaps } from "../sourcemaps/store";
+import { deleteAppLake } from "../lake/manifest";
 import { purgeAppMetadata, purgeAppRows } from "./purge";
 import { archiveBuckets, batcherStub } from "./location";
 import { appLocation, inOrg } from "./store";
@@ -23,7 +24,10 @@ export function workerDeletionDeps(env: Env): DeletionDeps & { close(): Promise<
     purge: async (appId) => {
       await purgeAppRows(client, appId);
       // Every bucket: cheap, and right even for an app whose location D1 no longer says.
-      for (const { bucket } of archiveBuckets(env)) await deleteAppSourceMaps(bucket, appId);
+      for (const { bucket } of archiveBuckets(env)) {
+        await deleteAppSourceMaps(bucket, appId);
+        await deleteAppLake(bucket, appId);
+      }
       await purgeAppMetadata(env.DB, appId);
     },
     close: () => client.close(),

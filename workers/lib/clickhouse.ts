@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from "@clickhouse/client-web";
+import { createClient, parseError, type ClickHouseClient } from "@clickhouse/client-web";
 import type { Config } from "../../schemas";
 
 // Rows arrive already serialized by the edge; passing strings through untouched spares the
@@ -25,6 +25,24 @@ export function clickhouseClient(cfg: Config["clickhouse"]): ClickHouseClient {
       input_format_json_read_objects_as_strings: 1,
     },
   });
+}
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Inserts a whole file (e.g. Parquet, which ClickHouse matches to the table's columns by name)
+ * into `table`, streamed from `body`. The web client sends only rows it serializes itself, so the
+ * file goes over ClickHouse's HTTP interface as its own request. Throws ClickHouse's error.
+ */
+export async function insertFile(cfg: Config["clickhouse"], insert: { table: string; format: "Parquet"; body: ReadableStream<Uint8Array>; settings?: Record<string, string> }): Promise<void> {
+  if (!TABLE_NAME.test(insert.table)) throw new Error(`not a table name: ${insert.table}`);
+  const url = new URL(cfg.url);
+  url.searchParams.set("database", cfg.database);
+  url.searchParams.set("query", `INSERT INTO ${insert.table} FORMAT ${insert.format}`);
+  for (const [name, value] of Object.entries({ async_insert: "0", ...insert.settings })) url.searchParams.set(name, value);
+  const res = await fetch(url, { method: "POST", headers: { "X-ClickHouse-User": cfg.username, "X-ClickHouse-Key": cfg.password }, body: insert.body });
+  const text = await res.text();
+  if (!res.ok) throw parseError(text);
 }
 
 // Whoever holds a client also needs to know what its failures mean.

@@ -1,0 +1,118 @@
+// The data lake's layout in an app's bucket and its manifests (docs/decisions/0025-data-lake.md).
+// Hive-style partitions, so DuckDB, Spark and ClickHouse's s3() read them by glob:
+//   lake/app=<app>/manifest.json                                  what is archived, by day
+//   lake/app=<app>/date=YYYY-MM-DD/manifest.json                  that day's files
+//   lake/app=<app>/date=YYYY-MM-DD/hour=HH/part-NNNN-of-NNNN.parquet
+// The hour is the hour the rows were stored in ClickHouse (`inserted_at`), so an hour is final
+// once it is over and a late event lands in the hour it arrived in.
+import { z } from "zod";
+import { deletePrefix } from "../lib/r2";
+
+export const LAKE_FORMAT = 1;
+const HOUR_MS = 3_600_000;
+
+export const lakePrefix = (appId: string): string => `lake/app=${appId}/`;
+export const appManifestKey = (appId: string): string => `${lakePrefix(appId)}manifest.json`;
+export const dayOf = (hourStart: number): string => new Date(hourStart).toISOString().slice(0, 10);
+export const dayManifestKey = (appId: string, day: string): string => `${lakePrefix(appId)}date=${day}/manifest.json`;
+export const floorHour = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
+export { HOUR_MS };
+
+const pad = (n: number): string => String(n).padStart(4, "0");
+
+/** The key of one file of an app-hour; part numbers count from 1, zero-padded so keys sort in order. */
+export function fileKey(appId: string, hourStart: number, part: number, parts: number): string {
+  const hh = new Date(hourStart).toISOString().slice(11, 13);
+  return `${lakePrefix(appId)}date=${dayOf(hourStart)}/hour=${hh}/part-${pad(part)}-of-${pad(parts)}.parquet`;
+}
+
+const Column = z.object({ name: z.string(), type: z.string() });
+export type Column = z.infer<typeof Column>;
+
+const LakeFile = z.object({
+  key: z.string(),
+  /** Start of the stored hour, ISO 8601. */
+  hour: z.string(),
+  part: z.number().int().positive(),
+  parts: z.number().int().positive(),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  /** The events' own time range (their `timestamp`), ISO 8601. */
+  minTimestamp: z.string(),
+  maxTimestamp: z.string(),
+  /** Key of the file's columns in its day manifest's `schemas`. */
+  schema: z.string(),
+  writtenAt: z.string(),
+});
+export type LakeFile = z.infer<typeof LakeFile>;
+
+const DayManifest = z.object({
+  format: z.literal(LAKE_FORMAT),
+  app: z.string(),
+  date: z.string(),
+  schemas: z.record(z.string(), z.array(Column)),
+  files: z.array(LakeFile),
+});
+export type DayManifest = z.infer<typeof DayManifest>;
+
+const DaySummary = z.object({ date: z.string(), files: z.number().int(), rows: z.number().int(), bytes: z.number().int() });
+export type DaySummary = z.infer<typeof DaySummary>;
+
+const AppManifest = z.object({
+  format: z.literal(LAKE_FORMAT),
+  app: z.string(),
+  /** Every stored hour before this instant (ISO 8601) is in the lake; null before the first run that found rows. */
+  archivedThrough: z.string().nullable(),
+  days: z.array(DaySummary),
+  updatedAt: z.string(),
+});
+export type AppManifest = z.infer<typeof AppManifest>;
+
+async function readJson<T>(bucket: R2Bucket, key: string, schema: z.ZodType<T>): Promise<T | null> {
+  const object = await bucket.get(key);
+  if (object === null) return null;
+  const parsed = schema.safeParse(await object.json());
+  if (!parsed.success) throw new Error(`lake manifest ${key} is not one this version reads: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+const putJson = async (bucket: R2Bucket, key: string, value: unknown): Promise<void> => {
+  await bucket.put(key, JSON.stringify(value), { httpMetadata: { contentType: "application/json" } });
+};
+
+export const readAppManifest = (bucket: R2Bucket, appId: string): Promise<AppManifest | null> => readJson(bucket, appManifestKey(appId), AppManifest);
+export const readDayManifest = (bucket: R2Bucket, appId: string, day: string): Promise<DayManifest | null> => readJson(bucket, dayManifestKey(appId, day), DayManifest);
+
+/**
+ * Records written files: each day manifest first (a file rewritten replaces its entry), then the
+ * app's, so a crash in between leaves at worst files no manifest lists, never a listed file missing.
+ */
+export async function recordFiles(bucket: R2Bucket, appId: string, files: readonly LakeFile[], schemas: Record<string, Column[]>, archivedThrough: number, now: number): Promise<AppManifest> {
+  const app = (await readAppManifest(bucket, appId)) ?? { format: LAKE_FORMAT, app: appId, archivedThrough: null, days: [], updatedAt: "" };
+  const days = new Map(app.days.map((d) => [d.date, d]));
+  const byDay = new Map<string, LakeFile[]>();
+  for (const f of files) byDay.set(f.hour.slice(0, 10), [...(byDay.get(f.hour.slice(0, 10)) ?? []), f]);
+  for (const [date, written] of byDay) {
+    const day: DayManifest = (await readDayManifest(bucket, appId, date)) ?? { format: LAKE_FORMAT, app: appId, date, schemas: {}, files: [] };
+    const replaced = new Set(written.map((f) => f.key));
+    day.files = [...day.files.filter((f) => !replaced.has(f.key)), ...written].sort((a, b) => a.key.localeCompare(b.key));
+    for (const f of written) day.schemas[f.schema] = schemas[f.schema] ?? [];
+    await putJson(bucket, dayManifestKey(appId, date), day);
+    days.set(date, { date, files: day.files.length, rows: sum(day.files, (f) => f.rows), bytes: sum(day.files, (f) => f.bytes) });
+  }
+  const through = Math.max(archivedThrough, app.archivedThrough === null ? 0 : Date.parse(app.archivedThrough));
+  const next: AppManifest = {
+    format: LAKE_FORMAT,
+    app: appId,
+    archivedThrough: new Date(through).toISOString(),
+    days: [...days.values()].sort((a, b) => a.date.localeCompare(b.date)),
+    updatedAt: new Date(now).toISOString(),
+  };
+  await putJson(bucket, appManifestKey(appId), next);
+  return next;
+}
+
+const sum = <T>(items: readonly T[], of: (item: T) => number): number => items.reduce((n, item) => n + of(item), 0);
+
+/** Deletes every object of an app's lake, when the app is deleted; returns how many there were. */
+export const deleteAppLake = (bucket: R2Bucket, appId: string): Promise<number> => deletePrefix(bucket, lakePrefix(appId));
