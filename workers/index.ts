@@ -8,6 +8,7 @@ import { handleWebhookBatch, handleWebhookDeadLetters, WEBHOOK_DEAD_LETTER_QUEUE
 export { AppBatcher } from "../durable-objects/app-batcher";
 export { AppsService } from "./apps/service";
 export { AlertsService } from "./alerts/service";
+export { ExportsService } from "./exports/service";
 
 /** Queue names as in wrangler.toml: the dead-letter queue's consumer archives to R2. */
 const DEAD_LETTER_QUEUE = "telemetry-events-dlq";

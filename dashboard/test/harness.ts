@@ -21,6 +21,7 @@ import { purgeAppRows } from "../../workers/apps/purge";
 import { inOrg } from "../../workers/apps/store";
 import type { WebhookMessage } from "../../workers/alerts/notify";
 import { alertSends } from "../../workers/alerts/sends";
+import { exportsApi } from "../../workers/exports/calls";
 import { D1_EXECUTOR_SCRIPT, remoteD1 } from "./d1";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -38,6 +39,8 @@ export interface Harness {
   /** The local server's read-write user, for fixtures (the dashboard itself reads as a read-only one). */
   clickhouseWriter: { username: string; password: string };
   insertEvents(rows: Array<Record<string, string | number>>): Promise<void>;
+  /** The local R2 bucket the EXPORTS binding writes the app's files to. */
+  archive: R2Bucket;
   /** What the ALERTS binding queued for the webhook consumer, oldest first (the consumer itself runs in workerd tests and the stack). */
   webhookMessages: WebhookMessage[];
   close(): Promise<void>;
@@ -45,7 +48,7 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "dashboard-test-"));
-  const mf = new Miniflare({ modules: true, script: D1_EXECUTOR_SCRIPT, d1Databases: { DB: "dashboard-test" } });
+  const mf = new Miniflare({ modules: true, script: D1_EXECUTOR_SCRIPT, d1Databases: { DB: "dashboard-test" }, r2Buckets: ["ARCHIVE"] });
   const db = remoteD1(mf);
   for (const m of await readD1Migrations(resolve(root, "schemas/sql/d1"))) await db.batch(m.queries.map((q) => db.prepare(q)));
   // The dashboard reads as a user with readonly = 1, as deployments are advised to set it up.
@@ -60,15 +63,20 @@ export async function startHarness(): Promise<Harness> {
   };
   // The edge Worker's AlertsService, run here on the same D1 and ClickHouse; its queue keeps what was sent.
   const webhookMessages: WebhookMessage[] = [];
-  const ALERTS = alertSends({
-    db,
-    dashboardUrl: ORIGIN,
-    queue: {
-      sendBatch: async (messages) => {
-        for (const m of messages) webhookMessages.push(m.body);
-      },
+  const ALERTS_QUEUE = {
+    sendBatch: async (messages: Iterable<MessageSendRequest<WebhookMessage>>) => {
+      for (const m of messages) webhookMessages.push(m.body);
     },
-    withClickHouse: (fn) => fn(client),
+  };
+  const ALERTS = alertSends({ db, dashboardUrl: ORIGIN, queue: ALERTS_QUEUE, withClickHouse: (fn) => fn(client) });
+  // The edge Worker's ExportsService, run here on the same D1 and ClickHouse, writing to a local R2 bucket.
+  const archive = (await mf.getR2Bucket("ARCHIVE")) as unknown as R2Bucket;
+  const sealSecret = "dashboard-test-seal-secret-0123456789abcdef";
+  const EXPORTS = exportsApi({
+    db,
+    sealSecret,
+    localMode: true,
+    withExportDeps: (fn) => fn({ db, client, bucketFor: () => archive, sealSecret, localMode: true, dashboardUrl: ORIGIN, queue: ALERTS_QUEUE }),
   });
   const env: RawEnv = {
     DB: db,
@@ -79,6 +87,7 @@ export async function startHarness(): Promise<Harness> {
     CLICKHOUSE_PASSWORD: READONLY_USER.password,
     APPS,
     ALERTS,
+    EXPORTS,
   };
   return {
     db,
@@ -86,6 +95,7 @@ export async function startHarness(): Promise<Harness> {
     context: { cloudflare: { env } },
     clickhouseUrl: ch.url,
     clickhouseWriter: { username: ch.user, password: ch.password },
+    archive,
     webhookMessages,
     insertEvents: async (rows) => {
       await client.insert({ table: "events", values: rows, format: "JSONEachRow" });

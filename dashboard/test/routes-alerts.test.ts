@@ -1,12 +1,15 @@
-// The alert rules pages × every role, against a real D1 and ClickHouse: everyone may read the
-// rules, those who manage alerts may change and test them, and another organisation's app and
-// its rules stay invisible.
+// The alert rules and exports pages × every role, against a real D1 and ClickHouse: everyone may
+// read the rules and the exports, those who manage alerts may change and test rules, those who
+// may export create, run, switch and delete exports, and another organisation's app and its
+// rules and exports stay invisible.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../app/auth/permissions";
 import { createRule } from "../app/db/alert-rules.server";
 import { createApp } from "../app/db/apps.server";
 import * as list from "../app/routes/apps.$app.alerts._index";
 import * as page from "../app/routes/apps.$app.alerts.$rule";
+import * as exportsPage from "../app/routes/apps.$app.exports";
+import { listRuns, listSchedules } from "../app/db/exports.server";
 import { createEndpoint } from "../../workers/alerts/webhooks/store";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
 import { roleMatrix, type Case } from "./matrix";
@@ -130,5 +133,50 @@ describe("organisation boundaries", () => {
       page.loader({ request: browserRequest(`/apps/app_other/alerts/${otherRule}`, { session: outsider }), params: { app: "app_other", rule: otherRule }, context: h.context }),
     );
     expect(await theirs.json()).toMatchObject({ rule: { name: "Theirs", mutedUntil: null } });
+  });
+});
+
+const EXPORTERS: readonly Role[] = ["owner", "admin", "developer", "analyst"];
+const exportsAction = (s: string, form: Record<string, string>, app = "app_x") =>
+  run(() => exportsPage.action({ request: browserRequest(`/apps/${app}/exports`, { session: s, form }), params: { app }, context: h.context }));
+const newExport = async (): Promise<string> => {
+  const res = await exportsAction(sessions.get("owner") ?? "", { intent: "create", name: `Export ${++n}`, format: "csv", frequency: "hourly", destination: "r2" });
+  expect(res.status).toBe(200);
+  const all = await listSchedules(h.db, "app_x");
+  return all[all.length - 1]?.id ?? "";
+};
+
+describe("export routes × role matrix", () => {
+  roleMatrix(
+    [
+      { name: "GET /apps/:app/exports", allowed: ALL, okStatus: 200, call: (s) => run(() => exportsPage.loader({ request: browserRequest("/apps/app_x/exports", { session: s }), params: { app: "app_x" }, context: h.context })) },
+      { name: "POST /apps/:app/exports (create)", allowed: EXPORTERS, okStatus: 200, call: (s) => exportsAction(s, { intent: "create", name: `Daily ${++n}`, format: "parquet", frequency: "daily", destination: "r2" }) },
+      { name: "POST /apps/:app/exports (run now)", allowed: EXPORTERS, okStatus: 200, call: async (s) => exportsAction(s, { intent: "run", id: await newExport() }) },
+      { name: "POST /apps/:app/exports (turn off)", allowed: EXPORTERS, okStatus: 200, call: async (s) => exportsAction(s, { intent: "disable", id: await newExport() }) },
+      { name: "POST /apps/:app/exports (delete)", allowed: EXPORTERS, okStatus: 200, call: async (s) => exportsAction(s, { intent: "delete", id: await newExport() }) },
+    ],
+    sessions,
+  );
+
+  it("Run now writes the last hour's events of the app to its bucket and the page's run log says so; another organisation's app is 404", async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const at = (ms: number) => new Date(ms).toISOString();
+    await h.insertEvents(["a", "b"].map((id, i) => ({ app_id: "app_x", type: "track", event: "Signed Up", message_id: `exp-${id}`, anonymous_id: "anon", timestamp: at(hour + i * 60_000), received_at: at(hour + i * 60_000) })));
+    const id = await newExport();
+    const ran = await exportsAction(sessions.get("analyst") ?? "", { intent: "run", id });
+    expect(await ran.json()).toMatchObject({ ok: expect.stringContaining("Exported 2 rows") });
+    const [runLog] = await listRuns(h.db, "app_x", id);
+    const file = await h.archive.get(runLog?.objectKey ?? "");
+    expect((await file?.text())?.trim().split("\n")).toHaveLength(3);
+    const shown = await (await run(() => exportsPage.loader({ request: browserRequest("/apps/app_x/exports", { session: sessions.get("viewer") }), params: { app: "app_x" }, context: h.context }))).json<{ canManage: boolean; exports: Array<{ schedule: { id: string }; runs: Array<{ status: string; rows: number }> }> }>();
+    expect(shown.canManage).toBe(false);
+    expect(shown.exports.find((e) => e.schedule.id === id)?.runs).toEqual([expect.objectContaining({ status: "ok", rows: 2 })]);
+
+    const theirs = [
+      await run(() => exportsPage.loader({ request: browserRequest("/apps/app_other/exports", { session: sessions.get("owner") }), params: { app: "app_other" }, context: h.context })),
+      await exportsAction(sessions.get("owner") ?? "", { intent: "create", name: "Intruder", format: "csv", frequency: "daily", destination: "r2" }, "app_other"),
+      await exportsAction(outsider, { intent: "run", id }),
+    ];
+    expect(theirs.map((r) => r.status)).toEqual([404, 404, 404]);
   });
 });

@@ -1,12 +1,12 @@
-// Where an export's files go: the platform's archive bucket for the app's data location, or an
-// S3-compatible bucket (AWS S3, R2's S3 API, MinIO, …) reached with the schedule's own
-// credentials, each request signed (SigV4) by aws4fetch. Both are ObjectStores, so the one
+// Where an export's files go: the platform's archive bucket for the app's data location (the
+// caller's bucketFor: archiveBucket in the Worker), or an S3-compatible bucket (AWS S3, R2's S3
+// API, MinIO, …) reached with the schedule's own credentials, each request signed (SigV4) by
+// aws4fetch. Both are ObjectStores, so the one
 // streaming upload (workers/lib/stream-upload.ts) writes to either.
 import { AwsClient } from "aws4fetch";
 import type { AppLocation, ExportDestination } from "../../schemas";
-import { checkWebhookUrl } from "../alerts/webhooks/url-guard";
-import { archiveBucket } from "../apps/location";
 import { r2Store, type ObjectStore, type PartUpload } from "../lib/stream-upload";
+import { checkS3Endpoint } from "./endpoint";
 
 type S3Destination = Extract<ExportDestination, { kind: "s3" }>;
 
@@ -28,12 +28,6 @@ async function expectOk(res: Response, what: string): Promise<string> {
   const text = await res.text();
   if (!res.ok) throw new S3Error(res.status, `${what}: HTTP ${res.status} ${xmlValue(text, "Code") ?? ""} ${(xmlValue(text, "Message") ?? text).slice(0, 200)}`.replace(/ +/g, " ").trim());
   return text;
-}
-
-/** Whether an S3 endpoint may be called: the webhook URL guard's rules (no private networks). */
-export function checkS3Endpoint(endpoint: string, opts: { localMode?: boolean } = {}): { ok: true; base: string } | { ok: false; reason: string } {
-  const checked = checkWebhookUrl(endpoint, opts);
-  return checked.ok ? { ok: true, base: checked.url.toString().replace(/\/+$/, "") } : { ok: false, reason: `endpoint: ${checked.reason}` };
 }
 
 /** An S3-compatible bucket as an ObjectStore; path-style URLs, which every such service takes. */
@@ -78,13 +72,13 @@ export function s3Store(dest: S3Destination, secretAccessKey: string, opts: { lo
 
 /** The store a schedule writes to, and the key prefix inside it. */
 export function destinationStore(
-  env: Pick<Env, "ARCHIVE" | "ARCHIVE_EU">,
+  bucketFor: (location: AppLocation) => R2Bucket,
   dest: ExportDestination,
   location: AppLocation,
   secretAccessKey: string | null,
   opts: { localMode?: boolean } = {},
 ): { store: ObjectStore; prefix: string } {
-  if (dest.kind === "r2") return { store: r2Store(archiveBucket(env, location)), prefix: "" };
+  if (dest.kind === "r2") return { store: r2Store(bucketFor(location)), prefix: "" };
   if (secretAccessKey === null) throw new S3Error(0, "the destination's secret access key is missing");
   return { store: s3Store(dest, secretAccessKey, opts), prefix: dest.prefix };
 }

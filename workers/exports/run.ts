@@ -4,7 +4,7 @@
 // streams into the destination part by part, so no export is held whole or capped in rows
 // (docs/decisions/0026-scheduled-exports.md).
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import type { ExportFormat, ExportRun, ExportSchedule } from "../../schemas";
+import type { AppLocation, ExportFormat, ExportRun, ExportSchedule } from "../../schemas";
 import type { NotifyDeps } from "../alerts/notify";
 import { toLocation } from "../apps/store";
 import { describeClickHouseError } from "../lib/clickhouse";
@@ -16,7 +16,8 @@ import { claimRun, dueRuns, enabledSchedules, ensureRun, finishRun, runnableSche
 
 /** What running exports needs: D1, the buckets, ClickHouse, the sealing secret, and the webhook queue for alerts. */
 export interface ExportDeps extends NotifyDeps {
-  buckets: Pick<Env, "ARCHIVE" | "ARCHIVE_EU">;
+  /** The platform's bucket for a data location (archiveBucket). */
+  bucketFor: (location: AppLocation) => R2Bucket;
   client: ClickHouseClient;
   sealSecret: string;
   /** S3 endpoints on this machine are allowed (development and tests only). */
@@ -40,7 +41,7 @@ const EVENTS_QUERY = `SELECT * EXCEPT (batch_id, inserted_at) FROM events
 
 /** Writes one period of a schedule to its destination: the object's key, its rows and bytes. */
 async function writePeriod(deps: ExportDeps, schedule: ExportSchedule, location: string, secret: string | null, period: Period): Promise<{ objectKey: string; rows: number; bytes: number }> {
-  const { store, prefix } = destinationStore(deps.buckets, schedule.destination, toLocation(location), secret, { localMode: deps.localMode });
+  const { store, prefix } = destinationStore(deps.bucketFor, schedule.destination, toLocation(location), secret, { localMode: deps.localMode });
   const key = objectKey(prefix, schedule.appId, schedule.id, schedule.frequency, period.start, schedule.format);
   const params = { app: schedule.appId, from: period.start, to: period.end };
   // The file itself does not say how many rows it holds (Parquet's count is in its footer).

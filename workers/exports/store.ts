@@ -5,7 +5,7 @@
 import type { CreateExport, ExportDestination, ExportDestinationInput, ExportFormat, ExportFrequency, ExportRun, ExportRunStatus, ExportSchedule, ExportSource, UpdateExport } from "../../schemas";
 import { randomHex } from "../apps/keys";
 import { seal, unseal } from "../lib/seal";
-import { checkS3Endpoint } from "./destinations";
+import { checkS3Endpoint } from "./endpoint";
 
 const SEAL_PURPOSE = "edge-telemetry export credentials";
 

@@ -9,14 +9,14 @@ export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 /** One multipart upload in progress. */
 export interface PartUpload {
-  uploadPart(partNumber: number, bytes: Uint8Array): Promise<{ partNumber: number; etag: string }>;
+  uploadPart(partNumber: number, bytes: Uint8Array<ArrayBuffer>): Promise<{ partNumber: number; etag: string }>;
   complete(parts: Array<{ partNumber: number; etag: string }>): Promise<void>;
   abort(): Promise<void>;
 }
 
 /** Where objects are written: an R2 bucket ({@link r2Store}) or an S3-compatible bucket. */
 export interface ObjectStore {
-  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  put(key: string, bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<void>;
   startMultipart(key: string, contentType: string): Promise<PartUpload>;
 }
 

@@ -38,6 +38,7 @@ export function Shell({ viewer, app, children }: { viewer: ShellViewer; app?: { 
             <NavLink to={`/apps/${app.id}/network`}>Network</NavLink>
             <NavLink to={`/apps/${app.id}/releases`}>Releases</NavLink>
             <NavLink to={`/apps/${app.id}/alerts`}>Alerts</NavLink>
+            <NavLink to={`/apps/${app.id}/exports`}>Exports</NavLink>
             <NavLink to={`/apps/${app.id}/flags`}>Flags</NavLink>
             <NavLink to={`/apps/${app.id}/config`}>Config</NavLink>
             <NavLink to={`/apps/${app.id}/settings`}>Settings &amp; keys</NavLink>
