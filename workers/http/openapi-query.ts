@@ -81,6 +81,7 @@ const VIEWS: Record<string, Doc> = {
   },
   releases: { summary: "each release's adoption, crash-free users and sessions, and performance regressions", params: RANGE, data: { range: RANGE_OUT, view: OBJECT, regressions: obj("by release: the metrics that regressed") } },
   pipeline: { summary: "the ingest pipeline: accepted, rejected and dropped events, lag, and stale shards", params: RANGE, data: { range: RANGE_OUT, pipeline: OBJECT, stale: { type: "array", items: OBJECT } } },
+  insights: { summary: "the app's saved insights with their definitions (run one at /api/v1/insights/{id})", params: [], data: { insights: rows({ id: STRING, name: STRING, description: STRING, type: STRING, query: { type: "string", description: "the definition: the insight page's query string" }, updatedAt: INT }, "newest change first") } },
   attribution: {
     summary: "the attribution report for one of the app's conversions",
     params: [...RANGE, q("conversion", "the conversion's id (the first when not given)"), q("currency", "the ISO currency revenue is summed in")],
@@ -127,6 +128,22 @@ export function queryApiPaths({ ok, errors, appParam }: QueryDocTools): Json {
         { servers: DASHBOARD, parameters: [appParam, { name: "id", in: "path", required: true, schema: STRING, description: d.id }], get: answer({ app: STRING, view: { const: view }, id: STRING }, d) },
       ]),
     ),
+    "/api/v1/dashboards": {
+      servers: DASHBOARD,
+      get: { summary: "the organisation's dashboards", tags: ["query"], security: SECURITY, "x-required-scope": "data:read", responses: { "200": ok("{data: {dashboards}}", { type: "object", properties: { data: { type: "object", properties: { dashboards: rows({ id: STRING, name: STRING, description: STRING, cards: INT, updatedAt: INT }, "each dashboard") } } } }), ...errors(401, 403, 429) } },
+    },
+    "/api/v1/dashboards/{id}": {
+      servers: DASHBOARD,
+      parameters: [{ name: "id", in: "path", required: true, schema: STRING, description: "the dashboard's id" }],
+      get: {
+        summary: "a dashboard with its cards run now (only the cards of the apps a token lists); range and the shared filters in the query string override its own",
+        tags: ["query"],
+        security: SECURITY,
+        "x-required-scope": "data:read",
+        parameters: [...RANGE, ...DIMS],
+        responses: { "200": ok("{data: {dashboard, scope, cards}}", { type: "object", properties: { data: { type: "object", properties: { dashboard: OBJECT, scope: OBJECT, cards: rows({ insight: OBJECT, w: INT, href: STRING, problems: { type: "array", items: STRING }, data: { type: ["object", "null"] }, error: { type: ["string", "null"] }, at: { type: ["integer", "null"] }, cached: { type: "boolean" } }, "each card in the layout's order") } } } }), ...errors(401, 403, 404, 429, 503) },
+      },
+    },
     "/api/v1/insights/{id}": {
       servers: DASHBOARD,
       parameters: [{ name: "id", in: "path", required: true, schema: STRING, description: "the saved insight's id" }],

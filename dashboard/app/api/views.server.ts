@@ -6,9 +6,11 @@ import { personPaths, attributionReport, recentConversions } from "../attributio
 import { parseAttributionQuery } from "../attribution/page.server";
 import { getAttribution } from "../db/apps.server";
 import { issueHistory, issueState, issueStates, listRules } from "../db/crash-issues.server";
+import { getDashboard, getSavedInsights, listDashboards, listSavedInsights } from "../db/insights.server";
 import type { DashboardEnv } from "../env.server";
+import { loadCards } from "../insights/cards.server";
 import { INSIGHT_MODULES } from "../insights/modules.server";
-import type { InsightType } from "../insights/saved";
+import { scopeFromUrl, type InsightType } from "../insights/saved";
 import { parseIssueFilters } from "../queries/crash-filters";
 import { loadIssuePage } from "../queries/crash-issue.server";
 import { issueFilterOptions, listIssues } from "../queries/crashes.server";
@@ -108,6 +110,11 @@ export const API_VIEWS: Record<string, (v: ViewCall) => Promise<unknown>> = {
     const [pipeline, stale] = await Promise.all([loadPipeline(env.clickhouse, appId, range), loadStaleShards(env.db, appId, now)]);
     return { range, pipeline, stale };
   },
+  // The app's saved insights, each with its definition (run one at /api/v1/insights/:id).
+  insights: async ({ env, orgId, appId }) => {
+    const saved = (await listSavedInsights(env.db, orgId)).filter((s) => s.appId === appId);
+    return { insights: saved.map((s) => ({ id: s.id, name: s.name, description: s.description, type: s.type, query: s.query, updatedAt: s.updatedAt })) };
+  },
   attribution: async (v) => {
     const a = await attributionQuery(v);
     if (!a) return null;
@@ -171,3 +178,23 @@ export const API_ITEMS: Record<string, (v: ViewCall, id: string) => Promise<unkn
     return { person, range: a.q.range, conversion: a.q.conversion, problems: a.q.problems, paths };
   },
 };
+
+/** The organisation's dashboards, as their list shows them. */
+export async function listApiDashboards(env: DashboardEnv, orgId: string) {
+  const dashboards = await listDashboards(env.db, orgId);
+  return { dashboards: dashboards.map((d) => ({ id: d.id, name: d.name, description: d.description, cards: d.layout.length, updatedAt: d.updatedAt })) };
+}
+
+/**
+ * A dashboard's cards under the URL's range and filters (over its own), as its page shows them;
+ * a token listing some apps sees only the cards of those apps. Null when there is no such dashboard.
+ */
+export async function readApiDashboard(env: DashboardEnv, orgId: string, appIds: readonly string[] | null, id: string, url: URL, now: number) {
+  const d = await getDashboard(env.db, orgId, id);
+  if (!d) return null;
+  const scope = scopeFromUrl(url, d.scope);
+  const all = await getSavedInsights(env.db, orgId, d.layout.map((c) => c.insightId));
+  const insights = new Map([...all].filter(([, i]) => appIds === null || appIds.includes(i.appId)));
+  const cards = await loadCards(env.clickhouse, orgId, d.layout, insights, scope, { refresh: false, now });
+  return { dashboard: { id: d.id, name: d.name, description: d.description, saved: d.scope }, scope, cards };
+}
