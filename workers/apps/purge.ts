@@ -31,6 +31,6 @@ export async function purgeAppRows(client: ClickHouseClient, appId: string): Pro
  */
 export async function purgeAppMetadata(db: D1Database, appId: string): Promise<void> {
   await db.batch(
-    ["crash_rules", "crash_issue_states", "crash_issue_history", "flags", "flag_changes", "app_config_versions"].map((table) => db.prepare(`DELETE FROM ${table} WHERE app_id = ?`).bind(appId)),
+    ["crash_rules", "crash_issue_states", "crash_issue_history", "flags", "flag_changes", "app_config_versions", "export_runs", "export_schedules"].map((table) => db.prepare(`DELETE FROM ${table} WHERE app_id = ?`).bind(appId)),
   );
 }

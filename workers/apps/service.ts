@@ -8,6 +8,7 @@ import { clickhouseClient } from "../lib/clickhouse";
 import { allShards, deleteApp, type AppsApi, type DeletionDeps, type DeletionResult } from "./delete";
 import { deleteAppSourceMaps } from "../sourcemaps/store";
 import { deleteAppLake } from "../lake/manifest";
+import { deleteAppExports } from "../exports/destinations";
 import { purgeAppMetadata, purgeAppRows } from "./purge";
 import { archiveBuckets, batcherStub } from "./location";
 import { appLocation, inOrg } from "./store";
@@ -27,6 +28,7 @@ export function workerDeletionDeps(env: Env): DeletionDeps & { close(): Promise<
       for (const { bucket } of archiveBuckets(env)) {
         await deleteAppSourceMaps(bucket, appId);
         await deleteAppLake(bucket, appId);
+        await deleteAppExports(bucket, appId);
       }
       await purgeAppMetadata(env.DB, appId);
     },

@@ -5,6 +5,7 @@
 // streaming upload (workers/lib/stream-upload.ts) writes to either.
 import { AwsClient } from "aws4fetch";
 import type { AppLocation, ExportDestination } from "../../schemas";
+import { deletePrefix } from "../lib/r2";
 import { r2Store, type ObjectStore, type PartUpload } from "../lib/stream-upload";
 import { checkS3Endpoint } from "./endpoint";
 
@@ -82,3 +83,6 @@ export function destinationStore(
   if (secretAccessKey === null) throw new S3Error(0, "the destination's secret access key is missing");
   return { store: s3Store(dest, secretAccessKey, opts), prefix: dest.prefix };
 }
+
+/** Deletes the files an app's exports wrote to the platform's bucket (a team's own bucket is theirs); how many there were. */
+export const deleteAppExports = (bucket: R2Bucket, appId: string): Promise<number> => deletePrefix(bucket, `exports/${appId}/`);

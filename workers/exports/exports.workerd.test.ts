@@ -10,6 +10,7 @@ import { config, type ExportRun, type ExportSchedule } from "../../schemas";
 import { chHeaders, chInsert } from "../../test/seed";
 import type { Received } from "../../test/webhook-receiver";
 import { createEndpoint } from "../alerts/webhooks/store";
+import { withDeletionDeps } from "../apps/service";
 import { createApp, inOrg } from "../apps/store";
 import { PURGE_CRON } from "../cron/index";
 import worker from "../index";
@@ -194,5 +195,12 @@ describe("scheduled exports", () => {
     const early = await call<{ error: { message: string } }>("POST", `/apps/${app}/exports/${ok.body.export.id}/run`, { periodStart: "2026-11-20T10:00:00Z" }, exporter);
     expect(early.status).toBe(400);
     await call("DELETE", `/apps/${app}/exports/${ok.body.export.id}`, undefined, exporter);
+  });
+
+  it("deleting the app deletes its schedules, their run log and the files they wrote to the platform's bucket", async () => {
+    expect((await env.ARCHIVE.list({ prefix: `exports/${app}/` })).objects.length).toBeGreaterThan(0);
+    await withDeletionDeps(env, (deps) => deps.purge(app));
+    expect((await env.ARCHIVE.list({ prefix: `exports/${app}/` })).objects).toEqual([]);
+    expect(await env.DB.prepare("SELECT (SELECT count(*) FROM export_schedules WHERE app_id = ?1) + (SELECT count(*) FROM export_runs WHERE app_id = ?1) AS n").bind(app).first("n")).toBe(0);
   });
 });
