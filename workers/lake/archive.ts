@@ -38,12 +38,12 @@ export const FILE_ROWS = `${IN_HOUR} AND cityHash64(message_id) % {parts:UInt64}
 
 const PARQUET_SETTINGS = { output_format_parquet_compression_method: "zstd", output_format_parquet_string_as_string: 1 } as const;
 
-async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+export async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   return (await client.query({ query, query_params: params, format: "JSONEachRow" })).json<T>();
 }
 
 /** The stored columns of `events` and a short id of that list, recorded with each file. */
-async function eventColumns(client: ClickHouseClient): Promise<{ id: string; columns: Column[] }> {
+export async function eventColumns(client: ClickHouseClient): Promise<{ id: string; columns: Column[] }> {
   const columns = await rows<Column>(
     client,
     "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position",
@@ -73,6 +73,12 @@ function wholeParquet(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8A
   );
 }
 
+/** Writes the answer of `select` as one Parquet file at `key`, streamed from ClickHouse into R2. */
+export async function writeParquet(deps: LakeDeps, bucket: R2Bucket, key: string, select: string, params: Record<string, unknown>): Promise<{ bytes: number }> {
+  const { stream } = await deps.client.exec({ query: `${select} FORMAT Parquet`, query_params: params, clickhouse_settings: PARQUET_SETTINGS });
+  return uploadStream(r2Store(bucket), key, wholeParquet(stream), { contentType: "application/vnd.apache.parquet", partBytes: deps.partBytes });
+}
+
 /** Writes the files of one app-hour; returns their manifest entries. */
 async function archiveHour(deps: LakeDeps, bucket: R2Bucket, appId: string, hour: number, hourRows: number, schema: string, now: number): Promise<LakeFile[]> {
   const parts = Math.max(1, Math.ceil(hourRows / (deps.rowsPerFile ?? ROWS_PER_FILE)));
@@ -87,12 +93,7 @@ async function archiveHour(deps: LakeDeps, bucket: R2Bucket, appId: string, hour
   for (const s of stats) {
     const part = Number(s.part);
     const key = fileKey(appId, hour, part + 1, parts);
-    const { stream } = await deps.client.exec({
-      query: `SELECT * FROM events WHERE ${FILE_ROWS} ORDER BY timestamp, message_id FORMAT Parquet`,
-      query_params: { ...base, part },
-      clickhouse_settings: PARQUET_SETTINGS,
-    });
-    const written = await uploadStream(r2Store(bucket), key, wholeParquet(stream), { contentType: "application/vnd.apache.parquet", partBytes: deps.partBytes });
+    const written = await writeParquet(deps, bucket, key, `SELECT * FROM events WHERE ${FILE_ROWS} ORDER BY timestamp, message_id`, { ...base, part });
     files.push({
       key,
       hour: new Date(hour).toISOString(),
@@ -142,7 +143,7 @@ export async function archiveApp(deps: LakeDeps, app: { id: string; location: Ap
   const { id: schema, columns } = await eventColumns(deps.client);
   const files: LakeFile[] = [];
   for (const h of hours) files.push(...(await archiveHour(deps, bucket, app.id, Number(h.hour), Number(h.rows), schema, now)));
-  const recorded = await recordFiles(bucket, app.id, files, { [schema]: columns }, through, now);
+  const recorded = await recordFiles(bucket, app.id, { files, schemas: { [schema]: columns }, archivedThrough: through }, now);
   return { appId: app.id, hours: hours.length, files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), archivedThrough: recorded.archivedThrough };
 }
 

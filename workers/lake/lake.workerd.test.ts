@@ -1,16 +1,17 @@
 // The data lake against the real local ClickHouse and local R2: the hourly cron writes each
 // finished stored hour of an app as Parquet under Hive-style partitions with manifests (an EU
 // app's in the EU bucket); a day of it replayed into an empty ClickHouse, read by the engine's
-// Parquet reader, gives the same rows, counts and rollups, and replaying again stores nothing twice.
+// Parquet reader, gives the same rows, counts and rollups, and replaying again stores nothing twice;
+// a person's deletion reaches the lake's files after ClickHouse.
 import { createScheduledController, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chInsert, chQuery } from "../../test/seed";
 import { config } from "../../schemas";
 import type { LakeReplayResult } from "../../schemas/lake";
 import { createApp, OPERATOR } from "../apps/store";
-import { PURGE_CRON } from "../cron/index";
+import { MINUTE_CRON, PURGE_CRON } from "../cron/index";
 import worker from "../index";
-import { clickhouseClient } from "../lib/clickhouse";
+import { clickhouseClient, insertFile } from "../lib/clickhouse";
 import { archiveApp } from "./archive";
 import { floorHour, HOUR_MS, readAppManifest, readDayManifest } from "./manifest";
 import { replayLake } from "./replay";
@@ -153,5 +154,34 @@ describe("data lake", () => {
     expect(deleted.status).toBe(200);
     await deleted.text();
     expect(await keys(env.ARCHIVE_EU, EU)).toEqual([]);
+  });
+
+  it("rewrites the files holding a deleted person's events without them once ClickHouse is done with the deletion", async () => {
+    const headers = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
+    const asked = await SELF.fetch(`https://edge.test/admin/apps/${SHOP}/privacy/deletions`, { method: "POST", headers, body: JSON.stringify({ anonymousId: "anon-1" }) });
+    expect(asked.status).toBe(202);
+    const { request } = await asked.json<{ request: { id: string; requestedAt: number } }>();
+    // The privacy job deletes the rows from ClickHouse once the edge has stopped taking the person's events.
+    for (const minutes of [1, 10]) await worker.scheduled(createScheduledController({ cron: MINUTE_CRON, scheduledTime: request.requestedAt + minutes * 60_000 }), env);
+    expect(await chQuery("SELECT count() AS n FROM events WHERE app_id = {app:String} AND anonymous_id = 'anon-1'", { app: SHOP })).toEqual([{ n: "0" }]);
+
+    await worker.scheduled(createScheduledController({ cron: PURGE_CRON, scheduledTime: NOW }), env);
+    const day = await readDayManifest(env.ARCHIVE, SHOP, DAY);
+    expect(day?.files.reduce((n, f) => n + f.rows, 0)).toBe(6);
+    // Every file read back by the engine: the lake holds what ClickHouse holds.
+    const cfg = { ...config(env).clickhouse, database: REPLAY_DB };
+    const client = clickhouseClient(cfg);
+    try {
+      await client.command({ query: "CREATE TABLE lake_check AS events ENGINE = Memory" });
+    } finally {
+      await client.close();
+    }
+    for (const f of day?.files ?? []) {
+      const object = await env.ARCHIVE.get(f.key);
+      if (object === null) throw new Error(`${f.key} is listed but missing`);
+      await insertFile(cfg, { table: "lake_check", format: "Parquet", body: object.body });
+    }
+    expect(await chQuery(`SELECT * FROM ${REPLAY_DB}.lake_check ORDER BY message_id`)).toEqual(await allRows("default"));
+    expect(await env.DB.prepare("SELECT lake_done_at FROM privacy_requests WHERE id = ?1").bind(request.id).first<{ lake_done_at: number }>()).toEqual({ lake_done_at: NOW });
   });
 });

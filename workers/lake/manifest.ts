@@ -83,33 +83,77 @@ const putJson = async (bucket: R2Bucket, key: string, value: unknown): Promise<v
 export const readAppManifest = (bucket: R2Bucket, appId: string): Promise<AppManifest | null> => readJson(bucket, appManifestKey(appId), AppManifest);
 export const readDayManifest = (bucket: R2Bucket, appId: string, day: string): Promise<DayManifest | null> => readJson(bucket, dayManifestKey(appId, day), DayManifest);
 
+/** What changed in an app's lake: files written (replacing entries of the same key) and files removed. */
+export interface LakeChange {
+  files: readonly LakeFile[];
+  removed?: readonly { key: string; hour: string }[];
+  schemas: Record<string, Column[]>;
+  /** Every stored hour before this is now archived; 0 leaves the manifest's as it is. */
+  archivedThrough: number;
+}
+
 /**
- * Records written files: each day manifest first (a file rewritten replaces its entry), then the
- * app's, so a crash in between leaves at worst files no manifest lists, never a listed file missing.
+ * Records a change: each day manifest first, then the app's, so a crash in between leaves at
+ * worst files no manifest lists, never a listed file missing.
  */
-export async function recordFiles(bucket: R2Bucket, appId: string, files: readonly LakeFile[], schemas: Record<string, Column[]>, archivedThrough: number, now: number): Promise<AppManifest> {
+export async function recordFiles(bucket: R2Bucket, appId: string, change: LakeChange, now: number): Promise<AppManifest> {
   const app = (await readAppManifest(bucket, appId)) ?? { format: LAKE_FORMAT, app: appId, archivedThrough: null, days: [], updatedAt: "" };
   const days = new Map(app.days.map((d) => [d.date, d]));
-  const byDay = new Map<string, LakeFile[]>();
-  for (const f of files) byDay.set(f.hour.slice(0, 10), [...(byDay.get(f.hour.slice(0, 10)) ?? []), f]);
-  for (const [date, written] of byDay) {
+  const byDay = new Map<string, { written: LakeFile[]; removed: Set<string> }>();
+  const dayChange = (hour: string): { written: LakeFile[]; removed: Set<string> } => {
+    const date = hour.slice(0, 10);
+    const known = byDay.get(date);
+    if (known !== undefined) return known;
+    const fresh = { written: [], removed: new Set<string>() };
+    byDay.set(date, fresh);
+    return fresh;
+  };
+  for (const f of change.files) dayChange(f.hour).written.push(f);
+  for (const r of change.removed ?? []) dayChange(r.hour).removed.add(r.key);
+  for (const [date, { written, removed }] of byDay) {
     const day: DayManifest = (await readDayManifest(bucket, appId, date)) ?? { format: LAKE_FORMAT, app: appId, date, schemas: {}, files: [] };
-    const replaced = new Set(written.map((f) => f.key));
+    const replaced = new Set([...written.map((f) => f.key), ...removed]);
     day.files = [...day.files.filter((f) => !replaced.has(f.key)), ...written].sort((a, b) => a.key.localeCompare(b.key));
-    for (const f of written) day.schemas[f.schema] = schemas[f.schema] ?? [];
+    for (const f of written) day.schemas[f.schema] = change.schemas[f.schema] ?? day.schemas[f.schema] ?? [];
     await putJson(bucket, dayManifestKey(appId, date), day);
     days.set(date, { date, files: day.files.length, rows: sum(day.files, (f) => f.rows), bytes: sum(day.files, (f) => f.bytes) });
   }
-  const through = Math.max(archivedThrough, app.archivedThrough === null ? 0 : Date.parse(app.archivedThrough));
+  const through = Math.max(change.archivedThrough, app.archivedThrough === null ? 0 : Date.parse(app.archivedThrough));
   const next: AppManifest = {
     format: LAKE_FORMAT,
     app: appId,
-    archivedThrough: new Date(through).toISOString(),
+    archivedThrough: through === 0 ? null : new Date(through).toISOString(),
     days: [...days.values()].sort((a, b) => a.date.localeCompare(b.date)),
     updatedAt: new Date(now).toISOString(),
   };
   await putJson(bucket, appManifestKey(appId), next);
   return next;
+}
+
+/**
+ * The files of stored hours [from, to) (all when not given) whose keys come after `after`, in key order, at most
+ * `limit`; day manifests are read only for days that can hold such files.
+ */
+export async function filesAfter(bucket: R2Bucket, appId: string, range: { from?: number; to?: number; after?: string; limit: number }): Promise<LakeFile[]> {
+  const manifest = await readAppManifest(bucket, appId);
+  if (manifest === null) return [];
+  const from = range.from ?? 0;
+  const to = range.to ?? Infinity;
+  const firstDay = dayOf(from);
+  const lastDay = Number.isFinite(to) ? dayOf(Math.max(from, to - 1)) : "9999-12-31";
+  // Days before the one of the `after` key are done.
+  const afterDay = range.after === undefined ? "" : (/date=(\d{4}-\d{2}-\d{2})\//.exec(range.after)?.[1] ?? "");
+  const out: LakeFile[] = [];
+  for (const day of manifest.days) {
+    if (day.date < firstDay || day.date > lastDay || day.date < afterDay) continue;
+    const m = await readDayManifest(bucket, appId, day.date);
+    for (const f of m?.files ?? []) {
+      const hour = Date.parse(f.hour);
+      if (hour >= from && hour < to && (range.after === undefined || f.key > range.after)) out.push(f);
+    }
+    if (out.length >= range.limit) break;
+  }
+  return out.sort((a, b) => a.key.localeCompare(b.key)).slice(0, range.limit);
 }
 
 const sum = <T>(items: readonly T[], of: (item: T) => number): number => items.reduce((n, item) => n + of(item), 0);

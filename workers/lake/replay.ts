@@ -4,36 +4,13 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import type { LakeReplay, LakeReplayResult } from "../../schemas/lake";
 import { FILE_ROWS } from "./archive";
-import { floorHour, HOUR_MS, readAppManifest, readDayManifest, type LakeFile } from "./manifest";
+import { filesAfter, floorHour, HOUR_MS, type LakeFile } from "./manifest";
 
 /** What a replay needs: the app's bucket, the ClickHouse to fill, and how a file is inserted there. */
 export interface ReplayDeps {
   bucket: R2Bucket;
   client: ClickHouseClient;
   insert(body: ReadableStream<Uint8Array>, settings: Record<string, string>): Promise<void>;
-}
-
-/** The files of stored hours [from, to) after `cursor`, in key order, at most `limit` + 1 (to know whether more remain). */
-async function filesInRange(bucket: R2Bucket, appId: string, req: LakeReplay): Promise<LakeFile[]> {
-  const from = floorHour(Date.parse(req.from));
-  const to = Date.parse(req.to);
-  const manifest = await readAppManifest(bucket, appId);
-  if (manifest === null) return [];
-  const firstDay = new Date(from).toISOString().slice(0, 10);
-  const lastDay = new Date(to - 1).toISOString().slice(0, 10);
-  // Days before the cursor's are done.
-  const cursorDay = req.cursor === undefined ? "" : (/date=(\d{4}-\d{2}-\d{2})\//.exec(req.cursor)?.[1] ?? "");
-  const out: LakeFile[] = [];
-  for (const day of manifest.days) {
-    if (day.date < firstDay || day.date > lastDay || day.date < cursorDay) continue;
-    const m = await readDayManifest(bucket, appId, day.date);
-    for (const f of m?.files ?? []) {
-      const hour = Date.parse(f.hour);
-      if (hour >= from && hour < to && (req.cursor === undefined || f.key > req.cursor)) out.push(f);
-    }
-    if (out.length > req.limit) break;
-  }
-  return out.sort((a, b) => a.key.localeCompare(b.key)).slice(0, req.limit + 1);
 }
 
 /** Whether ClickHouse already holds rows of this file (its app, hour and part). */
@@ -54,7 +31,8 @@ async function present(client: ClickHouseClient, appId: string, f: LakeFile): Pr
  * again, or a request retried, stores nothing twice.
  */
 export async function replayLake(deps: ReplayDeps, appId: string, req: LakeReplay): Promise<LakeReplayResult> {
-  const found = await filesInRange(deps.bucket, appId, req);
+  // One more than a page, to know whether more remain.
+  const found = await filesAfter(deps.bucket, appId, { from: floorHour(Date.parse(req.from)), to: Date.parse(req.to), after: req.cursor, limit: req.limit + 1 });
   const page = found.slice(0, req.limit);
   const result: LakeReplayResult = { files: [], rowsInserted: 0, cursor: null };
   for (const f of page) {

@@ -5,10 +5,11 @@ import type { LakeDeps } from "./archive";
 import type { ReplayDeps } from "./replay";
 
 /** Runs `fn` with the Worker's lake dependencies and closes its ClickHouse client after. */
-export async function withLakeDeps<T>(env: Env, fn: (deps: LakeDeps & { db: D1Database }) => Promise<T>): Promise<T> {
-  const client = clickhouseClient(config(env).clickhouse);
+export async function withLakeDeps<T>(env: Env, fn: (deps: LakeDeps & { db: D1Database; clickhouse: ReturnType<typeof config>["clickhouse"] }) => Promise<T>): Promise<T> {
+  const cfg = config(env).clickhouse;
+  const client = clickhouseClient(cfg);
   try {
-    return await fn({ client, buckets: env, db: env.DB });
+    return await fn({ client, buckets: env, db: env.DB, clickhouse: cfg });
   } finally {
     await client.close();
   }

@@ -59,7 +59,8 @@ interface RequestRow {
   completed_at: number | null;
 }
 
-function parseJson<T>(text: string | null, fallback: T): T {
+/** Stored JSON text, or `fallback` when there is none or it does not parse. */
+export function parseJson<T>(text: string | null, fallback: T): T {
   if (text === null) return fallback;
   try {
     return JSON.parse(text) as T;
