@@ -2,30 +2,16 @@
 // through the production views (inserted, redacted, lag) and counters as the queue consumer
 // writes them (accepted, rejected, refused, dead-lettered…), only for the app asked for.
 import { createClient } from "@clickhouse/client-web";
-import { createElement } from "react";
-import { renderToString } from "react-dom/server";
-import { createStaticHandler, createStaticRouter, StaticRouterProvider } from "react-router-dom/server";
-import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import * as pipelineCsv from "../app/routes/apps.$app.pipeline[.csv]";
 import * as pipeline from "../app/routes/apps.$app.pipeline";
+import { renderPage as renderTo } from "./render";
 import { browserRequest, ownerWithApps, run, startHarness, type Harness } from "./harness";
 
 let h: Harness;
 let session = "";
-let loaded: unknown = null;
 
-// The page rendered on the server from a loader's data, as the browser first receives it.
-vi.mock("@remix-run/react", async (actual) => ({ ...(await actual<typeof import("@remix-run/react")>()), useLoaderData: () => loaded }));
-
-async function renderPage(data: unknown): Promise<string> {
-  loaded = data;
-  const handler = createStaticHandler([{ path: "*", element: createElement(pipeline.default) }]);
-  const context = await handler.query(new Request("http://127.0.0.1/apps/app_pipe/pipeline"));
-  if (context instanceof Response) throw new Error("the page redirected");
-  const router = createStaticRouter(handler.dataRoutes, context);
-  // React separates adjacent text with comments; the text as a reader sees it is what counts.
-  return renderToString(createElement(StaticRouterProvider, { router, context })).replace(/<!-- -->/g, "");
-}
+const renderPage = (data: unknown): Promise<string> => renderTo(pipeline.default, "http://127.0.0.1/apps/app_pipe/pipeline", data);
 
 const minute = (minutesAgo: number): number => Math.floor((Date.now() - minutesAgo * 60_000) / 60_000) * 60;
 

@@ -1,32 +1,20 @@
 // The privacy page and its export download × every role, against a real D1 and ClickHouse: only
 // owners and admins may delete or export a person; a deletion is stored with its suppression and
 // audit entry at once; an export holds everything of the person through their linked ids.
-import { createElement } from "react";
-import { renderToString } from "react-dom/server";
-import { createStaticHandler, createStaticRouter, StaticRouterProvider } from "react-router-dom/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../app/auth/permissions";
 import type { AuditEntry, DeletionRequest } from "../app/db/privacy.server";
 import * as page from "../app/routes/apps.$app.privacy";
 import * as download from "../app/routes/apps.$app.privacy.export";
 import * as person from "../app/routes/apps.$app.users.$user";
+import { renderPage as renderTo } from "./render";
 import { browserRequest, run, startHarness, type Harness } from "./harness";
 import { matrixWorld, roleMatrix, type Case } from "./matrix";
 
 let h: Harness;
 let owner = "";
-let loaded: unknown = null;
 
-// The page rendered on the server from a loader's data, as the browser first receives it.
-vi.mock("@remix-run/react", async (actual) => ({ ...(await actual<typeof import("@remix-run/react")>()), useLoaderData: () => loaded }));
-
-async function renderPage(data: unknown): Promise<string> {
-  loaded = data;
-  const handler = createStaticHandler([{ path: "*", element: createElement(page.default) }]);
-  const context = await handler.query(new Request("http://127.0.0.1/apps/app_x/privacy"));
-  if (context instanceof Response) throw new Error("the page redirected");
-  return renderToString(createElement(StaticRouterProvider, { router: createStaticRouter(handler.dataRoutes, context), context })).replace(/<!-- -->/g, "");
-}
+const renderPage = (data: unknown): Promise<string> => renderTo(page.default, "http://127.0.0.1/apps/app_x/privacy", data);
 const sessions = new Map<Role, string>();
 let n = 0;
 
