@@ -137,9 +137,10 @@ describe("AppBatcher dedup", () => {
     expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
   });
 
-  it("writes a row per call, and a flush's rows per chunk and a few more, not rows per message", async () => {
+  it("writes a row per call and a few per flush, and later calls write over the sent chunks' rows instead of adding rows", async () => {
     const { stub, target } = batcher();
     const written = async (): Promise<number> => (await stub.stats()).storage.rowsWritten;
+    const chunkRows = (): Promise<number> => runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks").one().n);
     await stub.ingest(events(5), target);
     const start = await written();
     for (let call = 0; call < 40; call++) await stub.ingest(events(40), target);
@@ -147,9 +148,24 @@ describe("AppBatcher dedup", () => {
     const before = await written();
     const sent = await flushCaught(stub, target.appId);
     expect(sent.length).toBeGreaterThanOrEqual(5);
-    // 41 chunks deleted; the plan written when made and when sent, one sent row, and the
-    // counters recorded and shipped in the same alarm: the same few rows however many messages.
-    expect((await written()) - before).toBeLessThanOrEqual(41 + 16);
+    // No chunk deleted: the plan written when made and when sent, one sent row, and the
+    // counters recorded and shipped in the same alarm: the same few rows however many chunks.
+    expect((await written()) - before).toBeLessThanOrEqual(16);
+    expect((await stub.stats()).bufferedRows).toBe(0);
+    const held = await chunkRows();
+    const again = await written();
+    const next = events(40 * 30);
+    for (let call = 0; call < 30; call++) expect(await stub.ingest(next.slice(call * 40, call * 40 + 40), target)).toMatchObject({ accepted: 40, duplicates: 0 });
+    expect((await written()) - again).toBe(30);
+    expect(await chunkRows()).toBe(held);
+    // After a restart the rows written over hold the new events, each once, and the sent ones are duplicates still.
+    await abortAllDurableObjects();
+    const restarted = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect((await restarted.stats()).bufferedRows).toBe(1200);
+    expect(await restarted.ingest([...next.slice(0, 40), ...events(1)], target)).toMatchObject({ accepted: 41, duplicates: 40 });
+    const resent = await flushCaught(restarted, target.appId);
+    expect(resent.flatMap((m) => m.rows)).toHaveLength(1201);
+    expect(new Set(resent.flatMap((m) => m.rows).map((r) => (JSON.parse(r) as { message_id: string }).message_id)).size).toBe(1201);
   });
 
   it("writes no SQLite row per id: a call costs the same rows whether it holds 10 events or 40", async () => {

@@ -32,6 +32,8 @@ const CHUNK_MAX_BYTES = 96 * 1024;
 // One planning step reads at most this many chunks, so a large backlog is planned in steps.
 const MAX_PLAN_CHUNKS = 2_000;
 const MAX_PENDING = 200;
+// Rows of sent chunks kept to be written over by later calls; more, left after a backlog drained, are deleted.
+const MAX_FREE_CHUNKS = 64;
 // A checked row's index in a message header: up to five digits and a comma.
 const CHECK_INDEX_BYTES = 6;
 
@@ -39,14 +41,20 @@ const CHECK_INDEX_BYTES = 6;
  * An AppBatcher's rows on their way to the queue, in its SQLite: each request's accepted rows
  * stored in a few chunks (`chunks`), planned into messages under stable batch ids before they
  * are sent (the plan is one row, `outbox_plan`, written when it changes instead of a row per
- * message), and dropped only once sent, so a failed or repeated flush resends the very same
- * batches. Writes that belong to a request go inside the caller's transaction.
+ * message), and let go only once sent, so a failed or repeated flush resends the very same
+ * batches. A sent chunk's row is not deleted but written over by a later call's chunk, since a
+ * delete costs a row written as the insert did: a chunk is live while its number is above the
+ * plan's mark (`planned`, not in a message yet) or inside a planned message, and free otherwise.
+ * Writes that belong to a request go inside the caller's transaction.
  */
 export class Outbox {
   // The last sequence number given to a chunk. Chunks are numbered here rather than by
   // AUTOINCREMENT, which writes sqlite_sequence with every chunk: the plan's row keeps the
   // highest number given whenever chunks are deleted, so a number never comes back.
   private lastSeq = 0;
+  // Numbers of free chunk rows, read from the rows when needed: null whenever a write may have
+  // freed more, or a transaction rolled back may have taken back what was taken from it.
+  private free: number[] | null = null;
 
   // The batcher's metered SQL, so its rows are counted with the batcher's own.
   constructor(
@@ -57,8 +65,13 @@ export class Outbox {
   migrate(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT);
-      CREATE TABLE IF NOT EXISTS outbox_plan (id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL, upto INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS outbox_plan (id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL, upto INTEGER NOT NULL, planned INTEGER);
     `);
+    // The highest chunk number ever planned into a message: versions before kept no free rows, so
+    // null reads as the plan's own last number.
+    if (!this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('outbox_plan')").toArray().some((c) => c.name === "planned")) {
+      this.sql.exec("ALTER TABLE outbox_plan ADD COLUMN planned INTEGER");
+    }
     // Older versions planned a row per message in `outbox`: those messages become the plan.
     if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").one().n > 0) {
       this.storage.transactionSync(() => {
@@ -130,17 +143,10 @@ export class Outbox {
       const tally = JSON.stringify([chunk.length, chunks.length === 0 ? duplicates : 0]);
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
       const seq = ++this.lastSeq;
-      this.sql.exec(
-        "INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        seq,
-        chunk.length,
-        chunkBytes,
-        chunk.map((r) => r.row).join("\n"),
-        now,
-        encodeIds(ids),
-        checks.length > 0 ? JSON.stringify(checks) : null,
-        tally,
-      );
+      const values = [chunk.length, chunkBytes, chunk.map((r) => r.row).join("\n"), now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
+      const free = this.freeRows().pop();
+      if (free === undefined) this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", seq, ...values);
+      else this.sql.exec("UPDATE chunks SET seq = ?, rows = ?, bytes = ?, data = ?, at = ?, ids = ?, checks = ?, tally = ? WHERE seq = ?", seq, ...values, free);
       chunks.push({ seq, ids });
       stored += chunkBytes;
       chunk = [];
@@ -163,18 +169,33 @@ export class Outbox {
 
   /** Every held chunk's ids, to rebuild dedup's memory after a start. */
   allIds(): ChunkIdList[] {
-    return this.sql.exec<{ seq: number; ids: string | null }>("SELECT seq, ids FROM chunks").toArray().map((r) => ({ seq: r.seq, ids: decodeIds(r.ids) }));
+    const live = this.liveness();
+    return this.sql
+      .exec<{ seq: number; ids: string | null }>("SELECT seq, ids FROM chunks")
+      .toArray()
+      .filter((r) => live(r.seq))
+      .map((r) => ({ seq: r.seq, ids: decodeIds(r.ids) }));
   }
 
-  /** Rows held and their bytes as stored, sent or not. */
+  /** Rows held and their bytes as stored, planned or not. */
   backlog(): { rows: number; bytes: number } {
-    const row = this.sql.exec<{ n: number; b: number }>("SELECT coalesce(sum(rows), 0) AS n, coalesce(sum(bytes), 0) AS b FROM chunks").one();
-    return { rows: row.n, bytes: row.b };
+    const live = this.liveness();
+    let rows = 0;
+    let bytes = 0;
+    for (const c of this.sql.exec<{ seq: number; rows: number; bytes: number }>("SELECT seq, rows, bytes FROM chunks")) {
+      if (!live(c.seq)) continue;
+      rows += c.rows;
+      bytes += c.bytes;
+    }
+    return { rows, bytes };
   }
 
   /** When the oldest row held was stored (epoch ms); null when nothing is held. */
   oldestAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT at FROM chunks ORDER BY seq LIMIT 1").toArray()[0]?.at ?? null;
+    // A planned message's chunks are older than any chunk not planned yet.
+    const first = this.plannedMessages()[0];
+    if (first) return this.sql.exec<{ at: number | null }>("SELECT at FROM chunks WHERE seq = ?", first.firstSeq).toArray()[0]?.at ?? null;
+    return this.sql.exec<{ at: number | null }>("SELECT at FROM chunks WHERE seq > ? ORDER BY seq LIMIT 1", this.plannedMark()).toArray()[0]?.at ?? null;
   }
 
   /** How many planned messages wait to be sent. */
@@ -196,7 +217,7 @@ export class Outbox {
         // A row marked for the sink to check adds its index to the message's header: room for it.
         `SELECT seq, rows, bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) AS bytes
          FROM chunks WHERE seq > ? ORDER BY seq LIMIT ?`,
-        before[before.length - 1]?.lastSeq ?? -1,
+        this.plannedMark(),
         MAX_PLAN_CHUNKS,
       )
       .toArray();
@@ -224,8 +245,8 @@ export class Outbox {
   }
 
   /**
-   * Deletes sent (or dead-lettered) messages and their rows, with one write of the plan;
-   * returns the rows' bytes as stored, which the backlog counts (a planned message's size also
+   * Lets sent (or dead-lettered) messages and their rows go, with one write of the plan (the
+   * rows are free to be written over); returns the rows' bytes as stored, which the backlog counts (a planned message's size also
    * counts the newlines between its chunks), the counters they carried still unrecorded, and
    * their chunks' ids, which dedup keeps until ClickHouse confirms them.
    */
@@ -244,10 +265,15 @@ export class Outbox {
         const tally = readTally(c.at, c.tally);
         if (tally) tallies.push(tally);
       }
-      this.sql.exec("DELETE FROM chunks WHERE seq BETWEEN ? AND ?", m.firstSeq, m.lastSeq);
     }
     const gone = new Set(messages.map((m) => m.batchId));
     this.write(this.plannedMessages().filter((m) => !gone.has(m.batchId)));
+    this.free = null;
+    // Free rows beyond what the next calls will take (after a backlog drained) are deleted, in
+    // this transaction: a rollback takes the deletes back with the plan.
+    const spare = this.freeRows().slice(0, -MAX_FREE_CHUNKS);
+    if (spare.length > 0) this.sql.exec("DELETE FROM chunks WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(spare));
+    this.free = null;
     return { bytes, tallies, chunks };
   }
 
@@ -257,11 +283,16 @@ export class Outbox {
    */
   takeTallies(): ChunkTally[] {
     const tallies: ChunkTally[] = [];
-    for (const c of this.sql.exec<{ at: number | null; tally: string | null }>("SELECT at, tally FROM chunks WHERE tally IS NOT NULL")) {
+    const taken: number[] = [];
+    const live = this.liveness();
+    // A free row keeps the counters `drop` handed on: they are not taken again.
+    for (const c of this.sql.exec<{ seq: number; at: number | null; tally: string | null }>("SELECT seq, at, tally FROM chunks WHERE tally IS NOT NULL")) {
+      if (!live(c.seq)) continue;
       const tally = readTally(c.at, c.tally);
       if (tally) tallies.push(tally);
+      taken.push(c.seq);
     }
-    if (tallies.length > 0) this.sql.exec("UPDATE chunks SET tally = NULL WHERE tally IS NOT NULL");
+    if (taken.length > 0) this.sql.exec("UPDATE chunks SET tally = NULL WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(taken));
     return tallies;
   }
 
@@ -269,6 +300,49 @@ export class Outbox {
   clear(): void {
     this.sql.exec("DELETE FROM chunks");
     this.write([]);
+    this.free = null;
+  }
+
+  // Whether chunk `seq` is held: not planned yet, or in a planned message.
+  private liveness(): (seq: number) => boolean {
+    const plan = this.plannedMessages();
+    const mark = this.plannedMark();
+    return (seq) => {
+      if (seq > mark) return true;
+      // The plan is in chunk order: the last message starting at or before `seq` is the only one that can hold it.
+      let lo = 0;
+      let hi = plan.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const m = plan[mid];
+        if (!m) break;
+        if (seq < m.firstSeq) hi = mid - 1;
+        else if (seq > m.lastSeq) lo = mid + 1;
+        else return true;
+      }
+      return false;
+    };
+  }
+
+  // The free chunk rows, oldest last taken: read from the rows when not known.
+  private freeRows(): number[] {
+    if (this.free) return this.free;
+    const live = this.liveness();
+    this.free = this.sql
+      .exec<{ seq: number }>("SELECT seq FROM chunks WHERE seq <= ? ORDER BY seq DESC", this.plannedMark())
+      .toArray()
+      .map((r) => r.seq)
+      .filter((seq) => !live(seq));
+    return this.free;
+  }
+
+  // The highest chunk number planned into a message so far.
+  private plannedMark(): number {
+    const row = this.sql.exec<{ planned: number | null; plan: string }>("SELECT planned, plan FROM outbox_plan WHERE id = 1").toArray()[0];
+    if (!row) return 0;
+    if (row.planned !== null) return row.planned;
+    const plan = JSON.parse(row.plan) as PlannedMessage[];
+    return plan[plan.length - 1]?.lastSeq ?? 0;
   }
 
   // Read from its row each time, never cached: a transaction rolled back takes it back too.
@@ -277,13 +351,16 @@ export class Outbox {
     return text ? (JSON.parse(text) as PlannedMessage[]) : [];
   }
 
-  // With the plan goes the highest chunk number given: chunks are only deleted with a write of
-  // the plan, so no number below it is given again after a restart.
+  // With the plan go the highest chunk number given (a number leaves the rows only with a write
+  // of the plan, or when a row is written over under a higher one, so none below it is given
+  // again after a restart) and the highest ever planned, which the plan, in chunk order, may raise.
   private write(plan: readonly PlannedMessage[]): void {
+    const planned = Math.max(this.plannedMark(), plan[plan.length - 1]?.lastSeq ?? 0);
     this.sql.exec(
-      "INSERT INTO outbox_plan(id, plan, upto) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET plan = excluded.plan, upto = excluded.upto",
+      "INSERT INTO outbox_plan(id, plan, upto, planned) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET plan = excluded.plan, upto = excluded.upto, planned = excluded.planned",
       JSON.stringify(plan),
       this.lastSeq,
+      planned,
     );
   }
 }
