@@ -47,7 +47,9 @@ async function writePeriod(deps: ExportDeps, schedule: ExportSchedule, location:
   // The file itself does not say how many rows it holds (Parquet's count is in its footer).
   const counted = await deps.client.query({ query: `SELECT count() AS n FROM (${EVENTS_QUERY})`, query_params: params, format: "JSONEachRow" });
   const [count] = await counted.json<{ n: string | number }>();
-  const { stream } = await deps.client.exec({ query: `${EVENTS_QUERY} FORMAT ${CLICKHOUSE_FORMAT[schedule.format]}`, query_params: params });
+  // The server holds the answer (spilling to disk past its buffer) until the query has finished, so
+  // an error mid-way fails the request instead of ending a file early with ClickHouse's message in it.
+  const { stream } = await deps.client.exec({ query: `${EVENTS_QUERY} FORMAT ${CLICKHOUSE_FORMAT[schedule.format]}`, query_params: params, clickhouse_settings: { wait_end_of_query: 1 } });
   const written = await uploadStream(store, key, stream, { contentType: CONTENT_TYPE[schedule.format], partBytes: deps.partBytes });
   return { objectKey: key, rows: Number(count?.n ?? 0), bytes: written.bytes };
 }
