@@ -11,10 +11,14 @@ import { exportsApi } from "./calls";
 import type { ExportDeps } from "./run";
 import type { ExportRun, ExportSchedule } from "../../schemas";
 
+/** How long an export's query may run before its answer starts: within a cron invocation's 15 minutes. */
+const EXPORT_QUERY_TIMEOUT_MS = 10 * 60_000;
+
 /** Calls `fn` with the export dependencies of this Worker. */
 export async function exportDeps<T>(env: Env, fn: (deps: ExportDeps) => Promise<T>): Promise<T> {
   const cfg = config(env);
-  const client = clickhouseClient(cfg.clickhouse);
+  // An export's answer starts only when its query has ended (run.ts): a big period may take minutes.
+  const client = clickhouseClient(cfg.clickhouse, { requestTimeoutMs: EXPORT_QUERY_TIMEOUT_MS });
   try {
     return await fn({ db: env.DB, bucketFor: (location) => archiveBucket(env, location), client, sealSecret: cfg.oauthKeySecret, localMode: isDevelopment(env), queue: env.WEBHOOKS, dashboardUrl: cfg.dashboardUrl });
   } finally {

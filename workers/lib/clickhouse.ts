@@ -8,14 +8,18 @@ const passThroughJson = {
   stringify: (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value)),
 };
 
-/** The one ClickHouse client factory. Settings are explicit so local and Cloud behave alike. */
-export function clickhouseClient(cfg: Config["clickhouse"]): ClickHouseClient {
+/**
+ * The one ClickHouse client factory. Settings are explicit so local and Cloud behave alike.
+ * `requestTimeoutMs` bounds the wait for an answer's first byte (30 s); long jobs whose answer
+ * starts only when the query ends (exports) ask for more.
+ */
+export function clickhouseClient(cfg: Config["clickhouse"], opts: { requestTimeoutMs?: number } = {}): ClickHouseClient {
   return createClient({
     url: cfg.url,
     username: cfg.username,
     password: cfg.password,
     database: cfg.database,
-    request_timeout: 30_000,
+    request_timeout: opts.requestTimeoutMs ?? 30_000,
     json: passThroughJson,
     clickhouse_settings: {
       async_insert: 0,
