@@ -1,9 +1,12 @@
 import { finishPendingDeletions } from "../apps/delete";
 import { withDeletionDeps } from "../apps/service";
 import { config } from "../../schemas";
+import { exportDeps } from "../exports/service";
+import { runDueExports } from "../exports/run";
 import { clickhouseClient } from "../lib/clickhouse";
 import { runAlerts } from "./alerts.cron";
 import { pruneDeadLetters } from "./archive-retention.cron";
+import { runLakeArchive } from "./lake.cron";
 import { updateCrashStates } from "./crash-states.cron";
 import { runPrivacyDeletions } from "./deletions.cron";
 import { runRetention } from "./retention.cron";
@@ -22,8 +25,26 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   }
   if (controller.cron === ARCHIVE_CRON) await runRetention(env, now.getTime());
   if (controller.cron === PURGE_CRON) {
-    const { purged, failed } = await withDeletionDeps(env, (deps) => finishPendingDeletions(deps, now.getTime()));
-    if (purged + failed > 0) console.log(`cron: purged ${purged} deleted apps from ClickHouse, ${failed} left for the next run`);
+    // Exports run even when purging fails this hour; the first failure is rethrown after.
+    let failure: unknown = null;
+    try {
+      const { purged, failed } = await withDeletionDeps(env, (deps) => finishPendingDeletions(deps, now.getTime()));
+      if (purged + failed > 0) console.log(`cron: purged ${purged} deleted apps from ClickHouse, ${failed} left for the next run`);
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      const exports = await exportDeps(env, (deps) => runDueExports(deps, now.getTime()));
+      if (exports.ok + exports.retrying + exports.failed > 0) console.log(`cron: exports: ${exports.ok} written, ${exports.retrying} to retry, ${exports.failed} failed for good`);
+    } catch (err) {
+      failure ??= err;
+    }
+    try {
+      await runLakeArchive(env, now.getTime());
+    } catch (err) {
+      failure ??= err;
+    }
+    if (failure !== null) throw failure;
   }
   if (controller.cron === MINUTE_CRON) {
     const client = clickhouseClient(config(env).clickhouse);

@@ -5,8 +5,10 @@ import { DEAD_LETTER_PREFIX, replayDeadLetters } from "../queue/dead-letters";
 import { adminAuth, type AdminEnv } from "./admin-auth";
 import { alertRoutes } from "./alerts.route";
 import { apiClientRoutes } from "./api-clients.route";
+import { exportRoutes } from "./exports.route";
 import { appRoutes } from "./apps.route";
 import { flagRoutes } from "./flags.route";
+import { lakeRoutes } from "./lake.route";
 import { privacyRoutes } from "./privacy.route";
 import { sourceMapRoutes } from "./sourcemaps.route";
 
@@ -22,6 +24,8 @@ export const adminRoutes = new Hono<AdminEnv>()
   .route("/apps", flagRoutes)
   .route("/orgs", apiClientRoutes)
   .route("/apps", privacyRoutes)
+  .route("/apps", exportRoutes)
+  .route("/apps", lakeRoutes)
   .get("/dead-letters", async (c) => {
     const listings = await Promise.all(archiveBuckets(c.env).map(async ({ location, bucket }) => ({ location, listing: await bucket.list({ prefix: DEAD_LETTER_PREFIX, limit: 1000 }) })));
     return c.json({

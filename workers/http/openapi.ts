@@ -3,8 +3,10 @@
 // the routes accept; the routes themselves are listed here by hand, and a test checks each
 // listed path answers on the Worker.
 import { z } from "zod";
-import { AlertRuleSchema, BatchRequest, BatchResponse, CreateApp, CreateWebhookEndpoint, CreateWriteKey, Flag, API_SCOPES } from "../../schemas";
+import { AlertRuleSchema, BatchRequest, BatchResponse, CreateApp, CreateExport, CreateWebhookEndpoint, CreateWriteKey, Flag, API_SCOPES, RunExport, UpdateExport } from "../../schemas";
+import { LakeReplay, LakeReplayResult } from "../../schemas/lake";
 import { CallerInput } from "../flags/serve";
+import { queryApiPaths } from "./openapi-query";
 
 type Json = Record<string, unknown>;
 
@@ -31,6 +33,7 @@ const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) =>
 const ERROR_TEXT: Record<number, string> = { 400: "the request is not valid: the message says what", 401: "no or a wrong credential", 403: "the credential may not do this", 404: "no such resource (or not the caller's)", 409: "a conflict: the message says with what", 413: "too large", 429: "too many requests: see Retry-After", 503: "a dependency did not answer: see Retry-After" };
 const ANY_OBJECT = { type: "object", additionalProperties: true };
 const appParam = { name: "app", in: "path", required: true, schema: { type: "string" }, description: "the app's id, e.g. app_shop" };
+const exportParam = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "the export's id, e.g. exp_…" };
 const keyParam = { name: "key", in: "path", required: true, schema: { type: "string" }, description: "the flag's key" };
 const ADMIN_SECURITY = [{ adminToken: [] }, { oauth: [] }];
 const WRITE_KEY_SECURITY = [{ writeKeyBasic: [] }, { writeKeyHeader: [] }, { writeKeyQuery: [] }];
@@ -51,7 +54,7 @@ export function openApiJson(): string {
 export function openApiDocument(): Json {
   components = {};
   names.clear();
-  for (const [s, name] of [[BatchRequest, "BatchRequest"], [BatchResponse, "BatchResponse"], [CallerInput, "Caller"], [CreateApp, "CreateApp"], [CreateWriteKey, "CreateWriteKey"], [AlertRuleSchema, "AlertRule"], [CreateWebhookEndpoint, "CreateWebhookEndpoint"], [Flag, "Flag"]] as const) names.set(s, name);
+  for (const [s, name] of [[BatchRequest, "BatchRequest"], [BatchResponse, "BatchResponse"], [CallerInput, "Caller"], [CreateApp, "CreateApp"], [CreateWriteKey, "CreateWriteKey"], [AlertRuleSchema, "AlertRule"], [CreateWebhookEndpoint, "CreateWebhookEndpoint"], [Flag, "Flag"], [CreateExport, "CreateExport"], [UpdateExport, "UpdateExport"]] as const) names.set(s, name);
   const paths = buildPaths();
   return {
     openapi: "3.1.0",
@@ -75,7 +78,6 @@ export function openApiDocument(): Json {
 }
 
 function buildPaths(): Json {
-  const views = ["overview", "events", "trends", "funnels", "retention", "paths", "stickiness"];
   return {
       "/v1/batch": { post: { summary: "send up to 2,500 events", tags: ["ingest"], security: WRITE_KEY_SECURITY, requestBody: jsonBody(BatchRequest), responses: { "200": ok("accepted, duplicates and rejected events", BatchResponse), ...errors(400, 401, 413, 429, 503) } } },
       "/v1/{type}": {
@@ -138,22 +140,22 @@ function buildPaths(): Json {
       "/admin/apps/{app}/config/rollback": { parameters: [appParam], post: admin("restore a version as a new one", "flag:update", { requestBody: jsonBody({ type: "object", required: ["version"], properties: { version: { type: "integer", minimum: 1 } } }) }) },
       "/admin/apps/{app}/privacy/deletions": { parameters: [appParam], get: admin("the app's deletion requests", "privacy:manage"), post: admin("delete a person's data", "privacy:manage", { requestBody: jsonBody(ANY_OBJECT) }) },
       "/admin/apps/{app}/privacy/export": { parameters: [appParam], get: admin("a person's data as JSON", "privacy:manage") },
+      "/admin/apps/{app}/exports": { parameters: [appParam], get: admin("the app's scheduled exports", "data:export"), post: admin("schedule an export (an S3 secret is stored sealed, never returned)", "data:export", { requestBody: jsonBody(CreateExport) }) },
+      "/admin/apps/{app}/exports/{id}": {
+        parameters: [appParam, exportParam],
+        get: admin("a scheduled export and its latest runs", "data:export"),
+        patch: admin("change it, or turn it on or off", "data:export", { requestBody: jsonBody(UpdateExport) }),
+        delete: admin("delete it and its run log (written files stay)", "data:export"),
+      },
+      "/admin/apps/{app}/exports/{id}/runs": { parameters: [appParam, exportParam, { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } }], get: admin("its run log, newest period first", "data:export") },
+      "/admin/apps/{app}/exports/{id}/run": { parameters: [appParam, exportParam], post: admin("export a period now (the latest whole one unless given), again if it was before", "data:export", { requestBody: { ...jsonBody(RunExport), required: false } }) },
+      "/admin/apps/{app}/lake": { parameters: [appParam], get: admin("the app's data lake manifest (Parquet files in R2 by stored hour) and its location", null) },
+      "/admin/apps/{app}/lake/replay": {
+        parameters: [appParam],
+        post: admin("insert the lake's files of stored hours [from, to) into ClickHouse, a page at a time: files ClickHouse already holds are skipped; call again with the cursor until it is null", null, { requestBody: jsonBody(LakeReplay), responses: { "200": ok("the files of this page", LakeReplayResult), ...errors(400, 401, 403, 404) } }),
+      },
       "/admin/orgs/{org}/api-clients": { parameters: [{ name: "org", in: "path", required: true, schema: { type: "string" } }], get: admin("an organisation's API clients", null), post: admin("create one (its secret shown once)", null, { requestBody: jsonBody({ type: "object", required: ["name", "scopes"], properties: { name: { type: "string" }, scopes: { type: "array", items: { enum: [...API_SCOPES] } }, appIds: { type: "array", items: { type: "string" } } } }) }) },
       "/admin/dead-letters": { get: admin("archived dead letters", null) },
-      ...Object.fromEntries(
-        views.map((view) => [
-          `/api/v1/apps/{app}/${view}`,
-          {
-            servers: [{ url: "/", description: "the dashboard" }],
-            parameters: [appParam],
-            get: { summary: `the ${view} view as JSON, with its page's query string`, tags: ["query"], security: [{ oauth: ["data:read"] }], responses: { "200": ok(`{app, view, data}`, ANY_OBJECT), ...errors(401, 403, 404, 429, 503) } },
-          },
-        ]),
-      ),
-      "/api/v1/insights/{id}": {
-        servers: [{ url: "/", description: "the dashboard" }],
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-        get: { summary: "a saved insight run now", tags: ["query"], security: [{ oauth: ["data:read"] }], responses: { "200": ok("{insight, data}", ANY_OBJECT), ...errors(401, 403, 404, 429, 503) } },
-      },
+      ...queryApiPaths({ ok, errors, appParam }),
   };
 }
