@@ -37,13 +37,19 @@ export async function migrateClickHouse(opts: MigrateOptions): Promise<string[]>
     await client.command({
       query: "CREATE TABLE IF NOT EXISTS schema_migrations (name String, checksum String, applied_at DateTime) ENGINE = MergeTree ORDER BY name",
     });
+    // Each statement of a migration not yet finished, by its text's sha256: a run cut short
+    // resumes after the last statement that went through instead of repeating a backfill
+    // (INSERT … SELECT into a summing rollup would count twice).
+    await client.command({
+      query: "CREATE TABLE IF NOT EXISTS schema_migration_statements (name String, checksum String, applied_at DateTime) ENGINE = MergeTree ORDER BY name",
+    });
     const rs = await client.query({ query: "SELECT name, checksum FROM schema_migrations", format: "JSONEachRow" });
     const recorded = new Map((await rs.json<{ name: string; checksum: string }>()).map((r) => [r.name, r.checksum]));
 
     const pending: Array<{ name: string; sql: string; checksum: string }> = [];
     for (const name of files) {
       const sql = await readFile(resolve(dir, name), "utf8");
-      const checksum = createHash("sha256").update(sql).digest("hex");
+      const checksum = sha256(sql);
       const applied = recorded.get(name);
       if (applied === undefined) pending.push({ name, sql, checksum });
       else if (applied !== checksum) {
@@ -59,9 +65,17 @@ export async function migrateClickHouse(opts: MigrateOptions): Promise<string[]>
     const done: string[] = [];
     for (const m of pending) {
       const statements = splitStatements(m.sql);
+      const rs = await client.query({ query: "SELECT checksum FROM schema_migration_statements WHERE name = {name:String}", query_params: { name: m.name }, format: "JSONEachRow" });
+      const ran = new Set((await rs.json<{ checksum: string }>()).map((r) => r.checksum));
       for (const [i, statement] of statements.entries()) {
+        const checksum = sha256(statement);
+        if (ran.has(checksum)) {
+          log(`clickhouse: ${m.name} statement ${i + 1} ran in an earlier run, skipped`);
+          continue;
+        }
         try {
           await client.command({ query: statement });
+          await client.insert({ table: "schema_migration_statements", values: [{ name: m.name, checksum, applied_at: Math.floor(Date.now() / 1000) }], format: "JSONEachRow" });
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
           throw new Error(`ClickHouse migration ${m.name} failed at statement ${i + 1} of ${statements.length}: ${reason}`, { cause: err });
@@ -80,6 +94,8 @@ export async function migrateClickHouse(opts: MigrateOptions): Promise<string[]>
     await client.close();
   }
 }
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 function byNumberThenName(a: string, b: string): number {
   const na = Number(/^\d+/.exec(a)?.[0] ?? 0);

@@ -433,4 +433,24 @@ describe("ClickHouse migrations", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("resumes a migration cut short after its last statement that went through, without repeating its backfill", async () => {
+    const dir = join(dataDir, "..", `${dataDir.split("/").pop() ?? "x"}-resume`);
+    await mkdir(dir, { recursive: true });
+    try {
+      await client.command({ query: "CREATE DATABASE IF NOT EXISTS resume" });
+      const file = join(dir, "0001_rollup.sql");
+      const head = "CREATE TABLE backfilled (n UInt8) ENGINE = MergeTree ORDER BY n;\nINSERT INTO backfilled VALUES (1);\n";
+      await writeFile(file, `${head}INSERT INTO missing_table VALUES (2);\n`);
+      const opts = { url: server.url, username: server.user, password: server.password, database: "resume", dir };
+      await expect(migrateClickHouse(opts)).rejects.toThrow(/0001_rollup\.sql failed at statement 3 of 3/);
+
+      await writeFile(file, `${head}INSERT INTO backfilled VALUES (2);\n`);
+      expect(await migrateClickHouse(opts)).toEqual(["0001_rollup.sql"]);
+      const rs = await client.query({ query: "SELECT n FROM resume.backfilled ORDER BY n", format: "JSONEachRow" });
+      expect(await rs.json()).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
