@@ -1,7 +1,48 @@
 import { z } from "zod";
 
-/** What a schedule exports: the raw events of each period. `{kind: "events"}` */
-export const ExportSource = z.discriminatedUnion("kind", [z.object({ kind: z.literal("events") }).strict()]);
+/** The dashboard views a schedule may export as CSV, by the name of their page (`insights/<type>` for an insight type). */
+export const ExportView = z.enum([
+  "overview",
+  "events",
+  "users",
+  "sessions",
+  "crashes",
+  "performance",
+  "network",
+  "releases",
+  "pipeline",
+  "attribution",
+  "insights/trends",
+  "insights/funnels",
+  "insights/retention",
+  "insights/paths",
+  "insights/stickiness",
+]);
+/** A view's name. */
+export type ExportView = z.infer<typeof ExportView>;
+
+/**
+ * What a schedule exports for each period: the raw events (`{kind: "events"}`), a dashboard view
+ * with its page's query string, its range replaced by the period's
+ * (`{kind: "view", view: "users", query: "platform=ios&q=ana"}`), or a saved insight of the app
+ * (`{kind: "insight", insightId: "ins_…"}`). Views and insights are CSV only.
+ */
+export const ExportSource = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("events") }).strict(),
+  z
+    .object({
+      kind: z.literal("view"),
+      view: ExportView,
+      // A pasted URL keeps only its query string.
+      query: z
+        .string()
+        .max(2000)
+        .default("")
+        .transform((q) => (q.includes("?") ? q.slice(q.indexOf("?") + 1) : q).replace(/#.*$/, "").trim()),
+    })
+    .strict(),
+  z.object({ kind: z.literal("insight"), insightId: z.string().min(1).max(64) }).strict(),
+]);
 /** What a schedule exports. */
 export type ExportSource = z.infer<typeof ExportSource>;
 

@@ -76,7 +76,7 @@ export async function startHarness(): Promise<Harness> {
     db,
     sealSecret,
     localMode: true,
-    withExportDeps: (fn) => fn({ db, client, bucketFor: () => archive, sealSecret, localMode: true, dashboardUrl: ORIGIN, queue: ALERTS_QUEUE }),
+    withExportDeps: (fn) => fn({ db, client, clickhouseReads: { url: ch.url, database: "default", username: ch.user, password: ch.password }, bucketFor: () => archive, sealSecret, localMode: true, dashboardUrl: ORIGIN, queue: ALERTS_QUEUE }),
   });
   const env: RawEnv = {
     DB: db,

@@ -2,10 +2,15 @@
 // schedule's last whole hour as CSV and as Parquet into the app's bucket, and ClickHouse reads
 // the files back with exactly that hour's rows of that app; a big stream goes to R2 in parts; a
 // destination that refuses is tried again by later cron runs and, after the last attempt, the
-// organisation's webhook endpoint hears of it; and the admin API keeps each caller to its own
-// organisation's apps and to the data:export scope, and refuses bad input.
+// organisation's webhook endpoint hears of it; a dashboard view and a saved insight are written
+// as the dashboard's CSV of that hour, a list longer than one read included; and the admin API
+// keeps each caller to its own organisation's apps and to the data:export scope, and refuses bad input.
 import { createScheduledController, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { allRows } from "../../dashboard/app/csv/download.server";
+import { CSV_VIEWS, INSIGHT_CSV, isRefusal, queryUrl, type CsvFile, type CsvRefusal } from "../../dashboard/app/csv/views.server";
+import { createSavedInsight } from "../../dashboard/app/db/insights.server";
+import { toCsv } from "../../dashboard/app/queries/csv";
 import { config, type ExportRun, type ExportSchedule } from "../../schemas";
 import { chHeaders, chInsert } from "../../test/seed";
 import type { Received } from "../../test/webhook-receiver";
@@ -18,6 +23,7 @@ import { MIN_PART_BYTES, r2Store, uploadStream } from "../lib/stream-upload";
 import { createClient } from "../oauth/clients";
 import { issueToken } from "../oauth/tokens";
 import { latestPeriod } from "./period";
+import { periodRange } from "./sources";
 
 const HOUR = 3_600_000;
 // A fixed hour far from midnight, so the retries below stay within one day.
@@ -195,6 +201,67 @@ describe("scheduled exports", () => {
     const early = await call<{ error: { message: string } }>("POST", `/apps/${app}/exports/${ok.body.export.id}/run`, { periodStart: "2026-11-20T10:00:00Z" }, exporter);
     expect(early.status).toBe(400);
     await call("DELETE", `/apps/${app}/exports/${ok.body.export.id}`, undefined, exporter);
+  });
+
+  it("a view and a saved insight are written by the cron as the dashboard's CSV of that hour, every row of a list longer than one read; bad sources are refused", async () => {
+    const { org: viewOrg, app: viewApp } = await newOrgApp();
+    // More matching events than one read of the list holds (5,000), another event and one outside the hour.
+    const many = Array.from({ length: 5_003 }, (_, i) => event(viewApp, `v${String(i).padStart(5, "0")}`, PERIOD.start + (i % 3_600) * 1_000));
+    await chInsert("events", [...many, { ...event(viewApp, "signup", PERIOD.start + 5_000), event: "Signed Up" }, event(viewApp, "early", PERIOD.start - 1)]);
+    const saved = await createSavedInsight(env.DB, viewOrg, { type: "trends", appId: viewApp, name: "Orders", description: "", query: "event0=Order+Completed&interval=hour&range=30d" }, "ana@example.com");
+    if (!saved.ok) throw new Error(saved.reason);
+    const otherOrg = await newOrgApp();
+    const theirs = await createSavedInsight(env.DB, otherOrg.org, { type: "trends", appId: otherOrg.app, name: "Theirs", description: "", query: "" }, "bo@example.com");
+    if (!theirs.ok) throw new Error(theirs.reason);
+
+    for (const source of [
+      { kind: "view", view: "events", query: "parquet is refused" },
+      { kind: "view", view: "nope" },
+      { kind: "insight", insightId: theirs.value.id },
+      { kind: "insight", insightId: "ins_missing" },
+    ]) {
+      const res = await call<{ error: { code: string } }>("POST", `/apps/${viewApp}/exports`, { name: "x", source, format: source.query ? "parquet" : "csv", frequency: "hourly" });
+      expect(res.status, JSON.stringify(source)).toBe(400);
+    }
+    const made: ExportSchedule[] = [];
+    for (const source of [
+      // A pasted URL: its range is the period's.
+      { kind: "view", view: "events", query: `https://dash.test/apps/${viewApp}/events?event=Order+Completed&range=30d` },
+      { kind: "insight", insightId: saved.value.id },
+    ]) {
+      const created = await call<{ export: ExportSchedule }>("POST", `/apps/${viewApp}/exports`, { name: source.kind, source, format: "csv", frequency: "hourly" });
+      expect(created.status).toBe(201);
+      made.push(created.body.export);
+    }
+    expect(made[0]?.source).toEqual({ kind: "view", view: "events", query: "event=Order+Completed&range=30d" });
+    await cron(NOW);
+
+    // What the dashboard's download answers for the same app, query and range (the period's, as the last 1h at its end).
+    const { range, now } = periodRange("hourly", PERIOD);
+    const call0 = { env: { db: env.DB, sessionSecret: "", clickhouse: config(env).clickhouse, development: true, setupToken: null }, orgId: viewOrg, appId: viewApp, now };
+    const csvOf = async (file: CsvFile | CsvRefusal): Promise<string> => {
+      if (isRefusal(file)) throw new Error(file.message);
+      return toCsv(file.columns, await allRows(file));
+    };
+    const expected = [await csvOf(await CSV_VIEWS.events({ ...call0, url: queryUrl("event=Order+Completed", range) })), await csvOf(await INSIGHT_CSV.trends({ ...call0, url: queryUrl(saved.value.query, range) }))];
+    const label = iso(PERIOD.start).slice(0, 13);
+    const files: string[] = [];
+    for (const [i, schedule] of made.entries()) {
+      const text = (await (await env.ARCHIVE.get(`exports/${viewApp}/${schedule.id}/${label}.csv`))?.text()) ?? "";
+      expect(text).toBe(expected[i]);
+      files.push(text);
+      const [run] = (await call<{ runs: ExportRun[] }>("GET", `/apps/${viewApp}/exports/${schedule.id}/runs`)).body.runs;
+      expect(run).toMatchObject({ status: "ok", rows: text.split("\r\n").length - 2, bytes: new TextEncoder().encode(text).length });
+      await call("PATCH", `/apps/${viewApp}/exports/${schedule.id}`, { enabled: false });
+    }
+    // Every order of the hour, newest first, and nothing else; the trend's hour counts them all.
+    const lines = (files[0] ?? "").trimEnd().split("\r\n");
+    expect(lines).toHaveLength(5_004);
+    expect(lines[0]?.startsWith("timestamp,type,event,message_id")).toBe(true);
+    expect(new Set(lines.slice(1).map((l) => l.split(",")[3])).size).toBe(5_003);
+    expect(lines.some((l) => l.includes("signup") || l.includes("early"))).toBe(false);
+    const trend = (files[1] ?? "").trimEnd().split("\r\n").slice(1).map((l) => Number(l.split(",")[4]));
+    expect(trend.reduce((a, b) => a + b, 0)).toBe(5_003);
   });
 
   it("deleting the app deletes its schedules, their run log and the files they wrote to the platform's bucket", async () => {

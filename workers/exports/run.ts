@@ -1,9 +1,11 @@
 // Running exports: the hourly cron records the latest whole period of every enabled schedule
 // and attempts every run that is due, a failed one again at later cron runs until MAX_ATTEMPTS,
-// then alerts. ClickHouse writes the file itself (FORMAT CSVWithNames or Parquet) and its answer
+// then alerts. For raw events ClickHouse writes the file itself (FORMAT CSVWithNames or Parquet);
+// a view's or saved insight's CSV is built by the dashboard's CSV code (./sources.ts). Either
 // streams into the destination part by part, so no export is held whole or capped in rows
 // (docs/decisions/0026-scheduled-exports.md).
 import type { ClickHouseClient } from "@clickhouse/client-web";
+import type { DashboardEnv } from "../../dashboard/app/env.server";
 import type { AppLocation, ExportFormat, ExportRun, ExportSchedule } from "../../schemas";
 import type { NotifyDeps } from "../alerts/notify";
 import { toLocation } from "../apps/store";
@@ -12,13 +14,16 @@ import { uploadStream } from "../lib/stream-upload";
 import { alertExportFailed } from "./alert";
 import { destinationStore } from "./destinations";
 import { latestPeriod, objectKey, retryAt, type Period } from "./period";
-import { claimRun, dueRuns, enabledSchedules, ensureRun, finishRun, runnableSchedule } from "./store";
+import { csvStream, sourceFile } from "./sources";
+import { claimRun, dueRuns, enabledSchedules, ensureRun, finishRun, runnableSchedule, type RunnableSchedule } from "./store";
 
 /** What running exports needs: D1, the buckets, ClickHouse, the sealing secret, and the webhook queue for alerts. */
 export interface ExportDeps extends NotifyDeps {
   /** The platform's bucket for a data location (archiveBucket). */
   bucketFor: (location: AppLocation) => R2Bucket;
   client: ClickHouseClient;
+  /** How views and saved insights read ClickHouse: the dashboard's query code with this connection (read-only use). */
+  clickhouseReads: DashboardEnv["clickhouse"];
   sealSecret: string;
   /** S3 endpoints on this machine are allowed (development and tests only). */
   localMode: boolean;
@@ -39,10 +44,26 @@ const EVENTS_QUERY = `SELECT * EXCEPT (batch_id, inserted_at) FROM events
   WHERE app_id = {app:String} AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
   ORDER BY timestamp, message_id`;
 
-/** Writes one period of a schedule to its destination: the object's key, its rows and bytes. */
-async function writePeriod(deps: ExportDeps, schedule: ExportSchedule, location: string, secret: string | null, period: Period): Promise<{ objectKey: string; rows: number; bytes: number }> {
-  const { store, prefix } = destinationStore(deps.bucketFor, schedule.destination, toLocation(location), secret, { localMode: deps.localMode });
+/** What a run writes: the object's key, its rows and bytes. */
+interface Written {
+  objectKey: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Writes one period of a schedule to its destination. */
+async function writePeriod(deps: ExportDeps, runnable: RunnableSchedule, period: Period): Promise<Written> {
+  const { schedule, location, secretAccessKey } = runnable;
+  const { store, prefix } = destinationStore(deps.bucketFor, schedule.destination, toLocation(location), secretAccessKey, { localMode: deps.localMode });
   const key = objectKey(prefix, schedule.appId, schedule.id, schedule.frequency, period.start, schedule.format);
+  if (schedule.source.kind !== "events") {
+    // A view's rows are counted as they stream out; a read failing mid-way aborts the upload.
+    const env: DashboardEnv = { db: deps.db, sessionSecret: "", clickhouse: deps.clickhouseReads, development: deps.localMode, setupToken: null };
+    const file = await sourceFile(env, runnable.orgId, schedule.appId, schedule.source, schedule.frequency, period);
+    const csv = csvStream(file);
+    const written = await uploadStream(store, key, csv.stream, { contentType: CONTENT_TYPE.csv, partBytes: deps.partBytes });
+    return { objectKey: key, rows: csv.rows(), bytes: written.bytes };
+  }
   const params = { app: schedule.appId, from: period.start, to: period.end };
   // The file itself does not say how many rows it holds (Parquet's count is in its footer).
   const counted = await deps.client.query({ query: `SELECT count() AS n FROM (${EVENTS_QUERY})`, query_params: params, format: "JSONEachRow" });
@@ -65,7 +86,7 @@ export async function attemptRun(deps: ExportDeps, run: ExportRun, now: number, 
   try {
     runnable = await runnableSchedule(deps.db, deps.sealSecret, run.scheduleId);
     if (!runnable) return await finishRun(deps.db, run.id, { ok: false, error: "the schedule or its app is gone", retryAt: null }, now);
-    const written = await writePeriod(deps, runnable.schedule, runnable.location, runnable.secretAccessKey, { start: run.periodStart, end: run.periodEnd });
+    const written = await writePeriod(deps, runnable, { start: run.periodStart, end: run.periodEnd });
     return await finishRun(deps.db, run.id, { ok: true, ...written }, Date.now());
   } catch (err) {
     const next = retryAt(attempts, now);

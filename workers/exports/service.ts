@@ -20,7 +20,7 @@ export async function exportDeps<T>(env: Env, fn: (deps: ExportDeps) => Promise<
   // An export's answer starts only when its query has ended (run.ts): a big period may take minutes.
   const client = clickhouseClient(cfg.clickhouse, { requestTimeoutMs: EXPORT_QUERY_TIMEOUT_MS });
   try {
-    return await fn({ db: env.DB, bucketFor: (location) => archiveBucket(env, location), client, sealSecret: cfg.oauthKeySecret, localMode: isDevelopment(env), queue: env.WEBHOOKS, dashboardUrl: cfg.dashboardUrl });
+    return await fn({ db: env.DB, bucketFor: (location) => archiveBucket(env, location), client, clickhouseReads: cfg.clickhouse, sealSecret: cfg.oauthKeySecret, localMode: isDevelopment(env), queue: env.WEBHOOKS, dashboardUrl: cfg.dashboardUrl });
   } finally {
     await client.close();
   }

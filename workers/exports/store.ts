@@ -6,6 +6,7 @@ import type { CreateExport, ExportDestination, ExportDestinationInput, ExportFor
 import { randomHex } from "../apps/keys";
 import { seal, unseal } from "../lib/seal";
 import { checkS3Endpoint } from "./endpoint";
+import { sourceProblem } from "./sources";
 
 const SEAL_PURPOSE = "edge-telemetry export credentials";
 
@@ -99,6 +100,8 @@ async function storedDestination(id: string, dest: ExportDestinationInput, opts:
 export async function createSchedule(db: D1Database, appId: string, input: CreateExport, opts: StoreOptions): Promise<ScheduleChange | null> {
   const app = await db.prepare("SELECT id FROM apps WHERE id = ?1 AND deleted_at IS NULL").bind(appId).first();
   if (app === null) return null;
+  const problem = await sourceProblem(db, appId, input.source, input.format);
+  if (problem !== null) return { ok: false, reason: problem };
   const id = `exp_${randomHex(12)}`;
   const dest = await storedDestination(id, input.destination, opts);
   if (!dest.ok) return dest;
@@ -135,6 +138,10 @@ export async function listSchedules(db: D1Database, appId: string): Promise<Expo
 export async function updateSchedule(db: D1Database, appId: string, id: string, change: UpdateExport, opts: StoreOptions): Promise<ScheduleChange | null> {
   const row = await scheduleRow(db, appId, id);
   if (!row) return null;
+  if (change.source || change.format) {
+    const problem = await sourceProblem(db, appId, change.source ?? (JSON.parse(row.source) as ExportSource), change.format ?? row.format);
+    if (problem !== null) return { ok: false, reason: problem };
+  }
   const dest = change.destination ? await storedDestination(id, change.destination, opts) : { ok: true as const, json: row.destination, sealed: row.sealed_secret };
   if (!dest.ok) return dest;
   await db
@@ -169,18 +176,19 @@ export async function deleteSchedule(db: D1Database, appId: string, id: string):
 export interface RunnableSchedule {
   schedule: ExportSchedule;
   location: string;
+  orgId: string;
   secretAccessKey: string | null;
 }
 
 /** The schedule of a run, with its app's location and secret unsealed; null when the schedule or the app is gone. */
 export async function runnableSchedule(db: D1Database, sealSecret: string, scheduleId: string): Promise<RunnableSchedule | null> {
   const row = await db
-    .prepare(`SELECT ${SCHEDULE_COLUMNS}, a.location AS location FROM export_schedules s JOIN apps a ON a.id = s.app_id WHERE s.id = ?1 AND a.deleted_at IS NULL`)
+    .prepare(`SELECT ${SCHEDULE_COLUMNS}, a.location AS location, a.org_id AS org_id FROM export_schedules s JOIN apps a ON a.id = s.app_id WHERE s.id = ?1 AND a.deleted_at IS NULL`)
     .bind(scheduleId)
-    .first<ScheduleRow & { location: string }>();
+    .first<ScheduleRow & { location: string; org_id: string | null }>();
   if (!row) return null;
   const secretAccessKey = row.sealed_secret === null ? null : await unseal(sealSecret, SEAL_PURPOSE, row.id, row.sealed_secret);
-  return { schedule: toSchedule(row), location: row.location, secretAccessKey };
+  return { schedule: toSchedule(row), location: row.location, orgId: row.org_id ?? "", secretAccessKey };
 }
 
 /** Enabled schedules of live apps, for the cron. */

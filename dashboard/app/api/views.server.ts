@@ -3,7 +3,7 @@
 // by the page's own queries, and answers what the page shows. Paged views answer `next`, the
 // value to pass as `before` for the following page.
 import { personPaths, attributionReport, recentConversions } from "../attribution/report.server";
-import { parseAttributionQuery } from "../attribution/page.server";
+import { parseAttributionQuery } from "../attribution/query";
 import { getAttribution } from "../db/apps.server";
 import { issueHistory, issueState, issueStates, listRules } from "../db/crash-issues.server";
 import { getDashboard, getSavedInsights, listDashboards, listSavedInsights } from "../db/insights.server";

@@ -12,7 +12,6 @@ import type { TimeRange } from "./range";
 import { appRange, rangeParams } from "./scope";
 
 export const ISSUE_PAGE_SIZE = 50;
-export const ISSUE_EXPORT_CAP = 10_000;
 /** Points in a list row's trend line. */
 export const SPARK_POINTS = 24;
 
@@ -213,6 +212,20 @@ export async function listIssues(
   after: Cursor | null,
   limit = ISSUE_PAGE_SIZE,
 ): Promise<IssuePage> {
+  const page = await exportIssues(cfg, app, range, f, states, after, limit);
+  return { rows: page.rows, next: page.next ? `${page.next.ts}_${page.next.id}` : null };
+}
+
+/** One page of issues for the CSV (and the list), in the filters' order, after `after`; `next` continues it. */
+export async function exportIssues(
+  cfg: DashboardEnv["clickhouse"],
+  app: string,
+  range: TimeRange,
+  f: IssueFilters,
+  states: ReadonlyMap<string, IssueState>,
+  after: Cursor | null,
+  limit: number,
+): Promise<{ rows: IssueRow[]; next: Cursor | null }> {
   const keys = await issueKeys(cfg, app, range, f, statusLists(f.status, states), after, limit + 1);
   const page = keys.slice(0, limit);
   const rows = await issueRows(
@@ -223,19 +236,7 @@ export async function listIssues(
     page.map((k) => k.fingerprint),
   );
   const last = page.at(-1);
-  return { rows, next: keys.length > limit && last ? `${last.v}_${last.fingerprint}` : null };
-}
-
-/** Up to ISSUE_EXPORT_CAP issues for the CSV, in the list's order. */
-export async function exportIssues(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: IssueFilters, states: ReadonlyMap<string, IssueState>): Promise<IssueRow[]> {
-  const keys = await issueKeys(cfg, app, range, f, statusLists(f.status, states), null, ISSUE_EXPORT_CAP);
-  return issueRows(
-    cfg,
-    app,
-    range,
-    f,
-    keys.map((k) => k.fingerprint),
-  );
+  return { rows, next: keys.length > limit && last ? { ts: last.v, id: last.fingerprint } : null };
 }
 
 export interface IssueFilterOptions {

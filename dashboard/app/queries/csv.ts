@@ -9,11 +9,14 @@ export function csvCell(value: string | number): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** A header line and one line per row, CRLF-terminated as RFC 4180 has it. */
+/** One line of cells, CRLF-terminated as RFC 4180 has it. */
+export const csvLine = (cells: ReadonlyArray<string | number>): string => `${cells.map(csvCell).join(",")}\r\n`;
+
+/** A header line and one line per row. */
 export function toCsv<K extends string>(columns: readonly K[], rows: ReadonlyArray<Record<K, string | number>>): string {
-  const lines = [columns.map(csvCell).join(",")];
-  for (const row of rows) lines.push(columns.map((c) => csvCell(row[c])).join(","));
-  return `${lines.join("\r\n")}\r\n`;
+  let out = csvLine(columns);
+  for (const row of rows) out += csvLine(columns.map((c) => row[c]));
+  return out;
 }
 
 /** A CSV download that no cache keeps. */

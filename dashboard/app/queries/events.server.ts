@@ -7,7 +7,6 @@ import { parseRange, type TimeRange } from "./range";
 import { appRange, rangeParams } from "./scope";
 
 export const PAGE_SIZE = 50;
-export const EXPORT_CAP = 10_000;
 /** Live tail polls fetch at most this many newer rows per poll. */
 const TAIL_CAP = 200;
 const OPEN_END = 4_294_967_295;
@@ -87,8 +86,8 @@ export interface EventPage {
   next: string | null;
 }
 
-/** One page newest first, starting after `before` (keyset on timestamp, message id). */
-export async function listEvents(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters, before: Cursor | null, limit = PAGE_SIZE): Promise<EventPage> {
+/** Rows of `columns` newest first after `before` (keyset on timestamp, message id), up to `limit`; `next` continues them. */
+async function keysetPage<T>(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters, before: Cursor | null, limit: number, columns: string, cursor: (r: T) => Cursor): Promise<{ rows: T[]; next: Cursor | null }> {
   const w = where(f);
   const params: Params = { ...w.params, limit: limit + 1 };
   let keyset = "";
@@ -97,12 +96,16 @@ export async function listEvents(cfg: DashboardEnv["clickhouse"], app: string, f
     params.cursorTs = before.ts;
     params.cursorId = before.id;
   }
-  const rows = (
-    await queryApp<EventRow>(cfg, app, `SELECT ${ROW_COLUMNS} FROM events WHERE ${w.sql} ${keyset} ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`, params)
-  ).map(asRow);
+  const rows = await queryApp<T>(cfg, app, `SELECT ${columns} FROM events WHERE ${w.sql} ${keyset} ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`, params);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { rows: page, next: rows.length > limit && last ? cursorOf(last) : null };
+  return { rows: page, next: rows.length > limit && last ? cursor(last) : null };
+}
+
+/** One page newest first, starting after `before`. */
+export async function listEvents(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters, before: Cursor | null, limit = PAGE_SIZE): Promise<EventPage> {
+  const page = await keysetPage<EventRow>(cfg, app, f, before, limit, ROW_COLUMNS, (r) => ({ ts: Number(r.ts), id: r.messageId }));
+  return { rows: page.rows.map(asRow), next: page.next ? cursorOf({ ts: page.next.ts, messageId: page.next.id }) : null };
 }
 
 /** Events newer than `after` (the live tail), newest first. */
@@ -135,14 +138,10 @@ export async function getEvent(cfg: DashboardEnv["clickhouse"], app: string, mes
 export const EXPORT_COLUMNS = ["timestamp", "type", "event", "message_id", "user_id", "anonymous_id", "session_id", "platform", "country", "path", "properties"] as const;
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string>;
 
-/** Up to EXPORT_CAP matching events for the CSV, newest first. */
-export async function exportEvents(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters): Promise<ExportRow[]> {
-  const w = where(f);
+/** One page of matching events for the CSV, newest first, after `before`; `next` continues it. */
+export function exportEvents(cfg: DashboardEnv["clickhouse"], app: string, f: EventFilters, before: Cursor | null, limit: number): Promise<{ rows: ExportRow[]; next: Cursor | null }> {
   // Every column is text in JSON already (DateTime64 as "2026-04-20 10:00:00.000"); an alias
   // would shadow the column the WHERE compares.
-  const columns = EXPORT_COLUMNS.join(", ");
-  return queryApp<ExportRow>(cfg, app, `SELECT ${columns} FROM events WHERE ${w.sql} ORDER BY timestamp DESC, message_id DESC LIMIT {limit:UInt32}`, {
-    ...w.params,
-    limit: EXPORT_CAP,
-  });
+  const columns = `${EXPORT_COLUMNS.join(", ")}, toUnixTimestamp64Milli(timestamp) AS at`;
+  return keysetPage<ExportRow & { at: number }>(cfg, app, f, before, limit, columns, (r) => ({ ts: Number(r.at), id: r.message_id }));
 }

@@ -10,7 +10,6 @@ import type { TimeRange } from "./range";
 import { appRange, rangeParams } from "./scope";
 
 export const SESSION_PAGE_SIZE = 50;
-export const SESSION_EXPORT_CAP = 10_000;
 
 /**
  * A bounce: a session shorter than ten seconds with at most one page or screen view and no
@@ -178,10 +177,12 @@ export async function listSessions(cfg: DashboardEnv["clickhouse"], app: string,
   return { rows, next: ids.length > limit && last ? sessionCursor(last) : null };
 }
 
-/** Up to SESSION_EXPORT_CAP sessions for the CSV, newest first. */
-export async function exportSessions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters): Promise<SessionRow[]> {
-  const ids = await sessionIds(cfg, app, range, f, null, SESSION_EXPORT_CAP);
-  return (await sessionRows(cfg, app, DAYS, ids, rangeParams(range))).sort(newestFirst);
+/** One page of sessions for the CSV, newest first, after `before`; `next` continues it. */
+export async function exportSessions(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: SessionFilters, before: SessionCursor | null, limit: number): Promise<{ rows: SessionRow[]; next: SessionCursor | null }> {
+  const ids = await sessionIds(cfg, app, range, f, before, limit + 1);
+  const rows = (await sessionRows(cfg, app, DAYS, ids.slice(0, limit), rangeParams(range))).sort(newestFirst);
+  const last = rows.at(-1);
+  return { rows, next: ids.length > limit && last ? { ts: last.startedMs, id: last.id } : null };
 }
 
 function bucketColumns(column: string, buckets: ReadonlyArray<{ min: number }>, prefix: string): string {

@@ -144,9 +144,12 @@ async function displayNames(cfg: DashboardEnv["clickhouse"], app: string, userId
   return new Map(rows.filter((r) => r.name !== "").map((r) => [r.id, r.name]));
 }
 
-/** Up to USER_EXPORT_CAP users for the CSV, most recently seen first. */
-export async function exportUsers(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters): Promise<UserRow[]> {
-  return userRows(cfg, app, await userKeys(cfg, app, range, f, null, USER_EXPORT_CAP));
+/** One page of users for the CSV, most recently seen first, after `before`; `next` continues it. */
+export async function exportUsers(cfg: DashboardEnv["clickhouse"], app: string, range: TimeRange, f: UserFilters, before: UserCursor | null, limit: number): Promise<{ rows: UserRow[]; next: UserCursor | null }> {
+  const keys = await userKeys(cfg, app, range, f, before, limit + 1);
+  const rows = await userRows(cfg, app, keys.slice(0, limit));
+  const last = rows.at(-1);
+  return { rows, next: keys.length > limit && last ? { ts: last.lastSeenMs, key: last.key } : null };
 }
 
 /** How many users were active per day (users_daily), for the chart above the list. */

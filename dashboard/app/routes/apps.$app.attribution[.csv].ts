@@ -1,42 +1,14 @@
 // Attribution as a CSV download: the report's rows for the same range, conversion and currency,
 // conversions and revenue credited under each model.
+// The file is built in ../csv/views.server.ts, which scheduled exports share.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
-import { ATTRIBUTION_MODELS } from "../../../schemas";
-import { attributionPage } from "../attribution/page.server";
-import { attributionReport } from "../attribution/report.server";
+import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
-import { exportOr503 } from "../queries/clickhouse.server";
-import { csvResponse, toCsv } from "../queries/csv";
-import { rangeName } from "../queries/range";
-
-const COLUMNS = [
-  "source",
-  "medium",
-  "campaign",
-  "content",
-  ...ATTRIBUTION_MODELS.map((m) => `conversions_${m}` as const),
-  ...ATTRIBUTION_MODELS.map((m) => `revenue_${m}` as const),
-  "currency",
-  "touches",
-  "median_seconds_to_convert",
-] as const;
+import { csvDownload } from "../csv/download.server";
+import { CSV_VIEWS } from "../csv/views.server";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
-  const { app, settings, q } = await attributionPage(request, env, params.app, "data:export");
-  return exportOr503(async () => {
-    const report = await attributionReport(env.clickhouse, app.id, settings, q.conversion, q.range, q.currency);
-    const rows = report.rows.map((r) => ({
-      source: r.source,
-      medium: r.medium,
-      campaign: r.campaign,
-      content: r.content,
-      ...Object.fromEntries(ATTRIBUTION_MODELS.map((m) => [`conversions_${m}`, r.conversions[m].toFixed(6)])),
-      ...Object.fromEntries(ATTRIBUTION_MODELS.map((m) => [`revenue_${m}`, r.revenue[m].toFixed(2)])),
-      currency: report.currency,
-      touches: r.touches,
-      median_seconds_to_convert: r.medianToConvert === null ? "" : Math.round(r.medianToConvert),
-    })) as Array<Record<(typeof COLUMNS)[number], string | number>>;
-    return csvResponse(`${app.id}-attribution-${q.conversion.id}-${rangeName(q.range)}.csv`, toCsv(COLUMNS, rows));
-  });
+  const { viewer, app } = await requireApp(request, env, params.app, "data:export");
+  return csvDownload(CSV_VIEWS.attribution, { env, orgId: viewer.orgId, appId: app.id, url: new URL(request.url), now: Date.now() });
 }

@@ -1,18 +1,13 @@
-// The explorer's rows as a CSV download: same filters, newest first, capped at EXPORT_CAP.
+// The explorer's rows as a CSV download: same filters, newest first.
+// The file is built in ../csv/views.server.ts, which scheduled exports share.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
-import { rangeName } from "../queries/range";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
-import { exportOr503 } from "../queries/clickhouse.server";
-import { csvResponse, toCsv } from "../queries/csv";
-import { EXPORT_COLUMNS, exportEvents, parseEventFilters } from "../queries/events.server";
+import { csvDownload } from "../csv/download.server";
+import { CSV_VIEWS } from "../csv/views.server";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
-  const { app } = await requireApp(request, env, params.app, "data:export");
-  const filters = parseEventFilters(new URL(request.url));
-  return exportOr503(async () => {
-    const rows = await exportEvents(env.clickhouse, app.id, filters);
-    return csvResponse(`${app.id}-events-${rangeName(filters.range)}.csv`, toCsv(EXPORT_COLUMNS, rows));
-  });
+  const { viewer, app } = await requireApp(request, env, params.app, "data:export");
+  return csvDownload(CSV_VIEWS.events, { env, orgId: viewer.orgId, appId: app.id, url: new URL(request.url), now: Date.now() });
 }

@@ -1,31 +1,13 @@
 // The users list as a CSV download: same range, search and filters, most recently seen first.
+// The file is built in ../csv/views.server.ts, which scheduled exports share.
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { requireApp } from "../auth/guard.server";
 import { envOf } from "../context.server";
-import { exportOr503 } from "../queries/clickhouse.server";
-import { csvResponse, toCsv } from "../queries/csv";
-import { rangeName } from "../queries/range";
-import { parseUsersQuery } from "../queries/users-list.server";
-import { exportUsers } from "../queries/users.server";
-
-const COLUMNS = ["user", "user_id", "first_seen", "last_seen", "events", "sessions", "platform", "country"] as const;
+import { csvDownload } from "../csv/download.server";
+import { CSV_VIEWS } from "../csv/views.server";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
-  const { app } = await requireApp(request, env, params.app, "data:export");
-  // The people a path or a funnel's drop-off narrowed the page to, as on the page.
-  const { range, filters } = parseUsersQuery(new URL(request.url));
-  return exportOr503(async () => {
-    const rows = (await exportUsers(env.clickhouse, app.id, range, filters)).map((u) => ({
-      user: u.key,
-      user_id: u.userId,
-      first_seen: new Date(u.firstSeenMs).toISOString(),
-      last_seen: new Date(u.lastSeenMs).toISOString(),
-      events: u.events,
-      sessions: u.sessions,
-      platform: u.platform,
-      country: u.country,
-    }));
-    return csvResponse(`${app.id}-users-${rangeName(range)}.csv`, toCsv(COLUMNS, rows));
-  });
+  const { viewer, app } = await requireApp(request, env, params.app, "data:export");
+  return csvDownload(CSV_VIEWS.users, { env, orgId: viewer.orgId, appId: app.id, url: new URL(request.url), now: Date.now() });
 }
