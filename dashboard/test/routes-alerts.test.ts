@@ -179,4 +179,22 @@ describe("export routes × role matrix", () => {
     ];
     expect(theirs.map((r) => r.status)).toEqual([404, 404, 404]);
   });
+
+  it("a view chosen with a pasted URL is exported as that view's CSV of the hour and listed with its query; a view as Parquet is refused", async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const at = (ms: number) => new Date(ms).toISOString();
+    await h.insertEvents(["p1", "p2", "p3"].map((id, i) => ({ app_id: "app_x", type: "track", event: i < 2 ? "Viewed Plan" : "Other", message_id: `view-${id}`, anonymous_id: "anon", timestamp: at(hour + i * 60_000), received_at: at(hour + i * 60_000) })));
+    const owner = sessions.get("owner") ?? "";
+    const form = { intent: "create", name: "Plan views", source: "view", view: "events", query: "https://dash.test/apps/app_x/events?event=Viewed+Plan&range=7d", frequency: "hourly", destination: "r2" };
+    expect((await exportsAction(owner, { ...form, format: "parquet" })).status).toBe(400);
+    expect((await exportsAction(owner, { ...form, format: "csv" })).status).toBe(200);
+    const id = (await listSchedules(h.db, "app_x")).at(-1)?.id ?? "";
+    expect(await (await exportsAction(owner, { intent: "run", id })).json()).toMatchObject({ ok: expect.stringContaining("Exported 2 rows") });
+    const [runLog] = await listRuns(h.db, "app_x", id);
+    const lines = ((await (await h.archive.get(runLog?.objectKey ?? ""))?.text()) ?? "").trimEnd().split("\r\n");
+    expect(lines[0]).toBe("timestamp,type,event,message_id,user_id,anonymous_id,session_id,platform,country,path,properties");
+    expect(lines.slice(1).map((l) => l.split(",")[3])).toEqual(["view-p2", "view-p1"]);
+    const shown = await (await run(() => exportsPage.loader({ request: browserRequest("/apps/app_x/exports", { session: owner }), params: { app: "app_x" }, context: h.context }))).json<{ exports: Array<{ schedule: { id: string; source: unknown } }> }>();
+    expect(shown.exports.find((e) => e.schedule.id === id)?.schedule.source).toEqual({ kind: "view", view: "events", query: "event=Viewed+Plan&range=7d" });
+  });
 });

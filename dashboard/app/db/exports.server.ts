@@ -24,5 +24,6 @@ export function exportInput(f: (name: string) => string): Record<string, unknown
     f("destination") === "s3"
       ? { kind: "s3", endpoint: f("endpoint"), bucket: f("bucket"), region: f("region") || "us-east-1", prefix: f("prefix"), accessKeyId: f("accessKeyId"), secretAccessKey: f("secretAccessKey") }
       : { kind: "r2" };
-  return { name: f("name"), format: f("format"), frequency: f("frequency"), destination };
+  const source = f("source") === "view" ? { kind: "view", view: f("view"), query: f("query") } : f("source") === "insight" ? { kind: "insight", insightId: f("insightId") } : { kind: "events" };
+  return { name: f("name"), source, format: f("format"), frequency: f("frequency"), destination };
 }

@@ -1,7 +1,7 @@
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
-import type { ExportRun, ExportSchedule } from "../../../schemas";
+import { ExportView, type ExportRun, type ExportSchedule } from "../../../schemas";
 import { requireApp, requireIntent } from "../auth/guard.server";
 import { can, type Permission } from "../auth/permissions";
 import { ActionNotice, type ActionResult } from "../components/action-notice";
@@ -10,6 +10,7 @@ import { bytes, count, utcMinute } from "../components/format";
 import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
 import { deleteSchedule, exportInput, exportsApi, getSchedule, listRuns, listSchedules, updateSchedule } from "../db/exports.server";
+import { listSavedInsights } from "../db/insights.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "App"} · Exports` }];
 
@@ -17,9 +18,10 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const env = envOf(context);
   const { viewer, app } = await requireApp(request, env, params.app, "data:read");
-  const schedules = await listSchedules(env.db, app.id);
+  const [schedules, saved] = await Promise.all([listSchedules(env.db, app.id), listSavedInsights(env.db, viewer.orgId)]);
   const runs = await Promise.all(schedules.map((s) => listRuns(env.db, app.id, s.id, 10)));
-  return json({ viewer, app, exports: schedules.map((s, i) => ({ schedule: s, runs: runs[i] ?? [] })), canManage: can(viewer.role, "data:export") });
+  const insights = saved.filter((i) => i.appId === app.id).map((i) => ({ id: i.id, name: i.name, type: i.type }));
+  return json({ viewer, app, insights, exports: schedules.map((s, i) => ({ schedule: s, runs: runs[i] ?? [] })), canManage: can(viewer.role, "data:export") });
 }
 
 /** What each form's `intent` needs. */
@@ -56,6 +58,16 @@ const STATE_CLASS: Record<ExportRun["status"], string> = { ok: "state-delivered"
 function destinationText(s: ExportSchedule): string {
   const d = s.destination;
   return d.kind === "r2" ? "the app's bucket (R2)" : `${d.endpoint} · ${d.bucket}${d.prefix ? `/${d.prefix}` : ""}`;
+}
+
+type InsightChoice = { id: string; name: string; type: string };
+
+function sourceText(s: ExportSchedule, insights: InsightChoice[]): string {
+  const src = s.source;
+  if (src.kind === "events") return "Raw events";
+  if (src.kind === "view") return `The ${src.view.replace("/", " ")} view${src.query ? ` (?${src.query})` : ""}`;
+  const insight = insights.find((i) => i.id === src.insightId);
+  return insight ? `Saved insight “${insight.name}” (${insight.type})` : `Saved insight ${src.insightId} (deleted)`;
 }
 
 function RunLog({ runs }: { runs: ExportRun[] }) {
@@ -103,8 +115,9 @@ function IntentButton({ id, intent, label, danger = false }: { id: string; inten
   );
 }
 
-function NewExport() {
+function NewExport({ insights }: { insights: InsightChoice[] }) {
   const [destination, setDestination] = useState("r2");
+  const [source, setSource] = useState("events");
   return (
     <Form method="post" className="stacked-form" aria-label="New export">
       <CsrfField />
@@ -114,11 +127,55 @@ function NewExport() {
         <input name="name" required maxLength={100} placeholder="Daily events" />
       </label>
       <label>
-        Format
-        <select name="format" defaultValue="parquet">
-          <option value="parquet">Parquet</option>
-          <option value="csv">CSV</option>
+        What
+        <select name="source" value={source} onChange={(e) => setSource(e.target.value)}>
+          <option value="events">Raw events</option>
+          <option value="view">A view (CSV)</option>
+          <option value="insight">A saved insight (CSV)</option>
         </select>
+      </label>
+      {source === "view" ? (
+        <>
+          <label>
+            View
+            <select name="view" defaultValue="events">
+              {ExportView.options.map((v) => (
+                <option key={v} value={v}>
+                  {v.replace("/", " ")}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Query string (the page's filters; paste its URL; its range is replaced by the period)
+            <input name="query" maxLength={2000} placeholder="platform=ios&q=ana" />
+          </label>
+        </>
+      ) : null}
+      {source === "insight" ? (
+        <label>
+          Saved insight
+          <select name="insightId" required>
+            {insights.map((i) => (
+              <option key={i.id} value={i.id}>
+                {i.name} ({i.type})
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      <label>
+        Format
+        {source === "events" ? (
+          <select name="format" defaultValue="parquet">
+            <option value="parquet">Parquet</option>
+            <option value="csv">CSV</option>
+          </select>
+        ) : (
+          <select name="format" defaultValue="csv">
+            <option value="csv">CSV</option>
+          </select>
+        )}
       </label>
       <label>
         Every
@@ -168,7 +225,7 @@ function NewExport() {
 }
 
 export default function ExportsPage() {
-  const { viewer, app, exports, canManage } = useLoaderData<typeof loader>();
+  const { viewer, app, insights, exports, canManage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <Shell viewer={viewer} app={app}>
@@ -176,8 +233,8 @@ export default function ExportsPage() {
         <h1>Exports</h1>
       </div>
       <p>
-        The app's raw events, a whole UTC hour or day per file, as CSV or Parquet, written by the hourly cron to the app's bucket or to an S3-compatible bucket of yours, with no row
-        limit. A failed period is tried again 1, 2 and 4 hours later; after the fourth attempt the organisation's webhook endpoints receive <code>export.failed</code>.
+        The app's raw events (CSV or Parquet), a view with its filters or a saved insight (CSV), a whole UTC hour or day per file, written by the hourly cron to the app's bucket or
+        to an S3-compatible bucket of yours, with no row limit. A view or insight reads the period as its range (the last 1h or 24h up to the period's end). A failed period is tried again 1, 2 and 4 hours later; after the fourth attempt the organisation's webhook endpoints receive <code>export.failed</code>.
       </p>
       <ActionNotice result={result} />
       {exports.length === 0 ? <p className="card empty-state">No exports yet.</p> : null}
@@ -187,7 +244,7 @@ export default function ExportsPage() {
             {s.name} <span className={`badge ${s.enabled ? "state-delivered" : "state-pending"}`}>{s.enabled ? "on" : "off"}</span>
           </h2>
           <p className="muted small">
-            {`${s.format === "csv" ? "CSV" : "Parquet"}, ${s.frequency}, to ${destinationText(s)} · files exports/${app.id}/${s.id}/… · created by ${s.createdBy} ${utcMinute(s.createdAt)}`}
+            {`${sourceText(s, insights)} · ${s.format === "csv" ? "CSV" : "Parquet"}, ${s.frequency}, to ${destinationText(s)} · files exports/${app.id}/${s.id}/… · created by ${s.createdBy} ${utcMinute(s.createdAt)}`}
           </p>
           {canManage ? (
             <div className="actions">
@@ -202,7 +259,7 @@ export default function ExportsPage() {
       {canManage ? (
         <section className="card">
           <h2>New export</h2>
-          <NewExport />
+          <NewExport insights={insights} />
         </section>
       ) : (
         <p className="muted small">Creating and running exports needs the data:export permission (owners, admins, developers and analysts).</p>
