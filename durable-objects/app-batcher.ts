@@ -163,6 +163,16 @@ export class AppBatcher extends DurableObject<Env> {
     this.dedup.migrate();
   }
 
+  // A transaction whose counters are written once at its end; memory follows a rollback.
+  private transact<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(() => this.tallies.batch(fn));
+    } catch (err) {
+      this.tallies.reload();
+      throw err;
+    }
+  }
+
   private remember(target: IngestTarget): void {
     this.sql.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('app', ?), ('shard', ?)", target.appId, String(target.shard));
   }
@@ -185,7 +195,7 @@ export class AppBatcher extends DurableObject<Env> {
    * buffers is dropped unsent, and later calls store, count and send nothing.
    */
   async retire(): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       this.sql.exec("INSERT INTO meta(key, value) VALUES ('retired', ?) ON CONFLICT(key) DO NOTHING", String(Date.now()));
       this.outbox.clear();
       this.tallies.clear();
@@ -204,7 +214,7 @@ export class AppBatcher extends DurableObject<Env> {
   async refuse(target: IngestTarget, refusals: EdgeRefusals): Promise<void> {
     if (this.retired) return;
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       this.remember(target);
       this.tallies.addRefusals(refusals, now);
     });
@@ -225,7 +235,7 @@ export class AppBatcher extends DurableObject<Env> {
     const heldBefore = elsewhere.held.size;
     const now = Date.now();
     if (refusals) {
-      this.ctx.storage.transactionSync(() => {
+      this.transact(() => {
         this.remember(target);
         this.tallies.addRefusals(refusals, now);
       });
@@ -266,7 +276,7 @@ export class AppBatcher extends DurableObject<Env> {
     const ids = events.map((e) => e.messageId);
     const verdicts = this.dedup.classify(ids, now);
     const legacy = this.legacyHeld(ids, now);
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       this.remember(target);
       // Capped crashes by fingerprint and cap: one counter row each per request, none per crash.
       const drops = new Map<string, { fingerprint: string; reason: CrashCapReason; n: number }>();
@@ -379,7 +389,7 @@ export class AppBatcher extends DurableObject<Env> {
   async stored(batchIds: readonly string[]): Promise<void> {
     if (this.retired) return;
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => this.dedup.confirmed(batchIds, now));
+    this.transact(() => this.dedup.confirmed(batchIds, now));
     await this.alarmBy(this.dedup.dueAt() ?? now + this.cfg.flush.maxAgeMs);
   }
 
@@ -459,7 +469,7 @@ export class AppBatcher extends DurableObject<Env> {
       return;
     }
     this.failures = 0;
-    this.ctx.storage.transactionSync(() => this.dedup.settle(Date.now()));
+    this.transact(() => this.dedup.settle(Date.now()));
     this.pruneSeen();
     if (this.bufferedRows > 0) {
       const full = this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes;
@@ -482,7 +492,7 @@ export class AppBatcher extends DurableObject<Env> {
     const now = Date.now();
     if (now - this.lastTallyShip < TALLY_SHIP_INTERVAL_MS) return 0;
     const { appId, shard } = this.identity();
-    this.ctx.storage.transactionSync(() => this.recordTallies(this.outbox.takeTallies()));
+    this.transact(() => this.recordTallies(this.outbox.takeTallies()));
     const pending = this.tallies.pending(appId, shard);
     for (const m of pending) {
       await eventsQueue(this.env, appId).send(m.body, { contentType: "text" });
@@ -583,7 +593,7 @@ export class AppBatcher extends DurableObject<Env> {
     let rows = 0;
     let bytes = 0;
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       for (const m of messages) rows += m.rows;
       const dropped = this.outbox.drop(messages);
       bytes = dropped.bytes;
@@ -611,7 +621,7 @@ export class AppBatcher extends DurableObject<Env> {
       customMetadata: { app: appId, batch: message.batchId, kind: "events", rows: String(message.rows), attempts: "0", reason: UNSENDABLE },
     });
     console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
-    const bytes = this.ctx.storage.transactionSync(() => {
+    const bytes = this.transact(() => {
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
       // Never confirmed, its ids stay exact for the dedup window: a resend is still a duplicate
       // of the archived copy, which a replay stores.

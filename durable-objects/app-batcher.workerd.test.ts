@@ -6,6 +6,7 @@ import { eventsQueue } from "../workers/queue/route";
 import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { Outbox, type OutgoingRow } from "./outbox";
+import type { Tallies } from "./tallies";
 
 function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
   return Array.from({ length: n }, (_, i) => {
@@ -29,6 +30,18 @@ function tallyOf(body: unknown): TallyMessage | null {
 // The object's own bindings, to watch what it sends to the queue.
 function queueOf(instance: AppBatcher, appId: string): Queue {
   return eventsQueue((instance as unknown as { env: Env }).env, appId);
+}
+
+// Collects into `sent` the counter messages of `appId` the object sends, and still sends them.
+function watchTallies(instance: AppBatcher, appId: string, sent: TallyMessage[]): void {
+  const queue = queueOf(instance, appId);
+  const original = queue.send.bind(queue);
+  vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+    // Other batchers share the queue binding and may ship their own counters meanwhile.
+    const m = tallyOf(body);
+    if (m?.appId === appId) sent.push(m);
+    return original(body, opts);
+  });
 }
 
 describe("AppBatcher", () => {
@@ -276,16 +289,7 @@ describe("AppBatcher", () => {
     await stub.refuse(target, { rejected: { invalid_event: 3 }, refused: "invalid_json" });
     expect(await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.getAlarm())).not.toBeNull();
     const sent: TallyMessage[] = [];
-    await runInDurableObject(stub, (instance: AppBatcher) => {
-      const queue = queueOf(instance, target.appId);
-      const original = queue.send.bind(queue);
-      vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
-        // Other batchers share the queue binding and may ship their own counters meanwhile.
-        const m = tallyOf(body);
-        if (m?.appId === target.appId) sent.push(m);
-        return original(body, opts);
-      });
-    });
+    await runInDurableObject(stub, (instance: AppBatcher) => watchTallies(instance, target.appId, sent));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.appId).toBe(target.appId);
@@ -294,6 +298,34 @@ describe("AppBatcher", () => {
       ["refused", "invalid_json", 1],
     ]);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
+  });
+
+  it("takes over the counters older versions kept a row each, and numbers their batch on from the older sequence", async () => {
+    const { stub, target } = batcher();
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      const sql = state.storage.sql;
+      sql.exec("INSERT INTO meta(key, value) VALUES ('app', ?), ('shard', '0'), ('tally_seq', '7')", target.appId);
+      sql.exec("CREATE TABLE tallies (minute INTEGER NOT NULL, stage TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, stage, reason))");
+      sql.exec("INSERT INTO tallies VALUES (1764500400, 'accepted', '', 40), (1764500400, 'rejected', 'invalid_event', 2)");
+    });
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    const sent: TallyMessage[] = [];
+    await runInDurableObject(again, async (instance: AppBatcher, state) => {
+      watchTallies(instance, target.appId, sent);
+      expect(await instance.shipTallies()).toBe(1);
+      vi.restoreAllMocks();
+      expect(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'tallies'").one().n).toBe(0);
+    });
+    expect(sent.map((m) => [m.batchId, m.tallies.map((t) => [t.minute, t.stage, t.reason, t.n])])).toEqual([
+      [
+        `${target.appId}:0:t8`,
+        [
+          [1764500400, "accepted", "", 40],
+          [1764500400, "rejected", "invalid_event", 2],
+        ],
+      ],
+    ]);
   });
 
   it("keeps its counters when their send fails and resends them under the same batch id", async () => {
@@ -445,7 +477,7 @@ describe("AppBatcher.retire", () => {
     await stub.retire();
     const stored = await runInDurableObject(stub, (_i: AppBatcher, state) => {
       const count = (table: string): number => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
-      return { chunks: count("chunks"), outbox: JSON.parse(state.storage.sql.exec<{ plan: string }>("SELECT plan FROM outbox_plan").one().plan).length, dedup: count("dedup_sent") + count("dedup_levels") + count("dedup_filters"), tallies: count("tallies") + count("tally_outbox") };
+      return { chunks: count("chunks"), outbox: JSON.parse(state.storage.sql.exec<{ plan: string }>("SELECT plan FROM outbox_plan").one().plan).length, dedup: count("dedup_sent") + count("dedup_levels") + count("dedup_filters"), tallies: (JSON.parse(state.storage.sql.exec<{ state: string }>("SELECT state FROM tally_state").one().state) as { counts: unknown[] }).counts.length + count("crash_drops") + count("tally_outbox") };
     });
     expect(stored).toEqual({ chunks: 0, outbox: 0, dedup: 0, tallies: 0 });
     expect((await stub.stats()).bufferedRows).toBe(0);
@@ -533,10 +565,11 @@ describe("AppBatcher with a message the queue cannot take", () => {
     const { stub, target } = batcher();
     await stub.refuse(target, { rejected: { invalid_event: 1 } });
     // Counters with the longest reasons and counts a queue message could carry.
-    await runInDurableObject(stub, (_i: AppBatcher, state) => {
-      for (let i = 0; i < 3000; i++) {
-        state.storage.sql.exec("INSERT INTO tallies(minute, stage, reason, n) VALUES (?, 'dead_lettered', ?, 2147483647)", 1_764_000_000 - (i % 500) * 60, `${i}`.padEnd(64, "r"));
-      }
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      const tallies = (instance as unknown as { tallies: Tallies }).tallies;
+      tallies.batch(() => {
+        for (let i = 0; i < 3000; i++) tallies.record("dead_lettered", `${i}`.padEnd(64, "r"), 2147483647, (1_764_000_000 - (i % 500) * 60) * 1000);
+      });
     });
     const bodies: string[] = [];
     await runInDurableObject(stub, async (instance: AppBatcher) => {

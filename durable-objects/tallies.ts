@@ -26,9 +26,21 @@ const MAX_TALLIES_PER_MESSAGE = 500;
  * until they are planned into a message with a stable batch id, which is kept until its send
  * succeeded, like the outbox of rows. The same additions keep totals since the object started,
  * in memory only: writing them would cost SQLite rows on every request.
+ *
+ * The (minute, stage, reason) counters are few (a handful of stages and reasons a minute), so
+ * they live in one row, `tally_state`, with the sequence of tally batches: a flush that records
+ * accepted, duplicates and flushed writes that row once, where a row per counter (and its index
+ * entry) cost up to six. Inside `batch` the row is written once at the end; a transaction that
+ * throws must be followed by `reload`, as memory is then ahead of what was rolled back.
+ * Capped crashes, which can number thousands of fingerprints a minute, keep a row each.
  */
 export class Tallies {
   private readonly totals = new Map<string, number>();
+  // The counters not planned into a message yet, by `minute\nstage\nreason`, and the last tally batch's number.
+  private counts = new Map<string, Tally>();
+  private seq = 0;
+  private depth = 0;
+  private dirty = false;
 
   // The batcher's metered SQL, so its rows are counted with the batcher's own.
   constructor(
@@ -38,10 +50,69 @@ export class Tallies {
 
   migrate(): void {
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS tallies (minute INTEGER NOT NULL, stage TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, stage, reason));
+      CREATE TABLE IF NOT EXISTS tally_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tally_outbox (batch_id TEXT PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS crash_drops (minute INTEGER NOT NULL, fingerprint TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, fingerprint, reason));
     `);
+    this.reload();
+    // Older versions kept a row per counter in `tallies`, and the batch sequence in `meta`: both move into the state row.
+    if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tallies'").one().n > 0) {
+      this.storage.transactionSync(() => {
+        for (const t of this.sql.exec<Tally>("SELECT minute, stage, reason, n FROM tallies ORDER BY rowid")) this.bump(t.minute, t.stage, t.reason, t.n);
+        const seq = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tally_seq'").toArray()[0]?.value;
+        this.seq = Math.max(this.seq, Number(seq ?? "0"));
+        this.sql.exec("DROP TABLE tallies");
+        this.sql.exec("DELETE FROM meta WHERE key = 'tally_seq'");
+        this.save();
+      });
+    }
+  }
+
+  /**
+   * Runs `fn` with the state row written once at its end (if anything changed) instead of at
+   * each change: `storage.transactionSync(() => tallies.batch(() => …))`.
+   */
+  batch<T>(fn: () => T): T {
+    this.depth++;
+    let out: T;
+    try {
+      out = fn();
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0 && this.dirty) this.save();
+    return out;
+  }
+
+  /** Reads the state row again: after a transaction that changed counters threw and was rolled back. */
+  reload(): void {
+    const text = this.sql.exec<{ state: string }>("SELECT state FROM tally_state WHERE id = 1").toArray()[0]?.state;
+    const state = text ? (JSON.parse(text) as { seq: number; counts: Array<[number, string, string, number]> }) : { seq: 0, counts: [] };
+    this.seq = state.seq;
+    this.counts = new Map();
+    for (const [minute, stage, reason, n] of state.counts) this.bump(minute, stage, reason, n);
+    this.dirty = false;
+  }
+
+  private bump(minute: number, stage: string, reason: string, n: number): void {
+    const key = `${minute}\n${stage}\n${reason}`;
+    const t = this.counts.get(key);
+    if (t) t.n += n;
+    else this.counts.set(key, { minute, stage: stage as Tally["stage"], reason, n });
+  }
+
+  private changed(): void {
+    if (this.depth > 0) this.dirty = true;
+    else this.save();
+  }
+
+  private save(): void {
+    const counts = [...this.counts.values()].map((t) => [t.minute, t.stage, t.reason, t.n]);
+    this.sql.exec(
+      "INSERT INTO tally_state(id, state) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
+      JSON.stringify({ seq: this.seq, counts }),
+    );
+    this.dirty = false;
   }
 
   add(stage: PipelineStage, reason: string, n: number, now: number): void {
@@ -60,13 +131,8 @@ export class Tallies {
   /** Adds to the per-minute counters of `at` only, for counts already in the totals. */
   record(stage: PipelineStage, reason: string, n: number, at: number): void {
     if (n <= 0) return;
-    this.sql.exec(
-      "INSERT INTO tallies(minute, stage, reason, n) VALUES (?, ?, ?, ?) ON CONFLICT(minute, stage, reason) DO UPDATE SET n = n + excluded.n",
-      tallyMinute(at),
-      stage,
-      reason,
-      n,
-    );
+    this.bump(tallyMinute(at), stage, reason, n);
+    this.changed();
   }
 
   /** Counts crashes of one fingerprint that a crash cap kept out: a `capped` counter naming the issue. */
@@ -103,19 +169,26 @@ export class Tallies {
 
   /** Drops every counter not sent yet. */
   clear(): void {
-    for (const table of ["tallies", "crash_drops", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["crash_drops", "tally_outbox"]) this.sql.exec(`DELETE FROM ${table}`);
+    this.counts.clear();
+    this.changed();
   }
 
   /** True while counters wait to be planned or sent. */
   waiting(): boolean {
-    return this.sql.exec<{ n: number }>("SELECT (EXISTS (SELECT 1 FROM tallies) OR EXISTS (SELECT 1 FROM crash_drops) OR EXISTS (SELECT 1 FROM tally_outbox)) AS n").one().n === 1;
+    return this.counts.size > 0 || this.sql.exec<{ n: number }>("SELECT (EXISTS (SELECT 1 FROM crash_drops) OR EXISTS (SELECT 1 FROM tally_outbox)) AS n").one().n === 1;
   }
 
   /** Messages planned and not yet sent; when there are none, plans the next from the counters. */
   pending(appId: string, shard: string): PlannedTallies[] {
     const planned = this.outbox();
     if (planned.length > 0) return planned;
-    this.storage.transactionSync(() => this.plan(appId, shard));
+    try {
+      this.storage.transactionSync(() => this.batch(() => this.plan(appId, shard)));
+    } catch (err) {
+      this.reload();
+      throw err;
+    }
     return this.outbox();
   }
 
@@ -131,7 +204,7 @@ export class Tallies {
   }
 
   private plan(appId: string, shard: string): void {
-    const rows = this.sql.exec<{ id: number } & Tally>("SELECT rowid AS id, minute, stage, reason, n FROM tallies ORDER BY rowid LIMIT ?", MAX_TALLIES_PER_MESSAGE).toArray();
+    const rows = [...this.counts.entries()].slice(0, MAX_TALLIES_PER_MESSAGE);
     const drops = this.sql
       .exec<{ id: number; minute: number; fingerprint: string; reason: string; n: number }>(
         "SELECT rowid AS id, minute, fingerprint, reason, n FROM crash_drops ORDER BY rowid LIMIT ?",
@@ -140,17 +213,16 @@ export class Tallies {
       .toArray();
     if (rows.length === 0 && drops.length === 0) return;
     // Sequence numbers are never reused, so a batch id names the same counters forever.
-    const seq = Number(this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tally_seq'").toArray()[0]?.value ?? "0") + 1;
-    this.sql.exec("INSERT INTO meta(key, value) VALUES ('tally_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(seq));
+    const seq = ++this.seq;
     const batchId = `${appId}:${shard}:t${seq}`;
     const tallies: Tally[] = [
-      ...rows.map((r) => ({ minute: r.minute, stage: r.stage, reason: r.reason, n: r.n })),
+      ...rows.map(([, t]) => ({ minute: t.minute, stage: t.stage, reason: t.reason, n: t.n })),
       ...drops.map((d): Tally => ({ minute: d.minute, stage: "capped", reason: d.reason, n: d.n, fingerprint: d.fingerprint })),
     ];
     this.sql.exec("INSERT INTO tally_outbox(batch_id, body) VALUES (?, ?)", batchId, encodeTallyMessage(batchId, appId, tallies));
-    const lastRow = rows[rows.length - 1];
+    for (const [key] of rows) this.counts.delete(key);
+    this.changed();
     const lastDrop = drops[drops.length - 1];
-    if (lastRow) this.sql.exec("DELETE FROM tallies WHERE rowid <= ?", lastRow.id);
     if (lastDrop) this.sql.exec("DELETE FROM crash_drops WHERE rowid <= ?", lastDrop.id);
   }
 }
