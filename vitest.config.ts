@@ -6,6 +6,10 @@ import type {} from "./test/global-setup";
 // that runs on Cloudflare (Worker, Durable Objects, queues, end to end) inside workerd.
 export default defineConfig({
   test: {
+    // Two files at a time (vitest's default is one less than the cores: one, here). Most files
+    // wait on workerd, chDB or Chromium in other processes, so a second file uses the time; the
+    // workerd and e2e projects still take their files one at a time.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -13,6 +17,8 @@ export default defineConfig({
           environment: "node",
           // Files share one module graph: importing it again for each file cost more than the tests.
           isolate: false,
+          // A ceiling for a test held up on a busy machine, never a measure of speed.
+          testTimeout: 30_000,
           include: ["schemas/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts", "sdk/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.workerd.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
