@@ -3,30 +3,22 @@ import { app } from "./http/app";
 import { handleScheduled } from "./cron";
 import { handleDeadLetterBatch } from "./queue/dead-letters";
 import { handleSinkBatch } from "./queue/sink";
-import { handleWebhookBatch, handleWebhookDeadLetters, WEBHOOK_DEAD_LETTER_QUEUE, WEBHOOK_QUEUE, webhookConsumerDeps } from "./alerts/webhooks/queue";
+import { handleWebhookBatch, handleWebhookDeadLetters, webhookConsumerDeps } from "./alerts/webhooks/queue";
+import { consumerOf } from "./queue/consumers";
 
 export { AppBatcher } from "../durable-objects/app-batcher";
 export { AppsService } from "./apps/service";
 export { AlertsService } from "./alerts/service";
 export { ExportsService } from "./exports/service";
 
-/** Queue names as in wrangler.toml: the dead-letter queue's consumer archives to R2. */
-const DEAD_LETTER_QUEUE = "telemetry-events-dlq";
-
-/** A queue's name as the top level of wrangler.toml has it: a deployed environment's names end in `-<ENVIRONMENT>` (dev/deploy/environment.ts). */
-function topLevelQueueName(name: string, env: Env): string {
-  const suffix = typeof env.ENVIRONMENT === "string" && env.ENVIRONMENT !== "" ? `-${env.ENVIRONMENT}` : undefined;
-  return suffix !== undefined && name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
-}
-
 export default {
   fetch: (request, env, ctx) => app.fetch(request, localD1Env(env), ctx),
   async queue(batch, raw) {
     const env = localD1Env(raw);
-    const queue = topLevelQueueName(batch.queue, env);
-    if (queue === WEBHOOK_QUEUE) await handleWebhookBatch(batch, webhookConsumerDeps(env));
-    else if (queue === WEBHOOK_DEAD_LETTER_QUEUE) await handleWebhookDeadLetters(batch, webhookConsumerDeps(env));
-    else if (queue === DEAD_LETTER_QUEUE || queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
+    const consumer = consumerOf(batch.queue, typeof env.ENVIRONMENT === "string" ? env.ENVIRONMENT : undefined);
+    if (consumer === "webhooks") await handleWebhookBatch(batch, webhookConsumerDeps(env));
+    else if (consumer === "webhook-dead-letters") await handleWebhookDeadLetters(batch, webhookConsumerDeps(env));
+    else if (consumer === "event-dead-letters") await handleDeadLetterBatch(batch, env);
     else await handleSinkBatch(batch, env);
   },
   async scheduled(controller, env) {
