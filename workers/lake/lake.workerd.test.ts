@@ -26,12 +26,14 @@ const SHOP = `app_lake_${suffix}`;
 const EU = `app_lake_eu_${suffix}`;
 const REPLAY_DB = "lake_replay";
 
-// `inserted_at` is when ClickHouse stored a row: the hour the lake files it under.
+// `inserted_at` is when ClickHouse stored a row: the hour the lake files it under. Message ids
+// are the same every run because an hour is split into files by their hash: m-1 … m-5 fall into
+// both halves of a two-file hour.
 const row = (app: string, n: number, type: string, event: string, timestamp: string, insertedAt: string) => ({
   app_id: app,
   type,
   event,
-  message_id: `${app}-${n}`,
+  message_id: `m-${n}`,
   anonymous_id: `anon-${n % 3}`,
   timestamp,
   received_at: timestamp,
