@@ -21,6 +21,9 @@ export async function launchChromium(name: string, viewport?: { width: number; h
     ...(viewport ? { viewport } : {}),
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // A ceiling for a page held up on a busy machine (the stack, ClickHouse and Chromium share two
+  // cores), never a measure of speed: playwright's 30 s was reached once by a first page load.
+  context.setDefaultTimeout(75_000);
   return {
     context,
     close: async () => {
