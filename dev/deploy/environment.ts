@@ -152,6 +152,8 @@ function environmentSection(top: TomlTable, env: string, vars: Record<string, st
   }
   for (const b of tables(section.r2_buckets)) b.bucket_name = envName(str(b.bucket_name, "bucket_name"), env);
   for (const s of tables(section.services)) s.service = envName(str(s.service, "service"), env);
+  // A dataset name is a table name in the SQL API, so underscores; staging's counters never mix with production's.
+  for (const a of tables(section.analytics_engine_datasets)) a.dataset = `${str(a.dataset, "analytics engine dataset")}_${env.replace(/-/g, "_")}`;
   return section;
 }
 

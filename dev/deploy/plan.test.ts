@@ -99,7 +99,7 @@ describe("deploy: the environment's configuration", () => {
   it("generates [env.staging] with its names, ids and URLs, leaves the top level and other environments as they were, and regenerates in place", () => {
     const file = parseEnvironmentFile(JSON.stringify({ clickhouse: { url: "https://abc.clickhouse.cloud:8443" }, d1DatabaseId: DB_ID, dashboardUrl: "https://dash.example.com" }), "staging.json");
     const out = workerConfig(workerToml, "staging", file);
-    const config = parse(out) as { name: string; vars: Record<string, string>; env: Record<string, { name: string; vars: Record<string, string>; d1_databases: Array<{ database_id?: string }>; queues: { consumers: Array<{ queue: string; dead_letter_queue?: string; max_concurrency?: number }> }; r2_buckets: Array<{ bucket_name: string }> }> };
+    const config = parse(out) as { name: string; vars: Record<string, string>; env: Record<string, { name: string; vars: Record<string, string>; d1_databases: Array<{ database_id?: string }>; queues: { consumers: Array<{ queue: string; dead_letter_queue?: string; max_concurrency?: number }> }; r2_buckets: Array<{ bucket_name: string }>; analytics_engine_datasets: Array<{ binding: string; dataset: string }> }> };
     const staging = config.env.staging;
     expect(config.name).toBe("edge-telemetry");
     expect(config.vars.ENVIRONMENT).toBeUndefined();
@@ -114,6 +114,8 @@ describe("deploy: the environment's configuration", () => {
       ["telemetry-webhooks-dlq-staging", undefined, 1],
     ]);
     expect(staging?.r2_buckets.map((b) => b.bucket_name)).toEqual(["telemetry-archive-staging", "telemetry-archive-eu-staging"]);
+    // Staging's pipeline counters never land in production's Analytics Engine dataset.
+    expect(staging?.analytics_engine_datasets).toEqual([{ binding: "PIPELINE_METRICS", dataset: "edge_telemetry_pipeline_staging" }]);
     expect(config.env.production?.vars.CLICKHOUSE_URL).toBeUndefined();
     expect(out.slice(out.indexOf("# --- [env."))).not.toMatch(/127\.0\.0\.1|localhost|00000000-0000/);
     expect(workerConfig(out, "staging", file)).toBe(out);
