@@ -3,7 +3,7 @@ import { z } from "zod";
 /** The most lake files one replay request inserts; the answer's cursor continues. */
 export const MAX_REPLAY_FILES = 20;
 
-/** `POST /admin/apps/:app/lake/replay`: the stored hours [from, to) of an app's lake, a page of files at a time. */
+/** `POST /admin/apps/:app/lake/replay`: the files of an app's lake holding stored hours in [from, to) (a compacted day whole), a page at a time. */
 export const LakeReplay = z
   .object({
     from: z.iso.datetime({ offset: true }),

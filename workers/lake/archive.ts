@@ -26,7 +26,7 @@ export interface LakeDeps {
 export const SETTLE_MS = 30 * 60_000;
 // About 53 bytes a row in zstd Parquet, measured on web events (ids, JSON properties and context):
 // a million rows is a file of about 50 MB.
-const ROWS_PER_FILE = 1_000_000;
+export const ROWS_PER_FILE = 1_000_000;
 // Hours holding rows archived per app and run, so a first run over months of history, or a long
 // outage, catches up over several runs instead of outlasting one.
 const HOURS_PER_RUN = 24;
@@ -79,35 +79,51 @@ export async function writeParquet(deps: LakeDeps, bucket: R2Bucket, key: string
   return uploadStream(r2Store(bucket), key, wholeParquet(stream), { contentType: "application/vnd.apache.parquet", partBytes: deps.partBytes });
 }
 
-/** Writes the files of one app-hour; returns their manifest entries. */
-async function archiveHour(deps: LakeDeps, bucket: R2Bucket, appId: string, hour: number, hourRows: number, schema: string, now: number): Promise<LakeFile[]> {
-  const parts = Math.max(1, Math.ceil(hourRows / (deps.rowsPerFile ?? ROWS_PER_FILE)));
-  const base = { app: appId, from: hour, to: hour + HOUR_MS, parts };
+/** Where a set of files' rows come from: a table (or `{t:Identifier}`), a condition and its parameters. */
+export interface RowsOf {
+  from: string;
+  where: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Writes the rows as `parts` files split by message id (disjoint, about equal, each one query, as
+ * replay's `present` check reads them); returns their manifest entries.
+ */
+export async function writeParts(deps: LakeDeps, bucket: R2Bucket, src: RowsOf, file: { parts: number; key: (part: number) => string; hour: number; hours?: number; schema: string; now: number }): Promise<LakeFile[]> {
+  const params = { ...src.params, parts: file.parts };
   const stats = await rows<{ part: string; rows: string; min_ts: string; max_ts: string }>(
     deps.client,
     `SELECT cityHash64(message_id) % {parts:UInt64} AS part, count() AS rows, toUnixTimestamp64Milli(min(timestamp)) AS min_ts, toUnixTimestamp64Milli(max(timestamp)) AS max_ts
-     FROM events WHERE ${IN_HOUR} GROUP BY part ORDER BY part`,
-    base,
+     FROM ${src.from} WHERE ${src.where} GROUP BY part ORDER BY part`,
+    params,
   );
   const files: LakeFile[] = [];
   for (const s of stats) {
     const part = Number(s.part);
-    const key = fileKey(appId, hour, part + 1, parts);
-    const written = await writeParquet(deps, bucket, key, `SELECT * FROM events WHERE ${FILE_ROWS} ORDER BY timestamp, message_id`, { ...base, part });
+    const key = file.key(part + 1);
+    const written = await writeParquet(deps, bucket, key, `SELECT * FROM ${src.from} WHERE ${src.where} AND cityHash64(message_id) % {parts:UInt64} = {part:UInt64} ORDER BY timestamp, message_id`, { ...params, part });
     files.push({
       key,
-      hour: new Date(hour).toISOString(),
+      hour: new Date(file.hour).toISOString(),
+      ...(file.hours === undefined ? {} : { hours: file.hours }),
       part: part + 1,
-      parts,
+      parts: file.parts,
       rows: Number(s.rows),
       bytes: written.bytes,
       minTimestamp: new Date(Number(s.min_ts)).toISOString(),
       maxTimestamp: new Date(Number(s.max_ts)).toISOString(),
-      schema,
-      writtenAt: new Date(now).toISOString(),
+      schema: file.schema,
+      writtenAt: new Date(file.now).toISOString(),
     });
   }
   return files;
+}
+
+/** Writes the files of one app-hour; returns their manifest entries. */
+function archiveHour(deps: LakeDeps, bucket: R2Bucket, appId: string, hour: number, hourRows: number, schema: string, now: number): Promise<LakeFile[]> {
+  const parts = Math.max(1, Math.ceil(hourRows / (deps.rowsPerFile ?? ROWS_PER_FILE)));
+  return writeParts(deps, bucket, { from: "events", where: IN_HOUR, params: { app: appId, from: hour, to: hour + HOUR_MS } }, { parts, key: (part) => fileKey(appId, hour, part, parts), hour, schema, now });
 }
 
 /** What one run archived for an app. */
@@ -147,16 +163,22 @@ export async function archiveApp(deps: LakeDeps, app: { id: string; location: Ap
   return { appId: app.id, hours: hours.length, files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), archivedThrough: recorded.archivedThrough };
 }
 
-/** The cron's part: every live app's finished hours; an app that fails is left for the next run. */
-export async function archiveAllApps(deps: LakeDeps & { db: D1Database }, now: number): Promise<{ archived: ArchiveResult[]; failed: Array<{ appId: string; error: string }> }> {
-  const archived: ArchiveResult[] = [];
+/** Runs `fn` for every live app, one after another; an app that fails is reported and the others go on. */
+export async function forEachApp<T>(db: D1Database, fn: (app: { id: string; location: AppLocation }) => Promise<T>): Promise<{ done: T[]; failed: Array<{ appId: string; error: string }> }> {
+  const done: T[] = [];
   const failed: Array<{ appId: string; error: string }> = [];
-  for (const app of await listApps(deps.db, OPERATOR)) {
+  for (const app of await listApps(db, OPERATOR)) {
     try {
-      archived.push(await archiveApp(deps, app, now));
+      done.push(await fn(app));
     } catch (err) {
       failed.push({ appId: app.id, error: err instanceof Error ? err.message : String(err) });
     }
   }
-  return { archived, failed };
+  return { done, failed };
+}
+
+/** The cron's part: every live app's finished hours; an app that fails is left for the next run. */
+export async function archiveAllApps(deps: LakeDeps & { db: D1Database }, now: number): Promise<{ archived: ArchiveResult[]; failed: Array<{ appId: string; error: string }> }> {
+  const { done, failed } = await forEachApp(deps.db, (app) => archiveApp(deps, app, now));
+  return { archived: done, failed };
 }

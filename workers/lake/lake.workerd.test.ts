@@ -2,7 +2,8 @@
 // finished stored hour of an app as Parquet under Hive-style partitions with manifests (an EU
 // app's in the EU bucket); a day of it replayed into an empty ClickHouse, read by the engine's
 // Parquet reader, gives the same rows, counts and rollups, and replaying again stores nothing twice;
-// a person's deletion reaches the lake's files after ClickHouse.
+// once the day is over, the cron compacts its hourly files into one with the same rows; a person's
+// deletion reaches the lake's files after ClickHouse.
 import { createScheduledController, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chInsert, chQuery } from "../../test/seed";
@@ -78,7 +79,7 @@ const rollup = (db: string) =>
   chQuery<Record<string, unknown>>(`SELECT hour, type, event, sum(events) AS n FROM ${db}.events_hourly WHERE app_id = {app:String} AND event != 'Not Final' GROUP BY hour, type, event ORDER BY hour, type, event`, { app: SHOP });
 
 describe("data lake", () => {
-  it("archives each finished stored hour as Parquet files under its partition, listed by the manifests; the cron does every app, an EU app's in the EU bucket", async () => {
+  it("archives each finished stored hour as Parquet files under its partition, listed by the manifests", async () => {
     const client = clickhouseClient(config(env).clickhouse);
     try {
       const result = await archiveApp({ client, buckets: env, rowsPerFile: 3 }, { id: SHOP, location: "default" }, NOW);
@@ -105,12 +106,6 @@ describe("data lake", () => {
     }
     expect(Object.values(day?.schemas ?? {})[0]).toEqual(expect.arrayContaining([{ name: "inserted_at", type: "DateTime64(3, 'UTC')" }]));
     expect(await readAppManifest(env.ARCHIVE, SHOP)).toMatchObject({ days: [{ date: DAY, files: day?.files.length, rows: 9 }] });
-
-    await worker.scheduled(createScheduledController({ cron: PURGE_CRON, scheduledTime: NOW }), env);
-    expect(await keys(env.ARCHIVE, SHOP)).toEqual(stored);
-    expect(await keys(env.ARCHIVE, EU)).toEqual([]);
-    expect(await keys(env.ARCHIVE_EU, EU)).toEqual([`lake/app=${EU}/date=${DAY}/hour=03/part-0001-of-0001.parquet`, `lake/app=${EU}/date=${DAY}/manifest.json`, `lake/app=${EU}/manifest.json`]);
-    expect((await readDayManifest(env.ARCHIVE_EU, EU, DAY))?.files.map((f) => f.rows)).toEqual([2]);
   });
 
   it("replays a day into an empty ClickHouse with the same rows, counts and rollups, and a second replay stores nothing twice", async () => {
@@ -133,6 +128,41 @@ describe("data lake", () => {
     expect(again.results.flatMap((r) => r.files.map((f) => f.outcome))).toEqual(["present", "present", "present", "present"]);
     expect(await allRows(REPLAY_DB)).toEqual(original);
     expect(await rollup(REPLAY_DB)).toEqual(await rollup("default"));
+  });
+
+  it("the cron archives every app (an EU app's in the EU bucket) and compacts a finished day of small hours into one file with the same rows, which replays to the same counts; a second run does nothing", async () => {
+    await worker.scheduled(createScheduledController({ cron: PURGE_CRON, scheduledTime: NOW }), env);
+    expect(await keys(env.ARCHIVE, EU)).toEqual([]);
+    // One file of two rows: nothing to compact.
+    expect(await keys(env.ARCHIVE_EU, EU)).toEqual([`lake/app=${EU}/date=${DAY}/hour=03/part-0001-of-0001.parquet`, `lake/app=${EU}/date=${DAY}/manifest.json`, `lake/app=${EU}/manifest.json`]);
+    expect((await readDayManifest(env.ARCHIVE_EU, EU, DAY))?.files.map((f) => f.rows)).toEqual([2]);
+
+    const compacted = `lake/app=${SHOP}/date=${DAY}/hour=all/part-0001-of-0001.parquet`;
+    const stored = await keys(env.ARCHIVE, SHOP);
+    expect(stored).toEqual([compacted, `lake/app=${SHOP}/date=${DAY}/manifest.json`, `lake/app=${SHOP}/manifest.json`]);
+    const day = await readDayManifest(env.ARCHIVE, SHOP, DAY);
+    expect(day?.files).toMatchObject([{ key: compacted, hour: `${DAY}T00:00:00.000Z`, hours: 24, part: 1, parts: 1, rows: 9, minTimestamp: at(-2, 0), maxTimestamp: at(9, 15) }]);
+    expect(await readAppManifest(env.ARCHIVE, SHOP)).toMatchObject({ days: [{ date: DAY, files: 1, rows: 9 }] });
+    const cfg = { ...config(env).clickhouse, database: REPLAY_DB };
+    const client = clickhouseClient(cfg);
+    try {
+      await client.command({ query: "CREATE TABLE lake_compacted AS events ENGINE = Memory" });
+      const object = await env.ARCHIVE.get(compacted);
+      if (object === null) throw new Error("the compacted file is missing");
+      await insertFile(cfg, { table: "lake_compacted", format: "Parquet", body: object.body });
+      expect(await chQuery(`SELECT * FROM ${REPLAY_DB}.lake_compacted ORDER BY message_id`)).toEqual(await allRows("default"));
+      // Replayed into an empty ClickHouse, the day gives the same counts.
+      await client.command({ query: "TRUNCATE TABLE events" });
+    } finally {
+      await client.close();
+    }
+    const replayed = await replayAll(SHOP, env.ARCHIVE, REPLAY_DB);
+    expect(replayed.results.flatMap((r) => r.files.map((f) => [f.key, f.outcome]))).toEqual([[compacted, "inserted"]]);
+    expect(await allRows(REPLAY_DB)).toEqual(await allRows("default"));
+
+    await worker.scheduled(createScheduledController({ cron: PURGE_CRON, scheduledTime: NOW }), env);
+    expect(await keys(env.ARCHIVE, SHOP)).toEqual(stored);
+    expect(await readDayManifest(env.ARCHIVE, SHOP, DAY)).toEqual(day);
   });
 
   it("answers the admin API: the manifest, a replay, 400 for a bad range and 404 for no app; a deleted app's lake goes with it", async () => {

@@ -3,6 +3,7 @@
 //   lake/app=<app>/manifest.json                                  what is archived, by day
 //   lake/app=<app>/date=YYYY-MM-DD/manifest.json                  that day's files
 //   lake/app=<app>/date=YYYY-MM-DD/hour=HH/part-NNNN-of-NNNN.parquet
+//   lake/app=<app>/date=YYYY-MM-DD/hour=all/part-NNNN-of-NNNN.parquet   a compacted day (./compact.ts)
 // The hour is the hour the rows were stored in ClickHouse (`inserted_at`), so an hour is final
 // once it is over and a late event lands in the hour it arrived in.
 import { z } from "zod";
@@ -20,6 +21,13 @@ export { HOUR_MS };
 
 const pad = (n: number): string => String(n).padStart(4, "0");
 
+/**
+ * A compacted day's files keep the hour level (`hour=all`): Spark's and DuckDB's Hive partition
+ * discovery refuse a glob whose files sit at different depths.
+ */
+export const DAY_FILES = "hour=all";
+export const dayFileKey = (appId: string, day: string, part: number, parts: number): string => `${lakePrefix(appId)}date=${day}/${DAY_FILES}/part-${pad(part)}-of-${pad(parts)}.parquet`;
+
 /** The key of one file of an app-hour; part numbers count from 1, zero-padded so keys sort in order. */
 export function fileKey(appId: string, hourStart: number, part: number, parts: number): string {
   const hh = new Date(hourStart).toISOString().slice(11, 13);
@@ -33,6 +41,8 @@ const LakeFile = z.object({
   key: z.string(),
   /** Start of the stored hour, ISO 8601. */
   hour: z.string(),
+  /** Stored hours the file holds from `hour`: 24 for a compacted day; absent for one hour. */
+  hours: z.number().int().positive().optional(),
   part: z.number().int().positive(),
   parts: z.number().int().positive(),
   rows: z.number().int().nonnegative(),
@@ -45,6 +55,12 @@ const LakeFile = z.object({
   writtenAt: z.string(),
 });
 export type LakeFile = z.infer<typeof LakeFile>;
+
+/** The stored hours [from, to) of a file's rows. */
+export const storedRange = (f: Pick<LakeFile, "hour" | "hours">): { from: number; to: number } => {
+  const from = Date.parse(f.hour);
+  return { from, to: from + (f.hours ?? 1) * HOUR_MS };
+};
 
 const DayManifest = z.object({
   format: z.literal(LAKE_FORMAT),
@@ -63,6 +79,8 @@ const AppManifest = z.object({
   app: z.string(),
   /** Every stored hour before this instant (ISO 8601) is in the lake; null before the first run that found rows. */
   archivedThrough: z.string().nullable(),
+  /** Every day before this instant (ISO 8601) has been considered for compaction; absent before the first. */
+  compactedThrough: z.string().optional(),
   days: z.array(DaySummary),
   updatedAt: z.string(),
 });
@@ -90,6 +108,8 @@ export interface LakeChange {
   schemas: Record<string, Column[]>;
   /** Every stored hour before this is now archived; 0 leaves the manifest's as it is. */
   archivedThrough: number;
+  /** Every day before this is now compacted or left as it is; absent leaves the manifest's as it is. */
+  compactedThrough?: number;
 }
 
 /**
@@ -119,10 +139,12 @@ export async function recordFiles(bucket: R2Bucket, appId: string, change: LakeC
     days.set(date, { date, files: day.files.length, rows: sum(day.files, (f) => f.rows), bytes: sum(day.files, (f) => f.bytes) });
   }
   const through = Math.max(change.archivedThrough, app.archivedThrough === null ? 0 : Date.parse(app.archivedThrough));
+  const compacted = Math.max(change.compactedThrough ?? 0, app.compactedThrough === undefined ? 0 : Date.parse(app.compactedThrough));
   const next: AppManifest = {
     format: LAKE_FORMAT,
     app: appId,
     archivedThrough: through === 0 ? null : new Date(through).toISOString(),
+    ...(compacted === 0 ? {} : { compactedThrough: new Date(compacted).toISOString() }),
     days: [...days.values()].sort((a, b) => a.date.localeCompare(b.date)),
     updatedAt: new Date(now).toISOString(),
   };
@@ -148,8 +170,9 @@ export async function filesAfter(bucket: R2Bucket, appId: string, range: { from?
     if (day.date < firstDay || day.date > lastDay || day.date < afterDay) continue;
     const m = await readDayManifest(bucket, appId, day.date);
     for (const f of m?.files ?? []) {
-      const hour = Date.parse(f.hour);
-      if (hour >= from && hour < to && (range.after === undefined || f.key > range.after)) out.push(f);
+      // A compacted day's file is in any range that overlaps its day.
+      const stored = storedRange(f);
+      if (stored.from < to && stored.to > from && (range.after === undefined || f.key > range.after)) out.push(f);
     }
     if (out.length >= range.limit) break;
   }

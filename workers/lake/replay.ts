@@ -4,7 +4,7 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import type { LakeReplay, LakeReplayResult } from "../../schemas/lake";
 import { FILE_ROWS } from "./archive";
-import { filesAfter, floorHour, HOUR_MS, type LakeFile } from "./manifest";
+import { filesAfter, floorHour, storedRange, type LakeFile } from "./manifest";
 
 /** What a replay needs: the app's bucket, the ClickHouse to fill, and how a file is inserted there. */
 export interface ReplayDeps {
@@ -13,12 +13,11 @@ export interface ReplayDeps {
   insert(body: ReadableStream<Uint8Array>, settings: Record<string, string>): Promise<void>;
 }
 
-/** Whether ClickHouse already holds rows of this file (its app, hour and part). */
+/** Whether ClickHouse already holds rows of this file (its app, stored hours and part). */
 async function present(client: ClickHouseClient, appId: string, f: LakeFile): Promise<boolean> {
-  const hour = Date.parse(f.hour);
   const rs = await client.query({
     query: `SELECT count() AS n FROM events WHERE ${FILE_ROWS}`,
-    query_params: { app: appId, from: hour, to: hour + HOUR_MS, parts: f.parts, part: f.part - 1 },
+    query_params: { app: appId, ...storedRange(f), parts: f.parts, part: f.part - 1 },
     format: "JSONEachRow",
   });
   const [row] = await rs.json<{ n: string }>();
