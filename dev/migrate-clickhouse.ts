@@ -7,6 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@clickhouse/client-web";
+import { READ_OWN_WRITES } from "../workers/lib/clickhouse";
 import { skipQuoted } from "./clickhouse/sql";
 import { clickhouseTarget } from "./clickhouse/target";
 
@@ -43,7 +44,9 @@ export async function migrateClickHouse(opts: MigrateOptions): Promise<string[]>
     await client.command({
       query: "CREATE TABLE IF NOT EXISTS schema_migration_statements (name String, checksum String, applied_at DateTime) ENGINE = MergeTree ORDER BY name",
     });
-    const rs = await client.query({ query: "SELECT name, checksum FROM schema_migrations", format: "JSONEachRow" });
+    // A run that resumes right after a cut-short one must see what that run recorded, whichever
+    // replica answers (ClickHouse Cloud); a server that is not replicated ignores the setting.
+    const rs = await client.query({ query: "SELECT name, checksum FROM schema_migrations", format: "JSONEachRow", clickhouse_settings: READ_OWN_WRITES });
     const recorded = new Map((await rs.json<{ name: string; checksum: string }>()).map((r) => [r.name, r.checksum]));
 
     const pending: Array<{ name: string; sql: string; checksum: string }> = [];
@@ -65,7 +68,7 @@ export async function migrateClickHouse(opts: MigrateOptions): Promise<string[]>
     const done: string[] = [];
     for (const m of pending) {
       const statements = splitStatements(m.sql);
-      const rs = await client.query({ query: "SELECT checksum FROM schema_migration_statements WHERE name = {name:String}", query_params: { name: m.name }, format: "JSONEachRow" });
+      const rs = await client.query({ query: "SELECT checksum FROM schema_migration_statements WHERE name = {name:String}", query_params: { name: m.name }, format: "JSONEachRow", clickhouse_settings: READ_OWN_WRITES });
       const ran = new Set((await rs.json<{ checksum: string }>()).map((r) => r.checksum));
       for (const [i, statement] of statements.entries()) {
         const checksum = sha256(statement);

@@ -31,6 +31,14 @@ export function clickhouseClient(cfg: Config["clickhouse"], opts: { requestTimeo
   });
 }
 
+/**
+ * Settings of a read that must see the inserts this Worker has just had acknowledged (the sink's
+ * "already stored" checks). ClickHouse Cloud answers each HTTP request from any replica, and a
+ * replica may not yet have fetched the parts another one wrote; with this setting it waits until
+ * it has. A server that is not replicated (the local engine) ignores it.
+ */
+export const READ_OWN_WRITES = { select_sequential_consistency: "1" } as const;
+
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
