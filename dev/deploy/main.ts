@@ -10,6 +10,7 @@ import { isRecord } from "../../workers/lib/json";
 import { randomHex } from "../../workers/apps/keys";
 import { LOCAL_ADMIN_TOKEN, LOCAL_OAUTH_KEY_SECRET, LOCAL_SESSION_SECRET } from "../local";
 import { migrateClickHouse } from "../migrate-clickhouse";
+import { applyClickHouseUsers, clickhouseUsersSql } from "./clickhouse-users";
 import { clickhouseUrlProblem, dashboardConfig, type EnvironmentFile, formatEnvironmentFile, parseEnvironmentFile, resourceNames, workerConfig } from "./environment";
 import { deployedUrl, type Existing, parseD1List, parsePagesProjects, parsePagesSecretList, parseQueueList, parseR2BucketList, parseSecretList, planResources, planSecrets, type Step } from "./plan";
 import { type Wrangler, wranglerRunner } from "./runner";
@@ -35,6 +36,12 @@ export interface DeployResult {
   dashboardConfigPath: string;
   /** A dry run's bundle of the Worker (wrangler deploy --dry-run --outdir). */
   outdir: string;
+}
+
+/** The Worker's and the dashboard's own ClickHouse users, when both are given with their passwords. */
+function clickhouseUsers(vars: DeployOptions["vars"]): { worker: { name: string; password: string }; dashboard: { name: string; password: string } } | undefined {
+  const { WORKER_CLICKHOUSE_USER: w, WORKER_CLICKHOUSE_PASSWORD: wp, DASHBOARD_CLICKHOUSE_USER: d, DASHBOARD_CLICKHOUSE_PASSWORD: dp } = vars;
+  return w && wp && d && dp ? { worker: { name: w, password: wp }, dashboard: { name: d, password: dp } } : undefined;
 }
 
 const LOCAL_DEFAULTS = [LOCAL_ADMIN_TOKEN, LOCAL_OAUTH_KEY_SECRET, LOCAL_SESSION_SECRET];
@@ -145,6 +152,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     const applied = await migrateClickHouse({ url: clickhouseUrl, username: chUser, password: chPassword, database, log: (l) => log(`  ${l}`) });
     log(applied.length === 0 ? "  schema is up to date" : `  ${applied.length} migration(s) applied`);
   }
+  const users = clickhouseUsers(vars);
+  if (users === undefined) log("  ClickHouse users: not managed (set WORKER_CLICKHOUSE_USER/PASSWORD and DASHBOARD_CLICKHOUSE_USER/PASSWORD to have their grants kept current)");
+  else if (dryRun) log(`  would set the grants of ${users.worker.name} and ${users.dashboard.name} (npm run clickhouse:users)`);
+  else {
+    await applyClickHouseUsers({ url: clickhouseUrl, username: chUser, password: chPassword }, await clickhouseUsersSql({ database, ...users }));
+    log(`  users ${users.worker.name} and ${users.dashboard.name}: grants set for every table`);
+  }
 
   // 6. Secrets: given ones win; missing ones are generated once.
   phase(6, "secrets");
@@ -155,6 +169,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     {
       clickhouseUser: chUser,
       clickhousePassword: chPassword,
+      workerClickhouseUser: vars.WORKER_CLICKHOUSE_USER,
+      workerClickhousePassword: vars.WORKER_CLICKHOUSE_PASSWORD,
       dashboardClickhouseUser: vars.DASHBOARD_CLICKHOUSE_USER,
       dashboardClickhousePassword: vars.DASHBOARD_CLICKHOUSE_PASSWORD,
       given: Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== "")),

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { clickhouseUrlProblem, dashboardConfig, parseEnvironmentFile, resourceNames, workerConfig } from "./environment";
+import { dashboardTables, hashedUser, usersSql } from "./clickhouse-users";
 import { deployedUrl, parseD1List, parsePagesProjects, parsePagesSecretList, parseQueueList, parseR2BucketList, parseSecretList, planResources, planSecrets } from "./plan";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -85,6 +87,42 @@ describe("deploy: the plan", () => {
     expect(again.generated).toEqual([]);
     expect(Object.keys(again.worker)).toEqual(["CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD"]);
     expect(() => planSecrets({ clickhouseUser: "u", clickhousePassword: "p", given: { ADMIN_TOKEN: "local-admin-token" } }, random, ["local-admin-token"])).toThrow(/ADMIN_TOKEN is the local development default/);
+    // Migrations run as the administrator; the Worker and the dashboard get their own users.
+    const own = planSecrets(
+      { clickhouseUser: "default", clickhousePassword: "admin-pw", workerClickhouseUser: "telemetry_worker", workerClickhousePassword: "w-pw", dashboardClickhouseUser: "telemetry_dashboard", dashboardClickhousePassword: "d-pw", given: {}, workerHas: ["ADMIN_TOKEN", "OAUTH_KEY_SECRET"], dashboardHas: ["SESSION_SECRET", "SETUP_TOKEN"] },
+      random,
+      [],
+    );
+    expect([own.worker, own.dashboard]).toEqual([
+      { CLICKHOUSE_USER: "telemetry_worker", CLICKHOUSE_PASSWORD: "w-pw" },
+      { CLICKHOUSE_USER: "telemetry_dashboard", CLICKHOUSE_PASSWORD: "d-pw" },
+    ]);
+  });
+});
+
+describe("deploy: ClickHouse users", () => {
+  it("gives the Worker rows to insert, read and delete plus its scratch tables, and the dashboard reads of the product's tables only", async () => {
+    const user = (name: string) => ({ name, sha256: "ab12", salt: "cd34" });
+    expect(usersSql({ database: "telemetry", worker: user("telemetry_worker"), dashboard: user("telemetry_dashboard"), dashboardTables: ["events", "events_hourly"] })).toEqual([
+      "CREATE SETTINGS PROFILE OR REPLACE telemetry_dashboard_readonly SETTINGS readonly = 1, cancel_http_readonly_queries_on_client_close = 1",
+      "CREATE USER IF NOT EXISTS telemetry_worker IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'default'",
+      "ALTER USER telemetry_worker IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'default'",
+      "GRANT SELECT, INSERT, ALTER DELETE ON telemetry.* TO telemetry_worker WITH REPLACE OPTION",
+      "GRANT CREATE TABLE, DROP TABLE ON telemetry.lake_forget_* TO telemetry_worker",
+      "GRANT TABLE ENGINE ON Memory TO telemetry_worker",
+      "CREATE USER IF NOT EXISTS telemetry_dashboard IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'telemetry_dashboard_readonly'",
+      "ALTER USER telemetry_dashboard IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'telemetry_dashboard_readonly'",
+      "GRANT SELECT ON telemetry.events TO telemetry_dashboard WITH REPLACE OPTION",
+      "GRANT SELECT ON telemetry.events_hourly TO telemetry_dashboard",
+    ]);
+    expect(() => usersSql({ database: "x; DROP", worker: user("w"), dashboard: user("d"), dashboardTables: ["events"] })).toThrow(/not a plain ClickHouse name/);
+    const tables = await dashboardTables();
+    expect(tables).toEqual(expect.arrayContaining(["events", "events_hourly", "sessions", "user_profiles", "pipeline_minutely", "crash_issues_hourly", "network_hourly"]));
+    expect(tables).not.toContain("ingest_batches");
+    expect(tables).not.toContain("event_ids");
+    // The stored hash is of password + salt, so ClickHouse checks the password without the SQL holding it.
+    const hashed = await hashedUser("w", "secret", "00ff");
+    expect(hashed).toEqual({ name: "w", sha256: createHash("sha256").update("secret00ff").digest("hex"), salt: "00ff" });
   });
 });
 

@@ -107,6 +107,9 @@ export interface SecretPlan {
 export interface SecretInputs {
   clickhouseUser: string;
   clickhousePassword: string;
+  /** The Worker's own ClickHouse user (npm run clickhouse:users); the migrations' user when not given. */
+  workerClickhouseUser?: string;
+  workerClickhousePassword?: string;
   /** Read-only ClickHouse user for the dashboard; the Worker's when not given. */
   dashboardClickhouseUser?: string;
   dashboardClickhousePassword?: string;
@@ -133,12 +136,16 @@ export function planSecrets(inputs: SecretInputs, random: () => string, localDef
       generated.push(name);
     }
   };
-  const worker: Record<string, string> = { CLICKHOUSE_USER: inputs.clickhouseUser, CLICKHOUSE_PASSWORD: inputs.clickhousePassword };
+  const ownUser = inputs.workerClickhouseUser !== undefined && inputs.workerClickhouseUser !== "";
+  const worker: Record<string, string> = {
+    CLICKHOUSE_USER: ownUser ? (inputs.workerClickhouseUser ?? "") : inputs.clickhouseUser,
+    CLICKHOUSE_PASSWORD: ownUser ? (inputs.workerClickhousePassword ?? "") : inputs.clickhousePassword,
+  };
   pick("ADMIN_TOKEN", inputs.workerHas, worker);
   pick("OAUTH_KEY_SECRET", inputs.workerHas, worker);
   const dashboard: Record<string, string> = {
-    CLICKHOUSE_USER: inputs.dashboardClickhouseUser ?? inputs.clickhouseUser,
-    CLICKHOUSE_PASSWORD: inputs.dashboardClickhousePassword ?? inputs.clickhousePassword,
+    CLICKHOUSE_USER: inputs.dashboardClickhouseUser ?? worker.CLICKHOUSE_USER ?? inputs.clickhouseUser,
+    CLICKHOUSE_PASSWORD: inputs.dashboardClickhousePassword ?? worker.CLICKHOUSE_PASSWORD ?? inputs.clickhousePassword,
   };
   pick("SESSION_SECRET", inputs.dashboardHas, dashboard);
   pick("SETUP_TOKEN", inputs.dashboardHas, dashboard);
