@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertRuleSchema } from "../schemas";
 import { randomHex } from "../workers/apps/keys";
 import { measureRules } from "../workers/alerts/rules/evaluate";
-import { classifyClickHouseError, clickhouseClient, clickHouseErrorName, READ_OWN_WRITES } from "../workers/lib/clickhouse";
+import { classifyClickHouseError, clickhouseClient, clickHouseErrorName } from "../workers/lib/clickhouse";
 import { FILE_ROWS } from "../workers/lake/archive";
 import { INSERT_SETTINGS } from "../workers/queue/counters";
 import { runTrends } from "../dashboard/app/insights/trends.server";
@@ -135,12 +135,11 @@ describe(`ClickHouse compatibility (${process.env.CLICKHOUSE_URL ? "CLICKHOUSE_U
       { app },
     );
     expect(counts).toEqual({ raw: "6", hourly: "6", minutely: "6" });
-    // The sink's "already stored" check (storedIds in workers/queue/sink.ts), with its settings.
+    // The sink's "already stored" check (storedIds in workers/queue/sink.ts), through the Worker's client.
     const stored = await sink.query({
       query: "SELECT DISTINCT batch_id FROM ingest_batches WHERE app_id IN {apps:Array(String)} AND batch_id IN {ids:Array(String)}",
       query_params: { apps: [app], ids: [a, b, "batch_never_sent"] },
       format: "JSONEachRow",
-      clickhouse_settings: READ_OWN_WRITES,
     });
     expect(new Set((await stored.json<{ batch_id: string }>()).map((r) => r.batch_id))).toEqual(new Set([a, b]));
   });

@@ -17,10 +17,10 @@ export const DASHBOARD_USER = "telemetry_dashboard";
 export const DASHBOARD_PROFILE = "telemetry_dashboard_readonly";
 
 /**
- * The lake's person deletion loads a file into a scratch table of this prefix and drops it after
- * (workers/lake/forget.ts): the Worker's only DDL.
+ * The Worker's only DDL: scratch tables it creates, fills, reads and drops within one job (a
+ * person's deletion and the daily compaction in the lake, a view's Parquet export), by prefix.
  */
-export const SCRATCH_TABLE_PREFIX = "lake_forget_";
+export const SCRATCH_TABLE_PREFIXES = ["lake_forget_", "lake_compact_", "export_"] as const;
 
 /** Tables only the pipeline reads: batch ids and message ids, never shown on a page. */
 const PIPELINE_ONLY = new Set(["ingest_batches", "event_ids"]);
@@ -74,8 +74,8 @@ export function usersSql(input: { database: string; worker: HashedUser; dashboar
     `CREATE SETTINGS PROFILE OR REPLACE ${DASHBOARD_PROFILE} SETTINGS readonly = 1, cancel_http_readonly_queries_on_client_close = 1`,
     ...userStatements(input.worker, "default"),
     `GRANT SELECT, INSERT, ALTER DELETE ON ${db}.* TO ${worker} WITH REPLACE OPTION`,
-    `GRANT CREATE TABLE, DROP TABLE ON ${db}.${SCRATCH_TABLE_PREFIX}* TO ${worker}`,
-    `GRANT TABLE ENGINE ON Memory TO ${worker}`,
+    ...SCRATCH_TABLE_PREFIXES.map((prefix) => `GRANT CREATE TABLE, DROP TABLE ON ${db}.${prefix}* TO ${worker}`),
+    `GRANT TABLE ENGINE ON MergeTree TO ${worker}`,
     ...userStatements(input.dashboard, DASHBOARD_PROFILE),
     `GRANT SELECT ON ${db}.${identifier(input.dashboardTables[0] ?? "")} TO ${dashboard} WITH REPLACE OPTION`,
     ...input.dashboardTables.slice(1).map((t) => `GRANT SELECT ON ${db}.${identifier(t)} TO ${dashboard}`),

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { clickhouseUrlProblem, dashboardConfig, parseEnvironmentFile, resourceNames, workerConfig } from "./environment";
-import { dashboardTables, hashedUser, usersSql } from "./clickhouse-users";
+import { dashboardTables, hashedUser, SCRATCH_TABLE_PREFIXES, usersSql } from "./clickhouse-users";
 import { deployedUrl, parseD1List, parsePagesProjects, parsePagesSecretList, parseQueueList, parseR2BucketList, parseSecretList, planResources, planSecrets } from "./plan";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -109,7 +109,9 @@ describe("deploy: ClickHouse users", () => {
       "ALTER USER telemetry_worker IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'default'",
       "GRANT SELECT, INSERT, ALTER DELETE ON telemetry.* TO telemetry_worker WITH REPLACE OPTION",
       "GRANT CREATE TABLE, DROP TABLE ON telemetry.lake_forget_* TO telemetry_worker",
-      "GRANT TABLE ENGINE ON Memory TO telemetry_worker",
+      "GRANT CREATE TABLE, DROP TABLE ON telemetry.lake_compact_* TO telemetry_worker",
+      "GRANT CREATE TABLE, DROP TABLE ON telemetry.export_* TO telemetry_worker",
+      "GRANT TABLE ENGINE ON MergeTree TO telemetry_worker",
       "CREATE USER IF NOT EXISTS telemetry_dashboard IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'telemetry_dashboard_readonly'",
       "ALTER USER telemetry_dashboard IDENTIFIED WITH sha256_hash BY 'ab12' SALT 'cd34' SETTINGS PROFILE 'telemetry_dashboard_readonly'",
       "GRANT SELECT ON telemetry.events TO telemetry_dashboard WITH REPLACE OPTION",
@@ -123,6 +125,19 @@ describe("deploy: ClickHouse users", () => {
     // The stored hash is of password + salt, so ClickHouse checks the password without the SQL holding it.
     const hashed = await hashedUser("w", "secret", "00ff");
     expect(hashed).toEqual({ name: "w", sha256: createHash("sha256").update("secret00ff").digest("hex"), salt: "00ff" });
+  });
+
+  it("lets the Worker create every table its code creates", () => {
+    const created = new Set<string>();
+    for (const f of readdirSync(resolve(root, "workers"), { recursive: true, encoding: "utf8" })) {
+      if (!f.endsWith(".ts") || f.endsWith(".test.ts")) continue;
+      const text = readFileSync(resolve(root, "workers", f), "utf8");
+      if (!text.includes("CREATE TABLE")) continue;
+      const prefixes = [...text.matchAll(/`([a-z_]+_)\$\{randomHex\(/g)].map((m) => m[1] ?? "");
+      expect(prefixes, `${f} creates a table named otherwise than <prefix>_<random hex>`).not.toEqual([]);
+      for (const p of prefixes) created.add(p);
+    }
+    expect([...created].filter((p) => !(SCRATCH_TABLE_PREFIXES as readonly string[]).includes(p))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 // A person's deletion in the data lake: once the privacy job has deleted their rows from ClickHouse,
 // every file of the app's lake is gone through, and one holding their events is rewritten without
-// them by ClickHouse (loaded into a temporary Memory table, selected back as Parquet to the same
+// them by ClickHouse (loaded into a temporary table, selected back as Parquet to the same
 // key), a page of files a run (docs/decisions/0025-data-lake.md).
 import type { AppLocation } from "../../schemas";
 import { archiveBucket } from "../apps/location";
@@ -41,7 +41,9 @@ async function rewriteWithout(deps: LakeDeps & { clickhouse: Parameters<typeof i
   const object = await bucket.get(f.key);
   if (object === null) return null;
   const t = `lake_forget_${randomHex(8)}`;
-  await deps.client.command({ query: "CREATE TABLE {t:Identifier} AS events ENGINE = Memory", query_params: { t } });
+  // MergeTree, not Memory: on a replicated service (ClickHouse Cloud) a Memory table's rows stay
+  // on the replica that took the insert, and the next request may reach another.
+  await deps.client.command({ query: "CREATE TABLE {t:Identifier} AS events ENGINE = MergeTree ORDER BY tuple()", query_params: { t } });
   try {
     await insertFile(deps.clickhouse, { table: t, format: "Parquet", body: object.body });
     const params = { t, app: appId, ...subjectParams(subject) };

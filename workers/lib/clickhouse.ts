@@ -9,6 +9,13 @@ const passThroughJson = {
 };
 
 /**
+ * The setting that makes a read see every insert acknowledged before it. ClickHouse Cloud answers
+ * each HTTP request from any replica, and a replica may not yet have loaded the parts another one
+ * wrote; with it the replica catches up first. A server that is not replicated ignores it.
+ */
+export const READ_OWN_WRITES = { select_sequential_consistency: "1" } as const;
+
+/**
  * The one ClickHouse client factory. Settings are explicit so local and Cloud behave alike.
  * `requestTimeoutMs` bounds the wait for an answer's first byte (30 s); long jobs whose answer
  * starts only when the query ends (exports) ask for more.
@@ -27,17 +34,12 @@ export function clickhouseClient(cfg: Config["clickhouse"], opts: { requestTimeo
       date_time_input_format: "best_effort",
       // Rows carry properties, traits and context as JSON objects; String columns keep their text.
       input_format_json_read_objects_as_strings: 1,
+      // The Worker reads what it has just written: the sink's "already stored" checks, the lake's
+      // scratch tables right after their insert (docs/decisions/0028-clickhouse-cloud.md).
+      ...READ_OWN_WRITES,
     },
   });
 }
-
-/**
- * Settings of a read that must see the inserts this Worker has just had acknowledged (the sink's
- * "already stored" checks). ClickHouse Cloud answers each HTTP request from any replica, and a
- * replica may not yet have fetched the parts another one wrote; with this setting it waits until
- * it has. A server that is not replicated (the local engine) ignores it.
- */
-export const READ_OWN_WRITES = { select_sequential_consistency: "1" } as const;
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
