@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The dashboard views a schedule may export as CSV, by the name of their page (`insights/<type>` for an insight type). */
+/** The dashboard views a schedule may export, by the name of their page (`insights/<type>` for an insight type). */
 export const ExportView = z.enum([
   "overview",
   "events",
@@ -25,7 +25,7 @@ export type ExportView = z.infer<typeof ExportView>;
  * What a schedule exports for each period: the raw events (`{kind: "events"}`), a dashboard view
  * with its page's query string, its range replaced by the period's
  * (`{kind: "view", view: "users", query: "platform=ios&q=ana"}`), or a saved insight of the app
- * (`{kind: "insight", insightId: "ins_…"}`). Views and insights are CSV only.
+ * (`{kind: "insight", insightId: "ins_…"}`), as CSV or Parquet.
  */
 export const ExportSource = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("events") }).strict(),

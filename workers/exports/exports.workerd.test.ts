@@ -3,12 +3,13 @@
 // the files back with exactly that hour's rows of that app; a big stream goes to R2 in parts; a
 // destination that refuses is tried again by later cron runs and, after the last attempt, the
 // organisation's webhook endpoint hears of it; a dashboard view and a saved insight are written
-// as the dashboard's CSV of that hour, a list longer than one read included; and the admin API
+// as the dashboard's CSV of that hour, a list longer than one read included, and as Parquet with the
+// same rows; and the admin API
 // keeps each caller to its own organisation's apps and to the data:export scope, and refuses bad input.
 import { createScheduledController, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { allRows } from "../../dashboard/app/csv/download.server";
-import { CSV_VIEWS, INSIGHT_CSV, isRefusal, queryUrl, type CsvFile, type CsvRefusal } from "../../dashboard/app/csv/views.server";
+import { CSV_VIEWS, INSIGHT_CSV, isRefusal, queryUrl, type CsvFile, type CsvRefusal, type CsvRow } from "../../dashboard/app/csv/views.server";
 import { createSavedInsight } from "../../dashboard/app/db/insights.server";
 import { toCsv } from "../../dashboard/app/queries/csv";
 import { config, type ExportRun, type ExportSchedule } from "../../schemas";
@@ -62,6 +63,23 @@ async function readBack(format: "CSVWithNames" | "Parquet", bytes: Uint8Array): 
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as { app_id: string; message_id: string; event: string });
+}
+
+/** A Parquet file's rows as ClickHouse reads them (the file goes as a multipart parameter, beyond a URL's size). */
+async function readParquet(bytes: Uint8Array): Promise<Array<Record<string, unknown>>> {
+  const url = new URL(env.CLICKHOUSE_DIRECT_URL);
+  url.searchParams.set("query", "SELECT * FROM format(Parquet, base64Decode({d:String})) FORMAT JSONEachRow");
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 8192) binary += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  const form = new FormData();
+  form.set("param_d", btoa(binary));
+  const res = await fetch(url, { method: "POST", headers: chHeaders(), body: form });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 const event = (appId: string, id: string, at: number) => ({ app_id: appId, type: "track", event: "Order Completed", message_id: id, anonymous_id: "anon-1", timestamp: iso(at), received_at: iso(at), properties: '{"total":30}' });
@@ -203,7 +221,7 @@ describe("scheduled exports", () => {
     await call("DELETE", `/apps/${app}/exports/${ok.body.export.id}`, undefined, exporter);
   });
 
-  it("a view and a saved insight are written by the cron as the dashboard's CSV of that hour, every row of a list longer than one read; bad sources are refused", async () => {
+  it("a view and a saved insight are written by the cron as the dashboard's CSV of that hour, every row of a list longer than one read, and as Parquet with the same rows; bad sources are refused", async () => {
     const { org: viewOrg, app: viewApp } = await newOrgApp();
     // More matching events than one read of the list holds (5,000), another event and one outside the hour.
     const many = Array.from({ length: 5_003 }, (_, i) => event(viewApp, `v${String(i).padStart(5, "0")}`, PERIOD.start + (i % 3_600) * 1_000));
@@ -215,23 +233,24 @@ describe("scheduled exports", () => {
     if (!theirs.ok) throw new Error(theirs.reason);
 
     for (const source of [
-      { kind: "view", view: "events", query: "parquet is refused" },
       { kind: "view", view: "nope" },
       { kind: "insight", insightId: theirs.value.id },
       { kind: "insight", insightId: "ins_missing" },
     ]) {
-      const res = await call<{ error: { code: string } }>("POST", `/apps/${viewApp}/exports`, { name: "x", source, format: source.query ? "parquet" : "csv", frequency: "hourly" });
+      const res = await call<{ error: { code: string } }>("POST", `/apps/${viewApp}/exports`, { name: "x", source, format: "csv", frequency: "hourly" });
       expect(res.status, JSON.stringify(source)).toBe(400);
     }
     const made: ExportSchedule[] = [];
-    for (const source of [
-      // A pasted URL: its range is the period's.
-      { kind: "view", view: "events", query: `https://dash.test/apps/${viewApp}/events?event=Order+Completed&range=30d` },
-      { kind: "insight", insightId: saved.value.id },
-    ]) {
-      const created = await call<{ export: ExportSchedule }>("POST", `/apps/${viewApp}/exports`, { name: source.kind, source, format: "csv", frequency: "hourly" });
-      expect(created.status).toBe(201);
-      made.push(created.body.export);
+    for (const format of ["csv", "parquet"]) {
+      for (const source of [
+        // A pasted URL: its range is the period's.
+        { kind: "view", view: "events", query: `https://dash.test/apps/${viewApp}/events?event=Order+Completed&range=30d` },
+        { kind: "insight", insightId: saved.value.id },
+      ]) {
+        const created = await call<{ export: ExportSchedule }>("POST", `/apps/${viewApp}/exports`, { name: source.kind, source, format, frequency: "hourly" });
+        expect(created.status).toBe(201);
+        made.push(created.body.export);
+      }
     }
     expect(made[0]?.source).toEqual({ kind: "view", view: "events", query: "event=Order+Completed&range=30d" });
     await cron(NOW);
@@ -239,14 +258,26 @@ describe("scheduled exports", () => {
     // What the dashboard's download answers for the same app, query and range (the period's, as the last 1h at its end).
     const { range, now } = periodRange("hourly", PERIOD);
     const call0 = { env: { db: env.DB, sessionSecret: "", clickhouse: config(env).clickhouse, development: true, setupToken: null }, orgId: viewOrg, appId: viewApp, now };
-    const csvOf = async (file: CsvFile | CsvRefusal): Promise<string> => {
+    const rowsOf = async (file: CsvFile | CsvRefusal): Promise<{ columns: readonly string[]; rows: CsvRow[] }> => {
       if (isRefusal(file)) throw new Error(file.message);
-      return toCsv(file.columns, await allRows(file));
+      return { columns: file.columns, rows: await allRows(file) };
     };
-    const expected = [await csvOf(await CSV_VIEWS.events({ ...call0, url: queryUrl("event=Order+Completed", range) })), await csvOf(await INSIGHT_CSV.trends({ ...call0, url: queryUrl(saved.value.query, range) }))];
+    const sources = [await rowsOf(await CSV_VIEWS.events({ ...call0, url: queryUrl("event=Order+Completed", range) })), await rowsOf(await INSIGHT_CSV.trends({ ...call0, url: queryUrl(saved.value.query, range) }))];
+    const expected = sources.map((f) => toCsv(f.columns, f.rows));
     const label = iso(PERIOD.start).slice(0, 13);
+    // The Parquet files hold the same rows as the CSV, numbers as numbers, read back by ClickHouse.
+    for (const [i, schedule] of made.slice(2).entries()) {
+      const object = await env.ARCHIVE.get(`exports/${viewApp}/${schedule.id}/${label}.parquet`);
+      const bytes = new Uint8Array((await object?.arrayBuffer()) ?? new ArrayBuffer(0));
+      const columns = sources[i]?.columns ?? [];
+      expect(await readParquet(bytes)).toEqual(sources[i]?.rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? ""]))));
+      const [run] = (await call<{ runs: ExportRun[] }>("GET", `/apps/${viewApp}/exports/${schedule.id}/runs`)).body.runs;
+      expect(run).toMatchObject({ status: "ok", rows: sources[i]?.rows.length, bytes: bytes.byteLength });
+      await call("PATCH", `/apps/${viewApp}/exports/${schedule.id}`, { enabled: false });
+    }
+    expect(sources[1]?.rows.some((r) => typeof r.value === "number")).toBe(true);
     const files: string[] = [];
-    for (const [i, schedule] of made.entries()) {
+    for (const [i, schedule] of made.slice(0, 2).entries()) {
       const text = (await (await env.ARCHIVE.get(`exports/${viewApp}/${schedule.id}/${label}.csv`))?.text()) ?? "";
       expect(text).toBe(expected[i]);
       files.push(text);

@@ -1,8 +1,8 @@
 // Running exports: the hourly cron records the latest whole period of every enabled schedule
 // and attempts every run that is due, a failed one again at later cron runs until MAX_ATTEMPTS,
 // then alerts. For raw events ClickHouse writes the file itself (FORMAT CSVWithNames or Parquet);
-// a view's or saved insight's CSV is built by the dashboard's CSV code (./sources.ts). Either
-// streams into the destination part by part, so no export is held whole or capped in rows
+// a view's or saved insight's rows come from the dashboard's CSV code (./sources.ts), as CSV or,
+// through a temporary ClickHouse table, as Parquet (./parquet.ts). Either streams into the destination part by part, so no export is held whole or capped in rows
 // (docs/decisions/0026-scheduled-exports.md).
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import type { DashboardEnv } from "../../dashboard/app/env.server";
@@ -14,6 +14,7 @@ import { uploadStream } from "../lib/stream-upload";
 import { alertExportFailed } from "./alert";
 import { destinationStore } from "./destinations";
 import { latestPeriod, objectKey, retryAt, type Period } from "./period";
+import { writeViewParquet } from "./parquet";
 import { csvStream, sourceFile } from "./sources";
 import { claimRun, dueRuns, enabledSchedules, ensureRun, finishRun, runnableSchedule, type RunnableSchedule } from "./store";
 
@@ -60,6 +61,10 @@ async function writePeriod(deps: ExportDeps, runnable: RunnableSchedule, period:
     // A view's rows are counted as they stream out; a read failing mid-way aborts the upload.
     const env: DashboardEnv = { db: deps.db, sessionSecret: "", clickhouse: deps.clickhouseReads, development: deps.localMode, setupToken: null };
     const file = await sourceFile(env, runnable.orgId, schedule.appId, schedule.source, schedule.frequency, period);
+    if (schedule.format === "parquet") {
+      const written = await writeViewParquet(deps.client, file, (stream) => uploadStream(store, key, stream, { contentType: CONTENT_TYPE.parquet, partBytes: deps.partBytes }));
+      return { objectKey: key, ...written };
+    }
     const csv = csvStream(file);
     const written = await uploadStream(store, key, csv.stream, { contentType: CONTENT_TYPE.csv, partBytes: deps.partBytes });
     return { objectKey: key, rows: csv.rows(), bytes: written.bytes };

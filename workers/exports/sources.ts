@@ -1,8 +1,8 @@
-// Dashboard views and saved insights as scheduled CSV files. Each is built by the dashboard's own
-// CSV code (dashboard/app/csv/views.server.ts, free of Remix) on this Worker's D1 and ClickHouse,
+// Dashboard views and saved insights as scheduled files (CSV, or Parquet through ./parquet.ts). Each
+// is built by the dashboard's own CSV code (dashboard/app/csv/views.server.ts, free of Remix) on this Worker's D1 and ClickHouse,
 // over the period as the view's range: the preset of the period's length (`1h` or `24h`) ending
 // at the period's end. Lists are read page after page to their end and streamed out as read.
-import type { ExportFormat, ExportFrequency, ExportSource } from "../../schemas";
+import type { ExportFrequency, ExportSource } from "../../schemas";
 import { CSV_VIEWS, isRefusal, queryUrl, savedInsightCsv, type CsvFile } from "../../dashboard/app/csv/views.server";
 import { getSavedInsight } from "../../dashboard/app/db/insights.server";
 import type { DashboardEnv } from "../../dashboard/app/env.server";
@@ -10,10 +10,9 @@ import { csvLine } from "../../dashboard/app/queries/csv";
 import { appOrgId, OPERATOR } from "../apps/store";
 import type { Period } from "./period";
 
-/** Why a source cannot be a schedule's for `format`; null when it can. */
-export async function sourceProblem(db: D1Database, appId: string, source: ExportSource, format: ExportFormat): Promise<string | null> {
+/** Why a source cannot be a schedule's; null when it can. */
+export async function sourceProblem(db: D1Database, appId: string, source: ExportSource): Promise<string | null> {
   if (source.kind === "events") return null;
-  if (format !== "csv") return "views and saved insights are exported as CSV only (format: csv)";
   if (source.kind === "insight") {
     const orgId = await appOrgId(db, OPERATOR, appId);
     const saved = typeof orgId === "string" ? await getSavedInsight(db, orgId, source.insightId) : null;

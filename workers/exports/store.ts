@@ -100,7 +100,7 @@ async function storedDestination(id: string, dest: ExportDestinationInput, opts:
 export async function createSchedule(db: D1Database, appId: string, input: CreateExport, opts: StoreOptions): Promise<ScheduleChange | null> {
   const app = await db.prepare("SELECT id FROM apps WHERE id = ?1 AND deleted_at IS NULL").bind(appId).first();
   if (app === null) return null;
-  const problem = await sourceProblem(db, appId, input.source, input.format);
+  const problem = await sourceProblem(db, appId, input.source);
   if (problem !== null) return { ok: false, reason: problem };
   const id = `exp_${randomHex(12)}`;
   const dest = await storedDestination(id, input.destination, opts);
@@ -138,8 +138,8 @@ export async function listSchedules(db: D1Database, appId: string): Promise<Expo
 export async function updateSchedule(db: D1Database, appId: string, id: string, change: UpdateExport, opts: StoreOptions): Promise<ScheduleChange | null> {
   const row = await scheduleRow(db, appId, id);
   if (!row) return null;
-  if (change.source || change.format) {
-    const problem = await sourceProblem(db, appId, change.source ?? (JSON.parse(row.source) as ExportSource), change.format ?? row.format);
+  if (change.source) {
+    const problem = await sourceProblem(db, appId, change.source);
     if (problem !== null) return { ok: false, reason: problem };
   }
   const dest = change.destination ? await storedDestination(id, change.destination, opts) : { ok: true as const, json: row.destination, sealed: row.sealed_secret };

@@ -166,16 +166,11 @@ function NewExport({ insights }: { insights: InsightChoice[] }) {
       ) : null}
       <label>
         Format
-        {source === "events" ? (
-          <select name="format" defaultValue="parquet">
-            <option value="parquet">Parquet</option>
-            <option value="csv">CSV</option>
-          </select>
-        ) : (
-          <select name="format" defaultValue="csv">
-            <option value="csv">CSV</option>
-          </select>
-        )}
+        {/* Keyed by the kind of source, so each gets its own default: Parquet for raw events, CSV for a view's table. */}
+        <select key={source === "events" ? "events" : "table"} name="format" defaultValue={source === "events" ? "parquet" : "csv"}>
+          <option value="parquet">Parquet</option>
+          <option value="csv">CSV</option>
+        </select>
       </label>
       <label>
         Every
