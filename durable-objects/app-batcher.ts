@@ -1,8 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, LIMITS, tallyMinute, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
+import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
 import { shardOf } from "../workers/apps/shards";
+import { errorText, log } from "../workers/lib/log";
+import { writePipelineCounts } from "../workers/lib/metrics";
 import { deadLetterKey } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
@@ -131,6 +133,9 @@ export class AppBatcher extends DurableObject<Env> {
   // When this shard was reported stale in D1 (null: healthy), and when that row was last written.
   private staleSince: number | null = null;
   private healthWritten = 0;
+  // Since when ingest has answered "buffer full" (null: it is not): logged once per episode, as each refusal is counted.
+  private fullSince: number | null = null;
+  private chunksSent = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -263,8 +268,18 @@ export class AppBatcher extends DurableObject<Env> {
     if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes || this.dedup.full) {
       this.remember(target);
       this.tallies.add("rejected", "buffer_full", events.length, now);
+      if (this.fullSince === null) {
+        this.fullSince = now;
+        const { appId, shard } = this.identity();
+        log.warn("batcher.buffer_full", { app: appId, shard: Number(shard), backlog: this.bufferedRows, backlog_bytes: this.bufferedBytes, dedup_full: this.dedup.full });
+      }
       await this.ctx.storage.setAlarm(now);
       return { status: "full", retryAfter: FULL_RETRY_AFTER_S };
+    }
+    if (this.fullSince !== null) {
+      const { appId, shard } = this.identity();
+      log.info("batcher.buffer_open", { app: appId, shard: Number(shard), backlog: this.bufferedRows, full_ms: now - this.fullSince });
+      this.fullSince = null;
     }
 
     const caps = this.crashCaps(target.shardCount);
@@ -354,7 +369,7 @@ export class AppBatcher extends DurableObject<Env> {
           .bind(appId, Number(shard), since, oldest)
           .run();
         this.sql.exec("INSERT INTO meta(key, value) VALUES ('stale_since', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(since));
-        if (this.staleSince === null) console.error(`AppBatcher ${appId}:${shard}: oldest buffered event is ${Math.round((now - oldest) / 1000)} s old`);
+        if (this.staleSince === null) log.error("batcher.stale", { app: appId, shard: Number(shard), oldest_s: Math.round((now - oldest) / 1000), backlog: this.bufferedRows });
         this.staleSince = since;
         this.healthWritten = now;
       } else {
@@ -363,7 +378,7 @@ export class AppBatcher extends DurableObject<Env> {
         this.staleSince = null;
       }
     } catch (err) {
-      console.error("AppBatcher could not report its health to D1", err);
+      log.warn("batcher.health_not_written", { app: appId, shard: Number(shard), error: errorText(err) });
     }
   }
 
@@ -446,28 +461,45 @@ export class AppBatcher extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (this.retired) return;
+    const started = Date.now();
+    const before = { messages: this.messagesSent, chunks: this.chunksSent };
     let failure: unknown = null;
+    let events = 0;
     try {
-      await this.flush();
+      events = await this.flush();
     } catch (err) {
       failure = err;
     }
     // Counters leave even when rows cannot: they are how a stuck shard gets noticed.
+    let counters = 0;
     try {
-      await this.shipTallies();
+      counters = await this.shipTallies();
     } catch (err) {
       failure ??= err;
     }
     await this.reportHealth(Date.now());
+    // One line per flush that sent anything or failed; alarms that only settle dedup say nothing.
+    const { appId, shard } = this.identity();
+    const fields = {
+      app: appId,
+      shard: Number(shard),
+      events,
+      messages: this.messagesSent - before.messages,
+      chunks: this.chunksSent - before.chunks,
+      counters,
+      backlog: this.bufferedRows,
+      ms: Date.now() - started,
+    };
     if (failure !== null) {
       // Our own backoff instead of the runtime's alarm retries, which give up after six.
       this.failures++;
       const delay = Math.min(60_000, 500 * 2 ** Math.min(this.failures, 7));
-      console.error(`AppBatcher flush failed (attempt ${this.failures}), retrying in ${delay} ms`, failure);
+      log.error("batcher.flush_failed", { ...fields, attempt: this.failures, retry_ms: delay, error: errorText(failure) });
       this.flushFailures++;
       await this.ctx.storage.setAlarm(Date.now() + delay);
       return;
     }
+    if (fields.messages + fields.counters > 0) log.info("batcher.flush", fields);
     this.failures = 0;
     this.transact(() => this.dedup.settle(Date.now()));
     this.pruneSeen();
@@ -497,6 +529,9 @@ export class AppBatcher extends DurableObject<Env> {
     for (const m of pending) {
       await eventsQueue(this.env, appId).send(m.body, { contentType: "text" });
       this.tallies.sent(m.batchId);
+      // Charted as they leave, not once ClickHouse has them: an outage must not blank the charts.
+      const sent = decodeQueueMessage(m.body);
+      if (sent?.kind === "tallies") writePipelineCounts(this.env, sent.tallies.map((t) => ({ appId, stage: t.stage, reason: t.reason, n: t.n })));
     }
     if (pending.length > 0) this.lastTallyShip = now;
     return pending.length;
@@ -597,6 +632,7 @@ export class AppBatcher extends DurableObject<Env> {
       for (const m of messages) rows += m.rows;
       const dropped = this.outbox.drop(messages);
       bytes = dropped.bytes;
+      this.chunksSent += dropped.chunks.length;
       this.recordTallies(dropped.tallies);
       // The ids stay exact until ClickHouse confirms these batches.
       this.dedup.sentChunks(dropped.chunks, messages.map((m) => m.batchId), now);
@@ -620,7 +656,7 @@ export class AppBatcher extends DurableObject<Env> {
       httpMetadata: { contentType: "application/x-ndjson" },
       customMetadata: { app: appId, batch: message.batchId, kind: "events", rows: String(message.rows), attempts: "0", reason: UNSENDABLE },
     });
-    console.error(`AppBatcher: message ${message.batchId} (${message.rows} rows) cannot be sent to the queue; archived as a dead letter`);
+    log.error("batcher.dead_lettered", { app: appId, shard: Number(this.identity().shard), batch: message.batchId, events: message.rows, reason: UNSENDABLE });
     const bytes = this.transact(() => {
       this.tallies.add("dead_lettered", UNSENDABLE, message.rows, now.getTime());
       // Never confirmed, its ids stay exact for the dedup window: a resend is still a duplicate

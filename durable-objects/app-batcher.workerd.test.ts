@@ -98,7 +98,11 @@ describe("AppBatcher", () => {
         return original(msgs);
       });
     });
+    const logged = vi.spyOn(console, "log").mockImplementation(() => undefined);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // One line for the flush, with what it sent and what is left.
+    const flushes = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((l) => l.event === "batcher.flush" && l.app === target.appId);
+    expect(flushes).toEqual([expect.objectContaining({ level: "info", shard: 0, events: 700, messages: sent.length, chunks: expect.any(Number), backlog: 0, ms: expect.any(Number) })]);
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(0);
     expect(stats.counters.flushed).toBe(700);
@@ -289,13 +293,23 @@ describe("AppBatcher", () => {
     await stub.refuse(target, { rejected: { invalid_event: 3 }, refused: "invalid_json" });
     expect(await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.getAlarm())).not.toBeNull();
     const sent: TallyMessage[] = [];
-    await runInDurableObject(stub, (instance: AppBatcher) => watchTallies(instance, target.appId, sent));
+    const points: AnalyticsEngineDataPoint[] = [];
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      watchTallies(instance, target.appId, sent);
+      // Miniflare's dataset drops what it is given: the object's own binding is watched instead.
+      vi.spyOn((instance as unknown as { env: Env }).env.PIPELINE_METRICS, "writeDataPoint").mockImplementation((p) => void (p && points.push(p)));
+    });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.appId).toBe(target.appId);
     expect(sent[0]?.tallies.map((t) => [t.stage, t.reason, t.n])).toEqual([
       ["rejected", "invalid_event", 3],
       ["refused", "invalid_json", 1],
+    ]);
+    // The same counters go to Analytics Engine as they leave, one data point each.
+    expect(points).toEqual([
+      { blobs: ["rejected", "invalid_event", target.appId], doubles: [3], indexes: [target.appId] },
+      { blobs: ["refused", "invalid_json", target.appId], doubles: [1], indexes: [target.appId] },
     ]);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
   });

@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { config, ConfigError } from "../../schemas";
 import { HttpError } from "../lib/errors";
+import { errorText, log } from "../lib/log";
 import { adminRoutes } from "./admin.route";
 import { configRoutes } from "./config.route";
 import { healthRoutes } from "./health.route";
@@ -47,13 +48,13 @@ export const app = new Hono<{ Bindings: Env }>()
       return c.json(err.body(), err.status);
     }
     if (err instanceof ConfigError) {
-      console.error(err.message);
+      log.error("config.invalid", { error: err.message });
       return c.json({ error: { code: "misconfigured", message: err.message } }, 500);
     }
     if (err instanceof HTTPException) {
       const status = err.status;
       return c.json({ error: { code: status === 405 ? "method_not_allowed" : "invalid_body", message: err.message || "bad request" } }, status);
     }
-    console.error("unhandled error", err);
+    log.error("http.unhandled", { method: c.req.method, path: c.req.path, error: errorText(err), stack: err instanceof Error ? err.stack : undefined });
     return c.json({ error: { code: "internal", message: "internal error" } }, 500);
   });

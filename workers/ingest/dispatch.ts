@@ -1,6 +1,7 @@
 import type { BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
+import { errorText, log } from "../lib/log";
 import type { AppAuth } from "../apps/auth";
 import { batcherStub } from "../apps/location";
 import { shardOf, shardsAt, type ShardPlan } from "../apps/shards";
@@ -56,7 +57,7 @@ export async function recordRefusals(env: BatcherEnv, app: AppAuth, refusals: Ed
   try {
     await batcherStub(env, app.location, app.appId, 0).refuse(targetOf(app, 0, shardsAt(app, Date.now())), refusals);
   } catch (err) {
-    console.error("AppBatcher did not record refusals", err);
+    log.warn("ingest.refusals_not_counted", { app: app.appId, error: errorText(err) });
   }
 }
 
@@ -87,7 +88,7 @@ export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly P
     // The request's rejections ride along with the first shard's events.
     results = await Promise.all([...byShard].map(([shard, list], i) => callShard(env, app, shard, plan, list, i === 0 ? refusals : undefined)));
   } catch (err) {
-    console.error("AppBatcher unavailable", err);
+    log.error("ingest.batcher_unavailable", { app: app.appId, shards: byShard.size, events: events.length, error: errorText(err) });
     throw new HttpError(503, "unavailable", "the event buffer is unavailable; retry shortly", { "Retry-After": "2" });
   }
   // A deleted app's key may still be cached at this edge: its batchers know better.

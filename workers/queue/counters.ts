@@ -2,6 +2,8 @@ import type { ClickHouseClient } from "@clickhouse/client-web";
 import { tallyMinute } from "../../schemas";
 import { describeClickHouseError } from "../lib/clickhouse";
 import { sha256Hex } from "../lib/hash";
+import { log } from "../lib/log";
+import { writePipelineCounts, type MetricsEnv } from "../lib/metrics";
 
 /** An `insert_deduplication_token` naming exactly this set of ids, in any order. */
 export async function tokenOf(ids: readonly string[]): Promise<string> {
@@ -40,15 +42,17 @@ export const INSERT_SETTINGS = {
  * count has already been dealt with, and ClickHouse may be the thing that is down, so a count
  * that cannot be written is logged, never retried. `ids` name the events counted (e.g. queue
  * message ids and attempts): ClickHouse drops a repeated insert of the same ids, and only that.
+ * The counts go to Analytics Engine too, whether or not ClickHouse took them.
  */
-export async function recordCounts(client: ClickHouseClient, stage: string, counts: readonly Count[], ids: readonly string[]): Promise<void> {
+export async function recordCounts(client: ClickHouseClient, env: MetricsEnv, stage: string, counts: readonly Count[], ids: readonly string[]): Promise<void> {
   if (counts.length === 0) return;
+  writePipelineCounts(env, counts.map((c) => ({ ...c, stage })));
   const minute = tallyMinute(Date.now());
   const values = counts.map((c) => ({ app_id: c.appId, minute, stage, reason: c.reason, n: c.n }));
   try {
     const token = `${stage}:${await tokenOf(ids)}`;
     await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token } });
   } catch (err) {
-    console.error(`pipeline counter ${stage} not written`, describeClickHouseError(err));
+    log.warn("counters.not_written", { stage, apps: [...new Set(counts.map((c) => c.appId))], error: describeClickHouseError(err) });
   }
 }

@@ -104,7 +104,7 @@ async function countFailures(env: Env, failed: ReadonlyArray<{ message: Message<
     const client = clickhouseClient(config(env).clickhouse);
     try {
       const counts = failed.map((f) => ({ appId: f.appId, reason: f.reason, n: 1 }));
-      await recordCounts(client, ARCHIVE_FAILED, counts, failed.map((f) => `${f.message.id}:${f.message.attempts}`));
+      await recordCounts(client, env, ARCHIVE_FAILED, counts, failed.map((f) => `${f.message.id}:${f.message.attempts}`));
     } finally {
       await client.close();
     }

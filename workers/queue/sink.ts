@@ -3,6 +3,8 @@ import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, toCompactRow
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
+import { errorText, log } from "../lib/log";
+import { writePipelineCounts } from "../lib/metrics";
 import { INSERT_SETTINGS, recordCounts, tokenOf, type Count } from "./counters";
 import { messageText } from "./dead-letters";
 
@@ -13,8 +15,30 @@ interface Delivery<T extends SinkMessage | TallyMessage> {
   sink: T;
 }
 
+/**
+ * What one delivery did, for its log line and the `inserted` counters in Analytics Engine:
+ * event rows inserted by app, rows not inserted again (batches already stored, earlier copies
+ * dropped), messages dead-lettered and handed back, counters stored, time spent inserting.
+ */
+interface Report {
+  stored: Map<string, number>;
+  duplicates: number;
+  deadLettered: number;
+  retried: number;
+  counters: number;
+  insertMs: number;
+  error?: string;
+}
+
+/** A delivery's ClickHouse client, bindings and report, shared by its two inserts. */
+interface Run {
+  client: ClickHouseClient;
+  env: Env;
+  report: Report;
+}
+
 /** Writes the batches of one kind of message in one insert under one deduplication token. */
-type Write<T> = (client: ClickHouseClient, batches: readonly T[], token: string) => Promise<void>;
+type Write<T> = (run: Run, batches: readonly T[], token: string) => Promise<void>;
 
 // Events dead-lettered by this consumer, counted in the app's pipeline counters.
 interface DeadLettered {
@@ -121,7 +145,7 @@ async function storedBefore(client: ClickHouseClient, batches: readonly SinkMess
   return found;
 }
 
-const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
+const writeEvents: Write<SinkMessage> = async ({ client, env, report }, batches, token) => {
   const values: string[] = [];
   const drop = await storedBefore(client, batches);
   const dropped: Count[] = [];
@@ -139,7 +163,12 @@ const writeEvents: Write<SinkMessage> = async (client, batches, token) => {
     values,
     clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
   });
-  await recordCounts(client, "deduplicated", dropped, batches.map((b) => b.batchId));
+  for (const b of batches) {
+    const skipped = drop.get(b.batchId)?.size ?? 0;
+    report.stored.set(b.appId, (report.stored.get(b.appId) ?? 0) + b.rows.length - skipped);
+    report.duplicates += skipped;
+  }
+  await recordCounts(client, env, "deduplicated", dropped, batches.map((b) => b.batchId));
 };
 
 const crashDropsMarker = (batchId: string): string => `crash_drops:${batchId}`;
@@ -172,29 +201,35 @@ async function writeCrashDrops(client: ClickHouseClient, batches: readonly Tally
 
 // Counters carry their batch id, so `ingest_batches` learns which tally batches are stored.
 // A capped crash's counter names its issue; the pipeline counts it by cap alone.
-const writeTallies: Write<TallyMessage> = async (client, batches, token) => {
+const writeTallies: Write<TallyMessage> = async ({ client, report }, batches, token) => {
   await writeCrashDrops(client, batches);
   const values = batches.flatMap((b) => b.tallies.map((t) => ({ app_id: b.appId, minute: t.minute, stage: t.stage, reason: t.reason, n: t.n, batch_id: b.batchId })));
   await client.insert({ table: "pipeline_minutely", format: "JSONEachRow", values, clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token } });
+  report.counters += values.length;
 };
 
 /**
  * Inserts the batches of several messages as one insert. The deduplication token names exactly
  * this set of batches, so a retry of the same set is dropped by ClickHouse itself.
  */
-async function insert<T extends SinkMessage | TallyMessage>(client: ClickHouseClient, deliveries: readonly Delivery<T>[], write: Write<T>): Promise<void> {
+async function insert<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>): Promise<void> {
   // A batch id names the same rows forever, and a resent flush can bring two copies of one
   // batch in the same delivery: its rows go in once (every copy is acked with the outcome).
   const batches = [...new Map(deliveries.map((d) => [d.sink.batchId, d.sink])).values()];
   const token = await tokenOf(batches.map((b) => b.batchId));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await write(client, batches, token);
-      return;
-    } catch (err) {
-      if (isDataError(err) || attempt >= INSERT_ATTEMPTS) throw err;
-      await sleep(insertRetryDelayMs(attempt));
+  const started = Date.now();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write(run, batches, token);
+        return;
+      } catch (err) {
+        if (isDataError(err) || attempt >= INSERT_ATTEMPTS) throw err;
+        await sleep(insertRetryDelayMs(attempt));
+      }
     }
+  } finally {
+    run.report.insertMs += Date.now() - started;
   }
 }
 
@@ -204,54 +239,91 @@ async function insert<T extends SinkMessage | TallyMessage>(client: ClickHouseCl
  * capped crashes into `crash_drops_hourly`). Batches already stored are
  * acknowledged without inserting; an outage retries the messages with growing delays; data
  * ClickHouse refuses is isolated message by message and the poison ones go to the dead-letter
- * queue, their events counted as dead-lettered in the app's pipeline counters.
+ * queue, their events counted as dead-lettered in the app's pipeline counters. Each delivery
+ * logs one line (`sink.batch`) and writes its apps' `inserted` counters to Analytics Engine.
  */
 export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const client = clickhouseClient(config(env).clickhouse);
+  const started = Date.now();
+  const run: Run = { client: clickhouseClient(config(env).clickhouse), env, report: { stored: new Map(), duplicates: 0, deadLettered: 0, retried: 0, counters: 0, insertMs: 0 } };
   const dead: DeadLettered[] = [];
+  const apps = new Set<string>();
   try {
     const events: Delivery<SinkMessage>[] = [];
     const tallies: Delivery<TallyMessage>[] = [];
     for (const message of batch.messages) {
       const decoded = decodeQueueMessage(message.body);
-      if (!decoded) await deadLetter(env, message, "not a sink message");
-      else if (decoded.kind === "tallies") tallies.push({ message, sink: decoded });
-      else events.push({ message, sink: decoded });
+      if (!decoded) await deadLetter(run, message, "not a sink message");
+      else {
+        apps.add(decoded.appId);
+        if (decoded.kind === "tallies") tallies.push({ message, sink: decoded });
+        else events.push({ message, sink: decoded });
+      }
     }
-    await Promise.all([store(client, env, events, writeEvents, dead), store(client, env, tallies, writeTallies, dead)]);
-    await countDeadLetters(client, dead);
+    await Promise.all([store(run, events, writeEvents, dead), store(run, tallies, writeTallies, dead)]);
+    await countDeadLetters(run, dead);
+  } catch (err) {
+    run.report.error ??= errorText(err);
+    throw err;
   } finally {
-    await client.close();
+    await run.client.close();
+    logDelivery(batch, [...apps], run.report, Date.now() - started);
+    writePipelineCounts(env, [...run.report.stored].map(([appId, n]) => ({ appId, stage: "inserted", reason: "", n })));
   }
 }
 
-async function store<T extends SinkMessage | TallyMessage>(client: ClickHouseClient, env: Env, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
+// One line per delivery; a warning when any message went back to the queue or to the dead letters.
+function logDelivery(batch: MessageBatch<unknown>, apps: string[], r: Report, ms: number): void {
+  const fields = {
+    queue: batch.queue,
+    messages: batch.messages.length,
+    apps: apps.sort(),
+    stored: [...r.stored.values()].reduce((a, b) => a + b, 0),
+    duplicates: r.duplicates,
+    dead_lettered: r.deadLettered,
+    retried: r.retried,
+    counters: r.counters,
+    insert_ms: r.insertMs,
+    ms,
+    error: r.error,
+  };
+  if (r.retried + r.deadLettered > 0 || r.error !== undefined) log.warn("sink.batch", fields);
+  else log.info("sink.batch", fields);
+}
+
+async function store<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
   if (deliveries.length === 0) return;
   let todo = deliveries;
   try {
-    const stored = await alreadyStored(client, deliveries);
+    const stored = await alreadyStored(run.client, deliveries);
     todo = deliveries.filter((d) => !stored.has(d.sink.batchId));
-    if (todo.length > 0) await insert(client, todo, write);
+    for (const d of deliveries) if (stored.has(d.sink.batchId) && "rows" in d.sink) run.report.duplicates += d.sink.rows.length;
+    if (todo.length > 0) await insert(run, todo, write);
     todo = [];
-    await acknowledge(env, deliveries);
+    await acknowledge(run, deliveries);
   } catch (err) {
     if (!isDataError(err)) {
-      console.error(`sink: ClickHouse unavailable, retrying ${todo.length} messages`, describeClickHouseError(err));
-      for (const d of todo) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+      // ClickHouse unavailable: the messages wait in the queue, the reason in the delivery's line.
+      run.report.error ??= describeClickHouseError(err);
+      retry(run, todo);
       return;
     }
-    await isolate(client, env, todo, write, dead);
+    await isolate(run, todo, write, dead);
   }
 }
 
-async function isolate<T extends SinkMessage | TallyMessage>(client: ClickHouseClient, env: Env, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
+function retry<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[]): void {
+  for (const d of deliveries) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+  run.report.retried += deliveries.length;
+}
+
+async function isolate<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
   for (const d of deliveries) {
     try {
-      await insert(client, [d], write);
-      await acknowledge(env, [d]);
+      await insert(run, [d], write);
+      await acknowledge(run, [d]);
     } catch (err) {
-      if (!isDataError(err)) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
-      else if ((await deadLetter(env, d.message, describeClickHouseError(err))) && "rows" in d.sink) {
+      if (!isDataError(err)) retry(run, [d]);
+      else if ((await deadLetter(run, d.message, describeClickHouseError(err), d.sink.appId)) && "rows" in d.sink) {
         dead.push({ messageId: d.message.id, appId: d.sink.appId, rows: d.sink.rows.length, reason: refusalReason(err) });
       }
     }
@@ -263,7 +335,7 @@ async function isolate<T extends SinkMessage | TallyMessage>(client: ClickHouseC
  * batch's ids in its exact tier until then (decision record 0021). A batcher that cannot be
  * told gets its messages again, which are found stored and told again.
  */
-async function acknowledge<T extends SinkMessage | TallyMessage>(env: Env, deliveries: readonly Delivery<T>[]): Promise<void> {
+async function acknowledge<T extends SinkMessage | TallyMessage>({ env, report }: Run, deliveries: readonly Delivery<T>[]): Promise<void> {
   const byShard = new Map<string, { appId: string; shard: number; eu: boolean; batchIds: Set<string>; deliveries: Delivery<T>[] }>();
   for (const d of deliveries) {
     const shard = "shard" in d.sink ? d.sink.shard : undefined;
@@ -284,8 +356,9 @@ async function acknowledge<T extends SinkMessage | TallyMessage>(env: Env, deliv
         await batcherStub(env, g.eu ? "eu" : "default", g.appId, g.shard).stored([...g.batchIds]);
         for (const d of g.deliveries) d.message.ack();
       } catch (err) {
-        console.error(`sink: batcher ${g.appId}:${g.shard} not told of ${g.batchIds.size} stored batches; delivered again`, err);
+        log.warn("sink.batcher_not_told", { app: g.appId, shard: g.shard, batches: g.batchIds.size, error: errorText(err) });
         for (const d of g.deliveries) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
+        report.retried += g.deliveries.length;
       }
     }),
   );
@@ -296,21 +369,23 @@ function refusalReason(err: unknown): string {
   return clickHouseErrorName(err)?.toLowerCase() ?? "refused_by_clickhouse";
 }
 
-async function deadLetter(env: Env, message: Message<unknown>, reason: string): Promise<boolean> {
-  console.error(`sink: message ${message.id} sent to the dead-letter queue: ${reason}`);
+async function deadLetter({ env, report }: Run, message: Message<unknown>, reason: string, appId?: string): Promise<boolean> {
   try {
     await env.DEAD_LETTERS.send(messageText(message), { contentType: "text" });
     message.ack();
+    log.error("sink.dead_lettered", { app: appId, message: message.id, attempts: message.attempts, reason });
+    report.deadLettered++;
     return true;
   } catch (err) {
-    console.error("sink: dead-letter queue unavailable", err);
+    log.error("sink.dead_letter_queue_unavailable", { app: appId, message: message.id, reason, error: errorText(err) });
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    report.retried++;
     return false;
   }
 }
 
 // The token names the queue messages, so a redelivered one counts once.
-async function countDeadLetters(client: ClickHouseClient, dead: readonly DeadLettered[]): Promise<void> {
+async function countDeadLetters({ client, env }: Run, dead: readonly DeadLettered[]): Promise<void> {
   const counts = dead.map((d) => ({ appId: d.appId, reason: d.reason, n: d.rows }));
-  await recordCounts(client, "dead_lettered", counts, dead.map((d) => d.messageId));
+  await recordCounts(client, env, "dead_lettered", counts, dead.map((d) => d.messageId));
 }

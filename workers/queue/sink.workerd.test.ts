@@ -1,6 +1,7 @@
 // The sink's handling of capped crashes: a tally message's crash drops land in
 // crash_drops_hourly and its counters in pipeline_minutely, each exactly once, however often
 // the message is delivered and whichever of the two inserts failed. Real local ClickHouse.
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, tallyMinute, type Tally } from "../../schemas";
 import { deliver } from "../../test/queue-delivery";
@@ -119,6 +120,39 @@ describe("inserts gathered by ClickHouse across deliveries", () => {
     expect((await deliver(handleSinkBatch, QUEUE, [text, eventMessage(app.appId, "a3", 1)], { attempts: 3 })).acked).toHaveLength(2);
     expect(await storedEvents(app.appId)).toBe(8);
     expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 8 });
+  });
+});
+
+describe("what a delivery tells operators", () => {
+  // The `sink.batch` lines logged while `fn` runs, parsed.
+  async function batchLines(fn: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> {
+    const lines: unknown[] = [];
+    for (const level of ["log", "warn"] as const) vi.spyOn(console, level).mockImplementation((line: unknown) => void lines.push(line));
+    await fn();
+    vi.restoreAllMocks();
+    return lines.map((l) => JSON.parse(String(l)) as Record<string, unknown>).filter((l) => l.event === "sink.batch");
+  }
+
+  it("logs one line per delivery with its app and counts, and writes the rows it stored to Analytics Engine (a recording dataset: Miniflare's drops its points)", async () => {
+    const app = await createTestApp();
+    const points: AnalyticsEngineDataPoint[] = [];
+    const metrics = { ...env, PIPELINE_METRICS: { writeDataPoint: (p?: AnalyticsEngineDataPoint) => void (p && points.push(p)) } };
+    const text = eventMessage(app.appId, "o1", 4);
+    const [first] = await batchLines(() => deliver(handleSinkBatch, QUEUE, [text, eventMessage(app.appId, "o2", 2), capped(app.appId, "t1").text], { env: metrics }));
+    expect(first).toMatchObject({ level: "info", queue: QUEUE, messages: 3, apps: [app.appId], stored: 6, duplicates: 0, dead_lettered: 0, retried: 0, counters: 3 });
+    expect(typeof first?.insert_ms === "number" && typeof first.ms === "number").toBe(true);
+    expect(points).toEqual([{ blobs: ["inserted", "", app.appId], doubles: [6], indexes: [app.appId] }]);
+    // Delivered again: nothing stored twice, nothing charted twice.
+    const [again] = await batchLines(() => deliver(handleSinkBatch, QUEUE, [text], { env: metrics, attempts: 2 }));
+    expect(again).toMatchObject({ messages: 1, stored: 0, duplicates: 4 });
+    expect(points).toHaveLength(1);
+  });
+
+  it("warns with the reason when ClickHouse is unavailable and the delivery goes back to the queue", async () => {
+    const app = await createTestApp();
+    failInsertsInto("events");
+    const [line] = await batchLines(() => deliver(handleSinkBatch, QUEUE, [eventMessage(app.appId, "u1", 2)]));
+    expect(line).toMatchObject({ level: "warn", apps: [app.appId], stored: 0, retried: 1, error: expect.stringContaining("Network connection lost") });
   });
 });
 
