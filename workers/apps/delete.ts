@@ -2,6 +2,7 @@
 // and the cron that finishes what a deletion left undone.
 import { MAX_SHARD_COUNT } from "../../schemas";
 import { pendingPurges, markPurged, tombstoneApp, type AppScope } from "./store";
+import { errorText, log } from "../lib/log";
 
 /** What a deletion acts on; the Worker's are in workers/apps/service.ts. */
 export interface DeletionDeps {
@@ -52,7 +53,7 @@ async function finishDeletion(deps: DeletionDeps, appId: string, opts: { retire:
     await markPurged(deps.db, appId, opts.now);
     return true;
   } catch (err) {
-    console.error(`deleting app ${appId}: left for the cron`, err);
+    log.warn("apps.delete_deferred", { app: appId, error: errorText(err) });
     return false;
   }
 }

@@ -3,6 +3,7 @@
 // (docs/decisions/0017-retention-and-data-location.md).
 import type { AppBatcher } from "../../durable-objects/app-batcher";
 import type { AppLocation } from "../../schemas";
+import { log } from "../lib/log";
 
 // workerd (wrangler dev, the tests) has no jurisdictions and throws this from `jurisdiction()`.
 const LOCAL_RUNTIME = /not implemented in workerd/i;
@@ -19,7 +20,7 @@ export function batcherNamespace(env: Pick<Env, "APP_BATCHER">, location: AppLoc
     return env.APP_BATCHER.jurisdiction("eu");
   } catch (err) {
     if (!(err instanceof Error && LOCAL_RUNTIME.test(err.message))) throw err;
-    if (!warned) console.warn("AppBatcher: this runtime has no Durable Object jurisdictions; EU apps' batchers run in the local namespace");
+    if (!warned) log.warn("batcher.no_jurisdictions", { fallback: "EU apps' batchers run in the local namespace" });
     warned = true;
     return env.APP_BATCHER;
   }

@@ -5,6 +5,7 @@
 // the state is still the one read, so a person's change made meanwhile wins.
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { describeClickHouseError } from "../lib/clickhouse";
+import { log } from "../lib/log";
 
 /** Who the history names for changes made here. */
 export const SYSTEM = "system";
@@ -237,7 +238,7 @@ export async function updateCrashStates(deps: { db: D1Database; client: ClickHou
       run.changed += await apply(deps.db, appId, await transitionsFor(deps.client, appId, states, now), now);
     } catch (err) {
       run.failed += 1;
-      console.error(`cron: crash states of ${appId} not checked: ${describeClickHouseError(err)}`);
+      log.error("crash_states.failed", { app: appId, error: describeClickHouseError(err) });
     }
   }
   return run;

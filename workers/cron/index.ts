@@ -10,6 +10,7 @@ import { runLakeArchive } from "./lake.cron";
 import { updateCrashStates } from "./crash-states.cron";
 import { runPrivacyDeletions } from "./deletions.cron";
 import { runRetention } from "./retention.cron";
+import { log } from "../lib/log";
 
 /** Schedules as in wrangler.toml. */
 export const ARCHIVE_CRON = "17 3 * * *";
@@ -21,7 +22,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   const now = new Date(controller.scheduledTime);
   if (controller.cron === ARCHIVE_CRON) {
     const deleted = await pruneDeadLetters(env, now);
-    console.log(`cron: pruned ${deleted} dead-letter archives`);
+    log.info("cron.dead_letters_pruned", { archives: deleted });
   }
   if (controller.cron === ARCHIVE_CRON) await runRetention(env, now.getTime());
   if (controller.cron === PURGE_CRON) {
@@ -29,13 +30,13 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
     let failure: unknown = null;
     try {
       const { purged, failed } = await withDeletionDeps(env, (deps) => finishPendingDeletions(deps, now.getTime()));
-      if (purged + failed > 0) console.log(`cron: purged ${purged} deleted apps from ClickHouse, ${failed} left for the next run`);
+      if (purged + failed > 0) log.info("cron.apps_purged", { purged, left: failed });
     } catch (err) {
       failure = err;
     }
     try {
       const exports = await exportDeps(env, (deps) => runDueExports(deps, now.getTime()));
-      if (exports.ok + exports.retrying + exports.failed > 0) console.log(`cron: exports: ${exports.ok} written, ${exports.retrying} to retry, ${exports.failed} failed for good`);
+      if (exports.ok + exports.retrying + exports.failed > 0) log[exports.failed > 0 ? "warn" : "info"]("cron.exports", { written: exports.ok, retrying: exports.retrying, failed: exports.failed });
     } catch (err) {
       failure ??= err;
     }
@@ -52,16 +53,16 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
     let failure: unknown = null;
     try {
       const { changed, failed } = await updateCrashStates({ db: env.DB, client }, now.getTime());
-      if (changed + failed > 0) console.log(`cron: ${changed} crash issues regressed or ended their ignore, ${failed} apps left for the next run`);
+      if (changed + failed > 0) log[failed > 0 ? "warn" : "info"]("cron.crash_states", { changed, left: failed });
     } catch (err) {
       failure = err;
     }
     try {
       // After the crash states: a regressed-issue rule reads the regressions this run recorded.
       const alerts = await runAlerts({ db: env.DB, client, queue: env.WEBHOOKS, dashboardUrl: config(env).dashboardUrl }, now.getTime());
-      if (alerts.queued + alerts.requeued > 0) console.log(`cron: alerts queued ${alerts.queued} webhook deliveries, ${alerts.requeued} again after their message was lost`);
-      for (const f of alerts.failed) console.error(`cron: alert rules of ${f.appId}${f.ruleId ? ` (rule ${f.ruleId})` : ""} not evaluated: ${f.error}`);
-      for (const s of alerts.skipped) console.error(`cron: alert rule ${s.ruleId} sent nothing${s.endpointId ? ` to ${s.endpointId}` : ""}: ${s.reason}`);
+      if (alerts.queued + alerts.requeued > 0) log.info("cron.alerts", { queued: alerts.queued, requeued: alerts.requeued });
+      for (const f of alerts.failed) log.error("cron.alert_rules_failed", { app: f.appId, rule: f.ruleId, error: f.error });
+      for (const s of alerts.skipped) log.error("cron.alert_not_sent", { rule: s.ruleId, endpoint: s.endpointId, reason: s.reason });
     } catch (err) {
       failure ??= err;
     } finally {

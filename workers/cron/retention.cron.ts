@@ -4,6 +4,7 @@ import type { ClickHouseClient } from "@clickhouse/client-web";
 import { config } from "../../schemas";
 import { clickhouseClient, describeClickHouseError } from "../lib/clickhouse";
 import { recordRetentionRuns, retentionCutoff, retentionTargets, type RetentionRun } from "../apps/retention";
+import { log } from "../lib/log";
 
 /**
  * The tables that hold raw events or a person's id, and the column that says when a row was
@@ -52,7 +53,7 @@ export async function enforceRetention(deps: { db: D1Database; client: ClickHous
       } catch (err) {
         failed.add(table.table);
         const message = `${table.table}: ${describeClickHouseError(err)}`.slice(0, 500);
-        console.error(`retention: ${message}`);
+        log.error("retention.failed", { table: table.table, apps: chunk.map((r) => r.appId), error: describeClickHouseError(err).slice(0, 500) });
         for (const run of chunk) run.error = run.error ? `${run.error}; ${message}` : message;
       }
     }
@@ -102,8 +103,7 @@ export async function runRetention(env: { DB: D1Database }, now: number): Promis
   const client = clickhouseClient(config(env).clickhouse);
   try {
     const r = await enforceRetention({ db: env.DB, client }, now);
-    const failed = r.failed.length > 0 ? `; ${r.failed.join(", ")} left for the next run` : "";
-    console.log(`cron: retention checked ${r.apps} apps, deleted ${r.eventsDeleted} events and ${r.personRowsDeleted} per-person rows${failed}`);
+    log[r.failed.length > 0 ? "warn" : "info"]("retention.run", { apps: r.apps, events_deleted: r.eventsDeleted, person_rows_deleted: r.personRowsDeleted, failed_tables: r.failed });
   } finally {
     await client.close();
   }

@@ -3,6 +3,7 @@ import { HttpError } from "../lib/errors";
 import { checkEvent } from "./event-check";
 import { normalizeEvent, type NormalizedEvent, type RequestFacts } from "./normalize";
 import { parseTime } from "./skew";
+import { errorText, log } from "../lib/log";
 
 /** A normalized event with its row serialized as it will be stored. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -136,7 +137,7 @@ function prepareEvent(raw: unknown, facts: RequestFacts, contextSize: number): P
     // Written out: a spread copy that then grows members takes V8's slow path, microseconds each.
     return { messageId: normalized.messageId, timestampMs: normalized.timestampMs, row: normalized.row, encoded, bytes: size };
   } catch (err) {
-    console.error("normalize failed", err);
+    log.error("ingest.normalize_failed", { error: errorText(err) });
     return refusal("invalid_event", "event could not be processed");
   }
 }

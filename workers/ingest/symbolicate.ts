@@ -5,6 +5,7 @@ import type { StackFrame } from "../../schemas";
 import { isRecord, recordOf } from "../lib/json";
 import { isRelease, readSourceMap, scriptBasename } from "../sourcemaps/store";
 import type { GroupedFrame } from "./fingerprint";
+import { errorText, log } from "../lib/log";
 
 /** A crash frame after mapping: the original position, with the minified one kept in `minified`. */
 export type MappedFrame = GroupedFrame;
@@ -93,7 +94,7 @@ async function load(bucket: Pick<R2Bucket, "get">, appId: string, release: strin
   try {
     text = await readSourceMap(bucket, appId, release, file);
   } catch (err) {
-    console.error("source map read failed", err);
+    log.error("source_maps.read_failed", { app: appId, release, file, error: errorText(err) });
     remember(key, { map: null, cost: 0, expires: now + FAILED_TTL_MS });
     return null;
   }
@@ -102,7 +103,7 @@ async function load(bucket: Pick<R2Bucket, "get">, appId: string, release: strin
     try {
       map = decode(text);
     } catch (err) {
-      console.error("source map could not be decoded", err);
+      log.warn("source_maps.undecodable", { app: appId, release, file, error: errorText(err) });
     }
   }
   remember(key, map ? { map, cost: (text?.length ?? 0) * DECODED_FACTOR, expires: now + FOUND_TTL_MS } : { map: null, cost: 0, expires: now + MISSING_TTL_MS });
@@ -213,7 +214,7 @@ export async function loadSymbolicator(
     try {
       return mapFrames(frames, maps);
     } catch (err) {
-      console.error("source mapping failed", err);
+      log.error("source_maps.mapping_failed", { release, error: errorText(err) });
       return [...frames];
     }
   };

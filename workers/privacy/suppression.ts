@@ -5,6 +5,7 @@ import type { EdgeRefusals } from "../../durable-objects/tallies";
 import type { EventRow } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import type { Subject } from "./subject";
+import { errorText, log } from "../lib/log";
 
 /** How long an isolate keeps an app's list: the longest a new suppression takes to apply everywhere. */
 export const SUPPRESSION_TTL_MS = 30_000;
@@ -40,7 +41,7 @@ export async function suppressedIds(db: D1Database, appId: string, now = Date.no
   try {
     ({ results } = await db.prepare("SELECT kind, id FROM suppressed_ids WHERE app_id = ?1").bind(appId).all<{ kind: string; id: string }>());
   } catch (err) {
-    console.error("suppression list not read", err);
+    log.error("privacy.suppression_unread", { app: appId, error: errorText(err) });
     if (!hit) throw new HttpError(503, "unavailable", "the app's settings could not be read; retry shortly", { "Retry-After": "2" });
     cache.set(appId, { list: hit.list, expires: now + STALE_RETRY_MS });
     return hit.list;

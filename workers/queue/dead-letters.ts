@@ -3,6 +3,7 @@ import { archiveBucket, archiveBuckets } from "../apps/location";
 import { appLocation } from "../apps/store";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient } from "../lib/clickhouse";
+import { errorText, log } from "../lib/log";
 import { recordCounts } from "./counters";
 import { eventsQueue } from "./route";
 
@@ -74,7 +75,7 @@ export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: E
       });
       message.ack();
     } catch (err) {
-      console.error(`dead letters: archiving message ${message.id} (attempt ${message.attempts}) failed`, err);
+      log.error("dead_letters.archive_failed", { app: appId, message: message.id, attempts: message.attempts, error: errorText(err) });
       failed.push({ message, appId, reason: "r2_error" });
       await holdBack(env, message, text);
     }
@@ -90,7 +91,7 @@ async function holdBack(env: Env, message: Message<unknown>, text: string): Prom
       message.ack();
       return;
     } catch (err) {
-      console.error(`dead letters: renewing message ${message.id} in the queue failed`, err);
+      log.error("dead_letters.renew_failed", { message: message.id, attempts: message.attempts, error: errorText(err) });
     }
   }
   message.retry({ delaySeconds: archiveRetryDelaySeconds(message.attempts) });
@@ -109,7 +110,7 @@ async function countFailures(env: Env, failed: ReadonlyArray<{ message: Message<
       await client.close();
     }
   } catch (err) {
-    console.error("dead letters: archive failures not counted", err);
+    log.warn("dead_letters.failures_not_counted", { messages: failed.length, error: errorText(err) });
   }
 }
 

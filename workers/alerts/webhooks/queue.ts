@@ -7,6 +7,7 @@ import { isDevelopment } from "../../../schemas";
 import { isWebhookMessage } from "../notify";
 import { runAttempt } from "./process";
 import { getDelivery, recordAttempt } from "./store";
+import { errorText, log } from "../../lib/log";
 
 /** Queue names as in wrangler.toml. */
 export const WEBHOOK_QUEUE = "telemetry-webhooks";
@@ -32,7 +33,7 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, deps: Web
   await Promise.all(
     batch.messages.map(async (message) => {
       if (!isWebhookMessage(message.body)) {
-        console.error(`webhooks: dropped a message that is not a delivery: ${JSON.stringify(message.body)?.slice(0, 200)}`);
+        log.error("webhooks.not_a_delivery", { body: JSON.stringify(message.body)?.slice(0, 200) });
         message.ack();
         return;
       }
@@ -41,14 +42,14 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, deps: Web
         const run = await runAttempt(deps.db, orgId, deliveryId, { localMode: deps.localMode, now: clock, fetchFn: deps.fetchFn });
         if (run.outcome === "retry") {
           const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((run.retryAt - clock()) / 1000)));
-          console.log(`webhooks: ${deliveryId} attempt failed (${run.attempt.status ?? run.attempt.error}), next in ${delaySeconds} s`);
+          log.info("webhooks.attempt_failed", { org: orgId, delivery: deliveryId, status: run.attempt.status, error: run.attempt.error, retry_s: delaySeconds });
           message.retry({ delaySeconds });
           return;
         }
-        if (run.outcome === "failed") console.log(`webhooks: ${deliveryId} failed for good (${run.attempt.status ?? run.attempt.error})${run.endpointDisabled ? "; its endpoint is now turned off" : ""}`);
+        if (run.outcome === "failed") log.warn("webhooks.failed", { org: orgId, delivery: deliveryId, status: run.attempt.status, error: run.attempt.error, endpoint_disabled: run.endpointDisabled });
         message.ack();
       } catch (err) {
-        console.error(`webhooks: ${deliveryId} could not be attempted, retrying: ${err instanceof Error ? err.message : String(err)}`);
+        log.error("webhooks.attempt_not_made", { org: orgId, delivery: deliveryId, error: errorText(err) });
         message.retry({ delaySeconds: STORE_RETRY_SECONDS });
       }
     }),
@@ -71,7 +72,7 @@ export async function handleWebhookDeadLetters(batch: MessageBatch<unknown>, dep
       }
       message.ack();
     } catch (err) {
-      console.error(`webhooks: dead-lettered ${deliveryId} could not be marked failed: ${err instanceof Error ? err.message : String(err)}`);
+      log.error("webhooks.dead_letter_not_marked", { org: orgId, delivery: deliveryId, error: errorText(err) });
       message.retry({ delaySeconds: STORE_RETRY_SECONDS });
     }
   }

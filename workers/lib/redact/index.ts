@@ -1,6 +1,7 @@
 import { DEFAULT_POLICY, LIMITS, RedactionPolicy, type Detector, type IpMode } from "../../../schemas";
 import { DETECTOR_SPECS, matchesNoDetector, mayMatch, plainText, shapeOf, USER_AGENT_IP, type DetectorSpec, type TextShape } from "./detectors";
 import { hmacSha256, keyBytes, toHex } from "./sha256";
+import { errorText, log } from "../log";
 
 export { DEFAULT_POLICY, type RedactionPolicy, type IpMode };
 
@@ -104,7 +105,7 @@ export function parsePolicy(text: string | null | undefined): RedactionPolicy {
   } catch {
     // fall through
   }
-  console.error("redaction: the app's stored policy is invalid; using the defaults");
+  log.error("redaction.invalid_policy", { fallback: "defaults" });
   return DEFAULT_POLICY;
 }
 
@@ -645,7 +646,7 @@ class RequestRedactor implements Redactor {
   }
 }
 
-const failed = (err: unknown): void => console.error("redaction failed", err);
+const failed = (err: unknown): void => log.error("redaction.failed", { error: errorText(err) });
 
 // The text entry points, told apart inside the one guard they share.
 const OP_TEXT = 0;
