@@ -10,17 +10,13 @@ import { parseArgs } from "node:util";
 import { createClient } from "@clickhouse/client-web";
 import { randomHex } from "../../workers/apps/keys";
 import { sha256Hex } from "../../workers/lib/hash";
+import { SCRATCH_TABLE_PREFIXES } from "../../workers/lib/scratch";
 import { splitStatements } from "../migrate-clickhouse";
 
 export const WORKER_USER = "telemetry_worker";
 export const DASHBOARD_USER = "telemetry_dashboard";
 export const DASHBOARD_PROFILE = "telemetry_dashboard_readonly";
 
-/**
- * The Worker's only DDL: scratch tables it creates, fills, reads and drops within one job (a
- * person's deletion and the daily compaction in the lake, a view's Parquet export), by prefix.
- */
-export const SCRATCH_TABLE_PREFIXES = ["lake_forget_", "lake_compact_", "export_"] as const;
 
 /** Tables only the pipeline reads: batch ids and message ids, never shown on a page. */
 const PIPELINE_ONLY = new Set(["ingest_batches", "event_ids"]);

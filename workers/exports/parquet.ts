@@ -5,7 +5,7 @@
 // (docs/decisions/0026-scheduled-exports.md).
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import type { CsvFile, CsvRow } from "../../dashboard/app/csv/views.server";
-import { randomHex } from "../apps/keys";
+import { withScratchTable } from "../lib/scratch";
 
 type ColumnType = "Nullable(Float64)" | "String";
 
@@ -28,40 +28,39 @@ function cell(column: string, type: ColumnType, value: string | number | undefin
 const quoted = (name: string): string => `\`${name.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``;
 
 /**
- * Writes the file's rows as one Parquet file through `upload`; returns its rows and bytes. The
- * temporary table is on ClickHouse's disk (a list may hold millions of rows) and dropped after.
+ * Writes the file's rows as one Parquet file through `upload`, by way of a scratch table; returns
+ * its rows and bytes.
  */
 export async function writeViewParquet(client: ClickHouseClient, file: CsvFile, upload: (stream: ReadableStream<Uint8Array>) => Promise<{ bytes: number }>): Promise<{ rows: number; bytes: number }> {
   const pages = file.pages[Symbol.asyncIterator]();
   let next = await pages.next();
   const types = columnTypes(file.columns, next.done ? [] : next.value);
-  const t = `export_${randomHex(8)}`;
   // Positional names inside the table; the view's own are given back as aliases in the file.
-  const definition = ["n UInt64", ...types.map((type, i) => `c${i} ${type}`)].join(", ");
-  await client.command({ query: `CREATE TABLE {t:Identifier} (${definition}) ENGINE = MergeTree ORDER BY n`, query_params: { t } });
+  const columns = ["n UInt64", ...types.map((type, i) => `c${i} ${type}`)].join(", ");
   try {
-    let rows = 0;
-    for (; !next.done; next = await pages.next()) {
-      const values = next.value.map((r) => {
-        const out: Record<string, string | number | null> = { n: rows++ };
-        file.columns.forEach((c, i) => {
-          out[`c${i}`] = cell(c, types[i] ?? "String", r[c]);
+    return await withScratchTable(client, "export_", { columns, orderBy: "n" }, async (t) => {
+      let rows = 0;
+      for (; !next.done; next = await pages.next()) {
+        const values = next.value.map((r) => {
+          const out: Record<string, string | number | null> = { n: rows++ };
+          file.columns.forEach((c, i) => {
+            out[`c${i}`] = cell(c, types[i] ?? "String", r[c]);
+          });
+          return out;
         });
-        return out;
+        if (values.length > 0) await client.insert({ table: t, values, format: "JSONEachRow", clickhouse_settings: { insert_deduplicate: 0 } });
+      }
+      const select = file.columns.map((c, i) => `c${i} AS ${quoted(c)}`).join(", ");
+      const { stream } = await client.exec({
+        query: `SELECT ${select} FROM {t:Identifier} ORDER BY n FORMAT Parquet`,
+        query_params: { t },
+        // As the raw events' export: an error fails the request instead of ending the file early.
+        clickhouse_settings: { wait_end_of_query: 1, output_format_parquet_compression_method: "zstd", output_format_parquet_string_as_string: 1 },
       });
-      if (values.length > 0) await client.insert({ table: t, values, format: "JSONEachRow", clickhouse_settings: { insert_deduplicate: 0 } });
-    }
-    const select = file.columns.map((c, i) => `c${i} AS ${quoted(c)}`).join(", ");
-    const { stream } = await client.exec({
-      query: `SELECT ${select} FROM {t:Identifier} ORDER BY n FORMAT Parquet`,
-      query_params: { t },
-      // As the raw events' export: an error fails the request instead of ending the file early.
-      clickhouse_settings: { wait_end_of_query: 1, output_format_parquet_compression_method: "zstd", output_format_parquet_string_as_string: 1 },
+      const written = await upload(stream);
+      return { rows, bytes: written.bytes };
     });
-    const written = await upload(stream);
-    return { rows, bytes: written.bytes };
   } finally {
     await pages.return?.();
-    await client.command({ query: "DROP TABLE IF EXISTS {t:Identifier}", query_params: { t } });
   }
 }

@@ -5,10 +5,10 @@
 // (docs/decisions/0025-data-lake.md).
 import type { AppLocation } from "../../schemas";
 import { archiveBucket } from "../apps/location";
-import { randomHex } from "../apps/keys";
 import { insertFile } from "../lib/clickhouse";
 import { eventColumns, forEachApp, ROWS_PER_FILE, rows, writeParts, type LakeDeps } from "./archive";
 import { DAY_FILES, dayFileKey, HOUR_MS, lakePrefix, readAppManifest, readDayManifest, recordFiles, type LakeFile } from "./manifest";
+import { withScratchTable } from "../lib/scratch";
 
 const DAY_MS = 24 * HOUR_MS;
 // Days gone through per app and run, so the first run over a long history catches up over several.
@@ -29,10 +29,7 @@ async function compactDay(deps: CompactDeps, bucket: R2Bucket, appId: string, da
   const hourly = (day?.files ?? []).filter((f) => !isDayFile(f));
   if (hourly.length === 0) return null;
   const { id: schema, columns } = await eventColumns(deps.client);
-  const t = `lake_compact_${randomHex(8)}`;
-  // On disk rather than in memory: a day may hold millions of rows.
-  await deps.client.command({ query: "CREATE TABLE {t:Identifier} AS events ENGINE = MergeTree ORDER BY tuple()", query_params: { t } });
-  try {
+  return withScratchTable(deps.client, "lake_compact_", { like: "events" }, async (t) => {
     for (const f of hourly) {
       const object = await bucket.get(f.key);
       if (object === null) throw new Error(`lake file ${f.key} is in the manifest but not in the bucket`);
@@ -46,9 +43,7 @@ async function compactDay(deps: CompactDeps, bucket: R2Bucket, appId: string, da
     // The day manifest now lists the day's files and not the hourly ones: readers of the manifest see each row once.
     await recordFiles(bucket, appId, { files, removed: hourly, schemas: { [schema]: columns }, archivedThrough: 0 }, now);
     return files;
-  } finally {
-    await deps.client.command({ query: "DROP TABLE IF EXISTS {t:Identifier}", query_params: { t } });
-  }
+  });
 }
 
 /**

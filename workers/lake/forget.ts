@@ -5,12 +5,12 @@
 import type { AppLocation } from "../../schemas";
 import { archiveBucket } from "../apps/location";
 import { toLocation } from "../apps/store";
-import { randomHex } from "../apps/keys";
 import { insertFile } from "../lib/clickhouse";
 import { parseJson } from "../privacy/requests";
 import { OWN_EVENTS, subjectParams, type Subject } from "../privacy/subject";
 import { eventColumns, rows, writeParquet, type LakeDeps } from "./archive";
 import { filesAfter, recordFiles, type LakeFile } from "./manifest";
+import { withScratchTable } from "../lib/scratch";
 
 /** Files gone through per run, across requests: each is read from R2 into ClickHouse once. */
 const FILES_PER_RUN = 50;
@@ -40,11 +40,7 @@ type Outcome = { file: LakeFile } | { removed: LakeFile } | null;
 async function rewriteWithout(deps: LakeDeps & { clickhouse: Parameters<typeof insertFile>[0] }, bucket: R2Bucket, appId: string, f: LakeFile, subject: Subject, schema: string, now: number): Promise<Outcome> {
   const object = await bucket.get(f.key);
   if (object === null) return null;
-  const t = `lake_forget_${randomHex(8)}`;
-  // MergeTree, not Memory: on a replicated service (ClickHouse Cloud) a Memory table's rows stay
-  // on the replica that took the insert, and the next request may reach another.
-  await deps.client.command({ query: "CREATE TABLE {t:Identifier} AS events ENGINE = MergeTree ORDER BY tuple()", query_params: { t } });
-  try {
+  return withScratchTable(deps.client, "lake_forget_", { like: "events" }, async (t) => {
     await insertFile(deps.clickhouse, { table: t, format: "Parquet", body: object.body });
     const params = { t, app: appId, ...subjectParams(subject) };
     const [held] = await rows<{ theirs: string; kept: string; min_ts: string; max_ts: string }>(
@@ -63,9 +59,7 @@ async function rewriteWithout(deps: LakeDeps & { clickhouse: Parameters<typeof i
     return {
       file: { ...f, rows: Number(held.kept), bytes: written.bytes, minTimestamp: new Date(Number(held.min_ts)).toISOString(), maxTimestamp: new Date(Number(held.max_ts)).toISOString(), schema, writtenAt: new Date(now).toISOString() },
     };
-  } finally {
-    await deps.client.command({ query: "DROP TABLE IF EXISTS {t:Identifier}", query_params: { t } });
-  }
+  });
 }
 
 /** What one run did: files rewritten or removed, requests whose lake is now clean, and failures. */
