@@ -319,11 +319,14 @@ export class AppBatcher extends DurableObject<Env> {
       // in the call's chunk, or in a row of its own when the call stored no rows.
       // The call's counters ride in its first chunk row, written anyway, until they are recorded.
       const duplicates = events.length - kept.length - capped;
-      const stored = this.outbox.store(kept, now, cappedIds, duplicates);
+      const stored = this.outbox.store(kept, now, cappedIds, duplicates, [...drops.values()]);
       bytes = stored.bytes;
       for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids);
       if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);
-      for (const d of drops.values()) this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
+      for (const d of drops.values()) {
+        if (stored.chunks.length > 0) this.tallies.countedCapped(d.reason, d.n);
+        else this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
+      }
       this.tallies.counted("accepted", "", kept.length);
       if (stored.chunks.length > 0) this.tallies.counted("deduplicated", "", duplicates);
       else this.tallies.add("deduplicated", "", duplicates, now);
@@ -616,6 +619,7 @@ export class AppBatcher extends DurableObject<Env> {
       sum.accepted += t.accepted;
       sum.deduplicated += t.deduplicated;
       byMinute.set(minute, sum);
+      for (const c of t.capped) this.tallies.recordCapped(c.fingerprint, c.reason, c.n, t.at);
     }
     for (const s of byMinute.values()) {
       this.tallies.record("accepted", "", s.accepted, s.at);

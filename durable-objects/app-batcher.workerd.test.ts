@@ -751,6 +751,18 @@ describe("AppBatcher crash caps", () => {
     expect((await stub.stats()).counters).toMatchObject({ accepted: APP_CAP + 50, "capped/app_cap": 1100 - APP_CAP });
   });
 
+  it("counts every capped issue when an app's cap keeps out crashes of hundreds of fingerprints", async () => {
+    const { stub, target } = batcher();
+    const now = Date.now();
+    await ingestAt(stub, now, Array.from({ length: 25 }, (_, i) => crashes(40, `issue-${i}`)).flat(), target);
+    const many = Array.from({ length: 250 }, (_, i) => crashes(1, `rare-${i}`)).flat();
+    expect(await ingestAt(stub, now, [...many, ...events(5)], target)).toMatchObject({ status: "ok", accepted: 255 });
+    await runInDurableObject(stub, (instance: AppBatcher) => instance.flush());
+    const caps = await shippedCaps(stub, target.appId);
+    expect(Object.keys(caps)).toHaveLength(250);
+    expect(Object.entries(caps).every(([k, n]) => k.startsWith("app_cap/rare-") && n === 1)).toBe(true);
+  });
+
   it("splits the caps across the app's shards", async () => {
     const name = crypto.randomUUID();
     const shards = Array.from({ length: 4 }, (_, shard) => ({
@@ -767,9 +779,12 @@ describe("AppBatcher crash caps", () => {
 
   it("writes no more SQLite rows for a request of capped crashes than for one of ordinary events", async () => {
     const { stub, target } = batcher();
-    await stub.ingest(crashes(ISSUE_CAP, "loop"), target);
+    // One clock for every call: the caps' budget is per minute.
+    const now = Date.now();
+    await ingestAt(stub, now, crashes(ISSUE_CAP, "loop"), target);
     const rowsWritten = (batch: BufferedEvent[]): Promise<number> =>
       runInDurableObject(stub, async (instance: AppBatcher, state) => {
+        vi.spyOn(Date, "now").mockReturnValue(now);
         const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
         const exec = state.storage.sql.exec.bind(state.storage.sql);
         vi.spyOn(state.storage.sql, "exec").mockImplementation((query, ...bindings) => {
@@ -788,6 +803,13 @@ describe("AppBatcher crash caps", () => {
     const ordinary = await rowsWritten(events(500));
     expect((await stub.stats()).counters["capped/issue_cap"]).toBe(500);
     expect(capped).toBeLessThanOrEqual(ordinary);
+    // A crash loop's capped crashes amid other events cost no row of their own: their counts
+    // ride in the call's chunk row, and reach the counters when the chunk is sent.
+    const mixed = await rowsWritten([...crashes(100, "loop"), ...crashes(100, "loop-2"), ...events(20)]);
+    const plain = await rowsWritten(events(60));
+    expect(mixed).toBeLessThanOrEqual(plain);
+    await runInDurableObject(stub, (instance: AppBatcher) => instance.flush());
+    expect(await shippedCaps(stub, target.appId)).toEqual({ "issue_cap/loop": 600, "issue_cap/loop-2": 40 });
   });
 
   it("starts each minute with a fresh budget", async () => {

@@ -1,4 +1,4 @@
-import { encodeSinkMessage, LIMITS, type SinkMessage } from "../schemas";
+import { CRASH_CAP_REASONS, encodeSinkMessage, LIMITS, type CrashCapReason, type SinkMessage } from "../schemas";
 import { decodeIds, encodeIds } from "./dedup/tiers";
 import { planMessages, type PlannedMessage } from "./packing";
 
@@ -12,11 +12,19 @@ export interface OutgoingRow {
   check: boolean;
 }
 
-/** A call's counters that ride in its chunk row until they are recorded: when it came, its rows, its duplicates. */
+/** Crashes of one fingerprint that a crash cap kept out of one call. */
+export interface CappedCount {
+  fingerprint: string;
+  reason: CrashCapReason;
+  n: number;
+}
+
+/** A call's counters that ride in its chunk row until they are recorded: when it came, its rows, its duplicates, its capped crashes. */
 export interface ChunkTally {
   at: number;
   accepted: number;
   deduplicated: number;
+  capped: CappedCount[];
 }
 
 /** A stored chunk's sequence number and the ids of its rows. */
@@ -127,9 +135,10 @@ export class Outbox {
    * Stores rows, in order, as received at `now`: returns their bytes as stored (separators
    * included), which is what `drop` gives back once they are sent, and each chunk's ids (with
    * `alsoHeld` in the first, when there is one). Each chunk counts its rows as accepted, and the
-   * first the call's `duplicates`, until `drop` or `takeTallies` hands the counts on.
+   * first the call's `duplicates` and `capped` crashes, until `drop` or `takeTallies` hands the
+   * counts on. With no rows there is no chunk, and the caller records the counts itself.
    */
-  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = [], duplicates = 0): { bytes: number; chunks: ChunkIdList[] } {
+  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = [], duplicates = 0, capped: readonly CappedCount[] = []): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
     const chunks: ChunkIdList[] = [];
     let chunk: OutgoingRow[] = [];
@@ -140,7 +149,8 @@ export class Outbox {
       if (chunk.length === 0) return;
       const ids = [...chunk.map((r) => r.id), ...extra];
       extra = [];
-      const tally = JSON.stringify([chunk.length, chunks.length === 0 ? duplicates : 0]);
+      const first = chunks.length === 0;
+      const tally = JSON.stringify(first && capped.length > 0 ? [chunk.length, duplicates, capped.map((c) => [c.fingerprint, c.reason, c.n])] : [chunk.length, first ? duplicates : 0]);
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
       const seq = ++this.lastSeq;
       const values = [chunk.length, chunkBytes, chunk.map((r) => r.row).join("\n"), now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
@@ -369,6 +379,18 @@ function readTally(at: number | null, text: string | null): ChunkTally | null {
   if (!text) return null;
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed)) return null;
-  const [accepted, deduplicated] = parsed as unknown[];
-  return { at: at ?? Date.now(), accepted: typeof accepted === "number" ? accepted : 0, deduplicated: typeof deduplicated === "number" ? deduplicated : 0 };
+  const [accepted, deduplicated, capped] = parsed as unknown[];
+  return {
+    at: at ?? Date.now(),
+    accepted: typeof accepted === "number" ? accepted : 0,
+    deduplicated: typeof deduplicated === "number" ? deduplicated : 0,
+    capped: Array.isArray(capped) ? capped.flatMap(readCapped) : [],
+  };
+}
+
+function readCapped(entry: unknown): CappedCount[] {
+  if (!Array.isArray(entry)) return [];
+  const [fingerprint, reason, n] = entry as unknown[];
+  const cap = CRASH_CAP_REASONS.find((r) => r === reason);
+  return typeof fingerprint === "string" && cap !== undefined && typeof n === "number" ? [{ fingerprint, reason: cap, n }] : [];
 }

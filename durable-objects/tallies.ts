@@ -19,6 +19,8 @@ export interface PlannedTallies {
 // Counter rows per message: one line is at most about 200 bytes (a 64-character reason or a
 // 128-character fingerprint, a 19-digit count), so a message stays under LIMITS.maxQueueMessageBytes.
 const MAX_TALLIES_PER_MESSAGE = 500;
+// Capped-crash counters kept in the state row (a few KB) before the rest get a row each.
+const MAX_CAPPED_IN_STATE = 100;
 
 /**
  * The one place an AppBatcher counts what happens to events. Per-minute counters in its SQLite:
@@ -32,7 +34,11 @@ const MAX_TALLIES_PER_MESSAGE = 500;
  * accepted, duplicates and flushed writes that row once, where a row per counter (and its index
  * entry) cost up to six. Inside `batch` the row is written once at the end; a transaction that
  * throws must be followed by `reload`, as memory is then ahead of what was rolled back.
- * Capped crashes, which can number thousands of fingerprints a minute, keep a row each.
+ * Capped crashes are counted per (minute, fingerprint, reason) when the chunk rows that carried
+ * a call's counts are sent, once per flush rather than once per call of a crash loop: in the
+ * state row for the first MAX_CAPPED_IN_STATE, which a crash loop's few fingerprints never
+ * pass, and past those in a row each (`crash_drops`), as an app whose every issue is capped
+ * can have thousands a minute.
  */
 export class Tallies {
   private readonly totals = new Map<string, number>();
@@ -87,18 +93,18 @@ export class Tallies {
   /** Reads the state row again: after a transaction that changed counters threw and was rolled back. */
   reload(): void {
     const text = this.sql.exec<{ state: string }>("SELECT state FROM tally_state WHERE id = 1").toArray()[0]?.state;
-    const state = text ? (JSON.parse(text) as { seq: number; counts: Array<[number, string, string, number]> }) : { seq: 0, counts: [] };
+    const state = text ? (JSON.parse(text) as { seq: number; counts: Array<[number, string, string, number, string?]> }) : { seq: 0, counts: [] };
     this.seq = state.seq;
     this.counts = new Map();
-    for (const [minute, stage, reason, n] of state.counts) this.bump(minute, stage, reason, n);
+    for (const [minute, stage, reason, n, fingerprint] of state.counts) this.bump(minute, stage, reason, n, fingerprint);
     this.dirty = false;
   }
 
-  private bump(minute: number, stage: string, reason: string, n: number): void {
-    const key = `${minute}\n${stage}\n${reason}`;
+  private bump(minute: number, stage: string, reason: string, n: number, fingerprint?: string): void {
+    const key = tallyKey(minute, stage, reason, fingerprint);
     const t = this.counts.get(key);
     if (t) t.n += n;
-    else this.counts.set(key, { minute, stage: stage as Tally["stage"], reason, n });
+    else this.counts.set(key, { minute, stage: stage as Tally["stage"], reason, n, ...(fingerprint === undefined ? {} : { fingerprint }) });
   }
 
   private changed(): void {
@@ -107,7 +113,7 @@ export class Tallies {
   }
 
   private save(): void {
-    const counts = [...this.counts.values()].map((t) => [t.minute, t.stage, t.reason, t.n]);
+    const counts = [...this.counts.values()].map((t) => (t.fingerprint === undefined ? [t.minute, t.stage, t.reason, t.n] : [t.minute, t.stage, t.reason, t.n, t.fingerprint]));
     this.sql.exec(
       "INSERT INTO tally_state(id, state) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
       JSON.stringify({ seq: this.seq, counts }),
@@ -137,16 +143,33 @@ export class Tallies {
 
   /** Counts crashes of one fingerprint that a crash cap kept out: a `capped` counter naming the issue. */
   addCapped(fingerprint: string, reason: CrashCapReason, n: number, now: number): void {
+    this.recordCapped(fingerprint, reason, n, now);
+    this.countedCapped(reason, n);
+  }
+
+  /** addCapped's totals since start only, for counts that ride in a chunk row until they are recorded. */
+  countedCapped(reason: CrashCapReason, n: number): void {
+    if (n > 0) this.count(`capped/${reason}`, n);
+  }
+
+  /** addCapped's per-minute counter of `at` only, for counts already in the totals. */
+  recordCapped(fingerprint: string, reason: CrashCapReason, n: number, at: number): void {
     if (n <= 0) return;
+    // Longer than any fingerprint the edge computes; kept within what a message may carry.
+    const issue = fingerprint.slice(0, MAX_TALLY_FINGERPRINT_CHARS);
+    const minute = tallyMinute(at);
+    if (this.counts.has(tallyKey(minute, "capped", reason, issue)) || [...this.counts.values()].filter((t) => t.fingerprint !== undefined).length < MAX_CAPPED_IN_STATE) {
+      this.bump(minute, "capped", reason, n, issue);
+      this.changed();
+      return;
+    }
     this.sql.exec(
       "INSERT INTO crash_drops(minute, fingerprint, reason, n) VALUES (?, ?, ?, ?) ON CONFLICT(minute, fingerprint, reason) DO UPDATE SET n = n + excluded.n",
-      tallyMinute(now),
-      // Longer than any fingerprint the edge computes; kept within what a message may carry.
-      fingerprint.slice(0, MAX_TALLY_FINGERPRINT_CHARS),
+      minute,
+      issue,
       reason,
       n,
     );
-    this.count(`capped/${reason}`, n);
   }
 
   addRefusals(refusals: EdgeRefusals, now: number): void {
@@ -216,7 +239,7 @@ export class Tallies {
     const seq = ++this.seq;
     const batchId = `${appId}:${shard}:t${seq}`;
     const tallies: Tally[] = [
-      ...rows.map(([, t]) => ({ minute: t.minute, stage: t.stage, reason: t.reason, n: t.n })),
+      ...rows.map(([, t]) => ({ minute: t.minute, stage: t.stage, reason: t.reason, n: t.n, ...(t.fingerprint === undefined ? {} : { fingerprint: t.fingerprint }) })),
       ...drops.map((d): Tally => ({ minute: d.minute, stage: "capped", reason: d.reason, n: d.n, fingerprint: d.fingerprint })),
     ];
     this.sql.exec("INSERT INTO tally_outbox(batch_id, body) VALUES (?, ?)", batchId, encodeTallyMessage(batchId, appId, tallies));
@@ -226,3 +249,6 @@ export class Tallies {
     if (lastDrop) this.sql.exec("DELETE FROM crash_drops WHERE rowid <= ?", lastDrop.id);
   }
 }
+
+const tallyKey = (minute: number, stage: string, reason: string, fingerprint?: string): string =>
+  fingerprint === undefined ? `${minute}\n${stage}\n${reason}` : `${minute}\n${stage}\n${reason}\n${fingerprint}`;
