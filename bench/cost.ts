@@ -89,6 +89,7 @@ interface ShardStats {
   counters: Record<string, number>;
   messages: number;
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
+  queueBytes: { text: number; packed: number };
   dedup: { heldIds: number; filterIds: number; filterBytes: number };
 }
 
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
       written: number;
       counters: Record<string, number>;
       messages: number;
+      queueBytes: { text: number; packed: number };
     }
     const meters = new Map<string, { read: number; written: number; carried: Carried; last: ShardStats }>();
     const restarted = (s: ShardStats, m: { read: number; written: number; last: ShardStats }): boolean =>
@@ -131,11 +133,12 @@ async function main(): Promise<void> {
       for (const app of APPS) {
         for (const s of (await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/shards`)).shards as ShardStats[]) {
           const key = `${app.id}:${s.shard}`;
-          const m = meters.get(key) ?? { read: 0, written: 0, carried: { read: 0, written: 0, counters: {}, messages: 0 }, last: s };
+          const m = meters.get(key) ?? { read: 0, written: 0, carried: { read: 0, written: 0, counters: {}, messages: 0, queueBytes: { text: 0, packed: 0 } }, last: s };
           if (restarted(s, m)) {
             const counters = { ...m.carried.counters };
             for (const [k, v] of Object.entries(m.last.counters)) counters[k] = (counters[k] ?? 0) + v;
-            m.carried = { read: m.carried.read + m.read, written: m.carried.written + m.written, counters, messages: m.carried.messages + m.last.messages };
+            const queueBytes = { text: m.carried.queueBytes.text + m.last.queueBytes.text, packed: m.carried.queueBytes.packed + m.last.queueBytes.packed };
+            m.carried = { read: m.carried.read + m.read, written: m.carried.written + m.written, counters, messages: m.carried.messages + m.last.messages, queueBytes };
           }
           meters.set(key, { ...m, read: s.storage.rowsRead, written: s.storage.rowsWritten, last: s });
           all.push(s);
@@ -228,10 +231,15 @@ async function main(): Promise<void> {
     const deadLetters = [...log.matchAll(/sent to the dead-letter queue|archived as a dead letter/g)].length;
     const rowBytesOf = (appId: string): number => meanRowBytes[APPS.findIndex((a) => a.id === appId)] ?? 0;
     const meanAll = sum(meanRowBytes) / APPS.length;
+    // The shards send event messages packed (gzip): each message's text bytes scaled by the
+    // packed-to-text ratio of everything they sent.
+    const textBytes = sum([...meters.values()].map((m) => m.carried.queueBytes.text + m.last.queueBytes.text));
+    const packedBytes = sum([...meters.values()].map((m) => m.carried.queueBytes.packed + m.last.queueBytes.packed));
+    const packing = textBytes > 0 ? packedBytes / textBytes : 1;
     const sized =
       eventBatches.length === eventMessages
-        ? eventBatches.map((b) => ({ bytes: Number(b.rows) * rowBytesOf(b.app_id) + 256, deliveries: 1 }))
-        : Array.from({ length: eventMessages }, () => ({ bytes: rowsPerMessage * meanAll + 256, deliveries: 1 }));
+        ? eventBatches.map((b) => ({ bytes: (Number(b.rows) * rowBytesOf(b.app_id) + 256) * packing, deliveries: 1 }))
+        : Array.from({ length: eventMessages }, () => ({ bytes: (rowsPerMessage * meanAll + 256) * packing, deliveries: 1 }));
     const messages: QueueMessage[] = [...sized, ...Array.from({ length: tallyMessages }, () => ({ bytes: 2_000, deliveries: 1 }))];
     const meanChunks = sum(messages.map((m) => queueChunks(m.bytes))) / Math.max(1, messages.length);
     const queueOps = queueOperations(messages) + retried * meanChunks;
@@ -275,7 +283,7 @@ async function main(): Promise<void> {
       line("DO SQLite rows read", rowsRead, n, PRICES.doRowsRead, "every statement's cursor rowsRead"),
       line("DO SQLite storage", gbMonths(dbBytes, DEDUP_HOURS), n, PRICES.doStorageGbMonth, `databaseSize of the shards after the drain (${dbBytes} bytes), held ${DEDUP_HOURS} h (the dedup window)`),
       line("DO setAlarm writes (bound)", doCalls + alarms, n, PRICES.doRowsWritten, "secondary sources bill each setAlarm() as a row written; at most one per call and alarm; not in the total", true),
-      line("Queues", queueOps, n, PRICES.queueOperations, `${eventMessages} event + ${tallyMessages} counter messages (${rowsPerMessage.toFixed(1)} rows each), ${meanChunks.toFixed(2)} × 64 KB each, write + read + delete, ${retried} retries`),
+      line("Queues", queueOps, n, PRICES.queueOperations, `${eventMessages} event + ${tallyMessages} counter messages (${rowsPerMessage.toFixed(1)} rows each; event messages packed to ${(100 * packing).toFixed(0)} % of their text), ${meanChunks.toFixed(2)} × 64 KB each, write + read + delete, ${retried} retries`),
       line("R2 class A", deadLetters, n, PRICES.r2ClassA, `${deadLetters} dead letters archived; no source maps uploaded in the run (a crash's map is read at most once a minute per file and isolate)`),
       line("D1 rows read", APPS.length * Math.ceil(activeSeconds / D1_CACHE_S) * 3, n, PRICES.d1RowsRead, `write key (2 rows) and suppression list (≤ 1) read once per ${D1_CACHE_S} s per app and isolate; one isolate here`),
       line("D1 rows written", 0, n, PRICES.d1RowsWritten, "none per event (shard health rows only when a shard goes stale)"),
@@ -306,7 +314,7 @@ async function main(): Promise<void> {
     report("cost", {
       figures: {
         run: { events: n, stored, batchers: { accepted: counted("accepted"), duplicates: counted("deduplicated"), capped: counted("capped"), flushed: counted("flushed") }, loadSeconds, activeSeconds, concurrency: CONCURRENCY, shards: shards.length, requests, meanRequestMs: meanLatencyS * 1000 },
-        units: { doCalls, alarms, rowsRead, rowsWritten, rowsWrittenPerEvent: rowsWritten / n, rowsReadPerEvent: rowsRead / n, doDatabaseBytes: dbBytes, eventMessages, tallyMessages, consumerCalls, rowsPerMessage, queueOps, retried, deadLetters, workerdCpuUsPerEvent: (workerdCpuS * 1e6) / n, clickhouseCpuUsPerEvent: (clickhouseCpuS * 1e6) / n },
+        units: { doCalls, alarms, rowsRead, rowsWritten, rowsWrittenPerEvent: rowsWritten / n, rowsReadPerEvent: rowsRead / n, doDatabaseBytes: dbBytes, eventMessages, tallyMessages, consumerCalls, rowsPerMessage, packing, queueOps, retried, deadLetters, workerdCpuUsPerEvent: (workerdCpuS * 1e6) / n, clickhouseCpuUsPerEvent: (clickhouseCpuS * 1e6) / n },
         usdPerMillion: Object.fromEntries(lines.map((l) => [l.component, Number(l.usdPerMillion.toPrecision(3))])),
         lines,
         totalUsdPerMillion: { cloudflare, withClickHouse: all },

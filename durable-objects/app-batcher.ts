@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
+import { config, decodeQueueMessage, LIMITS, packQueueBody, tallyMinute, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
 import { shardOf } from "../workers/apps/shards";
@@ -61,6 +61,8 @@ export interface BatcherStats {
   counters: Record<string, number>;
   /** Event messages sent to the queue since this object started. */
   messages: number;
+  /** Their bytes as text and as the queue carried them (packed), which Queues bill per 64 KB. */
+  queueBytes: { text: number; packed: number };
   /** Alarms whose flush or counter shipping failed since this object started. */
   flushFailures: number;
   /** Ids held exactly (tier 1), memory taken, and the ids and stored bytes of the filters (tier 2). */
@@ -85,6 +87,10 @@ function seenKey(id: string): string {
 interface Outgoing {
   message: PlannedMessage;
   body: string;
+  /** The body's UTF-8 bytes. */
+  bytes: number;
+  /** The body as the queue carries it (packQueueBody). */
+  packed: Uint8Array;
 }
 
 const DEDUP_WINDOW_MS = LIMITS.dedupWindowMs;
@@ -126,6 +132,7 @@ export class AppBatcher extends DurableObject<Env> {
   private failures = 0;
   private flushFailures = 0;
   private messagesSent = 0;
+  private readonly queueBytes = { text: 0, packed: 0 };
   private lastPrune = 0;
   private known: { appId: string; shard: string } | null = null;
   private lastTallyShip = 0;
@@ -456,6 +463,7 @@ export class AppBatcher extends DurableObject<Env> {
       pendingMessages: pending,
       counters: this.tallies.sinceStart(),
       messages: this.messagesSent,
+      queueBytes: { ...this.queueBytes },
       flushFailures: this.flushFailures,
       dedup: { heldIds: this.dedup.held, ...this.dedup.usage },
       storage,
@@ -565,12 +573,16 @@ export class AppBatcher extends DurableObject<Env> {
     const send = async (batch: readonly Outgoing[]): Promise<boolean> => {
       sends++;
       try {
-        await eventsQueue(this.env, this.identity().appId).sendBatch(batch.map((o) => ({ body: o.body, contentType: "text" as const })));
+        await eventsQueue(this.env, this.identity().appId).sendBatch(batch.map((o) => ({ body: o.packed, contentType: "bytes" as const })));
       } catch (err) {
         lastError = err;
         return false;
       }
-      for (const o of batch) done.set(o.message.batchId, o.message);
+      for (const o of batch) {
+        done.set(o.message.batchId, o.message);
+        this.queueBytes.text += o.bytes;
+        this.queueBytes.packed += o.packed.byteLength;
+      }
       delivered = true;
       return true;
     };
@@ -589,8 +601,9 @@ export class AppBatcher extends DurableObject<Env> {
           const fits: Outgoing[] = [];
           for (const message of group) {
             const body = this.outbox.encode(message, this.identity().appId, this.origin());
-            if (utf8Length(body) > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
-            else fits.push({ message, body });
+            const bytes = utf8Length(body);
+            if (bytes > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
+            else fits.push({ message, body, bytes, packed: await packQueueBody(body) });
           }
           if (fits.length > 0 && !(await send(fits))) {
             // One at a time, to tell a message the queue will never take from a queue that takes nothing.
@@ -652,7 +665,7 @@ export class AppBatcher extends DurableObject<Env> {
    * Archives a message the queue cannot take, unchanged, where the dead-letter consumer puts
    * its own (so `npm run replay:dlq` lists it), then drops it from the buffer and counts it.
    */
-  private async deadLetter({ message, body }: Outgoing): Promise<void> {
+  private async deadLetter({ message, body }: Pick<Outgoing, "message" | "body">): Promise<void> {
     const { appId } = this.identity();
     const now = new Date();
     // An EU batcher (made from the EU jurisdiction) keeps its dead letters in the EU bucket.

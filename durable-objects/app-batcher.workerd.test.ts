@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { decodeQueueMessage, decodeSinkMessage, LIMITS, type TallyMessage } from "../schemas";
+import { decodeQueueMessage, decodeSinkMessage, LIMITS, queueBodyText, type SinkMessage, type TallyMessage } from "../schemas";
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
@@ -21,6 +21,9 @@ const outgoing = (list: readonly BufferedEvent[]): OutgoingRow[] => list.map((e)
 function batcher(name = crypto.randomUUID()): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget } {
   return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
 }
+
+/** An event message as the shard sent it: its packed body unpacked. */
+const sinkOf = async (body: unknown): Promise<SinkMessage | null> => decodeSinkMessage(await queueBodyText(body));
 
 function tallyOf(body: unknown): TallyMessage | null {
   const m = decodeQueueMessage(body);
@@ -89,12 +92,12 @@ describe("AppBatcher", () => {
   it("flushes on its alarm into queue messages under 128 KB that carry every row once", async () => {
     const { stub, target } = batcher();
     await stub.ingest(events(700), target);
-    const sent: string[] = [];
+    const sent: unknown[] = [];
     await runInDurableObject(stub, (instance: AppBatcher) => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        for (const m of msgs) sent.push(String(m.body));
+        for (const m of msgs) sent.push(m.body);
         return original(msgs);
       });
     });
@@ -107,8 +110,16 @@ describe("AppBatcher", () => {
     expect(stats.bufferedRows).toBe(0);
     expect(stats.counters.flushed).toBe(700);
     expect(sent.length).toBeGreaterThan(1);
-    for (const body of sent) expect(new TextEncoder().encode(body).byteLength).toBeLessThan(128 * 1024);
-    const rows = sent.flatMap((b) => decodeSinkMessage(b)?.rows ?? []);
+    const texts = await Promise.all(sent.map(queueBodyText));
+    // Packed, each message is a fraction of its text, which alone fits the queue's 128 KB.
+    sent.forEach((body, i) => {
+      expect(body).toBeInstanceOf(Uint8Array);
+      const packed = body instanceof Uint8Array ? body.byteLength : Infinity;
+      const unpacked = new TextEncoder().encode(texts[i] ?? "").byteLength;
+      expect(unpacked).toBeLessThan(128 * 1024);
+      expect(packed).toBeLessThan(unpacked / 4);
+    });
+    const rows = texts.flatMap((b) => decodeSinkMessage(b)?.rows ?? []);
     expect(rows).toHaveLength(700);
     expect(new Set(rows).size).toBe(700);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
@@ -122,7 +133,7 @@ describe("AppBatcher", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       const spy = vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        attempts.push([...msgs].map((m) => decodeSinkMessage(m.body)?.batchId ?? ""));
+        attempts.push(await Promise.all([...msgs].map(async (m) => (await sinkOf(m.body))?.batchId ?? "")));
         throw new Error("queue unavailable");
       });
       await expect(instance.flush()).rejects.toThrow("queue unavailable");
@@ -130,7 +141,7 @@ describe("AppBatcher", () => {
       // New events after the failure must not change the batch that is resent.
       await instance.ingest(events(5), target);
       spy.mockImplementation(async (msgs) => {
-        attempts.push([...msgs].map((m) => decodeSinkMessage(m.body)?.batchId ?? ""));
+        attempts.push(await Promise.all([...msgs].map(async (m) => (await sinkOf(m.body))?.batchId ?? "")));
         return original(msgs);
       });
       await instance.flush();
@@ -201,7 +212,10 @@ describe("AppBatcher", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        for (const m of msgs) if (decodeSinkMessage(m.body)?.appId === target.appId) sent.push(decodeSinkMessage(m.body)?.batchId ?? "");
+        for (const m of msgs) {
+          const sink = await sinkOf(m.body);
+          if (sink?.appId === target.appId) sent.push(sink.batchId);
+        }
         return original(msgs);
       });
       await instance.flush();
@@ -229,7 +243,10 @@ describe("AppBatcher", () => {
         const queue = queueOf(instance, target.appId);
         const original = queue.sendBatch.bind(queue);
         vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-          for (const m of msgs) if (decodeSinkMessage(m.body)?.appId === target.appId) sent.push(decodeSinkMessage(m.body)?.batchId ?? "");
+          for (const m of msgs) {
+          const sink = await sinkOf(m.body);
+          if (sink?.appId === target.appId) sent.push(sink.batchId);
+        }
           return original(msgs);
         });
       });
@@ -274,7 +291,7 @@ describe("AppBatcher", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        if ([...msgs].some((m) => decodeSinkMessage(m.body)?.appId === target.appId)) throw new Error("queue unavailable");
+        if ((await Promise.all([...msgs].map((m) => sinkOf(m.body)))).some((sink) => sink?.appId === target.appId)) throw new Error("queue unavailable");
         return original(msgs);
       });
     });
@@ -557,7 +574,7 @@ async function watchQueue(stub: DurableObjectStub<AppBatcher>, appId: string, re
     const queue = queueOf(instance, appId);
     const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
     vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-      const bodies = [...msgs].map((m) => String(m.body)).filter(ours);
+      const bodies = (await Promise.all([...msgs].map((m) => queueBodyText(m.body)))).filter((b): b is string => b !== null && ours(b));
       if (bodies.length > 0 && refuse(bodies)) throw new Error("Unknown Internal Error (15000)");
       for (const b of bodies) seen.rows.push(...(decodeSinkMessage(b)?.rows ?? []));
       return sendBatch(msgs);

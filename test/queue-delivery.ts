@@ -17,7 +17,7 @@ export interface DeliveryResult {
 export async function deliver(
   handler: (batch: MessageBatch<unknown>, env: Env) => Promise<void>,
   queue: string,
-  bodies: readonly string[],
+  bodies: readonly unknown[],
   opts: { attempts?: number; env?: Env; timestamp?: Date } = {},
 ): Promise<DeliveryResult> {
   const batch = createMessageBatch<unknown>(

@@ -1,4 +1,4 @@
-import { config, decodeQueueMessage, type AppLocation, type QueueMessage } from "../../schemas";
+import { config, decodeQueueMessage, queueBodyText, type AppLocation, type QueueMessage } from "../../schemas";
 import { archiveBucket, archiveBuckets } from "../apps/location";
 import { appLocation } from "../apps/store";
 import { backoff } from "../lib/backoff";
@@ -19,9 +19,11 @@ export function deadLetterKey(batchId: string | null, messageId: string, at: Dat
 // Event rows, or counters for a tally message.
 const rowsOf = (m: QueueMessage | null): number => (m === null ? 0 : m.kind === "tallies" ? m.tallies.length : m.rows.length);
 
-/** A queue message's body as the text it was sent as (or as near as JSON gets); never throws. */
-export function messageText(message: Message<unknown>): string {
-  if (typeof message.body === "string") return message.body;
+/** A queue message's body as the text it was sent as, unpacked (or as near as JSON gets); never throws. */
+export async function messageText(message: Message<unknown>): Promise<string> {
+  const text = await queueBodyText(message.body);
+  if (text !== null) return text;
+  if (message.body instanceof ArrayBuffer || ArrayBuffer.isView(message.body)) return new TextDecoder().decode(message.body);
   try {
     return JSON.stringify(message.body ?? null);
   } catch {
@@ -63,7 +65,7 @@ export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: E
     return archiveBucket(env, location);
   };
   for (const message of batch.messages) {
-    const text = messageText(message);
+    const text = await messageText(message);
     let appId = "";
     try {
       const sink = decodeQueueMessage(text);

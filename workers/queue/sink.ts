@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, queueBodyText, messageIdOfRow, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
@@ -251,7 +251,7 @@ export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): P
     const events: Delivery<SinkMessage>[] = [];
     const tallies: Delivery<TallyMessage>[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeQueueMessage(message.body);
+      const decoded = decodeQueueMessage(await queueBodyText(message.body));
       if (!decoded) await deadLetter(run, message, "not a sink message");
       else {
         apps.add(decoded.appId);
@@ -371,7 +371,7 @@ function refusalReason(err: unknown): string {
 
 async function deadLetter({ env, report }: Run, message: Message<unknown>, reason: string, appId?: string): Promise<boolean> {
   try {
-    await env.DEAD_LETTERS.send(messageText(message), { contentType: "text" });
+    await env.DEAD_LETTERS.send(await messageText(message), { contentType: "text" });
     message.ack();
     log.error("sink.dead_lettered", { app: appId, message: message.id, attempts: message.attempts, reason });
     report.deadLettered++;

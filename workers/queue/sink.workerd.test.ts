@@ -3,7 +3,7 @@
 // the message is delivered and whichever of the two inserts failed. Real local ClickHouse.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, tallyMinute, type Tally } from "../../schemas";
+import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, packQueueBody, tallyMinute, type Tally } from "../../schemas";
 import { deliver } from "../../test/queue-delivery";
 import { blankRow, chQuery, createTestApp } from "../../test/seed";
 import { handleSinkBatch } from "./sink";
@@ -146,6 +146,14 @@ describe("what a delivery tells operators", () => {
     const [again] = await batchLines(() => deliver(handleSinkBatch, QUEUE, [text], { env: metrics, attempts: 2 }));
     expect(again).toMatchObject({ messages: 1, stored: 0, duplicates: 4 });
     expect(points).toHaveLength(1);
+  });
+
+  it("stores event messages packed as the batchers send them beside text ones, and dead-letters bytes that are no message", async () => {
+    const app = await createTestApp();
+    const packed = await packQueueBody(eventMessage(app.appId, "p1", 3));
+    const [line] = await batchLines(() => deliver(handleSinkBatch, QUEUE, [packed.buffer.slice(packed.byteOffset, packed.byteOffset + packed.byteLength), eventMessage(app.appId, "p2", 2), new TextEncoder().encode("not gzip").buffer]));
+    expect(line).toMatchObject({ apps: [app.appId], stored: 5, dead_lettered: 1, retried: 0 });
+    expect(await storedEvents(app.appId)).toBe(5);
   });
 
   it("warns with the reason when ClickHouse is unavailable and the delivery goes back to the queue", async () => {
