@@ -116,8 +116,10 @@ export async function packQueueBody(text: string): Promise<Uint8Array> {
  */
 export async function queueBodyText(body: unknown): Promise<string | null> {
   if (typeof body === "string") return body;
-  const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : null;
-  if (bytes === null) return null;
+  if (!(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) return null;
+  // A copy of a view, whose buffer may be shared: a Blob takes only bytes of its own.
+  const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : new Uint8Array(body.byteLength);
+  if (ArrayBuffer.isView(body)) bytes.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
   try {
     return await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
   } catch {
