@@ -24,8 +24,18 @@ export async function signedIn(name: string): Promise<{ chrome: Chromium; page: 
   const chrome = await launchChromium(name, { width: 1280, height: 900 });
   const page = await chrome.context.newPage();
   page.on("dialog", (dialog) => void dialog.accept());
-  // The form is in the served HTML: signing in needs neither the scripts nor hydration.
-  await page.goto(`${stack.url}/login`, { waitUntil: "domcontentloaded" });
+  // The form is in the served HTML: signing in needs neither the scripts nor hydration. The
+  // local dashboard server has been seen to stall for over a minute on a loaded CI machine (one
+  // GET /login answered after 84 s, nothing else served meanwhile): a navigation that times
+  // out is made again, within the hook's limit, rather than failing the whole file.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(`${stack.url}/login`, { waitUntil: "domcontentloaded", timeout: 50_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error && err.name === "TimeoutError")) throw err;
+    }
+  }
   await page.fill("input[name=email]", stack.email);
   await page.fill("input[name=password]", stack.password);
   await page.click("button[type=submit]");
