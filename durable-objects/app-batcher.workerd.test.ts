@@ -244,9 +244,9 @@ describe("AppBatcher", () => {
         const original = queue.sendBatch.bind(queue);
         vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
           for (const m of msgs) {
-          const sink = await sinkOf(m.body);
-          if (sink?.appId === target.appId) sent.push(sink.batchId);
-        }
+            const sink = await sinkOf(m.body);
+            if (sink?.appId === target.appId) sent.push(sink.batchId);
+          }
           return original(msgs);
         });
       });

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, queueBodyText, messageIdOfRow, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, queueBodyText, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
