@@ -93,6 +93,9 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           testTimeout: 90_000,
           hookTimeout: 180_000,
+          // expect.poll gives up after 1 s by default: a form post and its reload on a loaded
+          // machine can take longer. A ceiling, never a measure of speed.
+          expect: { poll: { timeout: 30_000 } },
         },
       },
     ],
