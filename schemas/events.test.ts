@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { utf8Length, encodeEventRow, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, toCompactRow, withBatchId } from "./index";
+import { utf8Length, encodeEventRow, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, messageIdOfRow, toCompactRow, withBatchId } from "./index";
 
 describe("Event", () => {
   it("accepts every event type of the wire contract", () => {
@@ -103,6 +103,17 @@ describe("sink messages", () => {
     expect(upgraded.at(-1)).toBe("app:0:9");
     const current = encodeEventRow(Object.fromEntries(EVENT_COLUMNS.map((c) => [c, c === "row_format" ? 2 : ""])) as unknown as EventRow);
     expect(toCompactRow(current)).toBe(current);
+  });
+
+  it("reads a row's messageId in every encoding, whatever the text before it holds", () => {
+    const values = (over: Record<string, unknown>) => Object.fromEntries(EVENT_COLUMNS.map((c) => [c, c in over ? over[c] : c === "row_format" ? 2 : ""]));
+    const tricky = { app_id: "app", type: "track", event: 'say "hi", \\ [2,"x"] \u2028', message_id: 'm-"1"\\é' };
+    expect(messageIdOfRow(encodeEventRow(values(tricky) as unknown as EventRow))).toBe('m-"1"\\é');
+    expect(messageIdOfRow(encodeEventRow(values({ message_id: "m-\ud800" }) as unknown as EventRow))).toBe("m-\ufffd");
+    expect(messageIdOfRow(JSON.stringify({ ...values(tricky), row_format: undefined }))).toBe('m-"1"\\é');
+    expect(messageIdOfRow("[2,")).toBeNull();
+    expect(messageIdOfRow('[2,"a","b","c",5]')).toBeNull();
+    expect(messageIdOfRow("{not json")).toBeNull();
   });
 
   it("declares a ClickHouse row with every typed dimension", () => {
