@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeSinkMessage, queueBodyText, type SinkMessage } from "../schemas";
 import { eventsQueue } from "../workers/queue/route";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
+import { BlockedBloom, DEFAULT_WINDOW, LEGACY_BITS_PER_ID } from "./dedup/bloom";
+import { fingerprint } from "./dedup/fingerprint";
+import { filterPageKey } from "./dedup/tiers";
 
 // Rows as the edge writes them; `time` is the client's event time.
 function events(n: number, prefix = crypto.randomUUID(), time = "2026-11-30 12:00:00.000"): BufferedEvent[] {
@@ -135,6 +138,28 @@ describe("AppBatcher dedup", () => {
     await third.ingest(batch.slice(0, 1), target);
     const [second] = await flushCaught(third, target.appId);
     expect(checked(second ?? { batchId: "", appId: "", rows: [] })).toEqual([batch[0]?.messageId]);
+  });
+
+  it("reads the filters an older version wrote at ten bits an id, with no bits column, after it is upgraded", async () => {
+    const { stub, target } = batcher();
+    const batch = events(6);
+    const bloom = new BlockedBloom(4_096, LEGACY_BITS_PER_ID);
+    for (const e of batch) bloom.add(fingerprint(e.messageId));
+    const part = Math.floor(Date.now() / DEFAULT_WINDOW.partMs);
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      state.storage.sql.exec(`
+        DROP TABLE dedup_levels;
+        CREATE TABLE dedup_levels (part INTEGER NOT NULL, level INTEGER NOT NULL, capacity INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (part, level));
+      `);
+      state.storage.sql.exec("INSERT INTO dedup_levels(part, level, capacity, count) VALUES (?, 0, 4096, 6)", part);
+      state.storage.sql.exec("INSERT INTO dedup_filters(key, bits) VALUES (?, ?)", filterPageKey(part, 0, 0), bloom.bits.slice().buffer);
+    });
+    await abortAllDurableObjects();
+    const upgraded = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    const fresh = events(2);
+    expect(await upgraded.ingest([...batch, ...fresh], target)).toEqual({ status: "ok", accepted: 8, duplicates: 0 });
+    const [sent] = await flushCaught(upgraded, target.appId);
+    expect(checked(sent ?? { batchId: "", appId: "", rows: [] }).sort()).toEqual(batch.map((e) => e.messageId).sort());
   });
 
   it("writes a row per call and a few per flush, and later calls write over the sent chunks' rows instead of adding rows", async () => {

@@ -1,4 +1,4 @@
-import { ArrivalFilters, type BlockAt, type Level, type PageStore } from "./bloom";
+import { ArrivalFilters, LEGACY_BITS_PER_ID, type BlockAt, type Level, type PageStore } from "./bloom";
 import { fingerprint, type Fingerprint } from "./fingerprint";
 import { RecentIds } from "./recent-ids";
 
@@ -52,27 +52,29 @@ export function decodeIds(text: string | null | undefined): string[] {
   }
 }
 
-/** The filters' pages and levels in the batcher's SQLite: a row per 64 KB page, keyed so a level's pages are one range. */
+/** The `dedup_filters` key of a filter page: a level's pages are one range, a partition's levels too. */
+export const filterPageKey = (part: number, level: number, page: number): number => (part * 64 + level) * 65_536 + page;
+
+/** The filters' pages and levels in the batcher's SQLite: a row per 64 KB page. */
 class SqlPages implements PageStore {
   constructor(private readonly sql: Sql) {}
 
-  static key(part: number, level: number, page: number): number {
-    return (part * 64 + level) * 65_536 + page;
-  }
-
   levels(): Level[] {
-    return this.sql.exec<{ part: number; level: number; capacity: number; count: number }>("SELECT part, level, capacity, count FROM dedup_levels").toArray();
+    return this.sql
+      .exec<{ part: number; level: number; capacity: number; count: number; bits: number | null }>("SELECT part, level, capacity, count, bits FROM dedup_levels")
+      .toArray()
+      .map((l) => ({ ...l, bits: l.bits ?? LEGACY_BITS_PER_ID }));
   }
 
   page(part: number, level: number, page: number): Uint8Array | null {
-    const row = this.sql.exec<{ bits: ArrayBuffer }>("SELECT bits FROM dedup_filters WHERE key = ?", SqlPages.key(part, level, page)).toArray()[0];
+    const row = this.sql.exec<{ bits: ArrayBuffer }>("SELECT bits FROM dedup_filters WHERE key = ?", filterPageKey(part, level, page)).toArray()[0];
     return row ? new Uint8Array(row.bits) : null;
   }
 
   blocks(at: readonly BlockAt[]): Array<Uint8Array | null> {
     const out: Array<Uint8Array | null> = at.map(() => null);
     // One statement for a call's lookups: only the 64 bytes asked for leave each page.
-    const asks = JSON.stringify(at.map((b) => [SqlPages.key(b.part, b.level, b.page), b.offset + 1]));
+    const asks = JSON.stringify(at.map((b) => [filterPageKey(b.part, b.level, b.page), b.offset + 1]));
     const rows = this.sql.exec<{ i: number; b: ArrayBuffer | null }>(
       "SELECT j.key AS i, substr(f.bits, json_extract(j.value, '$[1]'), 64) AS b FROM json_each(?) AS j JOIN dedup_filters AS f ON f.key = json_extract(j.value, '$[0]')",
       asks,
@@ -83,15 +85,15 @@ class SqlPages implements PageStore {
 
   write(levels: readonly Level[], pages: ReadonlyArray<{ part: number; level: number; page: number; bits: Uint8Array }>): void {
     for (const l of levels) {
-      this.sql.exec("INSERT INTO dedup_levels(part, level, capacity, count) VALUES (?, ?, ?, ?) ON CONFLICT(part, level) DO UPDATE SET count = excluded.count", l.part, l.level, l.capacity, l.count);
+      this.sql.exec("INSERT INTO dedup_levels(part, level, capacity, count, bits) VALUES (?, ?, ?, ?, ?) ON CONFLICT(part, level) DO UPDATE SET count = excluded.count", l.part, l.level, l.capacity, l.count, l.bits);
     }
     for (const p of pages) {
-      this.sql.exec("INSERT INTO dedup_filters(key, bits) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET bits = excluded.bits", SqlPages.key(p.part, p.level, p.page), p.bits.slice().buffer);
+      this.sql.exec("INSERT INTO dedup_filters(key, bits) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET bits = excluded.bits", filterPageKey(p.part, p.level, p.page), p.bits.slice().buffer);
     }
   }
 
   dropBefore(part: number): void {
-    this.sql.exec("DELETE FROM dedup_filters WHERE key < ?", SqlPages.key(part, 0, 0));
+    this.sql.exec("DELETE FROM dedup_filters WHERE key < ?", filterPageKey(part, 0, 0));
     this.sql.exec("DELETE FROM dedup_levels WHERE part < ?", part);
   }
 }
@@ -134,9 +136,13 @@ export class DedupTiers {
     // gone, when nothing in memory refers to it any more.
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS dedup_sent (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pending TEXT NOT NULL, ids TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS dedup_levels (part INTEGER NOT NULL, level INTEGER NOT NULL, capacity INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (part, level));
+      CREATE TABLE IF NOT EXISTS dedup_levels (part INTEGER NOT NULL, level INTEGER NOT NULL, capacity INTEGER NOT NULL, count INTEGER NOT NULL, bits INTEGER, PRIMARY KEY (part, level));
       CREATE TABLE IF NOT EXISTS dedup_filters (key INTEGER PRIMARY KEY, bits BLOB NOT NULL);
     `);
+    // A level's bits per id: levels written before it was kept were sized at ten (null).
+    if (!this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('dedup_levels')").toArray().some((c) => c.name === "bits")) {
+      this.sql.exec("ALTER TABLE dedup_levels ADD COLUMN bits INTEGER");
+    }
   }
 
   /** Rebuilds tier 1 in memory from the rows after a start: the buffered chunks' ids and the sent rows'. */
