@@ -135,6 +135,8 @@ export class AppBatcher extends DurableObject<Env> {
   private readonly queueBytes = { text: 0, packed: 0 };
   private lastPrune = 0;
   private known: { appId: string; shard: string } | null = null;
+  // Whether this object has written its app and shard to `meta` since it started.
+  private remembered = false;
   private lastTallyShip = 0;
   private retired = false;
   // When this shard was reported stale in D1 (null: healthy), and when that row was last written.
@@ -181,12 +183,18 @@ export class AppBatcher extends DurableObject<Env> {
       return this.ctx.storage.transactionSync(() => this.tallies.batch(fn));
     } catch (err) {
       this.tallies.reload();
+      this.outbox.forget();
+      // The rollback may have taken the identity's row with it.
+      this.remembered = false;
       throw err;
     }
   }
 
+  // Once per start: a statement on every call cost a shard more CPU than its counters did.
   private remember(target: IngestTarget): void {
+    if (this.remembered) return;
     this.sql.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('app', ?), ('shard', ?)", target.appId, String(target.shard));
+    this.remembered = true;
   }
 
   // Counters must leave even when nothing was accepted, so any call that records one makes

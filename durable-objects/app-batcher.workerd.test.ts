@@ -268,6 +268,26 @@ describe("AppBatcher", () => {
     expect(await sentIds(third, 2)).toEqual([`${target.appId}:0:502`]);
   });
 
+  it("builds an older chunks table again with the rows after the small columns, keeping what it held", async () => {
+    const { stub, target } = batcher();
+    const batch = events(3);
+    await stub.ingest(batch, target);
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      state.storage.sql.exec(`
+        CREATE TABLE chunks_old (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT);
+        INSERT INTO chunks_old(seq, rows, bytes, data, at, ids, checks, tally) SELECT seq, rows, bytes, data, at, ids, checks, tally FROM chunks;
+        DROP TABLE chunks;
+        ALTER TABLE chunks_old RENAME TO chunks;
+      `);
+    });
+    await abortAllDurableObjects();
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect((await again.stats()).bufferedRows).toBe(3);
+    expect(await again.ingest(batch, target)).toEqual({ status: "ok", accepted: 3, duplicates: 3 });
+    const columns = await runInDurableObject(again, (_i: AppBatcher, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks') ORDER BY cid").toArray().map((c) => c.name));
+    expect(columns.at(-1)).toBe("data");
+  });
+
   it("counts since it started in memory, and drops the counters table older versions wrote on every request", async () => {
     const { stub, target } = batcher();
     await runInDurableObject(stub, (_i: AppBatcher, state) => {

@@ -45,6 +45,11 @@ const MAX_FREE_CHUNKS = 64;
 // A checked row's index in a message header: up to five digits and a comma.
 const CHECK_INDEX_BYTES = 6;
 
+// The rows last: a chunk's rows (tens of KB) spill into SQLite overflow pages, which a read of a
+// column stored after them walks through; planning, dedup and the counters read only the
+// columns before them.
+const CHUNKS_TABLE = "(seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT, data TEXT NOT NULL)";
+
 /**
  * An AppBatcher's rows on their way to the queue, in its SQLite: each request's accepted rows
  * stored in a few chunks (`chunks`), planned into messages under stable batch ids before they
@@ -63,6 +68,9 @@ export class Outbox {
   // Numbers of free chunk rows, read from the rows when needed: null whenever a write may have
   // freed more, or a transaction rolled back may have taken back what was taken from it.
   private free: number[] | null = null;
+  // The plan's row as last written or read: read on every send of a flush, and as long as the
+  // backlog's messages. Null after a rollback (`forget`), which may have taken a write back.
+  private plan_: { messages: PlannedMessage[]; mark: number } | null = null;
 
   // The batcher's metered SQL, so its rows are counted with the batcher's own.
   constructor(
@@ -72,7 +80,7 @@ export class Outbox {
 
   migrate(): void {
     this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT);
+      CREATE TABLE IF NOT EXISTS chunks ${CHUNKS_TABLE};
       CREATE TABLE IF NOT EXISTS outbox_plan (id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL, upto INTEGER NOT NULL, planned INTEGER);
     `);
     // The highest chunk number ever planned into a message: versions before kept no free rows, so
@@ -110,20 +118,22 @@ export class Outbox {
       });
     }
     this.sql.exec("UPDATE chunks SET at = ? WHERE at IS NULL", Date.now());
-    // Older versions numbered chunks by AUTOINCREMENT: the table is built again without it, and
-    // numbering goes on from the highest number it ever gave.
+    // Older versions numbered chunks by AUTOINCREMENT, and kept the rows before the small
+    // columns: the table is built again, numbering going on from the highest number it gave.
     const table = this.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").one().sql;
-    if (/AUTOINCREMENT/i.test(table)) {
+    const autoincrement = /AUTOINCREMENT/i.test(table);
+    const order = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks') ORDER BY cid").toArray();
+    if (autoincrement || order[order.length - 1]?.name !== "data") {
       this.storage.transactionSync(() => {
-        const given = this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").toArray()[0]?.seq ?? 0;
+        const given = autoincrement ? (this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").toArray()[0]?.seq ?? 0) : 0;
         this.sql.exec(`
-          CREATE TABLE chunks_next (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT);
-          INSERT INTO chunks_next(seq, rows, bytes, data, at, ids, checks, tally) SELECT seq, rows, bytes, data, at, ids, checks, tally FROM chunks;
+          CREATE TABLE chunks_next ${CHUNKS_TABLE};
+          INSERT INTO chunks_next(seq, rows, bytes, at, ids, checks, tally, data) SELECT seq, rows, bytes, at, ids, checks, tally, data FROM chunks;
           DROP TABLE chunks;
           ALTER TABLE chunks_next RENAME TO chunks;
         `);
         this.lastSeq = Math.max(this.lastSeq, given);
-        this.write(this.plannedMessages());
+        if (autoincrement) this.write(this.plannedMessages());
       });
     }
     const highest = this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM chunks").one().s ?? 0;
@@ -348,17 +358,26 @@ export class Outbox {
 
   // The highest chunk number planned into a message so far.
   private plannedMark(): number {
-    const row = this.sql.exec<{ planned: number | null; plan: string }>("SELECT planned, plan FROM outbox_plan WHERE id = 1").toArray()[0];
-    if (!row) return 0;
-    if (row.planned !== null) return row.planned;
-    const plan = JSON.parse(row.plan) as PlannedMessage[];
-    return plan[plan.length - 1]?.lastSeq ?? 0;
+    return this.planRow().mark;
   }
 
-  // Read from its row each time, never cached: a transaction rolled back takes it back too.
   private plannedMessages(): PlannedMessage[] {
-    const text = this.sql.exec<{ plan: string }>("SELECT plan FROM outbox_plan WHERE id = 1").toArray()[0]?.plan;
-    return text ? (JSON.parse(text) as PlannedMessage[]) : [];
+    return this.planRow().messages;
+  }
+
+  private planRow(): { messages: PlannedMessage[]; mark: number } {
+    if (this.plan_) return this.plan_;
+    const row = this.sql.exec<{ planned: number | null; plan: string }>("SELECT planned, plan FROM outbox_plan WHERE id = 1").toArray()[0];
+    const messages = row ? (JSON.parse(row.plan) as PlannedMessage[]) : [];
+    // Versions before kept no mark: the plan's own last number.
+    this.plan_ = { messages, mark: row?.planned ?? messages[messages.length - 1]?.lastSeq ?? 0 };
+    return this.plan_;
+  }
+
+  /** Forgets what it knows of its rows: a transaction around its writes was rolled back. */
+  forget(): void {
+    this.plan_ = null;
+    this.free = null;
   }
 
   // With the plan go the highest chunk number given (a number leaves the rows only with a write
@@ -372,6 +391,7 @@ export class Outbox {
       this.lastSeq,
       planned,
     );
+    this.plan_ = { messages: [...plan], mark: planned };
   }
 }
 
