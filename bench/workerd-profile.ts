@@ -1,0 +1,135 @@
+// Where the local pipeline's workerd CPU goes: starts the local stack, drives the edge with the
+// end-to-end benchmark's batches, and records a CPU profile of the isolate that runs the Worker,
+// the AppBatchers and the queue consumer together, through `wrangler dev`'s inspector. Prints
+// the functions with the most time of their own and with the most time under them, and writes
+// the profile to bench/results/workerd.cpuprofile (Chrome DevTools opens it).
+// `npm run bench:profile [-- --seconds 15 --clients 4]`
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { startLocalStack } from "../dev/stack";
+import { makeBatch, rng } from "./fixtures";
+import { admin, postBatch } from "./stack-load";
+
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" } } });
+const SECONDS = Number(values.seconds);
+const CLIENTS = Number(values.clients);
+const ADMIN_TOKEN = "bench-admin-token";
+// wrangler dev's inspector; its one target is the user Worker's isolate.
+const INSPECTOR = "http://127.0.0.1:9229/json";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** A DevTools protocol session over one WebSocket: `call(method, params)` answers with the result. */
+async function inspect(url: string): Promise<{ call: <T>(method: string, params?: object) => Promise<T>; close: () => void }> {
+  const ws = new WebSocket(url);
+  await new Promise<void>((done, fail) => {
+    ws.once("open", () => done());
+    ws.once("error", fail);
+  });
+  let next = 0;
+  const waiting = new Map<number, (result: unknown) => void>();
+  ws.on("message", (data: Buffer) => {
+    const m = JSON.parse(data.toString()) as { id?: number; result?: unknown };
+    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
+  });
+  return {
+    call: <T>(method: string, params: object = {}) =>
+      new Promise<T>((done) => {
+        const id = ++next;
+        waiting.set(id, (r) => done(r as T));
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+const label = (n: ProfileNode): string => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop() ?? ""}:${n.callFrame.lineNumber}`;
+
+/** Time of its own and time under it, by function, as shares of the profile's busy time. */
+function summarize(profile: Profile, top = 25): { busyMs: number; self: Array<[string, number]>; total: Array<[string, number]> } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((s, i) => selfUs.set(s, (selfUs.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let busy = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === "(idle)") continue;
+    busy += us;
+    self.set(label(node), (self.get(label(node)) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const n = byId.get(at);
+      if (!n || n.callFrame.functionName === "(root)") continue;
+      const name = `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop() ?? ""}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      total.set(name, (total.get(name) ?? 0) + us);
+    }
+  }
+  const ranked = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, Number(((v / busy) * 100).toFixed(1))]);
+  return { busyMs: Math.round(busy / 1000), self: ranked(self), total: ranked(total) };
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-profile-"));
+  const stack = await startLocalStack(dir, { ADMIN_TOKEN, DASHBOARD: "off", LOCAL_CRON: "off" });
+  try {
+    const app = `app_profile_${Date.now().toString(36)}`;
+    await admin(stack.edge, ADMIN_TOKEN, "/admin/apps", { id: app, name: app, rateLimit: 0, shardCount: 4 });
+    const key = ((await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app}/keys`, { name: "profile" })).key as { key: string }).key;
+    const targets = (await (await fetch(INSPECTOR)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+    const target = targets[0];
+    if (!target) throw new Error(`no inspector target at ${INSPECTOR}`);
+    const session = await inspect(target.webSocketDebuggerUrl);
+    await session.call("Profiler.enable");
+    await session.call("Profiler.setSamplingInterval", { interval: 500 });
+    const r = rng(7);
+    const templates = Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, 100, t * 100, { runId: `${app}-@@`, devices: 20_000 })));
+    let counter = 0;
+    let accepted = 0;
+    await session.call("Profiler.start");
+    const end = Date.now() + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (Date.now() < end) {
+          const n = counter++;
+          const res = await postBatch(`${stack.edge}/v1/batch`, key, (templates[n % templates.length] ?? "").replaceAll("@@", String(n)));
+          if (res.status === 200) accepted += 100;
+        }
+      }),
+    );
+    // The flushes and the consumer's inserts of what was accepted, in the same profile.
+    await new Promise((done) => setTimeout(done, 8_000));
+    const { profile } = await session.call<{ profile: Profile }>("Profiler.stop");
+    session.close();
+    const out = resolve(import.meta.dirname, "results", "workerd.cpuprofile");
+    await writeFile(out, JSON.stringify(profile));
+    const s = summarize(profile);
+    console.log(`\n== workerd profile: ${accepted} events accepted in ${SECONDS} s by ${CLIENTS} clients, ${s.busyMs} ms of the isolate's thread busy; ${out}`);
+    console.log("  time of its own (% of busy):");
+    for (const [name, pct] of s.self) console.log(`    ${pct.toFixed(1).padStart(5)} %  ${name}`);
+    console.log("  time under it (% of busy):");
+    for (const [name, pct] of s.total) console.log(`    ${pct.toFixed(1).padStart(5)} %  ${name}`);
+  } finally {
+    await stack.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
