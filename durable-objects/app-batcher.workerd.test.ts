@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { decodeQueueMessage, decodeSinkMessage, LIMITS, queueBodyText, type SinkMessage, type TallyMessage } from "../schemas";
+import { decodeQueueMessage, decodeSinkMessage, LIMITS, queueBodyText, type Config, type SinkMessage, type TallyMessage } from "../schemas";
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
 import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
@@ -20,6 +20,18 @@ const outgoing = (list: readonly BufferedEvent[]): OutgoingRow[] => list.map((e)
 
 function batcher(name = crypto.randomUUID()): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget } {
   return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
+}
+
+/**
+ * Gives the object an hour's flush age instead of the second it is configured with, for a test
+ * that runs the flush itself (runDurableObjectAlarm) and watches what it sends: the alarm an
+ * ingest sets can then not fire on its own before the test is watching, however slow the machine.
+ */
+async function holdFlushes(stub: DurableObjectStub<AppBatcher>): Promise<void> {
+  await runInDurableObject(stub, (instance: AppBatcher) => {
+    const held = instance as unknown as { cfg: Config };
+    held.cfg = { ...held.cfg, flush: { ...held.cfg.flush, maxAgeMs: 3_600_000 } };
+  });
 }
 
 /** An event message as the shard sent it: its packed body unpacked. */
@@ -91,6 +103,7 @@ describe("AppBatcher", () => {
 
   it("flushes on its alarm into queue messages under 128 KB that carry every row once", async () => {
     const { stub, target } = batcher();
+    await holdFlushes(stub);
     await stub.ingest(events(700), target);
     const sent: unknown[] = [];
     await runInDurableObject(stub, (instance: AppBatcher) => {
@@ -163,6 +176,7 @@ describe("AppBatcher", () => {
 
   it("counts its backlog's bytes as stored: what it holds before a flush, and none after it", async () => {
     const { stub, target } = batcher();
+    await holdFlushes(stub);
     const batch = events(30);
     await stub.ingest(batch, target);
     const held = await stub.stats();
@@ -327,6 +341,7 @@ describe("AppBatcher", () => {
 
   it("counts refusals when nothing was accepted and ships them on an alarm it sets itself", async () => {
     const { stub, target } = batcher();
+    await holdFlushes(stub);
     await stub.refuse(target, { rejected: { invalid_event: 3 }, refused: "invalid_json" });
     expect(await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.getAlarm())).not.toBeNull();
     const sent: TallyMessage[] = [];
@@ -638,6 +653,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
 
   it("archives a message over the queue's size limit to R2 unchanged, counts it, and sends the rows behind it", async () => {
     const { stub, target } = batcher();
+    await holdFlushes(stub);
     // A row stored before rows were limited: far over what one queue message may hold.
     const poisonRow = JSON.stringify({ message_id: "poison", pad: "x".repeat(200_000), batch_id: "" });
     await stub.ingest([{ messageId: "poison", row: poisonRow, bytes: poisonRow.length }], target);
@@ -659,6 +675,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
 
   it("archives a message the queue refuses alone while the others go through", async () => {
     const { stub, target } = batcher();
+    await holdFlushes(stub);
     const before = events(300);
     const odd = events(1, "odd");
     const after = events(300);
@@ -681,6 +698,7 @@ describe("AppBatcher with a message the queue cannot take", () => {
 
   it("dead-letters nothing while the queue refuses every message, keeps the rows and still ships its counters", async () => {
     const { stub, target } = batcher();
+    await holdFlushes(stub);
     await stub.ingest(events(300), target);
     await stub.ingest(events(300), target);
     const seen = await watchQueue(stub, target.appId, () => true);
