@@ -1,9 +1,9 @@
-import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { decodeQueueMessage, decodeSinkMessage, LIMITS, queueBodyText, type Config, type SinkMessage, type TallyMessage } from "../schemas";
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { eventsQueue } from "../workers/queue/route";
-import { basicAuth, createTestApp, post, trackEvent } from "../test/seed";
+import { basicAuth, createTestApp, post, restart, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { Outbox, type OutgoingRow } from "./outbox";
 import type { Tallies } from "./tallies";
@@ -167,7 +167,7 @@ describe("AppBatcher", () => {
   it("keeps buffered events across a restart and flushes them afterwards", async () => {
     const { stub, target } = batcher();
     await stub.ingest(events(25), target);
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect((await again.stats()).bufferedRows).toBe(25);
     expect(await runDurableObjectAlarm(again)).toBe(true);
@@ -197,7 +197,7 @@ describe("AppBatcher", () => {
       state.storage.sql.exec("CREATE TABLE buffer (seq INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL, row TEXT NOT NULL)");
       state.storage.sql.exec("INSERT INTO buffer(seq, bytes, row) VALUES (1000, 5, '{\"a\"}'), (1001, 5, '{\"b\"}')");
     });
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect((await again.stats()).bufferedRows).toBe(302);
   });
@@ -218,7 +218,7 @@ describe("AppBatcher", () => {
       sql.exec("INSERT INTO outbox VALUES (?, ?, ?, ?, ?)", id, first, last, 30, chunks.reduce((n, c) => n + c.bytes, 0));
       return id;
     });
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect((await again.stats()).pendingMessages).toBe(1);
     const sent: string[] = [];
@@ -271,13 +271,13 @@ describe("AppBatcher", () => {
       });
       return sent;
     };
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect(await sentIds(again, 3)).toEqual([`${target.appId}:0:501`]);
     const table = await runInDurableObject(again, (_i: AppBatcher, state) => state.storage.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'chunks'").one().sql);
     expect(table).not.toMatch(/AUTOINCREMENT/i);
     // Sent and gone, the chunks leave their highest number behind for the next start.
-    await abortAllDurableObjects();
+    await restart(again);
     const third = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect(await sentIds(third, 2)).toEqual([`${target.appId}:0:502`]);
   });
@@ -294,7 +294,7 @@ describe("AppBatcher", () => {
         ALTER TABLE chunks_old RENAME TO chunks;
       `);
     });
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect((await again.stats()).bufferedRows).toBe(3);
     expect(await again.ingest(batch, target)).toEqual({ status: "ok", accepted: 3, duplicates: 3 });
@@ -308,7 +308,7 @@ describe("AppBatcher", () => {
       state.storage.sql.exec("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
       state.storage.sql.exec("INSERT INTO counters(name, value) VALUES ('accepted', 7)");
     });
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     const batch = events(10);
     await again.ingest(batch, target);
@@ -374,7 +374,7 @@ describe("AppBatcher", () => {
       sql.exec("CREATE TABLE tallies (minute INTEGER NOT NULL, stage TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL, UNIQUE (minute, stage, reason))");
       sql.exec("INSERT INTO tallies VALUES (1764500400, 'accepted', '', 40), (1764500400, 'rejected', 'invalid_event', 2)");
     });
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     const sent: TallyMessage[] = [];
     await runInDurableObject(again, async (instance: AppBatcher, state) => {
@@ -551,7 +551,7 @@ describe("AppBatcher.retire", () => {
     expect(await stub.ingest(events(3), target)).toEqual({ status: "gone" });
     await stub.refuse(target, { rejected: { invalid_event: 1 } });
     // Still retired after a restart: the mark is in storage, not only in memory.
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect(await again.ingest(batch.slice(0, 2), target)).toEqual({ status: "gone" });
     // The queue binding is shared by every batcher of the isolate: an earlier test's shards may

@@ -1,7 +1,7 @@
 // Dedup without a SQLite row per event (decision record 0021), in the AppBatcher itself: ids are
 // held exactly until ClickHouse confirmed their batch, then only Bloom filters remember them, and
 // what they cannot rule out travels marked for the sink to settle.
-import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeSinkMessage, queueBodyText, type SinkMessage } from "../schemas";
 import { eventsQueue } from "../workers/queue/route";
@@ -9,6 +9,7 @@ import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { BlockedBloom, DEFAULT_WINDOW, LEGACY_BITS_PER_ID } from "./dedup/bloom";
 import { fingerprint } from "./dedup/fingerprint";
 import { filterPageKey } from "./dedup/tiers";
+import { restart } from "../test/seed";
 
 // Rows as the edge writes them; `time` is the client's event time.
 function events(n: number, prefix = crypto.randomUUID(), time = "2026-11-30 12:00:00.000"): BufferedEvent[] {
@@ -126,14 +127,14 @@ describe("AppBatcher dedup", () => {
     await stub.ingest(batch, target);
     const [first] = await flushCaught(stub, target.appId);
     // Sent, not confirmed, when the object goes away.
-    await abortAllDurableObjects();
+    await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect(await again.ingest(batch.slice(0, 2), target)).toEqual({ status: "ok", accepted: 2, duplicates: 2 });
     expect((await again.stats()).dedup.heldIds).toBe(6);
     await again.stored([first?.batchId ?? ""]);
     await flushCaught(again, target.appId);
     expect((await again.stats()).dedup).toMatchObject({ heldIds: 0, filterIds: 6 });
-    await abortAllDurableObjects();
+    await restart(again);
     const third = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     await third.ingest(batch.slice(0, 1), target);
     const [second] = await flushCaught(third, target.appId);
@@ -154,7 +155,7 @@ describe("AppBatcher dedup", () => {
       state.storage.sql.exec("INSERT INTO dedup_levels(part, level, capacity, count) VALUES (?, 0, 4096, 6)", part);
       state.storage.sql.exec("INSERT INTO dedup_filters(key, bits) VALUES (?, ?)", filterPageKey(part, 0, 0), bloom.bits.slice().buffer);
     });
-    await abortAllDurableObjects();
+    await restart(stub);
     const upgraded = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     const fresh = events(2);
     expect(await upgraded.ingest([...batch, ...fresh], target)).toEqual({ status: "ok", accepted: 8, duplicates: 0 });
@@ -184,7 +185,7 @@ describe("AppBatcher dedup", () => {
     expect((await written()) - again).toBe(30);
     expect(await chunkRows()).toBe(held);
     // After a restart the rows written over hold the new events, each once, and the sent ones are duplicates still.
-    await abortAllDurableObjects();
+    await restart(stub);
     const restarted = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
     expect((await restarted.stats()).bufferedRows).toBe(1200);
     expect(await restarted.ingest([...next.slice(0, 40), ...events(1)], target)).toMatchObject({ accepted: 41, duplicates: 40 });

@@ -3,14 +3,14 @@
 // buffer, and ClickHouse going away under concurrent load. Whatever fails and whatever is
 // repeated, an event answered as accepted lands in ClickHouse exactly once. Each test uses its
 // own app, so rows never mix.
-import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppBatcher } from "../durable-objects/app-batcher";
 import { decodeSinkMessage, encodeEventRow, encodeSinkMessage, type EventRow } from "../schemas";
 import { eventsQueue } from "../workers/queue/route";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver as deliverTo } from "./queue-delivery";
-import { blankRow, chQuery, createTestApp, post, setClickHouse, trackEvent, type TestApp } from "./seed";
+import { blankRow, chQuery, createTestApp, post, restart, setClickHouse, trackEvent, type TestApp } from "./seed";
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -175,7 +175,7 @@ describe("the AppBatcher under failure", () => {
     expect(stats.flushFailures).toBeGreaterThanOrEqual(1);
 
     // The object goes away with everything still buffered and a retry scheduled.
-    await abortAllDurableObjects();
+    await restart(stub);
     vi.restoreAllMocks();
     // A client that never heard its answer sends a batch again: still known after the restart.
     const again = await post("/v1/batch", { batch: batches[1] }, { "x-write-key": app.key });

@@ -1,4 +1,4 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { ROW_FORMAT, type EventRow, type RedactionPolicy } from "../schemas";
 import { createApp, createWriteKey, OPERATOR } from "../workers/apps/store";
 
@@ -85,4 +85,19 @@ export async function chInsert(table: string, rows: ReadonlyArray<Record<string,
   url.searchParams.set("date_time_input_format", "best_effort");
   const res = await fetch(url, { method: "POST", headers: chHeaders(), body: rows.map((r) => JSON.stringify(r)).join("\n") });
   if (!res.ok) throw new Error(await res.text());
+}
+
+/**
+ * Restarts one Durable Object as the platform would after an eviction or a crash: its memory is
+ * gone, its storage and alarm stay. Only this object: abortAllDurableObjects() would also break
+ * earlier tests' objects in the middle of their own alarms, which workerd then retries into the
+ * next test and which once left the test runner waiting forever.
+ */
+export async function restart(stub: DurableObjectStub): Promise<void> {
+  const reason = "test restart";
+  const outcome = await runInDurableObject(stub, (_instance, state) => state.abort(reason)).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  if (!(outcome instanceof Error && outcome.message === reason)) throw new Error(`the object did not restart: ${String(outcome)}`);
 }
