@@ -4,7 +4,9 @@
 //    for both, the earlier step first, as windowFunnel orders them;
 // 2. a fold over that array walks the events as ClickHouse's windowFunnel does and keeps, for
 //    each step, the timestamps of the latest attempt that reached it (windowFunnel gives only
-//    the level; the timestamps give the time between steps);
+//    the level; the timestamps give the time between steps). Only people with a second-step
+//    event can get past the first step, so only they are folded: the others' level is 1 if they
+//    did the first step, which in most funnels is most people;
 // 3. people, medians and breakdown buckets (top N, the rest as "other", and the total) from
 //    those per-person rows.
 // The fold's rules, those of windowFunnel(window[, 'strict_order']): a first-step event starts
@@ -47,8 +49,11 @@ function stepCondition(step: FunnelStep, i: number): { sql: string; params: Para
   return { sql: `(${column} = {s${i}_name:String}${props.sql})`, params: { [`s${i}_name`]: step.name, ...props.params } };
 }
 
-/** The fold's state: (stopped, timestamps of the attempt at step 1, …, at step n). */
-function foldSql(n: number, strict: boolean): string {
+/** The fold's state before any event: (stopped, timestamps of the attempt at step 1, …, at step n). */
+const startState = (n: number): string => `(toUInt8(0), ${Array.from({ length: n }, () => "CAST([] AS Array(UInt64))").join(", ")})`;
+
+/** The fold's state after the events of `sorted` (step events encoded and sorted as peopleSql makes them). */
+function foldSql(n: number, strict: boolean, sorted: string): string {
   const ts = "intDiv(x, 16)";
   const k = "(x % 16)";
   const at = (step: number): string => `acc.${step + 2}`;
@@ -57,8 +62,7 @@ function foldSql(n: number, strict: boolean): string {
   for (let s = 1; s < n; s++) next.push(`if(${extends_(s)}, arrayPushBack(${at(s - 1)}, ${ts}), ${at(s)})`);
   const stops = [extends_(n - 1)];
   if (strict) for (let s = 1; s < n; s++) stops.push(`(${k} = ${s} AND notEmpty(${at(0)}) AND empty(${at(s - 1)}))`);
-  const empty = Array.from({ length: n }, () => "CAST([] AS Array(UInt64))").join(", ");
-  return `arrayFold((acc, x) -> if(acc.1 = 1, acc, (toUInt8(${stops.join(" OR ")}), ${next.join(", ")})), sorted, (toUInt8(0), ${empty}))`;
+  return `arrayFold((acc, x) -> if(acc.1 = 1, acc, (toUInt8(${stops.join(" OR ")}), ${next.join(", ")})), ${sorted}, ${startState(n)})`;
 }
 
 /**
@@ -75,22 +79,24 @@ function peopleSql(def: FunnelsDef, named: boolean): { sql: string; params: Para
   const params: Params = { ...rangeParams(def.range), fn_window: windowMs(def.window), ...filters.params, ...b?.params };
   for (const s of steps) Object.assign(params, s.params);
   const entries = steps.map((s, i) => `if(${s.sql}, toUInt64(toUnixTimestamp64Milli(timestamp)) * 16 + ${i}, 0)`).join(", ");
-  const state = foldSql(n, def.order === "strict");
+  const state = foldSql(n, def.order === "strict", "arraySort(groupArrayArray(steps))");
   const first = steps[0]?.sql ?? "0";
   const reached = Array.from({ length: n }, (_, s) => `f.${s + 2}`);
-  const sql = `SELECT person, ${reached.map((r) => `notEmpty(${r})`).join(" + ")} AS level,
+  const second = steps[1]?.sql ?? "0";
+  const sql = `SELECT person, if(n2 > 0, ${reached.map((r) => `notEmpty(${r})`).join(" + ")}, toUInt8(n1 > 0)) AS level,
          multiIf(${reached
            .slice(1)
            .reverse()
            .map((r) => `notEmpty(${r}), ${r}`)
            .join(", ")}, f.2) AS chain${b ? ", b" : ""}
     FROM (
-      SELECT person, arraySort(groupArrayArray(steps)) AS sorted, ${state} AS f${b ? ", argMinIf(b, b_at, has_first) AS b" : ""}
+      SELECT person, sum(ids_n1) AS n1, sum(ids_n2) AS n2, if(n2 > 0, ${state}, ${startState(n)}) AS f${b ? ", argMinIf(b, b_at, has_first) AS b" : ""}
       FROM (
-        SELECT ${named ? joinedPersonKey("ids") : hashedPerson("ids")} AS person, ids.steps AS steps${b ? ", ids.b AS b, ids.b_at AS b_at, ids.has_first AS has_first" : ""}
+        SELECT ${named ? joinedPersonKey("ids") : hashedPerson("ids")} AS person, ids.steps AS steps, ids.n1 AS ids_n1, ids.n2 AS ids_n2${b ? ", ids.b AS b, ids.b_at AS b_at, ids.has_first AS has_first" : ""}
         FROM (
-          SELECT ${named ? "user_id, anonymous_id" : `${idHash("user_id")} AS user_h, ${idHash("anonymous_id")} AS anon_h`}, groupArrayArray(arrayFilter(v -> v > 0, [${entries}])) AS steps
-                 ${b ? `, argMinIf(${b.sql}, timestamp, ${first}) AS b, minIf(timestamp, ${first}) AS b_at, countIf(${first}) > 0 AS has_first` : ""}
+          SELECT ${named ? "user_id, anonymous_id" : `${idHash("user_id")} AS user_h, ${idHash("anonymous_id")} AS anon_h`}, groupArrayArray(arrayFilter(v -> v > 0, [${entries}])) AS steps,
+                 countIf(${first}) AS n1, countIf(${second}) AS n2
+                 ${b ? `, argMinIf(${b.sql}, timestamp, ${first}) AS b, minIf(timestamp, ${first}) AS b_at, n1 > 0 AS has_first` : ""}
           FROM events
           WHERE ${appRange()} AND ${hasPerson()} AND (${steps.map((s) => s.sql).join(" OR ")})${filters.sql}
           GROUP BY ${named ? "user_id, anonymous_id" : "user_h, anon_h"}
