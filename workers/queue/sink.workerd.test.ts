@@ -53,27 +53,31 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-// The settings of every INSERT the consumer sends, by table, while watched.
-function watchInserts(): Array<{ table: string; settings: URLSearchParams }> {
+// Only the inserts that carry `appId`'s rows: a queue delivery left from an earlier test may
+// still be writing other apps' rows through the same fetch.
+const carries = (init: RequestInit | undefined, appId: string): boolean => typeof init?.body === "string" && init.body.includes(appId);
+
+// The settings of every INSERT of `appId`'s rows the consumer sends, by table, while watched.
+function watchInserts(appId: string): Array<{ table: string; settings: URLSearchParams }> {
   const seen: Array<{ table: string; settings: URLSearchParams }> = [];
   const original = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const table = /^INSERT INTO (\S+)/.exec(url.searchParams.get("query") ?? "")?.[1];
-    if (table) seen.push({ table, settings: url.searchParams });
+    if (table && carries(init, appId)) seen.push({ table, settings: url.searchParams });
     return original(input, init);
   });
   return seen;
 }
 
-// Inserts into `table` reach ClickHouse, but the first `times` answers are lost on the way back.
-function loseAnswersOf(table: string, times: number): void {
+// `appId`'s inserts into `table` reach ClickHouse, but the first `times` answers are lost on the way back.
+function loseAnswersOf(table: string, appId: string, times: number): void {
   const original = globalThis.fetch;
   let lost = 0;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const query = new URL(input instanceof Request ? input.url : String(input)).searchParams.get("query") ?? "";
     const res = await original(input, init);
-    if (query.startsWith("INSERT INTO") && query.includes(table) && lost < times) {
+    if (query.startsWith("INSERT INTO") && query.includes(table) && carries(init, appId) && lost < times) {
       lost++;
       throw new TypeError("Network connection lost.");
     }
@@ -95,7 +99,7 @@ async function storedEvents(appId: string): Promise<number> {
 describe("inserts gathered by ClickHouse across deliveries", () => {
   it("asks ClickHouse to gather each insert with other consumers' and to answer once it is written, under its deduplication token", async () => {
     const app = await createTestApp();
-    const seen = watchInserts();
+    const seen = watchInserts(app.appId);
     const outcome = await deliver(handleSinkBatch, QUEUE, [eventMessage(app.appId, "a1", 3), capped(app.appId, "t1").text]);
     expect(outcome.acked).toHaveLength(2);
     expect(seen.map((s) => s.table).sort()).toEqual(["crash_drops_hourly", "events", "pipeline_minutely"]);
@@ -111,7 +115,7 @@ describe("inserts gathered by ClickHouse across deliveries", () => {
   it("stores a delivery once when an insert's answer was lost and the insert was sent again, and once more when the queue delivers it again", async () => {
     const app = await createTestApp();
     const text = eventMessage(app.appId, "a1", 5);
-    loseAnswersOf("events", 1);
+    loseAnswersOf("events", app.appId, 1);
     expect((await deliver(handleSinkBatch, QUEUE, [text, eventMessage(app.appId, "a2", 2)])).acked).toHaveLength(2);
     vi.restoreAllMocks();
     expect(await storedEvents(app.appId)).toBe(7);
@@ -257,7 +261,7 @@ describe("rows a batcher marked for checking (decision record 0021)", () => {
 
   it("does not take a batch's own rows for earlier copies when its insert is sent again after a lost answer", async () => {
     const app = await createTestApp();
-    loseAnswersOf("events", 1);
+    loseAnswersOf("events", app.appId, 1);
     expect((await deliver(handleSinkBatch, QUEUE, [marked(app.appId, "b1", ["e-1", "e-2"], [0, 1])])).acked).toHaveLength(1);
     vi.restoreAllMocks();
     expect(await idsOf(app.appId)).toEqual(["e-1", "e-2"]);
