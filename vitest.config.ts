@@ -2,54 +2,13 @@ import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import type {} from "./test/global-setup";
 
-const WORKERD_FILES = ["workers/**/*.workerd.test.ts", "durable-objects/**/*.workerd.test.ts", "test/**/*.workerd.test.ts"];
-/**
- * The workerd test files that change ClickHouse for every file: they switch the fault proxy in
- * front of it (`setClickHouse`) or lower the `events` table's part limits.
- */
-const CHANGES_CLICKHOUSE = [
-  "test/faults.workerd.test.ts",
-  "test/tenancy.workerd.test.ts",
-  "test/pipeline.workerd.test.ts",
-  "test/dead-letters.workerd.test.ts",
-  "workers/cron/retention.workerd.test.ts",
-  "workers/privacy/privacy.workerd.test.ts",
-];
-
-/** The Worker under test in workerd, bound to the servers test/global-setup.ts starts. */
-const workerdPlugins = () => [
-  cloudflareTest(async ({ inject }) => ({
-    main: "./workers/index.ts",
-    wrangler: { configPath: "./wrangler.toml" },
-    miniflare: {
-      bindings: {
-        ENVIRONMENT: "development",
-        CLICKHOUSE_URL: inject("clickhouseUrl"),
-        CLICKHOUSE_DIRECT_URL: inject("clickhouseDirectUrl"),
-        CLICKHOUSE_USER: inject("clickhouseUser"),
-        CLICKHOUSE_PASSWORD: inject("clickhousePassword"),
-        ADMIN_TOKEN: "test-admin-token",
-        WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
-        // Small enough that the back-pressure tests reach it.
-        BUFFER_MAX_ROWS: "3000",
-        // Confirmed ids move to the filters at the next alarm, so a test sees them there.
-        DEDUP_MERGE_AFTER_MS: "0",
-        TEST_MIGRATIONS: await readD1Migrations("./schemas/sql/d1"),
-      },
-    },
-  })),
-];
-
-// Projects: pure code in Node, the local ClickHouse server in Node, the dashboard in Node,
-// everything that runs on Cloudflare (Worker, Durable Objects, queues) inside workerd, and the
-// whole stack in Chromium. The workerd files run beside the Node ones, two at a time; those that
-// change ClickHouse for everyone wait until the rest are done (vitest runs a project without file
-// parallelism last, on its own).
+// Three projects: pure code in Node, the local ClickHouse server in Node, and everything
+// that runs on Cloudflare (Worker, Durable Objects, queues, end to end) inside workerd.
 export default defineConfig({
   test: {
     // Two files at a time (vitest's default is one less than the cores: one, here). Most files
     // wait on workerd, chDB or Chromium in other processes, so a second file uses the time; the
-    // workerd-faults and e2e projects still take their files one at a time.
+    // workerd and e2e projects still take their files one at a time.
     maxWorkers: 2,
     projects: [
       {
@@ -88,25 +47,35 @@ export default defineConfig({
         },
       },
       {
-        plugins: workerdPlugins(),
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            main: "./workers/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "development",
+                CLICKHOUSE_URL: inject("clickhouseUrl"),
+                CLICKHOUSE_DIRECT_URL: inject("clickhouseDirectUrl"),
+                CLICKHOUSE_USER: inject("clickhouseUser"),
+                CLICKHOUSE_PASSWORD: inject("clickhousePassword"),
+                ADMIN_TOKEN: "test-admin-token",
+                WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
+                // Small enough that the back-pressure tests reach it.
+                BUFFER_MAX_ROWS: "3000",
+                // Confirmed ids move to the filters at the next alarm, so a test sees them there.
+                DEDUP_MERGE_AFTER_MS: "0",
+                TEST_MIGRATIONS: await readD1Migrations("./schemas/sql/d1"),
+              },
+            },
+          })),
+        ],
         test: {
           name: "workerd",
-          include: WORKERD_FILES,
-          exclude: [...CHANGES_CLICKHOUSE, "**/node_modules/**"],
+          include: ["workers/**/*.workerd.test.ts", "durable-objects/**/*.workerd.test.ts", "test/**/*.workerd.test.ts"],
           globalSetup: ["./test/global-setup.ts"],
           setupFiles: ["./test/apply-migrations.ts"],
-          testTimeout: 30_000,
-        },
-      },
-      {
-        plugins: workerdPlugins(),
-        test: {
-          // Files that take ClickHouse down or slow its inserts, one at a time and after the
-          // rest: one file's simulated outage must not land in another's test.
-          name: "workerd-faults",
-          include: CHANGES_CLICKHOUSE,
-          globalSetup: ["./test/global-setup.ts"],
-          setupFiles: ["./test/apply-migrations.ts"],
+          // Every file shares one fault proxy in front of ClickHouse: one file's simulated
+          // outage must not land in another file's test.
           fileParallelism: false,
           testTimeout: 30_000,
         },

@@ -23,17 +23,8 @@ declare module "vitest" {
   }
 }
 
-interface Servers {
-  clickhouseUrl: string;
-  clickhouseDirectUrl: string;
-  clickhouseUser: string;
-  clickhousePassword: string;
-  webhookReceiverUrl: string;
-  close(): Promise<void>;
-}
-
 // A real ClickHouse engine for the workerd tests: a fresh data directory per run.
-async function startServers(): Promise<Servers> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = await mkdtemp(join(tmpdir(), "telemetry-ch-"));
   const server = await startClickHouseServer({ dataDir, port: 0 });
   await migrateClickHouse({ url: server.url, username: server.user, password: server.password });
@@ -43,43 +34,18 @@ async function startServers(): Promise<Servers> {
   await migrateClickHouse({ url: server.url, username: server.user, password: server.password, database: "lake_replay" });
   const proxy = await startFaultProxy(server.url);
   const receiver = await startWebhookReceiver();
-  return {
-    clickhouseUrl: proxy.url,
-    clickhouseDirectUrl: server.url,
-    clickhouseUser: server.user,
-    clickhousePassword: server.password,
-    webhookReceiverUrl: receiver.url,
-    close: async () => {
-      await proxy.close();
-      await receiver.close();
-      await server.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-// Both workerd projects (vitest.config.ts) run this setup in the one vitest process, where chDB
-// holds one data directory at a time: they share one set of servers, closed by the last to finish.
-const SHARED = Symbol.for("edge-telemetry.workerd-servers");
-type Shared = { servers: Promise<Servers>; users: number };
-
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const holder = globalThis as { [SHARED]?: Shared };
-  const shared = (holder[SHARED] ??= { servers: startServers(), users: 0 });
-  shared.users += 1;
-  const servers = await shared.servers;
-  project.provide("webhookReceiverUrl", servers.webhookReceiverUrl);
-  project.provide("clickhouseUrl", servers.clickhouseUrl);
-  project.provide("clickhouseDirectUrl", servers.clickhouseDirectUrl);
-  project.provide("clickhouseUser", servers.clickhouseUser);
-  project.provide("clickhousePassword", servers.clickhousePassword);
+  project.provide("webhookReceiverUrl", receiver.url);
+  project.provide("clickhouseUrl", proxy.url);
+  project.provide("clickhouseDirectUrl", server.url);
+  project.provide("clickhouseUser", server.user);
+  project.provide("clickhousePassword", server.password);
   // A fixed default keeps `npm test` reproducible; any other seed explores new inputs.
   const seed = Number(process.env.FUZZ_SEED ?? "20261120");
   project.provide("fuzzSeed", Number.isSafeInteger(seed) ? seed : 20261120);
   return async () => {
-    shared.users -= 1;
-    if (shared.users > 0) return;
-    delete holder[SHARED];
-    await servers.close();
+    await proxy.close();
+    await receiver.close();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
   };
 }
