@@ -99,8 +99,8 @@ describe("retention", () => {
     const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
     expect(page).toContain("Events older than 7 days are deleted daily");
     expect(page).toContain(`The oldest event kept is from ${at(now - 3 * DAY)}.`);
-    // The 10-day-old visitor's profile went with their event.
-    expect(page).toContain(`Last run ${at(now)}: deleted 1 event and 1 per-person row.`);
+    // The 10-day-old visitor's profile and active hour went with their event.
+    expect(page).toContain(`Last run ${at(now)}: deleted 1 event and 2 per-person rows.`);
     expect(page).toContain("kept 365 days");
     expect(page).toContain("Data location: European Union");
     expect(page).toContain("cannot be changed");

@@ -12,6 +12,8 @@ import { log } from "../lib/log";
  */
 const PER_PERSON = [
   { table: "events", column: "timestamp", kind: "events" },
+  // Ids by the hour they were active: a row goes once its whole hour is past the cutoff.
+  { table: "people_hourly", column: "ended", kind: "person" },
   { table: "sessions", column: "ended", kind: "person" },
   { table: "user_profiles", column: "last_seen", kind: "person" },
   { table: "person_identities", column: "last_seen", kind: "person" },
@@ -24,7 +26,7 @@ const APPS_PER_QUERY = 100;
 // Each app's cutoff in one query: a table is counted once per run whatever the number of apps.
 const DUE_PREDICATE = `app_id IN {apps:Array(String)}
   AND {c:Identifier} < fromUnixTimestamp64Milli({latest:Int64}, 'UTC')
-  AND toUnixTimestamp64Milli({c:Identifier}) < transform(toString(app_id), {apps:Array(String)}, {cutoffs:Array(Int64)}, toInt64(0))`;
+  AND toUnixTimestamp64Milli(toDateTime64({c:Identifier}, 3)) < transform(toString(app_id), {apps:Array(String)}, {cutoffs:Array(Int64)}, toInt64(0))`;
 
 /** What a run did, for the cron's log line. */
 export interface RetentionSummary {

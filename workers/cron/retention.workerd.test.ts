@@ -1,5 +1,5 @@
 // The retention job against the real local ClickHouse and D1: data aged past an app's
-// retention is gone (raw events and the sessions, profiles and identity links of those people),
+// retention is gone (raw events and the sessions, profiles, identity links and active hours of those people),
 // what is younger stays, each app by its own setting; a second run finds nothing and sends no
 // mutation; the daily Cron Trigger runs it; a run ClickHouse fails is logged and made good by
 // the next.
@@ -37,13 +37,14 @@ const visit = (app: string, ageDays: number) => ({
   received_at: iso(NOW - ageDays * DAY),
 });
 
-async function kept(app: string): Promise<{ events: string[]; sessions: string[]; profiles: string[]; identities: string[] }> {
+async function kept(app: string): Promise<{ events: string[]; sessions: string[]; profiles: string[]; identities: string[]; hours: string[] }> {
   const list = async (query: string): Promise<string[]> => (await chQuery<{ v: string }>(query, { app })).map((r) => r.v);
   return {
     events: await list("SELECT DISTINCT user_id AS v FROM events WHERE app_id = {app:String} ORDER BY v"),
     sessions: await list("SELECT DISTINCT session_id AS v FROM sessions WHERE app_id = {app:String} ORDER BY v"),
     profiles: await list("SELECT DISTINCT user_key AS v FROM user_profiles WHERE app_id = {app:String} ORDER BY v"),
     identities: await list("SELECT DISTINCT anonymous_id AS v FROM person_identities WHERE app_id = {app:String} ORDER BY v"),
+    hours: await list("SELECT DISTINCT user_id AS v FROM people_hourly WHERE app_id = {app:String} ORDER BY v"),
   };
 }
 
@@ -68,16 +69,17 @@ describe("retention job", () => {
       const first = await enforceRetention({ db: env.DB, client }, NOW);
       expect(first.failed).toEqual([]);
 
-      expect(await kept(week)).toEqual({ events: ["user-3"], sessions: ["session-3"], profiles: ["user-3"], identities: ["anon-3"] });
+      expect(await kept(week)).toEqual({ events: ["user-3"], sessions: ["session-3"], profiles: ["user-3"], identities: ["anon-3"], hours: ["user-3"] });
       expect(await kept(month)).toEqual({
         events: ["user-10", "user-3"],
         sessions: ["session-10", "session-3"],
         profiles: ["user-10", "user-3"],
         identities: ["anon-10", "anon-3"],
+        hours: ["user-10", "user-3"],
       });
       // The settings page reads what the last run did.
-      expect(await lastRetentionRun(env.DB, OPERATOR, week)).toEqual({ appId: week, ranAt: NOW, cutoff: NOW - 7 * DAY, eventsDeleted: 2, personRowsDeleted: 6, error: null });
-      expect(await lastRetentionRun(env.DB, OPERATOR, month)).toMatchObject({ cutoff: NOW - 30 * DAY, eventsDeleted: 1, personRowsDeleted: 3 });
+      expect(await lastRetentionRun(env.DB, OPERATOR, week)).toEqual({ appId: week, ranAt: NOW, cutoff: NOW - 7 * DAY, eventsDeleted: 2, personRowsDeleted: 8, error: null });
+      expect(await lastRetentionRun(env.DB, OPERATOR, month)).toMatchObject({ cutoff: NOW - 30 * DAY, eventsDeleted: 1, personRowsDeleted: 4 });
 
       const mutations = await mutationsOn("events");
       const again = await enforceRetention({ db: env.DB, client }, NOW + 60_000);
@@ -98,7 +100,7 @@ describe("retention job", () => {
     expect((await kept(app)).events).toEqual(["user-2", "user-20"]);
     await env.DB.prepare("UPDATE apps SET retention_days = 1 WHERE id = ?").bind(app).run();
     await run(NOW + DAY);
-    expect(await kept(app)).toEqual({ events: [], sessions: [], profiles: [], identities: [] });
+    expect(await kept(app)).toEqual({ events: [], sessions: [], profiles: [], identities: [], hours: [] });
   });
 
   it("logs a run ClickHouse failed on each app it concerned, and the next run deletes what was due", async () => {
@@ -109,7 +111,7 @@ describe("retention job", () => {
     try {
       await setClickHouse("error");
       const failed = await enforceRetention({ db: env.DB, client }, NOW);
-      expect(failed.failed).toEqual(["events", "sessions", "user_profiles", "person_identities"]);
+      expect(failed.failed).toEqual(["events", "people_hourly", "sessions", "user_profiles", "person_identities"]);
       expect((await lastRetentionRun(env.DB, OPERATOR, app))?.error).toContain("events:");
       expect((await kept(app)).events).toEqual(["user-10", "user-3"]);
 

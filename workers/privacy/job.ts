@@ -39,6 +39,7 @@ const TABLES: ReadonlyArray<{ table: string; where: string }> = [
   { table: "sessions", where: `(session_id IN {s:Array(String)} OR ${OWN_EVENTS})` },
   { table: "user_profiles", where: "(user_key IN {u:Array(String)} OR user_key IN {a:Array(String)} OR user_id IN {u:Array(String)})" },
   { table: "person_identities", where: "anonymous_id IN {a:Array(String)}" },
+  { table: "people_hourly", where: OWN_EVENTS },
   { table: "events", where: OWN_EVENTS },
 ];
 

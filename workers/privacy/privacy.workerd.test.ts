@@ -66,7 +66,7 @@ beforeAll(async () => {
   const sent = await post("/v1/batch", { batch: history() }, { "x-write-key": app.key });
   expect(await sent.json()).toMatchObject({ accepted: 10, rejected: [] });
   // The views fed by an insert commit their rows just after the events themselves.
-  await vi.waitUntil(async () => (await rows("events", "1", app.appId)) === 10 && (await rows("person_identities", "1", app.appId)) >= 3 && (await rows("sessions", "1", app.appId)) >= 3, {
+  await vi.waitUntil(async () => (await rows("events", "1", app.appId)) === 10 && (await rows("person_identities", "1", app.appId)) >= 3 && (await rows("sessions", "1", app.appId)) >= 3 && (await rows("people_hourly", "1", app.appId)) >= 3, {
     timeout: 25_000,
     interval: 250,
   });
@@ -134,16 +134,19 @@ describe("deleting a person", () => {
     expect(done.json.request.removed.sessions).toBeGreaterThanOrEqual(2);
     expect(done.json.request.removed.user_profiles).toBeGreaterThanOrEqual(3);
     expect(done.json.request.removed.person_identities).toBeGreaterThanOrEqual(2);
+    expect(done.json.request.removed.people_hourly).toBeGreaterThanOrEqual(2);
 
     expect(await rows("events", JANE_EVENTS, app.appId)).toBe(0);
     expect(await rows("sessions", "session_id IN ('s-phone', 's-laptop')", app.appId)).toBe(0);
     expect(await rows("user_profiles", "user_key IN ('jane', 'jane-2', 'anon-phone', 'anon-laptop')", app.appId)).toBe(0);
     expect(await rows("person_identities", "anonymous_id IN ('anon-phone', 'anon-laptop')", app.appId)).toBe(0);
+    expect(await rows("people_hourly", JANE_EVENTS, app.appId)).toBe(0);
     // Olga is untouched.
     expect(await rows("events", "user_id = 'olga' OR anonymous_id = 'anon-other'", app.appId)).toBe(3);
     expect(await rows("sessions", "session_id = 's-other'", app.appId)).toBeGreaterThan(0);
     expect(await rows("user_profiles", "user_key IN ('olga', 'anon-other')", app.appId)).toBeGreaterThan(0);
     expect(await rows("person_identities", "anonymous_id = 'anon-other'", app.appId)).toBeGreaterThan(0);
+    expect(await rows("people_hourly", "user_id = 'olga' OR anonymous_id = 'anon-other'", app.appId)).toBeGreaterThan(0);
 
     const audit = await call<{ entries: AuditEntry[] }>("GET", `/admin/apps/${app.appId}/privacy/audit`);
     const mine = audit.json.entries.filter((e) => e.requestId === id);

@@ -11,7 +11,7 @@ import { withStoredIds, type Subject } from "./subject";
  */
 export const DELETE_AFTER_MS = SUPPRESSION_TTL_MS + 90_000;
 
-/** What a deletion removed, rows by table: `{events: 120, sessions: 4, user_profiles: 2, person_identities: 1}`. */
+/** What a deletion removed, rows by table: `{events: 120, sessions: 4, user_profiles: 2, person_identities: 1, people_hourly: 6}`. */
 export type RemovedRows = Record<string, number>;
 
 /** A request to delete a person, as the API and the dashboard show it. Times are epoch ms. */

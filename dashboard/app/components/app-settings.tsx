@@ -79,7 +79,7 @@ export function DataLifecycle({ app, retention }: { app: AppView; retention: Ret
     <section className="card" aria-label="Data lifecycle">
       <h2>Data lifecycle</h2>
       <p>
-        Events older than {app.retentionDays} days are deleted daily, with the sessions, profiles and identity links of people last seen before then. The next run deletes
+        Events older than {app.retentionDays} days are deleted daily, with the hours people were active then and the sessions, profiles and identity links of people last seen before then. The next run deletes
         what is from before {minute(retention.cutoff)}.
       </p>
       <p>

@@ -1,11 +1,13 @@
-// Stickiness from raw events: for each person and calendar period (week or month in the time
-// zone), on how many days they did the event; then how many person-periods had 1, 2, … days.
-// The scan starts at the first period's beginning, not the range's, so no period is cut short
-// at the start; the last one may still be running.
+// Stickiness: for each person and calendar period (week or month in the time zone), on how many
+// days they did the event; then how many person-periods had 1, 2, … days. The scan starts at the
+// first period's beginning, not the range's, so no period is cut short at the start; the last
+// one may still be running. Without an event name or filters beyond country, the hours people
+// were active (people_hourly) answer it, else raw events.
 import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
+import { PEOPLE_HOURLY, rollupFilters, typeBit, typeBitSql, wholeHours } from "./people-hourly";
 import { identityHashJoin, joinedPersonHash } from "./person";
 import { STICKY_PERIODS, type StickinessDef, type StickyPeriod } from "./stickiness";
 import { bucketStarts } from "./trends.server";
@@ -42,8 +44,13 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
   const scan = { from: Math.min(def.range.from, periods[0] ?? def.range.from), to: def.range.to };
   const f = filtersSql(def.filters);
   const params: Params = { ...rangeParams(scan), ...f.params, tz: def.tz };
+  const bit = def.type ? typeBit(def.type) : null;
+  const hourly = def.event === "" && rollupFilters(def.filters) && (def.type === "" || bit !== null) && wholeHours([scan], def.tz);
   let where = appRange("timestamp");
-  if (def.type) {
+  if (hourly && bit !== null) {
+    where += typeBitSql("s_bit");
+    params.s_bit = bit;
+  } else if (def.type) {
     where += " AND type = {s_type:String}";
     params.s_type = def.type;
   }
@@ -57,7 +64,7 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
     appId,
     `SELECT days, grouping(days) AS whole, count() AS n, uniqExact(person) AS persons FROM (
        SELECT ${joinedPersonHash("e")} AS person, ${PERIOD_SQL[def.period]} AS period, bitCount(groupBitOr(${DAY_BIT[def.period]})) AS days
-       FROM events AS e${identityHashJoin("e")} WHERE ${where}${f.sql}
+       FROM ${hourly ? PEOPLE_HOURLY : "events"} AS e${identityHashJoin("e")} WHERE ${where}${f.sql}
        GROUP BY person, period HAVING person != 0)
      GROUP BY GROUPING SETS ((days), ())`,
     params,

@@ -1,4 +1,5 @@
-// Trends from raw events: each series is one scan of the app's range narrowed by type and event
+// Trends from raw events (unique people from the hours they were active where that answers the
+// same, people-hourly.ts): each series is one scan of the app's range narrowed by type and event
 // (the table's key) and the filters, grouped by the time zone's buckets and the breakdown, with
 // the whole range's figure from the same scan (GROUPING SETS) since unique counts do not add up.
 // A breakdown keeps the series' top values over the range (by its measure; by event count for
@@ -9,6 +10,7 @@ import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { breakdownLabel, breakdownSql } from "./breakdown";
 import { filtersSql, type TimeRange } from "./filters";
+import { PEOPLE_HOURLY, rollupFilters, typeBit, typeBitSql, wholeHours } from "./people-hourly";
 import { identityHashJoin, joinedPersonHash } from "./person";
 import { isPropertyMeasure, seriesLabel, type Interval, type Measure, type TrendSeries, type TrendsDef } from "./trends";
 
@@ -153,15 +155,30 @@ function measureStates(m: Measure): { state: string; merge: (s: string) => strin
   }
 }
 
-/** What a series reads: events, joined to the identity map when it counts people. */
-const fromSql = (s: TrendSeries): string => (s.measure === "users" ? `events AS e${identityHashJoin("e")}` : "events AS e");
+/**
+ * Whether a series of unique people reads the hours people were active (people_hourly) instead
+ * of raw events: no event name, filters or breakdown beyond country, and whole hours.
+ */
+function readsHours(def: TrendsDef, s: TrendSeries): boolean {
+  if (s.measure !== "users" || s.event !== "" || (s.type !== "" && typeBit(s.type) === null) || !rollupFilters(def.filters)) return false;
+  if (def.breakdown.kind === "prop" || (def.breakdown.kind === "dim" && def.breakdown.dim !== "country")) return false;
+  return wholeHours(def.compare ? [def.range, previousRange(def.range)] : [def.range], def.tz);
+}
+
+/** What a series reads: events or people's hours, joined to the identity map when it counts people. */
+const fromSql = (def: TrendsDef, s: TrendSeries): string =>
+  s.measure === "users" ? `${readsHours(def, s) ? PEOPLE_HOURLY : "events"} AS e${identityHashJoin("e")}` : "events AS e";
 
 /** The events a series counts in a range, with their parameters. */
 function seriesWhere(def: TrendsDef, s: TrendSeries, range: TimeRange): { sql: string; params: Params } {
   const f = filtersSql(def.filters);
   const params: Params = { ...rangeParams(range), ...f.params, tz: def.tz };
   let sql = appRange("timestamp");
-  if (s.type) {
+  const bit = s.type ? typeBit(s.type) : null;
+  if (bit !== null && readsHours(def, s)) {
+    sql += typeBitSql("s_bit");
+    params.s_bit = bit;
+  } else if (s.type) {
     sql += " AND type = {s_type:String}";
     params.s_type = s.type;
   }
@@ -205,7 +222,7 @@ async function breakdownRows(cfg: DashboardEnv["clickhouse"], appId: string, def
        SELECT t, r, s, dense_rank() OVER (ORDER BY rv DESC, r) AS rk, rk > {top:UInt32} AS other FROM (
          SELECT t, r, s, toFloat64(${rank} OVER (PARTITION BY r)) AS rv FROM (
            SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${breakdownSql(def.breakdown, "s_bkey").sql} AS r, ${m.state} AS s, count() AS n
-           FROM ${fromSql(s)} WHERE ${w.sql}
+           FROM ${fromSql(def, s)} WHERE ${w.sql}
            GROUP BY t, r)))
      GROUP BY GROUPING SETS ((t, b, other), (b, other))`,
     { ...w.params, top: def.top },
@@ -226,7 +243,7 @@ async function seriesRows(cfg: DashboardEnv["clickhouse"], appId: string, def: T
     appId,
     `WITH ${breakdownSql(def.breakdown, "s_bkey").sql} AS r
      SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${split}, grouping(t) AS whole, ${measureSql(s.measure)} AS v
-     FROM ${fromSql(s)} WHERE ${w.sql}
+     FROM ${fromSql(def, s)} WHERE ${w.sql}
      GROUP BY GROUPING SETS ((t, b, other), (b, other))`,
     top === null ? w.params : { ...w.params, s_top: top },
   );
