@@ -15,18 +15,38 @@ const passThroughJson = {
  */
 export const READ_OWN_WRITES = { select_sequential_consistency: "1" } as const;
 
+// Clients by configuration (config() keeps one per Worker env) and timeout. The web client holds
+// no connection, only its settings (each call is a fetch of its own, and close() does nothing),
+// so one serves every request of the isolate: building it parses its URL and settings, which cost
+// a queue delivery as much as decoding its messages.
+const clients = new WeakMap<Config["clickhouse"], Map<number, ClickHouseClient>>();
+
 /**
  * The one ClickHouse client factory. Settings are explicit so local and Cloud behave alike.
  * `requestTimeoutMs` bounds the wait for an answer's first byte (30 s); long jobs whose answer
  * starts only when the query ends (exports) ask for more.
  */
 export function clickhouseClient(cfg: Config["clickhouse"], opts: { requestTimeoutMs?: number } = {}): ClickHouseClient {
+  const timeout = opts.requestTimeoutMs ?? 30_000;
+  let byTimeout = clients.get(cfg);
+  if (!byTimeout) {
+    byTimeout = new Map();
+    clients.set(cfg, byTimeout);
+  }
+  const hit = byTimeout.get(timeout);
+  if (hit) return hit;
+  const created = newClient(cfg, timeout);
+  byTimeout.set(timeout, created);
+  return created;
+}
+
+function newClient(cfg: Config["clickhouse"], timeout: number): ClickHouseClient {
   return createClient({
     url: cfg.url,
     username: cfg.username,
     password: cfg.password,
     database: cfg.database,
-    request_timeout: opts.requestTimeoutMs ?? 30_000,
+    request_timeout: timeout,
     json: passThroughJson,
     clickhouse_settings: {
       async_insert: 0,
