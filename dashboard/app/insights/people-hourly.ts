@@ -4,25 +4,38 @@
 // as the events for a range of whole hours in a zone whose every hour starts on a UTC hour, with
 // no filter but country and a type, and no breakdown but country. Anything else reads events.
 import { EVENT_TYPES } from "../../../schemas/events";
+import type { Params } from "../queries/clickhouse.server";
 import type { InsightFilters, TimeRange } from "./filters";
 
 export const PEOPLE_HOURLY = "people_hourly";
 
 /** The bit of the rollup's `types` a known type sets: its position in EVENT_TYPES, from 1. */
-export function typeBit(type: string): number | null {
+function typeBit(type: string): number | null {
   const i = (EVENT_TYPES as readonly string[]).indexOf(type);
   return i < 0 ? null : i + 1;
 }
 
-/** ` AND bitTest(types, {param:UInt8})`: the rollup's rows of people who sent a `type` event. */
-export const typeBitSql = (param: string): string => ` AND bitTest(types, {${param}:UInt8})`;
+/**
+ * Whether a count of people (who did `type`, or anything; with `filters`) over `ranges` in `tz`
+ * may read the rollup instead of events: no event name, a known type, filters it holds, whole hours.
+ */
+export function peopleHourlyServes(q: { event: string; type: string; filters: InsightFilters; tz: string }, ranges: ReadonlyArray<Pick<TimeRange, "from" | "to">>): boolean {
+  return q.event === "" && (q.type === "" || typeBit(q.type) !== null) && rollupFilters(q.filters) && wholeHours(ranges, q.tz);
+}
+
+/** ` AND` the rows of `type` ("" for any) in the table read: a bit of the rollup's `types`, or the events' column. */
+export function typeFilter(type: string, hourly: boolean): { sql: string; params: Params } {
+  if (type === "") return { sql: "", params: {} };
+  const bit = hourly ? typeBit(type) : null;
+  return bit === null ? { sql: " AND type = {s_type:String}", params: { s_type: type } } : { sql: " AND bitTest(types, {s_bit:UInt8})", params: { s_bit: bit } };
+}
 
 /**
  * Whether every range's bounds, and every hour of it in `tz`, fall on a UTC hour: then each of
  * the rollup's hours lies within one bucket (hour, day, week or month) of the zone, as each of
  * its events would. Zones half or three quarters of an hour off UTC, and ranges of minutes, don't.
  */
-export function wholeHours(ranges: ReadonlyArray<Pick<TimeRange, "from" | "to">>, tz: string): boolean {
+function wholeHours(ranges: ReadonlyArray<Pick<TimeRange, "from" | "to">>, tz: string): boolean {
   return ranges.every((r) => {
     if (r.from % 3600 !== 0 || r.to % 3600 !== 0) return false;
     if (tz === "UTC") return true;
@@ -42,4 +55,4 @@ const wallMinute = (epochSec: number, tz: string): number => {
 };
 
 /** Whether the filters are ones the rollup holds: country, or none. */
-export const rollupFilters = (f: InsightFilters): boolean => f.platform === "" && f.release === "" && f.props.length === 0;
+const rollupFilters = (f: InsightFilters): boolean => f.platform === "" && f.release === "" && f.props.length === 0;

@@ -7,7 +7,7 @@ import type { DashboardEnv } from "../env.server";
 import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { filtersSql } from "./filters";
-import { PEOPLE_HOURLY, rollupFilters, typeBit, typeBitSql, wholeHours } from "./people-hourly";
+import { PEOPLE_HOURLY, peopleHourlyServes, typeFilter } from "./people-hourly";
 import { identityHashJoin, joinedPersonHash } from "./person";
 import { STICKY_PERIODS, type StickinessDef, type StickyPeriod } from "./stickiness";
 import { bucketStarts } from "./trends.server";
@@ -43,17 +43,10 @@ export async function runStickiness(cfg: DashboardEnv["clickhouse"], appId: stri
   const periods = bucketStarts(def.range, def.period, def.tz);
   const scan = { from: Math.min(def.range.from, periods[0] ?? def.range.from), to: def.range.to };
   const f = filtersSql(def.filters);
-  const params: Params = { ...rangeParams(scan), ...f.params, tz: def.tz };
-  const bit = def.type ? typeBit(def.type) : null;
-  const hourly = def.event === "" && rollupFilters(def.filters) && (def.type === "" || bit !== null) && wholeHours([scan], def.tz);
-  let where = appRange("timestamp");
-  if (hourly && bit !== null) {
-    where += typeBitSql("s_bit");
-    params.s_bit = bit;
-  } else if (def.type) {
-    where += " AND type = {s_type:String}";
-    params.s_type = def.type;
-  }
+  const hourly = peopleHourlyServes(def, [scan]);
+  const type = typeFilter(def.type, hourly);
+  const params: Params = { ...rangeParams(scan), ...f.params, ...type.params, tz: def.tz };
+  let where = appRange("timestamp") + type.sql;
   if (def.event) {
     where += " AND event = {s_event:String}";
     params.s_event = def.event;

@@ -10,7 +10,7 @@ import { queryApp, type Params } from "../queries/clickhouse.server";
 import { appRange, rangeParams } from "../queries/scope";
 import { breakdownLabel, breakdownSql } from "./breakdown";
 import { filtersSql, type TimeRange } from "./filters";
-import { PEOPLE_HOURLY, rollupFilters, typeBit, typeBitSql, wholeHours } from "./people-hourly";
+import { PEOPLE_HOURLY, peopleHourlyServes, typeFilter } from "./people-hourly";
 import { identityHashJoin, joinedPersonHash } from "./person";
 import { isPropertyMeasure, seriesLabel, type Interval, type Measure, type TrendSeries, type TrendsDef } from "./trends";
 
@@ -160,28 +160,19 @@ function measureStates(m: Measure): { state: string; merge: (s: string) => strin
  * of raw events: no event name, filters or breakdown beyond country, and whole hours.
  */
 function readsHours(def: TrendsDef, s: TrendSeries): boolean {
-  if (s.measure !== "users" || s.event !== "" || (s.type !== "" && typeBit(s.type) === null) || !rollupFilters(def.filters)) return false;
-  if (def.breakdown.kind === "prop" || (def.breakdown.kind === "dim" && def.breakdown.dim !== "country")) return false;
-  return wholeHours(def.compare ? [def.range, previousRange(def.range)] : [def.range], def.tz);
+  if (s.measure !== "users" || def.breakdown.kind === "prop" || (def.breakdown.kind === "dim" && def.breakdown.dim !== "country")) return false;
+  return peopleHourlyServes({ event: s.event, type: s.type, filters: def.filters, tz: def.tz }, def.compare ? [def.range, previousRange(def.range)] : [def.range]);
 }
 
-/** What a series reads: events or people's hours, joined to the identity map when it counts people. */
-const fromSql = (def: TrendsDef, s: TrendSeries): string =>
-  s.measure === "users" ? `${readsHours(def, s) ? PEOPLE_HOURLY : "events"} AS e${identityHashJoin("e")}` : "events AS e";
+/** What a series reads: events or people's hours (`hourly`), joined to the identity map when it counts people. */
+const fromSql = (s: TrendSeries, hourly: boolean): string => (s.measure === "users" ? `${hourly ? PEOPLE_HOURLY : "events"} AS e${identityHashJoin("e")}` : "events AS e");
 
-/** The events a series counts in a range, with their parameters. */
-function seriesWhere(def: TrendsDef, s: TrendSeries, range: TimeRange): { sql: string; params: Params } {
+/** The events (or people's hours) a series counts in a range, with their parameters. */
+function seriesWhere(def: TrendsDef, s: TrendSeries, range: TimeRange, hourly: boolean): { sql: string; params: Params } {
   const f = filtersSql(def.filters);
-  const params: Params = { ...rangeParams(range), ...f.params, tz: def.tz };
-  let sql = appRange("timestamp");
-  const bit = s.type ? typeBit(s.type) : null;
-  if (bit !== null && readsHours(def, s)) {
-    sql += typeBitSql("s_bit");
-    params.s_bit = bit;
-  } else if (s.type) {
-    sql += " AND type = {s_type:String}";
-    params.s_type = s.type;
-  }
+  const type = typeFilter(s.type, hourly);
+  const params: Params = { ...rangeParams(range), ...f.params, ...type.params, tz: def.tz };
+  let sql = appRange("timestamp") + type.sql;
   if (s.event) {
     sql += " AND event = {s_event:String}";
     params.s_event = s.event;
@@ -211,8 +202,8 @@ const RANKED_BY_MEASURE: readonly Measure[] = ["total", "users", "sessions", "su
  * and into the whole range's figures, the top N by value and the rest as "other". Returns the
  * rows seriesRows would and the top values, best first.
  */
-async function breakdownRows(cfg: DashboardEnv["clickhouse"], appId: string, def: TrendsDef, s: TrendSeries): Promise<{ rows: Row[]; top: string[] }> {
-  const w = seriesWhere(def, s, def.range);
+async function breakdownRows(cfg: DashboardEnv["clickhouse"], appId: string, def: TrendsDef, s: TrendSeries, hourly: boolean): Promise<{ rows: Row[]; top: string[] }> {
+  const w = seriesWhere(def, s, def.range, hourly);
   const m = measureStates(s.measure);
   const rank = RANKED_BY_MEASURE.includes(s.measure) ? m.merge("s") : "sum(n)";
   const rows = await queryApp<Row & { rank: number }>(
@@ -222,7 +213,7 @@ async function breakdownRows(cfg: DashboardEnv["clickhouse"], appId: string, def
        SELECT t, r, s, dense_rank() OVER (ORDER BY rv DESC, r) AS rk, rk > {top:UInt32} AS other FROM (
          SELECT t, r, s, toFloat64(${rank} OVER (PARTITION BY r)) AS rv FROM (
            SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${breakdownSql(def.breakdown, "s_bkey").sql} AS r, ${m.state} AS s, count() AS n
-           FROM ${fromSql(def, s)} WHERE ${w.sql}
+           FROM ${fromSql(s, hourly)} WHERE ${w.sql}
            GROUP BY t, r)))
      GROUP BY GROUPING SETS ((t, b, other), (b, other))`,
     { ...w.params, top: def.top },
@@ -235,15 +226,15 @@ async function breakdownRows(cfg: DashboardEnv["clickhouse"], appId: string, def
 }
 
 /** The series per bucket and breakdown value, and over the whole range. */
-async function seriesRows(cfg: DashboardEnv["clickhouse"], appId: string, def: TrendsDef, s: TrendSeries, range: TimeRange, top: readonly string[] | null): Promise<Row[]> {
-  const w = seriesWhere(def, s, range);
+async function seriesRows(cfg: DashboardEnv["clickhouse"], appId: string, def: TrendsDef, s: TrendSeries, hourly: boolean, range: TimeRange, top: readonly string[] | null): Promise<Row[]> {
+  const w = seriesWhere(def, s, range, hourly);
   const split = top === null ? "'' AS b, 0 AS other" : "NOT has({s_top:Array(String)}, r) AS other, if(other, '', r) AS b";
   const rows = await queryApp<Row>(
     cfg,
     appId,
     `WITH ${breakdownSql(def.breakdown, "s_bkey").sql} AS r
      SELECT toUnixTimestamp(${BUCKET[def.interval]}) AS t, ${split}, grouping(t) AS whole, ${measureSql(s.measure)} AS v
-     FROM ${fromSql(def, s)} WHERE ${w.sql}
+     FROM ${fromSql(s, hourly)} WHERE ${w.sql}
      GROUP BY GROUPING SETS ((t, b, other), (b, other))`,
     top === null ? w.params : { ...w.params, s_top: top },
   );
@@ -281,9 +272,11 @@ export async function runTrends(cfg: DashboardEnv["clickhouse"], appId: string, 
   const lines = await Promise.all(
     def.series.map(async (s, i): Promise<TrendLine[]> => {
       // A breakdown's previous period needs the current top values, so it waits for them.
-      const broken = def.breakdown.kind === "none" ? null : await breakdownRows(cfg, appId, def, s);
+      // Decided once per series: for a zone other than UTC it looks at every hour of the range.
+      const hourly = readsHours(def, s);
+      const broken = def.breakdown.kind === "none" ? null : await breakdownRows(cfg, appId, def, s, hourly);
       const top = broken ? broken.top : null;
-      const [now, before] = await Promise.all([broken ? broken.rows : seriesRows(cfg, appId, def, s, def.range, null), prev ? seriesRows(cfg, appId, def, s, prev, top) : null]);
+      const [now, before] = await Promise.all([broken ? broken.rows : seriesRows(cfg, appId, def, s, hourly, def.range, null), prev ? seriesRows(cfg, appId, def, s, hourly, prev, top) : null]);
       const empty = COUNTS.includes(s.measure) ? 0 : null;
       const current = place(now, buckets, empty);
       const earlier = before && previousBuckets ? place(before, previousBuckets, empty) : null;
