@@ -3,11 +3,13 @@
 // as the dashboard page runs them (cache skipped), then the same dashboard answered from its cache.
 import { DEFAULT_ATTRIBUTION, type Conversion } from "../schemas";
 import { attributionReport, recentConversions } from "../dashboard/app/attribution/report.server";
-import type { SavedInsight } from "../dashboard/app/db/insights.server";
+import { createApp } from "../dashboard/app/db/apps.server";
+import { changeCards, createDashboard, createSavedInsight, getDashboard, getSavedInsights, noteDashboardViewed } from "../dashboard/app/db/insights.server";
 import type { DashboardEnv } from "../dashboard/app/env.server";
-import { loadCards } from "../dashboard/app/insights/cards.server";
+import { forgetIsolateCache } from "../dashboard/app/insights/cache.server";
+import { loadCards, warmDashboards, type CardEnv, type CardOptions } from "../dashboard/app/insights/cards.server";
 import { INSIGHT_MODULES } from "../dashboard/app/insights/modules.server";
-import type { CardLayout, InsightType } from "../dashboard/app/insights/saved";
+import { scopeFromUrl, type InsightType } from "../dashboard/app/insights/saved";
 import { parseRange } from "../dashboard/app/queries/range";
 
 /** The generated traffic's track events are `Event 0` … `Event 29` (the low numbers most frequent); pages are its paths. */
@@ -34,26 +36,45 @@ export const insightCase = (cfg: DashboardEnv["clickhouse"], app: string, type: 
   INSIGHT_MODULES[type].prepare(query, Date.now()).run(cfg, app);
 
 /**
- * The ten-card dashboard of `app`: `fresh` runs every card (Refresh), otherwise the cache answers
- * what it holds. `later` opens it that many ms from now, with the request's background work
- * collected in `behind` as the page's waitUntil would keep it.
+ * The ten-card dashboard of `app`, saved in `env.db` as a team would save it (an organisation,
+ * the app, ten saved insights, one dashboard). `load`: `fresh` runs every card (Refresh),
+ * otherwise the cache answers what it holds; `later` opens it that many ms from now, with the
+ * request's background work collected in `behind` as the page's waitUntil would keep it.
+ * `warm` is the cron's job at `now`; `openInNewIsolate` opens it at `now` from an isolate that has
+ * never seen it, as a viewer's first request would, so only what the cron stored can answer.
  */
-export function tenCardDashboard(
-  cfg: DashboardEnv["clickhouse"],
-  app: string,
-): { types: InsightType[]; load: (fresh: boolean, later?: { ms: number; behind: Array<Promise<unknown>> }) => Promise<{ failed: number; refreshing: number }> } {
-  const insights = new Map<string, SavedInsight>();
-  const layout: CardLayout[] = DASHBOARD.map((c, i) => {
-    const id = `bench_${i}`;
-    insights.set(id, { id, appId: app, appName: app, type: c.type, name: `${c.type} ${i}`, description: "", query: c.query, createdBy: "bench", createdAt: 0, updatedAt: 0 });
-    return { insightId: id, w: 1 };
-  });
+export async function tenCardDashboard(env: CardEnv, app: string) {
+  const org = "org_bench";
+  await env.db.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?1, ?1, ?2)").bind(org, Date.now()).run();
+  if (!(await createApp(env.db, org, { id: app, name: app }))) throw new Error(`app ${app} was not created`);
+  const made = await createDashboard(env.db, org, { name: "Growth", description: "" }, "bench");
+  if (!made.ok) throw new Error(made.reason);
+  for (const [i, c] of DASHBOARD.entries()) {
+    const saved = await createSavedInsight(env.db, org, { appId: app, type: c.type, name: `${c.type} ${i}`, description: "", query: c.query }, "bench");
+    if (!saved.ok) throw new Error(saved.reason);
+    const added = await changeCards(env.db, org, made.value.id, { op: "add", insightId: saved.value.id });
+    if (!added?.ok) throw new Error(added?.reason ?? "no dashboard");
+  }
+  const board = await getDashboard(env.db, org, made.value.id);
+  if (!board) throw new Error("the dashboard was not stored");
+  const open = async (opts: CardOptions) => {
+    const insights = await getSavedInsights(env.db, org, board.layout.map((c) => c.insightId));
+    const cards = await loadCards(env, org, board.layout, insights, scopeFromUrl(new URL("http://x/"), board.scope), opts);
+    return { failed: cards.filter((c) => c.error !== null).length, refreshing: cards.filter((c) => c.refreshing).length, cached: cards.filter((c) => c.cached).length };
+  };
   return {
     types: DASHBOARD.map((c) => c.type),
-    load: async (fresh, later) => {
+    load: (fresh: boolean, later?: { ms: number; behind: Array<Promise<unknown>> }) => {
       const background = later ? (work: Promise<unknown>) => later.behind.push(work) : undefined;
-      const cards = await loadCards(cfg, "org_bench", layout, insights, { range: "", filters: "" }, { refresh: fresh, now: Date.now() + (later?.ms ?? 0), background });
-      return { failed: cards.filter((c) => c.error !== null).length, refreshing: cards.filter((c) => c.refreshing).length };
+      return open({ refresh: fresh, now: Date.now() + (later?.ms ?? 0), background });
+    },
+    warm: async (now: number) => {
+      await noteDashboardViewed(env.db, org, board.id, now);
+      return warmDashboards(env, now);
+    },
+    openInNewIsolate: (now: number, behind: Array<Promise<unknown>>) => {
+      forgetIsolateCache();
+      return open({ refresh: false, now, background: (work) => behind.push(work) });
     },
   };
 }

@@ -33,6 +33,8 @@ import { loadReleases } from "../dashboard/app/queries/releases.server";
 import { benchIssue, crashesSql } from "./crash-fixtures";
 import { ATTRIBUTION_CASES, attributionCase, INSIGHT_CASES, insightCase, tenCardDashboard } from "./insights";
 import { CARD_TTL_SECONDS } from "../dashboard/app/insights/cache.server";
+import { WARM_EVERY_MS } from "../dashboard/app/insights/cards.server";
+import { benchD1 } from "./d1";
 import { OVERVIEW_QUERIES } from "./overview-queries";
 import { report } from "./report";
 import type { DashboardEnv } from "../dashboard/app/env.server";
@@ -230,10 +232,12 @@ async function perfViewInsertCost(client: ClickHouseClient): Promise<{ rowsPerIn
 }
 
 /**
- * Product analytics: each insight type through its module, and a ten-card dashboard with its
- * cards run at once (as its page runs them), then answered from the cards' cache, then opened
- * again once its results are older than the cache's minute: the older results answer at once
- * and fresh ones are computed behind the page (waited for after the timing, before the next run).
+ * Product analytics: each insight type through its module, and a ten-card dashboard (saved in a
+ * real D1) with its cards run at once (as its page runs them), then answered from the cards'
+ * cache, then opened again once its results are older than the cache's minute: the older results
+ * answer at once and fresh ones are computed behind the page (waited for after the timing, before
+ * the next run). Last, the dashboard as the minute cron keeps it warm: the cron computes it, and
+ * five minutes later a viewer opens it from an isolate that never saw it.
  */
 async function insightPages(dashboard: DashboardEnv["clickhouse"], busy: string, page: (name: string, load: () => Promise<unknown>) => Promise<void>, pages: Record<string, number>) {
   const insights: Record<string, number> = {};
@@ -246,32 +250,79 @@ async function insightPages(dashboard: DashboardEnv["clickhouse"], busy: string,
     await page(c.name, () => attributionCase(dashboard, busy, c.conversion));
     attribution[c.name] = pages[c.name] ?? Infinity;
   }
-  const board = tenCardDashboard(dashboard, busy);
-  let failedCards = 0;
-  await page("ten-card dashboard, 30d, every card run", async () => {
-    failedCards = Math.max(failedCards, (await board.load(true)).failed);
-  });
-  await page("ten-card dashboard, 30d, from the cache", () => board.load(false));
-  const again: number[] = [];
-  for (let i = 1; i <= RUNS; i++) {
-    const behind: Array<Promise<unknown>> = [];
-    const t0 = performance.now();
-    const out = await board.load(false, { ms: i * (CARD_TTL_SECONDS + 1) * 1000, behind });
-    again.push(performance.now() - t0);
-    if (out.refreshing !== board.types.length) throw new Error(`${out.refreshing} of ${board.types.length} cards showed an older result`);
-    await Promise.all(behind);
+  const d1 = await benchD1();
+  try {
+    const board = await tenCardDashboard({ db: d1.db, clickhouse: dashboard }, busy);
+    let failedCards = 0;
+    await page(EVERY_CARD, async () => {
+      failedCards = Math.max(failedCards, (await board.load(true)).failed);
+    });
+    await page(FROM_CACHE, () => board.load(false));
+    const again: number[] = [];
+    for (let i = 1; i <= RUNS; i++) {
+      const behind: Array<Promise<unknown>> = [];
+      const t0 = performance.now();
+      const out = await board.load(false, { ms: i * (CARD_TTL_SECONDS + 1) * 1000, behind });
+      again.push(performance.now() - t0);
+      if (out.refreshing !== board.types.length) throw new Error(`${out.refreshing} of ${board.types.length} cards showed an older result`);
+      await Promise.all(behind);
+    }
+    pages[AGAIN] = Math.round(median(again) * 10) / 10;
+    // Each round is a later cron run, when the dashboard is due again.
+    const warm: number[] = [];
+    const firstView: number[] = [];
+    let at = Date.now();
+    for (let i = 0; i <= RUNS; i++) {
+      at += WARM_EVERY_MS + 60_000;
+      const t0 = performance.now();
+      const report = await board.warm(at);
+      const t1 = performance.now();
+      if (report.dashboards !== 1 || report.failed > 0) throw new Error(`the cron warmed ${report.dashboards} dashboards, ${report.failed} cards failed`);
+      const behind: Array<Promise<unknown>> = [];
+      const t2 = performance.now();
+      const out = await board.openInNewIsolate(at + 5 * 60_000, behind);
+      const t3 = performance.now();
+      if (out.cached !== board.types.length || out.failed > 0) throw new Error(`${out.cached} of ${board.types.length} cards came from what the cron stored`);
+      await Promise.all(behind);
+      if (i > 0) {
+        warm.push(t1 - t0);
+        firstView.push(t3 - t2);
+      }
+    }
+    pages[WARMING] = Math.round(median(warm) * 10) / 10;
+    pages[FIRST_VIEW_WARM] = Math.round(median(firstView) * 10) / 10;
+    return {
+      insights,
+      attribution,
+      board: {
+        types: board.types,
+        medianMs: pages[EVERY_CARD] ?? Infinity,
+        cachedMedianMs: pages[FROM_CACHE],
+        openedAgainMedianMs: pages[AGAIN],
+        cronWarmMedianMs: pages[WARMING],
+        firstViewKeptWarmMedianMs: pages[FIRST_VIEW_WARM],
+        cardsThatFailed: failedCards,
+      },
+    };
+  } finally {
+    await d1.close();
   }
-  pages[AGAIN] = Math.round(median(again) * 10) / 10;
-  return { insights, attribution, board, failedCards, dashboardMs: pages["ten-card dashboard, 30d, every card run"] ?? Infinity, againMs: pages[AGAIN] };
 }
 
+const EVERY_CARD = "ten-card dashboard, 30d, every card run";
+const FROM_CACHE = "ten-card dashboard, 30d, from the cache";
 const AGAIN = "ten-card dashboard, 30d, opened again with its results older than a minute (shown at once, refreshed behind)";
+const WARMING = "ten-card dashboard, 30d, computed by the minute cron (results stored in D1)";
+const FIRST_VIEW_WARM = "ten-card dashboard, 30d, first view in a new isolate of a dashboard kept warm (results from D1, refreshed behind)";
 
-const insightTargets = (insights: Record<string, number>, attribution: Record<string, number>, failedCards: number, dashboardMs: number, againMs: number) => [
+type BoardFigures = Awaited<ReturnType<typeof insightPages>>["board"];
+
+const insightTargets = (insights: Record<string, number>, attribution: Record<string, number>, board: BoardFigures) => [
   { name: "each insight, 30 days (median)", target: "< 1000 ms", met: Math.max(...Object.values(insights)) < 1000 },
   { name: "the attribution page's reads, 30 days (median)", target: "< 1000 ms", met: Math.max(...Object.values(attribution)) < 1000 },
-  { name: "ten-card dashboard, 30 days, every card run (median)", target: "< 2000 ms", met: failedCards === 0 && dashboardMs < 2000 },
-  { name: "ten-card dashboard, 30 days, opened again with older results (median)", target: "< 2000 ms", met: failedCards === 0 && againMs < 2000 },
+  { name: "ten-card dashboard, 30 days, every card run (median)", target: "< 2000 ms", met: board.cardsThatFailed === 0 && board.medianMs < 2000 },
+  { name: "ten-card dashboard, 30 days, opened again with older results (median)", target: "< 2000 ms", met: board.cardsThatFailed === 0 && (board.openedAgainMedianMs ?? Infinity) < 2000 },
+  { name: "ten-card dashboard, 30 days, first view of a dashboard kept warm (median)", target: "< 2000 ms", met: board.cardsThatFailed === 0 && (board.firstViewKeptWarmMedianMs ?? Infinity) < 2000 },
 ];
 
 function median(xs: number[]): number {
@@ -327,8 +378,8 @@ async function main(): Promise<void> {
     if (ONLY_INSIGHTS) {
       const only = await insightPages(dashboard, busy, page, pages);
       report("queries-insights", {
-        figures: { rows: ROWS, days: DAYS, queriedAppRows: appRows, insightsMedianMs: only.insights, attributionMedianMs: only.attribution, tenCardDashboard: { types: only.board.types, medianMs: only.dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], openedAgainMedianMs: only.againMs, cardsThatFailed: only.failedCards } },
-        targets: insightTargets(only.insights, only.attribution, only.failedCards, only.dashboardMs, only.againMs),
+        figures: { rows: ROWS, days: DAYS, queriedAppRows: appRows, insightsMedianMs: only.insights, attributionMedianMs: only.attribution, tenCardDashboard: only.board },
+        targets: insightTargets(only.insights, only.attribution, only.board),
       });
       return;
     }
@@ -413,7 +464,7 @@ async function main(): Promise<void> {
     await page("releases page, regressions alone, 30d", () => regressionsByRelease(dashboard, busy, month));
     // The releases page is release health (crash reporting's view, under the one-second target of
     // every page) plus the regressions this adds: timed whole and in its two parts.
-    const { insights, attribution, board, failedCards, dashboardMs, againMs } = await insightPages(dashboard, busy, page, pages);
+    const { insights, attribution, board } = await insightPages(dashboard, busy, page, pages);
 
     const perfPages = Object.entries(pages).filter(([name]) => /^(performance|network|metric)/.test(name) || name === "releases page, regressions alone, 30d");
 
@@ -464,7 +515,7 @@ async function main(): Promise<void> {
         perfNetworkViewsInsertCost: viewCost,
         insightsMedianMs: insights,
         attributionMedianMs: attribution,
-        tenCardDashboard: { types: board.types, medianMs: dashboardMs, cachedMedianMs: pages["ten-card dashboard, 30d, from the cache"], openedAgainMedianMs: againMs, cardsThatFailed: failedCards },
+        tenCardDashboard: board,
       },
       targets: [
         { name: "each overview query (median)", target: `<= ${TARGET_MS} ms`, met: slowest <= TARGET_MS },
@@ -476,7 +527,7 @@ async function main(): Promise<void> {
         },
         { name: "crashes list and issue pages (median)", target: `< ${CRASH_TARGET_MS} ms`, met: Math.max(...crashPages.map(([, ms]) => ms)) < CRASH_TARGET_MS },
         { name: "performance and network pages, and the releases page's regressions (median)", target: `< ${PERF_TARGET_MS} ms`, met: Math.max(...perfPages.map(([, ms]) => ms)) < PERF_TARGET_MS },
-        ...insightTargets(insights, attribution, failedCards, dashboardMs, againMs),
+        ...insightTargets(insights, attribution, board),
         { name: "perf and network percentiles vs exact (max relative error)", target: `<= ${QUANTILE_ACCURACY * 100} %`, met: accuracy.maxRelativeError <= QUANTILE_ACCURACY },
       ],
     });

@@ -82,7 +82,7 @@ describe("deleting an app", () => {
     expect(error.message).not.toContain(id);
   });
 
-  it("removes its source maps, grouping rules, issue states, flags and configuration with it", async () => {
+  it("removes its source maps, grouping rules, issue states, flags, configuration and dashboard cards' results with it", async () => {
     const id = `app_tmp_${crypto.randomUUID().slice(0, 8)}`;
     await newAppWithKey(id);
     const map = { version: 3, sources: ["src/a.ts"], names: [], mappings: "AAAA" };
@@ -98,6 +98,8 @@ describe("deleting an app", () => {
       env.DB.prepare("INSERT INTO flags (app_id, key, definition, version, updated_at, updated_by) VALUES (?, 'checkout', '{}', 1, ?, 'dev')").bind(id, now),
       env.DB.prepare("INSERT INTO flag_changes (app_id, key, version, before, after, at, by) VALUES (?, 'checkout', 1, NULL, '{}', ?, 'dev')").bind(id, now),
       env.DB.prepare("INSERT INTO app_config_versions (app_id, version, config, at, by) VALUES (?, 1, '{}', ?, 'dev')").bind(id, now),
+      env.DB.prepare("INSERT OR IGNORE INTO orgs (id, name, created_at) VALUES ('org_tenancy_cards', 'Cards', ?)").bind(now),
+      env.DB.prepare("INSERT INTO card_results (key, org_id, app_id, span, computed_at, value) VALUES (?, 'org_tenancy_cards', ?, '', ?, '{}')").bind(`card-${id}`, id, now),
     ]);
     expect((await env.ARCHIVE.list({ prefix: `sourcemaps/${id}/` })).objects).toHaveLength(2);
 
@@ -105,7 +107,7 @@ describe("deleting an app", () => {
     expect(await deleted.json()).toMatchObject({ purged: true });
 
     expect((await env.ARCHIVE.list({ prefix: `sourcemaps/${id}/` })).objects).toHaveLength(0);
-    for (const table of ["crash_rules", "crash_issue_states", "crash_issue_history", "flags", "flag_changes", "app_config_versions"]) {
+    for (const table of ["crash_rules", "crash_issue_states", "crash_issue_history", "flags", "flag_changes", "app_config_versions", "card_results"]) {
       const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE app_id = ?`).bind(id).first<{ n: number }>();
       expect({ table, n: row?.n }).toEqual({ table, n: 0 });
     }

@@ -4,7 +4,9 @@
 // range and filters; and the one-minute cache that spares ClickHouse, which Refresh skips.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../app/db/apps.server";
-import { cacheGet, cachePut, CARD_STALE_SECONDS, CARD_TTL_SECONDS, isFresh } from "../app/insights/cache.server";
+import { cacheGet, cachePut, CARD_STALE_SECONDS, CARD_TTL_SECONDS, forgetIsolateCache, isFresh } from "../app/insights/cache.server";
+import { WARM_EVERY_MS, WARM_VIEWED_WITHIN_MS, warmDashboards } from "../app/insights/cards.server";
+import { dashboardEnv } from "../app/env.server";
 import { applyScope, scopeFromUrl } from "../app/insights/saved";
 import * as listPage from "../app/routes/dashboards._index";
 import * as dashPage from "../app/routes/dashboards.$id";
@@ -18,6 +20,7 @@ let owner: Person;
 let analyst: Person;
 let viewer: Person;
 let outsider: Person;
+let orgId = "";
 const APP = "app_shop";
 const THEIR_APP = "app_theirs";
 
@@ -100,6 +103,7 @@ beforeAll(async () => {
     ev("u3", at(1, 9)),
   ]);
   const org = await newOrg(h, "Shop");
+  orgId = org.orgId;
   owner = org.owner;
   analyst = await newMember(h, org.orgId, "analyst");
   viewer = await newMember(h, org.orgId, "viewer");
@@ -367,12 +371,64 @@ describe("the card cache", () => {
   it("serves a result as it is for CARD_TTL_SECONDS and its range, keeps it as an older one for CARD_STALE_SECONDS, then no more", async () => {
     const t0 = 1_800_000_000_000;
     const key = "org\napp\ntrends\nrange=7d";
-    await cachePut(key, { n: 1 }, "1-2", t0);
-    const kept = await cacheGet(key, t0 + CARD_TTL_SECONDS * 1000 - 1);
+    await cachePut(h.db, { orgId, appId: APP }, key, { n: 1 }, "1-2", t0);
+    const kept = await cacheGet(h.db, key, t0 + CARD_TTL_SECONDS * 1000 - 1);
     expect(kept).toEqual({ value: { n: 1 }, at: t0, span: "1-2" });
     expect(kept && [isFresh(kept, "1-2", t0 + CARD_TTL_SECONDS * 1000 - 1), isFresh(kept, "1-3", t0), isFresh(kept, "1-2", t0 + CARD_TTL_SECONDS * 1000)]).toEqual([true, false, false]);
-    expect(await cacheGet(key, t0 + CARD_STALE_SECONDS * 1000 - 1)).toBeDefined();
-    expect(await cacheGet(key, t0 + CARD_STALE_SECONDS * 1000)).toBeUndefined();
-    expect(await cacheGet("other-org\napp\ntrends\nrange=7d", t0)).toBeUndefined();
+    expect(await cacheGet(h.db, key, t0 + CARD_STALE_SECONDS * 1000 - 1)).toBeDefined();
+    expect(await cacheGet(h.db, key, t0 + CARD_STALE_SECONDS * 1000)).toBeUndefined();
+    expect(await cacheGet(h.db, "other-org\napp\ntrends\nrange=7d", t0)).toBeUndefined();
+  });
+
+  it("is shared through D1: a new isolate reads what another stored, and an older result never replaces a newer one", async () => {
+    const t0 = 1_800_000_000_000;
+    const key = "org\napp\nfunnels\nrange=30d";
+    await cachePut(h.db, { orgId, appId: APP }, key, { n: 2 }, "1-2", t0);
+    forgetIsolateCache();
+    expect(await cacheGet(h.db, key, t0 + 1000)).toEqual({ value: { n: 2 }, at: t0, span: "1-2" });
+    // A slower isolate finishing a computation it began earlier.
+    await cachePut(h.db, { orgId, appId: APP }, key, { n: 1 }, "1-2", t0 - 5000);
+    forgetIsolateCache();
+    expect((await cacheGet(h.db, key, t0 + 1000))?.value).toEqual({ n: 2 });
+  });
+});
+
+describe("dashboards kept warm", () => {
+  const DAY_MS = 86_400_000;
+
+  it("the cron computes a dashboard someone opened, and the next viewer's first request shows its result without asking ClickHouse", async () => {
+    const { id } = await retentionBoard("Warm", "range=30d&period=week&platform=web");
+    // Opening it records the view (and computes its cards, as the page always has).
+    const opened = await bodyOf<DashOut>(await dashboard(viewer, id));
+    expect(opened.cards[0]?.cached).toBe(false);
+    await h.insertEvents([ev("u5", at(1, 8))]);
+    const later = Date.now() + WARM_EVERY_MS + 60_000;
+    const warmed = await clickhouseRequests(() => warmDashboards(dashboardEnv(h.env), later, Infinity));
+    expect(warmed.requests).toBeGreaterThan(0);
+    expect(warmed.out.failed).toBe(0);
+    forgetIsolateCache();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(later);
+      const first = await clickhouseRequests(async () => bodyOf<DashOut & { cards: Array<CardOut & { at: number }> }>(await dashboard(owner, id)));
+      expect(first.requests).toBe(0);
+      expect([first.out.cards[0]?.cached, first.out.cards[0]?.at]).toEqual([true, later]);
+      // u5, new since the view, is in the week's cohort the cron computed.
+      const sizes = (c: CardOut | undefined) => cohortsOf(c).reduce((n, [, size]) => n + size, 0);
+      expect(sizes(first.out.cards[0])).toBe(sizes(opened.cards[0]) + 1);
+      // Computed a minute ago: not again.
+      expect((await clickhouseRequests(() => warmDashboards(dashboardEnv(h.env), later + 60_000, Infinity))).requests).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("stops once nobody has opened a dashboard for WARM_VIEWED_WITHIN_MS, and drops results older than CARD_STALE_SECONDS", async () => {
+    const gone = Date.now() + WARM_VIEWED_WITHIN_MS + DAY_MS;
+    const run = await clickhouseRequests(() => warmDashboards(dashboardEnv(h.env), gone, Infinity));
+    expect([run.requests, run.out.dashboards]).toEqual([0, 0]);
+    expect(run.out.pruned).toBeGreaterThan(0);
+    const left = await h.db.prepare("SELECT count(*) AS n FROM card_results WHERE computed_at < ?1").bind(gone - CARD_STALE_SECONDS * 1000).first<{ n: number }>();
+    expect(left?.n).toBe(0);
   });
 });

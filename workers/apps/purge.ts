@@ -26,11 +26,11 @@ export async function purgeAppRows(client: ClickHouseClient, appId: string): Pro
 
 /**
  * Removes what D1 holds about an app's data: its crashes (grouping rules, issue states and their
- * history) and its flags and configuration with their history. The app's own row stays as its
+ * history), its flags and configuration with their history, its exports and its dashboard cards' results. The app's own row stays as its
  * tombstone, so these rows would never go by cascade.
  */
 export async function purgeAppMetadata(db: D1Database, appId: string): Promise<void> {
   await db.batch(
-    ["crash_rules", "crash_issue_states", "crash_issue_history", "flags", "flag_changes", "app_config_versions", "export_runs", "export_schedules"].map((table) => db.prepare(`DELETE FROM ${table} WHERE app_id = ?`).bind(appId)),
+    ["crash_rules", "crash_issue_states", "crash_issue_history", "flags", "flag_changes", "app_config_versions", "export_runs", "export_schedules", "card_results"].map((table) => db.prepare(`DELETE FROM ${table} WHERE app_id = ?`).bind(appId)),
   );
 }

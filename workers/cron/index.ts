@@ -4,6 +4,7 @@ import { config } from "../../schemas";
 import { exportDeps } from "../exports/service";
 import { runDueExports } from "../exports/run";
 import { clickhouseClient } from "../lib/clickhouse";
+import { warmDashboards } from "../../dashboard/app/insights/cards.server";
 import { runAlerts } from "./alerts.cron";
 import { pruneDeadLetters } from "./archive-retention.cron";
 import { runLakeArchive } from "./lake.cron";
@@ -69,8 +70,15 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
       await client.close();
     }
     try {
-      // Last: a deletion waits on ClickHouse mutations, which must not hold up alerting.
+      // A deletion waits on ClickHouse mutations, which must not hold up alerting.
       await runPrivacyDeletions(env, now.getTime());
+    } catch (err) {
+      failure ??= err;
+    }
+    try {
+      // Last, within its own time budget: the dashboards people open, computed before they are opened.
+      const warmed = await warmDashboards({ db: env.DB, clickhouse: config(env).clickhouse }, now.getTime());
+      if (warmed.dashboards + warmed.pruned > 0) log[warmed.failed > 0 ? "warn" : "info"]("cron.dashboards_warmed", { ...warmed });
     } catch (err) {
       failure ??= err;
     }

@@ -108,6 +108,8 @@ async function step(deps: DeletionDeps, req: DeletionRequest, now: number): Prom
   await deps.db.batch([
     deps.db.prepare("UPDATE privacy_requests SET status = 'done', completed_at = ?1, last_error = NULL, lease_until = NULL, counts = ?2 WHERE id = ?3").bind(now, JSON.stringify(removed), req.id),
     auditStatement(deps.db, req.appId, { requestId: req.id, action: "deletion_completed", actor: JOB_ACTOR, at: now, detail: { ...subject, removed } }),
+    // Dashboard cards computed before the deletion may name the person (a breakdown by a property).
+    deps.db.prepare("DELETE FROM card_results WHERE app_id = ?1").bind(req.appId),
   ]);
   return "done";
 }

@@ -127,6 +127,11 @@ describe("deleting a person", () => {
     expect(early.json.request).toMatchObject({ status: "pending", resolved: { userIds: ["jane", "jane-2"], anonymousIds: ["anon-laptop", "anon-phone", "jane"] } });
     expect(await rows("events", JANE_EVENTS, app.appId)).toBe(JANES);
 
+    // A dashboard card's result computed before the deletion (a breakdown by user may name her), and another app's.
+    const org = `org_cards_${id}`;
+    const card = (key: string, appId: string) => env.DB.prepare("INSERT INTO card_results (key, org_id, app_id, span, computed_at, value) VALUES (?1, ?2, ?3, '', ?4, '{}')").bind(key, org, appId, t0);
+    await env.DB.batch([env.DB.prepare("INSERT INTO orgs (id, name, created_at) VALUES (?1, ?1, ?2)").bind(org, t0), card(`jane-card-${id}`, app.appId), card(`other-card-${id}`, "app_other")]);
+
     // Ids found by the job give the edge its time to drop them too, then the rows go.
     await cron(t0 + 10 * MIN);
     const done = await call<{ request: DeletionRequest }>("GET", `/admin/apps/${app.appId}/privacy/deletions/${id}`);
@@ -141,6 +146,8 @@ describe("deleting a person", () => {
     expect(await rows("user_profiles", "user_key IN ('jane', 'jane-2', 'anon-phone', 'anon-laptop')", app.appId)).toBe(0);
     expect(await rows("person_identities", "anonymous_id IN ('anon-phone', 'anon-laptop')", app.appId)).toBe(0);
     expect(await rows("people_hourly", JANE_EVENTS, app.appId)).toBe(0);
+    const cards = await env.DB.prepare("SELECT key FROM card_results WHERE key IN (?1, ?2)").bind(`jane-card-${id}`, `other-card-${id}`).all<{ key: string }>();
+    expect(cards.results.map((r) => r.key)).toEqual([`other-card-${id}`]);
     // Olga is untouched.
     expect(await rows("events", "user_id = 'olga' OR anonymous_id = 'anon-other'", app.appId)).toBe(3);
     expect(await rows("sessions", "session_id = 's-other'", app.appId)).toBeGreaterThan(0);

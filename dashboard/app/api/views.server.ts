@@ -195,6 +195,6 @@ export async function readApiDashboard(env: DashboardEnv, orgId: string, appIds:
   const scope = scopeFromUrl(url, d.scope);
   const all = await getSavedInsights(env.db, orgId, d.layout.map((c) => c.insightId));
   const insights = new Map([...all].filter(([, i]) => appIds === null || appIds.includes(i.appId)));
-  const cards = await loadCards(env.clickhouse, orgId, d.layout, insights, scope, { refresh: false, now });
+  const cards = await loadCards(env, orgId, d.layout, insights, scope, { refresh: false, now });
   return { dashboard: { id: d.id, name: d.name, description: d.description, saved: d.scope }, scope, cards };
 }

@@ -252,3 +252,28 @@ export async function deleteDashboard(db: D1Database, orgId: string, id: string)
   const rs = await db.prepare(`DELETE FROM dashboards WHERE org_id = ?1 AND id = ?2`).bind(orgId, id).run();
   return rs.meta.changes > 0;
 }
+
+/** A view is recorded at most this often: a dashboard open all day writes one row an hour. */
+const VIEW_NOTED_EVERY_MS = 3_600_000;
+
+/** Records that someone opened the dashboard at `now`, which makes the cron keep it warm. */
+export async function noteDashboardViewed(db: D1Database, orgId: string, id: string, now: number): Promise<void> {
+  await db.prepare(`UPDATE dashboards SET viewed_at = ?3 WHERE org_id = ?1 AND id = ?2 AND viewed_at <= ?4`).bind(orgId, id, now, now - VIEW_NOTED_EVERY_MS).run();
+}
+
+/**
+ * Takes the dashboard that has waited longest among those opened since `viewedSince` and not
+ * warmed since `warmedBefore`, marking it warmed at `now` in the same statement, so two cron runs
+ * never take the same one; null when none is due. Returns its organisation with it.
+ */
+export async function claimDashboardToWarm(db: D1Database, now: number, viewedSince: number, warmedBefore: number): Promise<{ orgId: string; dashboard: Dashboard } | null> {
+  const row = await db
+    .prepare(
+      `UPDATE dashboards SET warmed_at = ?1
+       WHERE id = (SELECT id FROM dashboards WHERE warmed_at <= ?3 AND viewed_at >= ?2 ORDER BY warmed_at, id LIMIT 1) AND warmed_at <= ?3
+       RETURNING org_id, id, name, description, range, filters, layout, created_by, created_at, updated_at`,
+    )
+    .bind(now, viewedSince, warmedBefore)
+    .first<DashboardRow & { org_id: string }>();
+  return row ? { orgId: row.org_id, dashboard: toDashboard(row) } : null;
+}

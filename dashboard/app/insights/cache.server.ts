@@ -1,7 +1,8 @@
-// A short-lived cache of dashboard cards' results, so a dashboard opened by many people, or
-// reloaded, does not run every card's queries each time. Two layers: this isolate's memory
-// (bounded, least recently used out first), then, on Cloudflare, the data centre's Cache API,
-// which other isolates share. docs/decisions/0015-saved-insights-and-dashboards.md says why.
+// A cache of dashboard cards' results, so a dashboard opened by many people, or reloaded, does
+// not run every card's queries each time, and a dashboard the cron keeps warm opens at once.
+// Two layers: this isolate's memory (bounded, least recently used out first), then the
+// `card_results` table in D1, which every isolate, data centre and the edge Worker's cron share.
+// docs/decisions/0015-saved-insights-and-dashboards.md and 0032-dashboards-kept-warm.md say why.
 import { sha256Hex } from "../db/ids.server";
 
 /** How long a card's result is served without asking ClickHouse again. */
@@ -12,8 +13,8 @@ export const CARD_TTL_SECONDS = 60;
  */
 export const CARD_STALE_SECONDS = 86_400;
 const MAX_ENTRIES = 500;
-// A key no request can reach: the Cache API needs an http(s) URL, and this one names no host of ours.
-const CACHE_ORIGIN = "https://insight-cards.cache.invalid/";
+/** A result longer than this (JSON characters, at most three UTF-8 bytes each) is kept in memory only: D1 refuses rows over 2 MB. */
+const MAX_SHARED_CHARS = 600_000;
 
 export interface Cached<T> {
   value: T;
@@ -21,6 +22,12 @@ export interface Cached<T> {
   at: number;
   /** The range it covers (`from-to`, epoch seconds): a range that moved on makes it stale. */
   span: string;
+}
+
+/** Whose result it is: a row of `card_results` goes with its organisation and its app. */
+export interface CardOwner {
+  orgId: string;
+  appId: string;
 }
 
 const memory = new Map<string, Cached<unknown>>();
@@ -35,10 +42,9 @@ function remember(key: string, entry: Cached<unknown>): void {
   }
 }
 
-/** The Cache API's default cache where the runtime has one (workerd); null in Node. */
-function edgeCache(): Cache | null {
-  const storage = (globalThis as { caches?: CacheStorage & { default?: Cache } }).caches;
-  return storage?.default ?? null;
+/** Empties this isolate's layer, as a new isolate starts: the tests and benchmarks of the shared layer use it. */
+export function forgetIsolateCache(): void {
+  memory.clear();
 }
 
 const kept = (entry: Cached<unknown>, now: number): boolean => now - entry.at < CARD_STALE_SECONDS * 1000;
@@ -47,31 +53,43 @@ const kept = (entry: Cached<unknown>, now: number): boolean => now - entry.at < 
 export const isFresh = (entry: Cached<unknown>, span: string, now: number): boolean => entry.span === span && now - entry.at < CARD_TTL_SECONDS * 1000;
 
 /** The latest value under `key` if it was computed within CARD_STALE_SECONDS (fresh or not: see isFresh), else undefined. */
-export async function cacheGet<T>(key: string, now = Date.now()): Promise<Cached<T> | undefined> {
+export async function cacheGet<T>(db: D1Database, key: string, now = Date.now()): Promise<Cached<T> | undefined> {
   const hit = memory.get(key);
   if (hit && kept(hit, now)) {
     remember(key, hit);
     return hit as Cached<T>;
   }
   memory.delete(key);
-  const edge = edgeCache();
-  if (!edge) return undefined;
-  const res = await edge.match(CACHE_ORIGIN + (await sha256Hex(key)));
-  if (!res) return undefined;
-  const entry = (await res.json()) as Cached<T>;
+  const row = await db.prepare("SELECT span, computed_at, value FROM card_results WHERE key = ?1").bind(await sha256Hex(key)).first<{ span: string; computed_at: number; value: string }>();
+  if (!row) return undefined;
+  const entry: Cached<T> = { value: JSON.parse(row.value) as T, at: row.computed_at, span: row.span };
   if (!kept(entry, now)) return undefined;
+  // A newer result this isolate computed meanwhile stays.
+  const mine = memory.get(key);
+  if (mine && mine.at >= entry.at) return mine as Cached<T>;
   remember(key, entry);
   return entry;
 }
 
 /** Keeps `value`, computed at `now` for the range `span`, under `key` for CARD_STALE_SECONDS. */
-export async function cachePut<T>(key: string, value: T, span: string, now = Date.now()): Promise<Cached<T>> {
+export async function cachePut<T>(db: D1Database, owner: CardOwner, key: string, value: T, span: string, now = Date.now()): Promise<Cached<T>> {
   const entry: Cached<T> = { value, at: now, span };
   remember(key, entry);
-  const edge = edgeCache();
-  if (edge) {
-    const body = JSON.stringify(entry);
-    await edge.put(CACHE_ORIGIN + (await sha256Hex(key)), new Response(body, { headers: { "content-type": "application/json", "cache-control": `max-age=${CARD_STALE_SECONDS}` } }));
-  }
+  const body = JSON.stringify(value);
+  if (body.length > MAX_SHARED_CHARS) return entry;
+  // An older result never replaces a newer one another isolate or the cron stored meanwhile.
+  await db
+    .prepare(
+      `INSERT INTO card_results (key, org_id, app_id, span, computed_at, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       ON CONFLICT (key) DO UPDATE SET span = excluded.span, computed_at = excluded.computed_at, value = excluded.value WHERE excluded.computed_at >= card_results.computed_at`,
+    )
+    .bind(await sha256Hex(key), owner.orgId, owner.appId, span, now, body)
+    .run();
   return entry;
+}
+
+/** Drops the shared results computed more than CARD_STALE_SECONDS before `now`; returns how many. */
+export async function pruneCardResults(db: D1Database, now: number): Promise<number> {
+  const rs = await db.prepare("DELETE FROM card_results WHERE computed_at < ?1").bind(now - CARD_STALE_SECONDS * 1000).run();
+  return rs.meta.changes;
 }

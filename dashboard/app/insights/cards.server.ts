@@ -4,13 +4,16 @@
 // result with its age at once while a fresh one is computed behind the page, which then reloads
 // the cards; only a card never computed makes the page wait. A card whose read fails shows why
 // in its place; the other cards are unaffected.
-import type { SavedInsight } from "../db/insights.server";
+import { claimDashboardToWarm, getSavedInsights, type SavedInsight } from "../db/insights.server";
 import type { DashboardEnv } from "../env.server";
 import { readOrError } from "../queries/clickhouse.server";
 import { parseRange } from "../queries/range";
-import { cacheGet, cachePut, isFresh } from "./cache.server";
+import { cacheGet, cachePut, isFresh, pruneCardResults, type CardOwner } from "./cache.server";
 import { INSIGHT_MODULES, type InsightResult } from "./modules.server";
-import { applyScope, insightPath, type CardLayout, type DashboardScope, type InsightType } from "./saved";
+import { applyScope, insightPath, scopeFromUrl, type CardLayout, type DashboardScope, type InsightType } from "./saved";
+
+/** What cards read: ClickHouse for results, D1 for the results cards share. */
+export type CardEnv = Pick<DashboardEnv, "clickhouse" | "db">;
 
 /** A card as the dashboard page renders it. */
 export interface Card {
@@ -62,13 +65,13 @@ export function cardSpan(search: string, now: number): string {
 // (or two people on one dashboard) joins the computation instead of starting another.
 const computing = new Map<string, Promise<{ data: InsightResult | null; error: string | null; at: number | null }>>();
 
-function compute(key: string, span: string, run: () => Promise<InsightResult>, now: number) {
+function compute(db: D1Database, owner: CardOwner, key: string, span: string, run: () => Promise<InsightResult>, now: number) {
   const running = computing.get(key);
   if (running) return running;
   const work = (async () => {
     const out = await readOrError(run);
     if (out.error !== null) return { data: null, error: out.error, at: null };
-    const entry = await cachePut(key, out.data, span, now);
+    const entry = await cachePut(db, owner, key, out.data, span, now);
     return { data: entry.value, error: null, at: entry.at };
   })().finally(() => computing.delete(key));
   computing.set(key, work);
@@ -76,7 +79,7 @@ function compute(key: string, span: string, run: () => Promise<InsightResult>, n
 }
 
 /** One card of `orgId`'s dashboard; the insight must already be known to be the organisation's. */
-export async function loadCard(cfg: DashboardEnv["clickhouse"], orgId: string, insight: SavedInsight, w: CardLayout["w"], scope: DashboardScope, opts: CardOptions): Promise<Card> {
+export async function loadCard(env: CardEnv, orgId: string, insight: SavedInsight, w: CardLayout["w"], scope: DashboardScope, opts: CardOptions): Promise<Card> {
   const base = { insight: { id: insight.id, name: insight.name, description: insight.description, type: insight.type, appId: insight.appId, appName: insight.appName }, w };
   const query = applyScope(insight.query, scope);
   const prepared = INSIGHT_MODULES[insight.type].prepare(query, opts.now);
@@ -84,9 +87,9 @@ export async function loadCard(cfg: DashboardEnv["clickhouse"], orgId: string, i
   const key = cardKey(orgId, insight, prepared.search);
   const span = cardSpan(prepared.search, opts.now);
   const shown = { ...base, href, problems: prepared.problems };
-  const hit = opts.refresh ? undefined : await cacheGet<InsightResult>(key, opts.now);
+  const hit = opts.refresh ? undefined : await cacheGet<InsightResult>(env.db, key, opts.now);
   if (hit && isFresh(hit, span, opts.now)) return { ...shown, data: hit.value, error: null, at: hit.at, cached: true, refreshing: false };
-  const fresh = compute(key, span, () => prepared.run(cfg, insight.appId), opts.now);
+  const fresh = compute(env.db, { orgId, appId: insight.appId }, key, span, () => prepared.run(env.clickhouse, insight.appId), opts.now);
   if (hit && opts.background) {
     opts.background(fresh);
     return { ...shown, data: hit.value, error: null, at: hit.at, cached: true, refreshing: true };
@@ -97,7 +100,7 @@ export async function loadCard(cfg: DashboardEnv["clickhouse"], orgId: string, i
 
 /** Every card of a layout, run concurrently as the page shows them; cards of insights gone since are left out. */
 export function loadCards(
-  cfg: DashboardEnv["clickhouse"],
+  env: CardEnv,
   orgId: string,
   layout: readonly CardLayout[],
   insights: ReadonlyMap<string, SavedInsight>,
@@ -106,9 +109,54 @@ export function loadCards(
 ): Promise<Card[]> {
   const cards = layout.flatMap((c) => {
     const insight = insights.get(c.insightId);
-    return insight ? [loadCard(cfg, orgId, insight, c.w, scope, opts)] : [];
+    return insight ? [loadCard(env, orgId, insight, c.w, scope, opts)] : [];
   });
   return Promise.all(cards);
+}
+
+/** How often a dashboard people open is computed again by the cron. */
+export const WARM_EVERY_MS = 15 * 60_000;
+/** A dashboard nobody has opened for this long is no longer kept warm. */
+export const WARM_VIEWED_WITHIN_MS = 7 * 86_400_000;
+/** A cron run takes no further dashboard after this long, so it ends before the next minute's run. */
+export const WARM_BUDGET_MS = 30_000;
+
+export interface WarmReport {
+  dashboards: number;
+  /** Cards computed now, and cards whose result was already fresh. */
+  computed: number;
+  fresh: number;
+  /** Cards whose read failed; their older result, if any, stays. */
+  failed: number;
+  pruned: number;
+}
+
+/**
+ * Keeps the dashboards people open warm, as the minute cron runs it: each dashboard opened within
+ * WARM_VIEWED_WITHIN_MS and not computed within WARM_EVERY_MS has every card computed under the
+ * scope it opens with and stored where its page reads them (card_results), one dashboard at a
+ * time, longest waiting first, until `budgetMs` has passed. So the first view of a dashboard
+ * shows results at most WARM_EVERY_MS old at once, and computes fresh ones behind the page.
+ */
+export async function warmDashboards(env: CardEnv, now: number, budgetMs = WARM_BUDGET_MS, clock: () => number = Date.now): Promise<WarmReport> {
+  const report: WarmReport = { dashboards: 0, computed: 0, fresh: 0, failed: 0, pruned: await pruneCardResults(env.db, now) };
+  const started = clock();
+  while (clock() - started < budgetMs) {
+    const due = await claimDashboardToWarm(env.db, now, now - WARM_VIEWED_WITHIN_MS, now - WARM_EVERY_MS);
+    if (!due) break;
+    const { orgId, dashboard } = due;
+    const insights = await getSavedInsights(env.db, orgId, dashboard.layout.map((c) => c.insightId));
+    // The scope the page opens with when its URL sets none: the same cache keys.
+    const scope = scopeFromUrl(new URL("http://x/"), dashboard.scope);
+    const cards = await loadCards(env, orgId, dashboard.layout, insights, scope, { refresh: false, now });
+    report.dashboards++;
+    for (const c of cards) {
+      if (c.error !== null) report.failed++;
+      else if (c.cached) report.fresh++;
+      else report.computed++;
+    }
+  }
+  return report;
 }
 
 export type { InsightType };

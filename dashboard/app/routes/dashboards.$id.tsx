@@ -12,7 +12,7 @@ import { IntentForm } from "../components/intent-form";
 import { RangePicker } from "../components/range-picker";
 import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
-import { changeCards, deleteDashboard, getDashboard, getSavedInsights, listSavedInsights, renameDashboard, setDashboardScope, type Dashboard } from "../db/insights.server";
+import { changeCards, deleteDashboard, getDashboard, getSavedInsights, listSavedInsights, noteDashboardViewed, renameDashboard, setDashboardScope, type Dashboard } from "../db/insights.server";
 import type { DashboardEnv } from "../env.server";
 import { loadCards } from "../insights/cards.server";
 import { INSIGHT_LABELS, scopeFromUrl, type DashboardScope, type LayoutChange } from "../insights/saved";
@@ -35,7 +35,7 @@ async function dashboardOr404(env: DashboardEnv, orgId: string, id: string | und
 /** The cards as the page shows them under `scope`; `refresh` skips the cache; with `background`, older results show while fresh ones compute. */
 async function cardsOf(env: DashboardEnv, orgId: string, d: Dashboard, scope: DashboardScope, refresh: boolean, background?: (work: Promise<unknown>) => void) {
   const insights = await getSavedInsights(env.db, orgId, d.layout.map((c) => c.insightId));
-  return loadCards(env.clickhouse, orgId, d.layout, insights, scope, { refresh, now: Date.now(), background });
+  return loadCards(env, orgId, d.layout, insights, scope, { refresh, now: Date.now(), background });
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -44,7 +44,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const d = await dashboardOr404(env, viewer.orgId, params.id);
   const scope = scopeFromUrl(new URL(request.url), d.scope);
   const canEdit = can(viewer.role, "insight:update");
-  const [cards, all] = await Promise.all([cardsOf(env, viewer.orgId, d, scope, false, context.cloudflare.waitUntil), canEdit ? listSavedInsights(env.db, viewer.orgId) : Promise.resolve([])]);
+  const [cards, all] = await Promise.all([
+    cardsOf(env, viewer.orgId, d, scope, false, context.cloudflare.waitUntil),
+    canEdit ? listSavedInsights(env.db, viewer.orgId) : Promise.resolve([]),
+    // Opened dashboards are the ones the cron keeps warm.
+    noteDashboardViewed(env.db, viewer.orgId, d.id, Date.now()),
+  ]);
   const onBoard = new Set(d.layout.map((c) => c.insightId));
   return json({
     viewer,

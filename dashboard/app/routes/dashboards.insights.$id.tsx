@@ -35,7 +35,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const insight = await insightOr404(env, viewer.orgId, params.id);
   const canEdit = can(viewer.role, "insight:update");
   const [card, dashboards] = await Promise.all([
-    loadCard(env.clickhouse, viewer.orgId, insight, 2, { range: "", filters: "" }, { refresh: false, now: Date.now() }),
+    loadCard(env, viewer.orgId, insight, 2, { range: "", filters: "" }, { refresh: false, now: Date.now() }),
     canEdit ? listDashboards(env.db, viewer.orgId) : Promise.resolve([]),
   ]);
   return json({
