@@ -391,6 +391,19 @@ describe("the card cache", () => {
     forgetIsolateCache();
     expect((await cacheGet(h.db, key, t0 + 1000))?.value).toEqual({ n: 2 });
   });
+
+  it("answers from this isolate for CARD_TTL_SECONDS; past that, a newer result in D1 (the cron's) wins, and none when D1 dropped it", async () => {
+    const t0 = 1_800_000_000_000;
+    const key = "org\napp\nstickiness\nrange=30d";
+    await cachePut(h.db, { orgId, appId: APP }, key, { n: 1 }, "1-2", t0);
+    // Another isolate, or the cron, stores a newer result 30 s later.
+    const later = t0 + 30_000;
+    await h.db.prepare("UPDATE card_results SET computed_at = ?1, value = '{\"n\":2}' WHERE computed_at = ?2 AND value = '{\"n\":1}'").bind(later, t0).run();
+    expect((await cacheGet(h.db, key, t0 + CARD_TTL_SECONDS * 1000 - 1))?.value).toEqual({ n: 1 });
+    expect(await cacheGet(h.db, key, t0 + CARD_TTL_SECONDS * 1000)).toEqual({ value: { n: 2 }, at: later, span: "1-2" });
+    await h.db.prepare("DELETE FROM card_results WHERE computed_at = ?1").bind(later).run();
+    expect(await cacheGet(h.db, key, later + CARD_TTL_SECONDS * 1000)).toBeUndefined();
+  });
 });
 
 describe("dashboards kept warm", () => {

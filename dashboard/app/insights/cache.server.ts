@@ -52,23 +52,29 @@ const kept = (entry: Cached<unknown>, now: number): boolean => now - entry.at < 
 /** Whether `entry` may be served as it is: computed within CARD_TTL_SECONDS, for the same range. */
 export const isFresh = (entry: Cached<unknown>, span: string, now: number): boolean => entry.span === span && now - entry.at < CARD_TTL_SECONDS * 1000;
 
-/** The latest value under `key` if it was computed within CARD_STALE_SECONDS (fresh or not: see isFresh), else undefined. */
+/**
+ * The latest value under `key` if it was computed within CARD_STALE_SECONDS (fresh or not: see
+ * isFresh), else undefined. This isolate's copy answers alone while it is younger than
+ * CARD_TTL_SECONDS; an older one is compared with D1's, which the cron or another isolate may
+ * have computed since, and goes when D1 no longer holds the card.
+ */
 export async function cacheGet<T>(db: D1Database, key: string, now = Date.now()): Promise<Cached<T> | undefined> {
   const hit = memory.get(key);
-  if (hit && kept(hit, now)) {
+  if (hit && now - hit.at < CARD_TTL_SECONDS * 1000) {
     remember(key, hit);
     return hit as Cached<T>;
   }
-  memory.delete(key);
   const row = await db.prepare("SELECT span, computed_at, value FROM card_results WHERE key = ?1").bind(await sha256Hex(key)).first<{ span: string; computed_at: number; value: string }>();
-  if (!row) return undefined;
-  const entry: Cached<T> = { value: JSON.parse(row.value) as T, at: row.computed_at, span: row.span };
-  if (!kept(entry, now)) return undefined;
-  // A newer result this isolate computed meanwhile stays.
+  // This isolate's copy (or one it computed while D1 answered) unless D1's is newer; none when D1
+  // has none, as after a person's deletion dropped the app's results.
   const mine = memory.get(key);
-  if (mine && mine.at >= entry.at) return mine as Cached<T>;
-  remember(key, entry);
-  return entry;
+  const newest = row && (!mine || row.computed_at > mine.at) ? ({ value: JSON.parse(row.value) as T, at: row.computed_at, span: row.span } satisfies Cached<T>) : row ? (mine as Cached<T>) : undefined;
+  if (!newest || !kept(newest, now)) {
+    memory.delete(key);
+    return undefined;
+  }
+  remember(key, newest);
+  return newest;
 }
 
 /** Keeps `value`, computed at `now` for the range `span`, under `key` for CARD_STALE_SECONDS. */
