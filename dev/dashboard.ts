@@ -90,3 +90,51 @@ export async function seedDemoOwner(url: string): Promise<boolean> {
   if (res.status !== 302) throw new Error(`seeding the demo owner: POST /signup answered ${res.status}`);
   return true;
 }
+
+/** The demo dashboard's cards: the demo app's insights as a growth team would save them. */
+const DEMO_INSIGHTS = [
+  { type: "trends", name: "Daily visitors", description: "People who viewed a page, per day", query: "range=7d&type0=page&measure0=users&interval=day" },
+  { type: "funnels", name: "Checkout funnel", description: "From a product to checkout within a day", query: "range=7d&step=Product+Viewed&step=Added+to+Cart&step=Checkout+Started&window=1d" },
+  { type: "retention", name: "Daily retention", description: "", query: "range=7d&period=day" },
+  { type: "paths", name: "Pages after the start", description: "", query: "range=7d&kind=pages&depth=3" },
+  { type: "stickiness", name: "Days active a week", description: "", query: "range=30d" },
+] as const;
+
+/**
+ * Signs in as the demo owner and saves the demo app's insights on a "Growth" dashboard, through
+ * the dashboard's own forms, so a fresh `npm start` opens with a dashboard to look at.
+ */
+export async function seedDemoDashboard(url: string, appId: string): Promise<void> {
+  const login = await fetch(`${url}/login`);
+  const csrfCookie = /__csrf=([0-9a-f]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
+  const loginToken = /name="csrf" value="([0-9a-f]+)"/.exec(await login.text())?.[1];
+  if (!csrfCookie || !loginToken) throw new Error("the dashboard's sign-in page set no CSRF cookie or token");
+  const signedIn = await fetch(`${url}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: `__csrf=${csrfCookie}`, origin: url, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrf: loginToken, email: DEMO_OWNER.email, password: DEMO_OWNER.password, next: "/dashboards" }),
+  });
+  await signedIn.body?.cancel();
+  const session = /__session=([^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")?.[1];
+  if (signedIn.status !== 302 || !session) throw new Error(`signing in as the demo owner: POST /login answered ${signedIn.status}`);
+  const cookie = `__csrf=${csrfCookie}; __session=${session}`;
+  // The CSRF token a signed-in page gives is bound to the session.
+  const list = await fetch(`${url}/dashboards`, { headers: { cookie } });
+  const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(await list.text())?.[1];
+  if (!csrf) throw new Error("the dashboards page gave no CSRF token");
+  const post = async (path: string, form: Record<string, string>): Promise<Response> => {
+    const res = await fetch(`${url}${path}`, { method: "POST", redirect: "manual", headers: { cookie, origin: url, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrf, ...form }) });
+    if (res.status >= 400) throw new Error(`seeding the demo dashboard: POST ${path} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    return res;
+  };
+  const made = await post("/dashboards", { intent: "create", name: "Growth", description: "The demo app's visitors, checkout, retention, paths and stickiness" });
+  await made.body?.cancel();
+  const board = made.headers.get("location") ?? "";
+  if (!/^\/dashboards\/dsh_[0-9a-f]+$/.test(board)) throw new Error(`creating the demo dashboard led to "${board}"`);
+  for (const insight of DEMO_INSIGHTS) {
+    const saved = (await (await post("/insights/save", { intent: "save", appId, ...insight })).json()) as { ok: boolean; id?: string };
+    if (!saved.ok || !saved.id) throw new Error(`saving the demo insight "${insight.name}" failed`);
+    await (await post(board, { intent: "add", insightId: saved.id })).body?.cancel();
+  }
+}

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { startClickHouseServer } from "./clickhouse/server";
 import { migrateClickHouse } from "./migrate-clickhouse";
 import { sendDemoEvents } from "./demo-events";
-import { buildDashboard, seedDemoOwner, serveDashboard, waitForDashboard } from "./dashboard";
+import { buildDashboard, seedDemoDashboard, seedDemoOwner, serveDashboard, waitForDashboard } from "./dashboard";
 import { localClickHouseDataDir, type ClickHouseTarget } from "./clickhouse/target";
 import { startLocalCron, wranglerCrons } from "./cron";
 import { DEMO_APP_ID, DEMO_OWNER, DEMO_WRITE_KEY, LOCAL_ADMIN_TOKEN, LOCAL_SESSION_SECRET, wranglerEnv } from "./local";
@@ -180,7 +180,10 @@ async function main(): Promise<void> {
       stops.unshift(() => dashboard.stop());
       dashboard.child.on("exit", (code) => void stop(code ?? 1));
       await waitForDashboard(dashboard.url, dashboard.child, 90_000);
-      if ((await seedDemoOwner(dashboard.url)) && demoApp) console.log(`demo events sent: ${await sendDemoEvents(edgeUrl, DEMO_WRITE_KEY)}`);
+      if ((await seedDemoOwner(dashboard.url)) && demoApp) {
+        console.log(`demo events sent: ${await sendDemoEvents(edgeUrl, DEMO_WRITE_KEY)}`);
+        await seedDemoDashboard(dashboard.url, DEMO_APP_ID);
+      }
       dashboardUrl = dashboard.url;
     }
   } catch (err) {

@@ -3,7 +3,8 @@
 // card that draws its chart, the dashboard's range applied to the card and its link, Refresh,
 // the card's link back to the trend's page with its definition, and a funnel, retention, paths
 // and stickiness saved from their pages beside it. Screenshots: test-results/insights-dashboard.png
-// (every kind of card), insights-dashboards.png (the list) and insights-saved.png (one saved insight).
+// (every kind of card), insights-dashboards.png (the list), insights-saved.png (one saved insight)
+// and insights-demo-dashboard.png (the dashboard a fresh `npm start` seeds).
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Chromium } from "../../test/chromium";
@@ -140,4 +141,17 @@ it("holds every kind of insight: a funnel, retention, paths and stickiness saved
   for (const name of [INSIGHT, funnel, others[1]?.name ?? "", others[3]?.name ?? ""]) await expect.poll(() => drawn(page, `section.insight-card[aria-label='${name}']`).count()).toBe(1);
   await page.screenshot({ path: shot("insights-dashboard.png"), fullPage: true });
   for (const table of ["Cohorts", "Top paths"]) expect(await page.locator(`section.insight-card table[aria-label='${table}']`).count(), table).toBe(1);
+});
+
+it("a fresh stack opens with the demo's Growth dashboard: five saved insights of the demo app, each drawn", async () => {
+  await page.goto(`${stack.url}/dashboards`);
+  await page.getByRole("link", { name: "Growth", exact: true }).first().click();
+  await page.waitForURL(/\/dashboards\/dsh_[0-9a-f]+$/);
+  const names = ["Daily visitors", "Checkout funnel", "Daily retention", "Pages after the start", "Days active a week"];
+  await expect.poll(() => page.locator("section.insight-card").evaluateAll((cards) => cards.map((c) => c.getAttribute("aria-label")))).toEqual(names);
+  expect(await page.locator("section.insight-card [role=alert]").count()).toBe(0);
+  for (const name of ["Daily visitors", "Checkout funnel", "Daily retention", "Days active a week"]) await expect.poll(() => drawn(page, `section.insight-card[aria-label='${name}']`).count()).toBe(1);
+  expect(await page.locator("section.insight-card table[aria-label='Top paths']").count()).toBe(1);
+  expect(await page.getByText(/computed every 15 minutes/).count()).toBe(1);
+  await page.screenshot({ path: shot("insights-demo-dashboard.png"), fullPage: true });
 });

@@ -14,7 +14,7 @@ import { Shell } from "../components/shell";
 import { envOf, field } from "../context.server";
 import { changeCards, deleteDashboard, getDashboard, getSavedInsights, listSavedInsights, noteDashboardViewed, renameDashboard, setDashboardScope, type Dashboard } from "../db/insights.server";
 import type { DashboardEnv } from "../env.server";
-import { loadCards } from "../insights/cards.server";
+import { loadCards, WARM_EVERY_MS } from "../insights/cards.server";
 import { INSIGHT_LABELS, scopeFromUrl, type DashboardScope, type LayoutChange } from "../insights/saved";
 import { DEFAULT_RANGE } from "../queries/range";
 
@@ -58,6 +58,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     cards,
     addable: all.filter((i) => !onBoard.has(i.id)).map((i) => ({ id: i.id, label: `${i.name} (${INSIGHT_LABELS[i.type]}, ${i.appName})` })),
     canEdit,
+    warmMinutes: WARM_EVERY_MS / 60_000,
   });
 }
 
@@ -195,7 +196,7 @@ function useReloadWhileRefreshing(refreshing: boolean): void {
 }
 
 export default function DashboardPage() {
-  const { viewer, dashboard, scope, cards, addable, canEdit } = useLoaderData<typeof loader>();
+  const { viewer, dashboard, scope, cards, addable, canEdit, warmMinutes } = useLoaderData<typeof loader>();
   useReloadWhileRefreshing(cards.some((c) => c.refreshing));
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
@@ -219,7 +220,7 @@ export default function DashboardPage() {
       </div>
       <p className="small muted">
         {scope.range ? `Every card shows the last ${scope.range}` : "Each card shows its own range"}
-        {scope.filters ? `, filtered to ${scope.filters.replaceAll("&", ", ").replaceAll("=", " ")}` : ""}. Results are kept for a minute; an older one shows with its time while the card reads a fresh one; Refresh reads them all again now.{" "}
+        {scope.filters ? `, filtered to ${scope.filters.replaceAll("&", ", ").replaceAll("=", " ")}` : ""}. Results are kept for a minute; an older one shows with its time while the card reads a fresh one. While people open this dashboard, its cards are computed every {warmMinutes} minutes under its own range and filters, so it opens at once. Refresh reads them all again now.{" "}
         {canEdit && differs ? (
           <Form method="post" action={`?${params.toString()}`} style={{ display: "inline" }}>
             <CsrfField />
