@@ -2,7 +2,8 @@
 // plus each materialized view that gets rows), measured on the local engine with the migrations
 // before 0013 and with all of them, and what that makes at 10k, 100k and 1M events/s: messages
 // and queues, consumer inserts, and parts written per second with inserts written one by one
-// (before) and gathered by ClickHouse (async inserts, after).
+// (before) and gathered by ClickHouse (async inserts, after). Then the engine's CPU per row to
+// insert the same rows in the consumer's format and others, and copied without parsing.
 // `npx tsx bench/sink-parts.ts [--rows 7000]`
 import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -68,6 +69,44 @@ interface Variant {
   mixed: Record<string, number>;
   trackOnly: Record<string, number>;
   rowBytes: number;
+  /** The engine's CPU per row, µs, to insert the staged rows in each format (with every view); null before. */
+  insertCpu: Record<string, number> | null;
+}
+
+// The format the consumer sends (workers/queue/sink.ts), beside the text formats it could send,
+// and rows copied within ClickHouse, which parse nothing.
+const INSERT_FORMATS = ["JSONCompactEachRow", "JSONEachRow", "TabSeparated"] as const;
+const CPU_ROUNDS = 5;
+
+/**
+ * Median CPU per row, µs, of inserting the staged rows into `events` in each format and as an
+ * `INSERT … SELECT`. The engine runs in this process, so its CPU is this process's.
+ */
+async function insertCpu(client: ClickHouseClient, target: { url: string; username: string; password: string }): Promise<Record<string, number>> {
+  const rows = ROWS;
+  const bodies = new Map<string, string>();
+  for (const f of INSERT_FORMATS) bodies.set(f, await (await client.query({ query: "SELECT * EXCEPT (inserted_at) FROM staging", format: f })).text());
+  const auth = `Basic ${btoa(`${target.username}:${target.password}`)}`;
+  const runs = new Map<string, number[]>();
+  const timed = async (name: string, insert: () => Promise<void>): Promise<void> => {
+    const c0 = process.cpuUsage();
+    await insert();
+    const dc = process.cpuUsage(c0);
+    runs.set(name, [...(runs.get(name) ?? []), (dc.user + dc.system) / rows]);
+  };
+  for (let round = 0; round < CPU_ROUNDS; round++) {
+    await timed("INSERT … SELECT", () => client.command({ query: "INSERT INTO events SELECT * FROM staging" }).then(() => undefined));
+    for (const [f, body] of bodies) {
+      await timed(f, async () => {
+        const url = `${target.url}/?query=${encodeURIComponent(`INSERT INTO events (* EXCEPT (inserted_at)) FORMAT ${f}`)}&date_time_input_format=best_effort`;
+        const res = await fetch(url, { method: "POST", body, headers: { authorization: auth } });
+        if (!res.ok) throw new Error(`${f}: ${await res.text()}`);
+        await res.body?.cancel();
+      });
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  return Object.fromEntries([...runs].map(([name, xs]) => [name, round1(median(xs))]));
 }
 
 async function measure(upTo: number): Promise<Variant> {
@@ -85,7 +124,9 @@ async function measure(upTo: number): Promise<Variant> {
     await client.command({ query: GENERATE, query_params: { app: "app_bench_sink", rows: ROWS } });
     const rs = await client.query({ query: "SELECT avg(length(formatRow('JSONCompactEachRow', *))) AS b FROM staging", format: "JSONEachRow" });
     const rowBytes = Math.round(Number((await rs.json<{ b: number }>())[0]?.b ?? 0));
-    return { mixed: await partsOfInsert(client, "1"), trackOnly: await partsOfInsert(client, "type = 'track' AND redactions = 0"), rowBytes };
+    const mixed = await partsOfInsert(client, "1");
+    const trackOnly = await partsOfInsert(client, "type = 'track' AND redactions = 0");
+    return { mixed, trackOnly, rowBytes, insertCpu: upTo === Number.POSITIVE_INFINITY ? await insertCpu(client, target) : null };
   } finally {
     await client.close();
     await server.close();
@@ -141,6 +182,7 @@ async function main(): Promise<void> {
   const [partsBefore, partsAfter] = [total(before.mixed), total(after.mixed)];
   console.log(`parts per events insert, mixed rows:   before ${partsBefore}  after ${partsAfter}`, after.mixed);
   console.log(`parts per events insert, plain tracks: before ${total(before.trackOnly)}  after ${total(after.trackOnly)}`);
+  console.log(`the engine's CPU per row inserted, µs (median of ${CPU_ROUNDS}, every view): ${Object.entries(after.insertCpu ?? {}).map(([f, us]) => `${f} ${us}`).join(", ")}`);
   const sizes = [
     { name: "generated rows", rowBytes: after.rowBytes },
     { name: "SDK rows", rowBytes: SDK_ROW_BYTES },
@@ -160,7 +202,7 @@ async function main(): Promise<void> {
     return { name, rowBytes, rowsPerMessage, writesPer100kEvents: per100k, rates };
   });
   report("sink-parts", {
-    figures: { rowsMeasured: ROWS, partsPerInsert: { before: before.mixed, after: after.mixed }, partsPerTrackInsert: { before: before.trackOnly, after: after.trackOnly }, tables },
+    figures: { rowsMeasured: ROWS, partsPerInsert: { before: before.mixed, after: after.mixed }, partsPerTrackInsert: { before: before.trackOnly, after: after.trackOnly }, insertCpuUsPerRow: after.insertCpu, tables },
     targets: [],
   });
 }
