@@ -5,7 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../app/db/apps.server";
 import { cacheGet, cachePut, CARD_STALE_SECONDS, CARD_TTL_SECONDS, forgetIsolateCache, isFresh } from "../app/insights/cache.server";
-import { WARM_EVERY_MS, WARM_VIEWED_WITHIN_MS, warmDashboards } from "../app/insights/cards.server";
+import { loadCards, WARM_EVERY_MS, WARM_VIEWED_WITHIN_MS, warmDashboards } from "../app/insights/cards.server";
+import { getDashboard, getSavedInsights } from "../app/db/insights.server";
+import { renderPage } from "./render";
 import { dashboardEnv } from "../app/env.server";
 import { applyScope, scopeFromUrl } from "../app/insights/saved";
 import * as listPage from "../app/routes/dashboards._index";
@@ -364,6 +366,28 @@ describe("cards with an older result", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("a dashboard with cards never computed", () => {
+  it("shows the cards not done when `until` settles as computing, computes them behind the page, and the next view has them", async () => {
+    const { id, card } = await retentionBoard("Cold", "range=30d&period=week&platform=ios&tz=Asia/Tokyo");
+    const env = dashboardEnv(h.env);
+    const d = await getDashboard(h.db, orgId, id);
+    const layout = d?.layout ?? [];
+    const insights = await getSavedInsights(h.db, orgId, [card]);
+    const scope = scopeFromUrl(new URL("http://x/"), d?.scope ?? { range: "", filters: "" });
+    const behind: Array<Promise<unknown>> = [];
+    const opts = { refresh: false, now: Date.now(), background: (work: Promise<unknown>) => behind.push(work) };
+    const [cold] = await loadCards(env, orgId, layout, insights, scope, { ...opts, until: Promise.resolve() });
+    expect([cold?.data, cold?.error, cold?.at, cold?.cached, cold?.refreshing, behind.length]).toEqual([null, null, null, false, true, 1]);
+    const page = await renderPage(dashPage.default, `http://127.0.0.1/dashboards/${id}`, { viewer: { name: "V", email: "v@example.com", role: "viewer", orgId, orgName: "Shop", orgs: [] }, dashboard: { id, name: "Cold", description: "", saved: scope }, scope, cards: [cold], addable: [], canEdit: false, warmMinutes: 15 });
+    expect(page).toContain("Computing…");
+    expect(page).not.toContain("refreshing…");
+    await Promise.all(behind);
+    const [done] = await loadCards(env, orgId, layout, insights, scope, { ...opts, until: new Promise(() => {}) });
+    expect([done?.error, done?.cached, done?.refreshing, (done?.data?.result as RetentionCard | undefined)?.cohorts.length ?? 0]).toEqual([null, true, false, expect.any(Number)]);
+    expect(done?.data?.type).toBe("retention");
   });
 });
 

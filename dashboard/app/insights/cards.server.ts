@@ -2,8 +2,8 @@
 // dashboard's range and filters, all at once, each answered from the short cache when it can be.
 // A card whose result is older than the cache's minute (or whose range moved on) shows that
 // result with its age at once while a fresh one is computed behind the page, which then reloads
-// the cards; only a card never computed makes the page wait. A card whose read fails shows why
-// in its place; the other cards are unaffected.
+// the cards; a card never computed makes the page wait, for a while at most (`until`), then shows
+// as computing. A card whose read fails shows why in its place; the other cards are unaffected.
 import { claimDashboardToWarm, getSavedInsights, type SavedInsight } from "../db/insights.server";
 import type { DashboardEnv } from "../env.server";
 import { readOrError } from "../queries/clickhouse.server";
@@ -43,6 +43,12 @@ export interface CardOptions {
    * the card waits for the fresh one.
    */
   background?: (work: Promise<unknown>) => void;
+  /**
+   * With `background`: how long a card with no result at all may hold the page. When it settles
+   * first, the card shows as computing and is computed behind the page, which reloads it; so a
+   * cold dashboard opens with the cards that were quick, not after the slowest.
+   */
+  until?: Promise<unknown>;
 }
 
 /**
@@ -93,6 +99,14 @@ export async function loadCard(env: CardEnv, orgId: string, insight: SavedInsigh
   if (hit && opts.background) {
     opts.background(fresh);
     return { ...shown, data: hit.value, error: null, at: hit.at, cached: true, refreshing: true };
+  }
+  if (opts.background && opts.until) {
+    const first = await Promise.race([fresh, opts.until.then(() => null)]);
+    if (first === null) {
+      opts.background(fresh);
+      return { ...shown, data: null, error: null, at: null, cached: false, refreshing: true };
+    }
+    return { ...shown, ...first, cached: false, refreshing: false };
   }
   const out = await fresh;
   return { ...shown, ...out, cached: false, refreshing: false };

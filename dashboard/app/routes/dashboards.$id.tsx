@@ -32,10 +32,23 @@ async function dashboardOr404(env: DashboardEnv, orgId: string, id: string | und
   return d;
 }
 
-/** The cards as the page shows them under `scope`; `refresh` skips the cache; with `background`, older results show while fresh ones compute. */
+/** How long the page waits for a card that has no result yet before showing it as computing. */
+const COLD_CARD_WAIT_MS = 1500;
+
+/**
+ * The cards as the page shows them under `scope`; `refresh` skips the cache; with `background`,
+ * older results show while fresh ones compute, and a card with none shows as computing after
+ * COLD_CARD_WAIT_MS.
+ */
 async function cardsOf(env: DashboardEnv, orgId: string, d: Dashboard, scope: DashboardScope, refresh: boolean, background?: (work: Promise<unknown>) => void) {
   const insights = await getSavedInsights(env.db, orgId, d.layout.map((c) => c.insightId));
-  return loadCards(env, orgId, d.layout, insights, scope, { refresh, now: Date.now(), background });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const until = background ? new Promise<void>((done) => (timer = setTimeout(done, COLD_CARD_WAIT_MS))) : undefined;
+  try {
+    return await loadCards(env, orgId, d.layout, insights, scope, { refresh, now: Date.now(), background, until });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -181,7 +194,7 @@ function CardActions({ id, first, last, w }: { id: string; first: boolean; last:
 const RELOAD_MS = 1500;
 const MAX_RELOADS = 40;
 
-/** Reloads the cards while some show an older result that is being computed again. */
+/** Reloads the cards while some show an older result that is being computed again, or none yet. */
 function useReloadWhileRefreshing(refreshing: boolean): void {
   const revalidator = useRevalidator();
   const [reloads, setReloads] = useState(0);

@@ -30,7 +30,7 @@ function View({ data, appId }: { data: NonNullable<CardData["data"]>; appId: str
   }
 }
 
-/** A saved insight on a dashboard: its name (to its full page), app and kind, then its result, or why there is none. */
+/** A saved insight on a dashboard: its name (to its full page), app and kind, then its result, why there is none, or that it is being computed. */
 export function InsightCard({ card, actions }: { card: CardData; actions?: ReactNode }) {
   const { insight } = card;
   return (
@@ -43,7 +43,7 @@ export function InsightCard({ card, actions }: { card: CardData; actions?: React
           <p className="small muted">
             {INSIGHT_LABELS[insight.type]} · {insight.appName}
             {card.at !== null ? ` · as of ${clock(card.at)}` : ""}
-            {card.refreshing ? " · refreshing…" : ""}
+            {card.refreshing && card.data ? " · refreshing…" : ""}
           </p>
           {insight.description ? <p className="small">{insight.description}</p> : null}
         </div>
@@ -52,10 +52,14 @@ export function InsightCard({ card, actions }: { card: CardData; actions?: React
       {card.problems.length > 0 ? <p className="small muted">{card.problems.join(" ")}</p> : null}
       {card.data ? (
         <View data={card.data} appId={insight.appId} />
-      ) : (
+      ) : card.error !== null ? (
         <div className="error-card insight-card-error" role="alert">
           <p>{card.error}</p>
         </div>
+      ) : (
+        <p className="insight-card-computing muted" role="status">
+          Computing…
+        </p>
       )}
     </section>
   );
