@@ -140,7 +140,7 @@ it("holds every kind of insight: a funnel, retention, paths and stickiness saved
   expect(await page.locator("section.insight-card [role=alert]").count()).toBe(0);
   for (const name of [INSIGHT, funnel, others[1]?.name ?? "", others[3]?.name ?? ""]) await expect.poll(() => drawn(page, `section.insight-card[aria-label='${name}']`).count()).toBe(1);
   // A card still computing when the page answered fills in as the page reloads it.
-  for (const table of ["Cohorts", "Top paths"]) await expect.poll(() => page.locator(`section.insight-card table[aria-label='${table}']`).count(), table).toBe(1);
+  for (const table of ["Cohorts", "Top paths"]) await expect.poll(() => page.locator(`section.insight-card table[aria-label='${table}']`).count(), { message: table }).toBe(1);
   await page.screenshot({ path: shot("insights-dashboard.png"), fullPage: true });
 });
 
