@@ -1,6 +1,7 @@
 // A uPlot bar chart over labelled buckets (histograms): the server renders the frame and the
 // browser draws the bars (useUplot).
 import { useMemo, useRef } from "react";
+import { axisCounts } from "./format";
 import { useUplot, type UplotChart } from "./use-uplot";
 
 export interface BarBucket {
@@ -40,7 +41,7 @@ export function BarChart({
               splits: () => xs,
               values: (_u, splits: number[]) => splits.map((i) => buckets[i]?.label ?? ""),
             },
-            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
+            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56, values: axisCounts },
           ],
           series: [{}, { label: unit, stroke: color, fill: `${color}99`, width: 1, paths: uPlot.paths.bars?.({ size: [0.7, 80] }), points: { show: false } }],
         },

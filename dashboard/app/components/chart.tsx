@@ -1,6 +1,7 @@
 // A uPlot time-series chart: the server renders the frame (or the empty state) and the browser
 // draws the lines (useUplot).
 import { useMemo, useRef } from "react";
+import { axisCounts } from "./format";
 import { useUplot, type UplotChart } from "./use-uplot";
 
 export interface Series {
@@ -58,7 +59,7 @@ export function TimeChart({
           scales: { x: { time: true, range: (): [number, number] => [from, to] } },
           axes: [
             { stroke: "#64748b", grid: { stroke: "#e2e8f0" } },
-            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56 },
+            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 56, values: axisCounts },
           ],
           series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}22`, points: { show: markers } }))],
         },

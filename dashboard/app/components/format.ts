@@ -9,6 +9,14 @@ export const utcMinute = (ms: number): string => new Date(ms).toISOString().repl
 /** `1,234`, or `2.5` below ten. */
 export const count = (n: number): string => n.toLocaleString("en", { maximumFractionDigits: n < 10 ? 2 : 0 });
 
+const COMPACT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+
+/** A chart axis's tick: `count` below 10,000, then `15K`, `2.4M`, so it fits the axis's width. */
+export const axisCount = (n: number): string => (Math.abs(n) < 10_000 ? count(n) : COMPACT.format(n));
+
+/** uPlot's `values` for a count axis. */
+export const axisCounts = (_u: unknown, ticks: number[]): string[] => ticks.map(axisCount);
+
 /** `0 s`, `42 s`, `3 min 05 s`, `2 h 07 min`. */
 export function duration(ms: number): string {
   const s = Math.round(ms / 1000);

@@ -3,7 +3,7 @@
 import { useMemo, useRef } from "react";
 import type { Display, Interval } from "../../insights/trends";
 import type { TrendLine, TrendsResult } from "../../insights/trends.server";
-import { count, percent } from "../format";
+import { axisCounts, count, percent } from "../format";
 import { useUplot, type UplotChart } from "../use-uplot";
 
 const COLORS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#475569", "#ea580c", "#4f46e5", "#0d9488"];
@@ -54,7 +54,7 @@ function LineChart({ result, lines, height }: { result: TrendsResult; lines: rea
             result.buckets.length <= 16
               ? { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, splits: () => result.buckets, values: (_u, ticks: number[]) => ticks.map((t) => bucketLabel(t, interval, tz).replace(/^week of /, "")) }
               : { stroke: "#64748b", grid: { stroke: "#e2e8f0" } },
-            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 60 },
+            { stroke: "#64748b", grid: { stroke: "#e2e8f0" }, size: 60, values: axisCounts },
           ],
           series: [
             { value: (_u, ts: number | null) => (ts === null ? "" : bucketLabel(ts, interval, tz)) },
