@@ -69,23 +69,38 @@ export async function waitForDashboard(url: string, child: ChildProcess, timeout
   throw new Error(`the dashboard did not answer ${url}/login within ${timeoutMs / 1000} s`);
 }
 
+const CSRF_TOKEN = /name="csrf" value="([0-9a-f]+)"/;
+
+/** The CSRF token of the form an answered page holds. */
+async function formToken(page: Response, what: string): Promise<string> {
+  const token = CSRF_TOKEN.exec(await page.text())?.[1];
+  if (!token) throw new Error(`${what} gave no CSRF token`);
+  return token;
+}
+
+/** The `__csrf` cookie a page set. */
+function csrfCookie(page: Response, what: string): string {
+  const cookie = /__csrf=([0-9a-f]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1];
+  if (!cookie) throw new Error(`${what} set no CSRF cookie`);
+  return `__csrf=${cookie}`;
+}
+
+/** POSTs `form` to `path` as the browser's form would (same origin, with `cookie`), redirects not followed. */
+const postForm = (url: string, path: string, cookie: string, form: Record<string, string>): Promise<Response> =>
+  fetch(`${url}${path}`, { method: "POST", redirect: "manual", headers: { cookie, origin: url, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+
 /**
  * Signs up the demo owner while the local D1 has no user; the new organisation adopts the demo
  * app. Returns false when an owner exists already (a later start keeps whatever was changed).
  */
 export async function seedDemoOwner(url: string): Promise<boolean> {
   const page = await fetch(`${url}/signup`, { redirect: "manual" });
-  const html = await page.text();
-  if (page.status !== 200) return false;
-  const cookie = /__csrf=([0-9a-f]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1];
-  const token = /name="csrf" value="([0-9a-f]+)"/.exec(html)?.[1];
-  if (!cookie || !token) throw new Error("the dashboard's sign-up page set no CSRF cookie or token");
-  const res = await fetch(`${url}/signup`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: `__csrf=${cookie}`, origin: url, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ csrf: token, ...DEMO_OWNER }),
-  });
+  if (page.status !== 200) {
+    await page.body?.cancel();
+    return false;
+  }
+  const cookie = csrfCookie(page, "the dashboard's sign-up page");
+  const res = await postForm(url, "/signup", cookie, { csrf: await formToken(page, "the dashboard's sign-up page"), ...DEMO_OWNER });
   await res.body?.cancel();
   if (res.status !== 302) throw new Error(`seeding the demo owner: POST /signup answered ${res.status}`);
   return true;
@@ -106,25 +121,16 @@ const DEMO_INSIGHTS = [
  */
 export async function seedDemoDashboard(url: string, appId: string): Promise<void> {
   const login = await fetch(`${url}/login`);
-  const csrfCookie = /__csrf=([0-9a-f]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
-  const loginToken = /name="csrf" value="([0-9a-f]+)"/.exec(await login.text())?.[1];
-  if (!csrfCookie || !loginToken) throw new Error("the dashboard's sign-in page set no CSRF cookie or token");
-  const signedIn = await fetch(`${url}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: `__csrf=${csrfCookie}`, origin: url, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ csrf: loginToken, email: DEMO_OWNER.email, password: DEMO_OWNER.password, next: "/dashboards" }),
-  });
+  const csrf = csrfCookie(login, "the dashboard's sign-in page");
+  const signedIn = await postForm(url, "/login", csrf, { csrf: await formToken(login, "the dashboard's sign-in page"), email: DEMO_OWNER.email, password: DEMO_OWNER.password, next: "/dashboards" });
   await signedIn.body?.cancel();
   const session = /__session=([^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")?.[1];
   if (signedIn.status !== 302 || !session) throw new Error(`signing in as the demo owner: POST /login answered ${signedIn.status}`);
-  const cookie = `__csrf=${csrfCookie}; __session=${session}`;
+  const cookie = `${csrf}; __session=${session}`;
   // The CSRF token a signed-in page gives is bound to the session.
-  const list = await fetch(`${url}/dashboards`, { headers: { cookie } });
-  const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(await list.text())?.[1];
-  if (!csrf) throw new Error("the dashboards page gave no CSRF token");
+  const token = await formToken(await fetch(`${url}/dashboards`, { headers: { cookie } }), "the dashboards page");
   const post = async (path: string, form: Record<string, string>): Promise<Response> => {
-    const res = await fetch(`${url}${path}`, { method: "POST", redirect: "manual", headers: { cookie, origin: url, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrf, ...form }) });
+    const res = await postForm(url, path, cookie, { csrf: token, ...form });
     if (res.status >= 400) throw new Error(`seeding the demo dashboard: POST ${path} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
     return res;
   };

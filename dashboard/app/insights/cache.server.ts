@@ -65,10 +65,10 @@ export async function cacheGet<T>(db: D1Database, key: string, now = Date.now())
     return hit as Cached<T>;
   }
   const row = await db.prepare("SELECT span, computed_at, value FROM card_results WHERE key = ?1").bind(await sha256Hex(key)).first<{ span: string; computed_at: number; value: string }>();
-  // This isolate's copy (or one it computed while D1 answered) unless D1's is newer; none when D1
-  // has none, as after a person's deletion dropped the app's results.
-  const mine = memory.get(key);
-  const newest = row && (!mine || row.computed_at > mine.at) ? ({ value: JSON.parse(row.value) as T, at: row.computed_at, span: row.span } satisfies Cached<T>) : row ? (mine as Cached<T>) : undefined;
+  // None when D1 has none, as after a person's deletion dropped the app's results; else this
+  // isolate's copy (or one it computed while D1 answered) unless D1's is newer.
+  const mine = memory.get(key) as Cached<T> | undefined;
+  const newest = !row ? undefined : mine && mine.at >= row.computed_at ? mine : { value: JSON.parse(row.value) as T, at: row.computed_at, span: row.span };
   if (!newest || !kept(newest, now)) {
     memory.delete(key);
     return undefined;

@@ -100,15 +100,11 @@ export async function loadCard(env: CardEnv, orgId: string, insight: SavedInsigh
     opts.background(fresh);
     return { ...shown, data: hit.value, error: null, at: hit.at, cached: true, refreshing: true };
   }
-  if (opts.background && opts.until) {
-    const first = await Promise.race([fresh, opts.until.then(() => null)]);
-    if (first === null) {
-      opts.background(fresh);
-      return { ...shown, data: null, error: null, at: null, cached: false, refreshing: true };
-    }
-    return { ...shown, ...first, cached: false, refreshing: false };
+  const out = opts.background && opts.until ? await Promise.race([fresh, opts.until.then(() => null)]) : await fresh;
+  if (out === null) {
+    opts.background?.(fresh);
+    return { ...shown, data: null, error: null, at: null, cached: false, refreshing: true };
   }
-  const out = await fresh;
   return { ...shown, ...out, cached: false, refreshing: false };
 }
 
