@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, decodeQueueMessage, LIMITS, packQueueBody, tallyMinute, toWellFormed, utf8Length, type Config, type CrashCapReason } from "../schemas";
+import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
 import { shardOf } from "../workers/apps/shards";
 import { errorText, log } from "../workers/lib/log";
 import { writePipelineCounts } from "../workers/lib/metrics";
 import { deadLetterKey } from "../workers/queue/dead-letters";
+import { queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { DedupTiers } from "./dedup/tiers";
@@ -83,13 +84,12 @@ function seenKey(id: string): string {
   return id.startsWith('"') || id !== toWellFormed(id) ? JSON.stringify(id) : id;
 }
 
-/** A planned message with its text, on its way to the queue. */
+/** A planned message with its body, on its way to the queue. */
 interface Outgoing {
   message: PlannedMessage;
-  body: string;
-  /** The body's UTF-8 bytes. */
+  /** The UTF-8 bytes of its text. */
   bytes: number;
-  /** The body as the queue carries it (packQueueBody). */
+  /** The body as the queue carries it (Outbox.encode). */
   packed: Uint8Array;
 }
 
@@ -608,10 +608,9 @@ export class AppBatcher extends DurableObject<Env> {
         for (const group of groupForSend(pending)) {
           const fits: Outgoing[] = [];
           for (const message of group) {
-            const body = this.outbox.encode(message, this.identity().appId, this.origin());
-            const bytes = utf8Length(body);
-            if (bytes > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, body });
-            else fits.push({ message, body, bytes, packed: await packQueueBody(body) });
+            const { packed, bytes } = this.outbox.encode(message, this.identity().appId, this.origin());
+            if (bytes > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, packed });
+            else fits.push({ message, bytes, packed });
           }
           if (fits.length > 0 && !(await send(fits))) {
             // One at a time, to tell a message the queue will never take from a queue that takes nothing.
@@ -673,9 +672,10 @@ export class AppBatcher extends DurableObject<Env> {
    * Archives a message the queue cannot take, unchanged, where the dead-letter consumer puts
    * its own (so `npm run replay:dlq` lists it), then drops it from the buffer and counts it.
    */
-  private async deadLetter({ message, body }: Pick<Outgoing, "message" | "body">): Promise<void> {
+  private async deadLetter({ message, packed }: Pick<Outgoing, "message" | "packed">): Promise<void> {
     const { appId } = this.identity();
     const now = new Date();
+    const body = queueBodyText(packed) ?? "";
     // An EU batcher (made from the EU jurisdiction) keeps its dead letters in the EU bucket.
     await archiveBucket(this.env, locationOfId(this.ctx.id)).put(deadLetterKey(message.batchId, message.batchId, now), body, {
       httpMetadata: { contentType: "application/x-ndjson" },

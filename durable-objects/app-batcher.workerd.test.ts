@@ -1,7 +1,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { decodeQueueMessage, decodeSinkMessage, LIMITS, queueBodyText, type Config, type SinkMessage, type TallyMessage } from "../schemas";
+import { decodeQueueMessage, decodeSinkMessage, LIMITS, type Config, type SinkMessage, type TallyMessage } from "../schemas";
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
+import { queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import { basicAuth, createTestApp, post, restart, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
@@ -35,7 +36,7 @@ async function holdFlushes(stub: DurableObjectStub<AppBatcher>): Promise<void> {
 }
 
 /** An event message as the shard sent it: its packed body unpacked. */
-const sinkOf = async (body: unknown): Promise<SinkMessage | null> => decodeSinkMessage(await queueBodyText(body));
+const sinkOf = async (body: unknown): Promise<SinkMessage | null> => decodeSinkMessage(queueBodyText(body));
 
 function tallyOf(body: unknown): TallyMessage | null {
   const m = decodeQueueMessage(body);
@@ -123,7 +124,7 @@ describe("AppBatcher", () => {
     expect(stats.bufferedRows).toBe(0);
     expect(stats.counters.flushed).toBe(700);
     expect(sent.length).toBeGreaterThan(1);
-    const texts = await Promise.all(sent.map(queueBodyText));
+    const texts = sent.map(queueBodyText);
     // Packed, each message is a fraction of its text, which alone fits the queue's 128 KB.
     sent.forEach((body, i) => {
       expect(body).toBeInstanceOf(Uint8Array);
@@ -180,9 +181,13 @@ describe("AppBatcher", () => {
     const batch = events(30);
     await stub.ingest(batch, target);
     const held = await stub.stats();
-    // The rows as stored in chunks: each row, and a newline between two rows of one chunk.
-    const stored = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ b: number }>("SELECT sum(length(CAST(data AS BLOB))) AS b FROM chunks").one().b);
-    expect(held.bufferedBytes).toBe(stored);
+    // The rows as stored in chunks, unpacked: each row, and a newline between two rows of one chunk.
+    const chunks = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM chunks").toArray());
+    const text = chunks.map((c) => (queueBodyText(c.data) ?? "").slice(1)).join("");
+    expect(held.bufferedBytes).toBe(new TextEncoder().encode(text).byteLength);
+    expect(text).toBe(batch.map((e) => e.row).join("\n"));
+    // Packed: SQLite writes a fraction of the rows' pages.
+    expect(chunks.reduce((n, c) => n + c.data.byteLength, 0)).toBeLessThan(held.bufferedBytes / 3);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.stats()).toMatchObject({ bufferedRows: 0, bufferedBytes: 0 });
   });
@@ -508,7 +513,10 @@ describe("Outbox", () => {
 
       const [head, ...rest] = planned;
       if (!head) throw new Error("nothing planned");
-      const message = decodeSinkMessage(outbox.encode(head, "app", { shard: 0 }));
+      const encoded = outbox.encode(head, "app", { shard: 0 });
+      const text = queueBodyText(encoded.packed);
+      expect(encoded.bytes).toBe(new TextEncoder().encode(text ?? "").byteLength);
+      const message = decodeSinkMessage(text);
       expect(message).toMatchObject({ batchId: head.batchId, appId: "app", shard: 0 });
       expect(message?.rows).toEqual(first.slice(0, head.rows).map((e) => e.row));
       const dropped = outbox.drop([head]);
@@ -609,7 +617,7 @@ async function watchQueue(stub: DurableObjectStub<AppBatcher>, appId: string, re
     const queue = queueOf(instance, appId);
     const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
     vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-      const bodies = (await Promise.all([...msgs].map((m) => queueBodyText(m.body)))).filter((b): b is string => b !== null && ours(b));
+      const bodies = [...msgs].map((m) => queueBodyText(m.body)).filter((b): b is string => b !== null && ours(b));
       if (bodies.length > 0 && refuse(bodies)) throw new Error("Unknown Internal Error (15000)");
       for (const b of bodies) seen.rows.push(...(decodeSinkMessage(b)?.rows ?? []));
       return sendBatch(msgs);

@@ -3,7 +3,8 @@
 // what they cannot rule out travels marked for the sink to settle.
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decodeSinkMessage, queueBodyText, type SinkMessage } from "../schemas";
+import { decodeSinkMessage, type SinkMessage } from "../schemas";
+import { queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { BlockedBloom, DEFAULT_WINDOW, LEGACY_BITS_PER_ID } from "./dedup/bloom";
@@ -31,7 +32,7 @@ async function flushCaught(stub: DurableObjectStub<AppBatcher>, appId: string): 
     const queue = eventsQueue((instance as unknown as { env: Env }).env, appId);
     vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
       for (const m of msgs) {
-        const decoded = decodeSinkMessage(await queueBodyText(m.body));
+        const decoded = decodeSinkMessage(queueBodyText(m.body));
         if (decoded) sent.push(decoded);
       }
       return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
@@ -99,7 +100,7 @@ describe("AppBatcher dedup", () => {
       const queue = eventsQueue((instance as unknown as { env: Env }).env, target.appId);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
         // The sink stored the batch and told the shard while the send was still in flight.
-        await instance.stored(await Promise.all([...msgs].map(async (m) => decodeSinkMessage(await queueBodyText(m.body))?.batchId ?? "")));
+        await instance.stored(await Promise.all([...msgs].map(async (m) => decodeSinkMessage(queueBodyText(m.body))?.batchId ?? "")));
         return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
       });
       vi.spyOn(queue, "send").mockImplementation(async () => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) as unknown as QueueSendResponse);

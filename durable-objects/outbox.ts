@@ -1,4 +1,5 @@
-import { CRASH_CAP_REASONS, encodeSinkMessage, LIMITS, type CrashCapReason, type SinkMessage } from "../schemas";
+import { CRASH_CAP_REASONS, LIMITS, sinkMessageHead, utf8Length, type CrashCapReason, type SinkMessage } from "../schemas";
+import { joinMembers, packText } from "../workers/queue/packed";
 import { decodeIds, encodeIds } from "./dedup/tiers";
 import { planMessages, type PlannedMessage } from "./packing";
 
@@ -47,7 +48,8 @@ const CHECK_INDEX_BYTES = 6;
 
 // The rows last: a chunk's rows (tens of KB) spill into SQLite overflow pages, which a read of a
 // column stored after them walks through; planning, dedup and the counters read only the
-// columns before them.
+// columns before them. `data` holds the rows packed (packChunk), a BLOB despite the column's
+// type, which SQLite keeps as it is given; chunks of versions before hold them as text.
 const CHUNKS_TABLE = "(seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT, data TEXT NOT NULL)";
 
 /**
@@ -163,7 +165,7 @@ export class Outbox {
       const tally = JSON.stringify(first && capped.length > 0 ? [chunk.length, duplicates, capped.map((c) => [c.fingerprint, c.reason, c.n])] : [chunk.length, first ? duplicates : 0]);
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
       const seq = ++this.lastSeq;
-      const values = [chunk.length, chunkBytes, chunk.map((r) => r.row).join("\n"), now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
+      const values = [chunk.length, chunkBytes, packChunk(chunk), now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
       const free = this.freeRows().pop();
       if (free === undefined) this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", seq, ...values);
       else this.sql.exec("UPDATE chunks SET seq = ?, rows = ?, bytes = ?, data = ?, at = ?, ids = ?, checks = ?, tally = ? WHERE seq = ?", seq, ...values, free);
@@ -245,23 +247,26 @@ export class Outbox {
     if (planned.length > 0) this.write([...before, ...planned]);
   }
 
-  /** A planned message's queue body: its rows, those the sink must check, and where it came from. */
-  encode(m: PlannedMessage, appId: string, from: Pick<SinkMessage, "shard" | "eu">): string {
+  /**
+   * A planned message's queue body, packed: its header (the rows the sink must check, where it
+   * came from) and its chunks' members as stored, end to end; and the size of its text.
+   */
+  encode(m: PlannedMessage, appId: string, from: Pick<SinkMessage, "shard" | "eu">): { packed: Uint8Array; bytes: number } {
     const chunks = this.sql
-      .exec<{ data: string; rows: number; checks: string | null }>("SELECT data, rows, checks FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq)
+      .exec<{ data: ArrayBuffer | string; rows: number; bytes: number; checks: string | null }>("SELECT data, rows, bytes, checks FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq)
       .toArray();
     const check: number[] = [];
     let offset = 0;
+    let rowBytes = 0;
     for (const c of chunks) {
       if (c.checks) for (const i of JSON.parse(c.checks) as number[]) check.push(offset + i);
       offset += c.rows;
+      rowBytes += 1 + c.bytes;
     }
-    return encodeSinkMessage(
-      m.batchId,
-      appId,
-      chunks.map((c) => c.data),
-      { ...from, check },
-    );
+    const head = sinkMessageHead(m.batchId, appId, { ...from, check });
+    // Chunks stored as text by versions before rows were packed are packed here.
+    const members = chunks.map((c) => (typeof c.data === "string" ? packText(`\n${c.data}`) : new Uint8Array(c.data)));
+    return { packed: joinMembers([packText(head), ...members]), bytes: utf8Length(head) + rowBytes };
   }
 
   /**
@@ -393,6 +398,14 @@ export class Outbox {
     );
     this.plan_ = { messages: [...plan], mark: planned };
   }
+}
+
+// A chunk's rows as one gzip member of their text, each after a newline: the newline parts them
+// from the header or the chunk before them in a message (decision record 0033). SQLite writes
+// a tenth of the pages, and a flush packs nothing again.
+function packChunk(rows: readonly OutgoingRow[]): ArrayBuffer {
+  const packed = packText(`\n${rows.map((r) => r.row).join("\n")}`);
+  return packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength && packed.buffer instanceof ArrayBuffer ? packed.buffer : packed.slice().buffer;
 }
 
 function readTally(at: number | null, text: string | null): ChunkTally | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeQueueMessage, decodeSinkMessage, encodeSinkMessage, encodeTallyMessage, packQueueBody, queueBodyText, tallyMinute } from "./index";
+import { decodeQueueMessage, decodeSinkMessage, encodeSinkMessage, encodeTallyMessage, tallyMinute } from "./index";
 
 describe("queue messages", () => {
   const tallies = [
@@ -30,20 +30,5 @@ describe("queue messages", () => {
     expect(decodeQueueMessage(bad)).toBeNull();
     expect(decodeQueueMessage(`${JSON.stringify({ kind: "tallies", batchId: "x", appId: "a" })}\nnot json`)).toBeNull();
     expect(decodeQueueMessage("[1,2]")).toBeNull();
-  });
-
-  it("packs an event message for the queue to a fraction of its text and reads it back whole", async () => {
-    const rows = Array.from({ length: 80 }, (_, i) => JSON.stringify(["app_a", "track", `Checkout Step ${i % 7}`, `m-${i}`, { plan: "pro", path: "/checkout", é: "ü\u{1F600}" }]));
-    const text = encodeSinkMessage("app_a:0:3", "app_a", rows, { check: [2, 5] });
-    const packed = await packQueueBody(text);
-    expect(packed.byteLength).toBeLessThan(new TextEncoder().encode(text).byteLength / 4);
-    // The queue hands a bytes body to the consumer as an ArrayBuffer.
-    const delivered = packed.buffer.slice(packed.byteOffset, packed.byteOffset + packed.byteLength);
-    expect(await queueBodyText(delivered)).toBe(text);
-    expect(decodeSinkMessage(await queueBodyText(packed))).toEqual({ batchId: "app_a:0:3", appId: "app_a", rows, check: [2, 5] });
-    // Text bodies (counters, messages queued before packing) pass as they are; other bytes are no message.
-    expect(await queueBodyText(text)).toBe(text);
-    expect(await queueBodyText(new TextEncoder().encode("not gzip"))).toBeNull();
-    expect(await queueBodyText({ not: "bytes" })).toBeNull();
   });
 });

@@ -96,36 +96,12 @@ export type SinkMessage = z.infer<typeof SinkMessage>;
 
 /** Encodes a sink message as text: a JSON header line, then one JSON row per line. */
 export function encodeSinkMessage(batchId: string, appId: string, rows: readonly string[], extra: Pick<SinkMessage, "check" | "shard" | "eu"> = {}): string {
-  const head = { batchId, appId, ...(extra.check && extra.check.length > 0 ? { check: extra.check } : {}), ...(extra.shard === undefined ? {} : { shard: extra.shard }), ...(extra.eu ? { eu: true } : {}) };
-  return `${JSON.stringify(head)}\n${rows.join("\n")}`;
+  return `${sinkMessageHead(batchId, appId, extra)}\n${rows.join("\n")}`;
 }
 
-/**
- * An event message's text as it travels on the queue: gzip, since Queues bill each 64 KB of a
- * message three times (write, read, delete) and rows, repeating the same columns, names and
- * keys, pack to a fraction of their text, so a full message costs one operation instead of two
- * (decision record 0030). The DO sends it as `bytes`.
- */
-export async function packQueueBody(text: string): Promise<Uint8Array> {
-  const packed = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(packed).arrayBuffer());
-}
-
-/**
- * A queue message's body as text: a packed body unpacked, a text body (tallies, and messages
- * queued before bodies were packed) as it is; null when it is neither.
- */
-export async function queueBodyText(body: unknown): Promise<string | null> {
-  if (typeof body === "string") return body;
-  if (!(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) return null;
-  // A copy of a view, whose buffer may be shared: a Blob takes only bytes of its own.
-  const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : new Uint8Array(body.byteLength);
-  if (ArrayBuffer.isView(body)) bytes.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-  try {
-    return await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
-  } catch {
-    return null;
-  }
+/** A sink message's header line, without its newline: what `encodeSinkMessage` writes before the rows. */
+export function sinkMessageHead(batchId: string, appId: string, extra: Pick<SinkMessage, "check" | "shard" | "eu"> = {}): string {
+  return JSON.stringify({ batchId, appId, ...(extra.check && extra.check.length > 0 ? { check: extra.check } : {}), ...(extra.shard === undefined ? {} : { shard: extra.shard }), ...(extra.eu ? { eu: true } : {}) });
 }
 
 // A message's header line, parsed, and the text after it.

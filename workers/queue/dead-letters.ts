@@ -1,4 +1,4 @@
-import { config, decodeQueueMessage, queueBodyText, type AppLocation, type QueueMessage } from "../../schemas";
+import { config, decodeQueueMessage, type AppLocation, type QueueMessage } from "../../schemas";
 import { archiveBucket, archiveBuckets } from "../apps/location";
 import { appLocation } from "../apps/store";
 import { backoff } from "../lib/backoff";
@@ -6,6 +6,7 @@ import { clickhouseClient } from "../lib/clickhouse";
 import { errorText, log } from "../lib/log";
 import { recordCounts } from "./counters";
 import { eventsQueue } from "./route";
+import { queueBodyText } from "./packed";
 
 /** Where archived dead letters live in R2. */
 export const DEAD_LETTER_PREFIX = "dead-letters/";
@@ -21,7 +22,7 @@ const rowsOf = (m: QueueMessage | null): number => (m === null ? 0 : m.kind === 
 
 /** A queue message's body as the text it was sent as, unpacked (or as near as JSON gets); never throws. */
 export async function messageText(message: Message<unknown>): Promise<string> {
-  const text = await queueBodyText(message.body);
+  const text = queueBodyText(message.body);
   if (text !== null) return text;
   if (message.body instanceof ArrayBuffer || ArrayBuffer.isView(message.body)) return new TextDecoder().decode(message.body);
   try {

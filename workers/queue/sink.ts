@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, queueBodyText, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
@@ -7,6 +7,7 @@ import { errorText, log } from "../lib/log";
 import { writePipelineCounts } from "../lib/metrics";
 import { INSERT_SETTINGS, recordCounts, tokenOf, type Count } from "./counters";
 import { messageText } from "./dead-letters";
+import { queueBodyText } from "./packed";
 
 const INSERT_ATTEMPTS = 3;
 
@@ -251,7 +252,7 @@ export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): P
     const events: Delivery<SinkMessage>[] = [];
     const tallies: Delivery<TallyMessage>[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeQueueMessage(await queueBodyText(message.body));
+      const decoded = decodeQueueMessage(queueBodyText(message.body));
       if (!decoded) await deadLetter(run, message, "not a sink message");
       else {
         apps.add(decoded.appId);

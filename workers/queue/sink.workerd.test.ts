@@ -3,9 +3,10 @@
 // the message is delivered and whichever of the two inserts failed. Real local ClickHouse.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, packQueueBody, tallyMinute, type Tally } from "../../schemas";
+import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, tallyMinute, type Tally } from "../../schemas";
 import { deliver } from "../../test/queue-delivery";
 import { blankRow, chQuery, createTestApp } from "../../test/seed";
+import { packText } from "./packed";
 import { handleSinkBatch } from "./sink";
 
 const QUEUE = "telemetry-events";
@@ -154,7 +155,7 @@ describe("what a delivery tells operators", () => {
 
   it("stores event messages packed as the batchers send them beside text ones, and dead-letters bytes that are no message", async () => {
     const app = await createTestApp();
-    const packed = await packQueueBody(eventMessage(app.appId, "p1", 3));
+    const packed = packText(eventMessage(app.appId, "p1", 3));
     const [line] = await batchLines(() => deliver(handleSinkBatch, QUEUE, [packed.buffer.slice(packed.byteOffset, packed.byteOffset + packed.byteLength), eventMessage(app.appId, "p2", 2), new TextEncoder().encode("not gzip").buffer]));
     expect(line).toMatchObject({ apps: [app.appId], stored: 5, dead_lettered: 1, retried: 0 });
     expect(await storedEvents(app.appId)).toBe(5);
