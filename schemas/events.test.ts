@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { utf8Length, encodeEventRow, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, messageIdOfRow, toCompactRow, withBatchId } from "./index";
+import { utf8Length, encodeEventRow, ApiError, BatchRequest, BatchResponse, decodeSinkMessage, encodeSinkMessage, Event, EVENT_COLUMNS, EventRow, messageIdOfRow, rowsWithBatchId, toCompactRow, withBatchId } from "./index";
 
 describe("Event", () => {
   it("accepts every event type of the wire contract", () => {
@@ -71,6 +71,22 @@ describe("sink messages", () => {
     expect(JSON.parse(withBatchId(row, "a:0:1"))).toEqual(["a", "m", "a:0:1"]);
     expect(decodeSinkMessage("garbage")).toBeNull();
     expect(decodeSinkMessage({ not: "text" })).toBeNull();
+  });
+
+  it("fills a batch's rows with its id in one go, as row by row, whatever the rows hold", () => {
+    const current = [
+      JSON.stringify([2, "app", "signup", ""]),
+      // A value that ends as a row does, and a newline inside a value, which JSON escapes.
+      JSON.stringify([2, "app", ["a", ""], "line\nbreak", ""]),
+      JSON.stringify([2, "app", "é \u{1F600}", ""]),
+    ];
+    const oneByOne = (rows: string[]): string => rows.map((r) => withBatchId(toCompactRow(r), "app:0:5")).join("\n");
+    expect(rowsWithBatchId(current, "app:0:5")).toBe(oneByOne(current));
+    expect(rowsWithBatchId(current, "app:0:5").split("\n").map((l) => (JSON.parse(l) as unknown[]).at(-1))).toEqual(["app:0:5", "app:0:5", "app:0:5"]);
+    // Rows of an earlier encoding among them are put in the current form, each.
+    const mixed = [...current, JSON.stringify({ batch_id: "", message_id: "m-1", app_id: "app" })];
+    expect(rowsWithBatchId(mixed, "app:0:5")).toBe(oneByOne(mixed));
+    expect(rowsWithBatchId([], "app:0:5")).toBe("");
   });
 
   it("encodes every column of a row in EVENT_COLUMNS order", () => {

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, toCompactRow, withBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, rowsWithBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
@@ -152,9 +152,9 @@ const writeEvents: Write<SinkMessage> = async ({ client, env, report }, batches,
   const dropped: Count[] = [];
   for (const b of batches) {
     const skip = drop.get(b.batchId);
-    b.rows.forEach((row, i) => {
-      if (!skip?.has(i)) values.push(withBatchId(toCompactRow(row), b.batchId));
-    });
+    const rows = skip ? b.rows.filter((_, i) => !skip.has(i)) : b.rows;
+    // One value per batch: the client writes each with a newline after it, as it would a row.
+    if (rows.length > 0) values.push(rowsWithBatchId(rows, b.batchId));
     if (skip) dropped.push({ appId: b.appId, reason: "stored_before", n: skip.size });
   }
   if (values.length > 0) await client.insert({
