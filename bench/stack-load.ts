@@ -65,19 +65,42 @@ function processTree(root: number): number[] {
   return out;
 }
 
+// The CPU seconds so far of one process, from /proc.
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const after = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
+  return (Number(after[11]) + Number(after[12])) / 100;
+}
+
+const isWorkerd = (pid: number): boolean => {
+  const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  return cmd.includes("workerd") && cmd.includes("serve");
+};
+
+/** The workerd process of the stack started as `root` that has used the most CPU: the one running the Worker (the entry proxy is small). */
+export function busiestWorkerd(root: number | undefined): number | undefined {
+  if (root === undefined || !existsSync("/proc/self/stat")) return undefined;
+  let best: { pid: number; seconds: number } | undefined;
+  for (const pid of processTree(root)) {
+    try {
+      if (!isWorkerd(pid)) continue;
+      const seconds = cpuSeconds(pid);
+      if (!best || seconds > best.seconds) best = { pid, seconds };
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return best?.pid;
+}
+
 /** CPU seconds so far of the stack started as `root`, by part: workerd, the ClickHouse server (the root itself) and the rest. */
 export function cpuByPart(root: number | undefined): Record<string, number> {
   const parts: Record<string, number> = { workerd: 0, clickhouse: 0, other: 0 };
   if (root === undefined || !existsSync("/proc/self/stat")) return parts;
-  const tick = 100;
   for (const pid of processTree(root)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      // The workerd with the most CPU is the one running the Worker; the entry proxy is small.
-      const part = pid === root ? "clickhouse" : cmd.includes("workerd") && cmd.includes("serve") ? "workerd" : "other";
+      const seconds = cpuSeconds(pid);
+      const part = pid === root ? "clickhouse" : isWorkerd(pid) ? "workerd" : "other";
       parts[part] = (parts[part] ?? 0) + seconds;
     } catch {
       // the process ended while we looked

@@ -3,7 +3,11 @@
 // the AppBatchers and the queue consumer together, through `wrangler dev`'s inspector. Prints
 // the functions with the most time of their own and with the most time under them, and writes
 // the profile to bench/results/workerd.cpuprofile (Chrome DevTools opens it).
-// `npm run bench:profile [-- --seconds 15 --clients 4]`
+// V8's profiler sees JavaScript only: native work that runs between two turns (a SQLite commit
+// and its fsync, a stream's gzip) is charged to the next JavaScript frame it samples. `--native`
+// records the workerd process with Linux `perf` instead, and prints the native work by kind.
+// `npm run bench:profile [-- --seconds 15 --clients 4] [--native]`
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,9 +15,9 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startLocalStack } from "../dev/stack";
 import { makeBatch, rng } from "./fixtures";
-import { admin, postBatch } from "./stack-load";
+import { admin, busiestWorkerd, postBatch } from "./stack-load";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" } } });
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" }, native: { type: "boolean", default: false } } });
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const ADMIN_TOKEN = "bench-admin-token";
@@ -86,6 +90,98 @@ function summarize(profile: Profile, top = 25): { busyMs: number; self: Array<[s
   return { busyMs: Math.round(busy / 1000), self: ranked(self), total: ranked(total) };
 }
 
+interface Profiler {
+  start: () => Promise<void>;
+  /** Stops recording and prints what it found. */
+  stop: (accepted: number) => Promise<void>;
+}
+
+// V8's sampling profiler on the Worker's isolate, through wrangler dev's inspector.
+async function v8Profiler(): Promise<Profiler> {
+  const targets = (await (await fetch(INSPECTOR)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const target = targets[0];
+  if (!target) throw new Error(`no inspector target at ${INSPECTOR}`);
+  const session = await inspect(target.webSocketDebuggerUrl);
+  await session.call("Profiler.enable");
+  await session.call("Profiler.setSamplingInterval", { interval: 500 });
+  return {
+    start: async () => {
+      await session.call("Profiler.start");
+    },
+    stop: async (accepted) => {
+      const { profile } = await session.call<{ profile: Profile }>("Profiler.stop");
+      session.close();
+      const out = resolve(import.meta.dirname, "results", "workerd.cpuprofile");
+      await writeFile(out, JSON.stringify(profile));
+      const s = summarize(profile);
+      console.log(`\n== workerd profile: ${accepted} events accepted in ${SECONDS} s by ${CLIENTS} clients, ${s.busyMs} ms of the isolate's thread busy; ${out}`);
+      console.log("  time of its own (% of busy):");
+      for (const [name, pct] of s.self) console.log(`    ${pct.toFixed(1).padStart(5)} %  ${name}`);
+      console.log("  time under it (% of busy):");
+      for (const [name, pct] of s.total) console.log(`    ${pct.toFixed(1).padStart(5)} %  ${name}`);
+    },
+  };
+}
+
+// Native frames that name a kind of work, and what the report calls it. A frame's share counts
+// everything under it; the kinds overlap where one runs inside another (SQLite inside JavaScript).
+const NATIVE_KINDS: ReadonlyArray<[string, string]> = [
+  ["v8::internal::MicrotaskQueue::PerformCheckpointInternal", "JavaScript, with what it calls (promise jobs: nearly all of it)"],
+  ["sqlite3_step", "SQLite statements, commits included"],
+  ["vdbeCommit", "SQLite commits"],
+  ["workerd::ActorSqlite::startImplicitTxn()::$_0::operator()", "commits of a turn's writes, after the turn"],
+  ["fsync", "fsync"],
+  ["workerd::api::node::ZlibUtil::zlibSync", "node:zlib"],
+  ["Cr_z_deflate", "gzip"],
+  ["Cr_z_inflate", "gunzip"],
+  ["v8::internal::Heap::CollectGarbage", "garbage collection on the isolate's thread"],
+  ["do_syscall_64", "system calls (kernel)"],
+];
+
+// Linux perf on the busiest workerd process: every thread, native and kernel frames.
+async function nativeProfiler(root: number | undefined, dir: string): Promise<Profiler> {
+  const pid = busiestWorkerd(root);
+  if (pid === undefined) throw new Error("no workerd process found under the stack");
+  if (spawnSync("perf", ["--version"]).status !== 0) throw new Error("--native needs Linux perf on the PATH (Debian: apt install linux-perf)");
+  const data = join(dir, "perf.data");
+  let recording: ReturnType<typeof spawn> | null = null;
+  return {
+    start: async () => {
+      recording = spawn("perf", ["record", "-F", "999", "-g", "-p", String(pid), "-o", data], { stdio: "ignore" });
+      // perf attaches within a moment; the load that follows is what it records.
+      await new Promise((done) => setTimeout(done, 500));
+    },
+    stop: async (accepted) => {
+      const proc = recording;
+      if (!proc) return;
+      await new Promise<void>((done) => {
+        proc.once("exit", () => done());
+        proc.kill("SIGINT");
+      });
+      const report = (args: string[]): string => spawnSync("perf", ["report", "-i", data, "--stdio", "-g", "none", ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).stdout;
+      // `  12.34%  0.05%  [.] symbol`: the share under the frame, then its own.
+      const under = new Map<string, number>();
+      // perf pads its symbol column with thousands of spaces before two more columns: the name
+      // ends at the first two spaces, cut by hand so that no pattern backtracks over them.
+      for (const line of report(["--children", "--sort", "symbol"]).split("\n")) {
+        const m = /^\s*([\d.]+)%\s+[\d.]+%\s+\[[.k]\] /.exec(line);
+        if (!m?.[1]) continue;
+        const rest = line.slice(m[0].length).trimStart();
+        const name = rest.slice(0, rest.indexOf("  ") < 0 ? rest.length : rest.indexOf("  "));
+        if (!under.has(name)) under.set(name, Number(m[1]));
+      }
+      console.log(`\n== workerd native profile (perf, process ${pid}): ${accepted} events accepted in ${SECONDS} s by ${CLIENTS} clients`);
+      console.log("  time under each kind of work (% of the process's samples):");
+      for (const [frame, kind] of NATIVE_KINDS) console.log(`    ${(under.get(frame) ?? 0).toFixed(1).padStart(5)} %  ${kind}`);
+      console.log("  time of its own, by binary:");
+      for (const line of report(["--no-children", "--sort", "dso"]).split("\n")) {
+        const m = /^\s*([\d.]+)%\s+(.+)$/.exec(line.trimEnd());
+        if (m?.[1] && m[2] && Number(m[1]) >= 0.5) console.log(`    ${Number(m[1]).toFixed(1).padStart(5)} %  ${m[2]}`);
+      }
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "bench-profile-"));
   const stack = await startLocalStack(dir, { ADMIN_TOKEN, DASHBOARD: "off", LOCAL_CRON: "off" });
@@ -93,17 +189,12 @@ async function main(): Promise<void> {
     const app = `app_profile_${Date.now().toString(36)}`;
     await admin(stack.edge, ADMIN_TOKEN, "/admin/apps", { id: app, name: app, rateLimit: 0, shardCount: 4 });
     const key = ((await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app}/keys`, { name: "profile" })).key as { key: string }).key;
-    const targets = (await (await fetch(INSPECTOR)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-    const target = targets[0];
-    if (!target) throw new Error(`no inspector target at ${INSPECTOR}`);
-    const session = await inspect(target.webSocketDebuggerUrl);
-    await session.call("Profiler.enable");
-    await session.call("Profiler.setSamplingInterval", { interval: 500 });
+    const profiler = values.native ? await nativeProfiler(stack.child.pid, dir) : await v8Profiler();
     const r = rng(7);
     const templates = Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, 100, t * 100, { runId: `${app}-@@`, devices: 20_000 })));
     let counter = 0;
     let accepted = 0;
-    await session.call("Profiler.start");
+    await profiler.start();
     const end = Date.now() + SECONDS * 1000;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -116,16 +207,7 @@ async function main(): Promise<void> {
     );
     // The flushes and the consumer's inserts of what was accepted, in the same profile.
     await new Promise((done) => setTimeout(done, 8_000));
-    const { profile } = await session.call<{ profile: Profile }>("Profiler.stop");
-    session.close();
-    const out = resolve(import.meta.dirname, "results", "workerd.cpuprofile");
-    await writeFile(out, JSON.stringify(profile));
-    const s = summarize(profile);
-    console.log(`\n== workerd profile: ${accepted} events accepted in ${SECONDS} s by ${CLIENTS} clients, ${s.busyMs} ms of the isolate's thread busy; ${out}`);
-    console.log("  time of its own (% of busy):");
-    for (const [name, pct] of s.self) console.log(`    ${pct.toFixed(1).padStart(5)} %  ${name}`);
-    console.log("  time under it (% of busy):");
-    for (const [name, pct] of s.total) console.log(`    ${pct.toFixed(1).padStart(5)} %  ${name}`);
+    await profiler.stop(accepted);
   } finally {
     await stack.stop();
     await rm(dir, { recursive: true, force: true });
