@@ -400,9 +400,9 @@ export class Outbox {
   }
 }
 
-// A chunk's rows as one gzip member of their text, each after a newline: the newline parts them
-// from the header or the chunk before them in a message (decision record 0033). SQLite writes
-// a tenth of the pages, and a flush packs nothing again.
+// A chunk's rows as one gzip member of their text, led by a newline that parts them from the
+// header or the chunk before them in a message (decision record 0033): SQLite writes a fraction
+// of the pages, and a flush packs no row again.
 function packChunk(rows: readonly OutgoingRow[]): ArrayBuffer {
   const packed = packText(`\n${rows.map((r) => r.row).join("\n")}`);
   return packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength && packed.buffer instanceof ArrayBuffer ? packed.buffer : packed.slice().buffer;
