@@ -404,8 +404,8 @@ export class Outbox {
 // header or the chunk before them in a message (decision record 0033): SQLite writes a fraction
 // of the pages, and a flush packs no row again.
 function packChunk(rows: readonly OutgoingRow[]): ArrayBuffer {
-  const packed = packText(`\n${rows.map((r) => r.row).join("\n")}`);
-  return packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength && packed.buffer instanceof ArrayBuffer ? packed.buffer : packed.slice().buffer;
+  // A copy of its own: zlib's result may be a view into a larger buffer, which SQLite would store whole.
+  return packText(`\n${rows.map((r) => r.row).join("\n")}`).slice().buffer;
 }
 
 function readTally(at: number | null, text: string | null): ChunkTally | null {

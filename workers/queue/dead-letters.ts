@@ -5,8 +5,8 @@ import { backoff } from "../lib/backoff";
 import { clickhouseClient } from "../lib/clickhouse";
 import { errorText, log } from "../lib/log";
 import { recordCounts } from "./counters";
-import { eventsQueue } from "./route";
 import { queueBodyText } from "./packed";
+import { eventsQueue } from "./route";
 
 /** Where archived dead letters live in R2. */
 export const DEAD_LETTER_PREFIX = "dead-letters/";
