@@ -93,9 +93,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       reject(tooLarge(limit));
       return;
     }
+    const encoding = (req.headers["content-encoding"] ?? "").trim().toLowerCase();
     let decoder: Transform | undefined;
     try {
-      decoder = decoderFor((req.headers["content-encoding"] ?? "").trim().toLowerCase());
+      decoder = decoderFor(encoding);
     } catch (err) {
       req.resume();
       reject(err);
@@ -128,7 +129,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       resolve(Buffer.concat(chunks, size));
     });
     if (decoder) {
-      decoder.on("error", (err: Error) => fail(new ClickHouseHttpError(271, `Cannot decompress the request body: ${err.message}`, "CANNOT_DECOMPRESS")));
+      // ClickHouse's own answer for a gzip or deflate body that does not inflate.
+      const refusal = (err: Error): ClickHouseHttpError =>
+        encoding !== "br"
+          ? new ClickHouseHttpError(354, `inflate failed: ${err.message}`, "ZLIB_INFLATE_FAILED")
+          : new ClickHouseHttpError(271, `Cannot decompress the request body: ${err.message}`, "CANNOT_DECOMPRESS");
+      decoder.on("error", (err: Error) => fail(refusal(err)));
       req.on("data", (chunk: Buffer) => {
         raw += chunk.length;
         if (raw > limit) fail(tooLarge(limit));

@@ -42,6 +42,8 @@ const KNOWN: ReadonlyArray<readonly [number, string, ClickHouseErrorClass]> = [
   [190, "SIZES_OF_ARRAYS_DONT_MATCH", "data"],
   [349, "CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN", "data"],
   [691, "UNKNOWN_ELEMENT_OF_ENUM", "data"],
+  // A packed body that does not unpack is the same body on every try.
+  [354, "ZLIB_INFLATE_FAILED", "data"],
   // The server needs time.
   [252, "TOO_MANY_PARTS", "overload"],
   [202, "TOO_MANY_SIMULTANEOUS_QUERIES", "overload"],
