@@ -334,7 +334,8 @@ export class AppBatcher extends DurableObject<Env> {
       // in the call's chunk, or in a row of its own when the call stored no rows.
       // The call's counters ride in its first chunk row, written anyway, until they are recorded.
       const duplicates = events.length - kept.length - capped;
-      const stored = this.outbox.store(kept, now, cappedIds, duplicates, [...drops.values()]);
+      const { appId, shard } = this.identity();
+      const stored = this.outbox.store(`${appId}:${shard}`, kept, now, cappedIds, duplicates, [...drops.values()]);
       bytes = stored.bytes;
       for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids);
       if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);

@@ -1,20 +1,23 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { decodeQueueMessage, decodeSinkMessage, LIMITS, type Config, type SinkMessage, type TallyMessage } from "../schemas";
+import { decodeQueueMessage, decodeSinkMessage, encodeEventRow, LIMITS, utf8Length, type Config, type SinkMessage, type TallyMessage } from "../schemas";
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
-import { queueBodyText } from "../workers/queue/packed";
+import { packText, queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
-import { basicAuth, createTestApp, post, restart, trackEvent } from "../test/seed";
+import { basicAuth, blankRow, createTestApp, post, restart, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { Outbox, type OutgoingRow } from "./outbox";
 import type { Tallies } from "./tallies";
 
-function events(n: number, prefix = crypto.randomUUID()): BufferedEvent[] {
+function events(n: number, prefix = crypto.randomUUID(), pad = 400): BufferedEvent[] {
   return Array.from({ length: n }, (_, i) => {
-    const row = JSON.stringify({ message_id: `${prefix}-${i}`, pad: "x".repeat(400), batch_id: "" });
-    return { messageId: `${prefix}-${i}`, row, bytes: row.length };
+    const row = encodeEventRow({ ...blankRow("app", `${prefix}-${i}`, "2026-11-20 10:00:00.000"), properties: { pad: "x".repeat(pad) } });
+    return { messageId: `${prefix}-${i}`, row, bytes: utf8Length(row) };
   });
 }
+
+// A row as the edge wrote it, without the batch id its chunk gave it.
+const bare = (row: string): string => row.replace(/,"[^"]*"\]$/, ',""]');
 
 // Events as the outbox stores them, none marked for the sink to check.
 const outgoing = (list: readonly BufferedEvent[]): OutgoingRow[] => list.map((e) => ({ row: e.row, bytes: e.bytes, id: e.messageId, check: false }));
@@ -182,10 +185,14 @@ describe("AppBatcher", () => {
     await stub.ingest(batch, target);
     const held = await stub.stats();
     // The rows as stored in chunks, unpacked: each row, and a newline between two rows of one chunk.
-    const chunks = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM chunks").toArray());
-    const text = chunks.map((c) => (queueBodyText(c.data) ?? "").slice(1)).join("");
-    expect(held.bufferedBytes).toBe(new TextEncoder().encode(text).byteLength);
-    expect(text).toBe(batch.map((e) => e.row).join("\n"));
+    const chunks = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ seq: number; data: ArrayBuffer }>("SELECT seq, data FROM chunks ORDER BY seq").toArray());
+    const texts = chunks.map((c) => (queueBodyText(c.data) ?? "").slice(1));
+    expect(held.bufferedBytes).toBe(new TextEncoder().encode(texts.join("")).byteLength);
+    expect(texts.join("\n").split("\n").map(bare)).toEqual(batch.map((e) => e.row));
+    // Each row carries its chunk's batch id, the id of a message that starts with the chunk.
+    chunks.forEach((c, i) => {
+      for (const row of texts[i]?.split("\n") ?? []) expect(row.endsWith(`,"${target.appId}:0:${c.seq}"]`)).toBe(true);
+    });
     // Packed: SQLite writes a fraction of the rows' pages.
     expect(chunks.reduce((n, c) => n + c.data.byteLength, 0)).toBeLessThan(held.bufferedBytes / 3);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -213,7 +220,7 @@ describe("AppBatcher", () => {
     const batchId = await runInDurableObject(stub, (_i: AppBatcher, state) => {
       const sql = state.storage.sql;
       sql.exec("INSERT INTO meta(key, value) VALUES ('app', ?), ('shard', '0')", target.appId);
-      new Outbox(state.storage).store(outgoing(events(30)), Date.now());
+      new Outbox(state.storage).store(`${target.appId}:0`, outgoing(events(30)), Date.now());
       const chunks = sql.exec<{ seq: number; rows: number; bytes: number }>("SELECT seq, rows, bytes FROM chunks ORDER BY seq").toArray();
       const first = chunks[0]?.seq ?? 0;
       const last = chunks[chunks.length - 1]?.seq ?? 0;
@@ -487,6 +494,29 @@ describe("AppBatcher", () => {
 });
 
 describe("Outbox", () => {
+  it("gives the rows of chunks stored by versions before their chunk's batch id when it sends them", async () => {
+    const { stub } = batcher();
+    await runInDurableObject(stub, (_i: AppBatcher, state) => {
+      const outbox = new Outbox(state.storage);
+      outbox.migrate();
+      const [older, packedOlder, current] = [events(3), events(2), events(2)];
+      const text = (list: readonly BufferedEvent[]): string => list.map((e) => e.row).join("\n");
+      // Text (before rows were packed), and packed without a batch id (before 0034).
+      state.storage.sql.exec("INSERT INTO chunks(seq, rows, bytes, at, data) VALUES (1, 3, ?, ?, ?)", utf8Length(text(older)), Date.now(), text(older));
+      state.storage.sql.exec("INSERT INTO chunks(seq, rows, bytes, at, data) VALUES (2, 2, ?, ?, ?)", utf8Length(text(packedOlder)), Date.now(), packText(`\n${text(packedOlder)}`).slice().buffer);
+      outbox.migrate();
+      outbox.store("app:0", outgoing(current), Date.now());
+      outbox.plan("app:0");
+      const [m] = outbox.pending();
+      if (!m) throw new Error("nothing planned");
+      expect(m).toMatchObject({ batchId: "app:0:1", firstSeq: 1, lastSeq: 3, rows: 7 });
+      const message = decodeSinkMessage(queueBodyText(outbox.encode(m, "app", { shard: 0 }).packed));
+      expect(message?.chunks).toEqual(["app:0:1", "app:0:2", "app:0:3"]);
+      const named = (list: readonly BufferedEvent[], seq: number): string[] => list.map((e) => e.row.replace(/,""\]$/, `,"app:0:${seq}"]`));
+      expect(message?.rows).toEqual([...named(older, 1), ...named(packedOlder, 2), ...named(current, 3)]);
+    });
+  });
+
   it("stores rows in chunks, plans them under stable batch ids, and gives back a sent message's stored bytes", async () => {
     const { stub } = batcher();
     await runInDurableObject(stub, (_i: AppBatcher, state) => {
@@ -494,7 +524,7 @@ describe("Outbox", () => {
       outbox.migrate();
       const first = events(300);
       const at = Date.now();
-      const { bytes: stored, chunks } = outbox.store(outgoing(first), at);
+      const { bytes: stored, chunks } = outbox.store("app:0", outgoing(first), at);
       expect(chunks.flatMap((c) => c.ids)).toEqual(first.map((e) => e.messageId));
       // Rows in a chunk are separated by one newline each.
       expect(stored).toBeGreaterThan(first.reduce((n, e) => n + e.bytes, 0));
@@ -517,8 +547,9 @@ describe("Outbox", () => {
       const text = queueBodyText(encoded.packed);
       expect(encoded.bytes).toBe(new TextEncoder().encode(text ?? "").byteLength);
       const message = decodeSinkMessage(text);
-      expect(message).toMatchObject({ batchId: head.batchId, appId: "app", shard: 0 });
-      expect(message?.rows).toEqual(first.slice(0, head.rows).map((e) => e.row));
+      const ids = Array.from({ length: head.lastSeq - head.firstSeq + 1 }, (_, i) => `app:0:${head.firstSeq + i}`);
+      expect(message).toMatchObject({ batchId: head.batchId, appId: "app", shard: 0, chunks: ids, count: head.rows });
+      expect(message?.rows.map(bare)).toEqual(first.slice(0, head.rows).map((e) => e.row));
       const dropped = outbox.drop([head]);
       expect(outbox.backlog()).toEqual({ rows: 300 - head.rows, bytes: stored - dropped.bytes });
       // The rows it carried are handed on as accepted, once.
@@ -528,7 +559,7 @@ describe("Outbox", () => {
       expect(outbox.pending()).toEqual(rest);
 
       // Rows stored later go into new messages; the messages planned before keep their ids.
-      outbox.store(outgoing(events(10)), at + 1000);
+      outbox.store("app:0", outgoing(events(10)), at + 1000);
       outbox.plan("app:0");
       const now = outbox.pending();
       expect(now.slice(0, rest.length)).toEqual(rest);
@@ -663,16 +694,18 @@ describe("AppBatcher with a message the queue cannot take", () => {
     const { stub, target } = batcher();
     await holdFlushes(stub);
     // A row stored before rows were limited: far over what one queue message may hold.
-    const poisonRow = JSON.stringify({ message_id: "poison", pad: "x".repeat(200_000), batch_id: "" });
-    await stub.ingest([{ messageId: "poison", row: poisonRow, bytes: poisonRow.length }], target);
+    const [poison] = events(1, "poison", 200_000);
+    if (!poison) throw new Error("no row");
+    const poisonRow = poison.row;
+    await stub.ingest([poison], target);
     const behind = events(30);
     await stub.ingest(behind, target);
     const seen = await watchQueue(stub, target.appId, () => false);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(new Set(seen.rows)).toEqual(new Set(behind.map((e) => e.row)));
+    expect(new Set(seen.rows.map(bare))).toEqual(new Set(behind.map((e) => e.row)));
     const dead = [...(await deadLettersOf(target.appId)).values()];
     expect(dead).toHaveLength(1);
-    expect(decodeSinkMessage(dead[0]?.text)?.rows).toEqual([poisonRow]);
+    expect(decodeSinkMessage(dead[0]?.text)?.rows.map(bare)).toEqual([poisonRow]);
     expect(dead[0]?.meta).toMatchObject({ app: target.appId, kind: "events", rows: "1" });
     const stats = await stub.stats();
     expect(stats).toMatchObject({ bufferedRows: 0, pendingMessages: 0 });
@@ -694,11 +727,11 @@ describe("AppBatcher with a message the queue cannot take", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const dead = [...(await deadLettersOf(target.appId)).values()];
     expect(dead).toHaveLength(1);
-    const deadRows = decodeSinkMessage(dead[0]?.text)?.rows ?? [];
+    const deadRows = (decodeSinkMessage(dead[0]?.text)?.rows ?? []).map(bare);
     expect(deadRows).toContain(odd[0]?.row);
     // Only the refused message is set aside; every other row was sent once.
     expect(seen.rows.length + deadRows.length).toBe(601);
-    expect(new Set([...seen.rows, ...deadRows]).size).toBe(601);
+    expect(new Set([...seen.rows.map(bare), ...deadRows]).size).toBe(601);
     expect((await stub.stats()).bufferedRows).toBe(0);
     expect(deadLettered(seen.tallies)).toEqual([["unsendable", deadRows.length]]);
     await runInDurableObject(stub, () => vi.restoreAllMocks());

@@ -3,20 +3,20 @@
 // what they cannot rule out travels marked for the sink to settle.
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decodeSinkMessage, type SinkMessage } from "../schemas";
+import { decodeSinkMessage, encodeEventRow, messageIdOfRow, utf8Length, type SinkMessage } from "../schemas";
 import { queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { BlockedBloom, DEFAULT_WINDOW, LEGACY_BITS_PER_ID } from "./dedup/bloom";
 import { fingerprint } from "./dedup/fingerprint";
 import { filterPageKey } from "./dedup/tiers";
-import { restart } from "../test/seed";
+import { blankRow, restart } from "../test/seed";
 
 // Rows as the edge writes them; `time` is the client's event time.
 function events(n: number, prefix = crypto.randomUUID(), time = "2026-11-30 12:00:00.000"): BufferedEvent[] {
   return Array.from({ length: n }, (_, i) => {
-    const row = JSON.stringify({ message_id: `${prefix}-${i}`, original_timestamp: time, pad: "x".repeat(400), batch_id: "" });
-    return { messageId: `${prefix}-${i}`, row, bytes: row.length };
+    const row = encodeEventRow(blankRow("app", `${prefix}-${i}`, time));
+    return { messageId: `${prefix}-${i}`, row, bytes: utf8Length(row) };
   });
 }
 
@@ -44,7 +44,7 @@ async function flushCaught(stub: DurableObjectStub<AppBatcher>, appId: string): 
 }
 
 // The ids of a message's rows the sink is asked to check.
-const checked = (m: SinkMessage): string[] => (m.check ?? []).map((i) => (JSON.parse(m.rows[i] ?? "{}") as { message_id: string }).message_id);
+const checked = (m: SinkMessage): string[] => (m.check ?? []).map((i) => messageIdOfRow(m.rows[i] ?? "") ?? "");
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -192,7 +192,7 @@ describe("AppBatcher dedup", () => {
     expect(await restarted.ingest([...next.slice(0, 40), ...events(1)], target)).toMatchObject({ accepted: 41, duplicates: 40 });
     const resent = await flushCaught(restarted, target.appId);
     expect(resent.flatMap((m) => m.rows)).toHaveLength(1201);
-    expect(new Set(resent.flatMap((m) => m.rows).map((r) => (JSON.parse(r) as { message_id: string }).message_id)).size).toBe(1201);
+    expect(new Set(resent.flatMap((m) => m.rows).map(messageIdOfRow)).size).toBe(1201);
   });
 
   it("writes no SQLite row per id: a call costs the same rows whether it holds 10 events or 40", async () => {

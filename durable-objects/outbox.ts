@@ -1,5 +1,5 @@
-import { CRASH_CAP_REASONS, LIMITS, sinkMessageHead, utf8Length, type CrashCapReason, type SinkMessage } from "../schemas";
-import { joinMembers, packText } from "../workers/queue/packed";
+import { CRASH_CAP_REASONS, isCurrentRow, LIMITS, rowsWithBatchId, sinkMessageHead, utf8Length, type CrashCapReason, type SinkMessage } from "../schemas";
+import { frameMessage, packText, unpackText } from "../workers/queue/packed";
 import { decodeIds, encodeIds } from "./dedup/tiers";
 import { planMessages, type PlannedMessage } from "./packing";
 
@@ -50,7 +50,9 @@ const CHECK_INDEX_BYTES = 6;
 // column stored after them walks through; planning, dedup and the counters read only the
 // columns before them. `data` holds the rows packed (packChunk), a BLOB despite the column's
 // type, which SQLite keeps as it is given; chunks of versions before hold them as text.
-const CHUNKS_TABLE = "(seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT, data TEXT NOT NULL)";
+// `named` is 1 when the rows carry the chunk's own batch id (decision record 0034); chunks of
+// versions before carry none.
+const CHUNKS_TABLE = "(seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL, at INTEGER, ids TEXT, checks TEXT, tally TEXT, named INTEGER, data TEXT NOT NULL)";
 
 /**
  * An AppBatcher's rows on their way to the queue, in its SQLite: each request's accepted rows
@@ -110,6 +112,7 @@ export class Outbox {
     // A call's counters (`[accepted, deduplicated]`) until they are recorded; null once they are,
     // and in chunks of versions that recorded them with the call.
     if (!columns.some((c) => c.name === "tally")) this.sql.exec("ALTER TABLE chunks ADD COLUMN tally TEXT");
+    if (!columns.some((c) => c.name === "named")) this.sql.exec("ALTER TABLE chunks ADD COLUMN named INTEGER");
     // Objects created before rows were chunked kept one row per event in `buffer`: each becomes
     // a chunk of one under the same sequence number, so planned outbox ranges stay valid.
     const legacy = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'buffer'").one().n;
@@ -130,7 +133,7 @@ export class Outbox {
         const given = autoincrement ? (this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").toArray()[0]?.seq ?? 0) : 0;
         this.sql.exec(`
           CREATE TABLE chunks_next ${CHUNKS_TABLE};
-          INSERT INTO chunks_next(seq, rows, bytes, at, ids, checks, tally, data) SELECT seq, rows, bytes, at, ids, checks, tally, data FROM chunks;
+          INSERT INTO chunks_next(seq, rows, bytes, at, ids, checks, tally, named, data) SELECT seq, rows, bytes, at, ids, checks, tally, named, data FROM chunks;
           DROP TABLE chunks;
           ALTER TABLE chunks_next RENAME TO chunks;
         `);
@@ -144,17 +147,21 @@ export class Outbox {
   }
 
   /**
-   * Stores rows, in order, as received at `now`: returns their bytes as stored (separators
-   * included), which is what `drop` gives back once they are sent, and each chunk's ids (with
-   * `alsoHeld` in the first, when there is one). Each chunk counts its rows as accepted, and the
-   * first the call's `duplicates` and `capped` crashes, until `drop` or `takeTallies` hands the
-   * counts on. With no rows there is no chunk, and the caller records the counts itself.
+   * Stores rows, in order, as received at `now`, each chunk's rows carrying its batch id
+   * (`${name}:${seq}`, the id `plan(name)` gives a message that starts with it): returns their
+   * bytes as stored (separators included), which is what `drop` gives back once they are sent,
+   * and each chunk's ids (with `alsoHeld` in the first, when there is one). Each chunk counts
+   * its rows as accepted, and the first the call's `duplicates` and `capped` crashes, until
+   * `drop` or `takeTallies` hands the counts on. With no rows there is no chunk, and the caller
+   * records the counts itself.
    */
-  store(rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = [], duplicates = 0, capped: readonly CappedCount[] = []): { bytes: number; chunks: ChunkIdList[] } {
+  store(name: string, rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = [], duplicates = 0, capped: readonly CappedCount[] = []): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
     const chunks: ChunkIdList[] = [];
     let chunk: OutgoingRow[] = [];
     let chunkBytes = 0;
+    // What the next chunk's batch id adds to each of its rows.
+    let grows = idBytes(`${name}:${this.lastSeq + 1}`);
     // Ids accepted without a row (capped crashes) ride in the call's first chunk, and leave with it.
     let extra = alsoHeld;
     const write = (): void => {
@@ -165,19 +172,21 @@ export class Outbox {
       const tally = JSON.stringify(first && capped.length > 0 ? [chunk.length, duplicates, capped.map((c) => [c.fingerprint, c.reason, c.n])] : [chunk.length, first ? duplicates : 0]);
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
       const seq = ++this.lastSeq;
-      const values = [chunk.length, chunkBytes, packChunk(chunk), now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
+      const packed = packChunk(chunk, `${name}:${seq}`, chunkBytes);
+      const values = [chunk.length, packed.bytes, packed.data, now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
       const free = this.freeRows().pop();
-      if (free === undefined) this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", seq, ...values);
-      else this.sql.exec("UPDATE chunks SET seq = ?, rows = ?, bytes = ?, data = ?, at = ?, ids = ?, checks = ?, tally = ? WHERE seq = ?", seq, ...values, free);
+      if (free === undefined) this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally, named) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", seq, ...values);
+      else this.sql.exec("UPDATE chunks SET seq = ?, rows = ?, bytes = ?, data = ?, at = ?, ids = ?, checks = ?, tally = ?, named = 1 WHERE seq = ?", seq, ...values, free);
       chunks.push({ seq, ids });
-      stored += chunkBytes;
+      stored += packed.bytes;
       chunk = [];
       chunkBytes = 0;
+      grows = idBytes(`${name}:${this.lastSeq + 1}`);
     };
     for (const r of rows) {
-      if (chunkBytes + r.bytes + 1 > CHUNK_MAX_BYTES) write();
+      if (chunkBytes + r.bytes + grows + 1 > CHUNK_MAX_BYTES) write();
       chunk.push(r);
-      chunkBytes += r.bytes + (chunk.length > 1 ? 1 : 0);
+      chunkBytes += r.bytes + grows + (chunk.length > 1 ? 1 : 0);
     }
     write();
     return { bytes: stored, chunks };
@@ -236,9 +245,11 @@ export class Outbox {
     const before = this.plannedMessages();
     const chunks = this.sql
       .exec<{ seq: number; rows: number; bytes: number }>(
-        // A row marked for the sink to check adds its index to the message's header: room for it.
-        `SELECT seq, rows, bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) AS bytes
+        // A row marked for the sink to check adds its index to the message's header, and each
+        // chunk its batch id: room for them.
+        `SELECT seq, rows, bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) + ? AS bytes
          FROM chunks WHERE seq > ? ORDER BY seq LIMIT ?`,
+        idBytes(`${name}:${Number.MAX_SAFE_INTEGER}`) + 3,
         this.plannedMark(),
         MAX_PLAN_CHUNKS,
       )
@@ -248,25 +259,36 @@ export class Outbox {
   }
 
   /**
-   * A planned message's queue body, packed: its header (the rows the sink must check, where it
-   * came from) and its chunks' members as stored, end to end; and the size of its text.
+   * A planned message's queue body: its header in plain text (the rows the sink must check,
+   * the chunks' batch ids, where it came from) and its chunks' members as stored, end to end
+   * (decision record 0034); and the size of its text.
    */
   encode(m: PlannedMessage, appId: string, from: Pick<SinkMessage, "shard" | "eu">): { packed: Uint8Array; bytes: number } {
     const chunks = this.sql
-      .exec<{ data: ArrayBuffer | string; rows: number; bytes: number; checks: string | null }>("SELECT data, rows, bytes, checks FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq", m.firstSeq, m.lastSeq)
+      .exec<{ seq: number; data: ArrayBuffer | string; rows: number; bytes: number; checks: string | null; named: number | null }>(
+        "SELECT seq, data, rows, bytes, checks, named FROM chunks WHERE seq BETWEEN ? AND ? ORDER BY seq",
+        m.firstSeq,
+        m.lastSeq,
+      )
       .toArray();
+    // The message's batch id is its first chunk's: the chunks' ids share its prefix.
+    const prefix = m.batchId.slice(0, m.batchId.lastIndexOf(":"));
     const check: number[] = [];
+    const ids: string[] = [];
+    const members: Uint8Array[] = [];
     let offset = 0;
     let rowBytes = 0;
     for (const c of chunks) {
       if (c.checks) for (const i of JSON.parse(c.checks) as number[]) check.push(offset + i);
       offset += c.rows;
+      // Counted as planned: a chunk of a version before grows by its batch id only here.
       rowBytes += 1 + c.bytes;
+      const id = `${prefix}:${c.seq}`;
+      ids.push(id);
+      members.push(c.named === 1 && typeof c.data !== "string" ? new Uint8Array(c.data) : namedChunk(c.data, id));
     }
-    const head = sinkMessageHead(m.batchId, appId, { ...from, check });
-    // Chunks stored as text by versions before rows were packed are packed here.
-    const members = chunks.map((c) => (typeof c.data === "string" ? packText(`\n${c.data}`) : new Uint8Array(c.data)));
-    return { packed: joinMembers([packText(head), ...members]), bytes: utf8Length(head) + rowBytes };
+    const head = sinkMessageHead(m.batchId, appId, { ...from, check, chunks: ids, count: offset });
+    return { packed: frameMessage(head, members), bytes: utf8Length(head) + rowBytes };
   }
 
   /**
@@ -400,12 +422,26 @@ export class Outbox {
   }
 }
 
-// A chunk's rows as one gzip member of their text, led by a newline that parts them from the
-// header or the chunk before them in a message (decision record 0033): SQLite writes a fraction
-// of the pages, and a flush packs no row again.
-function packChunk(rows: readonly OutgoingRow[]): ArrayBuffer {
+// A chunk's rows, carrying batch id `id`, as one gzip member of their text, led by a newline
+// that parts them from the header or the chunk before them in a message (decision records 0033
+// and 0034): SQLite writes a fraction of the pages, and neither a flush nor the sink packs or
+// unpacks them again. `bytes` is their text's size when every row is in the current form.
+function packChunk(rows: readonly OutgoingRow[], id: string, bytes: number): { data: ArrayBuffer; bytes: number } {
+  const lines = rows.map((r) => r.row);
+  const text = rowsWithBatchId(lines, id);
   // A copy of its own: zlib's result may be a view into a larger buffer, which SQLite would store whole.
-  return packText(`\n${rows.map((r) => r.row).join("\n")}`).slice().buffer;
+  return { data: packText(`\n${text}`).slice().buffer, bytes: lines.every(isCurrentRow) ? bytes : utf8Length(text) };
+}
+
+// A chunk of a version before, whose rows carry no batch id (text, or packed), as a member whose rows carry `id`.
+function namedChunk(data: ArrayBuffer | string, id: string): Uint8Array {
+  const text = typeof data === "string" ? data : unpackText(new Uint8Array(data));
+  return packText(`\n${rowsWithBatchId(text.split("\n").filter((r) => r.length > 0), id)}`);
+}
+
+// The bytes batch id `id` adds to a row that carries none.
+function idBytes(id: string): number {
+  return utf8Length(JSON.stringify(id)) - 2;
 }
 
 function readTally(at: number | null, text: string | null): ChunkTally | null {

@@ -90,19 +90,37 @@ export const SinkMessage = z.object({
   /** The app's shard that sent it, told once the batch is stored; `eu` when the app's data stays in the EU. */
   shard: z.number().int().nonnegative().optional(),
   eu: z.literal(true).optional(),
+  /**
+   * The batch ids its rows carry, one per chunk the batcher stored them in (the first is
+   * `batchId`); absent when the rows carry none and the sink gives them `batchId`.
+   */
+  chunks: z.array(z.string().min(1)).optional(),
+  /** How many rows follow, so a sink can count them without unpacking them. */
+  count: z.number().int().nonnegative().optional(),
 });
 /** A Queue message from an AppBatcher to the ClickHouse sink; each row is one JSON-encoded `EventRow`. */
 export type SinkMessage = z.infer<typeof SinkMessage>;
 
 /** Encodes a sink message as text: a JSON header line, then one JSON row per line. */
-export function encodeSinkMessage(batchId: string, appId: string, rows: readonly string[], extra: Pick<SinkMessage, "check" | "shard" | "eu"> = {}): string {
+export function encodeSinkMessage(batchId: string, appId: string, rows: readonly string[], extra: SinkMessageExtra = {}): string {
   return `${sinkMessageHead(batchId, appId, extra)}\n${rows.join("\n")}`;
 }
 
 /** A sink message's header line, without its newline: what `encodeSinkMessage` writes before the rows. */
-export function sinkMessageHead(batchId: string, appId: string, extra: Pick<SinkMessage, "check" | "shard" | "eu"> = {}): string {
-  return JSON.stringify({ batchId, appId, ...(extra.check && extra.check.length > 0 ? { check: extra.check } : {}), ...(extra.shard === undefined ? {} : { shard: extra.shard }), ...(extra.eu ? { eu: true } : {}) });
+export function sinkMessageHead(batchId: string, appId: string, extra: SinkMessageExtra = {}): string {
+  return JSON.stringify({
+    batchId,
+    appId,
+    ...(extra.check && extra.check.length > 0 ? { check: extra.check } : {}),
+    ...(extra.shard === undefined ? {} : { shard: extra.shard }),
+    ...(extra.eu ? { eu: true } : {}),
+    ...(extra.chunks ? { chunks: extra.chunks } : {}),
+    ...(extra.count === undefined ? {} : { count: extra.count }),
+  });
 }
+
+/** What a sink message's header may say besides its batch and app. */
+export type SinkMessageExtra = Pick<SinkMessage, "check" | "shard" | "eu" | "chunks" | "count">;
 
 // A message's header line, parsed, and the text after it.
 function splitMessage(text: unknown): { head: Record<string, unknown>; body: string } | null {
@@ -120,7 +138,8 @@ function splitMessage(text: unknown): { head: Record<string, unknown>; body: str
 const linesOf = (body: string): string[] => body.split("\n").filter((r) => r.length > 0);
 
 // The header alone is checked: the rows are lines of text, which split gave, and a check per row was a sixth of the sink's time.
-const SinkMessageHead = SinkMessage.omit({ rows: true });
+export const SinkMessageHead = SinkMessage.omit({ rows: true });
+export type SinkMessageHead = z.infer<typeof SinkMessageHead>;
 
 function sinkMessageOf(m: { head: Record<string, unknown>; body: string }): SinkMessage | null {
   if (m.head.kind !== undefined && m.head.kind !== "events") return null;
@@ -281,6 +300,11 @@ export function messageIdOfRow(row: string): string | null {
   }
 }
 
+/** Whether `row` is in the current compact form with no `batch_id` yet, as the edge writes every row. */
+export function isCurrentRow(row: string): boolean {
+  return row.startsWith(CURRENT_ROW_PREFIX) && row.endsWith(EMPTY_BATCH_ID);
+}
+
 /** Sets `batch_id` on a row from `encodeEventRow` or `toCompactRow` (whose last value it is). */
 export function withBatchId(row: string, batchId: string): string {
   return row.endsWith(EMPTY_BATCH_ID) ? `${row.slice(0, -EMPTY_BATCH_ID.length)},${JSON.stringify(batchId)}]` : row;
@@ -294,7 +318,7 @@ export function withBatchId(row: string, batchId: string): string {
  */
 export function rowsWithBatchId(rows: readonly string[], batchId: string): string {
   const fill = `,${JSON.stringify(batchId)}]`;
-  if (rows.length > 0 && rows.every((r) => r.startsWith(CURRENT_ROW_PREFIX) && r.endsWith(EMPTY_BATCH_ID))) {
+  if (rows.length > 0 && rows.every(isCurrentRow)) {
     const text = rows.join("\n").replaceAll(`${EMPTY_BATCH_ID}\n`, `${fill}\n`);
     return `${text.slice(0, -EMPTY_BATCH_ID.length)}${fill}`;
   }

@@ -1,17 +1,31 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, rowsWithBatchId, type SinkMessage, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, rowsWithBatchId, SinkMessageHead, type Config, type TallyMessage } from "../../schemas";
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
-import { clickhouseClient, clickHouseErrorName, describeClickHouseError, isDataError } from "../lib/clickhouse";
+import { clickhouseClient, clickHouseErrorName, describeClickHouseError, insertPacked, isDataError } from "../lib/clickhouse";
 import { errorText, log } from "../lib/log";
 import { writePipelineCounts } from "../lib/metrics";
 import { INSERT_SETTINGS, recordCounts, tokenOf, type Count } from "./counters";
 import { messageText } from "./dead-letters";
-import { queueBodyText } from "./packed";
+import { joinMembers, packText, queueBodyText, readFrame, unpackText } from "./packed";
 
 const INSERT_ATTEMPTS = 3;
 
-interface Delivery<T extends SinkMessage | TallyMessage> {
+/**
+ * A message of event rows as the sink reads it: its header, and its rows either packed as the
+ * batcher stored them, each carrying its chunk's batch id (decision record 0034), or as lines
+ * (messages of versions before, and dead letters replayed), which get the message's batch id.
+ */
+type EventBatch = SinkMessageHead & {
+  kind: "events";
+  count: number;
+  packed: Uint8Array | null;
+  lines: string[] | null;
+};
+
+type Batch = EventBatch | TallyMessage;
+
+interface Delivery<T extends Batch> {
   message: Message<unknown>;
   sink: T;
 }
@@ -31,9 +45,10 @@ interface Report {
   error?: string;
 }
 
-/** A delivery's ClickHouse client, bindings and report, shared by its two inserts. */
+/** A delivery's ClickHouse client and settings, bindings and report, shared by its two inserts. */
 interface Run {
   client: ClickHouseClient;
+  clickhouse: Config["clickhouse"];
   env: Env;
   report: Report;
 }
@@ -79,7 +94,7 @@ async function storedIds(client: ClickHouseClient, apps: readonly string[], ids:
 }
 
 /** Batch ids among `deliveries` that ClickHouse already holds. */
-async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery<SinkMessage | TallyMessage>[]): Promise<Set<string>> {
+async function alreadyStored(client: ClickHouseClient, deliveries: readonly Delivery<Batch>[]): Promise<Set<string>> {
   return storedIds(
     client,
     deliveries.map((d) => d.sink.appId),
@@ -115,11 +130,13 @@ function byLength(items: readonly string[], max: number): string[][] {
  * for the app: copies of events stored by an earlier batch, which tier 1 of decision record 0021
  * no longer held. Keyed by batch id, the rows' indices.
  */
-async function storedBefore(client: ClickHouseClient, batches: readonly SinkMessage[]): Promise<Map<string, Set<number>>> {
+async function storedBefore(client: ClickHouseClient, batches: readonly EventBatch[]): Promise<Map<string, Set<number>>> {
   const asked: Array<{ batchId: string; appId: string; index: number; id: string }> = [];
   for (const b of batches) {
-    for (const index of b.check ?? []) {
-      const row = b.rows[index];
+    if (!b.check || b.check.length === 0) continue;
+    const rows = linesOf(b);
+    for (const index of b.check) {
+      const row = rows[index];
       const id = row === undefined ? null : messageIdOfRow(row);
       if (id !== null) asked.push({ batchId: b.batchId, appId: b.appId, index, id });
     }
@@ -132,7 +149,8 @@ async function storedBefore(client: ClickHouseClient, batches: readonly SinkMess
       query: `SELECT DISTINCT app_id, message_id FROM event_ids
               WHERE app_id IN {apps:Array(String)} AND id_hash IN (SELECT cityHash64(arrayJoin({ids:Array(String)})))
                 AND message_id IN {ids:Array(String)} AND batch_id NOT IN {batches:Array(String)}`,
-      query_params: { apps: [...new Set(asked.map((a) => a.appId))], ids, batches: batches.map((b) => b.batchId) },
+      // Rows of this very insert, met again by a retry after an answer that never came, are not copies.
+      query_params: { apps: [...new Set(asked.map((a) => a.appId))], ids, batches: batches.flatMap((b) => b.chunks ?? [b.batchId]) },
       format: "JSONEachRow",
     });
     for (const r of await rs.json<{ app_id: string; message_id: string }>()) held.add(`${r.app_id}\n${r.message_id}`);
@@ -146,27 +164,40 @@ async function storedBefore(client: ClickHouseClient, batches: readonly SinkMess
   return found;
 }
 
-const writeEvents: Write<SinkMessage> = async ({ client, env, report }, batches, token) => {
-  const values: string[] = [];
+/** A message's rows, one per line: unpacked once, for the rows to check or to leave out. */
+function linesOf(b: EventBatch): string[] {
+  if (b.lines === null) b.lines = b.packed === null ? [] : unpackText(b.packed).split("\n").filter((r) => r.length > 0);
+  return b.lines;
+}
+
+const writeEvents: Write<EventBatch> = async ({ client, clickhouse, env, report }, batches, token) => {
+  // Each batch's rows as gzip members, which read end to end as one text of rows.
+  const members: Uint8Array[] = [];
   const drop = await storedBefore(client, batches);
   const dropped: Count[] = [];
   for (const b of batches) {
     const skip = drop.get(b.batchId);
-    const rows = skip ? b.rows.filter((_, i) => !skip.has(i)) : b.rows;
-    // One value per batch: the client writes each with a newline after it, as it would a row.
-    if (rows.length > 0) values.push(rowsWithBatchId(rows, b.batchId));
+    if (b.packed !== null && !skip) members.push(b.packed);
+    else {
+      const lines = linesOf(b);
+      const rows = skip ? lines.filter((_, i) => !skip.has(i)) : lines;
+      // Rows that carry their chunk's batch id keep it.
+      if (rows.length > 0) members.push(packText(`\n${rowsWithBatchId(rows, b.batchId)}`));
+    }
     if (skip) dropped.push({ appId: b.appId, reason: "stored_before", n: skip.size });
   }
-  if (values.length > 0) await client.insert({
-    table: "events",
-    format: "JSONCompactEachRow",
-    columns: [...EVENT_COLUMNS] as [string, ...string[]],
-    values,
-    clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
-  });
+  if (members.length > 0) {
+    await insertPacked(clickhouse, {
+      table: "events",
+      columns: EVENT_COLUMNS,
+      format: "JSONCompactEachRow",
+      body: joinMembers(members),
+      settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
+    });
+  }
   for (const b of batches) {
     const skipped = drop.get(b.batchId)?.size ?? 0;
-    report.stored.set(b.appId, (report.stored.get(b.appId) ?? 0) + b.rows.length - skipped);
+    report.stored.set(b.appId, (report.stored.get(b.appId) ?? 0) + b.count - skipped);
     report.duplicates += skipped;
   }
   await recordCounts(client, env, "deduplicated", dropped, batches.map((b) => b.batchId));
@@ -213,7 +244,7 @@ const writeTallies: Write<TallyMessage> = async ({ client, report }, batches, to
  * Inserts the batches of several messages as one insert. The deduplication token names exactly
  * this set of batches, so a retry of the same set is dropped by ClickHouse itself.
  */
-async function insert<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>): Promise<void> {
+async function insert<T extends Batch>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>): Promise<void> {
   // A batch id names the same rows forever, and a resent flush can bring two copies of one
   // batch in the same delivery: its rows go in once (every copy is acked with the outcome).
   const batches = [...new Map(deliveries.map((d) => [d.sink.batchId, d.sink])).values()];
@@ -245,14 +276,15 @@ async function insert<T extends SinkMessage | TallyMessage>(run: Run, deliveries
  */
 export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const started = Date.now();
-  const run: Run = { client: clickhouseClient(config(env).clickhouse), env, report: { stored: new Map(), duplicates: 0, deadLettered: 0, retried: 0, counters: 0, insertMs: 0 } };
+  const clickhouse = config(env).clickhouse;
+  const run: Run = { client: clickhouseClient(clickhouse), clickhouse, env, report: { stored: new Map(), duplicates: 0, deadLettered: 0, retried: 0, counters: 0, insertMs: 0 } };
   const dead: DeadLettered[] = [];
   const apps = new Set<string>();
   try {
-    const events: Delivery<SinkMessage>[] = [];
+    const events: Delivery<EventBatch>[] = [];
     const tallies: Delivery<TallyMessage>[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeQueueMessage(queueBodyText(message.body));
+      const decoded = readMessage(message.body);
       if (!decoded) await deadLetter(run, message, "not a sink message");
       else {
         apps.add(decoded.appId);
@@ -271,6 +303,31 @@ export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): P
     writePipelineCounts(env, [...run.report.stored].map(([appId, n]) => ({ appId, stage: "inserted", reason: "", n })));
   }
 }
+
+/**
+ * A queue message as the sink reads it: a framed message's header alone, its rows left packed;
+ * any other body unpacked and decoded. Null when it is no message.
+ */
+function readMessage(body: unknown): Batch | null {
+  const frame = readFrame(body);
+  if (frame) {
+    let head: unknown;
+    try {
+      head = JSON.parse(frame.head);
+    } catch {
+      return null;
+    }
+    const parsed = SinkMessageHead.safeParse(head);
+    return parsed.success && parsed.data.count !== undefined ? { ...parsed.data, kind: "events", count: parsed.data.count, packed: frame.packed, lines: null } : null;
+  }
+  const decoded = decodeQueueMessage(queueBodyText(body));
+  if (decoded === null || decoded.kind === "tallies") return decoded;
+  const { rows, ...head } = decoded;
+  return { ...head, count: rows.length, packed: null, lines: rows };
+}
+
+// Rows of a message of events; none for counters.
+const eventCount = (b: Batch): number => (b.kind === "events" ? b.count : 0);
 
 // One line per delivery; a warning when any message went back to the queue or to the dead letters.
 function logDelivery(batch: MessageBatch<unknown>, apps: string[], r: Report, ms: number): void {
@@ -291,13 +348,13 @@ function logDelivery(batch: MessageBatch<unknown>, apps: string[], r: Report, ms
   else log.info("sink.batch", fields);
 }
 
-async function store<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
+async function store<T extends Batch>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
   if (deliveries.length === 0) return;
   let todo = deliveries;
   try {
     const stored = await alreadyStored(run.client, deliveries);
     todo = deliveries.filter((d) => !stored.has(d.sink.batchId));
-    for (const d of deliveries) if (stored.has(d.sink.batchId) && "rows" in d.sink) run.report.duplicates += d.sink.rows.length;
+    for (const d of deliveries) if (stored.has(d.sink.batchId)) run.report.duplicates += eventCount(d.sink);
     if (todo.length > 0) await insert(run, todo, write);
     todo = [];
     await acknowledge(run, deliveries);
@@ -312,20 +369,20 @@ async function store<T extends SinkMessage | TallyMessage>(run: Run, deliveries:
   }
 }
 
-function retry<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[]): void {
+function retry<T extends Batch>(run: Run, deliveries: readonly Delivery<T>[]): void {
   for (const d of deliveries) d.message.retry({ delaySeconds: retryDelaySeconds(d.message.attempts) });
   run.report.retried += deliveries.length;
 }
 
-async function isolate<T extends SinkMessage | TallyMessage>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
+async function isolate<T extends Batch>(run: Run, deliveries: readonly Delivery<T>[], write: Write<T>, dead: DeadLettered[]): Promise<void> {
   for (const d of deliveries) {
     try {
       await insert(run, [d], write);
       await acknowledge(run, [d]);
     } catch (err) {
       if (!isDataError(err)) retry(run, [d]);
-      else if ((await deadLetter(run, d.message, describeClickHouseError(err), d.sink.appId)) && "rows" in d.sink) {
-        dead.push({ messageId: d.message.id, appId: d.sink.appId, rows: d.sink.rows.length, reason: refusalReason(err) });
+      else if ((await deadLetter(run, d.message, describeClickHouseError(err), d.sink.appId)) && d.sink.kind === "events") {
+        dead.push({ messageId: d.message.id, appId: d.sink.appId, rows: d.sink.count, reason: refusalReason(err) });
       }
     }
   }
@@ -336,7 +393,7 @@ async function isolate<T extends SinkMessage | TallyMessage>(run: Run, deliverie
  * batch's ids in its exact tier until then (decision record 0021). A batcher that cannot be
  * told gets its messages again, which are found stored and told again.
  */
-async function acknowledge<T extends SinkMessage | TallyMessage>({ env, report }: Run, deliveries: readonly Delivery<T>[]): Promise<void> {
+async function acknowledge<T extends Batch>({ env, report }: Run, deliveries: readonly Delivery<T>[]): Promise<void> {
   const byShard = new Map<string, { appId: string; shard: number; eu: boolean; batchIds: Set<string>; deliveries: Delivery<T>[] }>();
   for (const d of deliveries) {
     const shard = "shard" in d.sink ? d.sink.shard : undefined;

@@ -3,10 +3,10 @@
 // the message is delivered and whichever of the two inserts failed. Real local ClickHouse.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, tallyMinute, type Tally } from "../../schemas";
+import { encodeEventRow, encodeSinkMessage, encodeTallyMessage, EVENT_COLUMNS, messageIdOfRow, rowsWithBatchId, sinkMessageHead, tallyMinute, type Tally } from "../../schemas";
 import { deliver } from "../../test/queue-delivery";
 import { blankRow, chQuery, createTestApp } from "../../test/seed";
-import { packText } from "./packed";
+import { frameMessage, packText, readFrame, unpackText } from "./packed";
 import { handleSinkBatch } from "./sink";
 
 const QUEUE = "telemetry-events";
@@ -56,7 +56,9 @@ afterEach(() => {
 
 // Only the inserts that carry `appId`'s rows: a queue delivery left from an earlier test may
 // still be writing other apps' rows through the same fetch.
-const carries = (init: RequestInit | undefined, appId: string): boolean => typeof init?.body === "string" && init.body.includes(appId);
+// Event rows go packed, counters as text.
+const carries = (init: RequestInit | undefined, appId: string): boolean =>
+  (typeof init?.body === "string" ? init.body : init?.body instanceof Uint8Array ? unpackText(init.body) : "").includes(appId);
 
 // The settings of every INSERT of `appId`'s rows the consumer sends, by table, while watched.
 function watchInserts(appId: string): Array<{ table: string; settings: URLSearchParams }> {
@@ -267,5 +269,82 @@ describe("rows a batcher marked for checking (decision record 0021)", () => {
     vi.restoreAllMocks();
     expect(await idsOf(app.appId)).toEqual(["e-1", "e-2"]);
     expect((await countersOf(app.appId))["deduplicated/stored_before"]).toBeUndefined();
+  });
+});
+
+describe("messages the batchers frame: a header, then the rows packed as stored (decision record 0034)", () => {
+  // A message as an AppBatcher sends it: chunks `[seq, ids]` of shard 0, each row carrying its chunk's batch id.
+  function framed(appId: string, chunks: ReadonlyArray<readonly [number, readonly string[]]>, check: number[] = []): Uint8Array {
+    const at = new Date().toISOString().replace("T", " ").slice(0, 23);
+    const ids = chunks.map(([seq]) => `${appId}:0:${seq}`);
+    const members = chunks.map(([seq, rows]) => packText(`\n${rowsWithBatchId(rows.map((id) => encodeEventRow(blankRow(appId, id, at))), `${appId}:0:${seq}`)}`));
+    const count = chunks.reduce((n, [, rows]) => n + rows.length, 0);
+    return frameMessage(sinkMessageHead(ids[0] ?? "", appId, { check, chunks: ids, count }), members);
+  }
+
+  const batchIdsOf = async (appId: string): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      (await chQuery<{ message_id: string; batch_id: string }>("SELECT message_id, batch_id FROM events WHERE app_id = {app:String}", { app: appId })).map((r) => [r.message_id, r.batch_id]),
+    );
+
+  // The bodies of `appId`'s inserts into `events`, as sent; the answers to the first `lose` are lost on the way back.
+  function eventBodies(appId: string, lose = 0): Uint8Array[] {
+    const bodies: Uint8Array[] = [];
+    const original = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const query = new URL(input instanceof Request ? input.url : String(input)).searchParams.get("query") ?? "";
+      const ours = query.startsWith("INSERT INTO events") && init?.body instanceof Uint8Array && carries(init, appId);
+      if (ours && init.body instanceof Uint8Array) bodies.push(new Uint8Array(init.body));
+      const res = await original(input, init);
+      if (ours && bodies.length <= lose) throw new TypeError("Network connection lost.");
+      return res;
+    });
+    return bodies;
+  }
+
+  it("hands ClickHouse the rows as the batcher packed them, each row with its chunk's batch id, and finds the message stored when it comes again", async () => {
+    const app = await createTestApp();
+    const body = framed(app.appId, [[5, ["f-1", "f-2", "f-3"]], [6, ["f-4", "f-5"]]]);
+    const sent = eventBodies(app.appId);
+    expect((await deliver(handleSinkBatch, QUEUE, [body])).acked).toHaveLength(1);
+    // Not one byte unpacked or packed again on the way.
+    expect(sent).toEqual([new Uint8Array(readFrame(body)?.packed ?? [])]);
+    expect(await batchIdsOf(app.appId)).toEqual({
+      "f-1": `${app.appId}:0:5`,
+      "f-2": `${app.appId}:0:5`,
+      "f-3": `${app.appId}:0:5`,
+      "f-4": `${app.appId}:0:6`,
+      "f-5": `${app.appId}:0:6`,
+    });
+    // Delivered again, alone and beside a message of the version before: stored once.
+    expect((await deliver(handleSinkBatch, QUEUE, [body], { attempts: 2 })).acked).toHaveLength(1);
+    expect((await deliver(handleSinkBatch, QUEUE, [body, eventMessage(app.appId, "t1", 2)], { attempts: 3 })).acked).toHaveLength(2);
+    expect(await storedEvents(app.appId)).toBe(7);
+    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 7 });
+  });
+
+  it("settles marked rows against earlier batches and not against its own chunks, unpacking only a message that loses rows", async () => {
+    const app = await createTestApp();
+    expect((await deliver(handleSinkBatch, QUEUE, [framed(app.appId, [[1, ["e-1", "e-2"]]])])).acked).toHaveLength(1);
+    // e-1 was stored by chunk 1; e-3 never was. The answer to the first insert is lost.
+    const again = framed(app.appId, [[2, ["e-1", "e-3"]], [3, ["e-4"]]], [0, 1, 2]);
+    const sent = eventBodies(app.appId, 1);
+    expect((await deliver(handleSinkBatch, QUEUE, [again])).acked).toHaveLength(1);
+    vi.restoreAllMocks();
+    expect(await batchIdsOf(app.appId)).toEqual({ "e-1": `${app.appId}:0:1`, "e-2": `${app.appId}:0:1`, "e-3": `${app.appId}:0:2`, "e-4": `${app.appId}:0:3` });
+    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 4, "deduplicated/stored_before": 1 });
+    // Sent twice (the first answer lost), both times without the copy of e-1.
+    expect(sent).toHaveLength(2);
+    for (const b of sent) expect(unpackText(b).split("\n").filter((r) => r.length > 0).map(messageIdOfRow)).toEqual(["e-3", "e-4"]);
+  });
+
+  it("dead-letters a framed message whose rows do not unpack, and stores the messages beside it", async () => {
+    const app = await createTestApp();
+    const good = framed(app.appId, [[1, ["g-1", "g-2"]]]);
+    const broken = frameMessage(sinkMessageHead(`${app.appId}:0:2`, app.appId, { chunks: [`${app.appId}:0:2`], count: 3 }), [new TextEncoder().encode("not gzip")]);
+    const outcome = await deliver(handleSinkBatch, QUEUE, [good, broken]);
+    expect(outcome.acked).toHaveLength(2);
+    expect(await storedEvents(app.appId)).toBe(2);
+    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 2, "dead_lettered/zlib_inflate_failed": 3 });
   });
 });
