@@ -87,6 +87,9 @@ describe("sink messages", () => {
     const mixed = [...current, JSON.stringify({ batch_id: "", message_id: "m-1", app_id: "app" })];
     expect(rowsWithBatchId(mixed, "app:0:5")).toBe(oneByOne(mixed));
     expect(rowsWithBatchId([], "app:0:5")).toBe("");
+    // Rows that already carry their chunk's id (decision record 0034) keep it, whatever the message's id.
+    const named = rowsWithBatchId(current, "app:0:7").split("\n");
+    expect(rowsWithBatchId(named, "app:0:5")).toBe(named.join("\n"));
   });
 
   it("encodes every column of a row in EVENT_COLUMNS order", () => {
