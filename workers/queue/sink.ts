@@ -164,9 +164,19 @@ async function storedBefore(client: ClickHouseClient, batches: readonly EventBat
   return found;
 }
 
-/** A message's rows, one per line: unpacked once, for the rows to check or to leave out. */
+/**
+ * A message's rows, one per line: unpacked once, for the rows to check or to leave out. Rows
+ * that do not unpack are none here: their members go to ClickHouse as they are, which refuses
+ * them, and the message is set aside like any refused data instead of holding up the delivery.
+ */
 function linesOf(b: EventBatch): string[] {
-  if (b.lines === null) b.lines = b.packed === null ? [] : unpackText(b.packed).split("\n").filter((r) => r.length > 0);
+  if (b.lines === null) {
+    try {
+      b.lines = b.packed === null ? [] : unpackText(b.packed).split("\n").filter((r) => r.length > 0);
+    } catch {
+      b.lines = [];
+    }
+  }
   return b.lines;
 }
 

@@ -342,9 +342,12 @@ describe("messages the batchers frame: a header, then the rows packed as stored 
     const app = await createTestApp();
     const good = framed(app.appId, [[1, ["g-1", "g-2"]]]);
     const broken = frameMessage(sinkMessageHead(`${app.appId}:0:2`, app.appId, { chunks: [`${app.appId}:0:2`], count: 3 }), [new TextEncoder().encode("not gzip")]);
-    const outcome = await deliver(handleSinkBatch, QUEUE, [good, broken]);
-    expect(outcome.acked).toHaveLength(2);
+    // Rows marked for checking are read before the insert: not unpacking must not hold the delivery up either.
+    const brokenMarked = frameMessage(sinkMessageHead(`${app.appId}:0:3`, app.appId, { chunks: [`${app.appId}:0:3`], count: 2, check: [1] }), [new TextEncoder().encode("not gzip")]);
+    const outcome = await deliver(handleSinkBatch, QUEUE, [good, broken, brokenMarked]);
+    expect(outcome.acked).toHaveLength(3);
+    expect(outcome.retried).toHaveLength(0);
     expect(await storedEvents(app.appId)).toBe(2);
-    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 2, "dead_lettered/zlib_inflate_failed": 3 });
+    expect(await countersOf(app.appId)).toMatchObject({ "inserted/": 2, "dead_lettered/zlib_inflate_failed": 5 });
   });
 });
