@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
-import { config, decodeQueueMessage, EVENT_COLUMNS, messageIdOfRow, rowsWithBatchId, SinkMessageHead, type Config, type TallyMessage } from "../../schemas";
+import { config, decodeQueueMessage, decodeSinkMessage, EVENT_COLUMNS, messageIdOfRow, rowsWithBatchId, type Config, type SinkMessageHead, type TallyMessage } from "../../schemas";
 import { batcherStub } from "../apps/location";
 import { backoff } from "../lib/backoff";
 import { clickhouseClient, clickHouseErrorName, describeClickHouseError, insertPacked, isDataError } from "../lib/clickhouse";
@@ -321,14 +321,11 @@ export async function handleSinkBatch(batch: MessageBatch<unknown>, env: Env): P
 function readMessage(body: unknown): Batch | null {
   const frame = readFrame(body);
   if (frame) {
-    let head: unknown;
-    try {
-      head = JSON.parse(frame.head);
-    } catch {
-      return null;
-    }
-    const parsed = SinkMessageHead.safeParse(head);
-    return parsed.success && parsed.data.count !== undefined ? { ...parsed.data, kind: "events", count: parsed.data.count, packed: frame.packed, lines: null } : null;
+    // The header line alone decodes as a message of no rows.
+    const head = decodeSinkMessage(frame.head);
+    if (head?.count === undefined) return null;
+    const { rows: _none, ...rest } = head;
+    return { ...rest, kind: "events", count: head.count, packed: frame.packed, lines: null };
   }
   const decoded = decodeQueueMessage(queueBodyText(body));
   if (decoded === null || decoded.kind === "tallies") return decoded;
