@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
-import { shardOf } from "../workers/apps/shards";
+import { shardOf, shardsWanted } from "../workers/apps/shards";
+import { raiseShardsAutomatically } from "../workers/apps/store";
 import { errorText, log } from "../workers/lib/log";
 import { writePipelineCounts } from "../workers/lib/metrics";
 import { deadLetterKey } from "../workers/queue/dead-letters";
@@ -40,6 +41,8 @@ export interface IngestTarget {
   previousShardCount?: number | null;
   /** Events per second for the whole app; 0 means unlimited. */
   rateLimit: number;
+  /** Whether this shard, when busy, raises the app's shard count (decision record 0035); off when absent. */
+  autoShards?: boolean;
 }
 
 /**
@@ -145,6 +148,9 @@ export class AppBatcher extends DurableObject<Env> {
   // Since when ingest has answered "buffer full" (null: it is not): logged once per episode, as each refusal is counted.
   private fullSince: number | null = null;
   private chunksSent = 0;
+  // Events taken since `since`, within a window of SHARD_HOT_WINDOW_MS, and the call that last
+  // brought some: what automatic sharding goes by.
+  private load: { since: number; events: number; target: IngestTarget | null } = { since: 0, events: 0, target: null };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -356,8 +362,37 @@ export class AppBatcher extends DurableObject<Env> {
       await this.ensureAlarm(now);
     }
     this.tallies.add("deduplicated", "", heldBefore, now);
+    this.countLoad(target, events.length + heldBefore, now);
     // Capped crashes are answered as accepted: a client retrying them would feed the loop.
     return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - kept.length - capped + heldBefore };
+  }
+
+  private countLoad(target: IngestTarget, events: number, now: number): void {
+    if (now - this.load.since >= this.cfg.hotShard.windowMs) this.load = { since: now, events: 0, target: null };
+    this.load.events += events;
+    this.load.target = target;
+  }
+
+  /**
+   * Raises the app's shard count when this shard took more than its share within the window
+   * (workers/apps/shards.ts), if the app lets it and no change is in its dedup window. Asked at
+   * most once a window whatever the answer: the app's other shards are as busy and ask too, and
+   * the one D1 statement lets only the first change it. A D1 failure is asked again next window.
+   */
+  private async considerShards(now: number): Promise<void> {
+    const target = this.load.target;
+    if (!target?.autoShards || (target.previousShardCount ?? target.shardCount) !== target.shardCount) return;
+    const to = shardsWanted(this.load.events, target.shardCount, this.cfg.hotShard);
+    if (to === null) return;
+    const events = this.load.events;
+    this.load = { since: now, events: 0, target: null };
+    const fields = { app: target.appId, shard: target.shard, from: target.shardCount, to, events, window_ms: this.cfg.hotShard.windowMs };
+    try {
+      const at = await raiseShardsAutomatically(localD1Env(this.env).DB, target.appId, target.shardCount, to, now);
+      if (at !== null) log.info("batcher.shards_raised", { ...fields, from_at: at });
+    } catch (err) {
+      log.warn("batcher.shards_not_raised", { ...fields, error: errorText(err) });
+    }
   }
 
   // This shard's share of the deployment's crash caps; null when there are none.
@@ -498,6 +533,7 @@ export class AppBatcher extends DurableObject<Env> {
       failure ??= err;
     }
     await this.reportHealth(Date.now());
+    await this.considerShards(Date.now());
     // One line per flush that sent anything or failed; alarms that only settle dedup say nothing.
     const { appId, shard } = this.identity();
     const fields = {

@@ -31,6 +31,8 @@ export const CreateApp = z.object({
   /** Events per second across all shards; 0 means no limit. */
   rateLimit: z.number().int().min(0).max(1_000_000).optional(),
   shardCount: z.number().int().min(1).max(MAX_SHARD_COUNT).optional(),
+  /** Whether a busy shard raises the count by itself; on unless set false. */
+  autoShards: z.boolean().optional(),
   retentionDays: z.number().int().min(1).max(MAX_RETENTION_DAYS).optional(),
   redactionPolicy: RedactionPolicy.optional(),
   /** Fixed for the app's life: its buffers cannot move between jurisdictions. */
@@ -64,6 +66,11 @@ export interface AppInfo {
   createdAt: number;
   rateLimit: number;
   shardCount: number;
+  /** Whether a busy shard raises `shardCount` by itself (decision record 0035). */
+  autoShards: boolean;
+  /** The count before the last change and when that change took or takes effect (epoch ms); null when it never changed. */
+  previousShardCount: number | null;
+  shardsFrom: number | null;
   /** Raw events and per-person rows older than this many days are deleted daily. */
   retentionDays: number;
   redactionPolicy: string | null;

@@ -40,6 +40,11 @@ const ConfigSchema = z.object({
   // Confirmed ids wait this long in a shard's exact tier before they move to its dedup filters
   // in one go: each move rewrites the filter pages it touches, so fewer, larger moves write less.
   DEDUP_MERGE_AFTER_MS: nonNegativeInt(60_000),
+  // A shard busier than this on average over the window raises its app's shard count, for apps
+  // that leave automatic sharding on (decision record 0035). Dedup's filters are sized for
+  // 10,000 events/s a shard (bench:dedup): half that leaves room for the day a new count stays.
+  SHARD_HOT_EVENTS_PER_S: nonNegativeInt(5000),
+  SHARD_HOT_WINDOW_MS: positiveInt(60_000),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
   // How long an isolate serves an app's flags and configuration before it checks for a change
@@ -62,6 +67,8 @@ export interface Config {
   crashCaps: { perIssue: number; perApp: number };
   /** `mergeAfterMs`: how long confirmed ids wait in a shard's exact tier before they move to its filters (decision record 0021). */
   dedup: { mergeAfterMs: number };
+  /** When a shard is busy enough to raise its app's shard count (workers/apps/shards.ts); 0 events/s: never. */
+  hotShard: { eventsPerSecond: number; windowMs: number };
   /** How many event queues apps are spread over (one carries at most 5,000 messages/s). */
   eventQueues: number;
   /** How long an isolate serves an app's flags before checking D1 for a change (decision record 0023). */
@@ -147,6 +154,7 @@ export function config(env: object): Config {
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
     dedup: { mergeAfterMs: e.DEDUP_MERGE_AFTER_MS },
+    hotShard: { eventsPerSecond: e.SHARD_HOT_EVENTS_PER_S, windowMs: e.SHARD_HOT_WINDOW_MS },
     eventQueues: e.EVENTS_QUEUES,
     flagsRecheckMs: e.FLAGS_RECHECK_MS,
   };

@@ -9,10 +9,10 @@ export interface TestApp {
 }
 
 /** Creates an app (no rate limit unless given) with a fresh write key. */
-export async function createTestApp(opts: { rateLimit?: number; shardCount?: number; policy?: RedactionPolicy } = {}): Promise<TestApp> {
+export async function createTestApp(opts: { rateLimit?: number; shardCount?: number; autoShards?: boolean; policy?: RedactionPolicy } = {}): Promise<TestApp> {
   const suffix = crypto.randomUUID().replace(/-/g, "").slice(0, 12);
   const appId = `app_${suffix}`;
-  const app = await createApp(env.DB, OPERATOR, { id: appId, name: `test ${suffix}`, rateLimit: opts.rateLimit ?? 0, shardCount: opts.shardCount ?? 1, redactionPolicy: opts.policy });
+  const app = await createApp(env.DB, OPERATOR, { id: appId, name: `test ${suffix}`, rateLimit: opts.rateLimit ?? 0, shardCount: opts.shardCount ?? 1, autoShards: opts.autoShards, redactionPolicy: opts.policy });
   if (app === "unavailable") throw new Error(`test app id ${appId} is taken`);
   const key = await createWriteKey(env.DB, OPERATOR, appId, { name: "test", key: `wk_test_${suffix}` });
   if (typeof key === "string") throw new Error(`test key for ${appId}: ${key}`);

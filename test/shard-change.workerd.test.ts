@@ -1,15 +1,17 @@
 // Changing an app's shard count while traffic flows: events already accepted are still
 // duplicates when resent after the change, whichever shard the new count sends them to; the new
 // count waits a minute for every edge to read it; and it cannot change again within a day.
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { batcherStub } from "../workers/apps/location";
 import { shardOf, SHARD_SWITCH_DELAY_MS } from "../workers/apps/shards";
-import { OPERATOR, updateAppSettings } from "../workers/apps/store";
+import { OPERATOR, raiseShardsAutomatically, updateAppSettings } from "../workers/apps/store";
+import type { AppBatcher } from "../durable-objects/app-batcher";
+import type { Config } from "../schemas";
 import { clearWriteKeyCache } from "../workers/http/write-key";
 import { createTestApp, post, trackEvent } from "./seed";
 
-const settings = (shardCount: number) => ({ rateLimit: 0, shardCount, retentionDays: 90, redactionPolicy: null });
+const settings = (shardCount: number) => ({ rateLimit: 0, shardCount, autoShards: true, retentionDays: 90, redactionPolicy: null });
 
 async function totals(appId: string, shards: number): Promise<{ accepted: number; duplicates: number; buffered: number }> {
   const all = await Promise.all(Array.from({ length: shards }, (_, s) => batcherStub(env, "default", appId, s).stats()));
@@ -67,5 +69,84 @@ describe("a shard count changed while traffic flows", () => {
     await switchNow(appId, 24 * 3600_000 + 1000);
     expect(await updateAppSettings(env.DB, OPERATOR, appId, settings(5))).toMatchObject({ status: "saved", shardChange: { from: 3, to: 5 } });
     expect((await updateAppSettings(env.DB, OPERATOR, "app_nope", settings(2))).status).toBe("missing");
+  });
+});
+
+interface ShardRow {
+  shard_count: number;
+  previous_shard_count: number | null;
+  shards_from: number | null;
+}
+
+const shardRow = (appId: string) => env.DB.prepare("SELECT shard_count, previous_shard_count, shards_from FROM apps WHERE id = ?").bind(appId).first<ShardRow>();
+
+/**
+ * Makes a shard busy at `mark` events within its window (an hour), and holds its flushes so
+ * that only the test runs its alarm: what the alarm decides then follows from the events sent
+ * alone, however slow the machine.
+ */
+async function busyAt(appId: string, mark: number): Promise<DurableObjectStub<AppBatcher>> {
+  const stub = batcherStub(env, "default", appId, 0);
+  await runInDurableObject(stub, (instance: AppBatcher) => {
+    const held = instance as unknown as { cfg: Config };
+    held.cfg = { ...held.cfg, flush: { maxRows: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3_600_000 }, hotShard: { eventsPerSecond: mark / 3600, windowMs: 3_600_000 } };
+  });
+  return stub;
+}
+
+const runAlarm = (stub: DurableObjectStub<AppBatcher>) => runInDurableObject(stub, (instance: AppBatcher) => instance.alarm());
+
+describe("automatic sharding", () => {
+  it("raises a busy app's shard count once, and the new shards take its events with each accepted once", async () => {
+    const { appId, key } = await createTestApp({ shardCount: 1 });
+    const stub = await busyAt(appId, 200);
+    const first = Array.from({ length: 150 }, () => trackEvent());
+    await send(key, first);
+    await runAlarm(stub);
+    expect(await shardRow(appId)).toEqual({ shard_count: 1, previous_shard_count: null, shards_from: null });
+
+    // 250 events in the window: busy. Each of 3 shards then gets ~83, under half the mark.
+    const more = Array.from({ length: 100 }, () => trackEvent());
+    await send(key, more);
+    const asked = Date.now();
+    await runAlarm(stub);
+    const raised = await shardRow(appId);
+    expect(raised).toMatchObject({ shard_count: 3, previous_shard_count: 1 });
+    expect(raised?.shards_from ?? 0).toBeGreaterThanOrEqual(asked + SHARD_SWITCH_DELAY_MS);
+
+    // Still busy, but the change stands for its dedup window: nothing changes again.
+    await send(key, Array.from({ length: 250 }, () => trackEvent()));
+    await runAlarm(stub);
+    expect(await shardRow(appId)).toEqual(raised);
+
+    await switchNow(appId);
+    const after = Array.from({ length: 90 }, () => trackEvent());
+    await Promise.all([send(key, [...first, ...more]), send(key, after), send(key, after)]);
+    const t = await totals(appId, 3);
+    expect(t.accepted).toBe(150 + 100 + 250 + 90);
+    expect(t.duplicates).toBe(250 + 90);
+    // The new shards took the new events.
+    const onNew = await Promise.all([1, 2].map((s) => batcherStub(env, "default", appId, s).stats()));
+    expect(onNew.every((s) => (s.counters.accepted ?? 0) > 0)).toBe(true);
+  });
+
+  it("leaves the count alone for an app that turned it off, or while a saved change stands", async () => {
+    const off = await createTestApp({ shardCount: 1, autoShards: false });
+    const stub = await busyAt(off.appId, 100);
+    await send(off.key, Array.from({ length: 300 }, () => trackEvent()));
+    await runAlarm(stub);
+    expect(await shardRow(off.appId)).toEqual({ shard_count: 1, previous_shard_count: null, shards_from: null });
+
+    const saved = await createTestApp({ shardCount: 1 });
+    expect((await updateAppSettings(env.DB, OPERATOR, saved.appId, settings(2))).status).toBe("saved");
+    expect(await raiseShardsAutomatically(env.DB, saved.appId, 2, 4)).toBeNull();
+    // A shard still routed by the count before a change does not undo it.
+    expect(await raiseShardsAutomatically(env.DB, saved.appId, 1, 4)).toBeNull();
+    expect(await shardRow(saved.appId)).toMatchObject({ shard_count: 2, previous_shard_count: 1 });
+    // Past the window it may: from the count in effect only.
+    await switchNow(saved.appId, 24 * 3600_000 + 1000);
+    expect(await raiseShardsAutomatically(env.DB, saved.appId, 1, 4)).toBeNull();
+    expect(await raiseShardsAutomatically(env.DB, saved.appId, 2, 4)).not.toBeNull();
+    expect(await shardRow(saved.appId)).toMatchObject({ shard_count: 4, previous_shard_count: 2 });
   });
 });

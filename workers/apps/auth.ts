@@ -41,6 +41,7 @@ interface AuthRow {
   shard_count: number;
   previous_shard_count: number | null;
   shards_from: number | null;
+  auto_shards: number;
   retention_days: number;
   redaction_policy: string | null;
   hash_salt: string;
@@ -86,7 +87,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
     const [auth, rules] = await db.batch([
       db
         .prepare(
-          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.previous_shard_count, a.shards_from, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
+          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.previous_shard_count, a.shards_from, a.auto_shards, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
            FROM write_keys k JOIN apps a ON a.id = k.app_id
            WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
         )
@@ -108,6 +109,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
           shardCount: Math.max(1, row.shard_count),
           previousShardCount: row.previous_shard_count === null ? null : Math.max(1, row.previous_shard_count),
           shardsFrom: row.shards_from,
+          autoShards: row.auto_shards !== 0,
           retentionDays: row.retention_days,
           policy: parsePolicy(row.redaction_policy),
           salt: row.hash_salt,

@@ -5,7 +5,7 @@
 // waits SHARD_SWITCH_DELAY_MS), and for the dedup window after that each shard asks an id's shard
 // under the previous count whether it already holds the id (AppBatcher.holds). Until that window
 // has passed, the count cannot change again, so there is never more than one previous count.
-import { LIMITS } from "../../schemas";
+import { LIMITS, MAX_SHARD_COUNT } from "../../schemas";
 import { fnv1a32 } from "../lib/hash";
 
 /** How long after it is saved a new shard count takes effect. */
@@ -17,6 +17,8 @@ export interface ShardSettings {
   previousShardCount: number | null;
   /** When `shardCount` took or takes effect, epoch ms; null when it never changed. */
   shardsFrom: number | null;
+  /** Whether a busy shard raises the count by itself (shardsWanted). */
+  autoShards: boolean;
 }
 
 /** Where events go at one moment: the count in effect, and the previous count while ids may still sit on its shards. */
@@ -43,4 +45,24 @@ export function shardsLockedUntil(s: Pick<ShardSettings, "shardsFrom">, now: num
   if (s.shardsFrom === null) return null;
   const until = s.shardsFrom + LIMITS.dedupWindowMs;
   return now < until ? until : null;
+}
+
+/** When a shard counts as busy: more than `eventsPerSecond` on average over `windowMs`. 0 events never is. */
+export interface HotShard {
+  eventsPerSecond: number;
+  windowMs: number;
+}
+
+/**
+ * The shard count an app should move to when one of its shards took `events` within a window
+ * of `hot.windowMs`; null while it is not busy. Events spread evenly over shards (ids hash), so
+ * one busy shard means all are: the app's rate is `count` times this shard's. The new count
+ * leaves each shard at half the busy rate, and at least doubles, because it then stays for a
+ * dedup window. Known as soon as the window's events pass the mark, however early in it.
+ */
+export function shardsWanted(events: number, count: number, hot: HotShard): number | null {
+  const mark = (hot.eventsPerSecond * hot.windowMs) / 1000;
+  if (mark <= 0 || events < mark || count >= MAX_SHARD_COUNT) return null;
+  const wanted = Math.max(count * 2, Math.ceil((count * events * 2) / mark));
+  return Math.min(MAX_SHARD_COUNT, wanted);
 }

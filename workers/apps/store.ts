@@ -24,6 +24,9 @@ interface AppRow {
   created_at: number;
   rate_limit: number;
   shard_count: number;
+  auto_shards: number;
+  previous_shard_count: number | null;
+  shards_from: number | null;
   retention_days: number;
   redaction_policy: string | null;
   location: string;
@@ -38,7 +41,7 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, location";
+const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, auto_shards, previous_shard_count, shards_from, retention_days, redaction_policy, location";
 const KEY_COLUMNS = "id, app_id, prefix, name, created_at, revoked_at";
 // ?1 is the scope's organisation (or null); live apps only.
 const LIVE_IN_SCOPE = "deleted_at IS NULL AND (?1 IS NULL OR org_id = ?1)";
@@ -49,6 +52,9 @@ const toApp = (r: AppRow): AppInfo => ({
   createdAt: r.created_at,
   rateLimit: r.rate_limit,
   shardCount: r.shard_count,
+  autoShards: r.auto_shards !== 0,
+  previousShardCount: r.previous_shard_count,
+  shardsFrom: r.shards_from,
   retentionDays: r.retention_days,
   redactionPolicy: r.redaction_policy,
   location: toLocation(r.location),
@@ -65,8 +71,8 @@ const toKey = (r: KeyRow): WriteKeyInfo => ({ id: r.id, appId: r.app_id, prefix:
 export async function createApp(db: D1Database, scope: AppScope, input: CreateApp): Promise<AppInfo | "unavailable"> {
   const result = await db
     .prepare(
-      `INSERT INTO apps (id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, hash_salt, org_id, location)
-       VALUES (?1, ?2, ?3, coalesce(?4, 2000), coalesce(?5, 1), coalesce(?6, 90), ?7, ?8, ?9, ?10)
+      `INSERT INTO apps (id, name, created_at, rate_limit, shard_count, retention_days, redaction_policy, hash_salt, org_id, location, auto_shards)
+       VALUES (?1, ?2, ?3, coalesce(?4, 2000), coalesce(?5, 1), coalesce(?6, 90), ?7, ?8, ?9, ?10, ?11)
        ON CONFLICT(id) DO NOTHING`,
     )
     .bind(
@@ -80,6 +86,7 @@ export async function createApp(db: D1Database, scope: AppScope, input: CreateAp
       randomHex(32),
       scope.orgId,
       input.location ?? "default",
+      input.autoShards === false ? 0 : 1,
     )
     .run();
   if (result.meta.changes === 0) return "unavailable";
@@ -119,6 +126,7 @@ export async function appLocation(db: D1Database, id: string): Promise<AppLocati
 export interface AppSettingsChange {
   rateLimit: number;
   shardCount: number;
+  autoShards: boolean;
   retentionDays: number;
   redactionPolicy: string | null;
 }
@@ -141,19 +149,39 @@ export async function updateAppSettings(db: D1Database, scope: AppScope, id: str
   const from = now + SHARD_SWITCH_DELAY_MS;
   const row = await db
     .prepare(
-      `UPDATE apps SET rate_limit = ?3, retention_days = ?5, redaction_policy = ?6,
+      `UPDATE apps SET rate_limit = ?3, retention_days = ?5, redaction_policy = ?6, auto_shards = ?9,
          previous_shard_count = CASE WHEN shard_count != ?4 THEN shard_count ELSE previous_shard_count END,
          shards_from = CASE WHEN shard_count != ?4 THEN ?7 ELSE shards_from END,
          shard_count = ?4
        WHERE ${LIVE_IN_SCOPE} AND id = ?2 AND (shard_count = ?4 OR shards_from IS NULL OR shards_from <= ?8)
        RETURNING previous_shard_count AS previous, shards_from AS since`,
     )
-    .bind(scope.orgId, id, s.rateLimit, s.shardCount, s.retentionDays, s.redactionPolicy, from, lockedAfter)
+    .bind(scope.orgId, id, s.rateLimit, s.shardCount, s.retentionDays, s.redactionPolicy, from, lockedAfter, s.autoShards ? 1 : 0)
     .first<{ previous: number | null; since: number | null }>();
   if (row) return { status: "saved", shardChange: row.since === from && row.previous !== null ? { from: row.previous, to: s.shardCount, at: from } : null };
   const current = await db.prepare(`SELECT shards_from FROM apps WHERE ${LIVE_IN_SCOPE} AND id = ?2`).bind(scope.orgId, id).first<{ shards_from: number | null }>();
   if (!current) return { status: "missing" };
   return { status: "shards_locked", until: shardsLockedUntil({ shardsFrom: current.shards_from }, now) ?? now };
+}
+
+/**
+ * Raises a live app's shard count from `from` to `to` because its shards are busy: the same
+ * change a saved setting makes, taking effect SHARD_SWITCH_DELAY_MS after `now`, on condition
+ * that the app still has automatic sharding on, still has `from` shards and is past the last
+ * change's dedup window. One statement, so the app's shards asking at once raise it once.
+ * The time the new count takes effect, or null when nothing changed.
+ */
+export async function raiseShardsAutomatically(db: D1Database, id: string, from: number, to: number, now = Date.now()): Promise<number | null> {
+  const at = now + SHARD_SWITCH_DELAY_MS;
+  const row = await db
+    .prepare(
+      `UPDATE apps SET previous_shard_count = shard_count, shards_from = ?5, shard_count = ?4
+       WHERE ${LIVE_IN_SCOPE} AND id = ?2 AND auto_shards = 1 AND shard_count = ?3 AND ?4 > shard_count AND (shards_from IS NULL OR shards_from <= ?6)
+       RETURNING shards_from AS since`,
+    )
+    .bind(OPERATOR.orgId, id, from, to, at, now - LIMITS.dedupWindowMs)
+    .first<{ since: number }>();
+  return row ? row.since : null;
 }
 
 /**

@@ -18,7 +18,10 @@ describe("admin: apps and write keys", () => {
     const id = `app_${crypto.randomUUID().slice(0, 8)}`;
     const created = await call("POST", "/admin/apps", { id, name: "Shop", rateLimit: 0 });
     expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ app: { id, name: "Shop", rateLimit: 0, shardCount: 1, retentionDays: 90 } });
+    expect(await created.json()).toMatchObject({ app: { id, name: "Shop", rateLimit: 0, shardCount: 1, autoShards: true, retentionDays: 90 } });
+    const fixed = await call("POST", "/admin/apps", { id: `${id}_fixed`, name: "Fixed", shardCount: 2, autoShards: false });
+    expect(await fixed.json()).toMatchObject({ app: { shardCount: 2, autoShards: false, previousShardCount: null } });
+    expect((await call("POST", "/admin/apps", { id: `${id}_bad`, name: "Bad", autoShards: "yes" })).status).toBe(400);
 
     const keyRes = await call("POST", `/admin/apps/${id}/keys`, { name: "web" });
     expect(keyRes.status).toBe(201);

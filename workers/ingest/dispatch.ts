@@ -21,7 +21,7 @@ function isRetryable(err: unknown): boolean {
 type BatcherEnv = Pick<Env, "APP_BATCHER">;
 
 function targetOf(app: AppAuth, shard: number, plan: ShardPlan) {
-  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous, rateLimit: app.rateLimit };
+  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous, rateLimit: app.rateLimit, autoShards: app.autoShards };
 }
 
 async function callShard(env: BatcherEnv, app: AppAuth, shard: number, plan: ShardPlan, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
