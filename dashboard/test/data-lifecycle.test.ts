@@ -65,6 +65,17 @@ describe("shards", () => {
     expect(again.status).toBe(409);
     expect(text(await again.text())).toContain("The shard count changed less than a day ago; it can change again after");
     expect((await getApp(h.db, orgId, "app_shards"))?.shardCount).toBe(4);
+    // The page shows the change to come, whoever made it: a busy shard makes the same one.
+    expect((await loadSettings("app_shards")).app).toMatchObject({ shardCount: 4, previousShardCount: 1, shardsFrom: expect.any(Number) });
+  });
+
+  it("raise themselves for a new app until its settings are saved with the box cleared", async () => {
+    await create({ id: "app_auto", name: "Auto" });
+    expect((await loadSettings("app_auto")).app.autoShards).toBe(true);
+    expect((await saveSettings("app_auto", { retentionDays: "30" })).status).toBe(200);
+    expect((await getApp(h.db, orgId, "app_auto"))?.autoShards).toBe(false);
+    expect((await saveSettings("app_auto", { retentionDays: "30", autoShards: "1" })).status).toBe(200);
+    expect((await getApp(h.db, orgId, "app_auto"))?.autoShards).toBe(true);
   });
 });
 

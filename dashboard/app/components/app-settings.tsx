@@ -1,6 +1,7 @@
 import { Form } from "@remix-run/react";
 import { MAX_RETENTION_DAYS, ROLLUP_RETENTION_DAYS, type AppLocation } from "../../../schemas";
 import { CsrfField } from "./csrf";
+import { utcMinute } from "./format";
 import { IntentForm } from "./intent-form";
 
 interface AppView {
@@ -8,6 +9,9 @@ interface AppView {
   name: string;
   rateLimit: number;
   shardCount: number;
+  autoShards: boolean;
+  previousShardCount: number | null;
+  shardsFrom: number | null;
   retentionDays: number;
   redactionPolicy: string | null;
   location: AppLocation;
@@ -73,6 +77,19 @@ export function LocationField() {
 }
 
 /** How long the app's data lives and where: retention, what the last daily run removed, location. */
+// The last change of the shard count, which the app's own busy shards may have made.
+function ShardChange({ app }: { app: AppView }) {
+  if (app.previousShardCount === null || app.shardsFrom === null || app.previousShardCount === app.shardCount) return null;
+  const at = utcMinute(app.shardsFrom);
+  return (
+    <p className="muted" data-testid="shard-change">
+      {app.shardsFrom > Date.now()
+        ? `Events go to ${app.shardCount} shards instead of ${app.previousShardCount} from ${at} UTC.`
+        : `Events have gone to ${app.shardCount} shards instead of ${app.previousShardCount} since ${at} UTC.`}
+    </p>
+  );
+}
+
 export function DataLifecycle({ app, retention }: { app: AppView; retention: RetentionView }) {
   const run = retention.lastRun;
   return (
@@ -143,6 +160,11 @@ export function AppSettingsForms({ app, keys, allowed, retention }: { app: AppVi
             <label>
               Shards (for apps beyond about 1,000 requests/s; a new count applies a minute after saving, then stays a day)
               <input name="shardCount" type="number" min={1} max={64} defaultValue={app.shardCount} />
+            </label>
+            <ShardChange app={app} />
+            <label className="check">
+              <input type="checkbox" name="autoShards" value="1" defaultChecked={app.autoShards} />
+              Raise the shard count by itself when a shard is busy: more than SHARD_HOT_EVENTS_PER_S events/s (5,000 unless the deployment sets it) over a minute
             </label>
             <label>
               Retention of events and per-person data (days, at most {MAX_RETENTION_DAYS})

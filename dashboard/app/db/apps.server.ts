@@ -34,6 +34,7 @@ export const renameApp = (db: D1Database, orgId: string, appId: string, name: st
 export const AppSettings = z.object({
   rateLimit: z.coerce.number().int().min(0).max(1_000_000),
   shardCount: z.coerce.number().int().min(1).max(MAX_SHARD_COUNT),
+  autoShards: z.boolean(),
   retentionDays: z.coerce
     .number()
     .int()

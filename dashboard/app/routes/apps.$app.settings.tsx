@@ -65,6 +65,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       const parsed = AppSettings.safeParse({
         rateLimit: field(form, "rateLimit"),
         shardCount: field(form, "shardCount"),
+        autoShards: field(form, "autoShards") === "1",
         retentionDays: field(form, "retentionDays"),
         redactionPolicy: field(form, "redactionPolicy"),
       });
