@@ -101,6 +101,20 @@ it("creates an app and a write key, and the events sent with it appear", async (
   await expect.poll(async () => (await paintedCharts(page)).length).toBe(2);
   for (const painted of await paintedCharts(page)) expect(painted).toBeGreaterThan(100);
   await page.screenshot({ path: join(shots, "dashboard-new-app.png"), fullPage: true });
+
+  // A new app raises its shard count by itself; clearing the box and raising the count saves
+  // both, and the page says when the new count takes effect.
+  await page.goto(`${stack.url}/apps/app_browser/settings`);
+  const settingsForm = page.locator("form[aria-label='Ingest settings']");
+  await expect(settingsForm.locator("input[name=autoShards]").isChecked()).resolves.toBe(true);
+  await settingsForm.locator("input[name=autoShards]").uncheck();
+  await settingsForm.locator("input[name=shardCount]").fill("2");
+  await settingsForm.locator("button[type=submit]").click();
+  await expect.poll(() => page.locator("[role=status]").textContent()).toMatch(/Events go to 2 shards instead of 1 from/);
+  await expect.poll(() => page.locator("[data-testid=shard-change]").textContent()).toMatch(/^Events go to 2 shards instead of 1 from \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$/);
+  await page.reload();
+  await expect(settingsForm.locator("input[name=autoShards]").isChecked()).resolves.toBe(false);
+  await page.screenshot({ path: join(shots, "dashboard-settings-shards.png"), fullPage: true });
 });
 
 it("explores the demo app's events, opens one, and the live tail prepends a new event", async () => {
