@@ -289,6 +289,8 @@ export class AppBatcher extends DurableObject<Env> {
     if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes || this.dedup.full) {
       this.remember(target);
       this.tallies.add("rejected", "buffer_full", events.length, now);
+      // Events a full shard turns away are load it could not take: more shards would.
+      this.countLoad(target, events.length, now);
       if (this.fullSince === null) {
         this.fullSince = now;
         const { appId, shard } = this.identity();

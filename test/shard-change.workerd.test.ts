@@ -130,6 +130,17 @@ describe("automatic sharding", () => {
     expect(onNew.every((s) => (s.counters.accepted ?? 0) > 0)).toBe(true);
   });
 
+  it("counts the events a full shard turns away as its load", async () => {
+    const { appId, key } = await createTestApp({ shardCount: 1 });
+    const stub = await busyAt(appId, 4000);
+    await send(key, Array.from({ length: 2500 }, () => trackEvent()));
+    // Past the buffer the tests give a shard (BUFFER_MAX_ROWS 3000), with its flushes held.
+    const full = await post("/v1/batch", { batch: Array.from({ length: 2500 }, () => trackEvent()) }, { "x-write-key": key });
+    expect(full.status).toBe(503);
+    await runAlarm(stub);
+    expect(await shardRow(appId)).toMatchObject({ shard_count: 3, previous_shard_count: 1 });
+  });
+
   it("leaves the count alone for an app that turned it off, or while a saved change stands", async () => {
     const off = await createTestApp({ shardCount: 1, autoShards: false });
     const stub = await busyAt(off.appId, 100);
