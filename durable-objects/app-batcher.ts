@@ -148,8 +148,8 @@ export class AppBatcher extends DurableObject<Env> {
   // Since when ingest has answered "buffer full" (null: it is not): logged once per episode, as each refusal is counted.
   private fullSince: number | null = null;
   private chunksSent = 0;
-  // Events taken since `since`, within a window of SHARD_HOT_WINDOW_MS, and the call that last
-  // brought some: what automatic sharding goes by.
+  // Events taken since `since` (the window's first), and the call that last brought some: what
+  // automatic sharding goes by.
   private load: { since: number; events: number; target: IngestTarget | null } = { since: 0, events: 0, target: null };
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -369,26 +369,30 @@ export class AppBatcher extends DurableObject<Env> {
     return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - kept.length - capped + heldBefore };
   }
 
+  // The window starts with its first event, so the rate below is over time this shard had work.
   private countLoad(target: IngestTarget, events: number, now: number): void {
-    if (now - this.load.since >= this.cfg.hotShard.windowMs) this.load = { since: now, events: 0, target: null };
+    if (this.load.events === 0) this.load.since = now;
     this.load.events += events;
     this.load.target = target;
   }
 
   /**
-   * Raises the app's shard count when this shard took more than its share within the window
-   * (workers/apps/shards.ts), if the app lets it and no change is in its dedup window. Asked at
-   * most once a window whatever the answer: the app's other shards are as busy and ask too, and
-   * the one D1 statement lets only the first change it. A D1 failure is asked again next window.
+   * Raises the app's shard count when this shard took more than its share over a window that
+   * has passed (workers/apps/shards.ts), if the app lets it and no change is in its dedup
+   * window. A window is judged once, whatever the answer: the app's other shards are as busy
+   * and ask too, and the one D1 statement lets only the first change it. A D1 failure is asked
+   * again after the next window.
    */
   private async considerShards(now: number): Promise<void> {
-    const target = this.load.target;
-    if (!target?.autoShards || (target.previousShardCount ?? target.shardCount) !== target.shardCount) return;
-    const to = shardsWanted(this.load.events, target.shardCount, this.cfg.hotShard);
-    if (to === null) return;
-    const events = this.load.events;
+    const { target, events, since } = this.load;
+    const elapsed = now - since;
+    if (!target || events === 0 || elapsed < this.cfg.hotShard.windowMs) return;
     this.load = { since: now, events: 0, target: null };
-    const fields = { app: target.appId, shard: target.shard, from: target.shardCount, to, events, window_ms: this.cfg.hotShard.windowMs };
+    if (!target.autoShards || (target.previousShardCount ?? target.shardCount) !== target.shardCount) return;
+    const rate = (events * 1000) / Math.max(1, elapsed);
+    const to = shardsWanted(rate, target.shardCount, this.cfg.hotShard);
+    if (to === null) return;
+    const fields = { app: target.appId, shard: target.shard, from: target.shardCount, to, events_per_s: Math.round(rate), window_ms: elapsed };
     try {
       const at = await raiseShardsAutomatically(localD1Env(this.env).DB, target.appId, target.shardCount, to, now);
       if (at !== null) log.info("batcher.shards_raised", { ...fields, from_at: at });

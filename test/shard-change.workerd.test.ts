@@ -80,21 +80,38 @@ interface ShardRow {
 
 const shardRow = (appId: string) => env.DB.prepare("SELECT shard_count, previous_shard_count, shards_from FROM apps WHERE id = ?").bind(appId).first<ShardRow>();
 
+const HOUR = 3_600_000;
+
 /**
- * Makes a shard busy at `mark` events within its window (an hour), and holds its flushes so
- * that only the test runs its alarm: what the alarm decides then follows from the events sent
- * alone, however slow the machine.
+ * Makes a shard busy past `perHour` events in an hour's window, and holds its flushes. The
+ * test judges the window itself (judge) as if the hour had passed: what is decided follows
+ * from the events sent alone, and no alarm of the object's own judges it first, however slow
+ * the machine.
  */
-async function busyAt(appId: string, mark: number): Promise<DurableObjectStub<AppBatcher>> {
+async function busyAt(appId: string, perHour: number): Promise<DurableObjectStub<AppBatcher>> {
   const stub = batcherStub(env, "default", appId, 0);
   await runInDurableObject(stub, (instance: AppBatcher) => {
     const held = instance as unknown as { cfg: Config };
-    held.cfg = { ...held.cfg, flush: { maxRows: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3_600_000 }, hotShard: { eventsPerSecond: mark / 3600, windowMs: 3_600_000 } };
+    held.cfg = { ...held.cfg, flush: { maxRows: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3_600_000 }, hotShard: { eventsPerSecond: perHour / 3600, windowMs: HOUR } };
   });
   return stub;
 }
 
-const runAlarm = (stub: DurableObjectStub<AppBatcher>) => runInDurableObject(stub, (instance: AppBatcher) => instance.alarm());
+interface Judged {
+  load: { since: number; events: number };
+  considerShards(now: number): Promise<void>;
+}
+
+/** Judges the shard's window as if `ms` had passed since its first event: the events it had counted, and when it judged. */
+const judgeAt = (stub: DurableObjectStub<AppBatcher>, ms: number) =>
+  runInDurableObject(stub, async (instance: AppBatcher) => {
+    const shard = instance as unknown as Judged;
+    const events = shard.load.events;
+    const at = shard.load.since + ms;
+    await shard.considerShards(at);
+    return { events, at };
+  });
+const judge = async (stub: DurableObjectStub<AppBatcher>, ms: number) => (await judgeAt(stub, ms)).events;
 
 describe("automatic sharding", () => {
   it("raises a busy app's shard count once, and the new shards take its events with each accepted once", async () => {
@@ -102,29 +119,32 @@ describe("automatic sharding", () => {
     const stub = await busyAt(appId, 200);
     const first = Array.from({ length: 150 }, () => trackEvent());
     await send(key, first);
-    await runAlarm(stub);
+    // 150 events in the hour: not busy. The next window starts afresh.
+    expect(await judge(stub, HOUR)).toBe(150);
+    expect(await shardRow(appId)).toEqual({ shard_count: 1, previous_shard_count: null, shards_from: null });
+    // A window that has not passed is not judged.
+    const more = Array.from({ length: 250 }, () => trackEvent());
+    await send(key, more);
+    await judge(stub, HOUR - 1);
     expect(await shardRow(appId)).toEqual({ shard_count: 1, previous_shard_count: null, shards_from: null });
 
-    // 250 events in the window: busy. Each of 3 shards then gets ~83, under half the mark.
-    const more = Array.from({ length: 100 }, () => trackEvent());
-    await send(key, more);
-    const asked = Date.now();
-    await runAlarm(stub);
+    // 250 events in the hour: busy. Each of 3 shards then takes ~83, under half the mark.
+    const judged = await judgeAt(stub, HOUR);
+    expect(judged.events).toBe(250);
     const raised = await shardRow(appId);
-    expect(raised).toMatchObject({ shard_count: 3, previous_shard_count: 1 });
-    expect(raised?.shards_from ?? 0).toBeGreaterThanOrEqual(asked + SHARD_SWITCH_DELAY_MS);
+    expect(raised).toEqual({ shard_count: 3, previous_shard_count: 1, shards_from: judged.at + SHARD_SWITCH_DELAY_MS });
 
     // Still busy, but the change stands for its dedup window: nothing changes again.
-    await send(key, Array.from({ length: 250 }, () => trackEvent()));
-    await runAlarm(stub);
+    await send(key, Array.from({ length: 500 }, () => trackEvent()));
+    expect(await judge(stub, HOUR)).toBe(500);
     expect(await shardRow(appId)).toEqual(raised);
 
     await switchNow(appId);
     const after = Array.from({ length: 90 }, () => trackEvent());
     await Promise.all([send(key, [...first, ...more]), send(key, after), send(key, after)]);
     const t = await totals(appId, 3);
-    expect(t.accepted).toBe(150 + 100 + 250 + 90);
-    expect(t.duplicates).toBe(250 + 90);
+    expect(t.accepted).toBe(150 + 250 + 500 + 90);
+    expect(t.duplicates).toBe(400 + 90);
     // The new shards took the new events.
     const onNew = await Promise.all([1, 2].map((s) => batcherStub(env, "default", appId, s).stats()));
     expect(onNew.every((s) => (s.counters.accepted ?? 0) > 0)).toBe(true);
@@ -137,7 +157,7 @@ describe("automatic sharding", () => {
     // Past the buffer the tests give a shard (BUFFER_MAX_ROWS 3000), with its flushes held.
     const full = await post("/v1/batch", { batch: Array.from({ length: 2500 }, () => trackEvent()) }, { "x-write-key": key });
     expect(full.status).toBe(503);
-    await runAlarm(stub);
+    expect(await judge(stub, HOUR)).toBe(5000);
     expect(await shardRow(appId)).toMatchObject({ shard_count: 3, previous_shard_count: 1 });
   });
 
@@ -145,7 +165,7 @@ describe("automatic sharding", () => {
     const off = await createTestApp({ shardCount: 1, autoShards: false });
     const stub = await busyAt(off.appId, 100);
     await send(off.key, Array.from({ length: 300 }, () => trackEvent()));
-    await runAlarm(stub);
+    expect(await judge(stub, HOUR)).toBe(300);
     expect(await shardRow(off.appId)).toEqual({ shard_count: 1, previous_shard_count: null, shards_from: null });
 
     const saved = await createTestApp({ shardCount: 1 });

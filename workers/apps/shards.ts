@@ -47,22 +47,21 @@ export function shardsLockedUntil(s: Pick<ShardSettings, "shardsFrom">, now: num
   return now < until ? until : null;
 }
 
-/** When a shard counts as busy: more than `eventsPerSecond` on average over `windowMs`. 0 events never is. */
+/** When a shard counts as busy: more than `eventsPerSecond` on average over at least `windowMs`. 0 events/s: never. */
 export interface HotShard {
   eventsPerSecond: number;
   windowMs: number;
 }
 
 /**
- * The shard count an app should move to when one of its shards took `events` within a window
- * of `hot.windowMs`; null while it is not busy. Events spread evenly over shards (ids hash), so
- * one busy shard means all are: the app's rate is `count` times this shard's. The new count
- * leaves each shard at half the busy rate, and at least doubles, because it then stays for a
- * dedup window. Known as soon as the window's events pass the mark, however early in it.
+ * The shard count an app should move to when one of its shards took `eventsPerSecond` on
+ * average over a window; null while that is not busy. Events spread evenly over shards (ids
+ * hash), so one busy shard means all are: the app's rate is `count` times this shard's. The new
+ * count leaves each shard at half the busy rate, and at least doubles, because it then stays
+ * for a dedup window.
  */
-export function shardsWanted(events: number, count: number, hot: HotShard): number | null {
-  const mark = (hot.eventsPerSecond * hot.windowMs) / 1000;
-  if (mark <= 0 || events < mark || count >= MAX_SHARD_COUNT) return null;
-  const wanted = Math.max(count * 2, Math.ceil((count * events * 2) / mark));
+export function shardsWanted(eventsPerSecond: number, count: number, hot: HotShard): number | null {
+  if (hot.eventsPerSecond <= 0 || eventsPerSecond < hot.eventsPerSecond || count >= MAX_SHARD_COUNT) return null;
+  const wanted = Math.max(count * 2, Math.ceil((count * eventsPerSecond * 2) / hot.eventsPerSecond));
   return Math.min(MAX_SHARD_COUNT, wanted);
 }
