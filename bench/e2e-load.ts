@@ -3,7 +3,10 @@
 // with Segment-shaped 100-event batches from many simulated devices at rising concurrency.
 // Reports accepted events/s and request latency per stage, the lag from acceptance to
 // visibility in ClickHouse, and accepted minus stored (which must be 0).
-// `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8]`
+// `--auto-shards` starts the hot app on 1 shard with automatic sharding, on a stack where a
+// shard is busy past 2,000 events/s over 10 s, and reports how its count rose under the load
+// (decision record 0035): run it with stages longer than the minute a new count waits.
+// `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8] [--auto-shards]`
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,16 +16,18 @@ import { makeBatch, rng } from "./fixtures";
 import { report } from "./report";
 import { admin, agent, chQuery, cpuByPart, postBatch } from "./stack-load";
 
-const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" } } });
+const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" }, "auto-shards": { type: "boolean", default: false } } });
+const AUTO_SHARDS = values["auto-shards"];
 const STAGES = values.stages.split(",").map(Number);
 const STAGE_SECONDS = Number(values.seconds);
 const ADMIN_TOKEN = "bench-admin-token";
 const RUN = `b${Date.now().toString(36)}`;
 const APPS = [
-  { id: `app_hot_${RUN}`, share: 0.6, shardCount: 4 },
-  { id: `app_a_${RUN}`, share: 0.2, shardCount: 1 },
-  { id: `app_b_${RUN}`, share: 0.2, shardCount: 1 },
+  { id: `app_hot_${RUN}`, share: 0.6, shardCount: AUTO_SHARDS ? 1 : 4, autoShards: AUTO_SHARDS },
+  { id: `app_a_${RUN}`, share: 0.2, shardCount: 1, autoShards: false },
+  { id: `app_b_${RUN}`, share: 0.2, shardCount: 1, autoShards: false },
 ];
+const HOT_SHARD = { SHARD_HOT_EVENTS_PER_S: "2000", SHARD_HOT_WINDOW_MS: "10000" };
 const TARGETS = { eventsPerSecond: 20_000, p99Ms: 50, lagP95Ms: 5_000 };
 
 function pct(sorted: readonly number[], p: number): number {
@@ -45,11 +50,11 @@ interface Stage {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "bench-e2e-"));
-  const stack = await startLocalStack(dir, { ADMIN_TOKEN, DASHBOARD: "off" });
+  const stack = await startLocalStack(dir, { ADMIN_TOKEN, DASHBOARD: "off", ...(AUTO_SHARDS ? HOT_SHARD : {}) });
   try {
     const keys: string[] = [];
     for (const app of APPS) {
-      await admin(stack.edge, ADMIN_TOKEN, "/admin/apps", { id: app.id, name: app.id, rateLimit: 0, shardCount: app.shardCount });
+      await admin(stack.edge, ADMIN_TOKEN, "/admin/apps", { id: app.id, name: app.id, rateLimit: 0, shardCount: app.shardCount, autoShards: app.autoShards });
       const created = (await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/keys`, { name: "bench" })).key as { key: string };
       keys.push(created.key);
     }
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
     }
 
     const accepted = stages.reduce((n, s) => n + s.accepted, 0);
+    const shards = AUTO_SHARDS ? await shardsRose(stack.edge, APPS[0]?.id ?? "", stages[0]?.from ?? 0) : null;
     const apps = APPS.map((a) => a.id);
     const countQuery = "SELECT count() AS n FROM events WHERE app_id IN {apps:Array(String)} AND startsWith(message_id, {run:String})";
     const params = { apps: `[${apps.map((a) => `'${a}'`).join(",")}]`, run: RUN };
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
     const best = stages.reduce((b, s) => (s.eventsPerSecond > b.eventsPerSecond ? s : b), stages[0] ?? ({ eventsPerSecond: 0, latencyMs: { p50: 0, p99: 0 }, concurrency: 0 } as Stage));
     const bestLag = lagByStage[`c${best.concurrency}`] ?? { p50: 0, p95: 0 };
 
-    report("e2e-load", {
+    report(AUTO_SHARDS ? "e2e-load-auto-shards" : "e2e-load", {
       figures: {
         stages: stages.map(({ from: _f, to: _t, ...s }) => s),
         lagMsByStage: lagByStage,
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
         distinctStored: distinct,
         acceptedMinusStoredAndCapped: accepted - stored - capped,
         drainSecondsAfterLoad: Number(drainSeconds.toFixed(1)),
+        ...(shards ? { hotAppShards: shards } : {}),
       },
       targets: [
         { name: "sustained accepted events/s", target: `>= ${TARGETS.eventsPerSecond}`, met: best.eventsPerSecond >= TARGETS.eventsPerSecond },
@@ -159,6 +166,15 @@ async function main(): Promise<void> {
     await stack.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** How the hot app's shard count rose under the load, and what each shard took. */
+async function shardsRose(edge: string, appId: string, loadFrom: number): Promise<{ from: number | null; to: number; inEffectAfterSeconds: number | null; acceptedByShard: number[] }> {
+  const { app } = (await admin(edge, ADMIN_TOKEN, `/admin/apps/${appId}`)) as { app: { shardCount: number; previousShardCount: number | null; shardsFrom: number | null } };
+  const { shards } = (await admin(edge, ADMIN_TOKEN, `/admin/apps/${appId}/shards`)) as { shards: Array<{ counters: Record<string, number> }> };
+  const rose = { from: app.previousShardCount, to: app.shardCount, inEffectAfterSeconds: app.shardsFrom === null ? null : Math.round((app.shardsFrom - loadFrom) / 1000), acceptedByShard: shards.map((s) => s.counters.accepted ?? 0) };
+  console.log(`hot app: ${rose.from ?? rose.to} → ${rose.to} shards, in effect ${rose.inEffectAfterSeconds ?? "-"} s after the load began; accepted by shard ${JSON.stringify(rose.acceptedByShard)}`);
+  return rose;
 }
 
 main().catch((err: unknown) => {
