@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gbMonths, line, partsRate, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
+import { gbMonths, line, oneAppAtScale, partsRate, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
 import { PRICES } from "./prices";
 
 describe("cost model", () => {
@@ -40,5 +40,22 @@ describe("cost model", () => {
     expect(r.insertsPerSecond).toBeCloseTo(100_000 / 7_000, 10);
     expect(r.partsPerSecond).toBeCloseTo((100_000 / 7_000) * 12, 10);
     expect(partsRate(10_000, 0, 12).partsPerSecond).toBe(0);
+  });
+
+  it("follows automatic sharding for one app at scale, and counts the shards a request reaches", () => {
+    const hot = { eventsPerSecond: 5000, windowMs: 60_000 };
+    expect(oneAppAtScale(4000, 100, hot, PRICES.doRequests)).toMatchObject({ shards: 1, callsPerRequest: 1 });
+    const tenK = oneAppAtScale(10_000, 100, hot, PRICES.doRequests);
+    expect(tenK).toMatchObject({ shards: 4, perShard: 2500 });
+    expect(tenK.callsPerRequest).toBeCloseTo(4, 6);
+    const hundredK = oneAppAtScale(100_000, 100, hot, PRICES.doRequests);
+    expect(hundredK.shards).toBe(40);
+    // Of 100 ids over 40 shards, 40·(1 − (39/40)^100) ≈ 36.8 shards get one or more.
+    expect(hundredK.callsPerRequest).toBeCloseTo(36.82, 2);
+    expect(hundredK.doRequestsUsdPerMillion).toBeCloseTo((36.82 / 100) * 0.15, 3);
+    // Capped at 64 shards, each past the mark.
+    expect(oneAppAtScale(1_000_000, 100, hot, PRICES.doRequests)).toMatchObject({ shards: 64, perShard: 15_625 });
+    // One event a request is one call whatever the count.
+    expect(oneAppAtScale(100_000, 1, hot, PRICES.doRequests).callsPerRequest).toBeCloseTo(1, 10);
   });
 });

@@ -1,5 +1,6 @@
 // The arithmetic of the cost benchmark (bench/cost.ts): billable units measured over a run,
 // multiplied by published prices (bench/prices.ts), as dollars per million accepted events.
+import { shardsWanted, type HotShard } from "../workers/apps/shards";
 import type { Price } from "./prices";
 
 /** Bytes Cloudflare Queues bills as one operation (a KB is 1,000 bytes there). */
@@ -76,4 +77,27 @@ export interface PartsRate {
 export function partsRate(eventsPerSecond: number, rowsPerMessage: number, partsPerInsert: number, messagesPerDelivery = 100): PartsRate {
   const insertsPerSecond = rowsPerMessage > 0 ? eventsPerSecond / (rowsPerMessage * messagesPerDelivery) : 0;
   return { eventsPerSecond, insertsPerSecond, partsPerSecond: insertsPerSecond * partsPerInsert };
+}
+
+/** One app taking all of `eventsPerSecond` under automatic sharding, and what its fan-out costs. */
+export interface OneAppAtScale {
+  eventsPerSecond: number;
+  /** The count automatic sharding settles on (decision record 0035), and each shard's rate then. */
+  shards: number;
+  perShard: number;
+  /** Durable Object calls one request of `eventsPerRequest` events makes: one per shard it reaches. */
+  callsPerRequest: number;
+  doRequestsUsdPerMillion: number;
+}
+
+/**
+ * Where automatic sharding takes one app of `eventsPerSecond` (each raise judged on the rate
+ * per shard the one before left), and the ingest calls a request then makes: ids hash evenly,
+ * so `k` events reach n·(1 − (1 − 1/n)^k) of `n` shards on average.
+ */
+export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number, hot: HotShard, doRequest: Pick<Price, "usd" | "per">): OneAppAtScale {
+  let shards = 1;
+  for (let next = shardsWanted(eventsPerSecond, 1, hot); next !== null; next = shardsWanted(eventsPerSecond / shards, shards, hot)) shards = next;
+  const callsPerRequest = shards * (1 - (1 - 1 / shards) ** eventsPerRequest);
+  return { eventsPerSecond, shards, perShard: eventsPerSecond / shards, callsPerRequest, doRequestsUsdPerMillion: usdPerMillion(callsPerRequest, eventsPerRequest, doRequest) };
 }

@@ -15,7 +15,7 @@ import { prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
 import { createRedactor } from "../workers/lib/redact";
 import { INSERT_SETTINGS } from "../workers/queue/counters";
-import { DO_MEMORY_GB, gbMonths, line, partsRate, queueChunks, queueOperations, total, type CostLine, type QueueMessage } from "./cost-model";
+import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, queueChunks, queueOperations, total, usdPerMillion, type CostLine, type QueueMessage } from "./cost-model";
 import { makeBatch, rng } from "./fixtures";
 import { PRICES, VENDORS } from "./prices";
 import { report } from "./report";
@@ -38,6 +38,9 @@ const D1_CACHE_S = 30;
 const DEDUP_HOURS = 24;
 const RETENTION_HOURS = 90 * 24;
 const RATES = [10_000, 100_000, 1_000_000];
+// wrangler.toml's SHARD_HOT_EVENTS_PER_S and SHARD_HOT_WINDOW_MS, and the requests' size here.
+const HOT_SHARD = { eventsPerSecond: 5000, windowMs: 60_000 };
+const EVENTS_PER_REQUEST = 100;
 const TARGETS = { usdPerMillion: 0.1, rowsWrittenPerEvent: 0.05 };
 
 /** A statement without rows to read back (SYSTEM, OPTIMIZE, INSERT … SELECT). */
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
       keys.push(((await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/keys`, { name: "bench" })).key as { key: string }).key);
     }
     const r = rng(11);
-    const templates = APPS.map(() => Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, 100, t * 100, { runId: `${RUN}-@@`, devices: 20_000 }))));
+    const templates = APPS.map(() => Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, EVENTS_PER_REQUEST, t * EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000 }))));
     const sizes = templates.map((list) => list.map((body) => rowBytes(body.replaceAll("@@", "0"))));
     const meanRowBytes = sizes.map((list) => sum(list.map((s) => s.bytes)) / Math.max(1, sum(list.map((s) => s.events))));
 
@@ -301,6 +304,14 @@ async function main(): Promise<void> {
       const flushes = Math.min(p.insertsPerSecond, Math.max(1 / flushEveryS, (eps * meanAll) / Number(INSERT_SETTINGS.async_insert_max_data_size)));
       return { ...p, gatheredPartsPerSecond: flushes * partsPerInsert };
     });
+    // One app taking the whole rate: automatic sharding raises its count, and a request's ids
+    // then reach more shards, each one a Durable Object request. The run's own ingest calls
+    // give way to that app's; everything else per event as measured.
+    const ingestCallsUsd = usdPerMillion(doCalls, n, PRICES.doRequests);
+    const oneApp = RATES.map((eps) => {
+      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, HOT_SHARD, PRICES.doRequests);
+      return { ...scale, cloudflareUsdPerMillion: cloudflare - ingestCallsUsd + scale.doRequestsUsdPerMillion };
+    });
     console.log(`\n${n} events accepted in ${loadSeconds.toFixed(1)} s (${counted("deduplicated")} of them repeated ids, stored once), ${stored} in ClickHouse after ${activeSeconds.toFixed(1)} s, ${shards.length} shards\n`);
     console.log("component                                 per event      $ per million events");
     for (const l of lines) console.log(`${l.component.padEnd(40)} ${l.perEvent.toPrecision(3).padStart(10)} ${l.unit.padEnd(14).slice(0, 14)} ${fmt(l.usdPerMillion).padStart(10)}${l.excluded ? " (not in total)" : ""}`);
@@ -310,6 +321,9 @@ async function main(): Promise<void> {
     console.log(`\nClickHouse: ${eventInserts} inserts into events here (${(eventInserts / activeSeconds).toFixed(2)}/s), ${partsPerInsert} parts per insert of ${probeRows} rows (${JSON.stringify(probeParts)})`);
     console.log("events/s     inserts/s    parts/s  parts/s gathered (one insert per delivery of 100 messages; gathered: async_insert)");
     for (const p of parts) console.log(`${String(p.eventsPerSecond).padEnd(12)} ${p.insertsPerSecond.toFixed(1).padStart(9)} ${p.partsPerSecond.toFixed(0).padStart(10)} ${p.gatheredPartsPerSecond.toFixed(0).padStart(16)}`);
+    console.log(`\none app at that rate, automatic sharding (${HOT_SHARD.eventsPerSecond} events/s a shard over ${HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests:`);
+    console.log("events/s     shards   per shard   DO calls/request   DO calls $/M   Cloudflare $/M");
+    for (const a of oneApp) console.log(`${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.doRequestsUsdPerMillion).padStart(14)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)}`);
 
     report("cost", {
       figures: {
@@ -321,10 +335,14 @@ async function main(): Promise<void> {
         vendors: VENDORS,
         clickhouse: { insertsPerSecondHere: eventInserts / activeSeconds, eventInserts, partsDuringRun: runParts, partsPerInsert, probeRows, probeParts, bytesOnDiskPerEvent: diskBytes / Math.max(1, stored), eventsBytesPerEvent: eventsBytes / Math.max(1, stored), disk },
         partsPerSecond: parts,
+        oneAppAtScale: oneApp,
         prices: PRICES,
       },
       targets: [
         { name: "Cloudflare cost per million accepted events", target: `<= $${TARGETS.usdPerMillion}`, met: cloudflare <= TARGETS.usdPerMillion },
+        ...oneApp
+          .filter((a) => a.eventsPerSecond === 100_000)
+          .map((a) => ({ name: "the same for one app at 100,000 events/s (automatic sharding's fan-out)", target: `<= $${TARGETS.usdPerMillion}`, met: a.cloudflareUsdPerMillion <= TARGETS.usdPerMillion })),
         { name: "DO SQLite rows written per accepted event", target: `<= ${TARGETS.rowsWrittenPerEvent}`, met: rowsWritten / n <= TARGETS.rowsWrittenPerEvent },
         { name: "stored by the batchers minus stored in ClickHouse", target: "= 0", met: stored === counted("accepted") },
       ],
