@@ -52,6 +52,14 @@ export function serveDashboard(opts: DashboardOptions): { url: string; child: Ch
   return { url: `http://127.0.0.1:${opts.port}`, child, stop };
 }
 
+/**
+ * Reads a response to its end. Cancelling the body instead closes the connection while the
+ * dashboard may still be writing, which workerd reports as a broken pipe in `npm start`'s output.
+ */
+async function drain(res: Response): Promise<void> {
+  await res.arrayBuffer();
+}
+
 /** Waits until the dashboard answers its sign-in page. */
 export async function waitForDashboard(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +67,7 @@ export async function waitForDashboard(url: string, child: ChildProcess, timeout
     if (child.exitCode !== null) throw new Error("wrangler pages dev exited before the dashboard was ready");
     try {
       const res = await fetch(`${url}/login`, { redirect: "manual" });
-      await res.body?.cancel();
+      await drain(res);
       if (res.status < 500) return;
     } catch {
       // not listening yet
@@ -96,12 +104,12 @@ const postForm = (url: string, path: string, cookie: string, form: Record<string
 export async function seedDemoOwner(url: string): Promise<boolean> {
   const page = await fetch(`${url}/signup`, { redirect: "manual" });
   if (page.status !== 200) {
-    await page.body?.cancel();
+    await drain(page);
     return false;
   }
   const cookie = csrfCookie(page, "the dashboard's sign-up page");
   const res = await postForm(url, "/signup", cookie, { csrf: await formToken(page, "the dashboard's sign-up page"), ...DEMO_OWNER });
-  await res.body?.cancel();
+  await drain(res);
   if (res.status !== 302) throw new Error(`seeding the demo owner: POST /signup answered ${res.status}`);
   return true;
 }
@@ -123,7 +131,7 @@ export async function seedDemoDashboard(url: string, appId: string): Promise<voi
   const login = await fetch(`${url}/login`);
   const csrf = csrfCookie(login, "the dashboard's sign-in page");
   const signedIn = await postForm(url, "/login", csrf, { csrf: await formToken(login, "the dashboard's sign-in page"), email: DEMO_OWNER.email, password: DEMO_OWNER.password, next: "/dashboards" });
-  await signedIn.body?.cancel();
+  await drain(signedIn);
   const session = /__session=([^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")?.[1];
   if (signedIn.status !== 302 || !session) throw new Error(`signing in as the demo owner: POST /login answered ${signedIn.status}`);
   const cookie = `${csrf}; __session=${session}`;
@@ -135,12 +143,12 @@ export async function seedDemoDashboard(url: string, appId: string): Promise<voi
     return res;
   };
   const made = await post("/dashboards", { intent: "create", name: "Growth", description: "The demo app's visitors, checkout, retention, paths and stickiness" });
-  await made.body?.cancel();
+  await drain(made);
   const board = made.headers.get("location") ?? "";
   if (!/^\/dashboards\/dsh_[0-9a-f]+$/.test(board)) throw new Error(`creating the demo dashboard led to "${board}"`);
   for (const insight of DEMO_INSIGHTS) {
     const saved = (await (await post("/insights/save", { intent: "save", appId, ...insight })).json()) as { ok: boolean; id?: string };
     if (!saved.ok || !saved.id) throw new Error(`saving the demo insight "${insight.name}" failed`);
-    await (await post(board, { intent: "add", insightId: saved.id })).body?.cancel();
+    await drain(await post(board, { intent: "add", insightId: saved.id }));
   }
 }
