@@ -73,6 +73,8 @@ export interface BatcherStats {
   dedup: { heldIds: number; memoryBytes: number; filterIds: number; filterBytes: number };
   /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
+  /** The events of the window automatic sharding judges next (decision record 0035), and when its first came (epoch ms; null: none yet). */
+  load: { events: number; since: number | null };
 }
 
 /**
@@ -517,6 +519,7 @@ export class AppBatcher extends DurableObject<Env> {
       flushFailures: this.flushFailures,
       dedup: { heldIds: this.dedup.held, ...this.dedup.usage },
       storage,
+      load: { events: this.load.events, since: this.load.events > 0 ? this.load.since : null },
     };
   }
 

@@ -157,6 +157,8 @@ describe("automatic sharding", () => {
     // Past the buffer the tests give a shard (BUFFER_MAX_ROWS 3000), with its flushes held.
     const full = await post("/v1/batch", { batch: Array.from({ length: 2500 }, () => trackEvent()) }, { "x-write-key": key });
     expect(full.status).toBe(503);
+    // The admin API's view of each shard shows the window's load.
+    expect((await stub.stats()).load).toEqual({ events: 5000, since: expect.any(Number) });
     expect(await judge(stub, HOUR)).toBe(5000);
     expect(await shardRow(appId)).toMatchObject({ shard_count: 3, previous_shard_count: 1 });
   });
