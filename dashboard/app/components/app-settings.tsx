@@ -76,7 +76,6 @@ export function LocationField() {
   );
 }
 
-/** How long the app's data lives and where: retention, what the last daily run removed, location. */
 // The last change of the shard count, which the app's own busy shards may have made.
 function ShardChange({ app }: { app: AppView }) {
   if (app.previousShardCount === null || app.shardsFrom === null || app.previousShardCount === app.shardCount) return null;
@@ -90,6 +89,7 @@ function ShardChange({ app }: { app: AppView }) {
   );
 }
 
+/** How long the app's data lives and where: retention, what the last daily run removed, location. */
 export function DataLifecycle({ app, retention }: { app: AppView; retention: RetentionView }) {
   const run = retention.lastRun;
   return (
@@ -164,7 +164,7 @@ export function AppSettingsForms({ app, keys, allowed, retention }: { app: AppVi
             <ShardChange app={app} />
             <label className="check">
               <input type="checkbox" name="autoShards" value="1" defaultChecked={app.autoShards} />
-              Raise the shard count by itself when a shard is busy: more than SHARD_HOT_EVENTS_PER_S events/s (5,000 unless the deployment sets it) over a minute
+              Raise the shard count by itself when a shard is busy (by default, more than 5,000 events/s over a minute)
             </label>
             <label>
               Retention of events and per-person data (days, at most {MAX_RETENTION_DAYS})
