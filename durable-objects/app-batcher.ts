@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, type Config, type CrashCapReason } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
-import { shardOf, shardsWanted } from "../workers/apps/shards";
+import { shardsWanted } from "../workers/apps/shards";
 import { raiseShardsAutomatically } from "../workers/apps/store";
 import { errorText, log } from "../workers/lib/log";
 import { writePipelineCounts } from "../workers/lib/metrics";
@@ -27,6 +27,11 @@ export interface BufferedEvent {
   bytes: number;
   /** The crash's fingerprint, which the crash caps count by; empty or absent for other events. */
   fingerprint?: string;
+  /**
+   * The shard its id belonged to under the app's previous routing, while that routing's ids may
+   * still sit there (the dedup window after a change; workers/apps/shards.ts); absent otherwise.
+   */
+  previousShard?: number;
 }
 
 /** Who is writing: the app, its shard, and the app's rate limit across all shards. */
@@ -37,6 +42,7 @@ export interface IngestTarget {
   /**
    * The app's shard count before its last change, while ids it routed may still sit on its
    * shards (the dedup window after the change; workers/apps/shards.ts); null or absent otherwise.
+   * Each event names its shard under that routing (BufferedEvent.previousShard).
    */
   previousShardCount?: number | null;
   /** Events per second for the whole app; 0 means unlimited. */
@@ -390,7 +396,7 @@ export class AppBatcher extends DurableObject<Env> {
     const elapsed = now - since;
     if (!target || events === 0 || elapsed < this.cfg.hotShard.windowMs) return;
     this.load = { since: now, events: 0, target: null };
-    if (!target.autoShards || (target.previousShardCount ?? target.shardCount) !== target.shardCount) return;
+    if (!target.autoShards || (target.previousShardCount ?? null) !== null) return;
     const rate = (events * 1000) / Math.max(1, elapsed);
     const to = shardsWanted(rate, target.shardCount, this.cfg.hotShard);
     if (to === null) return;
@@ -470,20 +476,19 @@ export class AppBatcher extends DurableObject<Env> {
     await this.alarmBy(this.dedup.dueAt() ?? now + this.cfg.flush.maxAgeMs);
   }
 
-  // The events' ids that the app's shards under its previous count hold or may hold, while that
-  // count's dedup window lasts: each id asked of the shard it belonged to, other shards at once.
+  // The events' ids that the app's shards under its previous routing hold or may hold, while
+  // that routing's dedup window lasts: each id asked of the shard it belonged to, other shards at once.
   private async heldElsewhere(events: readonly BufferedEvent[], target: IngestTarget): Promise<{ held: Set<string>; maybe: Set<string> }> {
-    const previous = target.previousShardCount;
-    if (!previous || previous === target.shardCount) return { held: new Set(), maybe: new Set() };
     const byShard = new Map<number, string[]>();
     for (const e of events) {
-      const shard = shardOf(e.messageId, previous);
+      const shard = e.previousShard;
       // The same shard number is this very object: its own tiers answer below.
-      if (shard === target.shard) continue;
+      if (shard === undefined || shard === target.shard) continue;
       let ids = byShard.get(shard);
       if (!ids) byShard.set(shard, (ids = []));
       ids.push(e.messageId);
     }
+    if (byShard.size === 0) return { held: new Set(), maybe: new Set() };
     const location = locationOfId(this.ctx.id);
     const answers = await Promise.all([...byShard].map(([shard, ids]) => batcherStub(this.env, location, target.appId, shard).holds(ids)));
     return { held: new Set(answers.flatMap((a) => a.held)), maybe: new Set(answers.flatMap((a) => a.maybe)) };

@@ -453,7 +453,7 @@ describe("AppBatcher", () => {
     let accepted = 0;
     let limited = 0;
     for (let i = 0; i < 12; i++) {
-      const batch = Array.from({ length: 2500 }, (_, j) => ({ type: "track", event: "e", anonymousId: "a", messageId: `rl-${i}-${j}` }));
+      const batch = Array.from({ length: 2500 }, (_, j) => ({ type: "track", event: "e", anonymousId: `device-${j}`, messageId: `rl-${i}-${j}` }));
       const res = await post("/v1/batch", { batch }, auth);
       if (res.status === 200) accepted += batch.length;
       else {
@@ -472,7 +472,8 @@ describe("AppBatcher", () => {
   it("accepts a batch larger than one shard's share of the burst once the shards have refilled", async () => {
     const app = await createTestApp({ rateLimit: 1000, shardCount: 64 });
     const auth = { "x-write-key": app.key };
-    const batch = (tag: string) => Array.from({ length: 2500 }, (_, j) => ({ type: "track", event: "e", anonymousId: "a", messageId: `${tag}-${j}` }));
+    // From many devices, so each shard takes its share of the batch.
+    const batch = (tag: string) => Array.from({ length: 2500 }, (_, j) => ({ type: "track", event: "e", anonymousId: `device-${j}`, messageId: `${tag}-${j}` }));
     expect((await post("/v1/batch", { batch: batch("first") }, auth)).status).toBe(200);
     const second = batch("second");
     const over = await post("/v1/batch", { batch: second }, auth);

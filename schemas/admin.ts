@@ -59,6 +59,13 @@ export interface WriteKeyInfo {
   revokedAt: number | null;
 }
 
+/**
+ * What places an app's events on its shards (decision record 0036): their device (`anonymousId`,
+ * else `userId`, else messageId), so a client's request is one shard's; or, for apps that had
+ * several shards before that, their messageId until the count next changes.
+ */
+export type ShardKey = "device" | "id";
+
 /** An app as the admin API and the dashboard show it; `redactionPolicy` is its stored JSON, null for the defaults. */
 export interface AppInfo {
   id: string;
@@ -66,6 +73,8 @@ export interface AppInfo {
   createdAt: number;
   rateLimit: number;
   shardCount: number;
+  /** What places events on those shards. */
+  shardKey: ShardKey;
   /** Whether a busy shard raises `shardCount` by itself (decision record 0035). */
   autoShards: boolean;
   /** The count before the last change and when that change took or takes effect (epoch ms); null when it never changed. */

@@ -97,7 +97,8 @@ describe("crash caps end to end", () => {
 
   it("holds the app's whole loop to the cap when its crashes spread over several shards", async () => {
     const app = await createTestApp({ shardCount: 4 });
-    const loop = Array.from({ length: 400 }, () => crash({ type: "LoopError", message: "boot failed", function: "boot" }));
+    // From many devices, so the loop's crashes land on every shard.
+    const loop = Array.from({ length: 400 }, (_, i) => crash({ type: "LoopError", message: "boot failed", function: "boot" }, { anonymousId: `device-${i}` }));
     const res = await post("/v1/batch", { batch: loop }, { "x-write-key": app.key });
     expect(await res.json()).toMatchObject({ accepted: loop.length, duplicates: 0 });
     const seen = await settle(app.appId, (x) => x.loopStored + x.loopDropped === loop.length && x.counters["capped/issue_cap"] === x.loopDropped && x.counters.inserted === x.loopStored);

@@ -154,7 +154,8 @@ async function postBatch(app: TestApp, events: Array<Record<string, unknown>>): 
 }
 
 function events(prefix: string, n: number): Array<Record<string, unknown>> {
-  return Array.from({ length: n }, (_, i) => trackEvent({ messageId: `${prefix}-${i}` }));
+  // From a few devices, so an app with several shards spreads them.
+  return Array.from({ length: n }, (_, i) => trackEvent({ messageId: `${prefix}-${i}`, anonymousId: `device-${i % 7}` }));
 }
 
 const idsOf = (batch: ReadonlyArray<Record<string, unknown>>): string[] => batch.map((e) => String(e.messageId));

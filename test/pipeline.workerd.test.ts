@@ -2,7 +2,7 @@
 // local ClickHouse engine. Each test uses its own app, so rows never mix between tests.
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import type { AppBatcher } from "../durable-objects/app-batcher";
-import { shardOf } from "../workers/ingest/dispatch";
+import { shardOf } from "../workers/apps/shards";
 import { eventsQueue } from "../workers/queue/route";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { basicAuth, chQuery, createTestApp, post, setClickHouse, trackEvent } from "./seed";
@@ -144,7 +144,8 @@ describe("ingest to ClickHouse", () => {
   it("answers 503 naming a shard whose oldest buffered event is older than BUFFER_STALE_MS, and ready again once it drains", async () => {
     const app = await createTestApp({ shardCount: 4 });
     const batch = [trackEvent()];
-    const shard = shardOf(String(batch[0]?.messageId), 4);
+    // A new app places events by device.
+    const shard = shardOf(String(batch[0]?.anonymousId), 4);
     const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`));
     await runInDurableObject(stub, (instance: AppBatcher) => {
       vi.spyOn(eventsQueue((instance as unknown as { env: Env }).env, app.appId), "sendBatch").mockRejectedValue(new Error("queue unavailable"));

@@ -1,10 +1,11 @@
 // Changing an app's shard count while traffic flows: events already accepted are still
-// duplicates when resent after the change, whichever shard the new count sends them to; the new
-// count waits a minute for every edge to read it; and it cannot change again within a day.
+// duplicates when resent after the change, whichever shard the new count sends them to (and
+// whether the app placed them by messageId before, or by device); the new count waits a minute
+// for every edge to read it; and it cannot change again within a day.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { batcherStub } from "../workers/apps/location";
-import { shardOf, SHARD_SWITCH_DELAY_MS } from "../workers/apps/shards";
+import { shardOfEvent, SHARD_SWITCH_DELAY_MS, type Routing } from "../workers/apps/shards";
 import { OPERATOR, raiseShardsAutomatically, updateAppSettings } from "../workers/apps/store";
 import type { AppBatcher } from "../durable-objects/app-batcher";
 import type { Config } from "../schemas";
@@ -27,6 +28,17 @@ async function send(key: string, batch: Array<Record<string, unknown>>): Promise
   expect(res.status).toBe(200);
 }
 
+/** `n` events from `devices` devices, the first events each from a device of its own. */
+const fromDevices = (n: number, devices: number, tag = "d") => Array.from({ length: n }, (_, i) => trackEvent({ anonymousId: `${tag}-${i % devices}` }));
+
+const shardUnder = (e: Record<string, unknown>, routing: Routing) => shardOfEvent({ messageId: String(e.messageId), anonymousId: String(e.anonymousId), userId: "" }, routing);
+
+/** An app as it was before events were placed by device: several shards, by messageId. */
+async function placedById(appId: string): Promise<void> {
+  await env.DB.prepare("UPDATE apps SET shard_key = 'id' WHERE id = ?").bind(appId).run();
+  clearWriteKeyCache();
+}
+
 // The change "a minute ago", as if the switch delay had passed.
 async function switchNow(appId: string, ago = 1000): Promise<void> {
   await env.DB.prepare("UPDATE apps SET shards_from = ? WHERE id = ?").bind(Date.now() - ago, appId).run();
@@ -34,9 +46,10 @@ async function switchNow(appId: string, ago = 1000): Promise<void> {
 }
 
 describe("a shard count changed while traffic flows", () => {
-  it("accepts each event once, resent before, at and after a switch from 2 to 4 shards", async () => {
+  it("accepts each event once, resent before, at and after a switch from 2 shards by messageId to 4 by device", async () => {
     const { appId, key } = await createTestApp({ shardCount: 2 });
-    const first = Array.from({ length: 120 }, () => trackEvent());
+    await placedById(appId);
+    const first = fromDevices(120, 120);
     await send(key, first);
 
     const saved = await updateAppSettings(env.DB, OPERATOR, appId, settings(4));
@@ -44,19 +57,36 @@ describe("a shard count changed while traffic flows", () => {
     expect(saved.status === "saved" && saved.shardChange ? saved.shardChange.at - Date.now() : 0).toBeGreaterThan(SHARD_SWITCH_DELAY_MS - 5_000);
     // Until the switch every edge still routes by 2, whether it read the change or not.
     clearWriteKeyCache();
-    const beforeSwitch = Array.from({ length: 40 }, () => trackEvent());
+    const beforeSwitch = fromDevices(40, 40, "b");
     await Promise.all([send(key, first.slice(0, 30)), send(key, beforeSwitch)]);
     expect(await totals(appId, 4)).toMatchObject({ accepted: 160, duplicates: 30 });
+    expect(await routingRow(appId)).toEqual({ shard_key: "device", previous_shard_key: "id" });
 
     await switchNow(appId);
-    // Many of the ids now belong to shards 2 and 3, which never saw them: they ask shards 0 and 1.
-    expect(first.some((e) => shardOf(String(e.messageId), 4) >= 2)).toBe(true);
-    const after = Array.from({ length: 60 }, () => trackEvent());
+    // Most ids now belong to another shard, which never saw them: it asks the one that did.
+    const moved = first.filter((e) => shardUnder(e, { count: 4, key: "device" }) !== shardUnder(e, { count: 2, key: "id" }));
+    expect(moved.length).toBeGreaterThan(30);
+    const after = fromDevices(60, 60, "a");
     // Sent at once, each copy twice: the resends and the new events meet in flight.
     await Promise.all([send(key, [...first, ...beforeSwitch]), send(key, after), send(key, after), send(key, first.slice(60))]);
     const t = await totals(appId, 4);
     expect(t.accepted).toBe(120 + 40 + 60);
     expect(t.duplicates).toBe(30 + 160 + 60 + 60);
+  });
+
+  it("accepts each event once across a change of a device-placed app from 2 to 4 shards, and keeps a device's events on one shard", async () => {
+    const { appId, key } = await createTestApp({ shardCount: 2 });
+    const first = fromDevices(200, 25);
+    await send(key, first);
+    expect((await updateAppSettings(env.DB, OPERATOR, appId, settings(4))).status).toBe("saved");
+    expect(await routingRow(appId)).toEqual({ shard_key: "device", previous_shard_key: "device" });
+    await switchNow(appId);
+    expect(first.some((e) => shardUnder(e, { count: 4, key: "device" }) !== shardUnder(e, { count: 2, key: "device" }))).toBe(true);
+    const after = fromDevices(100, 25, "a");
+    await Promise.all([send(key, first), send(key, after), send(key, after.slice(0, 50)), send(key, first.slice(100))]);
+    const t = await totals(appId, 4);
+    expect(t.accepted).toBe(200 + 100);
+    expect(t.duplicates).toBe(200 + 50 + 100);
   });
 
   it("cannot change again within a day of the switch; the same count saves freely", async () => {
@@ -77,6 +107,8 @@ interface ShardRow {
   previous_shard_count: number | null;
   shards_from: number | null;
 }
+
+const routingRow = (appId: string) => env.DB.prepare("SELECT shard_key, previous_shard_key FROM apps WHERE id = ?").bind(appId).first<{ shard_key: string; previous_shard_key: string }>();
 
 const shardRow = (appId: string) => env.DB.prepare("SELECT shard_count, previous_shard_count, shards_from FROM apps WHERE id = ?").bind(appId).first<ShardRow>();
 
@@ -140,7 +172,7 @@ describe("automatic sharding", () => {
     expect(await shardRow(appId)).toEqual(raised);
 
     await switchNow(appId);
-    const after = Array.from({ length: 90 }, () => trackEvent());
+    const after = fromDevices(90, 30);
     await Promise.all([send(key, [...first, ...more]), send(key, after), send(key, after)]);
     const t = await totals(appId, 3);
     expect(t.accepted).toBe(150 + 250 + 500 + 90);

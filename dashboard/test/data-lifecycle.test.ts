@@ -7,7 +7,7 @@ import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enforceRetention } from "../../workers/cron/retention.cron";
-import { DataLifecycle, type RetentionView } from "../app/components/app-settings";
+import { DataLifecycle, ShardChange, type RetentionView } from "../app/components/app-settings";
 import { getApp, type AppDetails } from "../app/db/apps.server";
 import * as settings from "../app/routes/apps.$app.settings";
 import * as apps from "../app/routes/apps._index";
@@ -67,6 +67,22 @@ describe("shards", () => {
     expect((await getApp(h.db, orgId, "app_shards"))?.shardCount).toBe(4);
     // The page shows the change to come, whoever made it: a busy shard makes the same one.
     expect((await loadSettings("app_shards")).app).toMatchObject({ shardCount: 4, previousShardCount: 1, shardsFrom: expect.any(Number) });
+  });
+
+  it("say when an app still spreads events by event id, and move it to spreading them by device with its next count", async () => {
+    await create({ id: "app_by_id", name: "By id" });
+    expect((await loadSettings("app_by_id")).app.shardKey).toBe("device");
+    // As an app with several shards was before events were placed by device.
+    await h.db.prepare("UPDATE apps SET shard_count = 3, shard_key = 'id' WHERE id = ?").bind("app_by_id").run();
+    const shardsLine = async () => text(renderToStaticMarkup(createElement(ShardChange, { app: (await loadSettings("app_by_id")).app })));
+    // Saving the same count changes nothing.
+    expect((await saveSettings("app_by_id", { retentionDays: "30", shardCount: "3" })).status).toBe(200);
+    expect((await loadSettings("app_by_id")).app.shardKey).toBe("id");
+    expect(await shardsLine()).toContain("Events are spread over the shards by event id, so a request reaches most of them. The next change of the count spreads them by device");
+    expect((await saveSettings("app_by_id", { retentionDays: "30", shardCount: "6" })).status).toBe(200);
+    expect((await getApp(h.db, orgId, "app_by_id"))?.shardKey).toBe("device");
+    const moved = await shardsLine();
+    expect(moved).toMatch(/^Events go to 6 shards instead of 3 from \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$/);
   });
 
   it("raise themselves for a new app until its settings are saved with the box cleared", async () => {

@@ -5,7 +5,7 @@ import { CrashRule, MAX_CRASH_RULES, type AppLocation } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { type RedactionPolicy, parsePolicy } from "../lib/redact";
 import { hashWriteKey } from "./keys";
-import type { ShardSettings } from "./shards";
+import { toShardKey, type ShardSettings } from "./shards";
 import { parseUrlTemplates, toLocation } from "./store";
 
 /** What ingest needs to know about the app a write key belongs to. */
@@ -39,7 +39,9 @@ interface AuthRow {
   app_id: string;
   rate_limit: number;
   shard_count: number;
+  shard_key: string;
   previous_shard_count: number | null;
+  previous_shard_key: string;
   shards_from: number | null;
   auto_shards: number;
   retention_days: number;
@@ -87,7 +89,7 @@ export async function authenticate(db: D1Database, key: string | null | undefine
     const [auth, rules] = await db.batch([
       db
         .prepare(
-          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.previous_shard_count, a.shards_from, a.auto_shards, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
+          `SELECT a.id AS app_id, a.rate_limit, a.shard_count, a.shard_key, a.previous_shard_count, a.previous_shard_key, a.shards_from, a.auto_shards, a.retention_days, a.redaction_policy, a.hash_salt, a.url_templates, a.location
            FROM write_keys k JOIN apps a ON a.id = k.app_id
            WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.deleted_at IS NULL`,
         )
@@ -107,7 +109,9 @@ export async function authenticate(db: D1Database, key: string | null | undefine
           appId: row.app_id,
           rateLimit: row.rate_limit,
           shardCount: Math.max(1, row.shard_count),
+          shardKey: toShardKey(row.shard_key),
           previousShardCount: row.previous_shard_count === null ? null : Math.max(1, row.previous_shard_count),
+          previousShardKey: toShardKey(row.previous_shard_key),
           shardsFrom: row.shards_from,
           autoShards: row.auto_shards !== 0,
           retentionDays: row.retention_days,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SHARD_COUNT } from "../../schemas";
-import { shardsWanted } from "./shards";
+import { LIMITS, MAX_SHARD_COUNT } from "../../schemas";
+import { sameRouting, shardOf, shardOfEvent, shardsAt, shardsWanted, type ShardSettings } from "./shards";
 
 const hot = { eventsPerSecond: 5000, windowMs: 60_000 };
 
@@ -24,5 +24,40 @@ describe("shardsWanted", () => {
 
   it("never raises when the deployment switched it off", () => {
     expect(shardsWanted(1_000_000, 1, { eventsPerSecond: 0, windowMs: 60_000 })).toBeNull();
+  });
+});
+
+describe("shardOfEvent", () => {
+  const device = { count: 8, key: "device" as const };
+  it("places every event of a device on one shard, by its anonymousId, else its userId", () => {
+    const a = { messageId: "m1", anonymousId: "phone-1", userId: "" };
+    expect(shardOfEvent({ ...a, messageId: "m2" }, device)).toBe(shardOfEvent(a, device));
+    expect(shardOfEvent(a, device)).toBe(shardOf("phone-1", 8));
+    // The anonymousId wins over the userId, which identify adds to a device mid-session.
+    expect(shardOfEvent({ ...a, userId: "user-9" }, device)).toBe(shardOf("phone-1", 8));
+    expect(shardOfEvent({ messageId: "m3", anonymousId: "", userId: "user-9" }, device)).toBe(shardOf("user-9", 8));
+    expect(shardOfEvent({ messageId: "m3", anonymousId: "", userId: "" }, device)).toBe(shardOf("m3", 8));
+  });
+
+  it("places by messageId for an app that kept that routing, and everything on shard 0 of one", () => {
+    expect(shardOfEvent({ messageId: "m1", anonymousId: "phone-1", userId: "" }, { count: 8, key: "id" })).toBe(shardOf("m1", 8));
+    expect(shardOfEvent({ messageId: "m1", anonymousId: "phone-1", userId: "" }, { count: 1, key: "id" })).toBe(0);
+  });
+});
+
+describe("shardsAt", () => {
+  const at = 1_000_000_000_000;
+  const changed: ShardSettings = { shardCount: 4, shardKey: "device", previousShardCount: 4, previousShardKey: "id", shardsFrom: at, autoShards: true };
+
+  it("routes by the previous count and key until the change, then asks the previous shards for the dedup window", () => {
+    expect(shardsAt(changed, at - 1)).toEqual({ count: 4, key: "id", previous: null });
+    expect(shardsAt(changed, at)).toEqual({ count: 4, key: "device", previous: { count: 4, key: "id" } });
+    expect(shardsAt(changed, at + LIMITS.dedupWindowMs)).toEqual({ count: 4, key: "device", previous: null });
+  });
+
+  it("asks nothing of the previous shards when they placed every event where the new routing does", () => {
+    expect(sameRouting({ count: 1, key: "id" }, { count: 1, key: "device" })).toBe(true);
+    expect(shardsAt({ ...changed, shardCount: 1, previousShardCount: 1 }, at)).toEqual({ count: 1, key: "device", previous: null });
+    expect(shardsAt({ ...changed, shardCount: 3, previousShardCount: 1 }, at).previous).toEqual({ count: 1, key: "id" });
   });
 });

@@ -1,43 +1,80 @@
 // Which shards of an app events go to, and how the count changes while traffic flows. An event
-// belongs to shard fnv1a(messageId) % count, so a retried event lands on the shard that saw it
-// first and dedup stays per shard. A new count would move ids between shards; so it takes effect
-// only at `shardsFrom`, once every edge has read it (write keys are cached 30 s, and the change
-// waits SHARD_SWITCH_DELAY_MS), and for the dedup window after that each shard asks an id's shard
-// under the previous count whether it already holds the id (AppBatcher.holds). Until that window
-// has passed, the count cannot change again, so there is never more than one previous count.
-import { LIMITS, MAX_SHARD_COUNT } from "../../schemas";
+// belongs to shard fnv1a(key) % count, where the key is its device (decision record 0036: a
+// client's request is one shard's call however many shards there are) or, for apps that had
+// several shards before that, its messageId. The key is read from the event itself, so a retried
+// event lands on the shard that saw it first and dedup stays per shard. A new count (or key)
+// would move ids between shards; so it takes effect only at `shardsFrom`, once every edge has
+// read it (write keys are cached 30 s, and the change waits SHARD_SWITCH_DELAY_MS), and for the
+// dedup window after that each shard asks an id's shard under the previous routing whether it
+// already holds the id (AppBatcher.holds). Until that window has passed, the routing cannot
+// change again, so there is never more than one previous routing.
+import { LIMITS, MAX_SHARD_COUNT, type ShardKey } from "../../schemas";
 import { fnv1a32 } from "../lib/hash";
 
 /** How long after it is saved a new shard count takes effect. */
 export const SHARD_SWITCH_DELAY_MS = 60_000;
 
+export type { ShardKey };
+
+/** A stored key; anything D1 holds that is not "id" reads as "device". */
+export const toShardKey = (stored: string | null | undefined): ShardKey => (stored === "id" ? "id" : "device");
+
 /** An app's shard count as stored, with the change in progress if any. */
 export interface ShardSettings {
   shardCount: number;
+  /** Every change of the count moves an app to "device"; it never goes back. */
+  shardKey: ShardKey;
   previousShardCount: number | null;
+  /** The key `previousShardCount` placed events by. */
+  previousShardKey: ShardKey;
   /** When `shardCount` took or takes effect, epoch ms; null when it never changed. */
   shardsFrom: number | null;
   /** Whether a busy shard raises the count by itself (shardsWanted). */
   autoShards: boolean;
 }
 
-/** Where events go at one moment: the count in effect, and the previous count while ids may still sit on its shards. */
-export interface ShardPlan {
+/** How an app's events are spread: over `count` shards by `key`. */
+export interface Routing {
   count: number;
-  previous: number | null;
+  key: ShardKey;
 }
 
-/** The shard of an app that holds `messageId`: FNV-1a, so the same id always lands on the same shard. */
-export function shardOf(messageId: string, shards: number): number {
-  return shards <= 1 ? 0 : fnv1a32(messageId) % shards;
+/** Where events go at one moment: the routing in effect, and the previous one while ids may still sit on its shards. */
+export interface ShardPlan extends Routing {
+  previous: Routing | null;
+}
+
+/** The shard of an app that holds the events of `key`: FNV-1a, so the same key always lands on the same shard. */
+export function shardOf(key: string, shards: number): number {
+  return shards <= 1 ? 0 : fnv1a32(key) % shards;
+}
+
+/** What an event is placed by: the ids it carries, as the edge stored them. */
+export interface Placeable {
+  messageId: string;
+  anonymousId: string;
+  userId: string;
+}
+
+/** The shard of an event under `routing`. */
+export function shardOfEvent(e: Placeable, routing: Routing): number {
+  if (routing.count <= 1) return 0;
+  return shardOf(routing.key === "id" ? e.messageId : e.anonymousId || e.userId || e.messageId, routing.count);
 }
 
 /** The shards events go to at `now`. */
 export function shardsAt(s: ShardSettings, now: number): ShardPlan {
-  if (s.previousShardCount === null || s.shardsFrom === null) return { count: s.shardCount, previous: null };
-  if (now < s.shardsFrom) return { count: s.previousShardCount, previous: null };
-  if (now < s.shardsFrom + LIMITS.dedupWindowMs && s.previousShardCount !== s.shardCount) return { count: s.shardCount, previous: s.previousShardCount };
-  return { count: s.shardCount, previous: null };
+  const current: Routing = { count: s.shardCount, key: s.shardKey };
+  if (s.previousShardCount === null || s.shardsFrom === null) return { ...current, previous: null };
+  const previous: Routing = { count: s.previousShardCount, key: s.previousShardKey };
+  if (now < s.shardsFrom) return { ...previous, previous: null };
+  if (now < s.shardsFrom + LIMITS.dedupWindowMs && !sameRouting(previous, current)) return { ...current, previous };
+  return { ...current, previous: null };
+}
+
+/** Whether two routings place every event on the same shard: the key does not matter on one shard. */
+export function sameRouting(a: Routing, b: Routing): boolean {
+  return a.count === b.count && (a.count <= 1 || a.key === b.key);
 }
 
 /** When the shard count may change again: the end of the last change's dedup window; null when it may now. */

@@ -4,7 +4,7 @@
 // that every read here ignores and that keeps its id taken for good.
 import { AppLocation, AttributionSettings, DEFAULT_ATTRIBUTION, LIMITS, UrlTemplates, type AppInfo, type CreateApp, type WriteKeyInfo } from "../../schemas";
 import { hashWriteKey, newWriteKey, randomHex, writeKeyPrefix } from "./keys";
-import { SHARD_SWITCH_DELAY_MS, shardsLockedUntil } from "./shards";
+import { SHARD_SWITCH_DELAY_MS, shardsLockedUntil, toShardKey } from "./shards";
 
 /** Whose apps a call may touch. */
 export interface AppScope {
@@ -24,6 +24,7 @@ interface AppRow {
   created_at: number;
   rate_limit: number;
   shard_count: number;
+  shard_key: string;
   auto_shards: number;
   previous_shard_count: number | null;
   shards_from: number | null;
@@ -41,7 +42,7 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, auto_shards, previous_shard_count, shards_from, retention_days, redaction_policy, location";
+const APP_COLUMNS = "id, name, created_at, rate_limit, shard_count, shard_key, auto_shards, previous_shard_count, shards_from, retention_days, redaction_policy, location";
 const KEY_COLUMNS = "id, app_id, prefix, name, created_at, revoked_at";
 // ?1 is the scope's organisation (or null); live apps only.
 const LIVE_IN_SCOPE = "deleted_at IS NULL AND (?1 IS NULL OR org_id = ?1)";
@@ -52,6 +53,7 @@ const toApp = (r: AppRow): AppInfo => ({
   createdAt: r.created_at,
   rateLimit: r.rate_limit,
   shardCount: r.shard_count,
+  shardKey: toShardKey(r.shard_key),
   autoShards: r.auto_shards !== 0,
   previousShardCount: r.previous_shard_count,
   shardsFrom: r.shards_from,
@@ -151,6 +153,8 @@ export async function updateAppSettings(db: D1Database, scope: AppScope, id: str
     .prepare(
       `UPDATE apps SET rate_limit = ?3, retention_days = ?5, redaction_policy = ?6, auto_shards = ?9,
          previous_shard_count = CASE WHEN shard_count != ?4 THEN shard_count ELSE previous_shard_count END,
+         previous_shard_key = CASE WHEN shard_count != ?4 THEN shard_key ELSE previous_shard_key END,
+         shard_key = CASE WHEN shard_count != ?4 THEN 'device' ELSE shard_key END,
          shards_from = CASE WHEN shard_count != ?4 THEN ?7 ELSE shards_from END,
          shard_count = ?4
        WHERE ${LIVE_IN_SCOPE} AND id = ?2 AND (shard_count = ?4 OR shards_from IS NULL OR shards_from <= ?8)
@@ -175,7 +179,7 @@ export async function raiseShardsAutomatically(db: D1Database, id: string, from:
   const at = now + SHARD_SWITCH_DELAY_MS;
   const row = await db
     .prepare(
-      `UPDATE apps SET previous_shard_count = shard_count, shards_from = ?5, shard_count = ?4
+      `UPDATE apps SET previous_shard_count = shard_count, previous_shard_key = shard_key, shard_key = 'device', shards_from = ?5, shard_count = ?4
        WHERE ${LIVE_IN_SCOPE} AND id = ?2 AND auto_shards = 1 AND shard_count = ?3 AND ?4 > shard_count AND (shards_from IS NULL OR shards_from <= ?6)
        RETURNING shards_from AS since`,
     )

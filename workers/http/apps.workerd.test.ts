@@ -20,7 +20,7 @@ describe("admin: apps and write keys", () => {
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ app: { id, name: "Shop", rateLimit: 0, shardCount: 1, autoShards: true, retentionDays: 90 } });
     const fixed = await call("POST", "/admin/apps", { id: `${id}_fixed`, name: "Fixed", shardCount: 2, autoShards: false });
-    expect(await fixed.json()).toMatchObject({ app: { shardCount: 2, autoShards: false, previousShardCount: null } });
+    expect(await fixed.json()).toMatchObject({ app: { shardCount: 2, shardKey: "device", autoShards: false, previousShardCount: null } });
     expect((await call("POST", "/admin/apps", { id: `${id}_bad`, name: "Bad", autoShards: "yes" })).status).toBe(400);
 
     const keyRes = await call("POST", `/admin/apps/${id}/keys`, { name: "web" });

@@ -183,20 +183,23 @@ describe("rate limits and back-pressure", () => {
     expect(await buffered(app)).toBe(2500);
   });
 
-  it("spreads an app over its shards by messageId", async () => {
+  it("spreads an app over its shards by device: one device's request goes to one shard, many devices' to all", async () => {
     const app = await createTestApp({ shardCount: 4 });
-    const batch = Array.from({ length: 200 }, () => trackEvent());
-    expect((await post("/v1/batch", { batch }, { "x-write-key": app.key })).status).toBe(200);
-    let total = 0;
-    let used = 0;
-    for (let shard = 0; shard < 4; shard++) {
-      const stub = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`));
-      const n = await runInDurableObject(stub, async (instance: AppBatcher) => (await instance.stats()).counters.accepted ?? 0);
-      total += n;
-      if (n > 0) used++;
-    }
-    expect(total).toBe(200);
-    expect(used).toBe(4);
+    const acceptedByShard = () =>
+      Promise.all(
+        Array.from({ length: 4 }, (_, shard) =>
+          runInDurableObject(env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${app.appId}:${shard}`)), async (instance: AppBatcher) => (await instance.stats()).counters.accepted ?? 0),
+        ),
+      );
+    const oneDevice = Array.from({ length: 200 }, () => trackEvent({ anonymousId: "phone-1" }));
+    expect((await post("/v1/batch", { batch: oneDevice }, { "x-write-key": app.key })).status).toBe(200);
+    expect((await acceptedByShard()).sort()).toEqual([0, 0, 0, 200]);
+    // Without an anonymousId the userId places the event.
+    const manyDevices = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? trackEvent({ anonymousId: undefined, userId: `user-${i}` }) : trackEvent({ anonymousId: `anon-${i}` })));
+    expect((await post("/v1/batch", { batch: manyDevices }, { "x-write-key": app.key })).status).toBe(200);
+    const after = await acceptedByShard();
+    expect(after.reduce((a, b) => a + b, 0)).toBe(400);
+    expect(after.every((n) => n > 20)).toBe(true);
   });
 });
 

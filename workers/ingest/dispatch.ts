@@ -4,10 +4,8 @@ import { HttpError } from "../lib/errors";
 import { errorText, log } from "../lib/log";
 import type { AppAuth } from "../apps/auth";
 import { batcherStub } from "../apps/location";
-import { shardOf, shardsAt, type ShardPlan } from "../apps/shards";
-import type { PreparedEvent } from "./pipeline";
-
-export { shardOf };
+import { shardOfEvent, shardsAt, type ShardPlan } from "../apps/shards";
+import { placeOf, type PreparedEvent } from "./pipeline";
 
 function isOverloaded(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { overloaded?: unknown }).overloaded === true;
@@ -21,7 +19,7 @@ function isRetryable(err: unknown): boolean {
 type BatcherEnv = Pick<Env, "APP_BATCHER">;
 
 function targetOf(app: AppAuth, shard: number, plan: ShardPlan) {
-  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous, rateLimit: app.rateLimit, autoShards: app.autoShards };
+  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous?.count ?? null, rateLimit: app.rateLimit, autoShards: app.autoShards };
 }
 
 async function callShard(env: BatcherEnv, app: AppAuth, shard: number, plan: ShardPlan, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
@@ -76,12 +74,15 @@ export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly P
   const plan = shardsAt(app, Date.now());
   const byShard = new Map<number, BufferedEvent[]>();
   for (const e of events) {
-    const shard = shardOf(e.messageId, plan.count);
+    const place = placeOf(e);
+    const shard = shardOfEvent(place, plan);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));
     // Empty for every event but a crash: the batcher caps crashes without reading rows. The
     // client's own time files the id for dedup (durable-objects/dedup).
-    list.push({ messageId: e.messageId, row: e.encoded, bytes: e.bytes, fingerprint: e.row.crash_fingerprint });
+    const buffered: BufferedEvent = { messageId: e.messageId, row: e.encoded, bytes: e.bytes, fingerprint: e.row.crash_fingerprint };
+    if (plan.previous) buffered.previousShard = shardOfEvent(place, plan.previous);
+    list.push(buffered);
   }
   let results: IngestResult[];
   try {

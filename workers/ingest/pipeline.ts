@@ -4,6 +4,7 @@ import { checkEvent } from "./event-check";
 import { normalizeEvent, type NormalizedEvent, type RequestFacts } from "./normalize";
 import { parseTime } from "./skew";
 import { errorText, log } from "../lib/log";
+import type { Placeable } from "../apps/shards";
 
 /** A normalized event with its row serialized as it will be stored. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -11,6 +12,9 @@ export interface PreparedEvent extends NormalizedEvent {
   /** UTF-8 size of `encoded`. */
   bytes: number;
 }
+
+/** What places a prepared event on its app's shards: its ids as stored. */
+export const placeOf = (e: NormalizedEvent): Placeable => ({ messageId: e.messageId, anonymousId: e.row.anonymous_id, userId: e.row.user_id });
 
 /** The accepted rows of a batch and why the others were not. */
 export interface PreparedBatch {

@@ -1,5 +1,5 @@
 import { Form } from "@remix-run/react";
-import { MAX_RETENTION_DAYS, ROLLUP_RETENTION_DAYS, type AppLocation } from "../../../schemas";
+import { MAX_RETENTION_DAYS, ROLLUP_RETENTION_DAYS, type AppLocation, type ShardKey } from "../../../schemas";
 import { CsrfField } from "./csrf";
 import { utcMinute } from "./format";
 import { IntentForm } from "./intent-form";
@@ -9,6 +9,7 @@ interface AppView {
   name: string;
   rateLimit: number;
   shardCount: number;
+  shardKey: ShardKey;
   autoShards: boolean;
   previousShardCount: number | null;
   shardsFrom: number | null;
@@ -76,16 +77,29 @@ export function LocationField() {
   );
 }
 
-// The last change of the shard count, which the app's own busy shards may have made.
-function ShardChange({ app }: { app: AppView }) {
-  if (app.previousShardCount === null || app.shardsFrom === null || app.previousShardCount === app.shardCount) return null;
+/**
+ * The last change of the shard count, which the app's own busy shards may have made, and how
+ * events are placed when that still differs from a new app (decision record 0036).
+ */
+export function ShardChange({ app }: { app: AppView }) {
+  const byId =
+    app.shardKey === "id" && app.shardCount > 1 ? (
+      <p className="muted" data-testid="shard-key">
+        Events are spread over the shards by event id, so a request reaches most of them. The next change of the count spreads them by device: a client&apos;s request then goes to one
+        shard.
+      </p>
+    ) : null;
+  if (app.previousShardCount === null || app.shardsFrom === null || app.previousShardCount === app.shardCount) return byId;
   const at = utcMinute(app.shardsFrom);
   return (
-    <p className="muted" data-testid="shard-change">
-      {app.shardsFrom > Date.now()
-        ? `Events go to ${app.shardCount} shards instead of ${app.previousShardCount} from ${at} UTC.`
-        : `Events have gone to ${app.shardCount} shards instead of ${app.previousShardCount} since ${at} UTC.`}
-    </p>
+    <>
+      <p className="muted" data-testid="shard-change">
+        {app.shardsFrom > Date.now()
+          ? `Events go to ${app.shardCount} shards instead of ${app.previousShardCount} from ${at} UTC.`
+          : `Events have gone to ${app.shardCount} shards instead of ${app.previousShardCount} since ${at} UTC.`}
+      </p>
+      {byId}
+    </>
   );
 }
 
