@@ -85,19 +85,33 @@ export interface OneAppAtScale {
   /** The count automatic sharding settles on (decision record 0035), and each shard's rate then. */
   shards: number;
   perShard: number;
-  /** Durable Object calls one request of `eventsPerRequest` events makes: one per shard it reaches. */
+  /** Durable Object calls a request makes on average, one per shard its events' devices reach, and what they cost. */
   callsPerRequest: number;
   doRequestsUsdPerMillion: number;
+  /** The same when every request comes from a server, each event of another user. */
+  serverCallsPerRequest: number;
+  serverDoRequestsUsdPerMillion: number;
 }
 
 /**
  * Where automatic sharding takes one app of `eventsPerSecond` (each raise judged on the rate
- * per shard the one before left), and the ingest calls a request then makes: ids hash evenly,
- * so `k` events reach n·(1 − (1 − 1/n)^k) of `n` shards on average.
+ * per shard the one before left), and the ingest calls a request then makes. Events are placed
+ * by device (decision record 0036): a request from one device is one call; a server's request
+ * of `eventsPerRequest` users reaches n·(1 − (1 − 1/n)^k) of `n` shards on average, as devices
+ * hash evenly. `serverShare` of the requests come from servers.
  */
-export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number, hot: HotShard, doRequest: Pick<Price, "usd" | "per">): OneAppAtScale {
+export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number, serverShare: number, hot: HotShard, doRequest: Pick<Price, "usd" | "per">): OneAppAtScale {
   let shards = 1;
   for (let next = shardsWanted(eventsPerSecond, 1, hot); next !== null; next = shardsWanted(eventsPerSecond / shards, shards, hot)) shards = next;
-  const callsPerRequest = shards * (1 - (1 - 1 / shards) ** eventsPerRequest);
-  return { eventsPerSecond, shards, perShard: eventsPerSecond / shards, callsPerRequest, doRequestsUsdPerMillion: usdPerMillion(callsPerRequest, eventsPerRequest, doRequest) };
+  const serverCallsPerRequest = shards * (1 - (1 - 1 / shards) ** eventsPerRequest);
+  const callsPerRequest = (1 - serverShare) * 1 + serverShare * serverCallsPerRequest;
+  return {
+    eventsPerSecond,
+    shards,
+    perShard: eventsPerSecond / shards,
+    callsPerRequest,
+    doRequestsUsdPerMillion: usdPerMillion(callsPerRequest, eventsPerRequest, doRequest),
+    serverCallsPerRequest,
+    serverDoRequestsUsdPerMillion: usdPerMillion(serverCallsPerRequest, eventsPerRequest, doRequest),
+  };
 }

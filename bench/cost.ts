@@ -11,12 +11,13 @@ import { parseArgs } from "node:util";
 import type { ClickHouseTarget } from "../dev/clickhouse/target";
 import { startLocalStack } from "../dev/stack";
 import { BatchRequest, DEFAULT_POLICY } from "../schemas";
-import { prepareBatch } from "../workers/ingest/pipeline";
+import { shardOfEvent } from "../workers/apps/shards";
+import { placeOf, prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
 import { createRedactor } from "../workers/lib/redact";
 import { INSERT_SETTINGS } from "../workers/queue/counters";
 import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, queueChunks, queueOperations, total, usdPerMillion, type CostLine, type QueueMessage } from "./cost-model";
-import { makeBatch, rng } from "./fixtures";
+import { makeRequests, rng, SERVER_SHARE } from "./fixtures";
 import { PRICES, VENDORS } from "./prices";
 import { report } from "./report";
 import { admin, agent, chQuery, cpuByPart, postBatch } from "./stack-load";
@@ -70,7 +71,7 @@ function newParts(before: Map<string, Set<string>>, after: Map<string, Set<strin
 }
 
 // Row bytes as the edge stores them, from the same pipeline the Worker runs.
-function rowBytes(body: string): { events: number; bytes: number } {
+function prepared(body: string, shardCount: number): { events: number; bytes: number; shards: number } {
   const req = BatchRequest.parse(JSON.parse(body));
   const out = prepareBatch(req.batch, {
     appId: "app_bench",
@@ -83,7 +84,9 @@ function rowBytes(body: string): { events: number; bytes: number } {
     ipMode: "truncate",
     redactor: createRedactor(DEFAULT_POLICY, "ab".repeat(32)),
   });
-  return { events: out.events.length, bytes: out.bytes };
+  // New apps place events by device (decision record 0036): a request makes one ingest call per shard it reaches.
+  const shards = new Set(out.events.map((e) => shardOfEvent(placeOf(e), { count: shardCount, key: "device" })));
+  return { events: out.events.length, bytes: out.bytes, shards: shards.size };
 }
 
 interface ShardStats {
@@ -112,8 +115,8 @@ async function main(): Promise<void> {
       keys.push(((await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/keys`, { name: "bench" })).key as { key: string }).key);
     }
     const r = rng(11);
-    const templates = APPS.map(() => Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, EVENTS_PER_REQUEST, t * EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000 }))));
-    const sizes = templates.map((list) => list.map((body) => rowBytes(body.replaceAll("@@", "0"))));
+    const templates = APPS.map(() => makeRequests(r, 20, EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000, serverShare: SERVER_SHARE }));
+    const sizes = templates.map((list, a) => list.map((body) => prepared(body.replaceAll("@@", "0"), APPS[a]?.shardCount ?? 1)));
     const meanRowBytes = sizes.map((list) => sum(list.map((s) => s.bytes)) / Math.max(1, sum(list.map((s) => s.events))));
 
     // Merges stopped, every part an insert writes stays visible to be counted.
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
     })();
     const cpuBefore = cpuByPart(stack.child.pid);
     const requestsByApp = APPS.map(() => 0);
+    let doCalls = 0;
     const latencies: number[] = [];
     let accepted = 0;
     let counter = 0;
@@ -168,7 +172,9 @@ async function main(): Promise<void> {
           const x = Math.random();
           const a = x < (APPS[0]?.share ?? 0) ? 0 : x < (APPS[0]?.share ?? 0) + (APPS[1]?.share ?? 0) ? 1 : 2;
           const list = templates[a] ?? [];
-          const body = (list[counter % list.length] ?? "").replaceAll("@@", String(counter++));
+          const t = counter % list.length;
+          const body = (list[t] ?? "").replaceAll("@@", String(counter++));
+          doCalls += sizes[a]?.[t]?.shards ?? 1;
           const t0 = performance.now();
           const res = await postBatch(`${stack.edge}/v1/batch`, keys[a] ?? "", body);
           latencies.push(performance.now() - t0);
@@ -208,8 +214,6 @@ async function main(): Promise<void> {
     const rowsWritten = sum([...meters.values()].map((m) => m.carried.written + m.written));
     const dbBytes = sum(shards.map((s) => s.storage.bytes));
     const requests = sum(requestsByApp);
-    // A 100-event request reaches every shard of its app (4 shards all miss one with p ≈ 1e-12).
-    const doCalls = sum(APPS.map((app, i) => (requestsByApp[i] ?? 0) * app.shardCount));
     // One alarm per shard per flush age while it holds rows, and one more per full flush.
     const alarms = Math.ceil(shards.length * activeSeconds / FLUSH_MAX_AGE_S + (sum(meanRowBytes) / APPS.length) * accepted / FLUSH_MAX_BYTES);
     const meanLatencyS = sum(latencies) / Math.max(1, latencies.length) / 1000;
@@ -280,7 +284,7 @@ async function main(): Promise<void> {
     const lines: CostLine[] = [
       line("Workers requests", requests + consumerCalls, n, PRICES.workerRequests, `${requests} edge requests + ≥ ${consumerCalls} consumer invocations (up to 100 messages each)`),
       line("Workers CPU", workerdCpuS * 1000, n, PRICES.workerCpuMs, "utime+stime of the workerd processes from the first request until ClickHouse held every event; lumps Worker, Durable Objects and consumer together (an upper bound: DO CPU is billed as duration)"),
-      line("DO requests", doCalls + alarms, n, PRICES.doRequests, `${doCalls} ingest calls (one per shard per request) + ~${alarms} alarms (one per shard per ${FLUSH_MAX_AGE_S} s flush age while active, one per ${FLUSH_MAX_BYTES} bytes flushed)`),
+      line("DO requests", doCalls + alarms, n, PRICES.doRequests, `${doCalls} ingest calls (one per shard a request's devices reach) + ~${alarms} alarms (one per shard per ${FLUSH_MAX_AGE_S} s flush age while active, one per ${FLUSH_MAX_BYTES} bytes flushed)`),
       line("DO duration", doActiveSeconds * DO_MEMORY_GB, n, PRICES.doDurationGbS, `min(shards × active seconds, calls × mean request latency ${(meanLatencyS * 1000).toFixed(1)} ms) × 128 MB`),
       line("DO SQLite rows written", rowsWritten, n, PRICES.doRowsWritten, "every statement's cursor rowsWritten, summed by the AppBatcher (stats().storage)"),
       line("DO SQLite rows read", rowsRead, n, PRICES.doRowsRead, "every statement's cursor rowsRead"),
@@ -304,13 +308,14 @@ async function main(): Promise<void> {
       const flushes = Math.min(p.insertsPerSecond, Math.max(1 / flushEveryS, (eps * meanAll) / Number(INSERT_SETTINGS.async_insert_max_data_size)));
       return { ...p, gatheredPartsPerSecond: flushes * partsPerInsert };
     });
-    // One app taking the whole rate: automatic sharding raises its count, and a request's ids
-    // then reach more shards, each one a Durable Object request. The run's own ingest calls
-    // give way to that app's; everything else per event as measured.
+    // One app taking the whole rate: automatic sharding raises its count, and a server's
+    // request then reaches more shards, each one a Durable Object request. The run's own ingest
+    // calls give way to that app's; everything else per event as measured.
     const ingestCallsUsd = usdPerMillion(doCalls, n, PRICES.doRequests);
     const oneApp = RATES.map((eps) => {
-      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, HOT_SHARD, PRICES.doRequests);
-      return { ...scale, cloudflareUsdPerMillion: cloudflare - ingestCallsUsd + scale.doRequestsUsdPerMillion };
+      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, HOT_SHARD, PRICES.doRequests);
+      const rest = cloudflare - ingestCallsUsd;
+      return { ...scale, cloudflareUsdPerMillion: rest + scale.doRequestsUsdPerMillion, serversOnlyUsdPerMillion: rest + scale.serverDoRequestsUsdPerMillion };
     });
     console.log(`\n${n} events accepted in ${loadSeconds.toFixed(1)} s (${counted("deduplicated")} of them repeated ids, stored once), ${stored} in ClickHouse after ${activeSeconds.toFixed(1)} s, ${shards.length} shards\n`);
     console.log("component                                 per event      $ per million events");
@@ -321,9 +326,15 @@ async function main(): Promise<void> {
     console.log(`\nClickHouse: ${eventInserts} inserts into events here (${(eventInserts / activeSeconds).toFixed(2)}/s), ${partsPerInsert} parts per insert of ${probeRows} rows (${JSON.stringify(probeParts)})`);
     console.log("events/s     inserts/s    parts/s  parts/s gathered (one insert per delivery of 100 messages; gathered: async_insert)");
     for (const p of parts) console.log(`${String(p.eventsPerSecond).padEnd(12)} ${p.insertsPerSecond.toFixed(1).padStart(9)} ${p.partsPerSecond.toFixed(0).padStart(10)} ${p.gatheredPartsPerSecond.toFixed(0).padStart(16)}`);
-    console.log(`\none app at that rate, automatic sharding (${HOT_SHARD.eventsPerSecond} events/s a shard over ${HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests:`);
-    console.log("events/s     shards   per shard   DO calls/request   DO calls $/M   Cloudflare $/M");
-    for (const a of oneApp) console.log(`${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.doRequestsUsdPerMillion).padStart(14)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)}`);
+    console.log(
+      `\none app at that rate, automatic sharding (${HOT_SHARD.eventsPerSecond} events/s a shard over ${HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests, ${SERVER_SHARE * 100} % of them from servers (all: the last column):`,
+    );
+    console.log("events/s     shards   per shard   DO calls/request   DO calls $/M   Cloudflare $/M   servers only $/M");
+    for (const a of oneApp) {
+      console.log(
+        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.doRequestsUsdPerMillion).padStart(14)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
+      );
+    }
 
     report("cost", {
       figures: {
@@ -342,7 +353,7 @@ async function main(): Promise<void> {
         { name: "Cloudflare cost per million accepted events", target: `<= $${TARGETS.usdPerMillion}`, met: cloudflare <= TARGETS.usdPerMillion },
         ...oneApp
           .filter((a) => a.eventsPerSecond === 100_000)
-          .map((a) => ({ name: "the same for one app at 100,000 events/s (automatic sharding's fan-out)", target: `<= $${TARGETS.usdPerMillion}`, met: a.cloudflareUsdPerMillion <= TARGETS.usdPerMillion })),
+          .map((a) => ({ name: `the same for one app at 100,000 events/s (automatic sharding, ${SERVER_SHARE * 100} % of requests from servers)`, target: `<= $${TARGETS.usdPerMillion}`, met: a.cloudflareUsdPerMillion <= TARGETS.usdPerMillion })),
         { name: "DO SQLite rows written per accepted event", target: `<= ${TARGETS.rowsWrittenPerEvent}`, met: rowsWritten / n <= TARGETS.rowsWrittenPerEvent },
         { name: "stored by the batchers minus stored in ClickHouse", target: "= 0", met: stored === counted("accepted") },
       ],

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalStack } from "../dev/stack";
-import { makeBatch, rng } from "./fixtures";
+import { makeRequests, rng } from "./fixtures";
 import { report } from "./report";
 import { admin, agent, chQuery, cpuByPart, postBatch } from "./stack-load";
 
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     // Bodies are serialized once; "@@" in every messageId becomes a request counter, so each
     // request carries new ids at the cost of one string replace.
     const r = rng(7);
-    const templates = APPS.map(() => Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, 100, t * 100, { runId: `${RUN}-@@`, devices: 20_000 }))));
+    const templates = APPS.map(() => makeRequests(r, 20, 100, { runId: `${RUN}-@@`, devices: 20_000 }));
     let counter = 0;
     const pickApp = (): number => {
       const x = Math.random();

@@ -24,9 +24,9 @@ const PAGES = ["/", "/pricing", "/products/shoes", "/checkout", "/account/settin
 const PII = ["jane.doe@example.com", "+49 151 12345678", "4111 1111 1111 1111", "https://x.example/cb?token=abc123def", "DE89 3704 0044 0532 0130 00"];
 
 /** One event of any type, with a device context, page and properties; `pii` adds a value to redact. */
-export function makeEvent(r: () => number, i: number, opts: { runId?: string; devices?: number; now?: number } = {}): Record<string, unknown> {
+export function makeEvent(r: () => number, i: number, opts: { runId?: string; devices?: number; device?: number; now?: number } = {}): Record<string, unknown> {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
-  const device = Math.floor(r() * (opts.devices ?? 5000));
+  const device = opts.device ?? Math.floor(r() * (opts.devices ?? 5000));
   const now = opts.now ?? Date.now();
   const context = {
     library: { name: "telemetry-web", version: "1.4.2" },
@@ -71,7 +71,25 @@ export function makeEvent(r: () => number, i: number, opts: { runId?: string; de
   };
 }
 
-/** A batch body of `n` events as the wire contract has it. */
-export function makeBatch(r: () => number, n: number, offset = 0, opts: { runId?: string; devices?: number } = {}): { batch: Array<Record<string, unknown>>; sentAt: string } {
-  return { batch: Array.from({ length: n }, (_, i) => makeEvent(r, offset + i, opts)), sentAt: new Date().toISOString() };
+/**
+ * A batch body of `n` events as the wire contract has it: each event from any of `devices`
+ * devices (as a server sends for its users), or all from one when `oneDevice` (as a browser or
+ * mobile SDK sends).
+ */
+export function makeBatch(r: () => number, n: number, offset = 0, opts: { runId?: string; devices?: number; oneDevice?: boolean } = {}): { batch: Array<Record<string, unknown>>; sentAt: string } {
+  const device = opts.oneDevice ? Math.floor(r() * (opts.devices ?? 5000)) : undefined;
+  return { batch: Array.from({ length: n }, (_, i) => makeEvent(r, offset + i, { ...opts, device })), sentAt: new Date().toISOString() };
+}
+
+/** The share of requests that come from servers, each event of another user, in the stack benchmarks' load; the rest come from one device each. */
+export const SERVER_SHARE = 0.2;
+
+/**
+ * `count` request bodies of `n` events each, `serverShare` of them from a server (events of
+ * many users) and the rest from one device each; `@@` in their messageIds is for the sender to
+ * make each request's ids new.
+ */
+export function makeRequests(r: () => number, count: number, n: number, opts: { runId: string; devices: number; serverShare?: number }): string[] {
+  const servers = Math.round(count * (opts.serverShare ?? SERVER_SHARE));
+  return Array.from({ length: count }, (_, t) => JSON.stringify(makeBatch(r, n, t * n, { runId: opts.runId, devices: opts.devices, oneDevice: t >= servers })));
 }

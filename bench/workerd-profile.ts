@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startLocalStack } from "../dev/stack";
-import { makeBatch, rng } from "./fixtures";
+import { makeRequests, rng } from "./fixtures";
 import { admin, busiestWorkerd, postBatch } from "./stack-load";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" }, native: { type: "boolean", default: false } } });
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     const key = ((await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app}/keys`, { name: "profile" })).key as { key: string }).key;
     const profiler = values.native ? await nativeProfiler(stack.child.pid, dir) : await v8Profiler();
     const r = rng(7);
-    const templates = Array.from({ length: 20 }, (_, t) => JSON.stringify(makeBatch(r, 100, t * 100, { runId: `${app}-@@`, devices: 20_000 })));
+    const templates = makeRequests(r, 20, 100, { runId: `${app}-@@`, devices: 20_000 });
     let counter = 0;
     let accepted = 0;
     await profiler.start();
