@@ -14,8 +14,6 @@ import { fnv1a32 } from "../lib/hash";
 /** How long after it is saved a new shard count takes effect. */
 export const SHARD_SWITCH_DELAY_MS = 60_000;
 
-export type { ShardKey };
-
 /** A stored key; anything D1 holds that is not "id" reads as "device". */
 export const toShardKey = (stored: string | null | undefined): ShardKey => (stored === "id" ? "id" : "device");
 
