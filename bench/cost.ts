@@ -20,7 +20,7 @@ import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, queueChunks, qu
 import { makeRequests, rng, SERVER_SHARE } from "./fixtures";
 import { PRICES, VENDORS } from "./prices";
 import { report } from "./report";
-import { admin, agent, chQuery, cpuByPart, postBatch } from "./stack-load";
+import { admin, agent, chQuery, cpuByPart, postBatch, workerEntry } from "./stack-load";
 
 const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, concurrency: { type: "string", default: "4" } } });
 const TARGET_EVENTS = Number(values.events);
@@ -159,6 +159,8 @@ async function main(): Promise<void> {
         await new Promise((done) => setTimeout(done, 2_000));
       }
     })();
+    // The load goes to the Worker's own socket, past wrangler dev's proxy (bench/stack-load.ts).
+    const entry = await workerEntry(stack.child.pid, stack.edge);
     const cpuBefore = cpuByPart(stack.child.pid);
     const requestsByApp = APPS.map(() => 0);
     let doCalls = 0;
@@ -176,7 +178,7 @@ async function main(): Promise<void> {
           const body = (list[t] ?? "").replaceAll("@@", String(counter++));
           doCalls += sizes[a]?.[t]?.shards ?? 1;
           const t0 = performance.now();
-          const res = await postBatch(`${stack.edge}/v1/batch`, keys[a] ?? "", body);
+          const res = await postBatch(`${entry}/v1/batch`, keys[a] ?? "", body);
           latencies.push(performance.now() - t0);
           requestsByApp[a] = (requestsByApp[a] ?? 0) + 1;
           if (res.status === 200) accepted += (JSON.parse(res.text) as { accepted?: number }).accepted ?? 0;
@@ -283,7 +285,7 @@ async function main(): Promise<void> {
     const n = accepted;
     const lines: CostLine[] = [
       line("Workers requests", requests + consumerCalls, n, PRICES.workerRequests, `${requests} edge requests + ≥ ${consumerCalls} consumer invocations (up to 100 messages each)`),
-      line("Workers CPU", workerdCpuS * 1000, n, PRICES.workerCpuMs, "utime+stime of the workerd processes from the first request until ClickHouse held every event; lumps Worker, Durable Objects and consumer together (an upper bound: DO CPU is billed as duration)"),
+      line("Workers CPU", workerdCpuS * 1000, n, PRICES.workerCpuMs, "utime+stime of the workerd process running the Worker (not wrangler dev's proxy) from the first request until ClickHouse held every event; lumps Worker, Durable Objects and consumer together (an upper bound: DO CPU is billed as duration)"),
       line("DO requests", doCalls + alarms, n, PRICES.doRequests, `${doCalls} ingest calls (one per shard a request's devices reach) + ~${alarms} alarms (one per shard per ${FLUSH_MAX_AGE_S} s flush age while active, one per ${FLUSH_MAX_BYTES} bytes flushed)`),
       line("DO duration", doActiveSeconds * DO_MEMORY_GB, n, PRICES.doDurationGbS, `min(shards × active seconds, calls × mean request latency ${(meanLatencyS * 1000).toFixed(1)} ms) × 128 MB`),
       line("DO SQLite rows written", rowsWritten, n, PRICES.doRowsWritten, "every statement's cursor rowsWritten, summed by the AppBatcher (stats().storage)"),

@@ -1,6 +1,6 @@
 // What the benchmarks that drive a local stack share: posting batches to the edge, admin
 // calls, ClickHouse queries, and the CPU each part of the stack has used (from /proc).
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { Agent, request } from "node:http";
 import type { ClickHouseTarget } from "../dev/clickhouse/target";
 
@@ -42,8 +42,8 @@ export async function chQuery<T>(ch: ClickHouseTarget, query: string, params: Re
 }
 
 // CPU seconds used so far by each part of the stack, from /proc (Linux): the workerd running
-// the Worker, Durable Objects and queues; the process serving ClickHouse (npm start's own); and
-// the rest (wrangler's CLI and its proxy).
+// the Worker, Durable Objects and queues; wrangler dev's proxy in front of it; the process
+// serving ClickHouse (npm start's own); and the rest (wrangler's CLI).
 function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
@@ -72,39 +72,91 @@ function cpuSeconds(pid: number): number {
   return (Number(after[11]) + Number(after[12])) / 100;
 }
 
-const isWorkerd = (pid: number): boolean => {
+/**
+ * What a process of the stack is. `wrangler dev` runs two workerd processes: a proxy on the
+ * public port, which holds requests while the Worker reloads and forwards each over HTTP, and the
+ * one running the Worker, its Durable Objects, queues and D1, whose entry socket takes any free
+ * port (`entry=…:0`). Production has no such proxy, so its CPU is counted apart.
+ */
+function kindOf(pid: number, root: number): "workerd" | "devProxy" | "clickhouse" | "other" {
+  if (pid === root) return "clickhouse";
   const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-  return cmd.includes("workerd") && cmd.includes("serve");
-};
+  if (!cmd.includes("workerd") || !cmd.includes("serve")) return "other";
+  return /--socket-addr=entry=\S*:0(?:\0|$)/.test(cmd) ? "workerd" : "devProxy";
+}
 
-/** The workerd process of the stack started as `root` that has used the most CPU: the one running the Worker (the entry proxy is small). */
-export function busiestWorkerd(root: number | undefined): number | undefined {
+/** The workerd process of the stack started as `root` that runs the Worker (not wrangler's proxy). */
+export function workerWorkerd(root: number | undefined): number | undefined {
   if (root === undefined || !existsSync("/proc/self/stat")) return undefined;
-  let best: { pid: number; seconds: number } | undefined;
   for (const pid of processTree(root)) {
     try {
-      if (!isWorkerd(pid)) continue;
-      const seconds = cpuSeconds(pid);
-      if (!best || seconds > best.seconds) best = { pid, seconds };
+      if (kindOf(pid, root) === "workerd") return pid;
     } catch {
       // the process ended while we looked
     }
   }
-  return best?.pid;
+  return undefined;
 }
 
-/** CPU seconds so far of the stack started as `root`, by part: workerd, the ClickHouse server (the root itself) and the rest. */
+/**
+ * CPU seconds so far of the stack started as `root`, by part: `workerd` (the Worker, Durable
+ * Objects, queues and consumer), `devProxy` (wrangler dev's proxy), `clickhouse` (the server,
+ * the root itself) and `other`.
+ */
 export function cpuByPart(root: number | undefined): Record<string, number> {
-  const parts: Record<string, number> = { workerd: 0, clickhouse: 0, other: 0 };
+  const parts: Record<string, number> = { workerd: 0, devProxy: 0, clickhouse: 0, other: 0 };
   if (root === undefined || !existsSync("/proc/self/stat")) return parts;
   for (const pid of processTree(root)) {
     try {
-      const seconds = cpuSeconds(pid);
-      const part = pid === root ? "clickhouse" : isWorkerd(pid) ? "workerd" : "other";
-      parts[part] = (parts[part] ?? 0) + seconds;
+      const part = kindOf(pid, root);
+      parts[part] = (parts[part] ?? 0) + cpuSeconds(pid);
     } catch {
       // the process ended while we looked
     }
   }
   return parts;
+}
+
+// The TCP ports process `pid` listens on, from its socket inodes and /proc/net/tcp.
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m?.[1]) inodes.add(m[1]);
+    } catch {
+      // the descriptor closed while we looked
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // State 0A is LISTEN; the local address ends in the port, in hex.
+      if (f[3] === "0A" && f[9] && inodes.has(f[9])) ports.push(parseInt(f[1]?.split(":")[1] ?? "", 16));
+    }
+  }
+  return ports;
+}
+
+/**
+ * Where load should go: the Worker's own workerd socket, as Cloudflare's front line would reach
+ * the Worker, so that wrangler dev's proxy takes none of the shared cores; `edge` itself where
+ * that socket cannot be found (not Linux). Of the process's sockets, the entry is the one that
+ * answers the Worker's `/health`.
+ */
+export async function workerEntry(root: number | undefined, edge: string): Promise<string> {
+  const pid = workerWorkerd(root);
+  if (pid === undefined) return edge;
+  for (const port of listeningPorts(pid)) {
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok && ((await res.json()) as { status?: unknown }).status === "ok") return url;
+    } catch {
+      // another of workerd's sockets (its loopback or an inspector)
+    }
+  }
+  return edge;
 }

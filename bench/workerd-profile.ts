@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startLocalStack } from "../dev/stack";
 import { makeRequests, rng } from "./fixtures";
-import { admin, busiestWorkerd, postBatch } from "./stack-load";
+import { admin, postBatch, workerEntry, workerWorkerd } from "./stack-load";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" }, native: { type: "boolean", default: false } } });
 const SECONDS = Number(values.seconds);
@@ -138,9 +138,9 @@ const NATIVE_KINDS: ReadonlyArray<[string, string]> = [
   ["do_syscall_64", "system calls (kernel)"],
 ];
 
-// Linux perf on the busiest workerd process: every thread, native and kernel frames.
+// Linux perf on the workerd process running the Worker: every thread, native and kernel frames.
 async function nativeProfiler(root: number | undefined, dir: string): Promise<Profiler> {
-  const pid = busiestWorkerd(root);
+  const pid = workerWorkerd(root);
   if (pid === undefined) throw new Error("no workerd process found under the stack");
   if (spawnSync("perf", ["--version"]).status !== 0) throw new Error("--native needs Linux perf on the PATH (Debian: apt install linux-perf)");
   const data = join(dir, "perf.data");
@@ -190,6 +190,7 @@ async function main(): Promise<void> {
     await admin(stack.edge, ADMIN_TOKEN, "/admin/apps", { id: app, name: app, rateLimit: 0, shardCount: 4 });
     const key = ((await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app}/keys`, { name: "profile" })).key as { key: string }).key;
     const profiler = values.native ? await nativeProfiler(stack.child.pid, dir) : await v8Profiler();
+    const entry = await workerEntry(stack.child.pid, stack.edge);
     const r = rng(7);
     const templates = makeRequests(r, 20, 100, { runId: `${app}-@@`, devices: 20_000 });
     let counter = 0;
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
       Array.from({ length: CLIENTS }, async () => {
         while (Date.now() < end) {
           const n = counter++;
-          const res = await postBatch(`${stack.edge}/v1/batch`, key, (templates[n % templates.length] ?? "").replaceAll("@@", String(n)));
+          const res = await postBatch(`${entry}/v1/batch`, key, (templates[n % templates.length] ?? "").replaceAll("@@", String(n)));
           if (res.status === 200) accepted += 100;
         }
       }),
