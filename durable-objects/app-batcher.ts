@@ -660,7 +660,7 @@ export class AppBatcher extends DurableObject<Env> {
           const fits: Outgoing[] = [];
           for (const message of group) {
             const { packed, bytes } = this.outbox.encode(message, this.identity().appId, this.origin());
-            if (bytes > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, packed });
+            if (packed.byteLength > LIMITS.maxQueueMessageBytes) await this.deadLetter({ message, packed });
             else fits.push({ message, bytes, packed });
           }
           if (fits.length > 0 && !(await send(fits))) {

@@ -4,7 +4,7 @@ import { decodeQueueMessage, decodeSinkMessage, encodeEventRow, LIMITS, utf8Leng
 import { DEAD_LETTER_PREFIX } from "../workers/queue/dead-letters";
 import { packText, queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
-import { basicAuth, blankRow, createTestApp, post, restart, trackEvent } from "../test/seed";
+import { basicAuth, blankRow, createTestApp, noise, post, restart, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { Outbox, type OutgoingRow } from "./outbox";
 import type { Tallies } from "./tallies";
@@ -12,6 +12,15 @@ import type { Tallies } from "./tallies";
 function events(n: number, prefix = crypto.randomUUID(), pad = 400): BufferedEvent[] {
   return Array.from({ length: n }, (_, i) => {
     const row = encodeEventRow({ ...blankRow("app", `${prefix}-${i}`, "2026-11-20 10:00:00.000"), properties: { pad: "x".repeat(pad) } });
+    return { messageId: `${prefix}-${i}`, row, bytes: utf8Length(row) };
+  });
+}
+
+// Events whose rows each carry about `pad` characters of noise: they reach the queue's packed
+// limit before its text limit.
+function noisy(n: number, prefix = crypto.randomUUID(), pad = 3_000): BufferedEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const row = encodeEventRow({ ...blankRow("app", `${prefix}-${i}`, "2026-11-20 10:00:00.000"), properties: { pad: noise(pad) } });
     return { messageId: `${prefix}-${i}`, row, bytes: utf8Length(row) };
   });
 }
@@ -105,10 +114,11 @@ describe("AppBatcher", () => {
     expect((await stub.stats()).bufferedRows).toBe(4);
   });
 
-  it("flushes on its alarm into queue messages under 128 KB that carry every row once", async () => {
+  it("flushes on its alarm into queue messages under 128 KB packed and a megabyte of text that carry every row once", async () => {
     const { stub, target } = batcher();
     await holdFlushes(stub);
-    await stub.ingest(events(700), target);
+    await stub.ingest(events(1_200), target);
+    await stub.ingest(events(1_200), target);
     const sent: unknown[] = [];
     await runInDurableObject(stub, (instance: AppBatcher) => {
       const queue = queueOf(instance, target.appId);
@@ -122,23 +132,25 @@ describe("AppBatcher", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     // One line for the flush, with what it sent and what is left.
     const flushes = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((l) => l.event === "batcher.flush" && l.app === target.appId);
-    expect(flushes).toEqual([expect.objectContaining({ level: "info", shard: 0, events: 700, messages: sent.length, chunks: expect.any(Number), backlog: 0, ms: expect.any(Number) })]);
+    expect(flushes).toEqual([expect.objectContaining({ level: "info", shard: 0, events: 2_400, messages: sent.length, chunks: expect.any(Number), backlog: 0, ms: expect.any(Number) })]);
     const stats = await stub.stats();
     expect(stats.bufferedRows).toBe(0);
-    expect(stats.counters.flushed).toBe(700);
-    expect(sent.length).toBeGreaterThan(1);
+    expect(stats.counters.flushed).toBe(2_400);
     const texts = sent.map(queueBodyText);
-    // Packed, each message is a fraction of its text, which alone fits the queue's 128 KB.
+    const textBytes = texts.map((t) => new TextEncoder().encode(t ?? "").byteLength);
+    // Planned by their packed size, messages fill up to their text limit: about 2 MB of rows in a
+    // few messages, where planning by a 120 KB text took about twenty.
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.length).toBeLessThanOrEqual(4);
     sent.forEach((body, i) => {
       expect(body).toBeInstanceOf(Uint8Array);
       const packed = body instanceof Uint8Array ? body.byteLength : Infinity;
-      const unpacked = new TextEncoder().encode(texts[i] ?? "").byteLength;
-      expect(unpacked).toBeLessThan(128 * 1024);
-      expect(packed).toBeLessThan(unpacked / 4);
+      expect(textBytes[i]).toBeLessThanOrEqual(LIMITS.maxQueueMessageTextBytes);
+      expect(packed).toBeLessThan((textBytes[i] ?? 0) / 4);
     });
     const rows = texts.flatMap((b) => decodeSinkMessage(b)?.rows ?? []);
-    expect(rows).toHaveLength(700);
-    expect(new Set(rows).size).toBe(700);
+    expect(rows).toHaveLength(2_400);
+    expect(new Set(rows).size).toBe(2_400);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
   });
 
@@ -199,19 +211,27 @@ describe("AppBatcher", () => {
     expect(await stub.stats()).toMatchObject({ bufferedRows: 0, bufferedBytes: 0 });
   });
 
-  it("stores a request's rows in a few chunks, and takes over rows stored one per event by older versions", async () => {
+  it("stores a request's rows in one chunk while they fit a message packed, a few when not, and takes over rows stored one per event by older versions", async () => {
     const { stub, target } = batcher();
+    const chunkRows = (): Promise<Array<{ rows: number; packed: number }>> =>
+      runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ rows: number; packed: number }>("SELECT rows, length(data) AS packed FROM chunks ORDER BY seq").toArray());
+    // 300 rows of about 900 bytes: a quarter megabyte of text, one SQLite row.
     await stub.ingest(events(300), target);
-    const chunks = await runInDurableObject(stub, (_i: AppBatcher, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks").one().n);
-    expect(chunks).toBeGreaterThan(1);
-    expect(chunks).toBeLessThan(10);
+    expect((await chunkRows()).map((c) => c.rows)).toEqual([300]);
+    // Rows that barely pack are parted so that each chunk still fits a queue message alone.
+    await stub.ingest(noisy(200), target);
+    const parted = (await chunkRows()).slice(1);
+    expect(parted.length).toBeGreaterThan(1);
+    expect(parted.length).toBeLessThan(10);
+    expect(parted.reduce((n, c) => n + c.rows, 0)).toBe(200);
+    for (const c of parted) expect(c.packed).toBeLessThanOrEqual(96_000);
     await runInDurableObject(stub, (_i: AppBatcher, state) => {
       state.storage.sql.exec("CREATE TABLE buffer (seq INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL, row TEXT NOT NULL)");
       state.storage.sql.exec("INSERT INTO buffer(seq, bytes, row) VALUES (1000, 5, '{\"a\"}'), (1001, 5, '{\"b\"}')");
     });
     await restart(stub);
     const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
-    expect((await again.stats()).bufferedRows).toBe(302);
+    expect((await again.stats()).bufferedRows).toBe(502);
   });
 
   it("takes over the messages older versions planned a row each, and resends them under their batch ids", async () => {
@@ -523,7 +543,8 @@ describe("Outbox", () => {
     await runInDurableObject(stub, (_i: AppBatcher, state) => {
       const outbox = new Outbox(state.storage);
       outbox.migrate();
-      const first = events(300);
+      // Rows that barely pack: the queue's packed limit parts them into several chunks and messages.
+      const first = noisy(300);
       const at = Date.now();
       const { bytes: stored, chunks } = outbox.store("app:0", outgoing(first), at);
       expect(chunks.flatMap((c) => c.ids)).toEqual(first.map((e) => e.messageId));
@@ -694,8 +715,8 @@ describe("AppBatcher with a message the queue cannot take", () => {
   it("archives a message over the queue's size limit to R2 unchanged, counts it, and sends the rows behind it", async () => {
     const { stub, target } = batcher();
     await holdFlushes(stub);
-    // A row stored before rows were limited: far over what one queue message may hold.
-    const [poison] = events(1, "poison", 200_000);
+    // A row stored before rows were limited: packed, far over what one queue message may hold.
+    const [poison] = noisy(1, "poison", 240_000);
     if (!poison) throw new Error("no row");
     const poisonRow = poison.row;
     await stub.ingest([poison], target);
@@ -718,9 +739,10 @@ describe("AppBatcher with a message the queue cannot take", () => {
   it("archives a message the queue refuses alone while the others go through", async () => {
     const { stub, target } = batcher();
     await holdFlushes(stub);
-    const before = events(300);
+    // Rows that barely pack, so that each side fills several messages.
+    const before = noisy(150);
     const odd = events(1, "odd");
-    const after = events(300);
+    const after = noisy(150);
     await stub.ingest(before, target);
     await stub.ingest(odd, target);
     await stub.ingest(after, target);
@@ -731,8 +753,8 @@ describe("AppBatcher with a message the queue cannot take", () => {
     const deadRows = (decodeSinkMessage(dead[0]?.text)?.rows ?? []).map(bare);
     expect(deadRows).toContain(odd[0]?.row);
     // Only the refused message is set aside; every other row was sent once.
-    expect(seen.rows.length + deadRows.length).toBe(601);
-    expect(new Set([...seen.rows.map(bare), ...deadRows]).size).toBe(601);
+    expect(seen.rows.length + deadRows.length).toBe(301);
+    expect(new Set([...seen.rows.map(bare), ...deadRows]).size).toBe(301);
     expect((await stub.stats()).bufferedRows).toBe(0);
     expect(deadLettered(seen.tallies)).toEqual([["unsendable", deadRows.length]]);
     await runInDurableObject(stub, () => vi.restoreAllMocks());
@@ -899,7 +921,10 @@ describe("AppBatcher crash caps", () => {
     const capped = await rowsWritten(crashes(500, "loop"));
     const ordinary = await rowsWritten(events(500));
     expect((await stub.stats()).counters["capped/issue_cap"]).toBe(500);
-    expect(capped).toBeLessThanOrEqual(ordinary);
+    // 500 capped crashes: a row holding their ids and one for the counters, as 500 stored events
+    // take a chunk row and the counters' in the chunk; never a row per crash.
+    expect(capped).toBeLessThanOrEqual(ordinary + 1);
+    expect(capped).toBeLessThanOrEqual(2);
     // A crash loop's capped crashes amid other events cost no row of their own: their counts
     // ride in the call's chunk row, and reach the counters when the chunk is sent.
     const mixed = await rowsWritten([...crashes(100, "loop"), ...crashes(100, "loop-2"), ...events(20)]);

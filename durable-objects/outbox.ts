@@ -34,10 +34,17 @@ export interface ChunkIdList {
   ids: string[];
 }
 
-// Rows are stored in chunks of at most this many bytes: a SQLite row for a request's rows,
-// or a few for a large request, instead of one per event; and any chunk still fits a queue
-// message on its own, with its header and the indices of its rows to check (at most ~3 KB).
-const CHUNK_MAX_BYTES = 96 * 1024;
+// A request's rows are stored in as few chunks as fit these, a SQLite row each instead of one
+// per event, and any chunk still fits a queue message on its own, with its header and the
+// indices of its rows to check: packed, at most this many bytes (decision record 0037)…
+const CHUNK_MAX_PACKED_BYTES = 96_000;
+// …and at most this much text (batch ids included), which is what the sink unpacks.
+const CHUNK_MAX_TEXT_BYTES = LIMITS.maxQueueMessageTextBytes - 16 * 1024;
+
+/** About how many chunk rows a call stores for rows of `textBytes` that pack to `packedBytes` (the cost benchmark's model). */
+export function chunksFor(textBytes: number, packedBytes: number): number {
+  return Math.max(1, Math.ceil(textBytes / CHUNK_MAX_TEXT_BYTES), Math.ceil(packedBytes / CHUNK_MAX_PACKED_BYTES));
+}
 // One planning step reads at most this many chunks, so a large backlog is planned in steps.
 const MAX_PLAN_CHUNKS = 2_000;
 const MAX_PENDING = 200;
@@ -158,37 +165,45 @@ export class Outbox {
   store(name: string, rows: readonly OutgoingRow[], now: number, alsoHeld: readonly string[] = [], duplicates = 0, capped: readonly CappedCount[] = []): { bytes: number; chunks: ChunkIdList[] } {
     let stored = 0;
     const chunks: ChunkIdList[] = [];
-    let chunk: OutgoingRow[] = [];
-    let chunkBytes = 0;
-    // What the next chunk's batch id adds to each of its rows.
-    let grows = idBytes(`${name}:${this.lastSeq + 1}`);
     // Ids accepted without a row (capped crashes) ride in the call's first chunk, and leave with it.
     let extra = alsoHeld;
-    const write = (): void => {
-      if (chunk.length === 0) return;
+    const write = (chunk: readonly OutgoingRow[]): void => {
+      const seq = this.lastSeq + 1;
+      const packed = packChunk(chunk, `${name}:${seq}`);
+      // Rows that pack poorly are parted until each part fits: the sizes are known only packed.
+      if (packed.data.byteLength > CHUNK_MAX_PACKED_BYTES && chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        write(chunk.slice(0, half));
+        write(chunk.slice(half));
+        return;
+      }
+      this.lastSeq = seq;
       const ids = [...chunk.map((r) => r.id), ...extra];
       extra = [];
       const first = chunks.length === 0;
       const tally = JSON.stringify(first && capped.length > 0 ? [chunk.length, duplicates, capped.map((c) => [c.fingerprint, c.reason, c.n])] : [chunk.length, first ? duplicates : 0]);
       const checks = chunk.flatMap((r, i) => (r.check ? [i] : []));
-      const seq = ++this.lastSeq;
-      const packed = packChunk(chunk, `${name}:${seq}`, chunkBytes);
       const values = [chunk.length, packed.bytes, packed.data, now, encodeIds(ids), checks.length > 0 ? JSON.stringify(checks) : null, tally];
       const free = this.freeRows().pop();
       if (free === undefined) this.sql.exec("INSERT INTO chunks(seq, rows, bytes, data, at, ids, checks, tally, named) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", seq, ...values);
       else this.sql.exec("UPDATE chunks SET seq = ?, rows = ?, bytes = ?, data = ?, at = ?, ids = ?, checks = ?, tally = ?, named = 1 WHERE seq = ?", seq, ...values, free);
       chunks.push({ seq, ids });
       stored += packed.bytes;
-      chunk = [];
-      chunkBytes = 0;
-      grows = idBytes(`${name}:${this.lastSeq + 1}`);
     };
+    // What a batch id adds to each row: the longest the call's chunks can have.
+    const grows = idBytes(`${name}:${this.lastSeq + rows.length + 1}`);
+    let chunk: OutgoingRow[] = [];
+    let chunkBytes = 0;
     for (const r of rows) {
-      if (chunkBytes + r.bytes + grows + 1 > CHUNK_MAX_BYTES) write();
+      if (chunk.length > 0 && chunkBytes + r.bytes + grows + 1 > CHUNK_MAX_TEXT_BYTES) {
+        write(chunk);
+        chunk = [];
+        chunkBytes = 0;
+      }
       chunk.push(r);
       chunkBytes += r.bytes + grows + (chunk.length > 1 ? 1 : 0);
     }
-    write();
+    if (chunk.length > 0) write(chunk);
     return { bytes: stored, chunks };
   }
 
@@ -244,17 +259,20 @@ export class Outbox {
     // Messages already planned (refused in this flush, say) stay as they are: only the rows after them.
     const before = this.plannedMessages();
     const chunks = this.sql
-      .exec<{ seq: number; rows: number; bytes: number }>(
-        // A row marked for the sink to check adds its index to the message's header, and each
-        // chunk its batch id: room for them.
-        `SELECT seq, rows, bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) + ? AS bytes
-         FROM chunks WHERE seq > ? ORDER BY seq LIMIT ?`,
+      .exec<{ seq: number; rows: number; bytes: number; text: number }>(
+        // A message is sized as sent: its chunks packed (decision record 0037). A chunk of a
+        // version before is packed again with its batch id when sent, or was stored as text:
+        // its text's size bounds it. A row marked for the sink to check adds its index to the
+        // message's header, and each chunk its batch id: room for them in both sizes.
+        `SELECT seq, rows, (CASE WHEN named = 1 AND typeof(data) = 'blob' THEN length(data) ELSE bytes END) + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) + ?1 AS bytes,
+                bytes + ${CHECK_INDEX_BYTES} * coalesce(json_array_length(checks), 0) + ?1 AS text
+         FROM chunks WHERE seq > ?2 ORDER BY seq LIMIT ?3`,
         idBytes(`${name}:${Number.MAX_SAFE_INTEGER}`) + 3,
         this.plannedMark(),
         MAX_PLAN_CHUNKS,
       )
       .toArray();
-    const planned = planMessages(chunks, name, LIMITS.maxQueueMessageBytes);
+    const planned = planMessages(chunks, name, LIMITS.maxQueueMessageBytes, LIMITS.maxQueueMessageTextBytes);
     if (planned.length > 0) this.write([...before, ...planned]);
   }
 
@@ -426,11 +444,18 @@ export class Outbox {
 // that parts them from the header or the chunk before them in a message (decision records 0033
 // and 0034): SQLite writes a fraction of the pages, and neither a flush nor the sink packs or
 // unpacks them again. `bytes` is their text's size when every row is in the current form.
-function packChunk(rows: readonly OutgoingRow[], id: string, bytes: number): { data: ArrayBuffer; bytes: number } {
+function packChunk(rows: readonly OutgoingRow[], id: string): { data: ArrayBuffer; bytes: number } {
   const lines = rows.map((r) => r.row);
   const text = rowsWithBatchId(lines, id);
   // A copy of its own: zlib's result may be a view into a larger buffer, which SQLite would store whole.
-  return { data: packText(`\n${text}`).slice().buffer, bytes: lines.every(isCurrentRow) ? bytes : utf8Length(text) };
+  return { data: packText(`\n${text}`).slice().buffer, bytes: lines.every(isCurrentRow) ? textBytes(rows, idBytes(id)) : utf8Length(text) };
+}
+
+// The UTF-8 size of current rows' text once each carries a batch id adding `grows` bytes, newlines between them.
+function textBytes(rows: readonly OutgoingRow[], grows: number): number {
+  let n = Math.max(0, rows.length - 1);
+  for (const r of rows) n += r.bytes + grows;
+  return n;
 }
 
 // A chunk of a version before, whose rows carry no batch id (text, or packed), as a member whose rows carry `id`.

@@ -6,7 +6,18 @@ export interface PlannedMessage {
   firstSeq: number;
   lastSeq: number;
   rows: number;
+  /** Its body's size as sent: the chunks packed, with room for their header. */
   bytes: number;
+}
+
+/** A buffered chunk as planning sees it: its size as sent and, when it differs, its text's. */
+export interface ChunkSize {
+  seq: number;
+  bytes: number;
+  /** Its text's size; `bytes` when unset. */
+  text?: number;
+  /** Its rows; one when unset. */
+  rows?: number;
 }
 
 // Room for the header line, the newlines and the queue's own framing.
@@ -16,23 +27,29 @@ const SEND_MAX_MESSAGES = 100;
 const SEND_MAX_BYTES = LIMITS.maxSendBatchBytes;
 
 /**
- * Packs buffered chunks (of `rows` rows each, one when unset), in order, into messages of at most
- * `maxBytes`. Batch ids are `${name}:${firstSeq}`: sequence numbers are never reused, so an id
- * names the same rows forever.
+ * Packs buffered chunks, in order, into messages of at most `maxBytes` as sent and `maxText`
+ * bytes of text. Batch ids are `${name}:${firstSeq}`: sequence numbers are never reused, so an
+ * id names the same rows forever.
  */
-export function planMessages(rows: readonly { seq: number; bytes: number; rows?: number }[], name: string, maxBytes: number): PlannedMessage[] {
+export function planMessages(chunks: readonly ChunkSize[], name: string, maxBytes: number, maxText = Infinity): PlannedMessage[] {
   const out: PlannedMessage[] = [];
   let current: PlannedMessage | null = null;
-  for (const r of rows) {
-    const size = r.bytes + 1;
-    if (current && current.bytes + size + HEADER_BYTES > maxBytes) {
+  let text = 0;
+  for (const c of chunks) {
+    const size = c.bytes + 1;
+    const textSize = (c.text ?? c.bytes) + 1;
+    if (current && (current.bytes + size + HEADER_BYTES > maxBytes || text + textSize + HEADER_BYTES > maxText)) {
       out.push(current);
       current = null;
     }
-    if (!current) current = { batchId: `${name}:${r.seq}`, firstSeq: r.seq, lastSeq: r.seq, rows: 0, bytes: 0 };
-    current.lastSeq = r.seq;
-    current.rows += r.rows ?? 1;
+    if (!current) {
+      current = { batchId: `${name}:${c.seq}`, firstSeq: c.seq, lastSeq: c.seq, rows: 0, bytes: 0 };
+      text = 0;
+    }
+    current.lastSeq = c.seq;
+    current.rows += c.rows ?? 1;
     current.bytes += size;
+    text += textSize;
   }
   if (current) out.push(current);
   return out;

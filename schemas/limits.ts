@@ -21,6 +21,11 @@ export const LIMITS = {
    * bytes: this leaves room for the queue's own framing.
    */
   maxQueueMessageBytes: 120_000,
+  /**
+   * One event message's text: what its packed body unpacks to, which bounds what the sink holds
+   * at once when it reads a message's rows (decision record 0037).
+   */
+  maxQueueMessageTextBytes: 1_000_000,
   /** One `sendBatch`: Cloudflare's limit is 256 KB (256,000 bytes) in all, framing included. */
   maxSendBatchBytes: 250_000,
   /**

@@ -145,17 +145,30 @@ describe("dead letters", () => {
     const denied = await SELF.fetch("https://edge.test/admin/dead-letters/replay", { method: "POST", headers: { authorization: "Bearer wrong" } });
     expect(denied.status).toBe(401);
 
-    const res = await SELF.fetch(`https://edge.test/admin/dead-letters/replay?prefix=2026-11-20/${encodeURIComponent(batchId.replace(/:/g, ":"))}`, {
-      method: "POST",
-      headers: { authorization: "Bearer test-admin-token" },
-    });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ replayed: 1, rows: 3 });
-    await vi.waitUntil(async () => (await countOf(app.appId)) === 3, { timeout: 20_000, interval: 200 });
-    expect(await deadLetterKeys(batchId)).toHaveLength(0);
+    await replayed(`2026-11-20/${batchId}`, 3, app.appId, batchId);
 
     // A batch replayed after it did land after all is skipped, not doubled.
     expect(await deliverToSink(text, 1)).toEqual({ acked: 1, retried: 0 });
     expect(await countOf(app.appId)).toBe(3);
   });
+
+  it("replays an archived batch whose text is many times what a queue message may hold", async () => {
+    const app = await createTestApp();
+    const batchId = `${app.appId}:0:20`;
+    // A message's rows may unpack to a megabyte (decision record 0037): the replay sends them packed.
+    const rows = Array.from({ length: 1_000 }, (_, i) => row(app.appId, `big-${i}`, { properties: { note: "a".repeat(600) } }));
+    const text = encodeSinkMessage(batchId, app.appId, rows);
+    expect(new TextEncoder().encode(text).byteLength).toBeGreaterThan(600_000);
+    await env.ARCHIVE.put(`dead-letters/2026-11-21/${batchId}.ndjson`, text);
+    await replayed(`2026-11-21/${batchId}`, 1_000, app.appId, batchId);
+  });
 });
+
+// Replays the archive under `prefix` with the admin command: one batch of `rows` rows, stored, its archive gone.
+async function replayed(prefix: string, rows: number, appId: string, batchId: string): Promise<void> {
+  const res = await SELF.fetch(`https://edge.test/admin/dead-letters/replay?prefix=${encodeURIComponent(prefix)}`, { method: "POST", headers: { authorization: "Bearer test-admin-token" } });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ replayed: 1, rows });
+  await vi.waitUntil(async () => (await countOf(appId)) === rows, { timeout: 20_000, interval: 200 });
+  expect(await deadLetterKeys(batchId)).toHaveLength(0);
+}

@@ -10,7 +10,7 @@ import { decodeSinkMessage, encodeEventRow, encodeSinkMessage, withBatchId, type
 import { eventsQueue } from "../workers/queue/route";
 import { handleSinkBatch } from "../workers/queue/sink";
 import { deliver as deliverTo } from "./queue-delivery";
-import { blankRow, chQuery, createTestApp, post, restart, setClickHouse, trackEvent, type TestApp } from "./seed";
+import { blankRow, chQuery, createTestApp, noise, post, restart, setClickHouse, trackEvent, type TestApp } from "./seed";
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -321,8 +321,8 @@ describe("poison never blocks the events behind it", () => {
 
   it("archives a row no queue message can hold, counts it as dead-lettered, and stores the traffic behind it within seconds", async () => {
     const app = await createTestApp();
-    // A row stored before rows were limited: over 128 KB on its own.
-    const poison = row(app.appId, "poison-1", { properties: { blob: "x".repeat(200_000) } });
+    // A row stored before rows were limited: over 128 KB on its own, packed.
+    const poison = row(app.appId, "poison-1", { properties: { blob: noise(240_000) } });
     expect(await batcherOf(app).ingest([{ messageId: "poison-1", row: poison, bytes: poison.length }], { appId: app.appId, shard: 0, shardCount: 1, rateLimit: 0 })).toMatchObject({ status: "ok" });
     const normal = [...events("behind-a", 30), ...events("behind-b", 30)];
     expect((await postBatch(app, normal.slice(0, 30))).status).toBe(200);

@@ -101,3 +101,11 @@ export async function restart(stub: DurableObjectStub): Promise<void> {
   );
   if (!(outcome instanceof Error && outcome.message === reason)) throw new Error(`the object did not restart: ${String(outcome)}`);
 }
+
+/** Random text that barely packs (base64 of random bytes): rows of it test the queue's packed limits. */
+export function noise(chars: number): string {
+  let out = "";
+  // getRandomValues fills at most 64 KB at a time.
+  while (out.length < chars) out += btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(3 * 4_096))));
+  return out.slice(0, chars);
+}

@@ -5,7 +5,7 @@ import { backoff } from "../lib/backoff";
 import { clickhouseClient } from "../lib/clickhouse";
 import { errorText, log } from "../lib/log";
 import { recordCounts } from "./counters";
-import { queueBodyText } from "./packed";
+import { packText, queueBodyText } from "./packed";
 import { eventsQueue } from "./route";
 
 /** Where archived dead letters live in R2. */
@@ -90,7 +90,7 @@ async function holdBack(env: Env, message: Message<unknown>, text: string): Prom
   const ageMs = Date.now() - message.timestamp.getTime();
   if (message.attempts >= RENEW_AT_ATTEMPT || ageMs >= RENEW_AFTER_MS) {
     try {
-      await env.DEAD_LETTERS.send(text, { contentType: "text" });
+      await env.DEAD_LETTERS.send(packText(text), { contentType: "bytes" });
       message.ack();
       return;
     } catch (err) {
@@ -154,7 +154,8 @@ async function replayFrom(env: Env, bucket: R2Bucket, prefix: string, limit: num
       continue;
     }
     // The batch id is kept, so a batch that did land after all is skipped by the sink.
-    await eventsQueue(env, sink.appId).send(text, { contentType: "text" });
+    // Packed, as the batchers send it: a message's text may be many times the queue's limit.
+    await eventsQueue(env, sink.appId).send(packText(text), { contentType: "bytes" });
     await bucket.delete(obj.key);
     replayed++;
     if (sink.kind === "events") rows += sink.rows.length;

@@ -140,6 +140,9 @@ async function storedBefore(client: ClickHouseClient, batches: readonly EventBat
       const id = row === undefined ? null : messageIdOfRow(row);
       if (id !== null) asked.push({ batchId: b.batchId, appId: b.appId, index, id });
     }
+    // A delivery's messages unpack to up to a megabyte each: one at a time is held, and a
+    // message whose rows must be left out is unpacked again.
+    if (b.packed !== null) b.lines = null;
   }
   const found = new Map<string, Set<number>>();
   if (asked.length === 0) return found;
