@@ -44,21 +44,28 @@ describe("cost model", () => {
 
   it("follows automatic sharding for one app at scale, and counts the shards a request reaches", () => {
     const hot = { eventsPerSecond: 5000, windowMs: 60_000 };
-    expect(oneAppAtScale(4000, 100, 0.2, hot, PRICES.doRequests)).toMatchObject({ shards: 1, callsPerRequest: 1, serverCallsPerRequest: 1 });
-    const tenK = oneAppAtScale(10_000, 100, 0.2, hot, PRICES.doRequests);
+    const prices = { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten };
+    // A device's 100 events in one chunk row, a server's few per shard in one too.
+    const rows = { device: 1, serverCall: 1 };
+    expect(oneAppAtScale(4000, 100, 0.2, hot, prices, rows)).toMatchObject({ shards: 1, callsPerRequest: 1, serverCallsPerRequest: 1 });
+    const tenK = oneAppAtScale(10_000, 100, 0.2, hot, prices, rows);
     expect(tenK).toMatchObject({ shards: 4, perShard: 2500 });
     expect(tenK.serverCallsPerRequest).toBeCloseTo(4, 6);
-    const hundredK = oneAppAtScale(100_000, 100, 0.2, hot, PRICES.doRequests);
+    const hundredK = oneAppAtScale(100_000, 100, 0.2, hot, prices, rows);
     expect(hundredK.shards).toBe(40);
     // A server's 100 users over 40 shards: 40·(1 − (39/40)^100) ≈ 36.8 shards get one or more.
     expect(hundredK.serverCallsPerRequest).toBeCloseTo(36.82, 2);
-    expect(hundredK.serverDoRequestsUsdPerMillion).toBeCloseTo((36.82 / 100) * 0.15, 3);
+    // Each call is a Durable Object request and writes its chunk row: $0.15 + $1 per million calls.
+    expect(hundredK.serverIngestUsdPerMillion).toBeCloseTo((36.82 / 100) * (0.15 + 1), 3);
     // A device's request is one call: 0.8 · 1 + 0.2 · 36.82.
     expect(hundredK.callsPerRequest).toBeCloseTo(0.8 + 0.2 * 36.82, 2);
-    expect(hundredK.doRequestsUsdPerMillion).toBeCloseTo(((0.8 + 0.2 * 36.82) / 100) * 0.15, 4);
+    expect(hundredK.ingestUsdPerMillion).toBeCloseTo(((0.8 + 0.2 * 36.82) / 100) * (0.15 + 1), 4);
+    // A device's request that takes two chunk rows costs a row more, its call the same.
+    const twoRows = oneAppAtScale(100_000, 100, 0.2, hot, prices, { device: 2, serverCall: 1 });
+    expect(twoRows.ingestUsdPerMillion - hundredK.ingestUsdPerMillion).toBeCloseTo((0.8 / 100) * 1, 6);
     // Capped at 64 shards, each past the mark.
-    expect(oneAppAtScale(1_000_000, 100, 0.2, hot, PRICES.doRequests)).toMatchObject({ shards: 64, perShard: 15_625 });
+    expect(oneAppAtScale(1_000_000, 100, 0.2, hot, prices, rows)).toMatchObject({ shards: 64, perShard: 15_625 });
     // Requests from devices only are one call whatever the count.
-    expect(oneAppAtScale(100_000, 100, 0, hot, PRICES.doRequests).callsPerRequest).toBeCloseTo(1, 10);
+    expect(oneAppAtScale(100_000, 100, 0, hot, prices, rows).callsPerRequest).toBeCloseTo(1, 10);
   });
 });

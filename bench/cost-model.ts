@@ -85,33 +85,46 @@ export interface OneAppAtScale {
   /** The count automatic sharding settles on (decision record 0035), and each shard's rate then. */
   shards: number;
   perShard: number;
-  /** Durable Object calls a request makes on average, one per shard its events' devices reach, and what they cost. */
+  /** Durable Object calls a request makes on average, one per shard its events' devices reach. */
   callsPerRequest: number;
-  doRequestsUsdPerMillion: number;
+  /** What those calls cost: each a Durable Object request, and the chunk rows it writes. */
+  ingestUsdPerMillion: number;
   /** The same when every request comes from a server, each event of another user. */
   serverCallsPerRequest: number;
-  serverDoRequestsUsdPerMillion: number;
+  serverIngestUsdPerMillion: number;
+}
+
+/** What an ingest call is billed: a Durable Object request, and each SQLite row it writes. */
+export interface CallPrices {
+  doRequest: Pick<Price, "usd" | "per">;
+  rowWritten: Pick<Price, "usd" | "per">;
 }
 
 /**
  * Where automatic sharding takes one app of `eventsPerSecond` (each raise judged on the rate
- * per shard the one before left), and the ingest calls a request then makes. Events are placed
- * by device (decision record 0036): a request from one device is one call; a server's request
- * of `eventsPerRequest` users reaches n·(1 − (1 − 1/n)^k) of `n` shards on average, as devices
- * hash evenly. `serverShare` of the requests come from servers.
+ * per shard the one before left), and the ingest calls a request then makes, with what they
+ * cost. Events are placed by device (decision record 0036): a request from one device is one
+ * call; a server's request of `eventsPerRequest` users reaches n·(1 − (1 − 1/n)^k) of `n` shards
+ * on average, as devices hash evenly. `serverShare` of the requests come from servers. A call
+ * writes a chunk row per chunk it stores: `rows.device` for a device's whole request,
+ * `rows.serverCall` for a server's few events on one shard.
  */
-export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number, serverShare: number, hot: HotShard, doRequest: Pick<Price, "usd" | "per">): OneAppAtScale {
+export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number, serverShare: number, hot: HotShard, prices: CallPrices, rows: { device: number; serverCall: number }): OneAppAtScale {
   let shards = 1;
   for (let next = shardsWanted(eventsPerSecond, 1, hot); next !== null; next = shardsWanted(eventsPerSecond / shards, shards, hot)) shards = next;
   const serverCallsPerRequest = shards * (1 - (1 - 1 / shards) ** eventsPerRequest);
   const callsPerRequest = (1 - serverShare) * 1 + serverShare * serverCallsPerRequest;
+  // A server's request on one shard is a device's: all its events in one call.
+  const serverRowsPerRequest = shards === 1 ? rows.device : serverCallsPerRequest * rows.serverCall;
+  const rowsPerRequest = (1 - serverShare) * rows.device + serverShare * serverRowsPerRequest;
+  const usd = (calls: number, written: number): number => usdPerMillion(calls, eventsPerRequest, prices.doRequest) + usdPerMillion(written, eventsPerRequest, prices.rowWritten);
   return {
     eventsPerSecond,
     shards,
     perShard: eventsPerSecond / shards,
     callsPerRequest,
-    doRequestsUsdPerMillion: usdPerMillion(callsPerRequest, eventsPerRequest, doRequest),
+    ingestUsdPerMillion: usd(callsPerRequest, rowsPerRequest),
     serverCallsPerRequest,
-    serverDoRequestsUsdPerMillion: usdPerMillion(serverCallsPerRequest, eventsPerRequest, doRequest),
+    serverIngestUsdPerMillion: usd(serverCallsPerRequest, serverRowsPerRequest),
   };
 }

@@ -10,12 +10,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ClickHouseTarget } from "../dev/clickhouse/target";
 import { startLocalStack } from "../dev/stack";
-import { BatchRequest, DEFAULT_POLICY } from "../schemas";
+import { chunksFor } from "../durable-objects/outbox";
+import { BatchRequest, DEFAULT_POLICY, utf8Length } from "../schemas";
 import { shardOfEvent } from "../workers/apps/shards";
 import { placeOf, prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
 import { createRedactor } from "../workers/lib/redact";
 import { INSERT_SETTINGS } from "../workers/queue/counters";
+import { packText } from "../workers/queue/packed";
 import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, queueChunks, queueOperations, total, usdPerMillion, type CostLine, type QueueMessage } from "./cost-model";
 import { makeRequests, rng, SERVER_SHARE } from "./fixtures";
 import { PRICES, VENDORS } from "./prices";
@@ -70,8 +72,10 @@ function newParts(before: Map<string, Set<string>>, after: Map<string, Set<strin
   return out;
 }
 
-// Row bytes as the edge stores them, from the same pipeline the Worker runs.
-function prepared(body: string, shardCount: number): { events: number; bytes: number; shards: number } {
+// Row bytes as the edge stores them, from the same pipeline the Worker runs, the shards a
+// request reaches, and the chunk rows its calls store: on each shard its rows packed as the
+// batcher packs them.
+function prepared(body: string, shardCount: number): { events: number; bytes: number; shards: number; chunks: number } {
   const req = BatchRequest.parse(JSON.parse(body));
   const out = prepareBatch(req.batch, {
     appId: "app_bench",
@@ -85,8 +89,17 @@ function prepared(body: string, shardCount: number): { events: number; bytes: nu
     redactor: createRedactor(DEFAULT_POLICY, "ab".repeat(32)),
   });
   // New apps place events by device (decision record 0036): a request makes one ingest call per shard it reaches.
-  const shards = new Set(out.events.map((e) => shardOfEvent(placeOf(e), { count: shardCount, key: "device" })));
-  return { events: out.events.length, bytes: out.bytes, shards: shards.size };
+  const byShard = new Map<number, string[]>();
+  for (const e of out.events) {
+    const shard = shardOfEvent(placeOf(e), { count: shardCount, key: "device" });
+    byShard.set(shard, [...(byShard.get(shard) ?? []), e.encoded]);
+  }
+  let chunks = 0;
+  for (const rows of byShard.values()) {
+    const text = `\n${rows.join("\n")}`;
+    chunks += chunksFor(utf8Length(text), packText(text).byteLength);
+  }
+  return { events: out.events.length, bytes: out.bytes, shards: byShard.size, chunks };
 }
 
 interface ShardStats {
@@ -164,6 +177,8 @@ async function main(): Promise<void> {
     const cpuBefore = cpuByPart(stack.child.pid);
     const requestsByApp = APPS.map(() => 0);
     let doCalls = 0;
+    // Chunk rows the calls stored, by the same packing (`prepared`).
+    let callRows = 0;
     const latencies: number[] = [];
     let accepted = 0;
     let counter = 0;
@@ -177,6 +192,7 @@ async function main(): Promise<void> {
           const t = counter % list.length;
           const body = (list[t] ?? "").replaceAll("@@", String(counter++));
           doCalls += sizes[a]?.[t]?.shards ?? 1;
+          callRows += sizes[a]?.[t]?.chunks ?? 1;
           const t0 = performance.now();
           const res = await postBatch(`${entry}/v1/batch`, keys[a] ?? "", body);
           latencies.push(performance.now() - t0);
@@ -313,11 +329,20 @@ async function main(): Promise<void> {
     // One app taking the whole rate: automatic sharding raises its count, and a server's
     // request then reaches more shards, each one a Durable Object request. The run's own ingest
     // calls give way to that app's; everything else per event as measured.
-    const ingestCallsUsd = usdPerMillion(doCalls, n, PRICES.doRequests);
+    // A call is a Durable Object request and writes its chunk rows: both scale with the calls.
+    const ingestCallsUsd = usdPerMillion(doCalls, n, PRICES.doRequests) + usdPerMillion(Math.min(callRows, rowsWritten), n, PRICES.doRowsWritten);
+    const hot = sizes[0] ?? [];
+    const devices = hot.slice(Math.round(hot.length * SERVER_SHARE));
+    const servers = hot.slice(0, Math.round(hot.length * SERVER_SHARE));
+    const rowsPerCall = {
+      device: sum(devices.map((s) => s.chunks)) / Math.max(1, devices.length),
+      // A server's request over many shards: each call holds a few events, in one chunk row.
+      serverCall: servers.length > 0 ? sum(servers.map((s) => s.chunks)) / Math.max(1, sum(servers.map((s) => s.shards))) : 1,
+    };
     const oneApp = RATES.map((eps) => {
-      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, HOT_SHARD, PRICES.doRequests);
+      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, HOT_SHARD, { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten }, rowsPerCall);
       const rest = cloudflare - ingestCallsUsd;
-      return { ...scale, cloudflareUsdPerMillion: rest + scale.doRequestsUsdPerMillion, serversOnlyUsdPerMillion: rest + scale.serverDoRequestsUsdPerMillion };
+      return { ...scale, cloudflareUsdPerMillion: rest + scale.ingestUsdPerMillion, serversOnlyUsdPerMillion: rest + scale.serverIngestUsdPerMillion };
     });
     console.log(`\n${n} events accepted in ${loadSeconds.toFixed(1)} s (${counted("deduplicated")} of them repeated ids, stored once), ${stored} in ClickHouse after ${activeSeconds.toFixed(1)} s, ${shards.length} shards\n`);
     console.log("component                                 per event      $ per million events");
@@ -331,10 +356,11 @@ async function main(): Promise<void> {
     console.log(
       `\none app at that rate, automatic sharding (${HOT_SHARD.eventsPerSecond} events/s a shard over ${HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests, ${SERVER_SHARE * 100} % of them from servers (all: the last column):`,
     );
-    console.log("events/s     shards   per shard   DO calls/request   DO calls $/M   Cloudflare $/M   servers only $/M");
+    console.log(`each call a Durable Object request and its chunk rows (${rowsPerCall.device.toFixed(2)} for a device's request, ${rowsPerCall.serverCall.toFixed(2)} for a server's call; ${callRows} in this run of ${rowsWritten} rows written)`);
+    console.log("events/s     shards   per shard   DO calls/request   calls and rows $/M   Cloudflare $/M   servers only $/M");
     for (const a of oneApp) {
       console.log(
-        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.doRequestsUsdPerMillion).padStart(14)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
+        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.ingestUsdPerMillion).padStart(20)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
       );
     }
 
