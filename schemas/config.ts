@@ -43,7 +43,7 @@ const ConfigSchema = z.object({
   // A shard busier than this on average over the window raises its app's shard count, for apps
   // that leave automatic sharding on (decision record 0035). Dedup's filters are sized for
   // 10,000 events/s a shard (bench:dedup): half that leaves room for the day a new count stays.
-  SHARD_HOT_EVENTS_PER_S: nonNegativeInt(5000),
+  SHARD_HOT_EVENTS_PER_S: nonNegativeInt(10_000),
   SHARD_HOT_WINDOW_MS: positiveInt(60_000),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
