@@ -170,11 +170,12 @@ export class Outbox {
     const write = (chunk: readonly OutgoingRow[]): void => {
       const seq = this.lastSeq + 1;
       const packed = packChunk(chunk, `${name}:${seq}`);
-      // Rows that pack poorly are parted until each part fits: the sizes are known only packed.
+      // Rows that pack poorly are parted, by what they packed to, until each part fits: the
+      // sizes are known only packed.
       if (packed.data.byteLength > CHUNK_MAX_PACKED_BYTES && chunk.length > 1) {
-        const half = Math.ceil(chunk.length / 2);
-        write(chunk.slice(0, half));
-        write(chunk.slice(half));
+        const parts = Math.min(chunk.length, Math.ceil((packed.data.byteLength * 1.1) / CHUNK_MAX_PACKED_BYTES));
+        const size = Math.ceil(chunk.length / parts);
+        for (let at = 0; at < chunk.length; at += size) write(chunk.slice(at, at + size));
         return;
       }
       this.lastSeq = seq;
