@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import type { ClickHouseTarget } from "../dev/clickhouse/target";
 import { startLocalStack } from "../dev/stack";
 import { chunksFor } from "../durable-objects/outbox";
-import { BatchRequest, DEFAULT_POLICY, utf8Length } from "../schemas";
+import { BatchRequest, DEFAULT_HOT_SHARD, DEFAULT_POLICY, utf8Length } from "../schemas";
 import { shardOfEvent } from "../workers/apps/shards";
 import { placeOf, prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
@@ -42,8 +42,6 @@ const DEDUP_HOURS = 24;
 const RETENTION_HOURS = 90 * 24;
 const RATES = [10_000, 100_000, 1_000_000];
 // wrangler.toml's SHARD_HOT_EVENTS_PER_S and SHARD_HOT_WINDOW_MS, and the requests' size here.
-// As deployed (wrangler.toml).
-const HOT_SHARD = { eventsPerSecond: 10_000, windowMs: 60_000 };
 const EVENTS_PER_REQUEST = 100;
 const TARGETS = { usdPerMillion: 0.1, rowsWrittenPerEvent: 0.05 };
 
@@ -93,7 +91,9 @@ function prepared(body: string, shardCount: number): { events: number; bytes: nu
   const byShard = new Map<number, string[]>();
   for (const e of out.events) {
     const shard = shardOfEvent(placeOf(e), { count: shardCount, key: "device" });
-    byShard.set(shard, [...(byShard.get(shard) ?? []), e.encoded]);
+    const rows = byShard.get(shard);
+    if (rows) rows.push(e.encoded);
+    else byShard.set(shard, [e.encoded]);
   }
   let chunks = 0;
   for (const rows of byShard.values()) {
@@ -341,7 +341,7 @@ async function main(): Promise<void> {
       serverCall: servers.length > 0 ? sum(servers.map((s) => s.chunks)) / Math.max(1, sum(servers.map((s) => s.shards))) : 1,
     };
     const oneApp = RATES.map((eps) => {
-      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, HOT_SHARD, { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten }, rowsPerCall);
+      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, DEFAULT_HOT_SHARD, { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten }, rowsPerCall);
       const rest = cloudflare - ingestCallsUsd;
       return { ...scale, cloudflareUsdPerMillion: rest + scale.ingestUsdPerMillion, serversOnlyUsdPerMillion: rest + scale.serverIngestUsdPerMillion };
     });
@@ -355,7 +355,7 @@ async function main(): Promise<void> {
     console.log("events/s     inserts/s    parts/s  parts/s gathered (one insert per delivery of 100 messages; gathered: async_insert)");
     for (const p of parts) console.log(`${String(p.eventsPerSecond).padEnd(12)} ${p.insertsPerSecond.toFixed(1).padStart(9)} ${p.partsPerSecond.toFixed(0).padStart(10)} ${p.gatheredPartsPerSecond.toFixed(0).padStart(16)}`);
     console.log(
-      `\none app at that rate, automatic sharding (${HOT_SHARD.eventsPerSecond} events/s a shard over ${HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests, ${SERVER_SHARE * 100} % of them from servers (all: the last column):`,
+      `\none app at that rate, automatic sharding (${DEFAULT_HOT_SHARD.eventsPerSecond} events/s a shard over ${DEFAULT_HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests, ${SERVER_SHARE * 100} % of them from servers (all: the last column):`,
     );
     console.log(`each call a Durable Object request and its chunk rows (${rowsPerCall.device.toFixed(2)} for a device's request, ${rowsPerCall.serverCall.toFixed(2)} for a server's call; ${callRows} in this run of ${rowsWritten} rows written)`);
     console.log("events/s     shards   per shard   DO calls/request   calls and rows $/M   Cloudflare $/M   servers only $/M");

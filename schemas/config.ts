@@ -13,6 +13,9 @@ const positiveInt = (fallback: number) => intSetting(fallback, z.number().int().
 // For limits that 0 switches off.
 const nonNegativeInt = (fallback: number) => intSetting(fallback, z.number().int().nonnegative());
 
+/** When a shard is busy, unless the deployment sets otherwise (decision records 0035, 0038): `{eventsPerSecond, windowMs}`. */
+export const DEFAULT_HOT_SHARD = { eventsPerSecond: 10_000, windowMs: 60_000 } as const;
+
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().optional(),
   CLICKHOUSE_URL: z.url(),
@@ -43,8 +46,8 @@ const ConfigSchema = z.object({
   // A shard busier than this on average over the window raises its app's shard count, for apps
   // that leave automatic sharding on (decision record 0035). Dedup's filters are sized for
   // 10,000 events/s a shard (bench:dedup): half that leaves room for the day a new count stays.
-  SHARD_HOT_EVENTS_PER_S: nonNegativeInt(10_000),
-  SHARD_HOT_WINDOW_MS: positiveInt(60_000),
+  SHARD_HOT_EVENTS_PER_S: nonNegativeInt(DEFAULT_HOT_SHARD.eventsPerSecond),
+  SHARD_HOT_WINDOW_MS: positiveInt(DEFAULT_HOT_SHARD.windowMs),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
   // How long an isolate serves an app's flags and configuration before it checks for a change
