@@ -43,7 +43,7 @@ describe("cost model", () => {
   });
 
   it("follows automatic sharding for one app at scale, and counts the shards a request reaches", () => {
-    const hot = { eventsPerSecond: 5000, windowMs: 60_000 };
+    const hot = { eventsPerSecond: 5000, deviceCallsPerSecond: 500, windowMs: 60_000 };
     const prices = { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten };
     // A device's 100 events in one chunk row, a server's few per shard in one too.
     const rows = { device: 1, serverCall: 1 };
@@ -67,5 +67,10 @@ describe("cost model", () => {
     expect(oneAppAtScale(1_000_000, 100, 0.2, hot, prices, rows)).toMatchObject({ shards: 64, perShard: 15_625 });
     // Requests from devices only are one call whatever the count.
     expect(oneAppAtScale(100_000, 100, 0, hot, prices, rows).callsPerRequest).toBeCloseTo(1, 10);
+    // 2,500 two-event requests a second from devices: the events mark asks for 2 shards,
+    // the calls mark for 10, which leave each shard 250 calls/s; each request still one call.
+    expect(oneAppAtScale(5_000, 2, 0, hot, prices, rows)).toMatchObject({ shards: 10, callsPerRequest: 1 });
+    // A server's calls carry several users: more shards would not spread them, so they raise nothing.
+    expect(oneAppAtScale(4_000, 2, 1, hot, prices, rows).shards).toBe(1);
   });
 });

@@ -110,8 +110,10 @@ export interface CallPrices {
  * `rows.serverCall` for a server's few events on one shard.
  */
 export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number, serverShare: number, hot: HotShard, prices: CallPrices, rows: { device: number; serverCall: number }): OneAppAtScale {
+  // What one of `n` shards takes: devices hash evenly, and a device's request is one call.
+  const loadOn = (n: number) => ({ eventsPerSecond: eventsPerSecond / n, deviceCallsPerSecond: ((1 - serverShare) * eventsPerSecond) / eventsPerRequest / n });
   let shards = 1;
-  for (let next = shardsWanted(eventsPerSecond, 1, hot); next !== null; next = shardsWanted(eventsPerSecond / shards, shards, hot)) shards = next;
+  for (let next = shardsWanted(loadOn(1), 1, hot); next !== null; next = shardsWanted(loadOn(shards), shards, hot)) shards = next;
   const serverCallsPerRequest = shards * (1 - (1 - 1 / shards) ** eventsPerRequest);
   const callsPerRequest = (1 - serverShare) * 1 + serverShare * serverCallsPerRequest;
   // A server's request on one shard is a device's: all its events in one call.

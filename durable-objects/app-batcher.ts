@@ -49,6 +49,11 @@ export interface IngestTarget {
   rateLimit: number;
   /** Whether this shard, when busy, raises the app's shard count (decision record 0035); off when absent. */
   autoShards?: boolean;
+  /**
+   * Every event of this call came from one device, so more shards would spread calls like it
+   * (decision record 0039); absent: not known, not counted.
+   */
+  oneDevice?: boolean;
 }
 
 /**
@@ -80,7 +85,8 @@ export interface BatcherStats {
   /** SQLite rows read and written since this object started (the units Cloudflare bills), and its database's size in bytes. */
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
   /** The events of the window automatic sharding judges next (decision record 0035), and when its first came (epoch ms; null: none yet). */
-  load: { events: number; since: number | null };
+  /** What automatic sharding judges next: the window's events, its calls from one device each, and when it began. */
+  load: { events: number; deviceCalls: number; since: number | null };
 }
 
 /**
@@ -158,7 +164,7 @@ export class AppBatcher extends DurableObject<Env> {
   private chunksSent = 0;
   // Events taken since `since` (the window's first), and the call that last brought some: what
   // automatic sharding goes by.
-  private load: { since: number; events: number; target: IngestTarget | null } = { since: 0, events: 0, target: null };
+  private load: { since: number; events: number; deviceCalls: number; target: IngestTarget | null } = { since: 0, events: 0, deviceCalls: 0, target: null };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -379,8 +385,9 @@ export class AppBatcher extends DurableObject<Env> {
 
   // The window starts with its first event, so the rate below is over time this shard had work.
   private countLoad(target: IngestTarget, events: number, now: number): void {
-    if (this.load.events === 0) this.load.since = now;
+    if (this.load.events === 0 && this.load.deviceCalls === 0) this.load.since = now;
     this.load.events += events;
+    if (target.oneDevice === true) this.load.deviceCalls++;
     this.load.target = target;
   }
 
@@ -392,15 +399,24 @@ export class AppBatcher extends DurableObject<Env> {
    * again after the next window.
    */
   private async considerShards(now: number): Promise<void> {
-    const { target, events, since } = this.load;
+    const { target, events, deviceCalls, since } = this.load;
     const elapsed = now - since;
-    if (!target || events === 0 || elapsed < this.cfg.hotShard.windowMs) return;
-    this.load = { since: now, events: 0, target: null };
+    if (!target || (events === 0 && deviceCalls === 0) || elapsed < this.cfg.hotShard.windowMs) return;
+    this.load = { since: now, events: 0, deviceCalls: 0, target: null };
     if (!target.autoShards || (target.previousShardCount ?? null) !== null) return;
-    const rate = (events * 1000) / Math.max(1, elapsed);
-    const to = shardsWanted(rate, target.shardCount, this.cfg.hotShard);
+    const perSecond = (n: number): number => (n * 1000) / Math.max(1, elapsed);
+    const load = { eventsPerSecond: perSecond(events), deviceCallsPerSecond: perSecond(deviceCalls) };
+    const to = shardsWanted(load, target.shardCount, this.cfg.hotShard);
     if (to === null) return;
-    const fields = { app: target.appId, shard: target.shard, from: target.shardCount, to, events_per_s: Math.round(rate), window_ms: elapsed };
+    const fields = {
+      app: target.appId,
+      shard: target.shard,
+      from: target.shardCount,
+      to,
+      events_per_s: Math.round(load.eventsPerSecond),
+      device_calls_per_s: Math.round(load.deviceCallsPerSecond),
+      window_ms: elapsed,
+    };
     try {
       const at = await raiseShardsAutomatically(localD1Env(this.env).DB, target.appId, target.shardCount, to, now);
       if (at !== null) log.info("batcher.shards_raised", { ...fields, from_at: at });
@@ -524,7 +540,7 @@ export class AppBatcher extends DurableObject<Env> {
       flushFailures: this.flushFailures,
       dedup: { heldIds: this.dedup.held, ...this.dedup.usage },
       storage,
-      load: { events: this.load.events, since: this.load.events > 0 ? this.load.since : null },
+      load: { events: this.load.events, deviceCalls: this.load.deviceCalls, since: this.load.events > 0 || this.load.deviceCalls > 0 ? this.load.since : null },
     };
   }
 

@@ -13,8 +13,8 @@ const positiveInt = (fallback: number) => intSetting(fallback, z.number().int().
 // For limits that 0 switches off.
 const nonNegativeInt = (fallback: number) => intSetting(fallback, z.number().int().nonnegative());
 
-/** When a shard is busy, unless the deployment sets otherwise (decision records 0035, 0038): `{eventsPerSecond, windowMs}`. */
-export const DEFAULT_HOT_SHARD = { eventsPerSecond: 10_000, windowMs: 60_000 } as const;
+/** When a shard is busy, unless the deployment sets otherwise (decision records 0035, 0038, 0039). */
+export const DEFAULT_HOT_SHARD = { eventsPerSecond: 10_000, deviceCallsPerSecond: 500, windowMs: 60_000 } as const;
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().optional(),
@@ -47,6 +47,9 @@ const ConfigSchema = z.object({
   // that leave automatic sharding on (decision record 0035). Dedup's filters are sized for
   // 10,000 events/s a shard (bench:dedup): half that leaves room for the day a new count stays.
   SHARD_HOT_EVENTS_PER_S: nonNegativeInt(DEFAULT_HOT_SHARD.eventsPerSecond),
+  // Or busier than this in calls that each carry one device's events (decision record 0039):
+  // half the ~1,000 requests/s a Durable Object takes, for apps whose requests hold few events.
+  SHARD_HOT_CALLS_PER_S: nonNegativeInt(DEFAULT_HOT_SHARD.deviceCallsPerSecond),
   SHARD_HOT_WINDOW_MS: positiveInt(DEFAULT_HOT_SHARD.windowMs),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
@@ -70,8 +73,8 @@ export interface Config {
   crashCaps: { perIssue: number; perApp: number };
   /** `mergeAfterMs`: how long confirmed ids wait in a shard's exact tier before they move to its filters (decision record 0021). */
   dedup: { mergeAfterMs: number };
-  /** When a shard is busy enough to raise its app's shard count (workers/apps/shards.ts); 0 events/s: never. */
-  hotShard: { eventsPerSecond: number; windowMs: number };
+  /** When a shard is busy enough to raise its app's shard count (workers/apps/shards.ts); a mark of 0 is off. */
+  hotShard: { eventsPerSecond: number; deviceCallsPerSecond: number; windowMs: number };
   /** How many event queues apps are spread over (one carries at most 5,000 messages/s). */
   eventQueues: number;
   /** How long an isolate serves an app's flags before checking D1 for a change (decision record 0023). */
@@ -157,7 +160,7 @@ export function config(env: object): Config {
     buffer: { maxRows: e.BUFFER_MAX_ROWS, maxBytes: e.BUFFER_MAX_BYTES, staleMs: e.BUFFER_STALE_MS },
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
     dedup: { mergeAfterMs: e.DEDUP_MERGE_AFTER_MS },
-    hotShard: { eventsPerSecond: e.SHARD_HOT_EVENTS_PER_S, windowMs: e.SHARD_HOT_WINDOW_MS },
+    hotShard: { eventsPerSecond: e.SHARD_HOT_EVENTS_PER_S, deviceCallsPerSecond: e.SHARD_HOT_CALLS_PER_S, windowMs: e.SHARD_HOT_WINDOW_MS },
     eventQueues: e.EVENTS_QUEUES,
     flagsRecheckMs: e.FLAGS_RECHECK_MS,
   };

@@ -115,22 +115,23 @@ const shardRow = (appId: string) => env.DB.prepare("SELECT shard_count, previous
 const HOUR = 3_600_000;
 
 /**
- * Makes a shard busy past `perHour` events in an hour's window, and holds its flushes. The
- * test judges the window itself (judge) as if the hour had passed: what is decided follows
- * from the events sent alone, and no alarm of the object's own judges it first, however slow
- * the machine.
+ * Makes a shard busy past `perHour` events (and, if given, `callsPerHour` calls from one device
+ * each) in an hour's window, and holds its flushes. The test judges the window itself (judge) as
+ * if the hour had passed: what is decided follows from the events sent alone, and no alarm of
+ * the object's own judges it first, however slow the machine.
  */
-async function busyAt(appId: string, perHour: number): Promise<DurableObjectStub<AppBatcher>> {
+async function busyAt(appId: string, perHour: number, callsPerHour = 0): Promise<DurableObjectStub<AppBatcher>> {
   const stub = batcherStub(env, "default", appId, 0);
   await runInDurableObject(stub, (instance: AppBatcher) => {
     const held = instance as unknown as { cfg: Config };
-    held.cfg = { ...held.cfg, flush: { maxRows: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3_600_000 }, hotShard: { eventsPerSecond: perHour / 3600, windowMs: HOUR } };
+    const hotShard = { eventsPerSecond: perHour / 3600, deviceCallsPerSecond: callsPerHour / 3600, windowMs: HOUR };
+    held.cfg = { ...held.cfg, flush: { maxRows: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3_600_000 }, hotShard };
   });
   return stub;
 }
 
 interface Judged {
-  load: { since: number; events: number };
+  load: { since: number; events: number; deviceCalls: number };
   considerShards(now: number): Promise<void>;
 }
 
@@ -190,9 +191,39 @@ describe("automatic sharding", () => {
     const full = await post("/v1/batch", { batch: Array.from({ length: 2500 }, () => trackEvent()) }, { "x-write-key": key });
     expect(full.status).toBe(503);
     // The admin API's view of each shard shows the window's load.
-    expect((await stub.stats()).load).toEqual({ events: 5000, since: expect.any(Number) });
+    expect((await stub.stats()).load).toEqual({ events: 5000, deviceCalls: 2, since: expect.any(Number) });
     expect(await judge(stub, HOUR)).toBe(5000);
     expect(await shardRow(appId)).toMatchObject({ shard_count: 3, previous_shard_count: 1 });
+  });
+
+  it("raises an app whose shard is busy with small requests from single devices, and not for calls that carry several devices", async () => {
+    // Server requests, each of several users: a raise would not spread them, so they never count.
+    const servers = await createTestApp({ shardCount: 1 });
+    const serverShard = await busyAt(servers.appId, 1_000_000, 30);
+    for (let i = 0; i < 40; i++) await send(servers.key, fromDevices(2, 2, `s${i}`));
+    expect((await serverShard.stats()).load).toEqual({ events: 80, deviceCalls: 0, since: expect.any(Number) });
+    expect(await judge(serverShard, HOUR)).toBe(80);
+    expect(await shardRow(servers.appId)).toEqual({ shard_count: 1, previous_shard_count: null, shards_from: null });
+
+    // 40 requests of one event or two, each from one device: far under the events mark, past
+    // 30 calls an hour. 3 shards leave each at 13, under half the mark.
+    const { appId, key } = await createTestApp({ shardCount: 1 });
+    const stub = await busyAt(appId, 1_000_000, 30);
+    const small = Array.from({ length: 40 }, (_, i) => fromDevices(1 + (i % 2), 1, `p${i}`));
+    for (const batch of small) await send(key, batch);
+    expect((await stub.stats()).load).toEqual({ events: 60, deviceCalls: 40, since: expect.any(Number) });
+    const judged = await judgeAt(stub, HOUR);
+    expect(judged.events).toBe(60);
+    expect(await shardRow(appId)).toEqual({ shard_count: 3, previous_shard_count: 1, shards_from: judged.at + SHARD_SWITCH_DELAY_MS });
+
+    // The new shards take the devices' next requests, each one call, and the resends are duplicates.
+    await switchNow(appId);
+    for (const batch of small) await send(key, batch);
+    const next = Array.from({ length: 30 }, (_, i) => fromDevices(1, 1, `n${i}`));
+    for (const batch of next) await send(key, batch);
+    const shards = await Promise.all([0, 1, 2].map((s) => batcherStub(env, "default", appId, s).stats()));
+    expect(shards.every((s) => (s.counters.accepted ?? 0) > 0)).toBe(true);
+    expect(await totals(appId, 3)).toMatchObject({ accepted: 60 + 30, duplicates: 60 });
   });
 
   it("leaves the count alone for an app that turned it off, or while a saved change stands", async () => {

@@ -2,28 +2,44 @@ import { describe, expect, it } from "vitest";
 import { LIMITS, MAX_SHARD_COUNT } from "../../schemas";
 import { sameRouting, shardOf, shardOfEvent, shardsAt, shardsWanted, type ShardSettings } from "./shards";
 
-const hot = { eventsPerSecond: 5000, windowMs: 60_000 };
+const hot = { eventsPerSecond: 5000, deviceCallsPerSecond: 500, windowMs: 60_000 };
+const events = (eventsPerSecond: number) => ({ eventsPerSecond, deviceCallsPerSecond: 0 });
+const calls = (deviceCallsPerSecond: number) => ({ eventsPerSecond: deviceCallsPerSecond, deviceCallsPerSecond });
 
 describe("shardsWanted", () => {
-  it("keeps the count while a shard is under the mark", () => {
-    expect(shardsWanted(0, 1, hot)).toBeNull();
-    expect(shardsWanted(4999, 4, hot)).toBeNull();
+  it("keeps the count while a shard is under both marks", () => {
+    expect(shardsWanted(events(0), 1, hot)).toBeNull();
+    expect(shardsWanted(events(4999), 4, hot)).toBeNull();
+    expect(shardsWanted({ eventsPerSecond: 4999, deviceCallsPerSecond: 499 }, 4, hot)).toBeNull();
   });
 
   it("at least doubles a busy app's shards, and leaves each at half the mark", () => {
-    expect(shardsWanted(5000, 1, hot)).toBe(2);
-    expect(shardsWanted(5000, 3, hot)).toBe(6);
+    expect(shardsWanted(events(5000), 1, hot)).toBe(2);
+    expect(shardsWanted(events(5000), 3, hot)).toBe(6);
     // 20,000 events/s on one shard: 8 shards take 2,500/s each.
-    expect(shardsWanted(20_000, 1, hot)).toBe(8);
+    expect(shardsWanted(events(20_000), 1, hot)).toBe(8);
+  });
+
+  it("raises a shard busy with calls of few events each, which more shards spread", () => {
+    // 500 one-event requests a second from many devices: 1 shard becomes 2, each taking 250.
+    expect(shardsWanted(calls(500), 1, hot)).toBe(2);
+    // 1,000 a second on each of 2 shards: 8 leave each at 250.
+    expect(shardsWanted(calls(1000), 2, hot)).toBe(8);
+    // Whichever mark asks for more shards wins.
+    expect(shardsWanted({ eventsPerSecond: 20_000, deviceCallsPerSecond: 600 }, 1, hot)).toBe(8);
+    expect(shardsWanted({ eventsPerSecond: 5_000, deviceCallsPerSecond: 2_000 }, 1, hot)).toBe(8);
   });
 
   it("stops at the most shards an app may have", () => {
-    expect(shardsWanted(50_000, 40, hot)).toBe(MAX_SHARD_COUNT);
-    expect(shardsWanted(50_000, MAX_SHARD_COUNT, hot)).toBeNull();
+    expect(shardsWanted(events(50_000), 40, hot)).toBe(MAX_SHARD_COUNT);
+    expect(shardsWanted(events(50_000), MAX_SHARD_COUNT, hot)).toBeNull();
+    expect(shardsWanted(calls(5_000), MAX_SHARD_COUNT, hot)).toBeNull();
   });
 
-  it("never raises when the deployment switched it off", () => {
-    expect(shardsWanted(1_000_000, 1, { eventsPerSecond: 0, windowMs: 60_000 })).toBeNull();
+  it("never raises by a mark the deployment switched off", () => {
+    expect(shardsWanted(events(1_000_000), 1, { eventsPerSecond: 0, deviceCallsPerSecond: 500, windowMs: 60_000 })).toBeNull();
+    expect(shardsWanted(calls(100_000), 1, { eventsPerSecond: 1_000_000, deviceCallsPerSecond: 0, windowMs: 60_000 })).toBeNull();
+    expect(shardsWanted(calls(1_000), 1, { eventsPerSecond: 0, deviceCallsPerSecond: 500, windowMs: 60_000 })).toBe(4);
   });
 });
 

@@ -54,10 +54,15 @@ export interface Placeable {
   userId: string;
 }
 
+/** The device an event came from, as placing by device reads it: its anonymousId, else its userId, else its own id. */
+export function deviceOf(e: Placeable): string {
+  return e.anonymousId || e.userId || e.messageId;
+}
+
 /** The shard of an event under `routing`. */
 export function shardOfEvent(e: Placeable, routing: Routing): number {
   if (routing.count <= 1) return 0;
-  return shardOf(routing.key === "id" ? e.messageId : e.anonymousId || e.userId || e.messageId, routing.count);
+  return shardOf(routing.key === "id" ? e.messageId : deviceOf(e), routing.count);
 }
 
 /** The shards events go to at `now`. */
@@ -82,21 +87,45 @@ export function shardsLockedUntil(s: Pick<ShardSettings, "shardsFrom">, now: num
   return now < until ? until : null;
 }
 
-/** When a shard counts as busy: more than `eventsPerSecond` on average over at least `windowMs`. 0 events/s: never. */
+/**
+ * When a shard counts as busy, on average over at least `windowMs`: more than `eventsPerSecond`
+ * (the rate its dedup is sized for), or more than `deviceCallsPerSecond` calls that each carry
+ * one device's events (a Durable Object takes about 1,000 requests/s). 0 switches a mark off.
+ */
 export interface HotShard {
   eventsPerSecond: number;
+  deviceCallsPerSecond: number;
   windowMs: number;
 }
 
+/** What one shard took over a window, per second. */
+export interface ShardLoad {
+  eventsPerSecond: number;
+  /**
+   * Calls whose events all came from one device. More shards spread these (a device's events
+   * go to one shard, decision record 0036); a call carrying several devices' events, a server's
+   * request, comes again at about the same rate to each of more shards, so it is not counted.
+   */
+  deviceCallsPerSecond: number;
+}
+
+// The count that leaves each shard at half `mark`, at least double the present one; null under the mark.
+function wantedFor(rate: number, mark: number, count: number): number | null {
+  if (mark <= 0 || rate < mark) return null;
+  return Math.max(count * 2, Math.ceil((count * rate * 2) / mark));
+}
+
 /**
- * The shard count an app should move to when one of its shards took `eventsPerSecond` on
- * average over a window; null while that is not busy. Events spread evenly over shards (ids
- * hash), so one busy shard means all are: the app's rate is `count` times this shard's. The new
- * count leaves each shard at half the busy rate, and at least doubles, because it then stays
- * for a dedup window.
+ * The shard count an app should move to when one of its shards took `load` over a window; null
+ * while that is not busy. Devices hash evenly over shards, so one busy shard means all are: the
+ * app's rate is `count` times this shard's. The new count leaves each shard at half the mark it
+ * passed (the higher count when it passed both), and at least doubles, because it then stays for
+ * a dedup window.
  */
-export function shardsWanted(eventsPerSecond: number, count: number, hot: HotShard): number | null {
-  if (hot.eventsPerSecond <= 0 || eventsPerSecond < hot.eventsPerSecond || count >= MAX_SHARD_COUNT) return null;
-  const wanted = Math.max(count * 2, Math.ceil((count * eventsPerSecond * 2) / hot.eventsPerSecond));
-  return Math.min(MAX_SHARD_COUNT, wanted);
+export function shardsWanted(load: ShardLoad, count: number, hot: HotShard): number | null {
+  if (count >= MAX_SHARD_COUNT) return null;
+  const byEvents = wantedFor(load.eventsPerSecond, hot.eventsPerSecond, count);
+  const byCalls = wantedFor(load.deviceCallsPerSecond, hot.deviceCallsPerSecond, count);
+  if (byEvents === null && byCalls === null) return null;
+  return Math.min(MAX_SHARD_COUNT, Math.max(byEvents ?? 0, byCalls ?? 0));
 }

@@ -1,10 +1,10 @@
-import type { BufferedEvent, EdgeRefusals, IngestResult } from "../../durable-objects/app-batcher";
+import type { BufferedEvent, EdgeRefusals, IngestResult, IngestTarget } from "../../durable-objects/app-batcher";
 import type { EventRejection } from "../../schemas";
 import { HttpError } from "../lib/errors";
 import { errorText, log } from "../lib/log";
 import type { AppAuth } from "../apps/auth";
 import { batcherStub } from "../apps/location";
-import { shardOfEvent, shardsAt, type ShardPlan } from "../apps/shards";
+import { deviceOf, shardOfEvent, shardsAt, type ShardPlan } from "../apps/shards";
 import { placeOf, type PreparedEvent } from "./pipeline";
 
 function isOverloaded(err: unknown): boolean {
@@ -18,12 +18,19 @@ function isRetryable(err: unknown): boolean {
 /** The binding an app's batchers are made from, in the app's location. */
 type BatcherEnv = Pick<Env, "APP_BATCHER">;
 
-function targetOf(app: AppAuth, shard: number, plan: ShardPlan) {
-  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous?.count ?? null, rateLimit: app.rateLimit, autoShards: app.autoShards };
+function targetOf(app: AppAuth, shard: number, plan: ShardPlan, oneDevice = false): IngestTarget {
+  return { appId: app.appId, shard, shardCount: plan.count, previousShardCount: plan.previous?.count ?? null, rateLimit: app.rateLimit, autoShards: app.autoShards, oneDevice };
 }
 
-async function callShard(env: BatcherEnv, app: AppAuth, shard: number, plan: ShardPlan, events: BufferedEvent[], refusals: EdgeRefusals | undefined): Promise<IngestResult> {
-  const target = targetOf(app, shard, plan);
+/** One shard's part of a request: its events, and the device they all came from while they share one (null once they do not). */
+interface ShardPart {
+  events: BufferedEvent[];
+  device: string | null;
+}
+
+async function callShard(env: BatcherEnv, app: AppAuth, shard: number, plan: ShardPlan, part: ShardPart, refusals: EdgeRefusals | undefined): Promise<IngestResult> {
+  const target = targetOf(app, shard, plan, part.device !== null);
+  const events = part.events;
   for (let attempt = 0; ; attempt++) {
     try {
       const stub = batcherStub(env, app.location, app.appId, shard);
@@ -72,22 +79,24 @@ export interface DispatchResult {
  */
 export async function dispatch(env: BatcherEnv, app: AppAuth, events: readonly PreparedEvent[], refusals?: EdgeRefusals): Promise<DispatchResult> {
   const plan = shardsAt(app, Date.now());
-  const byShard = new Map<number, BufferedEvent[]>();
+  const byShard = new Map<number, ShardPart>();
   for (const e of events) {
     const place = placeOf(e);
     const shard = shardOfEvent(place, plan);
-    let list = byShard.get(shard);
-    if (!list) byShard.set(shard, (list = []));
+    const device = deviceOf(place);
+    let part = byShard.get(shard);
+    if (!part) byShard.set(shard, (part = { events: [], device }));
+    else if (part.device !== device) part.device = null;
     // Empty for every event but a crash: the batcher caps crashes without reading rows. The
     // client's own time files the id for dedup (durable-objects/dedup).
     const buffered: BufferedEvent = { messageId: e.messageId, row: e.encoded, bytes: e.bytes, fingerprint: e.row.crash_fingerprint };
     if (plan.previous) buffered.previousShard = shardOfEvent(place, plan.previous);
-    list.push(buffered);
+    part.events.push(buffered);
   }
   let results: IngestResult[];
   try {
     // The request's rejections ride along with the first shard's events.
-    results = await Promise.all([...byShard].map(([shard, list], i) => callShard(env, app, shard, plan, list, i === 0 ? refusals : undefined)));
+    results = await Promise.all([...byShard].map(([shard, part], i) => callShard(env, app, shard, plan, part, i === 0 ? refusals : undefined)));
   } catch (err) {
     log.error("ingest.batcher_unavailable", { app: app.appId, shards: byShard.size, events: events.length, error: errorText(err) });
     throw new HttpError(503, "unavailable", "the event buffer is unavailable; retry shortly", { "Retry-After": "2" });

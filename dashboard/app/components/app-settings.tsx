@@ -178,7 +178,7 @@ export function AppSettingsForms({ app, keys, allowed, retention }: { app: AppVi
             <ShardChange app={app} />
             <label className="check">
               <input type="checkbox" name="autoShards" value="1" defaultChecked={app.autoShards} />
-              Raise the shard count by itself when a shard is busy (by default, more than 10,000 events/s over a minute)
+              Raise the shard count by itself when a shard is busy (by default, more than 10,000 events/s, or 500 requests/s from single devices, over a minute)
             </label>
             <label>
               Retention of events and per-person data (days, at most {MAX_RETENTION_DAYS})
