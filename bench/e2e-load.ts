@@ -1,14 +1,17 @@
 // Benchmark 2: the whole pipeline under load. Starts the local stack (`npm start` with its own
 // ports and a fresh state), creates three apps (one hot, with 4 shards), then drives the edge
-// with Segment-shaped 100-event batches from many simulated devices at rising concurrency.
+// with Segment-shaped batches of 100 events (`--events-per-request`) from many simulated devices
+// at rising concurrency.
 // Reports accepted events/s and request latency per stage, the lag from acceptance to
 // visibility in ClickHouse, and accepted minus stored (which must be 0).
 // `--auto-shards` starts the hot app on 1 shard with automatic sharding, on a stack where a
 // shard is busy past 2,000 events/s over 10 s, and reports how its count rose under the load
 // (decision record 0035): run it with stages longer than the minute a new count waits.
+// There a shard is also busy past 100 calls/s that each carry one device's events (decision
+// record 0039): `--events-per-request 2` sends requests small enough to pass that mark first.
 // `--through-proxy` sends the load through wrangler dev's proxy on the public port, as runs
 // before 2026-12-03 did, instead of to the Worker's own socket.
-// `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8] [--auto-shards] [--through-proxy]`
+// `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8] [--auto-shards] [--events-per-request 100] [--through-proxy]`
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,10 +21,11 @@ import { makeRequests, rng } from "./fixtures";
 import { report } from "./report";
 import { admin, agent, chQuery, cpuByPart, postBatch, workerEntry } from "./stack-load";
 
-const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" }, "auto-shards": { type: "boolean", default: false }, "through-proxy": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" }, "auto-shards": { type: "boolean", default: false }, "events-per-request": { type: "string", default: "100" }, "through-proxy": { type: "boolean", default: false } } });
 const AUTO_SHARDS = values["auto-shards"];
 const STAGES = values.stages.split(",").map(Number);
 const STAGE_SECONDS = Number(values.seconds);
+const EVENTS_PER_REQUEST = Number(values["events-per-request"]);
 const ADMIN_TOKEN = "bench-admin-token";
 const RUN = `b${Date.now().toString(36)}`;
 const APPS = [
@@ -29,7 +33,7 @@ const APPS = [
   { id: `app_a_${RUN}`, share: 0.2, shardCount: 1, autoShards: false },
   { id: `app_b_${RUN}`, share: 0.2, shardCount: 1, autoShards: false },
 ];
-const HOT_SHARD = { SHARD_HOT_EVENTS_PER_S: "2000", SHARD_HOT_WINDOW_MS: "10000" };
+const HOT_SHARD = { SHARD_HOT_EVENTS_PER_S: "2000", SHARD_HOT_CALLS_PER_S: "100", SHARD_HOT_WINDOW_MS: "10000" };
 const TARGETS = { eventsPerSecond: 20_000, p99Ms: 50, lagP95Ms: 5_000, workerdCpuUs: 60 };
 
 function pct(sorted: readonly number[], p: number): number {
@@ -66,7 +70,9 @@ async function main(): Promise<void> {
     // Bodies are serialized once; "@@" in every messageId becomes a request counter, so each
     // request carries new ids at the cost of one string replace.
     const r = rng(7);
-    const templates = APPS.map(() => makeRequests(r, 20, 100, { runId: `${RUN}-@@`, devices: 20_000 }));
+    // Each body comes from one device (or one server) of its own: smaller requests get more bodies, so as many devices send.
+    const bodies = Math.max(20, Math.round(2000 / EVENTS_PER_REQUEST));
+    const templates = APPS.map(() => makeRequests(r, bodies, EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000 }));
     let counter = 0;
     const pickApp = (): number => {
       const x = Math.random();
@@ -148,6 +154,7 @@ async function main(): Promise<void> {
 
     report(AUTO_SHARDS ? "e2e-load-auto-shards" : "e2e-load", {
       figures: {
+        eventsPerRequest: EVENTS_PER_REQUEST,
         stages: stages.map(({ from: _f, to: _t, ...s }) => s),
         lagMsByStage: lagByStage,
         best: { concurrency: best.concurrency, eventsPerSecond: best.eventsPerSecond, latencyMs: best.latencyMs, lagMs: bestLag, cpuUsPerEvent: best.cpuUsPerEvent },
