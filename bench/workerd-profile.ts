@@ -6,7 +6,7 @@
 // V8's profiler sees JavaScript only: native work that runs between two turns (a SQLite commit
 // and its fsync, a stream's gzip) is charged to the next JavaScript frame it samples. `--native`
 // records the workerd process with Linux `perf` instead, and prints the native work by kind.
-// `npm run bench:profile [-- --seconds 15 --clients 4] [--native]`
+// `npm run bench:profile [-- --seconds 15 --clients 4 --events-per-request 100] [--native]`
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,9 +17,10 @@ import { startLocalStack } from "../dev/stack";
 import { makeRequests, rng } from "./fixtures";
 import { admin, postBatch, workerEntry, workerWorkerd } from "./stack-load";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" }, native: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" }, "events-per-request": { type: "string", default: "100" }, native: { type: "boolean", default: false } } });
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
+const EVENTS_PER_REQUEST = Number(values["events-per-request"]);
 const ADMIN_TOKEN = "bench-admin-token";
 // wrangler dev's inspector; its one target is the user Worker's isolate.
 const INSPECTOR = "http://127.0.0.1:9229/json";
@@ -192,7 +193,7 @@ async function main(): Promise<void> {
     const profiler = values.native ? await nativeProfiler(stack.child.pid, dir) : await v8Profiler();
     const entry = await workerEntry(stack.child.pid, stack.edge);
     const r = rng(7);
-    const templates = makeRequests(r, 20, 100, { runId: `${app}-@@`, devices: 20_000 });
+    const templates = makeRequests(r, Math.max(20, Math.round(2000 / EVENTS_PER_REQUEST)), EVENTS_PER_REQUEST, { runId: `${app}-@@`, devices: 20_000 });
     let counter = 0;
     let accepted = 0;
     await profiler.start();
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
         while (Date.now() < end) {
           const n = counter++;
           const res = await postBatch(`${entry}/v1/batch`, key, (templates[n % templates.length] ?? "").replaceAll("@@", String(n)));
-          if (res.status === 200) accepted += 100;
+          if (res.status === 200) accepted += EVENTS_PER_REQUEST;
         }
       }),
     );
