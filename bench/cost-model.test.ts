@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gbMonths, line, oneAppAtScale, partsRate, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
+import { gbMonths, line, oneAppAtScale, partsRate, perRequestUsdPerMillion, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
 import { PRICES } from "./prices";
 
 describe("cost model", () => {
@@ -72,5 +72,13 @@ describe("cost model", () => {
     expect(oneAppAtScale(5_000, 2, 0, hot, prices, rows)).toMatchObject({ shards: 10, callsPerRequest: 1 });
     // A server's calls carry several users: more shards would not spread them, so they raise nothing.
     expect(oneAppAtScale(4_000, 2, 1, hot, prices, rows).shards).toBe(1);
+  });
+
+  it("prices a device's request per event: an edge request, a Durable Object call and its chunk row, over the events it holds", () => {
+    const prices = { workerRequest: PRICES.workerRequests, doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten };
+    // An event a request: $0.30 + $0.15 + $1 per million of each.
+    expect(perRequestUsdPerMillion(1, prices, 1)).toBeCloseTo(1.45, 10);
+    expect(perRequestUsdPerMillion(100, prices, 1)).toBeCloseTo(0.0145, 10);
+    expect(perRequestUsdPerMillion(100, prices, 2)).toBeCloseTo(0.0245, 10);
   });
 });

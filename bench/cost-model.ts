@@ -101,6 +101,16 @@ export interface CallPrices {
 }
 
 /**
+ * What a device's request costs per million events when it holds `eventsPerRequest` events,
+ * whatever the app's shard count: an edge request, one Durable Object call, and the call's
+ * chunk rows (`rowsPerCall`). Clients that send each event alone (analytics.js unless its
+ * batching is on) pay it once an event.
+ */
+export function perRequestUsdPerMillion(eventsPerRequest: number, prices: CallPrices & { workerRequest: Pick<Price, "usd" | "per"> }, rowsPerCall: number): number {
+  return usdPerMillion(1, eventsPerRequest, prices.workerRequest) + usdPerMillion(1, eventsPerRequest, prices.doRequest) + usdPerMillion(rowsPerCall, eventsPerRequest, prices.rowWritten);
+}
+
+/**
  * Where automatic sharding takes one app of `eventsPerSecond` (each raise judged on the rate
  * per shard the one before left), and the ingest calls a request then makes, with what they
  * cost. Events are placed by device (decision record 0036): a request from one device is one

@@ -18,7 +18,7 @@ import { parseTime } from "../workers/ingest/skew";
 import { createRedactor } from "../workers/lib/redact";
 import { INSERT_SETTINGS } from "../workers/queue/counters";
 import { packText } from "../workers/queue/packed";
-import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, queueChunks, queueOperations, total, usdPerMillion, type CostLine, type QueueMessage } from "./cost-model";
+import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, perRequestUsdPerMillion, queueChunks, queueOperations, total, usdPerMillion, type CostLine, type QueueMessage } from "./cost-model";
 import { makeRequests, rng, SERVER_SHARE } from "./fixtures";
 import { PRICES, VENDORS } from "./prices";
 import { report } from "./report";
@@ -43,6 +43,8 @@ const RETENTION_HOURS = 90 * 24;
 const RATES = [10_000, 100_000, 1_000_000];
 // wrangler.toml's SHARD_HOT_EVENTS_PER_S and SHARD_HOT_WINDOW_MS, and the requests' size here.
 const EVENTS_PER_REQUEST = 100;
+// Requests of fewer events, as clients that send each event alone or flush every few send them.
+const REQUEST_SIZES = [1, 10, 20, 100];
 const TARGETS = { usdPerMillion: 0.1, rowsWrittenPerEvent: 0.05 };
 
 /** A statement without rows to read back (SYSTEM, OPTIMIZE, INSERT … SELECT). */
@@ -345,6 +347,11 @@ async function main(): Promise<void> {
       const rest = cloudflare - ingestCallsUsd;
       return { ...scale, cloudflareUsdPerMillion: rest + scale.ingestUsdPerMillion, serversOnlyUsdPerMillion: rest + scale.serverIngestUsdPerMillion };
     });
+    // The same per-event costs, for a device sending requests of fewer events: each request its
+    // own edge request, Durable Object call and chunk row, whatever the shard count.
+    const callPrices = { workerRequest: PRICES.workerRequests, doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten };
+    const perEventRest = cloudflare - usdPerMillion(requests, n, PRICES.workerRequests) - ingestCallsUsd;
+    const bySize = REQUEST_SIZES.map((k) => ({ eventsPerRequest: k, cloudflareUsdPerMillion: perEventRest + perRequestUsdPerMillion(k, callPrices, 1) }));
     console.log(`\n${n} events accepted in ${loadSeconds.toFixed(1)} s (${counted("deduplicated")} of them repeated ids, stored once), ${stored} in ClickHouse after ${activeSeconds.toFixed(1)} s, ${shards.length} shards\n`);
     console.log("component                                 per event      $ per million events");
     for (const l of lines) console.log(`${l.component.padEnd(40)} ${l.perEvent.toPrecision(3).padStart(10)} ${l.unit.padEnd(14).slice(0, 14)} ${fmt(l.usdPerMillion).padStart(10)}${l.excluded ? " (not in total)" : ""}`);
@@ -364,6 +371,8 @@ async function main(): Promise<void> {
         `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.ingestUsdPerMillion).padStart(20)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
       );
     }
+    console.log(`\na device's requests of fewer events (each an edge request, a Durable Object call and its chunk row; the rest per event as in this run):`);
+    console.log(bySize.map((b) => `${b.eventsPerRequest} a request: ${fmt(b.cloudflareUsdPerMillion)}`).join("   "));
 
     report("cost", {
       figures: {
@@ -376,6 +385,7 @@ async function main(): Promise<void> {
         clickhouse: { insertsPerSecondHere: eventInserts / activeSeconds, eventInserts, partsDuringRun: runParts, partsPerInsert, probeRows, probeParts, bytesOnDiskPerEvent: diskBytes / Math.max(1, stored), eventsBytesPerEvent: eventsBytes / Math.max(1, stored), disk },
         partsPerSecond: parts,
         oneAppAtScale: oneApp,
+        byRequestSize: bySize,
         prices: PRICES,
       },
       targets: [
