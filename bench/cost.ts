@@ -22,7 +22,7 @@ import { DO_MEMORY_GB, gbMonths, line, oneAppAtScale, partsRate, perRequestUsdPe
 import { makeRequests, rng, SERVER_SHARE } from "./fixtures";
 import { PRICES, VENDORS } from "./prices";
 import { report } from "./report";
-import { admin, agent, chQuery, cpuByPart, postBatch, workerEntry } from "./stack-load";
+import { admin, agent, BodyTemplate, chQuery, cpuByPart, postBatch, workerEntry } from "./stack-load";
 
 const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, concurrency: { type: "string", default: "4" } } });
 const TARGET_EVENTS = Number(values.events);
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     const r = rng(11);
     const templates = APPS.map(() => makeRequests(r, 20, EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000, serverShare: SERVER_SHARE }));
     const sizes = templates.map((list, a) => list.map((body) => prepared(body.replaceAll("@@", "0"), APPS[a]?.shardCount ?? 1)));
+    const bodies = templates.map((list) => list.map((t) => new BodyTemplate(t)));
     const meanRowBytes = sizes.map((list) => sum(list.map((s) => s.bytes)) / Math.max(1, sum(list.map((s) => s.events))));
 
     // Merges stopped, every part an insert writes stays visible to be counted.
@@ -191,9 +192,9 @@ async function main(): Promise<void> {
         while (accepted < TARGET_EVENTS) {
           const x = Math.random();
           const a = x < (APPS[0]?.share ?? 0) ? 0 : x < (APPS[0]?.share ?? 0) + (APPS[1]?.share ?? 0) ? 1 : 2;
-          const list = templates[a] ?? [];
+          const list = bodies[a] ?? [];
           const t = counter % list.length;
-          const body = (list[t] ?? "").replaceAll("@@", String(counter++));
+          const body = list[t]?.body(counter++) ?? "";
           doCalls += sizes[a]?.[t]?.shards ?? 1;
           callRows += sizes[a]?.[t]?.chunks ?? 1;
           const t0 = performance.now();

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { startLocalStack } from "../dev/stack";
 import { makeRequests, rng } from "./fixtures";
 import { report } from "./report";
-import { admin, agent, chQuery, cpuByPart, postBatch, workerEntry } from "./stack-load";
+import { admin, agent, BodyTemplate, chQuery, cpuByPart, postBatch, workerEntry } from "./stack-load";
 
 const { values } = parseArgs({ options: { stages: { type: "string", default: "2,4,8,16" }, seconds: { type: "string", default: "8" }, "auto-shards": { type: "boolean", default: false }, "events-per-request": { type: "string", default: "100" }, "through-proxy": { type: "boolean", default: false } } });
 const AUTO_SHARDS = values["auto-shards"];
@@ -68,11 +68,11 @@ async function main(): Promise<void> {
     // unless asked to go through it, to see what the proxy costs.
     const entry = values["through-proxy"] ? stack.edge : await workerEntry(stack.child.pid, stack.edge);
     // Bodies are serialized once; "@@" in every messageId becomes a request counter, so each
-    // request carries new ids at the cost of one string replace.
+    // request carries new ids (BodyTemplate).
     const r = rng(7);
     // Each body comes from one device (or one server) of its own: smaller requests get more bodies, so as many devices send.
     const bodies = Math.max(20, Math.round(2000 / EVENTS_PER_REQUEST));
-    const templates = APPS.map(() => makeRequests(r, bodies, EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000 }));
+    const templates = APPS.map(() => makeRequests(r, bodies, EVENTS_PER_REQUEST, { runId: `${RUN}-@@`, devices: 20_000 }).map((t) => new BodyTemplate(t)));
     let counter = 0;
     const pickApp = (): number => {
       const x = Math.random();
@@ -94,7 +94,8 @@ async function main(): Promise<void> {
           while (Date.now() < stopAt) {
             const a = pickApp();
             const list = templates[a] ?? [];
-            const body = (list[counter % list.length] ?? "").replaceAll("@@", String(counter++));
+            const n = counter++;
+            const body = list[n % list.length]?.body(n) ?? "";
             const t0 = performance.now();
             const res = await postBatch(`${entry}/v1/batch`, keys[a] ?? "", body);
             const answer = JSON.parse(res.text) as { accepted?: number; error?: { code: string } };

@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startLocalStack } from "../dev/stack";
 import { makeRequests, rng } from "./fixtures";
-import { admin, postBatch, workerEntry, workerWorkerd } from "./stack-load";
+import { admin, BodyTemplate, postBatch, workerEntry, workerWorkerd } from "./stack-load";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, clients: { type: "string", default: "4" }, "events-per-request": { type: "string", default: "100" }, native: { type: "boolean", default: false } } });
 const SECONDS = Number(values.seconds);
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     const profiler = values.native ? await nativeProfiler(stack.child.pid, dir) : await v8Profiler();
     const entry = await workerEntry(stack.child.pid, stack.edge);
     const r = rng(7);
-    const templates = makeRequests(r, Math.max(20, Math.round(2000 / EVENTS_PER_REQUEST)), EVENTS_PER_REQUEST, { runId: `${app}-@@`, devices: 20_000 });
+    const templates = makeRequests(r, Math.max(20, Math.round(2000 / EVENTS_PER_REQUEST)), EVENTS_PER_REQUEST, { runId: `${app}-@@`, devices: 20_000 }).map((t) => new BodyTemplate(t));
     let counter = 0;
     let accepted = 0;
     await profiler.start();
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
       Array.from({ length: CLIENTS }, async () => {
         while (Date.now() < end) {
           const n = counter++;
-          const res = await postBatch(`${entry}/v1/batch`, key, (templates[n % templates.length] ?? "").replaceAll("@@", String(n)));
+          const res = await postBatch(`${entry}/v1/batch`, key, templates[n % templates.length]?.body(n) ?? "");
           if (res.status === 200) accepted += EVENTS_PER_REQUEST;
         }
       }),
