@@ -63,8 +63,13 @@ describe("cost model", () => {
     // A device's request that takes two chunk rows costs a row more, its call the same.
     const twoRows = oneAppAtScale(100_000, 100, 0.2, hot, prices, { device: 2, serverCall: 1 });
     expect(twoRows.ingestUsdPerMillion - hundredK.ingestUsdPerMillion).toBeCloseTo((0.8 / 100) * 1, 6);
-    // Capped at 64 shards, each past the mark.
-    expect(oneAppAtScale(1_000_000, 100, 0.2, hot, prices, rows)).toMatchObject({ shards: 64, perShard: 15_625 });
+    // 1,000 requests/s, 8.2 calls each, over 40 shards.
+    expect(hundredK.callsPerShardPerSecond).toBeCloseTo((1000 * (0.8 + 0.2 * 36.82)) / 40, 0);
+    // Capped at 64 shards, each past the mark; a server's request reaches most of them, so each
+    // shard takes most of the servers' 2,000 requests/s, past what a Durable Object takes.
+    const million = oneAppAtScale(1_000_000, 100, 0.2, hot, prices, rows);
+    expect(million).toMatchObject({ shards: 64, perShard: 15_625 });
+    expect(million.callsPerShardPerSecond).toBeGreaterThan(1000);
     // Requests from devices only are one call whatever the count.
     expect(oneAppAtScale(100_000, 100, 0, hot, prices, rows).callsPerRequest).toBeCloseTo(1, 10);
     // 2,500 two-event requests a second from devices: the events mark asks for 2 shards,

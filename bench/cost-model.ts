@@ -87,6 +87,8 @@ export interface OneAppAtScale {
   perShard: number;
   /** Durable Object calls a request makes on average, one per shard its events' devices reach. */
   callsPerRequest: number;
+  /** The ingest calls each shard then takes a second, against a Durable Object's ~1,000 requests/s. */
+  callsPerShardPerSecond: number;
   /** What those calls cost: each a Durable Object request, and the chunk rows it writes. */
   ingestUsdPerMillion: number;
   /** The same when every request comes from a server, each event of another user. */
@@ -135,6 +137,7 @@ export function oneAppAtScale(eventsPerSecond: number, eventsPerRequest: number,
     shards,
     perShard: eventsPerSecond / shards,
     callsPerRequest,
+    callsPerShardPerSecond: ((eventsPerSecond / eventsPerRequest) * callsPerRequest) / shards,
     ingestUsdPerMillion: usd(callsPerRequest, rowsPerRequest),
     serverCallsPerRequest,
     serverIngestUsdPerMillion: usd(serverCallsPerRequest, serverRowsPerRequest),

@@ -43,6 +43,8 @@ const RETENTION_HOURS = 90 * 24;
 const RATES = [10_000, 100_000, 1_000_000];
 // wrangler.toml's SHARD_HOT_EVENTS_PER_S and SHARD_HOT_WINDOW_MS, and the requests' size here.
 const EVENTS_PER_REQUEST = 100;
+// The requests a Durable Object takes a second before it answers `overloaded` (DESIGN.md).
+const DO_REQUESTS_PER_S = 1000;
 // Requests of fewer events, as clients that send each event alone or flush every few send them.
 const REQUEST_SIZES = [1, 10, 20, 100];
 const TARGETS = { usdPerMillion: 0.1, rowsWrittenPerEvent: 0.05 };
@@ -366,11 +368,15 @@ async function main(): Promise<void> {
       `\none app at that rate, automatic sharding (${DEFAULT_HOT_SHARD.eventsPerSecond} events/s a shard over ${DEFAULT_HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests, ${SERVER_SHARE * 100} % of them from servers (all: the last column):`,
     );
     console.log(`each call a Durable Object request and its chunk rows (${rowsPerCall.device.toFixed(2)} for a device's request, ${rowsPerCall.serverCall.toFixed(2)} for a server's call; ${callRows} in this run of ${rowsWritten} rows written)`);
-    console.log("events/s     shards   per shard   DO calls/request   calls and rows $/M   Cloudflare $/M   servers only $/M");
+    console.log("events/s     shards   per shard   DO calls/request   calls/s a shard   calls and rows $/M   Cloudflare $/M   servers only $/M");
     for (const a of oneApp) {
       console.log(
-        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${fmt(a.ingestUsdPerMillion).padStart(20)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
+        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${a.callsPerShardPerSecond.toFixed(0).padStart(17)} ${fmt(a.ingestUsdPerMillion).padStart(20)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
       );
+    }
+    const overloaded = oneApp.filter((a) => a.callsPerShardPerSecond > DO_REQUESTS_PER_S);
+    if (overloaded.length > 0) {
+      console.log(`past a Durable Object's ~${DO_REQUESTS_PER_S} requests/s at ${overloaded.map((a) => a.eventsPerSecond).join(", ")} events/s: a server's request of many users reaches nearly every shard, whatever the count`);
     }
     console.log(`\na device's requests of fewer events (each an edge request, a Durable Object call and its chunk row; the rest per event as in this run):`);
     console.log(bySize.map((b) => `${b.eventsPerRequest} a request: ${fmt(b.cloudflareUsdPerMillion)}`).join("   "));
