@@ -13,7 +13,7 @@
 // before 2026-12-03 did, instead of to the Worker's own socket.
 // `npm run bench:e2e -- [--stages 2,4,8,16] [--seconds 8] [--auto-shards] [--events-per-request 100] [--through-proxy]`
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalStack } from "../dev/stack";
@@ -52,6 +52,12 @@ interface Stage {
   to: number;
   /** CPU microseconds per accepted event, by part of the stack and for this load generator. */
   cpuUsPerEvent: Record<string, number>;
+  /**
+   * Events/s these costs allow: every part together on this machine's cores, and the workerd
+   * thread alone (it runs the Worker, Durable Objects and consumer on one thread), as when the
+   * load and ClickHouse run elsewhere, as they do deployed.
+   */
+  ceilingEventsPerSecond: { allParts: number; workerdThread: number };
 }
 
 async function main(): Promise<void> {
@@ -112,9 +118,11 @@ async function main(): Promise<void> {
       const cpuUsPerEvent: Record<string, number> = { loadGenerator: Math.round((own.user + own.system) / Math.max(1, accepted)) };
       for (const [part, seconds] of Object.entries(cpuAfter)) cpuUsPerEvent[part] = Math.round(((seconds - (cpuBefore[part] ?? 0)) * 1e6) / Math.max(1, accepted));
       latencies.sort((x, y) => x - y);
-      const stage: Stage = { concurrency, seconds: (to - from) / 1000, requests, accepted, refused, eventsPerSecond: Math.round(accepted / ((to - from) / 1000)), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, from, to, cpuUsPerEvent };
+      const allUs = Object.values(cpuUsPerEvent).reduce((n, us) => n + us, 0);
+      const ceilingEventsPerSecond = { allParts: Math.round((availableParallelism() * 1e6) / Math.max(1, allUs)), workerdThread: Math.round(1e6 / Math.max(1, cpuUsPerEvent.workerd ?? 0)) };
+      const stage: Stage = { concurrency, seconds: (to - from) / 1000, requests, accepted, refused, eventsPerSecond: Math.round(accepted / ((to - from) / 1000)), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, from, to, cpuUsPerEvent, ceilingEventsPerSecond };
       stages.push(stage);
-      console.log(`concurrency ${concurrency}: ${stage.eventsPerSecond} events/s, p50 ${stage.latencyMs.p50} ms, p99 ${stage.latencyMs.p99} ms, refused ${JSON.stringify(refused)}, CPU µs/event ${JSON.stringify(cpuUsPerEvent)}`);
+      console.log(`concurrency ${concurrency}: ${stage.eventsPerSecond} events/s, p50 ${stage.latencyMs.p50} ms, p99 ${stage.latencyMs.p99} ms, refused ${JSON.stringify(refused)}, CPU µs/event ${JSON.stringify(cpuUsPerEvent)}; at these costs ${availableParallelism()} cores carry ${ceilingEventsPerSecond.allParts} events/s, the workerd thread alone ${ceilingEventsPerSecond.workerdThread}`);
     }
 
     const accepted = stages.reduce((n, s) => n + s.accepted, 0);
@@ -158,7 +166,7 @@ async function main(): Promise<void> {
         eventsPerRequest: EVENTS_PER_REQUEST,
         stages: stages.map(({ from: _f, to: _t, ...s }) => s),
         lagMsByStage: lagByStage,
-        best: { concurrency: best.concurrency, eventsPerSecond: best.eventsPerSecond, latencyMs: best.latencyMs, lagMs: bestLag, cpuUsPerEvent: best.cpuUsPerEvent },
+        best: { concurrency: best.concurrency, eventsPerSecond: best.eventsPerSecond, latencyMs: best.latencyMs, lagMs: bestLag, cpuUsPerEvent: best.cpuUsPerEvent, ceilingEventsPerSecond: best.ceilingEventsPerSecond },
         accepted,
         stored,
         capped,
