@@ -140,8 +140,9 @@ async function main(): Promise<void> {
       "--var",
       "FLAGS_RECHECK_MS:1000",
       // When a shard counts as busy enough to raise its app's shard count, if set: lower than a
-      // deployment's to watch automatic sharding on one machine.
-      ...["SHARD_HOT_EVENTS_PER_S", "SHARD_HOT_CALLS_PER_S", "SHARD_HOT_WINDOW_MS"].flatMap((name) => (process.env[name] ? ["--var", `${name}:${process.env[name]}`] : [])),
+      // deployment's to watch automatic sharding on one machine. The call group's window, if
+      // set, to compare a shard's calls stored together and alone.
+      ...["SHARD_HOT_EVENTS_PER_S", "SHARD_HOT_CALLS_PER_S", "SHARD_HOT_WINDOW_MS", "CALL_GROUP_MS"].flatMap((name) => (process.env[name] ? ["--var", `${name}:${process.env[name]}`] : [])),
       ...(withDashboard ? ["--var", `DASHBOARD_URL:http://127.0.0.1:${dashboardPort}`] : []),
       ...(clickhouse.username ? ["--var", `CLICKHOUSE_USER:${clickhouse.username}`] : []),
       ...(clickhouse.password ? ["--var", `CLICKHOUSE_PASSWORD:${clickhouse.password}`] : []),

@@ -11,7 +11,8 @@ import { queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import { CrashCaps, shardLimits } from "./crash-caps";
 import { DedupTiers } from "./dedup/tiers";
-import { Outbox, type ChunkTally, type OutgoingRow } from "./outbox";
+import { CallGroup } from "./call-group";
+import { Outbox, type CappedCount, type ChunkTally, type OutgoingRow } from "./outbox";
 import { groupForSend, type PlannedMessage } from "./packing";
 import { MeteredSql } from "./sql-meter";
 import { Tallies, type EdgeRefusals } from "./tallies";
@@ -87,6 +88,8 @@ export interface BatcherStats {
   /** The events of the window automatic sharding judges next (decision record 0035), and when its first came (epoch ms; null: none yet). */
   /** What automatic sharding judges next: the window's events, its calls from one device each, and when it began. */
   load: { events: number; deviceCalls: number; since: number | null };
+  /** Ingest calls stored since this object started, the stores they took (a group of calls is one), and the chunk rows written (decision record 0040). */
+  stores: { calls: number; groups: number; chunks: number };
 }
 
 /**
@@ -99,6 +102,19 @@ export interface BatcherStats {
  */
 function seenKey(id: string): string {
   return id.startsWith('"') || id !== toWellFormed(id) ? JSON.stringify(id) : id;
+}
+
+/** One ingest call's share of a stored group: what it keeps, and what it counts. */
+interface StoredCall {
+  target: IngestTarget;
+  kept: OutgoingRow[];
+  /** Crashes over a cap: answered as accepted, held as ids, not stored. */
+  cappedIds: string[];
+  duplicates: number;
+  drops: CappedCount[];
+  rows: number;
+  bytes: number;
+  ids: string[];
 }
 
 /** A planned message with its body, on its way to the queue. */
@@ -140,6 +156,7 @@ export class AppBatcher extends DurableObject<Env> {
   private readonly tallies: Tallies;
   private readonly outbox: Outbox;
   private readonly dedup: DedupTiers;
+  private readonly group: CallGroup<StoredCall>;
   // True while the `seen` table of an older version still holds ids within the dedup window.
   private legacySeen = false;
   private bufferedRows = 0;
@@ -162,6 +179,7 @@ export class AppBatcher extends DurableObject<Env> {
   // Since when ingest has answered "buffer full" (null: it is not): logged once per episode, as each refusal is counted.
   private fullSince: number | null = null;
   private chunksSent = 0;
+  private readonly stores = { calls: 0, groups: 0, chunks: 0 };
   // Events taken since `since` (the window's first), and the call that last brought some: what
   // automatic sharding goes by.
   private load: { since: number; events: number; deviceCalls: number; target: IngestTarget | null } = { since: 0, events: 0, deviceCalls: 0, target: null };
@@ -173,6 +191,7 @@ export class AppBatcher extends DurableObject<Env> {
     this.tallies = new Tallies(ctx.storage, this.sql);
     this.outbox = new Outbox(ctx.storage, this.sql);
     this.dedup = new DedupTiers(this.sql, (seq) => this.outbox.chunkIds(seq), { mergeAfterMs: this.cfg.dedup.mergeAfterMs });
+    this.group = new CallGroup(this.cfg.callGroup, (calls) => this.storeCalls(calls));
     // An init that fails throws: blockConcurrencyWhile then resets the object and the next call
     // builds it again, where answering from half-read state would misreport or lose its backlog.
     void ctx.blockConcurrencyWhile(async () => {
@@ -235,6 +254,7 @@ export class AppBatcher extends DurableObject<Env> {
    * buffers is dropped unsent, and later calls store, count and send nothing.
    */
   async retire(): Promise<void> {
+    this.group.settle();
     this.transact(() => {
       this.sql.exec("INSERT INTO meta(key, value) VALUES ('retired', ?) ON CONFLICT(key) DO NOTHING", String(Date.now()));
       this.outbox.clear();
@@ -300,7 +320,9 @@ export class AppBatcher extends DurableObject<Env> {
     let incomingBytes = 0;
     for (const e of events) incomingBytes += e.bytes;
     // Ids wait in dedup's tier 1 until ClickHouse confirms them: while it does not, that is a backlog too.
-    if (this.bufferedRows + events.length > this.cfg.buffer.maxRows || this.bufferedBytes + incomingBytes > this.cfg.buffer.maxBytes || this.dedup.full) {
+    const backlogRows = this.bufferedRows + this.group.rows;
+    const backlogBytes = this.bufferedBytes + this.group.bytes;
+    if (backlogRows + events.length > this.cfg.buffer.maxRows || backlogBytes + incomingBytes > this.cfg.buffer.maxBytes || this.dedup.full) {
       this.remember(target);
       this.tallies.add("rejected", "buffer_full", events.length, now);
       // Events a full shard turns away are load it could not take: more shards would.
@@ -322,55 +344,38 @@ export class AppBatcher extends DurableObject<Env> {
     const caps = this.crashCaps(target.shardCount);
     const kept: OutgoingRow[] = [];
     const cappedIds: string[] = [];
-    let bytes = 0;
+    let keptBytes = 0;
     let capped = 0;
     // No row per id: the tiers answer from memory and the rows held, and the sink settles "check" (decision record 0021).
     const ids = events.map((e) => e.messageId);
     const verdicts = this.dedup.classify(ids, now);
     const legacy = this.legacyHeld(ids, now);
-    this.transact(() => {
-      this.remember(target);
-      // Capped crashes by fingerprint and cap: one counter row each per request, none per crash.
-      const drops = new Map<string, { fingerprint: string; reason: CrashCapReason; n: number }>();
-      let next = 0;
-      for (const e of events) {
-        // Duplicates go first, so a resent request does not use up the crash caps.
-        const verdict = verdicts[next++];
-        if (verdict === "duplicate" || legacy.has(e.messageId)) continue;
-        const cap = e.fingerprint && caps ? caps.admit(e.fingerprint, now) : null;
-        if (cap) {
-          cappedIds.push(e.messageId);
-          const fingerprint = e.fingerprint ?? "";
-          const key = `${cap}\n${fingerprint}`;
-          const drop = drops.get(key);
-          if (drop) drop.n++;
-          else drops.set(key, { fingerprint, reason: cap, n: 1 });
-          capped++;
-          continue;
-        }
-        // An id another shard may hold (a shard-count change) is settled by the sink too.
-        kept.push({ row: e.row, bytes: e.bytes, id: e.messageId, check: verdict === "check" || elsewhere.maybe.has(e.messageId) });
+    // Capped crashes by fingerprint and cap: one counter row each per request, none per crash.
+    const drops = new Map<string, CappedCount>();
+    let next = 0;
+    for (const e of events) {
+      // Duplicates go first, so a resent request does not use up the crash caps. A call waiting
+      // in the open group holds its ids already.
+      const verdict = verdicts[next++];
+      if (verdict === "duplicate" || legacy.has(e.messageId) || this.group.holds(e.messageId)) continue;
+      const cap = e.fingerprint && caps ? caps.admit(e.fingerprint, now) : null;
+      if (cap) {
+        cappedIds.push(e.messageId);
+        const fingerprint = e.fingerprint ?? "";
+        const key = `${cap}\n${fingerprint}`;
+        const drop = drops.get(key);
+        if (drop) drop.n++;
+        else drops.set(key, { fingerprint, reason: cap, n: 1 });
+        capped++;
+        continue;
       }
-      // The backlog counts bytes as stored, separators included, as flushes take them off.
-      // A resent capped crash is a duplicate too, not a second go at the caps: its id is held
-      // in the call's chunk, or in a row of its own when the call stored no rows.
-      // The call's counters ride in its first chunk row, written anyway, until they are recorded.
-      const duplicates = events.length - kept.length - capped;
-      const { appId, shard } = this.identity();
-      const stored = this.outbox.store(`${appId}:${shard}`, kept, now, cappedIds, duplicates, [...drops.values()]);
-      bytes = stored.bytes;
-      for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids);
-      if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);
-      for (const d of drops.values()) {
-        if (stored.chunks.length > 0) this.tallies.countedCapped(d.reason, d.n);
-        else this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
-      }
-      this.tallies.counted("accepted", "", kept.length);
-      if (stored.chunks.length > 0) this.tallies.counted("deduplicated", "", duplicates);
-      else this.tallies.add("deduplicated", "", duplicates, now);
-    });
-    this.bufferedRows += kept.length;
-    this.bufferedBytes += bytes;
+      // An id another shard may hold (a shard-count change) is settled by the sink too.
+      kept.push({ row: e.row, bytes: e.bytes, id: e.messageId, check: verdict === "check" || elsewhere.maybe.has(e.messageId) });
+      keptBytes += e.bytes;
+    }
+    const duplicates = events.length - kept.length - capped;
+    // A busy shard stores the calls that come together in one transaction and one chunk row (decision record 0040).
+    await this.group.join({ target, kept, cappedIds, duplicates, drops: [...drops.values()], rows: kept.length, bytes: keptBytes, ids: [...kept.map((k) => k.id), ...cappedIds] }, now);
 
     if (this.bufferedRows >= this.cfg.flush.maxRows || this.bufferedBytes >= this.cfg.flush.maxBytes) {
       await this.ctx.storage.setAlarm(now);
@@ -380,7 +385,52 @@ export class AppBatcher extends DurableObject<Env> {
     this.tallies.add("deduplicated", "", heldBefore, now);
     this.countLoad(target, events.length + heldBefore, now);
     // Capped crashes are answered as accepted: a client retrying them would feed the loop.
-    return { status: "ok", accepted: events.length + heldBefore, duplicates: events.length - kept.length - capped + heldBefore };
+    return { status: "ok", accepted: events.length + heldBefore, duplicates: duplicates + heldBefore };
+  }
+
+  // Stores calls in one transaction: their rows in chunks (the first holding every call's capped
+  // ids and counts), as one call's would be. A call whose every event was capped, alone, stores no chunk.
+  private storeCalls(calls: readonly StoredCall[]): void {
+    const first = calls[0];
+    if (!first) return;
+    const kept = calls.length === 1 ? first.kept : calls.flatMap((c) => c.kept);
+    const cappedIds = calls.length === 1 ? first.cappedIds : calls.flatMap((c) => c.cappedIds);
+    let duplicates = 0;
+    const drops = new Map<string, CappedCount>();
+    for (const c of calls) {
+      duplicates += c.duplicates;
+      for (const d of c.drops) {
+        const key = `${d.reason}\n${d.fingerprint}`;
+        const drop = drops.get(key);
+        if (drop) drop.n += d.n;
+        else drops.set(key, { ...d });
+      }
+    }
+    const now = Date.now();
+    const stored = this.transact(() => {
+      this.remember(first.target);
+      // The backlog counts bytes as stored, separators included, as flushes take them off.
+      // A resent capped crash is a duplicate too, not a second go at the caps: its id is held
+      // in the call's chunk, or in a row of its own when the call stored no rows.
+      // The call's counters ride in its first chunk row, written anyway, until they are recorded.
+      const { appId, shard } = this.identity();
+      const stored = this.outbox.store(`${appId}:${shard}`, kept, now, cappedIds, duplicates, [...drops.values()]);
+      for (const c of stored.chunks) this.dedup.accepted(c.seq, c.ids);
+      if (stored.chunks.length === 0) this.dedup.acceptedWithoutRows(cappedIds, now);
+      for (const d of drops.values()) {
+        if (stored.chunks.length > 0) this.tallies.countedCapped(d.reason, d.n);
+        else this.tallies.addCapped(d.fingerprint, d.reason, d.n, now);
+      }
+      this.tallies.counted("accepted", "", kept.length);
+      if (stored.chunks.length > 0) this.tallies.counted("deduplicated", "", duplicates);
+      else this.tallies.add("deduplicated", "", duplicates, now);
+      return stored;
+    });
+    this.stores.calls += calls.length;
+    this.stores.groups++;
+    this.stores.chunks += stored.chunks.length;
+    this.bufferedRows += kept.length;
+    this.bufferedBytes += stored.bytes;
   }
 
   // The window starts with its first event, so the rate below is over time this shard had work.
@@ -472,6 +522,8 @@ export class AppBatcher extends DurableObject<Env> {
    */
   async holds(ids: readonly string[]): Promise<{ held: string[]; maybe: string[] }> {
     if (this.retired || ids.length === 0) return { held: [], maybe: [] };
+    // Calls waiting in the open group are stored first, so that their ids are answered as held.
+    this.group.settle();
     const now = Date.now();
     const verdicts = this.dedup.classify(ids, now);
     const legacy = this.legacyHeld(ids, now);
@@ -528,6 +580,7 @@ export class AppBatcher extends DurableObject<Env> {
 
   /** Backlog and counters of this shard. */
   async stats(): Promise<BatcherStats> {
+    this.group.settle();
     const pending = this.outbox.pendingCount();
     const storage = { ...this.sql.usage, bytes: this.sql.databaseSize };
     return {
@@ -541,6 +594,7 @@ export class AppBatcher extends DurableObject<Env> {
       dedup: { heldIds: this.dedup.held, ...this.dedup.usage },
       storage,
       load: { events: this.load.events, deviceCalls: this.load.deviceCalls, since: this.load.events > 0 || this.load.deviceCalls > 0 ? this.load.since : null },
+      stores: { ...this.stores },
     };
   }
 

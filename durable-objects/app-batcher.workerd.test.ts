@@ -6,6 +6,7 @@ import { packText, queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import { basicAuth, blankRow, createTestApp, noise, post, restart, trackEvent } from "../test/seed";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
+import type { CallGroup, GroupPart } from "./call-group";
 import { Outbox, type OutgoingRow } from "./outbox";
 import type { Tallies } from "./tallies";
 
@@ -511,6 +512,106 @@ describe("AppBatcher", () => {
       { timeout: 25_000, interval: 500 },
     );
     expect(answer.accepted).toBe(2500);
+  });
+});
+
+describe("AppBatcher call groups", () => {
+  // A window far longer than any test, so a group is stored when it is full or settled, never
+  // by its timer: what the test sees does not depend on the machine's speed.
+  async function grouping(stub: DurableObjectStub<AppBatcher>, maxCalls: number): Promise<void> {
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      const held = instance as unknown as { group: CallGroup<GroupPart> };
+      held.group.configure({ windowMs: 3_600_000, maxCalls, maxRows: 100_000 });
+    });
+  }
+  const written = async (stub: DurableObjectStub<AppBatcher>): Promise<number> => (await stub.stats()).storage.rowsWritten;
+
+  it("stores calls that come together in one chunk row, and counts a copy in a later call of the group as a duplicate", async () => {
+    const rowsFor = async (maxCalls: number): Promise<{ rows: number; results: unknown[]; buffered: number; stores: unknown }> => {
+      const { stub, target } = batcher();
+      await grouping(stub, maxCalls);
+      await stub.ingest(events(5), target);
+      const before = await written(stub);
+      const b = events(10);
+      const results = await Promise.all([stub.ingest(b, target), stub.ingest(events(10), target), stub.ingest([b[3] as BufferedEvent, ...events(9)], target)]);
+      const stats = await stub.stats();
+      return { rows: stats.storage.rowsWritten - before, results, buffered: stats.bufferedRows, stores: stats.stores };
+    };
+    const together = await rowsFor(3);
+    expect(together.results).toEqual([
+      { status: "ok", accepted: 10, duplicates: 0 },
+      { status: "ok", accepted: 10, duplicates: 0 },
+      { status: "ok", accepted: 10, duplicates: 1 },
+    ]);
+    expect(together.buffered).toBe(5 + 29);
+    expect(together.rows).toBe(1);
+    expect(together.stores).toEqual({ calls: 4, groups: 2, chunks: 2 });
+    // The same calls stored one by one: a chunk row each.
+    const alone = await rowsFor(1);
+    expect(alone.results).toEqual(together.results);
+    expect(alone.rows).toBe(3);
+    expect(alone.stores).toEqual({ calls: 4, groups: 4, chunks: 4 });
+  });
+
+  it("sends a group's rows once each, and keeps them across a restart", async () => {
+    const { stub, target } = batcher();
+    await grouping(stub, 2);
+    await holdFlushes(stub);
+    const first = events(1);
+    await stub.ingest(first, target);
+    const calls = [events(20), events(20)];
+    await Promise.all(calls.map((c) => stub.ingest(c, target)));
+    await restart(stub);
+    const again = env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${target.appId}:0`));
+    expect((await again.stats()).bufferedRows).toBe(41);
+    const sent: string[] = [];
+    await runInDurableObject(again, (instance: AppBatcher) => {
+      const queue = queueOf(instance, target.appId);
+      const original = queue.sendBatch.bind(queue);
+      vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+        for (const m of msgs) sent.push(...(decodeSinkMessage(queueBodyText(m.body))?.rows ?? []).map((r) => String((JSON.parse(r) as unknown[])[4])));
+        return original(msgs);
+      });
+    });
+    expect(await runDurableObjectAlarm(again)).toBe(true);
+    await runInDurableObject(again, () => vi.restoreAllMocks());
+    expect(sent.sort()).toEqual([first, ...calls].flat().map((e) => e.messageId).sort());
+  });
+
+  it("fails every call of a group whose store fails, and stores them once when they are sent again", async () => {
+    const { stub, target } = batcher();
+    await grouping(stub, 3);
+    await stub.ingest(events(1), target);
+    const calls = [events(10), events(10), events(10)];
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      const outbox = (instance as unknown as { outbox: Outbox }).outbox;
+      vi.spyOn(outbox, "store").mockImplementationOnce(() => {
+        throw new Error("SQLITE_FULL: database or disk is full");
+      });
+    });
+    const failed = await Promise.allSettled(calls.map((c) => stub.ingest(c, target)));
+    expect(failed.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect((await stub.stats()).bufferedRows).toBe(1);
+    // The clients send the same calls again: nothing of them was held, so nothing is a duplicate.
+    const resent = await Promise.all(calls.map((c) => stub.ingest(c, target)));
+    expect(resent).toEqual(calls.map(() => ({ status: "ok", accepted: 10, duplicates: 0 })));
+    const stats = await stub.stats();
+    expect(stats.bufferedRows).toBe(31);
+    expect(stats.counters).toMatchObject({ accepted: 31 });
+  });
+
+  it("stores a waiting call before it answers another shard's question, so its ids are held", async () => {
+    const { stub, target } = batcher();
+    await grouping(stub, 32);
+    await stub.ingest(events(1), target);
+    const waiting = events(5);
+    const call = stub.ingest(waiting, target);
+    await runInDurableObject(stub, (instance: AppBatcher) => {
+      expect((instance as unknown as { group: CallGroup<GroupPart> }).group.size).toBe(1);
+    });
+    const asked = await stub.holds(waiting.map((e) => e.messageId));
+    expect(asked.held.sort()).toEqual(waiting.map((e) => e.messageId).sort());
+    expect(await call).toEqual({ status: "ok", accepted: 5, duplicates: 0 });
   });
 });
 

@@ -15,6 +15,8 @@ const nonNegativeInt = (fallback: number) => intSetting(fallback, z.number().int
 
 /** When a shard is busy, unless the deployment sets otherwise (decision records 0035, 0038, 0039). */
 export const DEFAULT_HOT_SHARD = { eventsPerSecond: 10_000, deviceCallsPerSecond: 500, windowMs: 60_000 } as const;
+/** How long a shard call that comes close behind another waits for more, and the most calls stored together (decision record 0040). */
+export const DEFAULT_CALL_GROUP = { windowMs: 4, maxCalls: 32 } as const;
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().optional(),
@@ -51,6 +53,11 @@ const ConfigSchema = z.object({
   // half the ~1,000 requests/s a Durable Object takes, for apps whose requests hold few events.
   SHARD_HOT_CALLS_PER_S: nonNegativeInt(DEFAULT_HOT_SHARD.deviceCallsPerSecond),
   SHARD_HOT_WINDOW_MS: positiveInt(DEFAULT_HOT_SHARD.windowMs),
+  // A shard call that comes within this many ms of the one before waits up to as long for
+  // others, and they are stored in one transaction and one chunk row (decision record 0040);
+  // 0 stores each call on its own. A group is stored at once when it holds CALL_GROUP_MAX_CALLS.
+  CALL_GROUP_MS: nonNegativeInt(DEFAULT_CALL_GROUP.windowMs),
+  CALL_GROUP_MAX_CALLS: positiveInt(DEFAULT_CALL_GROUP.maxCalls),
   // Event queues apps are spread over (bindings EVENTS_QUEUE, EVENTS_QUEUE_1, …): workers/queue/route.ts.
   EVENTS_QUEUES: positiveInt(1),
   // How long an isolate serves an app's flags and configuration before it checks for a change
@@ -75,6 +82,8 @@ export interface Config {
   dedup: { mergeAfterMs: number };
   /** When a shard is busy enough to raise its app's shard count (workers/apps/shards.ts); a mark of 0 is off. */
   hotShard: { eventsPerSecond: number; deviceCallsPerSecond: number; windowMs: number };
+  /** How a busy shard stores calls that come together (durable-objects/call-group.ts); a window of 0 is off. */
+  callGroup: { windowMs: number; maxCalls: number; maxRows: number };
   /** How many event queues apps are spread over (one carries at most 5,000 messages/s). */
   eventQueues: number;
   /** How long an isolate serves an app's flags before checking D1 for a change (decision record 0023). */
@@ -161,6 +170,7 @@ export function config(env: object): Config {
     crashCaps: { perIssue: e.CRASH_ISSUE_CAP_PER_MINUTE, perApp: e.CRASH_APP_CAP_PER_MINUTE },
     dedup: { mergeAfterMs: e.DEDUP_MERGE_AFTER_MS },
     hotShard: { eventsPerSecond: e.SHARD_HOT_EVENTS_PER_S, deviceCallsPerSecond: e.SHARD_HOT_CALLS_PER_S, windowMs: e.SHARD_HOT_WINDOW_MS },
+    callGroup: { windowMs: e.CALL_GROUP_MS, maxCalls: e.CALL_GROUP_MAX_CALLS, maxRows: e.FLUSH_MAX_ROWS },
     eventQueues: e.EVENTS_QUEUES,
     flagsRecheckMs: e.FLAGS_RECHECK_MS,
   };
