@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gbMonths, line, oneAppAtScale, partsRate, perRequestUsdPerMillion, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
+import { gbMonths, groupedRowsPerCall, line, oneAppAtScale, partsRate, perRequestUsdPerMillion, queueChunks, queueOperations, total, usdPerMillion } from "./cost-model";
 import { PRICES } from "./prices";
 
 describe("cost model", () => {
@@ -77,6 +77,42 @@ describe("cost model", () => {
     expect(oneAppAtScale(5_000, 2, 0, hot, prices, rows)).toMatchObject({ shards: 10, callsPerRequest: 1 });
     // A server's calls carry several users: more shards would not spread them, so they raise nothing.
     expect(oneAppAtScale(4_000, 2, 1, hot, prices, rows).shards).toBe(1);
+  });
+
+  it("has a busy shard's calls share chunk rows when it stores those that come together, and an idle one's not", () => {
+    const window = { windowMs: 4, maxCalls: 32 };
+    // A call a second: each comes long after the one before and is stored alone.
+    expect(groupedRowsPerCall(1, window, 0.1)).toBe(1);
+    expect(groupedRowsPerCall(1000, { windowMs: 0, maxCalls: 32 }, 0.1)).toBe(1);
+    // 1,000 calls a second, 4 ms: about 1 + 4 calls come within a group's window.
+    const busy = groupedRowsPerCall(1000, window, 0.01);
+    expect(busy).toBeGreaterThan(1 / 8);
+    expect(busy).toBeLessThan(1 / 3);
+    // Busier still: groups fill to their 32 calls.
+    expect(groupedRowsPerCall(100_000, window, 0.001)).toBeCloseTo(1 / 32, 3);
+    // Calls that each fill most of a chunk still take a row each.
+    expect(groupedRowsPerCall(1000, window, 0.9)).toBeGreaterThan(0.85);
+    // More calls a second share more: never more rows for a busier shard.
+    expect(groupedRowsPerCall(2000, window, 0.01)).toBeLessThan(busy);
+  });
+
+  it("prices one app's calls with the rows they share when its shards store calls together", () => {
+    const hot = { eventsPerSecond: 10_000, deviceCallsPerSecond: 500, windowMs: 60_000 };
+    const prices = { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten };
+    const rows = { device: 1, serverCall: 1 };
+    const grouping = { window: { windowMs: 4, maxCalls: 32 }, fill: { device: 0.1, serverCall: 0.01 } };
+    const alone = oneAppAtScale(100_000, 100, 1, hot, prices, rows);
+    const together = oneAppAtScale(100_000, 100, 1, hot, prices, rows, grouping);
+    // The same calls, each still a Durable Object request: fewer rows only.
+    expect(together.callsPerRequest).toBe(alone.callsPerRequest);
+    expect(alone.rowsPerCall).toBe(1);
+    expect(together.rowsPerCall).toBeLessThan(0.5);
+    expect(together.serverIngestUsdPerMillion).toBeLessThan(alone.serverIngestUsdPerMillion / 2);
+    // What is left is the requests: $0.15 per million calls.
+    expect(together.serverIngestUsdPerMillion).toBeGreaterThan(usdPerMillion(together.serverCallsPerRequest, 100, PRICES.doRequests));
+    // An app of one shard at 10 requests a second: a call rarely comes within 4 ms of another.
+    const quiet = oneAppAtScale(1_000, 100, 0.2, hot, prices, rows, grouping);
+    expect(quiet.rowsPerCall).toBeGreaterThan(0.99);
   });
 
   it("prices a device's request per event: an edge request, a Durable Object call and its chunk row, over the events it holds", () => {

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ClickHouseTarget } from "../dev/clickhouse/target";
 import { startLocalStack } from "../dev/stack";
-import { chunksFor } from "../durable-objects/outbox";
-import { BatchRequest, DEFAULT_HOT_SHARD, DEFAULT_POLICY, utf8Length } from "../schemas";
+import { CHUNK_MAX_PACKED_BYTES, chunksFor } from "../durable-objects/outbox";
+import { BatchRequest, DEFAULT_CALL_GROUP, DEFAULT_HOT_SHARD, DEFAULT_POLICY, utf8Length } from "../schemas";
 import { shardOfEvent } from "../workers/apps/shards";
 import { placeOf, prepareBatch } from "../workers/ingest/pipeline";
 import { parseTime } from "../workers/ingest/skew";
@@ -77,8 +77,8 @@ function newParts(before: Map<string, Set<string>>, after: Map<string, Set<strin
 
 // Row bytes as the edge stores them, from the same pipeline the Worker runs, the shards a
 // request reaches, and the chunk rows its calls store: on each shard its rows packed as the
-// batcher packs them.
-function prepared(body: string, shardCount: number): { events: number; bytes: number; shards: number; chunks: number } {
+// batcher packs them (`packed`, a call's bytes).
+function prepared(body: string, shardCount: number): { events: number; bytes: number; shards: number; chunks: number; packed: number[] } {
   const req = BatchRequest.parse(JSON.parse(body));
   const out = prepareBatch(req.batch, {
     appId: "app_bench",
@@ -100,11 +100,13 @@ function prepared(body: string, shardCount: number): { events: number; bytes: nu
     else byShard.set(shard, [e.encoded]);
   }
   let chunks = 0;
+  const packed: number[] = [];
   for (const rows of byShard.values()) {
     const text = `\n${rows.join("\n")}`;
-    chunks += chunksFor(utf8Length(text), packText(text).byteLength);
+    packed.push(packText(text).byteLength);
+    chunks += chunksFor(utf8Length(text), packed[packed.length - 1] ?? 0);
   }
-  return { events: out.events.length, bytes: out.bytes, shards: byShard.size, chunks };
+  return { events: out.events.length, bytes: out.bytes, shards: byShard.size, chunks, packed };
 }
 
 interface ShardStats {
@@ -115,6 +117,7 @@ interface ShardStats {
   storage: { rowsRead: number; rowsWritten: number; bytes: number };
   queueBytes: { text: number; packed: number };
   dedup: { heldIds: number; filterIds: number; filterBytes: number };
+  stores: { calls: number; groups: number; chunks: number };
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -149,21 +152,23 @@ async function main(): Promise<void> {
       counters: Record<string, number>;
       messages: number;
       queueBytes: { text: number; packed: number };
+      stores: { calls: number; groups: number; chunks: number };
     }
     const meters = new Map<string, { read: number; written: number; carried: Carried; last: ShardStats }>();
     const restarted = (s: ShardStats, m: { read: number; written: number; last: ShardStats }): boolean =>
-      s.storage.rowsWritten < m.written || s.storage.rowsRead < m.read || s.messages < m.last.messages || Object.entries(m.last.counters).some(([k, v]) => (s.counters[k] ?? 0) < v);
+      s.storage.rowsWritten < m.written || s.storage.rowsRead < m.read || s.messages < m.last.messages || s.stores.calls < m.last.stores.calls || Object.entries(m.last.counters).some(([k, v]) => (s.counters[k] ?? 0) < v);
     const sample = async (): Promise<ShardStats[]> => {
       const all: ShardStats[] = [];
       for (const app of APPS) {
         for (const s of (await admin(stack.edge, ADMIN_TOKEN, `/admin/apps/${app.id}/shards`)).shards as ShardStats[]) {
           const key = `${app.id}:${s.shard}`;
-          const m = meters.get(key) ?? { read: 0, written: 0, carried: { read: 0, written: 0, counters: {}, messages: 0, queueBytes: { text: 0, packed: 0 } }, last: s };
+          const m = meters.get(key) ?? { read: 0, written: 0, carried: { read: 0, written: 0, counters: {}, messages: 0, queueBytes: { text: 0, packed: 0 }, stores: { calls: 0, groups: 0, chunks: 0 } }, last: s };
           if (restarted(s, m)) {
             const counters = { ...m.carried.counters };
             for (const [k, v] of Object.entries(m.last.counters)) counters[k] = (counters[k] ?? 0) + v;
             const queueBytes = { text: m.carried.queueBytes.text + m.last.queueBytes.text, packed: m.carried.queueBytes.packed + m.last.queueBytes.packed };
-            m.carried = { read: m.carried.read + m.read, written: m.carried.written + m.written, counters, messages: m.carried.messages + m.last.messages, queueBytes };
+            const stores = { calls: m.carried.stores.calls + m.last.stores.calls, groups: m.carried.stores.groups + m.last.stores.groups, chunks: m.carried.stores.chunks + m.last.stores.chunks };
+            m.carried = { read: m.carried.read + m.read, written: m.carried.written + m.written, counters, messages: m.carried.messages + m.last.messages, queueBytes, stores };
           }
           meters.set(key, { ...m, read: s.storage.rowsRead, written: s.storage.rowsWritten, last: s });
           all.push(s);
@@ -183,7 +188,7 @@ async function main(): Promise<void> {
     const cpuBefore = cpuByPart(stack.child.pid);
     const requestsByApp = APPS.map(() => 0);
     let doCalls = 0;
-    // Chunk rows the calls stored, by the same packing (`prepared`).
+    // Chunk rows the calls would store alone, by the same packing (`prepared`).
     let callRows = 0;
     const latencies: number[] = [];
     let accepted = 0;
@@ -236,6 +241,9 @@ async function main(): Promise<void> {
     const shards = await sample();
     const rowsRead = sum([...meters.values()].map((m) => m.carried.read + m.read));
     const rowsWritten = sum([...meters.values()].map((m) => m.carried.written + m.written));
+    // What the shards' calls stored: calls, the stores they took (calls that come together are one, decision record 0040), chunk rows.
+    const storedBy = (k: "calls" | "groups" | "chunks"): number => sum([...meters.values()].map((m) => m.carried.stores[k] + m.last.stores[k]));
+    const stores = { calls: storedBy("calls"), groups: storedBy("groups"), chunks: storedBy("chunks") };
     const dbBytes = sum(shards.map((s) => s.storage.bytes));
     const requests = sum(requestsByApp);
     // One alarm per shard per flush age while it holds rows, and one more per full flush.
@@ -336,7 +344,7 @@ async function main(): Promise<void> {
     // request then reaches more shards, each one a Durable Object request. The run's own ingest
     // calls give way to that app's; everything else per event as measured.
     // A call is a Durable Object request and writes its chunk rows: both scale with the calls.
-    const ingestCallsUsd = usdPerMillion(doCalls, n, PRICES.doRequests) + usdPerMillion(Math.min(callRows, rowsWritten), n, PRICES.doRowsWritten);
+    const ingestCallsUsd = usdPerMillion(doCalls, n, PRICES.doRequests) + usdPerMillion(Math.min(stores.chunks, rowsWritten), n, PRICES.doRowsWritten);
     const hot = sizes[0] ?? [];
     const devices = hot.slice(Math.round(hot.length * SERVER_SHARE));
     const servers = hot.slice(0, Math.round(hot.length * SERVER_SHARE));
@@ -345,10 +353,23 @@ async function main(): Promise<void> {
       // A server's request over many shards: each call holds a few events, in one chunk row.
       serverCall: servers.length > 0 ? sum(servers.map((s) => s.chunks)) / Math.max(1, sum(servers.map((s) => s.shards))) : 1,
     };
+    // The share of a chunk row each kind of call fills packed, for the calls a shard stores together.
+    const fill = {
+      device: sum(devices.flatMap((s) => s.packed)) / Math.max(1, devices.length) / CHUNK_MAX_PACKED_BYTES,
+      serverCall: sum(servers.flatMap((s) => s.packed)) / Math.max(1, sum(servers.map((s) => s.shards))) / CHUNK_MAX_PACKED_BYTES,
+    };
+    const grouping = { window: DEFAULT_CALL_GROUP, fill };
+    const callPricesAtScale = { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten };
     const oneApp = RATES.map((eps) => {
-      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, DEFAULT_HOT_SHARD, { doRequest: PRICES.doRequests, rowWritten: PRICES.doRowsWritten }, rowsPerCall);
+      const scale = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, DEFAULT_HOT_SHARD, callPricesAtScale, rowsPerCall, grouping);
+      const alone = oneAppAtScale(eps, EVENTS_PER_REQUEST, SERVER_SHARE, DEFAULT_HOT_SHARD, callPricesAtScale, rowsPerCall);
       const rest = cloudflare - ingestCallsUsd;
-      return { ...scale, cloudflareUsdPerMillion: rest + scale.ingestUsdPerMillion, serversOnlyUsdPerMillion: rest + scale.serverIngestUsdPerMillion };
+      return {
+        ...scale,
+        cloudflareUsdPerMillion: rest + scale.ingestUsdPerMillion,
+        serversOnlyUsdPerMillion: rest + scale.serverIngestUsdPerMillion,
+        callsStoredAlone: { rowsPerCall: alone.rowsPerCall, cloudflareUsdPerMillion: rest + alone.ingestUsdPerMillion, serversOnlyUsdPerMillion: rest + alone.serverIngestUsdPerMillion },
+      };
     });
     // The same per-event costs, for a device sending requests of fewer events: each request its
     // own edge request, Durable Object call and chunk row, whatever the shard count.
@@ -367,11 +388,14 @@ async function main(): Promise<void> {
     console.log(
       `\none app at that rate, automatic sharding (${DEFAULT_HOT_SHARD.eventsPerSecond} events/s a shard over ${DEFAULT_HOT_SHARD.windowMs / 1000} s), ${EVENTS_PER_REQUEST}-event requests, ${SERVER_SHARE * 100} % of them from servers (all: the last column):`,
     );
-    console.log(`each call a Durable Object request and its chunk rows (${rowsPerCall.device.toFixed(2)} for a device's request, ${rowsPerCall.serverCall.toFixed(2)} for a server's call; ${callRows} in this run of ${rowsWritten} rows written)`);
-    console.log("events/s     shards   per shard   DO calls/request   calls/s a shard   calls and rows $/M   Cloudflare $/M   servers only $/M");
+    console.log(
+      `each call a Durable Object request and its chunk rows: alone, ${rowsPerCall.device.toFixed(2)} for a device's request and ${rowsPerCall.serverCall.toFixed(2)} for a server's call, which fill ${(100 * fill.device).toFixed(1)} % and ${(100 * fill.serverCall).toFixed(1)} % of a row packed; a shard stores the calls that come within ${DEFAULT_CALL_GROUP.windowMs} ms of each other together (up to ${DEFAULT_CALL_GROUP.maxCalls}), sharing rows`,
+    );
+    console.log(`this run: ${stores.calls} calls in ${stores.groups} stores, ${stores.chunks} chunk rows (${callRows} had each call been stored alone) of ${rowsWritten} rows written`);
+    console.log("events/s     shards   per shard   DO calls/request   calls/s a shard   rows/call   calls and rows $/M   Cloudflare $/M   servers only $/M   (calls stored alone: Cloudflare, servers only)");
     for (const a of oneApp) {
       console.log(
-        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${a.callsPerShardPerSecond.toFixed(0).padStart(17)} ${fmt(a.ingestUsdPerMillion).padStart(20)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}`,
+        `${String(a.eventsPerSecond).padEnd(12)} ${String(a.shards).padStart(6)} ${a.perShard.toFixed(0).padStart(11)} ${a.callsPerRequest.toFixed(1).padStart(18)} ${a.callsPerShardPerSecond.toFixed(0).padStart(17)} ${a.rowsPerCall.toFixed(2).padStart(11)} ${fmt(a.ingestUsdPerMillion).padStart(20)} ${fmt(a.cloudflareUsdPerMillion).padStart(16)} ${fmt(a.serversOnlyUsdPerMillion).padStart(18)}   (${fmt(a.callsStoredAlone.cloudflareUsdPerMillion)}, ${fmt(a.callsStoredAlone.serversOnlyUsdPerMillion)})`,
       );
     }
     const overloaded = oneApp.filter((a) => a.callsPerShardPerSecond > DO_REQUESTS_PER_S);
@@ -383,7 +407,7 @@ async function main(): Promise<void> {
 
     report("cost", {
       figures: {
-        run: { events: n, stored, batchers: { accepted: counted("accepted"), duplicates: counted("deduplicated"), capped: counted("capped"), flushed: counted("flushed") }, loadSeconds, activeSeconds, concurrency: CONCURRENCY, shards: shards.length, requests, meanRequestMs: meanLatencyS * 1000 },
+        run: { events: n, stored, batchers: { accepted: counted("accepted"), duplicates: counted("deduplicated"), capped: counted("capped"), flushed: counted("flushed") }, loadSeconds, activeSeconds, concurrency: CONCURRENCY, shards: shards.length, requests, meanRequestMs: meanLatencyS * 1000, stores, callRowsAlone: callRows },
         units: { doCalls, alarms, rowsRead, rowsWritten, rowsWrittenPerEvent: rowsWritten / n, rowsReadPerEvent: rowsRead / n, doDatabaseBytes: dbBytes, eventMessages, tallyMessages, consumerCalls, rowsPerMessage, packing, queueOps, retried, deadLetters, workerdCpuUsPerEvent: (workerdCpuS * 1e6) / n, clickhouseCpuUsPerEvent: (clickhouseCpuS * 1e6) / n },
         usdPerMillion: Object.fromEntries(lines.map((l) => [l.component, Number(l.usdPerMillion.toPrecision(3))])),
         lines,

@@ -37,7 +37,7 @@ export interface ChunkIdList {
 // A request's rows are stored in as few chunks as fit these, a SQLite row each instead of one
 // per event, and any chunk still fits a queue message on its own, with its header and the
 // indices of its rows to check: packed, at most this many bytes (decision record 0037)…
-const CHUNK_MAX_PACKED_BYTES = 96_000;
+export const CHUNK_MAX_PACKED_BYTES = 96_000;
 // …and at most this much text (batch ids included), which is what the sink unpacks.
 const CHUNK_MAX_TEXT_BYTES = LIMITS.maxQueueMessageTextBytes - 16 * 1024;
 
