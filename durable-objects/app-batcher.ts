@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, type Config, type CrashCapReason } from "../schemas";
+import { config, decodeQueueMessage, LIMITS, tallyMinute, toWellFormed, type Config } from "../schemas";
 import { localD1Env } from "../schemas/local-d1";
 import { archiveBucket, batcherStub, locationOfId } from "../workers/apps/location";
 import { shardsWanted } from "../workers/apps/shards";
