@@ -1,5 +1,6 @@
 // The arithmetic of the cost benchmark (bench/cost.ts): billable units measured over a run,
 // multiplied by published prices (bench/prices.ts), as dollars per million accepted events.
+import { LONE_GROUPS, PROBE_EVERY } from "../durable-objects/call-group";
 import { shardsWanted, type HotShard } from "../workers/apps/shards";
 import type { Price } from "./prices";
 
@@ -178,8 +179,9 @@ export interface CallGrouping {
  * Chunk rows per call at a shard taking `callsPerSecond` calls at random (Poisson) times,
  * grouped as `CallGroup` groups them: a call that comes within the window of the one before
  * opens a group, which takes every call for the window (up to `maxCalls`) and writes
- * ceil(sum of their fills) rows; any other call writes its own. Simulated over 20,000 calls from
- * a fixed seed, so the same inputs give the same figure.
+ * ceil(sum of their fills) rows; any other call writes its own (and, after `LONE_GROUPS` groups
+ * of one call in a row, only every `PROBE_EVERY`th close call opens a group). Simulated over
+ * 20,000 calls from a fixed seed, so the same inputs give the same figure.
  * @example groupedRowsPerCall(1, { windowMs: 4, maxCalls: 32 }, 0.1) // ≈ 1: calls a second apart are stored alone
  */
 export function groupedRowsPerCall(callsPerSecond: number, window: { windowMs: number; maxCalls: number }, fill: number): number {
@@ -195,8 +197,15 @@ export function groupedRowsPerCall(callsPerSecond: number, window: { windowMs: n
   let last = Number.NEGATIVE_INFINITY;
   let open: { until: number; calls: number; fill: number } | null = null;
   let rows = 0;
-  const close = (g: { fill: number }): void => {
+  // As CallGroup: after LONE_GROUPS groups of one call, only every PROBE_EVERY-th close call waits.
+  let lone = 0;
+  let skipped = 0;
+  const close = (g: { calls: number; fill: number }): void => {
     rows += Math.max(1, Math.ceil(g.fill - 1e-9));
+    if (g.calls > 1) {
+      lone = 0;
+      skipped = 0;
+    } else lone++;
   };
   for (let i = 0; i < calls; i++) {
     at += -Math.log(uniform()) * meanGapMs;
@@ -204,10 +213,11 @@ export function groupedRowsPerCall(callsPerSecond: number, window: { windowMs: n
       close(open);
       open = null;
     }
-    const near = at - last < window.windowMs;
+    let near = at - last < window.windowMs;
     last = at;
+    if (near && !open && lone >= LONE_GROUPS) near = ++skipped % PROBE_EVERY === 0;
     if (!open && !near) {
-      close({ fill });
+      rows += Math.max(1, Math.ceil(fill - 1e-9));
       continue;
     }
     open ??= { until: at + window.windowMs, calls: 0, fill: 0 };

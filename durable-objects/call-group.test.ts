@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CallGroup, type GroupPart } from "./call-group";
+import { CallGroup, LONE_GROUPS, PROBE_EVERY, type GroupPart } from "./call-group";
 
 type Named = GroupPart & { name: string };
 
@@ -93,6 +93,36 @@ describe("CallGroup", () => {
     group.settle();
     await resent;
     expect(r.stores).toEqual([["a"], ["b"]]);
+  });
+
+  it("stops holding the close calls of one sender that never find company, and holds them again once a group does", async () => {
+    vi.useFakeTimers();
+    const r = recorder();
+    const group = new CallGroup<Named>({ windowMs: 4, maxCalls: 32, maxRows: 2000 }, r.store);
+    let at = 1_000;
+    // A sender whose next call follows its last answer by 1 ms: each call waits its window alone.
+    const alone = async (name: string): Promise<boolean> => {
+      const stored = group.join(part(name), (at += 1));
+      const waited = group.size > 0;
+      vi.advanceTimersByTime(4);
+      await stored;
+      return waited;
+    };
+    await alone("first");
+    const waits: boolean[] = [];
+    for (let i = 0; i < LONE_GROUPS + 2 * PROBE_EVERY; i++) waits.push(await alone(`c${i}`));
+    // The first LONE_GROUPS wait; after them only every PROBE_EVERY-th does.
+    expect(waits.slice(0, LONE_GROUPS)).toEqual(Array.from({ length: LONE_GROUPS }, () => true));
+    expect(waits.slice(LONE_GROUPS).filter(Boolean)).toHaveLength(2);
+    expect(r.stores.every((s) => s.length === 1)).toBe(true);
+    // Company again, on a probe: two calls stored together, and the next close call waits at once.
+    for (let i = 0; i < PROBE_EVERY - 1; i++) expect(await alone(`d${i}`)).toBe(false);
+    const a = group.join(part("a"), (at += 1));
+    const b = group.join(part("b"), (at += 1));
+    vi.advanceTimersByTime(4);
+    await Promise.all([a, b]);
+    expect(r.stores.at(-1)).toEqual(["a", "b"]);
+    expect(await alone("e")).toBe(true);
   });
 
   it("stores every call on its own with a window of 0", async () => {

@@ -23,20 +23,30 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+/** Groups in a row that held one call each, after which close calls mostly stop waiting. */
+export const LONE_GROUPS = 8;
+/** While they do, one close call in this many still waits, to find out whether company came back. */
+export const PROBE_EVERY = 8;
+
 /**
  * Gathers the calls of a busy shard so that they are stored with one transaction, one commit
  * and one chunk row (a row is what SQLite-backed Durable Objects bill). An idle shard stores
  * each call at once: a call waits only when the one before it came within the window, and then
- * at most the window. The group's ids count as held from the moment a call joins, so a copy
- * in a later call of the same group is a duplicate; if the group's store fails, every call in
- * it fails and is sent again by its client, so no call is answered for events that were not
- * stored.
+ * at most the window. Waiting is for company: after `LONE_GROUPS` groups in a row that found
+ * none (one sender whose next call follows its last answer), only every `PROBE_EVERY`th close
+ * call waits, until a group finds company again. The group's ids count as held from the moment
+ * a call joins, so a copy in a later call of the same group is a duplicate; if the group's
+ * store fails, every call in it fails and is sent again by its client, so no call is answered
+ * for events that were not stored.
  *
  * `const group = new CallGroup({windowMs: 4, maxCalls: 32, maxRows: 2500}, (parts) => store(parts));
  * await group.join(part, Date.now())`
  */
 export class CallGroup<P extends GroupPart> {
   private parts: P[] = [];
+  // Groups stored in a row with one call each, and close calls stored at once since.
+  private lone = 0;
+  private skipped = 0;
   private waiters: Waiter[] = [];
   private readonly ids = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -78,8 +88,9 @@ export class CallGroup<P extends GroupPart> {
    * with what the store threw, for every call of the group.
    */
   join(part: P, now: number): Promise<void> {
-    const close = now - this.lastJoin < this.settings.windowMs;
+    let close = now - this.lastJoin < this.settings.windowMs;
     this.lastJoin = now;
+    if (close && this.parts.length === 0 && this.lone >= LONE_GROUPS) close = ++this.skipped % PROBE_EVERY === 0;
     if (this.parts.length === 0 && !close) {
       try {
         this.store([part]);
@@ -110,6 +121,10 @@ export class CallGroup<P extends GroupPart> {
     this.ids.clear();
     this.pendingRows = 0;
     this.pendingBytes = 0;
+    if (parts.length > 1) {
+      this.lone = 0;
+      this.skipped = 0;
+    } else this.lone++;
     try {
       this.store(parts);
     } catch (err) {
