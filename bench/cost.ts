@@ -103,8 +103,9 @@ function prepared(body: string, shardCount: number): { events: number; bytes: nu
   const packed: number[] = [];
   for (const rows of byShard.values()) {
     const text = `\n${rows.join("\n")}`;
-    packed.push(packText(text).byteLength);
-    chunks += chunksFor(utf8Length(text), packed[packed.length - 1] ?? 0);
+    const bytes = packText(text).byteLength;
+    packed.push(bytes);
+    chunks += chunksFor(utf8Length(text), bytes);
   }
   return { events: out.events.length, bytes: out.bytes, shards: byShard.size, chunks, packed };
 }

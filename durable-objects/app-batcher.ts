@@ -104,6 +104,14 @@ function seenKey(id: string): string {
   return id.startsWith('"') || id !== toWellFormed(id) ? JSON.stringify(id) : id;
 }
 
+/** Adds `count` to the capped crashes by cap and fingerprint: one counter each however many crashes. */
+function countCapped(counts: Map<string, CappedCount>, count: CappedCount): void {
+  const key = `${count.reason}\n${count.fingerprint}`;
+  const held = counts.get(key);
+  if (held) held.n += count.n;
+  else counts.set(key, { ...count });
+}
+
 /** One ingest call's share of a stored group: what it keeps, and what it counts. */
 interface StoredCall {
   target: IngestTarget;
@@ -361,11 +369,7 @@ export class AppBatcher extends DurableObject<Env> {
       const cap = e.fingerprint && caps ? caps.admit(e.fingerprint, now) : null;
       if (cap) {
         cappedIds.push(e.messageId);
-        const fingerprint = e.fingerprint ?? "";
-        const key = `${cap}\n${fingerprint}`;
-        const drop = drops.get(key);
-        if (drop) drop.n++;
-        else drops.set(key, { fingerprint, reason: cap, n: 1 });
+        countCapped(drops, { fingerprint: e.fingerprint ?? "", reason: cap, n: 1 });
         capped++;
         continue;
       }
@@ -399,12 +403,7 @@ export class AppBatcher extends DurableObject<Env> {
     const drops = new Map<string, CappedCount>();
     for (const c of calls) {
       duplicates += c.duplicates;
-      for (const d of c.drops) {
-        const key = `${d.reason}\n${d.fingerprint}`;
-        const drop = drops.get(key);
-        if (drop) drop.n += d.n;
-        else drops.set(key, { ...d });
-      }
+      for (const d of c.drops) countCapped(drops, d);
     }
     const now = Date.now();
     const stored = this.transact(() => {
