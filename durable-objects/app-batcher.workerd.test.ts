@@ -56,6 +56,14 @@ function tallyOf(body: unknown): TallyMessage | null {
   return m?.kind === "tallies" ? m : null;
 }
 
+/**
+ * The messages of `appId` among those sent. Every batcher of the test file shares the queue
+ * bindings, and another test's shards flush whenever their alarms fire.
+ */
+function ownMessages(msgs: Iterable<MessageSendRequest>, appId: string): MessageSendRequest[] {
+  return [...msgs].filter((m) => decodeQueueMessage(queueBodyText(m.body))?.appId === appId);
+}
+
 // The object's own bindings, to watch what it sends to the queue.
 function queueOf(instance: AppBatcher, appId: string): Queue {
   return eventsQueue((instance as unknown as { env: Env }).env, appId);
@@ -125,7 +133,7 @@ describe("AppBatcher", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        for (const m of msgs) sent.push(m.body);
+        for (const m of ownMessages(msgs, target.appId)) sent.push(m.body);
         return original(msgs);
       });
     });
@@ -163,7 +171,9 @@ describe("AppBatcher", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       const spy = vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        attempts.push(await Promise.all([...msgs].map(async (m) => (await sinkOf(m.body))?.batchId ?? "")));
+        const own = ownMessages(msgs, target.appId);
+        if (own.length === 0) return original(msgs);
+        attempts.push(await Promise.all(own.map(async (m) => (await sinkOf(m.body))?.batchId ?? "")));
         throw new Error("queue unavailable");
       });
       await expect(instance.flush()).rejects.toThrow("queue unavailable");
@@ -171,7 +181,8 @@ describe("AppBatcher", () => {
       // New events after the failure must not change the batch that is resent.
       await instance.ingest(events(5), target);
       spy.mockImplementation(async (msgs) => {
-        attempts.push(await Promise.all([...msgs].map(async (m) => (await sinkOf(m.body))?.batchId ?? "")));
+        const own = ownMessages(msgs, target.appId);
+        if (own.length > 0) attempts.push(await Promise.all(own.map(async (m) => (await sinkOf(m.body))?.batchId ?? "")));
         return original(msgs);
       });
       await instance.flush();
@@ -571,7 +582,7 @@ describe("AppBatcher call groups", () => {
       const queue = queueOf(instance, target.appId);
       const original = queue.sendBatch.bind(queue);
       vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        for (const m of msgs) sent.push(...(decodeSinkMessage(queueBodyText(m.body))?.rows ?? []).map((r) => String((JSON.parse(r) as unknown[])[4])));
+        for (const m of ownMessages(msgs, target.appId)) sent.push(...(decodeSinkMessage(queueBodyText(m.body))?.rows ?? []).map((r) => String((JSON.parse(r) as unknown[])[4])));
         return original(msgs);
       });
     });
@@ -805,7 +816,9 @@ describe("AppBatcher with a message the queue cannot take", () => {
     const bodies: string[] = [];
     await runInDurableObject(stub, async (instance: AppBatcher) => {
       const queue = queueOf(instance, target.appId);
-      vi.spyOn(queue, "send").mockImplementation(async (body) => {
+      const original = queue.send.bind(queue);
+      vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+        if (tallyOf(body)?.appId !== target.appId) return original(body, opts);
         bodies.push(String(body));
         return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 } } } as unknown as QueueSendResponse;
       });

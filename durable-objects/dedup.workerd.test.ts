@@ -3,7 +3,7 @@
 // what they cannot rule out travels marked for the sink to settle.
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decodeSinkMessage, encodeEventRow, messageIdOfRow, utf8Length, type SinkMessage } from "../schemas";
+import { decodeQueueMessage, encodeEventRow, messageIdOfRow, utf8Length, type SinkMessage } from "../schemas";
 import { queueBodyText } from "../workers/queue/packed";
 import { eventsQueue } from "../workers/queue/route";
 import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
@@ -25,19 +25,36 @@ function batcher(): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget 
   return { stub: env.APP_BATCHER.get(env.APP_BATCHER.idFromName(`${name}:0`)), target: { appId: name, shard: 0, shardCount: 1, rateLimit: 0 } };
 }
 
+/**
+ * Catches `appId`'s queue sends instead of delivering them while `run` runs, and hands its event
+ * messages to `onEvents`. Every batcher of the test file shares the queue bindings, and another
+ * test's shards flush whenever their alarms fire: their messages go through untouched.
+ */
+function catchSends(queue: Queue, appId: string, onEvents: (messages: SinkMessage[]) => Promise<void> | void): void {
+  const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
+  const ours = (body: unknown): SinkMessage | null => {
+    const m = decodeQueueMessage(queueBodyText(body));
+    return m?.kind === "events" && m.appId === appId ? m : null;
+  };
+  vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
+    const own = [...msgs].flatMap((m) => ours(m.body) ?? []);
+    if (own.length === 0) return sendBatch(msgs);
+    await onEvents(own);
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
+  });
+  vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
+    if (decodeQueueMessage(queueBodyText(body))?.appId !== appId) return send(body, opts);
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
+  });
+}
+
 /** Runs the shard's alarm with its queue sends caught instead of delivered; returns the event messages sent. */
 async function flushCaught(stub: DurableObjectStub<AppBatcher>, appId: string): Promise<SinkMessage[]> {
   const sent: SinkMessage[] = [];
   await runInDurableObject(stub, async (instance: AppBatcher) => {
-    const queue = eventsQueue((instance as unknown as { env: Env }).env, appId);
-    vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-      for (const m of msgs) {
-        const decoded = decodeSinkMessage(queueBodyText(m.body));
-        if (decoded) sent.push(decoded);
-      }
-      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
+    catchSends(eventsQueue((instance as unknown as { env: Env }).env, appId), appId, (messages) => {
+      sent.push(...messages);
     });
-    vi.spyOn(queue, "send").mockImplementation(async () => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) as unknown as QueueSendResponse);
     await instance.alarm();
   });
   return sent;
@@ -97,13 +114,8 @@ describe("AppBatcher dedup", () => {
     const { stub, target } = batcher();
     await stub.ingest(events(5), target);
     await runInDurableObject(stub, async (instance: AppBatcher) => {
-      const queue = eventsQueue((instance as unknown as { env: Env }).env, target.appId);
-      vi.spyOn(queue, "sendBatch").mockImplementation(async (msgs) => {
-        // The sink stored the batch and told the shard while the send was still in flight.
-        await instance.stored(await Promise.all([...msgs].map(async (m) => decodeSinkMessage(queueBodyText(m.body))?.batchId ?? "")));
-        return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
-      });
-      vi.spyOn(queue, "send").mockImplementation(async () => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) as unknown as QueueSendResponse);
+      // The sink stored the batch and told the shard while the send was still in flight.
+      catchSends(eventsQueue((instance as unknown as { env: Env }).env, target.appId), target.appId, (messages) => instance.stored(messages.map((m) => m.batchId)));
       await instance.alarm();
       await instance.alarm();
     });
