@@ -1,6 +1,6 @@
 // The arithmetic of the cost benchmark (bench/cost.ts): billable units measured over a run,
 // multiplied by published prices (bench/prices.ts), as dollars per million accepted events.
-import { LONE_GROUPS, PROBE_EVERY } from "../durable-objects/call-group";
+import { Company } from "../durable-objects/call-group";
 import { shardsWanted, type HotShard } from "../workers/apps/shards";
 import type { Price } from "./prices";
 
@@ -197,15 +197,11 @@ export function groupedRowsPerCall(callsPerSecond: number, window: { windowMs: n
   let last = Number.NEGATIVE_INFINITY;
   let open: { until: number; calls: number; fill: number } | null = null;
   let rows = 0;
-  // As CallGroup: after LONE_GROUPS groups of one call, only every PROBE_EVERY-th close call waits.
-  let lone = 0;
-  let skipped = 0;
+  const company = new Company();
+  const rowsFor = (f: number): number => Math.max(1, Math.ceil(f - 1e-9));
   const close = (g: { calls: number; fill: number }): void => {
-    rows += Math.max(1, Math.ceil(g.fill - 1e-9));
-    if (g.calls > 1) {
-      lone = 0;
-      skipped = 0;
-    } else lone++;
+    rows += rowsFor(g.fill);
+    company.stored(g.calls);
   };
   for (let i = 0; i < calls; i++) {
     at += -Math.log(uniform()) * meanGapMs;
@@ -215,9 +211,9 @@ export function groupedRowsPerCall(callsPerSecond: number, window: { windowMs: n
     }
     let near = at - last < window.windowMs;
     last = at;
-    if (near && !open && lone >= LONE_GROUPS) near = ++skipped % PROBE_EVERY === 0;
+    if (near && !open) near = company.opens();
     if (!open && !near) {
-      rows += Math.max(1, Math.ceil(fill - 1e-9));
+      rows += rowsFor(fill);
       continue;
     }
     open ??= { until: at + window.windowMs, calls: 0, fill: 0 };

@@ -29,6 +29,30 @@ export const LONE_GROUPS = 8;
 export const PROBE_EVERY = 8;
 
 /**
+ * Whether a close call opens a group, from how the last groups went: the rule `CallGroup`
+ * follows, and the one the cost model (bench/cost-model.ts) simulates.
+ * `const company = new Company(); if (company.opens()) wait(); company.stored(calls)`
+ */
+export class Company {
+  // Groups stored in a row with one call each, and close calls stored at once since.
+  private lone = 0;
+  private skipped = 0;
+
+  /** Whether a call that came within the window of the one before waits for others. */
+  opens(): boolean {
+    return this.lone < LONE_GROUPS || ++this.skipped % PROBE_EVERY === 0;
+  }
+
+  /** A group of `calls` calls was stored. */
+  stored(calls: number): void {
+    if (calls > 1) {
+      this.lone = 0;
+      this.skipped = 0;
+    } else this.lone++;
+  }
+}
+
+/**
  * Gathers the calls of a busy shard so that they are stored with one transaction, one commit
  * and one chunk row (a row is what SQLite-backed Durable Objects bill). An idle shard stores
  * each call at once: a call waits only when the one before it came within the window, and then
@@ -44,9 +68,7 @@ export const PROBE_EVERY = 8;
  */
 export class CallGroup<P extends GroupPart> {
   private parts: P[] = [];
-  // Groups stored in a row with one call each, and close calls stored at once since.
-  private lone = 0;
-  private skipped = 0;
+  private readonly company = new Company();
   private waiters: Waiter[] = [];
   private readonly ids = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -90,7 +112,7 @@ export class CallGroup<P extends GroupPart> {
   join(part: P, now: number): Promise<void> {
     let close = now - this.lastJoin < this.settings.windowMs;
     this.lastJoin = now;
-    if (close && this.parts.length === 0 && this.lone >= LONE_GROUPS) close = ++this.skipped % PROBE_EVERY === 0;
+    if (close && this.parts.length === 0) close = this.company.opens();
     if (this.parts.length === 0 && !close) {
       try {
         this.store([part]);
@@ -121,10 +143,7 @@ export class CallGroup<P extends GroupPart> {
     this.ids.clear();
     this.pendingRows = 0;
     this.pendingBytes = 0;
-    if (parts.length > 1) {
-      this.lone = 0;
-      this.skipped = 0;
-    } else this.lone++;
+    this.company.stored(parts.length);
     try {
       this.store(parts);
     } catch (err) {
