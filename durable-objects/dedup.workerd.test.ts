@@ -10,6 +10,7 @@ import type { AppBatcher, BufferedEvent, IngestTarget } from "./app-batcher";
 import { BlockedBloom, DEFAULT_WINDOW, LEGACY_BITS_PER_ID } from "./dedup/bloom";
 import { fingerprint } from "./dedup/fingerprint";
 import { filterPageKey } from "./dedup/tiers";
+import { appOfMessage } from "../test/queue-delivery";
 import { blankRow, restart } from "../test/seed";
 
 // Rows as the edge writes them; `time` is the client's event time.
@@ -27,8 +28,7 @@ function batcher(): { stub: DurableObjectStub<AppBatcher>; target: IngestTarget 
 
 /**
  * Catches `appId`'s queue sends instead of delivering them while `run` runs, and hands its event
- * messages to `onEvents`. Every batcher of the test file shares the queue bindings, and another
- * test's shards flush whenever their alarms fire: their messages go through untouched.
+ * messages to `onEvents`. Other apps' messages go through untouched (`appOfMessage`).
  */
 function catchSends(queue: Queue, appId: string, onEvents: (messages: SinkMessage[]) => Promise<void> | void): void {
   const [send, sendBatch] = [queue.send.bind(queue), queue.sendBatch.bind(queue)];
@@ -43,7 +43,7 @@ function catchSends(queue: Queue, appId: string, onEvents: (messages: SinkMessag
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
   });
   vi.spyOn(queue, "send").mockImplementation(async (body, opts) => {
-    if (decodeQueueMessage(queueBodyText(body))?.appId !== appId) return send(body, opts);
+    if (appOfMessage(body) !== appId) return send(body, opts);
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
   });
 }

@@ -1,7 +1,18 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { vi } from "vitest";
+import { decodeQueueMessage } from "../schemas";
+import { queueBodyText } from "../workers/queue/packed";
 
 let deliveries = 0;
+
+/**
+ * The app a queue message belongs to. Every batcher of a workerd test file shares the queue
+ * bindings, and another test's shards flush whenever their alarms fire: a test that watches or
+ * fails sends acts on its own app's messages only.
+ */
+export function appOfMessage(body: unknown): string | undefined {
+  return decodeQueueMessage(queueBodyText(body))?.appId;
+}
 
 /** What a consumer did with one delivery: ids it acknowledged, and retry delays by id. */
 export interface DeliveryResult {
